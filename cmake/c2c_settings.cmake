@@ -1,0 +1,28 @@
+# Build policy as INTERFACE targets: every c2c library links c2c_settings.
+add_library(c2c_settings INTERFACE)
+target_include_directories(c2c_settings INTERFACE ${PROJECT_SOURCE_DIR}/src)
+target_compile_options(c2c_settings INTERFACE -Wall -Wextra -Wpedantic -Wshadow=local
+                                              -Wnon-virtual-dtor -Wno-missing-field-initializers)
+target_compile_definitions(c2c_settings INTERFACE C2C_VERSION="${PROJECT_VERSION}")
+if(C2C_WERROR)
+  target_compile_options(c2c_settings INTERFACE -Werror)
+endif()
+
+if(C2C_SANITIZE STREQUAL "address")
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer
+                      -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+elseif(C2C_SANITIZE STREQUAL "thread")
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
+elseif(NOT C2C_SANITIZE STREQUAL "")
+  message(FATAL_ERROR "C2C_SANITIZE must be '', 'address' or 'thread'")
+endif()
+
+# Git hash baked into the binary for /health and --version.
+execute_process(COMMAND git rev-parse --short=7 HEAD WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
+                OUTPUT_VARIABLE C2C_GIT_HASH OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
+if(NOT C2C_GIT_HASH)
+  set(C2C_GIT_HASH "unknown")
+endif()
+target_compile_definitions(c2c_settings INTERFACE C2C_GIT_HASH="${C2C_GIT_HASH}")

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs everything c2c needs to build, run and test on Debian 12.
+# Idempotent: packages already present are not reinstalled; npm runs only when
+# the test client's node_modules are missing or older than the lockfile.
+set -euo pipefail
+
+APT_PACKAGES=(
+  build-essential cmake ninja-build pkg-config git
+  libboost-dev libboost-system-dev libboost-program-options-dev
+  libssl-dev libsodium-dev libsqlite3-dev sqlite3
+  libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  python3 python3-nacl openssl curl xxd
+  clang-14 libclang-rt-14-dev
+  iproute2 procps
+)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+# Node.js may come from another Debian-compatible package that bundles npm: check the commands.
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}" >&2
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# Node test tools (the official MCP TypeScript SDK client), pinned by the lockfile.
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+if [ "${C2C_SKIP_NPM:-0}" != "1" ] && [ -f "$here/tests/mcp/package.json" ]; then
+  if [ ! -d "$here/tests/mcp/node_modules" ] || \
+     [ "$here/tests/mcp/package-lock.json" -nt "$here/tests/mcp/node_modules" ]; then
+    echo "install-deps: npm ci in tests/mcp" >&2
+    (cd "$here/tests/mcp" && npm ci --no-audit --no-fund --loglevel=error && touch node_modules)
+  fi
+fi

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Builds and runs the whole test suite (unit, conformance, integration, e2e, mcp, fuzz smoke)
+# under AddressSanitizer + UndefinedBehaviorSanitizer. Installs its own dependencies.
+#   scripts/test.sh                 # everything
+#   scripts/test.sh -L unit         # extra args go to ctest
+#   C2C_TEST_SANITIZE= scripts/test.sh   # plain build (no sanitizers)
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+"$here/scripts/install-deps.sh"
+sanitize="${C2C_TEST_SANITIZE-address}"
+build_dir="${BUILD_DIR:-$here/build-test}"
+BUILD_DIR="$build_dir" "$here/scripts/build.sh" -DC2C_SANITIZE="$sanitize" -DC2C_BUILD_TESTS=ON \
+  -DC2C_BUILD_BENCH=ON -DC2C_WERROR=ON
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+cd "$build_dir"
+ctest --output-on-failure --parallel "$(nproc)" --timeout 600 "$@"

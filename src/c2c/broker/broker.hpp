@@ -1,0 +1,254 @@
+#pragma once
+// The local broker: a directory of JSON files shared by every c2c process on one machine
+// (CLI, MCP servers, the relay connector). File formats, locks and semantics follow
+// shared/reference/broker-mcp.md §2 and §4 with the decisions of DESIGN.md (D1, D7, D10):
+// FIFO inboxes, lockf sidecar locks taken by every writer (the outbox included), atomic
+// replace (tmp + fsync + rename), files 0600, no read size cap, unknown aliases are errors.
+//
+// Thread/process safety: every method may be called concurrently from many threads and
+// processes on the same root. Lock order is always registry -> inbox; never two inboxes.
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "c2c/core/clock.hpp"
+#include "c2c/core/result.hpp"
+
+namespace c2c::broker {
+
+// ---------- root resolution (reference §1) ----------
+
+// First 12 hex chars of sha256(input).
+std::string fingerprint_of(std::string_view input);
+// <fp> of the repository containing the current directory, or "default" outside a repo.
+std::string repo_fingerprint();
+// C2C_MCP_BROKER_ROOT > $XDG_STATE_HOME/c2c/repos/<fp>/broker > $HOME/.c2c/repos/<fp>/broker.
+std::filesystem::path resolve_root();
+
+// ---------- records (reference §2) ----------
+
+struct Registration {
+  std::string session_id;
+  std::string alias;
+  std::optional<long long> pid;
+  std::optional<long long> pid_start_time;
+  std::optional<double> registered_at;
+  std::optional<double> confirmed_at;
+  std::string client_type;  // "" when absent
+  std::string role;
+  nlohmann::json extra = nlohmann::json::object();  // unknown keys, preserved on rewrite
+};
+
+enum class Liveness { kAlive, kDead, kUnknown };
+
+struct Message {
+  std::string from_alias;
+  std::string to_alias;
+  std::string content;
+  double ts = 0;
+  bool deferrable = false;
+  bool ephemeral = false;
+  std::optional<std::string> reply_via;
+  std::optional<std::string> message_id;
+  std::optional<std::string> enc_status;
+  std::optional<std::string> room_id;  // set on messages pulled from a relay room
+};
+
+struct ArchiveEntry {
+  double drained_at = 0;
+  std::string drained_by;
+  std::string session_id;
+  Message message;
+};
+
+struct OutboxEntry {
+  std::string from_alias;
+  std::string to_alias;  // verbatim, "alias@host"
+  std::string content;
+  std::string message_id;  // stable across retries (assigned at enqueue)
+  int attempts = 1;
+  double enqueued_at = 0;
+  std::optional<std::string> last_error;
+};
+
+struct RoomMember {
+  std::string alias;
+  std::string session_id;
+  double joined_at = 0;
+};
+
+struct RoomHistoryEntry {
+  double ts = 0;
+  std::string from_alias;
+  std::string content;
+};
+
+struct RoomMeta {
+  std::string visibility = "public";  // "public" | "invite_only"
+  std::vector<std::string> invited_members;
+  std::string created_by;
+};
+
+struct RoomInfo {
+  std::string room_id;
+  std::vector<RoomMember> members;
+  std::vector<Liveness> member_liveness;  // parallel to members
+  RoomMeta meta;
+};
+
+// ---------- operation inputs / outputs ----------
+
+struct RegisterRequest {
+  std::string session_id;
+  std::string alias;
+  std::optional<long long> pid;  // liveness process; pid_start_time is read from /proc
+  std::string client_type;
+  std::string role;
+  // When false (CLI `register`), an alias held by another live session is taken over, as the
+  // reference does; when true (MCP), that fails with kAliasConflict and a suggested alias.
+  bool guard_alias = true;
+};
+
+struct RegisterResult {
+  Registration registration;
+  std::vector<std::string> evicted_sessions;
+  size_t migrated_messages = 0;
+  size_t redelivered_dead_letters = 0;
+};
+
+struct SendOptions {
+  bool deferrable = false;
+  bool ephemeral = false;
+  std::string tag;  // "", "fail", "blocking", "urgent" (prefix added to the body)
+};
+
+struct SendReceipt {
+  bool remote = false;  // queued to remote-outbox.jsonl (alias@host)
+  double ts = 0;
+  std::string from_alias;
+  std::string to_alias;
+  std::string message_id;
+};
+
+struct BroadcastResult {
+  std::vector<std::string> sent_to;
+  std::vector<std::pair<std::string, std::string>> skipped;  // (alias, reason)
+};
+
+struct JoinResult {
+  std::string room_id;
+  std::vector<RoomMember> members;
+  std::vector<RoomHistoryEntry> history;
+  bool joined_now = false;  // false when already a member
+};
+
+struct RoomSendResult {
+  std::vector<std::string> delivered_to;
+  std::vector<std::string> skipped;
+  double ts = 0;
+};
+
+struct SweepResult {
+  std::vector<std::pair<std::string, std::string>> dropped;  // (session_id, alias)
+  std::vector<std::string> deleted_inboxes;
+  size_t preserved_messages = 0;
+  std::vector<std::pair<std::string, std::string>> evicted_room_members;  // (room, alias)
+};
+
+struct DeadLetterRecord {
+  double deleted_at = 0;
+  std::string from_session_id;  // the session whose inbox was swept (the recipient)
+  Message message;
+};
+
+// Outcome of one outbox entry after a connector tried to forward it.
+struct OutboxOutcome {
+  enum class Kind { kDelivered, kRetry, kDeadLetter };
+  std::string message_id;
+  Kind kind = Kind::kRetry;
+  std::string reason;  // last_error for kRetry, dlq_reason for kDeadLetter
+};
+
+// ---------- the broker ----------
+
+class Broker {
+ public:
+  explicit Broker(std::filesystem::path root, Clock& clock = SystemClock::instance());
+
+  const std::filesystem::path& root() const { return root_; }
+  Clock& clock() const { return clock_; }
+
+  // Registry. Alias rule and reserved aliases enforced (kInvalidAlias / kReservedAlias);
+  // a guarded register of an alias held by another live session -> kAliasConflict whose
+  // message names the holder and suggests a free alias. Evicted sessions' queued messages
+  // move to the new session; dead letters addressed to the alias/session are redelivered.
+  Result<RegisterResult> register_session(const RegisterRequest& req);
+  Result<std::vector<Registration>> registrations();
+  Result<std::optional<Registration>> find_session(std::string_view session_id);
+  // Case-insensitive; prefers the most recently registered live row.
+  Result<std::optional<Registration>> find_alias(std::string_view alias);
+  Liveness liveness(const Registration& reg) const;
+
+  // Direct messages. to_alias with '@' -> remote outbox; unknown bare alias -> kUnknownAlias;
+  // all matching rows dead -> kRecipientDead; reserved sender -> kReservedAlias;
+  // self-send (exact) -> kBadRequest.
+  Result<SendReceipt> send(std::string_view from_alias, std::string_view to_alias,
+                           std::string_view content, const SendOptions& opts = {});
+  Result<BroadcastResult> send_all(std::string_view from_alias, std::string_view content,
+                                   const std::vector<std::string>& exclude,
+                                   const SendOptions& opts = {});
+
+  // Inbox reads. poll drains everything (archiving non-ephemeral messages first);
+  // drain_push drains non-deferrable messages only; peek never drains.
+  Result<std::vector<Message>> poll(std::string_view session_id,
+                                    std::string_view drained_by = "poll_inbox");
+  Result<std::vector<Message>> drain_push(std::string_view session_id);
+  Result<std::vector<Message>> peek(std::string_view session_id);
+  // Newest first, at most `limit`.
+  Result<std::vector<ArchiveEntry>> history(std::string_view session_id, size_t limit);
+  // Appends messages to a session's inbox under its lock (used by the relay connector),
+  // skipping any whose message_id is already queued in that inbox or was recently delivered.
+  // Returns how many were appended.
+  Result<size_t> deliver(std::string_view session_id, const std::vector<Message>& messages);
+
+  // Rooms (reference §4.10). history_limit is clamped to 0..200.
+  Result<JoinResult> join_room(std::string_view room_id, std::string_view alias,
+                               std::string_view session_id, size_t history_limit = 20);
+  Result<std::vector<RoomMember>> leave_room(std::string_view room_id, std::string_view alias);
+  Result<RoomSendResult> send_room(std::string_view room_id, std::string_view from_alias,
+                                   std::string_view content, const SendOptions& opts = {});
+  Result<std::vector<RoomInfo>> list_rooms();
+  Result<std::optional<RoomInfo>> room(std::string_view room_id);
+  // since: keep entries with ts >= since; limit 0 = all. caller_alias is used for the
+  // invite-only ACL (empty = no ACL, the operator's CLI view).
+  Result<std::vector<RoomHistoryEntry>> room_history(std::string_view room_id, size_t limit,
+                                                     std::optional<double> since,
+                                                     std::string_view caller_alias);
+  Result<void> invite(std::string_view room_id, std::string_view inviter,
+                      std::string_view invitee);
+  Result<void> set_visibility(std::string_view room_id, std::string_view caller,
+                              std::string_view visibility);
+
+  // Maintenance. sweep drops dead registrations; their queued messages go to dead-letter.jsonl.
+  Result<SweepResult> sweep();
+  Result<std::vector<DeadLetterRecord>> dead_letters();
+
+  // Remote outbox (alias@host), shared with the relay connector. Every access holds
+  // remote-outbox.lock. read_outbox moves malformed lines to remote-outbox-dlq.jsonl with
+  // dlq_reason "malformed" and returns the valid entries in order. settle_outbox applies
+  // outcomes by message_id to whatever the file holds now (entries appended meanwhile stay).
+  Result<void> append_outbox(const OutboxEntry& entry);
+  Result<std::vector<OutboxEntry>> read_outbox();
+  Result<void> settle_outbox(const std::vector<OutboxOutcome>& outcomes);
+
+ private:
+  std::filesystem::path root_;
+  Clock& clock_;
+};
+
+}  // namespace c2c::broker

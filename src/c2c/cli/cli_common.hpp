@@ -1,0 +1,62 @@
+#pragma once
+// Shared by every command group: the error type that carries an exit code, Result unwrapping,
+// and output helpers. Data goes to stdout, diagnostics to stderr.
+
+#include <stdexcept>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "c2c/core/result.hpp"
+
+namespace c2c::cli {
+
+inline constexpr int kExitError = 1;
+inline constexpr int kExitUsage = 2;
+
+// Thrown by command callbacks; app.cpp prints "error: <what>" and exits with exit_code.
+class CliError : public std::runtime_error {
+ public:
+  CliError(std::string message, int exit_code = kExitError)
+      : std::runtime_error(std::move(message)), exit_code_(exit_code) {}
+  int exit_code() const { return exit_code_; }
+
+ private:
+  int exit_code_;
+};
+
+[[noreturn]] inline void fail(std::string message, int exit_code = kExitError) {
+  throw CliError(std::move(message), exit_code);
+}
+
+template <typename T>
+T unwrap(Result<T> r) {
+  if (!r.has_value()) fail(r.error().message);
+  return std::move(r).value();
+}
+inline void unwrap(Result<void> r) {
+  if (!r.has_value()) fail(r.error().message);
+}
+
+// Pretty JSON + newline on stdout.
+void print_json(const nlohmann::json& j);
+
+// Command-group registration; each lives in its own *_cmd.cpp.
+void register_peer_commands(CLI::App& app);     // register, whoami, list, send, send-all, sweep, dead-letter
+void register_inbox_commands(CLI::App& app);    // poll-inbox, peek-inbox, history
+void register_room_commands(CLI::App& app);     // rooms / room, my-rooms
+void register_health_command(CLI::App& app);    // health
+void register_install_command(CLI::App& app);   // install self
+void register_mcp_command(CLI::App& app);       // mcp
+void register_relay_serve(CLI::App& relay);     // relay serve
+void register_relay_client_commands(CLI::App& relay);  // relay setup|connect|status|list|gc|rooms|register|identity|dm
+
+// The relay line of `c2c health` (implemented with the relay client commands).
+struct RelayHealth {
+  std::string status;   // "green" | "yellow" | "red" | "none"
+  std::string line;     // e.g. "✓ Relay: http://127.0.0.1:7331 (3 alive peers)"
+};
+RelayHealth probe_relay_health();
+
+}  // namespace c2c::cli

@@ -1,0 +1,42 @@
+#pragma once
+// The bytes c2c signs. Exactly one place builds them, for client and server alike:
+// canonical = CTX US field1 US ... US fieldN   (US = 0x1F, no trailing separator).
+
+#include <initializer_list>
+#include <string>
+#include <string_view>
+
+#include "c2c/crypto/crypto.hpp"
+
+namespace c2c::crypto {
+
+inline constexpr std::string_view kCtxRegister = "c2c/v1/register";
+inline constexpr std::string_view kCtxRequest = "c2c/v1/request";
+inline constexpr std::string_view kCtxRegisterReceipt = "c2c/v1/register-receipt";
+inline constexpr std::string_view kCtxRoomJoin = "c2c/v1/room-join";
+inline constexpr std::string_view kCtxRoomLeave = "c2c/v1/room-leave";
+inline constexpr std::string_view kCtxRoomInvite = "c2c/v1/room-invite";
+inline constexpr std::string_view kCtxRoomUninvite = "c2c/v1/room-uninvite";
+inline constexpr std::string_view kCtxRoomSetVisibility = "c2c/v1/room-set-visibility";
+inline constexpr std::string_view kCtxRoomSend = "c2c/v1/room-send";
+
+std::string canonical_blob(std::string_view ctx, std::initializer_list<std::string_view> fields);
+
+// "" for an empty body, else b64u(sha256(body)).
+std::string body_hash(std::string_view body);
+
+// Server-side query canonicalisation: pairs stably sorted by key, each "pct(k)=pct(v)",
+// joined by '&'; keys without a value contribute nothing; "" when there is no query.
+std::string canonical_query(std::string_view raw_query);
+
+// Blob of the per-request signature (ctx c2c/v1/request).
+std::string request_blob(std::string_view method, std::string_view path, std::string_view query,
+                         std::string_view body_hash_b64u, std::string_view ts,
+                         std::string_view nonce);
+
+// b64u(sign(blob)).
+std::string sign_b64u(const KeyPair& keys, std::string_view blob);
+// Verifies b64u signature text over blob; false on any decoding problem.
+bool verify_b64u(const PublicKey& pk, std::string_view blob, std::string_view sig_b64u);
+
+}  // namespace c2c::crypto

@@ -1,0 +1,33 @@
+#pragma once
+// identity.json: a machine's Ed25519 identity (version 1, ed25519, base64url keys).
+// Saved 0600 in a 0700 directory; loading refuses a file readable by group or others.
+
+#include <filesystem>
+#include <string>
+
+#include "c2c/core/result.hpp"
+#include "c2c/crypto/crypto.hpp"
+
+namespace c2c::crypto {
+
+struct Identity {
+  KeyPair keys;
+  std::string fingerprint;  // "SHA256:..."
+  std::string created_at;   // RFC 3339 UTC, second precision
+  std::string alias_hint;
+
+  std::string public_key_b64u() const { return b64u_encode(keys.public_key); }
+};
+
+Identity new_identity(std::string alias_hint, double now_epoch_seconds);
+
+// Errors carry the reference texts: "identity file not found: <path>",
+// "permissions too permissive on <path>: 0644 (expected 0600)", "identity json parse: ...",
+// "missing field: <f>", "unsupported version: <n> (expected 1)", ...
+Result<Identity> load_identity(const std::filesystem::path& path);
+Result<void> save_identity(const std::filesystem::path& path, const Identity& id);
+
+// $XDG_CONFIG_HOME/c2c/identity.json, else $HOME/.config/c2c/identity.json.
+std::filesystem::path default_identity_path();
+
+}  // namespace c2c::crypto

@@ -1,0 +1,142 @@
+#pragma once
+// The relay's storage: a narrow, storage-shaped interface (no JSON, no HTTP, no policy).
+// RelayService owns every rule and serialises compound operations under its own lock;
+// the Store makes each call atomic and, for durable backends, makes writes durable in commit().
+//
+// Durability contract: mutating calls apply immediately (later reads see them) and are made
+// durable by the next commit(). commit() returns when every write issued by any thread before
+// the call is durable; concurrent callers share one transaction/fsync (group commit). The
+// service calls commit() after releasing its lock and before acknowledging a request.
+// The memory backend's commit() is a no-op. Every method is thread-safe on its own.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "c2c/core/result.hpp"
+
+namespace c2c::relay {
+
+struct Lease {
+  std::string alias;
+  std::string node_id;
+  std::string session_id;
+  std::string client_type = "unknown";
+  double registered_at = 0;
+  double last_seen = 0;
+  double ttl = 300;
+  std::string identity_pk;  // b64u of the bound Ed25519 key, "" if none
+  std::string enc_pubkey;   // opaque, as registered
+  double signed_at = 0;
+  std::string sig_b64;
+
+  bool alive(double now) const { return last_seen + ttl >= now; }
+};
+
+struct InboxKey {
+  std::string node_id;
+  std::string session_id;
+  bool operator==(const InboxKey&) const = default;
+};
+
+// A queued message, a room history entry or a dead letter's payload.
+struct StoredMessage {
+  std::string message_id;
+  std::string from_alias;
+  std::string to_alias;  // bare alias for DMs, "<member>#<room>" for room deliveries, "" in history
+  std::string content;
+  double ts = 0;
+  std::string room_id;   // "" for DMs
+  std::string envelope;  // opaque serialized envelope ("" if none); the store never parses it
+};
+
+struct DeadLetter {
+  StoredMessage message;
+  std::string reason;  // unknown_alias, recipient_dead, unknown_host, ...
+  double ts = 0;       // when it was dead-lettered
+};
+
+struct Room {
+  std::string room_id;
+  std::string visibility = "public";  // "public" | "invite"
+  std::vector<std::string> members;   // aliases in join order
+  std::vector<std::string> invited;   // identity pks (b64u) allowed to join an invite room
+};
+
+struct Delivery {
+  InboxKey key;
+  StoredMessage message;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  virtual std::string_view kind() const = 0;  // "memory" | "sqlite"
+
+  // --- leases (one per alias, exact-case key) ---
+  virtual std::optional<Lease> get_lease(std::string_view alias) = 0;
+  virtual std::optional<Lease> find_lease(const InboxKey& key) = 0;
+  virtual std::vector<Lease> list_leases() = 0;
+  virtual Result<void> put_lease(const Lease& lease) = 0;  // insert or replace by alias
+  virtual Result<void> remove_lease(std::string_view alias) = 0;
+
+  // --- key bindings (alias -> identity pk b64u); survive lease GC ---
+  virtual std::optional<std::string> get_binding(std::string_view alias) = 0;
+  virtual Result<void> put_binding(std::string_view alias, std::string_view pk_b64u) = 0;
+  virtual Result<bool> remove_binding(std::string_view alias) = 0;  // true if one existed
+
+  // --- inboxes (FIFO per key) ---
+  // Appends every delivery in order, atomically (a fan-out is one call).
+  virtual Result<void> append(const std::vector<Delivery>& deliveries) = 0;
+  virtual std::vector<StoredMessage> peek(const InboxKey& key) = 0;
+  // Removes and returns the whole queue, oldest first.
+  virtual Result<std::vector<StoredMessage>> drain(const InboxKey& key) = 0;
+  // Removes and returns only the messages whose ids are listed (acknowledged delivery).
+  virtual Result<std::vector<StoredMessage>> drain_ids(const InboxKey& key,
+                                                       const std::vector<std::string>& ids) = 0;
+  // Moves every queued message of `from` to the end of `to` (inbox migration on re-register).
+  virtual Result<void> move_inbox(const InboxKey& from, const InboxKey& to) = 0;
+  virtual std::vector<InboxKey> inbox_keys() = 0;
+  virtual Result<size_t> remove_inbox(const InboxKey& key) = 0;  // returns messages removed
+  virtual size_t queued_messages() = 0;
+
+  // --- rooms ---
+  virtual std::optional<Room> get_room(std::string_view room_id) = 0;
+  virtual std::vector<Room> list_rooms() = 0;
+  // Creates the room if missing; replaces visibility and invite list.
+  virtual Result<void> put_room(const Room& room_without_members) = 0;
+  virtual Result<bool> add_member(std::string_view room_id, std::string_view alias) = 0;
+  virtual Result<bool> remove_member(std::string_view room_id, std::string_view alias) = 0;
+  virtual Result<void> append_history(std::string_view room_id, const StoredMessage& entry) = 0;
+  // The last `limit` entries, oldest first (limit 0 -> none).
+  virtual std::vector<StoredMessage> history(std::string_view room_id, size_t limit) = 0;
+
+  // --- dedup window of message ids (FIFO, bounded by `window`) ---
+  virtual bool seen_message_id(std::string_view message_id) = 0;
+  // Records the id; evicts the oldest beyond `window` ids.
+  virtual Result<void> remember_message_id(std::string_view message_id, size_t window) = 0;
+
+  // --- nonce caches: `cache` is "request" or "register" ---
+  // Returns false if the nonce is already recorded (replay); else records it with its ts and
+  // prunes entries older than ts - ttl_seconds.
+  virtual Result<bool> remember_nonce(std::string_view cache, std::string_view nonce, double ts,
+                                      double ttl_seconds) = 0;
+
+  // --- dead letters (append-only, oldest first) ---
+  virtual Result<void> add_dead_letter(const DeadLetter& dl) = 0;
+  virtual std::vector<DeadLetter> dead_letters() = 0;
+
+  // See the durability contract above.
+  virtual Result<void> commit() = 0;
+};
+
+// memory:                      -> in-memory store
+// sqlite:<path>                -> SQLite (WAL) store at <path>, created if missing
+// Unknown scheme or unopenable file -> error with a readable message.
+Result<std::unique_ptr<Store>> open_store(std::string_view url);
+
+}  // namespace c2c::relay
