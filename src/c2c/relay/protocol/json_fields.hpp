@@ -1,0 +1,44 @@
+#pragma once
+// Internal to relay/protocol: typed reads of JSON object fields that remember the first error,
+// so each from_json() reads like a field list.
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "c2c/core/error.hpp"
+
+namespace c2c::relay::protocol::detail {
+
+class Fields {
+ public:
+  // strict: type mismatches are errors (requests); lenient: they read as absent (responses).
+  Fields(const nlohmann::json& j, bool strict);
+
+  // Absent or null -> "". Non-string -> error "<key> must be a string" (strict).
+  std::string str(const char* key);
+  // Like str() but also bounded by kMaxIdBytes ("<key> is too long (max 256 bytes)").
+  std::string id(const char* key);
+  // Accepts integers and floats. Absent or null -> nullopt.
+  std::optional<double> num(const char* key);
+  std::optional<int64_t> integer(const char* key);  // floats are truncated
+  std::optional<bool> boolean(const char* key);
+  // Absent or null -> nullopt; every element must be a string.
+  std::optional<std::vector<std::string>> str_list(const char* key);
+  // The raw sub-object, or nullptr when absent/null; non-object -> error (strict).
+  const nlohmann::json* object(const char* key);
+
+  // Records an error unless one is already recorded (the first problem is reported).
+  void fail(std::string message);
+  bool ok() const { return !error_; }
+  const std::optional<Error>& error() const { return error_; }
+
+ private:
+  const nlohmann::json* find(const char* key) const;
+  const nlohmann::json& j_;
+  bool strict_;
+  std::optional<Error> error_;
+};
+
+}  // namespace c2c::relay::protocol::detail

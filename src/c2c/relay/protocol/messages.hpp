@@ -1,0 +1,381 @@
+#pragma once
+// Wire DTOs of the relay API and their JSON (reference relay-protocol.md §5-§8).
+// One struct per request or response body; both directions are here so the server, the relay
+// client and the connector agree byte for byte.
+//
+// from_json() of a *request* validates what the wire format says about it: known fields must
+// have the right JSON type (a string field sent as a number is rejected, not coerced), required
+// fields must be non-empty (the error texts are the reference's), ids are bounded by
+// kMaxIdBytes. Errors are ErrorCode::kBadRequest. from_json() of a *response* is lenient:
+// missing fields get defaults, as clients must tolerate older relays.
+// to_json() of a response includes "ok": true; errors use ErrorResponse.
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "c2c/core/result.hpp"
+
+namespace c2c::relay::protocol {
+
+using Json = nlohmann::json;
+
+// ---------------------------------------------------------------- shared records
+
+// A registration lease as the relay reports it (`RegistrationLease.to_json`).
+struct LeaseInfo {
+  std::string node_id;
+  std::string session_id;
+  std::string alias;
+  std::string client_type = "unknown";
+  double registered_at = 0;
+  double last_seen = 0;
+  double ttl = 300;
+  bool alive = false;
+  std::string identity_pk;  // b64u Ed25519 key; omitted when ""
+  std::string enc_pubkey;   // verbatim as registered (not double-encoded); omitted when ""
+  double signed_at = 0;     // omitted when 0
+  std::string sig_b64;      // omitted when ""
+
+  Json to_json() const;
+  static Result<LeaseInfo> from_json(const Json& j);
+};
+
+// The signed envelope of a room message (ctx c2c/v1/room-send). Only enc "none" exists.
+struct Envelope {
+  std::string ct;  // b64u(content)
+  std::string enc;
+  std::string sender_pk;
+  std::string sig;
+  std::string ts;  // RFC 3339
+  std::string nonce;
+
+  Json to_json() const;
+  // Type errors only; emptiness is the relay's missing_proof_field check.
+  static Result<Envelope> from_json(const Json& j);
+};
+
+// An inbox message, a room history entry or a room fan-out copy.
+struct Message {
+  std::string message_id;
+  std::string from_alias;
+  std::string to_alias;  // bare alias (DM), "<member>#<room>" (room copy); omitted when ""
+  std::string content;
+  double ts = 0;
+  std::string room_id;  // omitted when ""
+  std::optional<Envelope> envelope;
+
+  Json to_json() const;
+  static Result<Message> from_json(const Json& j);
+};
+
+struct DeadLetterEntry {
+  Message message;
+  std::string reason;           // unknown_alias, recipient_dead, unknown_host, ...
+  double dead_lettered_at = 0;  // when the relay gave up on it
+
+  // The message fields flattened, plus "reason" and "dead_lettered_at".
+  Json to_json() const;
+  static Result<DeadLetterEntry> from_json(const Json& j);
+};
+
+struct Receipt {  // relay -> client proof of a signed registration (ctx c2c/v1/register-receipt)
+  std::string alias;
+  std::string client_identity_pk;
+  std::string relay_identity_pk;
+  std::string ts;  // RFC 3339
+  std::string nonce;
+  std::string sig;
+
+  Json to_json() const;
+  static Result<Receipt> from_json(const Json& j);
+};
+
+struct RoomInfo {
+  std::string room_id;
+  std::string visibility = "public";
+  std::vector<std::string> members;  // "member_count" is derived on the wire
+
+  Json to_json() const;
+  static Result<RoomInfo> from_json(const Json& j);
+};
+
+// ---------------------------------------------------------------- requests
+
+struct RegisterRequest {
+  std::string node_id;
+  std::string session_id;
+  std::string alias;
+  std::string client_type;    // "" -> "unknown"
+  std::optional<double> ttl;  // seconds; absent -> 300
+  // Body proof (ctx c2c/v1/register): all four or none.
+  std::string identity_pk;
+  std::string signature;
+  std::string nonce;
+  std::string timestamp;  // RFC 3339
+  // Stored verbatim for end-to-end key discovery.
+  std::string enc_pubkey;
+  std::optional<double> signed_at;
+  std::string sig_b64;
+
+  bool has_any_proof_field() const;
+  bool has_full_proof() const;
+  Json to_json() const;
+  static Result<RegisterRequest> from_json(const Json& j);
+};
+
+// /heartbeat and /peek_inbox.
+struct SessionRequest {
+  std::string node_id;
+  std::string session_id;
+
+  Json to_json() const;
+  static Result<SessionRequest> from_json(const Json& j);
+};
+
+// /poll_inbox. With message_ids, only those messages are removed and returned (acknowledged
+// delivery after a peek); without, the whole inbox is drained (reference behaviour).
+struct PollRequest {
+  std::string node_id;
+  std::string session_id;
+  std::optional<std::vector<std::string>> message_ids;
+
+  Json to_json() const;
+  static Result<PollRequest> from_json(const Json& j);
+};
+
+struct SendRequest {
+  std::string from_alias;
+  std::string to_alias;  // may be alias@host
+  std::string content;
+  std::string message_id;  // "" -> the relay mints one
+
+  Json to_json() const;
+  static Result<SendRequest> from_json(const Json& j);
+};
+
+struct SendAllRequest {
+  std::string from_alias;
+  std::string content;
+  std::string message_id;
+
+  Json to_json() const;
+  static Result<SendAllRequest> from_json(const Json& j);
+};
+
+// Optional proof on room operations (note the field names sig / ts, not signature / timestamp).
+struct RoomProof {
+  std::string identity_pk;
+  std::string sig;
+  std::string nonce;
+  std::string ts;  // RFC 3339
+
+  bool any() const { return !identity_pk.empty() || !sig.empty() || !nonce.empty() || !ts.empty(); }
+  bool complete() const {
+    return !identity_pk.empty() && !sig.empty() && !nonce.empty() && !ts.empty();
+  }
+};
+
+// /join_room and /leave_room.
+struct RoomOpRequest {
+  std::string alias;
+  std::string room_id;
+  RoomProof proof;
+
+  Json to_json() const;
+  static Result<RoomOpRequest> from_json(const Json& j);
+};
+
+struct SetVisibilityRequest {
+  std::string alias;
+  std::string room_id;
+  std::string visibility;  // "public" | "invite"
+  RoomProof proof;
+
+  Json to_json() const;
+  static Result<SetVisibilityRequest> from_json(const Json& j);
+};
+
+// /invite_room and /uninvite_room.
+struct InviteRequest {
+  std::string alias;
+  std::string room_id;
+  std::string invitee_pk;  // b64u Ed25519 key
+  RoomProof proof;
+
+  Json to_json() const;
+  static Result<InviteRequest> from_json(const Json& j);
+};
+
+struct SendRoomRequest {
+  std::string from_alias;
+  std::string room_id;
+  std::string content;
+  std::string message_id;
+  std::optional<Envelope> envelope;
+
+  Json to_json() const;
+  static Result<SendRoomRequest> from_json(const Json& j);
+};
+
+struct RoomHistoryRequest {
+  std::string room_id;
+  int64_t limit = 50;  // negative -> 0; above kMaxHistoryLimit -> kMaxHistoryLimit
+
+  Json to_json() const;
+  static Result<RoomHistoryRequest> from_json(const Json& j);
+};
+
+struct UnbindRequest {
+  std::string alias;
+
+  Json to_json() const;
+  static Result<UnbindRequest> from_json(const Json& j);
+};
+
+// ---------------------------------------------------------------- responses
+
+struct HealthResponse {
+  std::string version;
+  std::string git_hash;
+  std::string auth_mode;  // "dev" | "prod"
+  std::string storage;    // "memory" | "sqlite"
+
+  Json to_json() const;
+  static Result<HealthResponse> from_json(const Json& j);
+};
+
+struct RegisterResponse {  // also the /heartbeat success shape (without receipt)
+  LeaseInfo lease;
+  std::optional<Receipt> receipt;
+
+  Json to_json() const;  // {"ok":true,"result":"ok","lease":..,"receipt"?:..}
+  static Result<RegisterResponse> from_json(const Json& j);
+};
+
+struct ListResponse {
+  std::vector<LeaseInfo> peers;
+
+  Json to_json() const;
+  static Result<ListResponse> from_json(const Json& j);
+};
+
+struct SendResponse {
+  bool duplicate = false;  // wire: "result": "duplicate" instead of "ok"
+  double ts = 0;
+  std::string message_id;
+
+  Json to_json() const;
+  static Result<SendResponse> from_json(const Json& j);
+};
+
+// /send_all and /send_room.
+struct FanoutResponse {
+  double ts = 0;
+  std::string message_id;
+  std::vector<std::string> delivered;
+  std::vector<std::string> skipped;
+  std::string room_id;  // /send_room only; omitted when ""
+
+  Json to_json() const;
+  static Result<FanoutResponse> from_json(const Json& j);
+};
+
+struct InboxResponse {  // /poll_inbox and /peek_inbox
+  std::vector<Message> messages;
+
+  Json to_json() const;
+  static Result<InboxResponse> from_json(const Json& j);
+};
+
+struct RoomOpResponse {  // /join_room and /leave_room
+  std::string room_id;
+  std::string alias;
+
+  Json to_json() const;  // {"ok":true,"result":"ok","room_id","alias"}
+  static Result<RoomOpResponse> from_json(const Json& j);
+};
+
+struct ListRoomsResponse {
+  std::vector<RoomInfo> rooms;
+
+  Json to_json() const;
+  static Result<ListRoomsResponse> from_json(const Json& j);
+};
+
+struct RoomHistoryResponse {
+  std::string room_id;
+  std::vector<Message> history;  // oldest first
+
+  Json to_json() const;
+  static Result<RoomHistoryResponse> from_json(const Json& j);
+};
+
+struct GcResponse {
+  std::vector<std::string> expired;  // aliases whose leases were removed
+  int64_t pruned = 0;                // inboxes removed
+
+  Json to_json() const;
+  static Result<GcResponse> from_json(const Json& j);
+};
+
+struct DeadLetterResponse {
+  std::vector<DeadLetterEntry> dead_letter;  // oldest first
+
+  Json to_json() const;
+  static Result<DeadLetterResponse> from_json(const Json& j);
+};
+
+struct VisibilityResponse {
+  std::string room_id;
+  std::string visibility;
+
+  Json to_json() const;
+  static Result<VisibilityResponse> from_json(const Json& j);
+};
+
+struct InviteResponse {  // /invite_room and /uninvite_room
+  std::string room_id;
+  std::vector<std::string> invited_members;  // identity pks
+
+  Json to_json() const;
+  static Result<InviteResponse> from_json(const Json& j);
+};
+
+struct UnbindResponse {
+  std::string alias;
+  bool removed = false;
+
+  Json to_json() const;
+  static Result<UnbindResponse> from_json(const Json& j);
+};
+
+struct PubkeyResponse {
+  std::string alias;
+  std::string ed25519_pubkey;
+  std::string x25519_pubkey;  // omitted when ""
+  double signed_at = 0;       // omitted when 0
+  std::string signature;      // omitted when ""
+
+  Json to_json() const;
+  static Result<PubkeyResponse> from_json(const Json& j);
+};
+
+// {"ok":false,"error_code":..,"error":..} plus the extras some failures carry.
+struct ErrorResponse {
+  std::string error_code;
+  std::string error;
+  std::optional<LeaseInfo> existing_lease;  // register rejections
+  std::optional<LeaseInfo> lease;           // heartbeat unknown_alias (alias "_error")
+  std::optional<double> retry_after;        // rate_limit_exceeded, seconds
+
+  Json to_json() const;
+  static Result<ErrorResponse> from_json(const Json& j);
+};
+
+// True when a response body is an object with "ok": true.
+bool is_ok(const Json& body);
+
+}  // namespace c2c::relay::protocol

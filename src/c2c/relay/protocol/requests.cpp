@@ -1,0 +1,291 @@
+// JSON of request bodies. from_json() is what the relay trusts: strict types, required fields.
+#include <algorithm>
+
+#include "c2c/core/text.hpp"
+#include "c2c/relay/protocol/json_fields.hpp"
+#include "c2c/relay/protocol/messages.hpp"
+#include "c2c/relay/protocol/routes.hpp"
+
+namespace c2c::relay::protocol {
+
+namespace {
+
+using detail::Fields;
+
+template <typename T>
+Result<T> finish(const Fields& f, T value) {
+  if (!f.ok()) return fail(*f.error());
+  return value;
+}
+
+void put_if(Json& j, const char* key, const std::string& v) {
+  if (!v.empty()) j[key] = v;
+}
+
+RoomProof read_proof(Fields& f) {
+  RoomProof p;
+  p.identity_pk = f.str("identity_pk");
+  p.sig = f.str("sig");
+  p.nonce = f.str("nonce");
+  p.ts = f.str("ts");
+  return p;
+}
+
+void write_proof(Json& j, const RoomProof& p) {
+  put_if(j, "identity_pk", p.identity_pk);
+  put_if(j, "sig", p.sig);
+  put_if(j, "nonce", p.nonce);
+  put_if(j, "ts", p.ts);
+}
+
+}  // namespace
+
+bool is_truthy(std::string_view value) {
+  const std::string v = casefold(value);
+  return v == "1" || v == "true" || v == "yes";
+}
+
+// ---------------------------------------------------------------- register
+
+bool RegisterRequest::has_any_proof_field() const {
+  return !identity_pk.empty() || !signature.empty() || !nonce.empty() || !timestamp.empty();
+}
+bool RegisterRequest::has_full_proof() const {
+  return !identity_pk.empty() && !signature.empty() && !nonce.empty() && !timestamp.empty();
+}
+
+Json RegisterRequest::to_json() const {
+  Json j = {{"node_id", node_id}, {"session_id", session_id}, {"alias", alias}};
+  put_if(j, "client_type", client_type);
+  if (ttl) j["ttl"] = *ttl;
+  put_if(j, "identity_pk", identity_pk);
+  put_if(j, "signature", signature);
+  put_if(j, "nonce", nonce);
+  put_if(j, "timestamp", timestamp);
+  put_if(j, "enc_pubkey", enc_pubkey);
+  if (signed_at) j["signed_at"] = *signed_at;
+  put_if(j, "sig_b64", sig_b64);
+  return j;
+}
+
+Result<RegisterRequest> RegisterRequest::from_json(const Json& j) {
+  Fields f(j, true);
+  RegisterRequest r;
+  r.node_id = f.id("node_id");
+  r.session_id = f.id("session_id");
+  r.alias = f.id("alias");
+  r.client_type = f.id("client_type");
+  r.ttl = f.num("ttl");
+  r.identity_pk = f.str("identity_pk");
+  r.signature = f.str("signature");
+  r.nonce = f.id("nonce");
+  r.timestamp = f.id("timestamp");
+  r.enc_pubkey = f.id("enc_pubkey");
+  r.signed_at = f.num("signed_at");
+  r.sig_b64 = f.id("sig_b64");
+  if (f.ok() && (r.node_id.empty() || r.session_id.empty() || r.alias.empty())) {
+    f.fail("node_id, session_id, and alias are required");
+  }
+  if (f.ok() && r.ttl && (*r.ttl < 1 || *r.ttl > 31'536'000)) {
+    f.fail("ttl must be between 1 and 31536000 seconds");
+  }
+  return finish(f, std::move(r));
+}
+
+// ---------------------------------------------------------------- sessions
+
+Json SessionRequest::to_json() const {
+  return {{"node_id", node_id}, {"session_id", session_id}};
+}
+
+Result<SessionRequest> SessionRequest::from_json(const Json& j) {
+  Fields f(j, true);
+  SessionRequest r;
+  r.node_id = f.id("node_id");
+  r.session_id = f.id("session_id");
+  if (f.ok() && (r.node_id.empty() || r.session_id.empty())) {
+    f.fail("node_id and session_id are required");
+  }
+  return finish(f, std::move(r));
+}
+
+Json PollRequest::to_json() const {
+  Json j = {{"node_id", node_id}, {"session_id", session_id}};
+  if (message_ids) j["message_ids"] = *message_ids;
+  return j;
+}
+
+Result<PollRequest> PollRequest::from_json(const Json& j) {
+  Fields f(j, true);
+  PollRequest r;
+  r.node_id = f.id("node_id");
+  r.session_id = f.id("session_id");
+  r.message_ids = f.str_list("message_ids");
+  if (f.ok() && (r.node_id.empty() || r.session_id.empty())) {
+    f.fail("node_id and session_id are required");
+  }
+  if (f.ok() && r.message_ids) {
+    for (const auto& id : *r.message_ids) {
+      if (id.empty() || id.size() > kMaxIdBytes) {
+        f.fail("message_ids must hold non-empty ids of at most 256 bytes");
+        break;
+      }
+    }
+  }
+  return finish(f, std::move(r));
+}
+
+// ---------------------------------------------------------------- direct messages
+
+Json SendRequest::to_json() const {
+  Json j = {{"from_alias", from_alias}, {"to_alias", to_alias}, {"content", content}};
+  put_if(j, "message_id", message_id);
+  return j;
+}
+
+Result<SendRequest> SendRequest::from_json(const Json& j) {
+  Fields f(j, true);
+  SendRequest r;
+  r.from_alias = f.id("from_alias");
+  r.to_alias = f.id("to_alias");
+  r.content = f.str("content");
+  r.message_id = f.id("message_id");
+  if (f.ok() && (r.from_alias.empty() || r.to_alias.empty() || r.content.empty())) {
+    f.fail("from_alias, to_alias, and content are required");
+  }
+  return finish(f, std::move(r));
+}
+
+Json SendAllRequest::to_json() const {
+  Json j = {{"from_alias", from_alias}, {"content", content}};
+  put_if(j, "message_id", message_id);
+  return j;
+}
+
+Result<SendAllRequest> SendAllRequest::from_json(const Json& j) {
+  Fields f(j, true);
+  SendAllRequest r;
+  r.from_alias = f.id("from_alias");
+  r.content = f.str("content");
+  r.message_id = f.id("message_id");
+  if (f.ok() && (r.from_alias.empty() || r.content.empty())) {
+    f.fail("from_alias and content are required");
+  }
+  return finish(f, std::move(r));
+}
+
+// ---------------------------------------------------------------- rooms
+
+Json RoomOpRequest::to_json() const {
+  Json j = {{"alias", alias}, {"room_id", room_id}};
+  write_proof(j, proof);
+  return j;
+}
+
+Result<RoomOpRequest> RoomOpRequest::from_json(const Json& j) {
+  Fields f(j, true);
+  RoomOpRequest r;
+  r.alias = f.id("alias");
+  r.room_id = f.id("room_id");
+  r.proof = read_proof(f);
+  if (f.ok() && (r.alias.empty() || r.room_id.empty())) f.fail("alias and room_id are required");
+  return finish(f, std::move(r));
+}
+
+Json SetVisibilityRequest::to_json() const {
+  Json j = {{"alias", alias}, {"room_id", room_id}, {"visibility", visibility}};
+  write_proof(j, proof);
+  return j;
+}
+
+Result<SetVisibilityRequest> SetVisibilityRequest::from_json(const Json& j) {
+  Fields f(j, true);
+  SetVisibilityRequest r;
+  r.alias = f.id("alias");
+  r.room_id = f.id("room_id");
+  r.visibility = f.id("visibility");
+  r.proof = read_proof(f);
+  if (f.ok() && (r.alias.empty() || r.room_id.empty() || r.visibility.empty())) {
+    f.fail("alias, room_id, and visibility are required");
+  }
+  if (f.ok() && r.visibility != "public" && r.visibility != "invite") {
+    f.fail("visibility must be \"public\" or \"invite\"");
+  }
+  return finish(f, std::move(r));
+}
+
+Json InviteRequest::to_json() const {
+  Json j = {{"alias", alias}, {"room_id", room_id}, {"invitee_pk", invitee_pk}};
+  write_proof(j, proof);
+  return j;
+}
+
+Result<InviteRequest> InviteRequest::from_json(const Json& j) {
+  Fields f(j, true);
+  InviteRequest r;
+  r.alias = f.id("alias");
+  r.room_id = f.id("room_id");
+  r.invitee_pk = f.id("invitee_pk");
+  r.proof = read_proof(f);
+  if (f.ok() && (r.alias.empty() || r.room_id.empty() || r.invitee_pk.empty())) {
+    f.fail("alias, room_id, and invitee_pk are required");
+  }
+  return finish(f, std::move(r));
+}
+
+Json SendRoomRequest::to_json() const {
+  Json j = {{"from_alias", from_alias}, {"room_id", room_id}, {"content", content}};
+  put_if(j, "message_id", message_id);
+  if (envelope) j["envelope"] = envelope->to_json();
+  return j;
+}
+
+Result<SendRoomRequest> SendRoomRequest::from_json(const Json& j) {
+  Fields f(j, true);
+  SendRoomRequest r;
+  r.from_alias = f.id("from_alias");
+  r.room_id = f.id("room_id");
+  r.content = f.str("content");
+  r.message_id = f.id("message_id");
+  if (const Json* env = f.object("envelope")) {
+    auto e = Envelope::from_json(*env);
+    if (!e) {
+      f.fail("envelope: " + e.error().message);
+    } else {
+      r.envelope = std::move(e).value();
+    }
+  }
+  if (f.ok() && (r.from_alias.empty() || r.room_id.empty() || r.content.empty())) {
+    f.fail("from_alias, room_id, and content are required");
+  }
+  return finish(f, std::move(r));
+}
+
+Json RoomHistoryRequest::to_json() const {
+  return {{"room_id", room_id}, {"limit", limit}};
+}
+
+Result<RoomHistoryRequest> RoomHistoryRequest::from_json(const Json& j) {
+  Fields f(j, true);
+  RoomHistoryRequest r;
+  r.room_id = f.id("room_id");
+  if (auto limit = f.integer("limit")) {
+    r.limit = std::clamp<int64_t>(*limit, 0, kMaxHistoryLimit);
+  }
+  if (f.ok() && r.room_id.empty()) f.fail("room_id is required");
+  return finish(f, std::move(r));
+}
+
+Json UnbindRequest::to_json() const {
+  return {{"alias", alias}};
+}
+
+Result<UnbindRequest> UnbindRequest::from_json(const Json& j) {
+  Fields f(j, true);
+  UnbindRequest r;
+  r.alias = f.id("alias");
+  if (f.ok() && r.alias.empty()) f.fail("alias is required");
+  return finish(f, std::move(r));
+}
+
+}  // namespace c2c::relay::protocol
