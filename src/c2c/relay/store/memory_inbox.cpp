@@ -1,0 +1,204 @@
+// MemoryStore: inboxes (FIFO per key), rooms and room history.
+#include <algorithm>
+#include <iterator>
+
+#include "c2c/relay/store/memory_store.hpp"
+
+namespace c2c::relay {
+namespace {
+
+std::vector<StoredMessage> unpack_all(const std::deque<PackedMessage>& q) {
+  std::vector<StoredMessage> out;
+  out.reserve(q.size());
+  for (const auto& p : q) out.push_back(p.unpack());
+  return out;
+}
+
+}  // namespace
+
+// --- inboxes ---
+
+Result<void> MemoryStore::append(const std::vector<Delivery>& deliveries) {
+  if (deliveries.empty()) return {};
+  std::vector<PackedMessage> packed;
+  packed.reserve(deliveries.size());
+  for (const auto& d : deliveries) packed.emplace_back(d.message);
+  // sink_ is attached once, before the store is shared, so reading it unlocked is safe.
+  std::optional<redo::Append> rec;
+  if (sink_ != nullptr) rec.emplace(redo::Append{deliveries});
+
+  std::lock_guard lock(mu_);
+  for (size_t i = 0; i < deliveries.size(); ++i) {
+    inboxes_[deliveries[i].key].push_back(std::move(packed[i]));
+  }
+  queued_ += deliveries.size();
+  if (rec) emit(std::move(*rec));
+  return {};
+}
+
+std::vector<StoredMessage> MemoryStore::peek(const InboxKey& key) {
+  std::lock_guard lock(mu_);
+  auto it = inboxes_.find(key);
+  if (it == inboxes_.end()) return {};
+  return unpack_all(it->second);
+}
+
+Result<std::vector<StoredMessage>> MemoryStore::drain(const InboxKey& key) {
+  Queue taken;
+  {
+    std::lock_guard lock(mu_);
+    auto it = inboxes_.find(key);
+    if (it == inboxes_.end()) return std::vector<StoredMessage>{};
+    taken = std::move(it->second);
+    inboxes_.erase(it);
+    queued_ -= taken.size();
+    emit(redo::RemoveInbox{key});
+  }
+  return unpack_all(taken);
+}
+
+Result<std::vector<StoredMessage>> MemoryStore::drain_ids(const InboxKey& key,
+                                                          const std::vector<std::string>& ids) {
+  if (ids.empty()) return std::vector<StoredMessage>{};
+  const StringSet wanted(ids.begin(), ids.end());
+  Queue taken;
+  {
+    std::lock_guard lock(mu_);
+    auto it = inboxes_.find(key);
+    if (it == inboxes_.end()) return std::vector<StoredMessage>{};
+    Queue kept;
+    for (auto& p : it->second) {
+      (wanted.contains(p.message_id()) ? taken : kept).push_back(std::move(p));
+    }
+    if (taken.empty()) {
+      it->second = std::move(kept);  // every element was moved out and back, order unchanged
+      return std::vector<StoredMessage>{};
+    }
+    queued_ -= taken.size();
+    if (kept.empty()) {
+      inboxes_.erase(it);
+    } else {
+      it->second = std::move(kept);
+    }
+    emit(redo::RemoveIds{key, ids});
+  }
+  return unpack_all(taken);
+}
+
+Result<void> MemoryStore::move_inbox(const InboxKey& from, const InboxKey& to) {
+  if (from == to) return {};
+  std::lock_guard lock(mu_);
+  auto it = inboxes_.find(from);
+  if (it == inboxes_.end()) return {};
+  Queue moved = std::move(it->second);
+  inboxes_.erase(it);
+  Queue& dst = inboxes_[to];
+  std::move(moved.begin(), moved.end(), std::back_inserter(dst));
+  emit(redo::MoveInbox{from, to});
+  return {};
+}
+
+std::vector<InboxKey> MemoryStore::inbox_keys() {
+  std::lock_guard lock(mu_);
+  std::vector<InboxKey> out;
+  out.reserve(inboxes_.size());
+  for (const auto& [key, q] : inboxes_) out.push_back(key);
+  return out;
+}
+
+Result<size_t> MemoryStore::remove_inbox(const InboxKey& key) {
+  Queue taken;  // freed after the lock is released
+  std::lock_guard lock(mu_);
+  auto it = inboxes_.find(key);
+  if (it == inboxes_.end()) return size_t{0};
+  taken = std::move(it->second);
+  inboxes_.erase(it);
+  queued_ -= taken.size();
+  emit(redo::RemoveInbox{key});
+  return taken.size();
+}
+
+size_t MemoryStore::queued_messages() {
+  std::lock_guard lock(mu_);
+  return queued_;
+}
+
+// --- rooms ---
+
+std::optional<Room> MemoryStore::get_room(std::string_view room_id) {
+  std::lock_guard lock(mu_);
+  auto it = rooms_.find(room_id);
+  if (it == rooms_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<Room> MemoryStore::list_rooms() {
+  std::lock_guard lock(mu_);
+  std::vector<Room> out;
+  out.reserve(rooms_.size());
+  for (const auto& [id, room] : rooms_) out.push_back(room);
+  return out;
+}
+
+Result<void> MemoryStore::put_room(const Room& room_without_members) {
+  std::lock_guard lock(mu_);
+  auto [it, inserted] = rooms_.try_emplace(room_without_members.room_id);
+  Room& room = it->second;
+  if (inserted) room.room_id = room_without_members.room_id;
+  room.visibility = room_without_members.visibility;
+  room.invited = room_without_members.invited;
+  emit(redo::PutRoom{room.room_id, room.visibility, room.invited});
+  return {};
+}
+
+Result<bool> MemoryStore::add_member(std::string_view room_id, std::string_view alias) {
+  std::lock_guard lock(mu_);
+  auto it = rooms_.find(room_id);
+  if (it == rooms_.end()) {
+    it = rooms_.try_emplace(std::string(room_id)).first;
+    it->second.room_id = room_id;
+  }
+  auto& members = it->second.members;
+  if (std::find(members.begin(), members.end(), alias) != members.end()) return false;
+  members.emplace_back(alias);
+  emit(redo::AddMember{std::string(room_id), std::string(alias)});
+  return true;
+}
+
+Result<bool> MemoryStore::remove_member(std::string_view room_id, std::string_view alias) {
+  std::lock_guard lock(mu_);
+  auto it = rooms_.find(room_id);
+  if (it == rooms_.end()) return false;
+  auto& members = it->second.members;
+  auto m = std::find(members.begin(), members.end(), alias);
+  if (m == members.end()) return false;
+  members.erase(m);
+  emit(redo::RemoveMember{std::string(room_id), std::string(alias)});
+  return true;
+}
+
+Result<void> MemoryStore::append_history(std::string_view room_id, const StoredMessage& entry) {
+  PackedMessage packed(entry);
+  std::lock_guard lock(mu_);
+  auto it = history_.find(room_id);
+  if (it == history_.end()) it = history_.try_emplace(std::string(room_id)).first;
+  it->second.push_back(std::move(packed));
+  emit(redo::AppendHistory{std::string(room_id), entry});
+  return {};
+}
+
+std::vector<StoredMessage> MemoryStore::history(std::string_view room_id, size_t limit) {
+  std::lock_guard lock(mu_);
+  auto it = history_.find(room_id);
+  if (it == history_.end() || limit == 0) return {};
+  const Queue& q = it->second;
+  const size_t n = std::min(limit, q.size());
+  std::vector<StoredMessage> out;
+  out.reserve(n);
+  for (auto p = q.end() - static_cast<std::ptrdiff_t>(n); p != q.end(); ++p) {
+    out.push_back(p->unpack());
+  }
+  return out;
+}
+
+}  // namespace c2c::relay

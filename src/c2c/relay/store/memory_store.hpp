@@ -1,0 +1,121 @@
+#pragma once
+// MemoryStore: the whole relay state in memory behind one mutex. Also the working set of the
+// SQLite backend, which attaches a redo::Sink to persist every mutation (see sqlite_store.hpp).
+// Critical sections only move ready-made objects: messages are packed before the lock is taken
+// and unpacked after it is released.
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "c2c/relay/store/packed_message.hpp"
+#include "c2c/relay/store/redo.hpp"
+#include "c2c/relay/store/store.hpp"
+
+namespace c2c::relay {
+
+struct InboxKeyHash {
+  size_t operator()(const InboxKey& k) const {
+    const size_t h = std::hash<std::string>{}(k.node_id);
+    return h ^
+           (std::hash<std::string>{}(k.session_id) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
+  }
+};
+
+// Lets unordered containers of std::string be searched with a std::string_view.
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+using StringSet = std::unordered_set<std::string, StringHash, std::equal_to<>>;
+
+class MemoryStore : public Store {
+ public:
+  MemoryStore() = default;
+
+  std::string_view kind() const override { return "memory"; }
+
+  std::optional<Lease> get_lease(std::string_view alias) override;
+  std::optional<Lease> find_lease(const InboxKey& key) override;
+  std::vector<Lease> list_leases() override;
+  Result<void> put_lease(const Lease& lease) override;
+  Result<void> remove_lease(std::string_view alias) override;
+
+  std::optional<std::string> get_binding(std::string_view alias) override;
+  Result<void> put_binding(std::string_view alias, std::string_view pk_b64u) override;
+  Result<bool> remove_binding(std::string_view alias) override;
+
+  Result<void> append(const std::vector<Delivery>& deliveries) override;
+  std::vector<StoredMessage> peek(const InboxKey& key) override;
+  Result<std::vector<StoredMessage>> drain(const InboxKey& key) override;
+  Result<std::vector<StoredMessage>> drain_ids(const InboxKey& key,
+                                               const std::vector<std::string>& ids) override;
+  Result<void> move_inbox(const InboxKey& from, const InboxKey& to) override;
+  std::vector<InboxKey> inbox_keys() override;
+  Result<size_t> remove_inbox(const InboxKey& key) override;
+  size_t queued_messages() override;
+
+  std::optional<Room> get_room(std::string_view room_id) override;
+  std::vector<Room> list_rooms() override;
+  Result<void> put_room(const Room& room_without_members) override;
+  Result<bool> add_member(std::string_view room_id, std::string_view alias) override;
+  Result<bool> remove_member(std::string_view room_id, std::string_view alias) override;
+  Result<void> append_history(std::string_view room_id, const StoredMessage& entry) override;
+  std::vector<StoredMessage> history(std::string_view room_id, size_t limit) override;
+
+  bool seen_message_id(std::string_view message_id) override;
+  Result<void> remember_message_id(std::string_view message_id, size_t window) override;
+
+  Result<bool> remember_nonce(std::string_view cache, std::string_view nonce, double ts,
+                              double ttl_seconds) override;
+
+  Result<void> add_dead_letter(const DeadLetter& dl) override;
+  std::vector<DeadLetter> dead_letters() override;
+
+  Result<void> commit() override { return {}; }
+
+ protected:
+  // From now on every mutation is also reported to `sink`, under the store's lock.
+  void attach_sink(redo::Sink* sink);
+
+ private:
+  using Queue = std::deque<PackedMessage>;
+  struct NonceCache {
+    StringSet nonces;
+    std::multimap<double, std::string> by_ts;  // for pruning by age
+  };
+
+  void emit(redo::Op op) {
+    if (sink_ != nullptr) sink_->record(std::move(op));
+  }
+  void index_lease(const Lease& lease);
+  void unindex_lease(const Lease& lease);
+
+  std::mutex mu_;
+  redo::Sink* sink_ = nullptr;
+
+  std::map<std::string, Lease, std::less<>> leases_;
+  // (node, session) -> aliases holding it, most recently put last.
+  std::unordered_map<InboxKey, std::vector<std::string>, InboxKeyHash> lease_by_key_;
+  std::map<std::string, std::string, std::less<>> bindings_;
+
+  // Only non-empty queues are kept, so inbox_keys() lists keys with something queued.
+  std::unordered_map<InboxKey, Queue, InboxKeyHash> inboxes_;
+  size_t queued_ = 0;
+
+  std::map<std::string, Room, std::less<>> rooms_;
+  std::map<std::string, Queue, std::less<>> history_;
+
+  std::deque<std::string> seen_fifo_;
+  StringSet seen_;
+
+  std::map<std::string, NonceCache, std::less<>> nonce_caches_;
+  std::vector<DeadLetter> dead_letters_;
+};
+
+}  // namespace c2c::relay

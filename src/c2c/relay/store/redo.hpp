@@ -1,0 +1,84 @@
+#pragma once
+// Redo records: the EFFECT of one Store mutation, as applied to the in-memory state (evicted ids,
+// prune threshold and so on are already decided), so that replaying the records in order onto
+// the database yields exactly the in-memory state. MemoryStore emits them to a RedoSink while it
+// still holds its lock, which makes the record order equal to the order of the memory updates.
+
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "c2c/relay/store/store.hpp"
+
+namespace c2c::relay::redo {
+
+struct PutLease {
+  Lease lease;
+};
+struct RemoveLease {
+  std::string alias;
+};
+struct PutBinding {
+  std::string alias;
+  std::string pk_b64u;
+};
+struct RemoveBinding {
+  std::string alias;
+};
+struct Append {
+  std::vector<Delivery> deliveries;
+};
+struct RemoveInbox {  // drain() and remove_inbox()
+  InboxKey key;
+};
+struct RemoveIds {  // drain_ids(): every queued message of `key` whose id is listed
+  InboxKey key;
+  std::vector<std::string> ids;
+};
+struct MoveInbox {
+  InboxKey from;
+  InboxKey to;
+};
+struct PutRoom {
+  std::string room_id;
+  std::string visibility;
+  std::vector<std::string> invited;
+};
+struct AddMember {  // creates the room (public) if missing
+  std::string room_id;
+  std::string alias;
+};
+struct RemoveMember {
+  std::string room_id;
+  std::string alias;
+};
+struct AppendHistory {
+  std::string room_id;
+  StoredMessage entry;
+};
+struct RememberId {
+  std::string message_id;
+  std::vector<std::string> evicted;
+};
+struct RememberNonce {
+  std::string cache;
+  std::string nonce;
+  double ts = 0;
+  double prune_before = 0;  // entries of `cache` with ts < prune_before were dropped
+};
+struct AddDeadLetter {
+  DeadLetter dead_letter;
+};
+
+using Op = std::variant<PutLease, RemoveLease, PutBinding, RemoveBinding, Append, RemoveInbox,
+                        RemoveIds, MoveInbox, PutRoom, AddMember, RemoveMember, AppendHistory,
+                        RememberId, RememberNonce, AddDeadLetter>;
+
+// Receives every mutation's record; called with the store's lock held, so keep it cheap.
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  virtual void record(Op op) = 0;
+};
+
+}  // namespace c2c::relay::redo

@@ -1,0 +1,409 @@
+// One suite, every Store backend (DESIGN D2): each case runs against memory: and sqlite:.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "c2c/relay/store/store.hpp"
+#include "support/temp_dir.hpp"
+
+namespace c2c::relay {
+namespace {
+
+StoredMessage msg(std::string id, std::string content = "hi", double ts = 1.0) {
+  StoredMessage m;
+  m.message_id = std::move(id);
+  m.from_alias = "alice";
+  m.to_alias = "bob";
+  m.content = std::move(content);
+  m.ts = ts;
+  return m;
+}
+
+Lease lease(std::string alias, std::string node, std::string session) {
+  Lease l;
+  l.alias = std::move(alias);
+  l.node_id = std::move(node);
+  l.session_id = std::move(session);
+  l.client_type = "claude";
+  l.registered_at = 100;
+  l.last_seen = 150.5;
+  l.ttl = 60;
+  l.identity_pk = "pk-" + l.alias;
+  l.enc_pubkey = "enc";
+  l.signed_at = 99.25;
+  l.sig_b64 = "sig";
+  return l;
+}
+
+std::vector<std::string> ids_of(const std::vector<StoredMessage>& ms) {
+  std::vector<std::string> out;
+  for (const auto& m : ms) out.push_back(m.message_id);
+  return out;
+}
+
+class StoreConformance : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    const std::string url =
+        GetParam() == "memory" ? std::string("memory:") : "sqlite:" + (dir_ / "relay.db").string();
+    auto opened = open_store(url);
+    ASSERT_TRUE(opened.has_value()) << opened.error().message;
+    store_ = std::move(opened.value());
+    ASSERT_EQ(store_->kind(), GetParam());
+  }
+  Store& s() { return *store_; }
+
+  test::TempDir dir_{"c2c-store-conf"};
+  std::unique_ptr<Store> store_;
+};
+
+const InboxKey kBob{"node-b", "sess-b"};
+const InboxKey kCarol{"node-c", "sess-c"};
+
+TEST_P(StoreConformance, LeasesPutGetFindListRemove) {
+  EXPECT_FALSE(s().get_lease("bob").has_value());
+  ASSERT_TRUE(s().put_lease(lease("bob", "node-b", "sess-b")));
+  ASSERT_TRUE(s().put_lease(lease("alice", "node-a", "sess-a")));
+  auto got = s().get_lease("bob");
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->node_id, "node-b");
+  EXPECT_EQ(got->client_type, "claude");
+  EXPECT_DOUBLE_EQ(got->last_seen, 150.5);
+  EXPECT_EQ(got->identity_pk, "pk-bob");
+  EXPECT_DOUBLE_EQ(got->signed_at, 99.25);
+  EXPECT_FALSE(s().get_lease("BOB").has_value()) << "aliases are exact-case keys";
+
+  auto found = s().find_lease(kBob);
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->alias, "bob");
+  EXPECT_FALSE(s().find_lease(kCarol).has_value());
+
+  // Replace by alias: the old session no longer finds it.
+  ASSERT_TRUE(s().put_lease(lease("bob", "node-b", "sess-b2")));
+  EXPECT_FALSE(s().find_lease(kBob).has_value());
+  EXPECT_EQ(s().find_lease({"node-b", "sess-b2"})->alias, "bob");
+
+  auto all = s().list_leases();
+  ASSERT_EQ(all.size(), 2u);
+  std::vector<std::string> aliases{all[0].alias, all[1].alias};
+  std::sort(aliases.begin(), aliases.end());
+  EXPECT_EQ(aliases, (std::vector<std::string>{"alice", "bob"}));
+
+  ASSERT_TRUE(s().remove_lease("bob"));
+  EXPECT_FALSE(s().get_lease("bob").has_value());
+  EXPECT_FALSE(s().find_lease({"node-b", "sess-b2"}).has_value());
+  ASSERT_TRUE(s().remove_lease("nobody"));
+  EXPECT_EQ(s().list_leases().size(), 1u);
+}
+
+TEST_P(StoreConformance, BindingsSurviveLeaseRemoval) {
+  EXPECT_FALSE(s().get_binding("bob").has_value());
+  ASSERT_TRUE(s().put_lease(lease("bob", "n", "s")));
+  ASSERT_TRUE(s().put_binding("bob", "pk1"));
+  ASSERT_TRUE(s().remove_lease("bob"));
+  EXPECT_EQ(s().get_binding("bob").value_or(""), "pk1");
+  ASSERT_TRUE(s().put_binding("bob", "pk2"));
+  EXPECT_EQ(s().get_binding("bob").value_or(""), "pk2");
+  auto removed = s().remove_binding("bob");
+  ASSERT_TRUE(removed.has_value());
+  EXPECT_TRUE(removed.value());
+  EXPECT_FALSE(s().get_binding("bob").has_value());
+  auto again = s().remove_binding("bob");
+  ASSERT_TRUE(again.has_value());
+  EXPECT_FALSE(again.value());
+}
+
+TEST_P(StoreConformance, InboxIsFifoAndKeepsEveryField) {
+  StoredMessage full = msg("m1", "first", 10.5);
+  full.room_id = "lobby";
+  full.to_alias = "bob#lobby";
+  full.envelope = R"({"enc":"none"})";
+  ASSERT_TRUE(s().append({{kBob, full}}));
+  ASSERT_TRUE(s().append({{kBob, msg("m2", std::string(300, 'x'))}, {kBob, msg("m3")}}));
+  EXPECT_EQ(s().queued_messages(), 3u);
+
+  auto peeked = s().peek(kBob);
+  EXPECT_EQ(ids_of(peeked), (std::vector<std::string>{"m1", "m2", "m3"}));
+  ASSERT_EQ(peeked.size(), 3u);
+  EXPECT_EQ(peeked[0].from_alias, "alice");
+  EXPECT_EQ(peeked[0].to_alias, "bob#lobby");
+  EXPECT_EQ(peeked[0].content, "first");
+  EXPECT_DOUBLE_EQ(peeked[0].ts, 10.5);
+  EXPECT_EQ(peeked[0].room_id, "lobby");
+  EXPECT_EQ(peeked[0].envelope, R"({"enc":"none"})");
+  EXPECT_EQ(peeked[1].content, std::string(300, 'x'));
+  EXPECT_EQ(s().queued_messages(), 3u) << "peek does not remove";
+
+  auto drained = s().drain(kBob);
+  ASSERT_TRUE(drained.has_value());
+  EXPECT_EQ(ids_of(drained.value()), (std::vector<std::string>{"m1", "m2", "m3"}));
+  EXPECT_TRUE(s().peek(kBob).empty());
+  EXPECT_EQ(s().queued_messages(), 0u);
+  auto empty = s().drain(kBob);
+  ASSERT_TRUE(empty.has_value());
+  EXPECT_TRUE(empty->empty());
+}
+
+TEST_P(StoreConformance, DrainIdsRemovesOnlyListedIdsAndKeepsOrder) {
+  ASSERT_TRUE(s().append({{kBob, msg("a")},
+                          {kBob, msg("b")},
+                          {kBob, msg("c")},
+                          {kBob, msg("d")},
+                          {kCarol, msg("b")}}));
+  auto got = s().drain_ids(kBob, {"d", "b", "zz"});
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(ids_of(got.value()), (std::vector<std::string>{"b", "d"})) << "queue order, not list";
+  EXPECT_EQ(ids_of(s().peek(kBob)), (std::vector<std::string>{"a", "c"}));
+  EXPECT_EQ(ids_of(s().peek(kCarol)), (std::vector<std::string>{"b"})) << "other keys untouched";
+  EXPECT_EQ(s().queued_messages(), 3u);
+  auto none = s().drain_ids(kBob, {"nope"});
+  ASSERT_TRUE(none.has_value());
+  EXPECT_TRUE(none->empty());
+  EXPECT_EQ(ids_of(s().peek(kBob)), (std::vector<std::string>{"a", "c"}));
+  ASSERT_TRUE(s().append({{kBob, msg("e")}}));
+  EXPECT_EQ(ids_of(s().peek(kBob)), (std::vector<std::string>{"a", "c", "e"}));
+}
+
+TEST_P(StoreConformance, FanOutAppendIsAtomic) {
+  // A fan-out is one call: a concurrent reader sees all of it or none of it.
+  std::atomic<bool> stop{false};
+  std::atomic<int> torn{0};
+  std::thread reader([&] {
+    for (int i = 0; i < 100000 && !stop.load(); ++i) {
+      const size_t n = s().queued_messages();
+      if (n % 3 != 0) ++torn;
+    }
+  });
+  for (int i = 0; i < 200; ++i) {
+    const std::string id = "f" + std::to_string(i);
+    ASSERT_TRUE(s().append({{kBob, msg(id)}, {kCarol, msg(id)}, {{"n", "s"}, msg(id)}}));
+  }
+  stop = true;
+  reader.join();
+  EXPECT_EQ(torn.load(), 0);
+  EXPECT_EQ(s().peek(kBob).size(), 200u);
+  EXPECT_EQ(s().peek(kCarol).size(), 200u);
+  EXPECT_EQ(s().queued_messages(), 600u);
+}
+
+TEST_P(StoreConformance, MoveInboxAppendsToTheEnd) {
+  ASSERT_TRUE(s().append({{kBob, msg("old1")}, {kCarol, msg("new1")}, {kBob, msg("old2")}}));
+  ASSERT_TRUE(s().move_inbox(kBob, kCarol));
+  EXPECT_TRUE(s().peek(kBob).empty());
+  EXPECT_EQ(ids_of(s().peek(kCarol)), (std::vector<std::string>{"new1", "old1", "old2"}));
+  ASSERT_TRUE(s().append({{kCarol, msg("new2")}}));
+  EXPECT_EQ(ids_of(s().peek(kCarol)), (std::vector<std::string>{"new1", "old1", "old2", "new2"}));
+  ASSERT_TRUE(s().move_inbox(kCarol, kCarol));
+  ASSERT_TRUE(s().move_inbox({"x", "y"}, kCarol));
+  EXPECT_EQ(s().peek(kCarol).size(), 4u);
+  EXPECT_EQ(s().queued_messages(), 4u);
+}
+
+TEST_P(StoreConformance, InboxKeysRemoveInboxQueuedMessages) {
+  EXPECT_TRUE(s().inbox_keys().empty());
+  ASSERT_TRUE(s().append({{kBob, msg("1")}, {kBob, msg("2")}, {kCarol, msg("3")}}));
+  auto keys = s().inbox_keys();
+  ASSERT_EQ(keys.size(), 2u);
+  EXPECT_TRUE(std::find(keys.begin(), keys.end(), kBob) != keys.end());
+  EXPECT_TRUE(std::find(keys.begin(), keys.end(), kCarol) != keys.end());
+  auto removed = s().remove_inbox(kBob);
+  ASSERT_TRUE(removed.has_value());
+  EXPECT_EQ(removed.value(), 2u);
+  EXPECT_EQ(s().queued_messages(), 1u);
+  ASSERT_EQ(s().inbox_keys().size(), 1u);
+  EXPECT_EQ(s().inbox_keys()[0], kCarol);
+  auto again = s().remove_inbox(kBob);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again.value(), 0u);
+  ASSERT_TRUE(s().drain(kCarol).has_value());
+  EXPECT_TRUE(s().inbox_keys().empty()) << "a drained inbox has no key left";
+}
+
+TEST_P(StoreConformance, RoomsPutGetList) {
+  EXPECT_FALSE(s().get_room("lobby").has_value());
+  Room r;
+  r.room_id = "lobby";
+  r.visibility = "invite";
+  r.invited = {"pk1", "pk2"};
+  r.members = {"ignored"};
+  ASSERT_TRUE(s().put_room(r));
+  auto got = s().get_room("lobby");
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->room_id, "lobby");
+  EXPECT_EQ(got->visibility, "invite");
+  EXPECT_EQ(got->invited, (std::vector<std::string>{"pk1", "pk2"}));
+  EXPECT_TRUE(got->members.empty()) << "put_room does not take members";
+
+  ASSERT_TRUE(s().add_member("lobby", "bob").value());
+  r.visibility = "public";
+  r.invited = {"pk3"};
+  ASSERT_TRUE(s().put_room(r));
+  got = s().get_room("lobby");
+  EXPECT_EQ(got->visibility, "public");
+  EXPECT_EQ(got->invited, (std::vector<std::string>{"pk3"}));
+  EXPECT_EQ(got->members, (std::vector<std::string>{"bob"})) << "members kept by put_room";
+
+  Room other;
+  other.room_id = "dev";
+  ASSERT_TRUE(s().put_room(other));
+  auto rooms = s().list_rooms();
+  ASSERT_EQ(rooms.size(), 2u);
+  std::vector<std::string> ids{rooms[0].room_id, rooms[1].room_id};
+  std::sort(ids.begin(), ids.end());
+  EXPECT_EQ(ids, (std::vector<std::string>{"dev", "lobby"}));
+}
+
+TEST_P(StoreConformance, MembersAddRemoveIdempotentInJoinOrder) {
+  auto first = s().add_member("lobby", "carol");
+  ASSERT_TRUE(first.has_value());
+  EXPECT_TRUE(first.value());
+  auto room = s().get_room("lobby");
+  ASSERT_TRUE(room.has_value()) << "joining creates the room";
+  EXPECT_EQ(room->visibility, "public");
+  EXPECT_TRUE(s().add_member("lobby", "alice").value());
+  EXPECT_FALSE(s().add_member("lobby", "carol").value()) << "already a member";
+  EXPECT_TRUE(s().add_member("lobby", "bob").value());
+  EXPECT_EQ(s().get_room("lobby")->members, (std::vector<std::string>{"carol", "alice", "bob"}));
+  EXPECT_TRUE(s().remove_member("lobby", "alice").value());
+  EXPECT_FALSE(s().remove_member("lobby", "alice").value());
+  EXPECT_FALSE(s().remove_member("nowhere", "alice").value());
+  EXPECT_TRUE(s().add_member("lobby", "alice").value());
+  EXPECT_EQ(s().get_room("lobby")->members, (std::vector<std::string>{"carol", "bob", "alice"}));
+}
+
+TEST_P(StoreConformance, HistoryLimitIsLastNOldestFirst) {
+  EXPECT_TRUE(s().history("lobby", 10).empty());
+  for (int i = 1; i <= 5; ++i) {
+    StoredMessage e = msg("h" + std::to_string(i));
+    e.to_alias = "";
+    e.room_id = "lobby";
+    e.envelope = "env" + std::to_string(i);
+    ASSERT_TRUE(s().append_history("lobby", e));
+  }
+  ASSERT_TRUE(s().append_history("dev", msg("other")));
+  EXPECT_EQ(ids_of(s().history("lobby", 3)), (std::vector<std::string>{"h3", "h4", "h5"}));
+  EXPECT_EQ(ids_of(s().history("lobby", 100)),
+            (std::vector<std::string>{"h1", "h2", "h3", "h4", "h5"}));
+  EXPECT_TRUE(s().history("lobby", 0).empty());
+  EXPECT_EQ(s().history("lobby", 1)[0].envelope, "env5") << "envelopes kept in history (D2)";
+  EXPECT_EQ(ids_of(s().history("dev", 5)), (std::vector<std::string>{"other"}));
+}
+
+TEST_P(StoreConformance, DedupWindowEvictsOldest) {
+  EXPECT_FALSE(s().seen_message_id("a"));
+  ASSERT_TRUE(s().remember_message_id("a", 3));
+  ASSERT_TRUE(s().remember_message_id("b", 3));
+  ASSERT_TRUE(s().remember_message_id("c", 3));
+  EXPECT_TRUE(s().seen_message_id("a"));
+  EXPECT_TRUE(s().seen_message_id("c"));
+  ASSERT_TRUE(s().remember_message_id("d", 3));
+  EXPECT_FALSE(s().seen_message_id("a")) << "4th id evicts the oldest";
+  EXPECT_TRUE(s().seen_message_id("b"));
+  EXPECT_TRUE(s().seen_message_id("d"));
+  ASSERT_TRUE(s().remember_message_id("a", 3));  // counts as new again, evicts b
+  EXPECT_TRUE(s().seen_message_id("a"));
+  EXPECT_FALSE(s().seen_message_id("b"));
+  EXPECT_TRUE(s().seen_message_id("c"));
+}
+
+TEST_P(StoreConformance, NonceReplayAndPruningByAge) {
+  EXPECT_TRUE(s().remember_nonce("request", "n1", 1000, 120).value());
+  EXPECT_FALSE(s().remember_nonce("request", "n1", 1000, 120).value()) << "replay";
+  EXPECT_TRUE(s().remember_nonce("register", "n1", 1000, 120).value()) << "caches are separate";
+  EXPECT_TRUE(s().remember_nonce("request", "n2", 1100, 120).value());
+  EXPECT_FALSE(s().remember_nonce("request", "n1", 1100, 120).value()) << "n1 still in window";
+  // ts 1200: entries older than 1200 - 120 = 1080 are pruned (n1 at 1000), n2 at 1100 stays.
+  EXPECT_TRUE(s().remember_nonce("request", "n3", 1200, 120).value());
+  EXPECT_TRUE(s().remember_nonce("request", "n1", 1200, 120).value()) << "n1 was pruned";
+  EXPECT_FALSE(s().remember_nonce("request", "n2", 1200, 120).value());
+  EXPECT_FALSE(s().remember_nonce("register", "n1", 1200, 120).value())
+      << "pruning one cache leaves the other alone";
+}
+
+TEST_P(StoreConformance, DeadLettersKeepOrderAndFields) {
+  EXPECT_TRUE(s().dead_letters().empty());
+  for (int i = 0; i < 3; ++i) {
+    DeadLetter dl;
+    dl.message = msg("d" + std::to_string(i));
+    dl.message.envelope = "e";
+    dl.reason = i == 1 ? "recipient_dead" : "unknown_alias";
+    dl.ts = 500 + i;
+    ASSERT_TRUE(s().add_dead_letter(dl));
+  }
+  auto all = s().dead_letters();
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].message.message_id, "d0");
+  EXPECT_EQ(all[1].message.message_id, "d1");
+  EXPECT_EQ(all[1].reason, "recipient_dead");
+  EXPECT_DOUBLE_EQ(all[2].ts, 502);
+  EXPECT_EQ(all[2].message.envelope, "e");
+  EXPECT_EQ(all[2].message.to_alias, "bob");
+}
+
+TEST_P(StoreConformance, CommitSucceedsWithAndWithoutWrites) {
+  ASSERT_TRUE(s().commit());
+  ASSERT_TRUE(s().append({{kBob, msg("x")}}));
+  ASSERT_TRUE(s().commit());
+  ASSERT_TRUE(s().commit());
+  EXPECT_EQ(ids_of(s().peek(kBob)), (std::vector<std::string>{"x"}));
+}
+
+TEST_P(StoreConformance, ConcurrentAppendersAndDrainerSeeEveryMessageOnceInOrder) {
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 1000;
+  std::atomic<int> writers_done{0};
+  std::vector<StoredMessage> received;
+  std::thread drainer([&] {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (std::chrono::steady_clock::now() < deadline) {
+      const bool last = writers_done.load() == kThreads;
+      auto got = s().drain(kBob);
+      ASSERT_TRUE(got.has_value());
+      received.insert(received.end(), got->begin(), got->end());
+      if (last) break;
+      std::this_thread::yield();
+    }
+  });
+  std::vector<std::thread> writers;
+  for (int t = 0; t < kThreads; ++t) {
+    writers.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        StoredMessage m = msg(std::to_string(t) + ":" + std::to_string(i));
+        ASSERT_TRUE(s().append({{kBob, m}}));
+      }
+      ++writers_done;
+    });
+  }
+  for (auto& w : writers) w.join();
+  drainer.join();
+  ASSERT_EQ(received.size(), size_t{kThreads * kPerThread});
+  std::vector<int> next(kThreads, 0);
+  for (const auto& m : received) {
+    const auto colon = m.message_id.find(':');
+    const int t = std::stoi(m.message_id.substr(0, colon));
+    const int i = std::stoi(m.message_id.substr(colon + 1));
+    ASSERT_EQ(i, next[t]) << "thread " << t << " out of order or duplicated";
+    ++next[t];
+  }
+  EXPECT_EQ(s().queued_messages(), 0u);
+  ASSERT_TRUE(s().commit());
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreConformance, ::testing::Values("memory"),
+                         [](const auto& param_info) { return param_info.param; });
+
+TEST(OpenStore, UnknownSchemeIsAClearError) {
+  auto r = open_store("postgres://x");
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message.find("postgres://x"), std::string::npos) << r.error().message;
+}
+
+}  // namespace
+}  // namespace c2c::relay
