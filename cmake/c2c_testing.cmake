@@ -10,5 +10,5 @@ function(c2c_add_test)
   endif()
   gtest_discover_tests(${T_NAME} DISCOVERY_TIMEOUT 60
     PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT}
-               ENVIRONMENT "C2C_BIN=$<TARGET_FILE:c2c>;C2C_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+               ENVIRONMENT "C2C_BIN=$<TARGET_FILE:c2c>")
 endfunction()

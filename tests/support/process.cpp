@@ -17,10 +17,14 @@ namespace c2c::test {
 
 std::string c2c_bin() {
   const char* bin = std::getenv("C2C_BIN");
-  if (bin == nullptr || *bin == '\0') {
-    throw std::runtime_error("C2C_BIN is not set (run the tests through ctest)");
-  }
-  return bin;
+  if (bin != nullptr && *bin != '\0') return bin;
+  return C2C_BIN_DEFAULT;
+}
+
+std::string source_dir() {
+  const char* dir = std::getenv("C2C_SOURCE_DIR");
+  if (dir != nullptr && *dir != '\0') return dir;
+  return C2C_SOURCE_DIR_DEFAULT;
 }
 
 namespace {

@@ -16,8 +16,10 @@
 
 namespace c2c::test {
 
-// Path of the c2c binary under test ($C2C_BIN); aborts the test run if unset.
+// Path of the c2c binary under test: $C2C_BIN (set by ctest), else the one this build made.
 std::string c2c_bin();
+// The repository root (for scripts and fixtures): $C2C_SOURCE_DIR, else this checkout.
+std::string source_dir();
 
 struct ProcessOptions {
   std::map<std::string, std::string> env;  // set (override) in the child's environment
