@@ -1,0 +1,239 @@
+#include "c2c/crypto/identity.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <utility>
+
+#include "c2c/core/text.hpp"
+
+namespace c2c::crypto {
+
+namespace {
+
+namespace fs = std::filesystem;
+using ordered_json = nlohmann::ordered_json;
+
+constexpr mode_t kFileMode = 0600;
+constexpr mode_t kDirMode = 0700;
+
+Unexpected io_error(const std::string& what, const fs::path& p, int err) {
+  return fail(ErrorCode::kIo, what + " " + p.string() + ": " + std::strerror(err));
+}
+
+// Closes a descriptor on every exit path.
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+  int release() { return std::exchange(fd_, -1); }
+
+ private:
+  int fd_;
+};
+
+// mkdir -p where every directory we create gets 0700 (umask notwithstanding).
+Result<void> make_private_dirs(const fs::path& dir) {
+  fs::path acc;
+  for (const auto& part : dir) {
+    acc /= part;
+    if (::mkdir(acc.c_str(), kDirMode) == 0) {
+      ::chmod(acc.c_str(), kDirMode);
+    } else if (errno != EEXIST) {
+      return io_error("cannot create directory", acc, errno);
+    }
+  }
+  return {};
+}
+
+Result<void> write_all(int fd, std::string_view data, const fs::path& p) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return io_error("cannot write", p, errno);
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return {};
+}
+
+Result<std::string> read_all(int fd, const fs::path& p) {
+  std::string out;
+  char buf[4096];
+  while (true) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return io_error("cannot read", p, errno);
+    }
+    if (n == 0) return out;
+    out.append(buf, static_cast<size_t>(n));
+  }
+}
+
+Unexpected bad(std::string message) {
+  return fail(ErrorCode::kBadRequest, std::move(message));
+}
+
+Result<std::string> string_field(const ordered_json& j, const char* name) {
+  const auto it = j.find(name);
+  if (it == j.end()) return bad(std::string("missing field: ") + name);
+  if (!it->is_string()) return bad(std::string("field ") + name + ": expected string");
+  return it->get<std::string>();
+}
+
+template <size_t N>
+Result<std::array<uint8_t, N>> key_field(const std::string& text, const char* name) {
+  auto key = b64u_decode_fixed<N>(text);
+  if (!key) {
+    return bad(std::string(name) + ": expected " + std::to_string(N) +
+               " bytes after b64url decode");
+  }
+  return *key;
+}
+
+Result<Identity> parse_identity(const std::string& text) {
+  ordered_json j;
+  try {
+    j = ordered_json::parse(text);
+  } catch (const ordered_json::parse_error& e) {
+    return bad(std::string("identity json parse: ") + e.what());
+  }
+  if (!j.is_object()) return bad("identity json parse: expected a JSON object");
+
+  const auto version = j.find("version");
+  if (version == j.end()) return bad("missing field: version");
+  if (!version->is_number_integer()) return bad("field version: expected int");
+  auto alg = string_field(j, "alg");
+  if (!alg) return Unexpected{alg.error()};
+  auto public_key = string_field(j, "public_key");
+  if (!public_key) return Unexpected{public_key.error()};
+  auto private_key = string_field(j, "private_key");
+  if (!private_key) return Unexpected{private_key.error()};
+  auto fp = string_field(j, "fingerprint");
+  if (!fp) return Unexpected{fp.error()};
+  auto created_at = string_field(j, "created_at");
+  if (!created_at) return Unexpected{created_at.error()};
+  std::string alias_hint;
+  if (j.contains("alias_hint")) {
+    auto hint = string_field(j, "alias_hint");
+    if (!hint) return Unexpected{hint.error()};
+    alias_hint = std::move(*hint);
+  }
+
+  // Dump the JSON value rather than casting: 2^40 must not be reported as some other number.
+  if (*version != 1) return bad("unsupported version: " + version->dump() + " (expected 1)");
+  if (*alg != "ed25519") return bad("unsupported alg: " + *alg + " (expected ed25519)");
+  auto pk = key_field<32>(*public_key, "public_key");
+  if (!pk) return Unexpected{pk.error()};
+  auto seed = key_field<32>(*private_key, "private_key");
+  if (!seed) return Unexpected{seed.error()};
+
+  Identity id;
+  id.keys = KeyPair::from_seed(*seed);
+  // A key pair whose halves disagree would sign requests no relay accepts; say so here.
+  if (id.keys.public_key != *pk) return bad("public_key does not match private_key");
+  id.fingerprint = std::move(*fp);  // informational; not re-derived (reference behaviour)
+  id.created_at = std::move(*created_at);
+  id.alias_hint = std::move(alias_hint);
+  return id;
+}
+
+}  // namespace
+
+Identity new_identity(std::string alias_hint, double now_epoch_seconds) {
+  Identity id;
+  id.keys = KeyPair::generate();
+  id.fingerprint = fingerprint(id.keys.public_key);
+  id.created_at = format_rfc3339_utc(now_epoch_seconds);
+  id.alias_hint = std::move(alias_hint);
+  return id;
+}
+
+Result<Identity> load_identity(const fs::path& path) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) {
+    if (errno == ENOENT) {
+      return fail(ErrorCode::kNotFound, "identity file not found: " + path.string());
+    }
+    return io_error("cannot open", path, errno);
+  }
+  // fstat the open descriptor: the mode checked is the mode of the bytes we read.
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return io_error("cannot stat", path, errno);
+  if ((st.st_mode & 0077) != 0) {
+    char mode[16];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return fail(ErrorCode::kIo, "permissions too permissive on " + path.string() + ": " + mode +
+                                    " (expected 0600)");
+  }
+  auto text = read_all(fd.get(), path);
+  if (!text) return Unexpected{text.error()};
+  return parse_identity(*text);
+}
+
+Result<void> save_identity(const fs::path& path, const Identity& id) {
+  const fs::path parent = path.parent_path();
+  // A bare file name means the current directory, which is not ours to chmod.
+  if (!parent.empty()) {
+    C2C_TRY(make_private_dirs(parent));
+    if (::chmod(parent.c_str(), kDirMode) != 0) return io_error("cannot chmod", parent, errno);
+  }
+
+  ordered_json j;
+  j["version"] = 1;
+  j["alg"] = "ed25519";
+  j["public_key"] = b64u_encode(id.keys.public_key);
+  j["private_key"] = b64u_encode(id.keys.seed);
+  j["fingerprint"] = id.fingerprint;
+  j["created_at"] = id.created_at;
+  j["alias_hint"] = id.alias_hint;
+  const std::string text = j.dump(2) + "\n";
+
+  fs::path tmp = path;
+  tmp += ".tmp";
+  const auto write_tmp = [&]() -> Result<void> {
+    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, kFileMode));
+    if (fd.get() < 0) return io_error("cannot create", tmp, errno);
+    // A stale .tmp may exist with a wider mode; O_CREAT's mode only applies to new files.
+    if (::fchmod(fd.get(), kFileMode) != 0) return io_error("cannot chmod", tmp, errno);
+    C2C_TRY(write_all(fd.get(), text, tmp));
+    if (::fsync(fd.get()) != 0) return io_error("cannot fsync", tmp, errno);
+    if (::close(fd.release()) != 0) return io_error("cannot close", tmp, errno);
+    if (::rename(tmp.c_str(), path.c_str()) != 0) return io_error("cannot rename to", path, errno);
+    return {};
+  };
+  // On failure the previous identity.json is untouched; only the partial .tmp goes.
+  if (auto written = write_tmp(); !written) {
+    ::unlink(tmp.c_str());
+    return written;
+  }
+  if (::chmod(path.c_str(), kFileMode) != 0) return io_error("cannot chmod", path, errno);
+  // Make the rename itself durable.
+  Fd dir(::open(parent.empty() ? "." : parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir.get() >= 0) ::fsync(dir.get());
+  return {};
+}
+
+fs::path default_identity_path() {
+  // An empty XDG_CONFIG_HOME counts as unset (XDG Base Directory spec).
+  const char* xdg = std::getenv("XDG_CONFIG_HOME");
+  if (xdg != nullptr && *xdg != '\0') return fs::path(xdg) / "c2c" / "identity.json";
+  const char* home = std::getenv("HOME");
+  return fs::path(home != nullptr && *home != '\0' ? home : "/") / ".config" / "c2c" /
+         "identity.json";
+}
+
+}  // namespace c2c::crypto
