@@ -396,7 +396,7 @@ TEST_P(StoreConformance, ConcurrentAppendersAndDrainerSeeEveryMessageOnceInOrder
   ASSERT_TRUE(s().commit());
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, StoreConformance, ::testing::Values("memory"),
+INSTANTIATE_TEST_SUITE_P(Backends, StoreConformance, ::testing::Values("memory", "sqlite"),
                          [](const auto& param_info) { return param_info.param; });
 
 TEST(OpenStore, UnknownSchemeIsAClearError) {

@@ -1,0 +1,155 @@
+#include "c2c/relay/store/sqlite_store.hpp"
+
+#include <chrono>
+#include <utility>
+
+#include "c2c/relay/store/sqlite_schema.hpp"
+
+namespace c2c::relay {
+namespace {
+
+constexpr int kBusyTimeoutMs = 5000;
+// Only for taking the exclusive lock at open: another relay holding it will not let go.
+constexpr int kOpenLockTimeoutMs = 1000;
+constexpr auto kRetryBackoff = std::chrono::milliseconds(100);
+
+Unexpected open_error(const std::string& path, const Error& e) {
+  const bool locked = e.message.find("database is locked") != std::string::npos;
+  return fail(e.code, "cannot open relay database " + path + ": " + e.message +
+                          (locked ? " (is another relay using it?)" : ""));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) {
+  if (path.empty()) return fail(ErrorCode::kBadRequest, "sqlite: storage needs a file path");
+  auto db = sql::Db::open(path);
+  if (!db) return Unexpected{db.error()};
+  db->set_busy_timeout_ms(kOpenLockTimeoutMs);
+  // locking_mode must precede the switch to WAL so no shared-memory index is used; the write
+  // transaction then takes the lock this connection keeps until it closes.
+  auto mode = db->query_text("PRAGMA locking_mode = EXCLUSIVE");
+  if (!mode) return open_error(path, mode.error());
+  auto journal = db->query_text("PRAGMA journal_mode = WAL");
+  if (!journal) return open_error(path, journal.error());
+  if (journal.value() != "wal") {
+    return fail(ErrorCode::kIo, "cannot open relay database " + path +
+                                    ": WAL journal mode unavailable (got " + journal.value() + ")");
+  }
+  if (auto r = db->exec("PRAGMA synchronous = FULL; BEGIN IMMEDIATE; COMMIT;"); !r) {
+    return open_error(path, r.error());
+  }
+  db->set_busy_timeout_ms(kBusyTimeoutMs);
+  if (auto r = sql::ensure_schema(db.value()); !r) return Unexpected{r.error()};
+  auto applier = sql::Applier::prepare(db.value());
+  if (!applier) return open_error(path, applier.error());
+
+  std::unique_ptr<SqliteStore> store(
+      new SqliteStore(std::move(db.value()), std::move(applier.value())));
+  if (auto r = sql::load(store->db_, *store); !r) return open_error(path, r.error());
+  store->attach_sink(store.get());
+  store->writer_ = std::thread([s = store.get()] { s->writer_loop(); });
+  return store;
+}
+
+SqliteStore::SqliteStore(sql::Db db, sql::Applier applier)
+    : db_(std::move(db)), applier_(std::move(applier)) {}
+
+SqliteStore::~SqliteStore() {
+  {
+    std::lock_guard lock(log_mu_);
+    stop_ = true;
+  }
+  writer_cv_.notify_one();
+  if (writer_.joinable()) writer_.join();
+}
+
+void SqliteStore::record(redo::Op op) {
+  {
+    std::lock_guard lock(log_mu_);
+    pending_.push_back(std::move(op));
+    ++appended_;
+  }
+  writer_cv_.notify_one();
+}
+
+Result<void> SqliteStore::commit() {
+  std::unique_lock lock(log_mu_);
+  ++stats_.commit_calls;
+  const uint64_t target = appended_;
+  if (committed_ >= target) return {};
+  const uint64_t failures_before = failures_;
+  retry_wanted_ = true;
+  writer_cv_.notify_one();
+  commit_cv_.wait(lock, [&] {
+    return committed_ >= target || (failures_ != failures_before && failed_upto_ >= target) ||
+           writer_exited_;
+  });
+  if (committed_ >= target) return {};
+  return fail(ErrorCode::kIo,
+              "relay database " + db_.path() + ": write failed: " + last_error_.message);
+}
+
+SqliteStore::Stats SqliteStore::stats() {
+  std::lock_guard lock(log_mu_);
+  return stats_;
+}
+
+void SqliteStore::writer_loop() {
+  std::vector<redo::Op> batch;  // not yet durable, in log order; kept across a failed attempt
+  std::unique_lock lock(log_mu_);
+  for (;;) {
+    writer_cv_.wait(
+        lock, [&] { return stop_ || !pending_.empty() || (!batch.empty() && retry_wanted_); });
+    if (pending_.empty() && batch.empty()) break;  // stop_ with nothing left to write
+    if (batch.empty()) {
+      batch.swap(pending_);
+    } else {
+      for (auto& op : pending_) batch.push_back(std::move(op));
+      pending_.clear();
+    }
+    const uint64_t upto = appended_;
+    retry_wanted_ = false;
+
+    lock.unlock();
+    auto written = write_batch(batch);
+    lock.lock();
+
+    if (written) {
+      committed_ = upto;
+      ++stats_.transactions;
+      stats_.records += batch.size();
+      batch.clear();
+    } else {
+      ++failures_;
+      failed_upto_ = upto;
+      last_error_ = written.error();
+    }
+    commit_cv_.notify_all();
+    if (!written) {
+      // A shutdown cannot wait for a failing disk: what was not committed is lost, and every
+      // commit() that covered it has already returned the error.
+      if (stop_) break;
+      writer_cv_.wait_for(lock, kRetryBackoff, [&] { return stop_; });
+    }
+  }
+  writer_exited_ = true;
+  commit_cv_.notify_all();
+}
+
+Result<void> SqliteStore::write_batch(const std::vector<redo::Op>& batch) {
+  C2C_TRY(db_.exec("BEGIN IMMEDIATE"));
+  for (const auto& op : batch) {
+    if (auto r = applier_.apply(op); !r) {
+      (void)db_.exec("ROLLBACK");
+      return r;
+    }
+  }
+  if (auto r = db_.exec("COMMIT"); !r) {
+    (void)db_.exec("ROLLBACK");
+    return r;
+  }
+  return {};
+}
+
+}  // namespace c2c::relay

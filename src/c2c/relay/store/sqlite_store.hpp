@@ -1,0 +1,68 @@
+#pragma once
+// SqliteStore (`sqlite:<path>`): the working set lives in the embedded MemoryStore (all reads are
+// served from memory); every mutation also becomes a redo record, and a single writer thread
+// with its own connection replays the records into the database (WAL, synchronous=FULL), one
+// BEGIN IMMEDIATE ... COMMIT per batch of everything queued. commit() waits until the writer has
+// committed the caller's last record, so concurrent callers share one fsync (group commit).
+//
+// The database is held with locking_mode=EXCLUSIVE: a second relay opening the same file would
+// otherwise load a copy of the state and silently diverge; it gets "database is locked" instead.
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "c2c/relay/store/memory_store.hpp"
+#include "c2c/relay/store/redo.hpp"
+#include "c2c/relay/store/sqlite_apply.hpp"
+#include "c2c/relay/store/sqlite_db.hpp"
+
+namespace c2c::relay {
+
+class SqliteStore final : public MemoryStore, private redo::Sink {
+ public:
+  // Opens or creates the database at `path`, loads it and starts the writer.
+  static Result<std::unique_ptr<SqliteStore>> open(const std::string& path);
+  // Flushes every queued record, then closes the database.
+  ~SqliteStore() override;
+
+  std::string_view kind() const override { return "sqlite"; }
+  Result<void> commit() override;
+
+  struct Stats {
+    uint64_t transactions = 0;  // committed (fsynced) write transactions
+    uint64_t commit_calls = 0;  // commit() calls
+    uint64_t records = 0;       // redo records written
+  };
+  Stats stats();
+
+ private:
+  SqliteStore(sql::Db db, sql::Applier applier);
+  void record(redo::Op op) override;
+  void writer_loop();
+  Result<void> write_batch(const std::vector<redo::Op>& batch);
+
+  sql::Db db_;  // used only by the writer thread once it runs
+  sql::Applier applier_;
+
+  std::mutex log_mu_;
+  std::condition_variable writer_cv_;
+  std::condition_variable commit_cv_;
+  std::vector<redo::Op> pending_;
+  uint64_t appended_ = 0;   // sequence number of the last record queued
+  uint64_t committed_ = 0;  // sequence number of the last record made durable
+  uint64_t failures_ = 0;
+  uint64_t failed_upto_ = 0;  // sequence covered by the last failed transaction
+  Error last_error_;
+  bool retry_wanted_ = false;
+  bool stop_ = false;
+  bool writer_exited_ = false;
+  Stats stats_;
+  std::thread writer_;
+};
+
+}  // namespace c2c::relay
