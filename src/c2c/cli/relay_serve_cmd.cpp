@@ -1,6 +1,341 @@
-#include "c2c/cli/placeholder.hpp"
+// `c2c relay serve`: the composition root of the relay server.
+// flags -> Store -> Authenticator + RelayService -> Router -> net::HttpServer (+ GC loop).
+// Data (the startup lines tests and operators read) goes to stdout; the banner, config echo,
+// warnings and --verbose request logs go to stderr.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "c2c/cli/cli_common.hpp"
+#include "c2c/core/clock.hpp"
+#include "c2c/core/text.hpp"
+#include "c2c/core/version.hpp"
+#include "c2c/crypto/crypto.hpp"
+#include "c2c/net/http_server.hpp"
+#include "c2c/relay/server/auth.hpp"
+#include "c2c/relay/server/gc_loop.hpp"
+#include "c2c/relay/server/persist.hpp"
+#include "c2c/relay/server/rate_limiter.hpp"
+#include "c2c/relay/server/relay_service.hpp"
+#include "c2c/relay/server/router.hpp"
+#include "c2c/relay/server/worker_pool.hpp"
+#include "c2c/relay/store/store.hpp"
+
 namespace c2c::cli {
-void register_relay_serve(CLI::App& relay) {
-  add_unbuilt(relay, "serve", "Run the relay server");
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace rs = c2c::relay::server;
+
+struct ServeOptions {
+  std::string listen = "127.0.0.1:7331";
+  std::string token;
+  std::string token_file;
+  std::string storage = "memory";
+  std::string db_path;
+  std::string persist_dir;
+  double gc_interval = 0;
+  int threads = 0;
+  std::string relay_name;
+  std::string allowed_identities;
+  std::string tls_cert;
+  std::string tls_key;
+  bool verbose = false;
+  size_t max_body_bytes = 1 << 20;
+  size_t max_content_bytes = 256 * 1024;
+  std::string rate_limit = "auto";
+  bool require_signed_room_ops = false;
+  int sqlite_workers = 48;
+};
+
+struct ListenAddress {
+  std::string host;
+  uint16_t port = 0;
+};
+
+ListenAddress parse_listen(const std::string& text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    fail("--listen must be HOST:PORT (e.g. 127.0.0.1:7331), got \"" + text + "\"", kExitUsage);
+  }
+  ListenAddress a;
+  a.host = text.substr(0, colon);
+  if (a.host.size() > 2 && a.host.front() == '[' && a.host.back() == ']') {
+    a.host = a.host.substr(1, a.host.size() - 2);
+  }
+  const std::string port = text.substr(colon + 1);
+  char* end = nullptr;
+  const long p = std::strtol(port.c_str(), &end, 10);
+  if (port.empty() || *end != '\0' || p < 0 || p > 65535) {
+    fail("--listen port must be 0-65535, got \"" + port + "\"", kExitUsage);
+  }
+  a.port = static_cast<uint16_t>(p);
+  return a;
 }
+
+std::string url_host(const std::string& host) {
+  return host.find(':') != std::string::npos ? "[" + host + "]" : host;
+}
+
+// Token precedence: --token > --token-file > $C2C_RELAY_TOKEN. "" = dev mode.
+std::string resolve_token(const ServeOptions& o) {
+  if (!o.token.empty()) {
+    std::cerr << "warning: --token is visible to other users in the process list; prefer "
+                 "--token-file FILE or the C2C_RELAY_TOKEN environment variable\n";
+    return o.token;
+  }
+  if (!o.token_file.empty()) {
+    std::ifstream in(o.token_file);
+    if (!in) fail("cannot read --token-file " + o.token_file);
+    std::string line;
+    std::getline(in, line);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty())
+      fail("--token-file " + o.token_file + " is empty (the token is its first line)");
+    return line;
+  }
+  if (const char* env = std::getenv("C2C_RELAY_TOKEN"); env && *env) return env;
+  return {};
+}
+
+std::map<std::string, std::string> load_allowlist(const std::string& path) {
+  std::map<std::string, std::string> out;
+  if (path.empty()) return out;
+  std::ifstream in(path);
+  if (!in) fail("cannot read --allowed-identities " + path);
+  const auto j = nlohmann::json::parse(in, nullptr, false);
+  if (!j.is_object()) {
+    fail("--allowed-identities " + path + " must hold a JSON object {\"alias\": \"<pk b64u>\"}");
+  }
+  for (const auto& [alias, pk] : j.items()) {
+    if (!pk.is_string() || !crypto::b64u_decode_fixed<32>(pk.get<std::string>())) {
+      fail("--allowed-identities: the key of alias \"" + alias +
+           "\" is not a base64url Ed25519 public key");
+    }
+    out[alias] = pk.get<std::string>();
+  }
+  return out;
+}
+
+rs::RateLimitMode parse_rate_limit(const std::string& mode) {
+  if (mode == "off") return rs::RateLimitMode::kOff;
+  if (mode == "on") return rs::RateLimitMode::kOn;
+  if (mode == "auto") return rs::RateLimitMode::kNonLoopback;
+  fail("--rate-limit must be on, off or auto (auto: loopback clients are exempt)", kExitUsage);
+}
+
+void run_serve(ServeOptions o) {
+  const ListenAddress listen = parse_listen(o.listen);
+  if (o.tls_cert.empty() != o.tls_key.empty()) {
+    fail("--tls-cert and --tls-key must be given together", kExitUsage);
+  }
+  if (o.storage != "memory" && o.storage != "sqlite") {
+    fail("--storage must be memory or sqlite, got \"" + o.storage + "\"", kExitUsage);
+  }
+  if (o.gc_interval < 0) fail("--gc-interval must be >= 0 seconds", kExitUsage);
+  if (o.persist_dir.empty()) {
+    if (const char* env = std::getenv("C2C_RELAY_PERSIST_DIR"); env && *env) o.persist_dir = env;
+  }
+  if (const char* env = std::getenv("C2C_REQUIRE_SIGNED_ROOM_OPS");
+      env && std::string(env) == "1") {
+    o.require_signed_room_ops = true;
+  }
+  const std::string token = resolve_token(o);
+  const std::string relay_name = o.relay_name.empty() ? listen.host : o.relay_name;
+  const bool sqlite = o.storage == "sqlite";
+  std::string db_path;
+  if (sqlite) {
+    db_path = !o.db_path.empty()       ? o.db_path
+              : !o.persist_dir.empty() ? (fs::path(o.persist_dir) / "c2c_relay.db").string()
+                                       : "./c2c_relay.db";
+  }
+  if (!o.persist_dir.empty()) {
+    std::error_code ec;
+    fs::create_directories(o.persist_dir, ec);
+    if (ec) fail("cannot create --persist-dir " + o.persist_dir + ": " + ec.message());
+  }
+
+  // Banner and config echo (stderr).
+  const char* build = std::getenv("BUILD_DATE");
+  std::cerr << "   .-.       .-.\n"
+            << "   |c| <-2-> |c|     relay-server v" << kVersion << "\n"
+            << "   '-'       '-'     build=" << (build && *build ? build : "dev")
+            << "  git=" << kGitHash << "\n"
+            << "  listen=" << url_host(listen.host) << ":" << listen.port << "\n"
+            << "  relay-name=" << relay_name << "\n"
+            << "  persist-dir=" << (o.persist_dir.empty() ? "none" : o.persist_dir) << "\n";
+
+  auto store = unwrap(relay::open_store(sqlite ? "sqlite:" + db_path : "memory:"));
+  SystemClock& clock = SystemClock::instance();
+
+  std::optional<fs::path> identity_dir;
+  if (!o.persist_dir.empty()) {
+    identity_dir = fs::path(o.persist_dir);
+  } else if (sqlite) {
+    identity_dir = fs::absolute(db_path).parent_path();  // the relay key lives with its data
+  }
+  crypto::Identity identity = unwrap(rs::load_or_create_relay_identity(identity_dir, clock.now()));
+
+  std::unique_ptr<rs::HistoryArchive> archive;
+  if (!sqlite && !o.persist_dir.empty()) {
+    archive = std::make_unique<rs::HistoryArchive>(o.persist_dir);
+    const auto stats = unwrap(archive->load_into(*store));
+    std::cerr << "  room history: " << stats.rooms << " rooms, " << stats.entries
+              << " entries loaded"
+              << (stats.skipped
+                      ? " (" + std::to_string(stats.skipped) + " unreadable lines skipped)"
+                      : std::string())
+              << "\n";
+  }
+
+  rs::ServiceConfig config;
+  config.relay_name = relay_name;
+  config.max_content_bytes = o.max_content_bytes;
+  config.allowlist = load_allowlist(o.allowed_identities);
+  config.require_signed_room_ops = o.require_signed_room_ops;
+  if (!config.allowlist.empty()) {
+    std::cerr << "  allowlist: " << config.allowlist.size() << " pinned identities\n";
+  }
+
+  rs::Authenticator auth(*store, clock, token);
+  rs::RelayService service(*store, auth, clock, config, identity);
+  std::mutex out_mu;  // stdout lines from several threads stay whole
+  if (archive) {
+    service.set_history_sink([&archive](const std::string& room, const relay::StoredMessage& e) {
+      if (auto r = archive->append(room, e); !r) {
+        std::cerr << "warning: room history not persisted: " << r.error().message << "\n";
+      }
+    });
+  }
+  service.set_audit_sink([&out_mu](const std::string& line) {
+    std::lock_guard lock(out_mu);
+    std::cout << line << "\n" << std::flush;
+  });
+  rs::RateLimiter limiter(parse_rate_limit(o.rate_limit));
+  rs::Router router(service, auth, *store, limiter, clock);
+
+  // SQLite: run requests on a pool so fsync waits never block I/O threads and concurrent
+  // requests share one group commit. Memory: answer inline on the I/O thread.
+  std::unique_ptr<rs::WorkerPool> pool;
+  if (sqlite) {
+    pool = std::make_unique<rs::WorkerPool>(static_cast<size_t>(std::max(1, o.sqlite_workers)));
+    router.set_executor([p = pool.get()](std::function<void()> task) { p->post(std::move(task)); });
+  }
+
+  net::ServerOptions so;
+  so.host = listen.host;
+  so.port = listen.port;
+  so.threads = o.threads;
+  so.limits.max_body_bytes = o.max_body_bytes;
+  so.stop_on_signals = true;
+  if (!o.tls_cert.empty()) so.tls = net::TlsFiles{o.tls_cert, o.tls_key};
+
+  net::Handler handler = [&router](net::Request req, net::Responder respond) {
+    router.handle(std::move(req), std::move(respond));
+  };
+  if (o.verbose) {
+    handler = [&router](net::Request req, net::Responder respond) {
+      std::string line = req.remote_ip + " " + req.method + " " + req.target;
+      router.handle(std::move(req),
+                    [line = std::move(line), respond = std::move(respond)](net::Response resp) {
+                      std::fprintf(stderr, "%s -> %d\n", line.c_str(), resp.status);
+                      respond(std::move(resp));
+                    });
+    };
+  }
+  net::HttpServer server(so, std::move(handler));
+  const uint16_t port = unwrap(server.listen());
+
+  std::unique_ptr<rs::GcLoop> gc_loop;
+  if (o.gc_interval > 0) {
+    gc_loop = std::make_unique<rs::GcLoop>(o.gc_interval, [&service, &store] {
+      auto r = service.gc();
+      if (!r) {
+        std::cerr << "warning: gc failed: " << r.failure().error.message << "\n";
+        return;
+      }
+      if (auto c = store->commit(); !c)
+        std::cerr << "warning: gc commit failed: " << c.error().message << "\n";
+    });
+  }
+
+  {
+    std::lock_guard lock(out_mu);
+    std::cout << "c2c relay serving on " << (so.tls ? "https" : "http") << "://"
+              << url_host(listen.host) << ":" << port << "\n"
+              << "storage: " << o.storage << "\n";
+    if (sqlite) std::cout << "db: " << db_path << "\n";
+    std::cout << (token.empty() ? "auth: DISABLED (no token set — do not expose publicly)"
+                                : "auth: Bearer token required")
+              << "\n";
+    if (o.gc_interval > 0) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%g", o.gc_interval);
+      std::cout << "gc: running every " << buf << "s\n";
+    } else {
+      std::cout << "gc: disabled\n";
+    }
+    std::cout << std::flush;
+  }
+
+  server.run();  // returns after SIGINT/SIGTERM once in-flight requests finished
+  if (gc_loop) gc_loop->stop();
+  if (pool) pool->shutdown();
+  if (auto r = store->commit(); !r) fail("final commit failed: " + r.error().message);
+  std::cerr << "c2c relay: stopped\n";
+}
+
+}  // namespace
+
+void register_relay_serve(CLI::App& relay) {
+  auto opts = std::make_shared<ServeOptions>();
+  auto* cmd = relay.add_subcommand("serve", "Run the relay server");
+  cmd->add_option("--listen", opts->listen, "HOST:PORT to listen on (port 0 picks a free port)")
+      ->capture_default_str();
+  cmd->add_option("--token", opts->token,
+                  "Bearer token for admin routes; enables prod mode (visible in ps: prefer "
+                  "--token-file or C2C_RELAY_TOKEN)");
+  cmd->add_option("--token-file", opts->token_file, "File whose first line is the token");
+  cmd->add_option("--storage", opts->storage, "memory or sqlite")->capture_default_str();
+  cmd->add_option("--db-path", opts->db_path,
+                  "SQLite database (default <persist-dir>/c2c_relay.db or ./c2c_relay.db)");
+  cmd->add_option("--persist-dir", opts->persist_dir,
+                  "Directory for the relay identity and (memory storage) room history; env "
+                  "C2C_RELAY_PERSIST_DIR");
+  cmd->add_option("--gc-interval", opts->gc_interval,
+                  "Expire dead leases every N seconds (0 or omitted: disabled)");
+  cmd->add_option("--threads", opts->threads, "I/O threads (default: number of cores)");
+  cmd->add_option("--relay-name", opts->relay_name,
+                  "Host name this relay answers to in alias@host (default: the listen host)");
+  cmd->add_option(
+      "--allowed-identities", opts->allowed_identities,
+      "JSON file {alias: identity_pk}: pinned aliases must register signed by that key");
+  cmd->add_option("--tls-cert", opts->tls_cert, "PEM certificate chain (with --tls-key)");
+  cmd->add_option("--tls-key", opts->tls_key, "PEM private key (with --tls-cert)");
+  cmd->add_flag("--verbose,-v", opts->verbose, "Log every request to stderr");
+  cmd->add_option("--max-body-bytes", opts->max_body_bytes,
+                  "Largest request body (larger: 413 payload_too_large)")
+      ->capture_default_str();
+  cmd->add_option("--max-content-bytes", opts->max_content_bytes,
+                  "Largest message content (larger: 400 bad_request)")
+      ->capture_default_str();
+  cmd->add_option("--rate-limit", opts->rate_limit,
+                  "Per-IP rate limits: on, off, or auto (on except for loopback clients)")
+      ->capture_default_str();
+  cmd->add_flag("--require-signed-room-ops", opts->require_signed_room_ops,
+                "Refuse unsigned join/leave/visibility (env C2C_REQUIRE_SIGNED_ROOM_OPS=1)");
+  cmd->add_option("--sqlite-workers", opts->sqlite_workers,
+                  "Request worker threads with SQLite storage (they share group commits)")
+      ->capture_default_str();
+  cmd->callback([opts] { run_serve(*opts); });
+}
+
 }  // namespace c2c::cli

@@ -1,0 +1,298 @@
+#include "c2c/relay/server/auth.hpp"
+
+#include <cstdio>
+
+#include "c2c/core/text.hpp"
+#include "c2c/crypto/canonical.hpp"
+#include "c2c/crypto/request_auth.hpp"
+#include "c2c/relay/server/http_util.hpp"
+
+namespace c2c::relay::server {
+
+namespace {
+
+constexpr FailureKind k400 = FailureKind::kInvalid;
+constexpr FailureKind k401 = FailureKind::kUnauthenticated;
+
+std::string skew_text(double skew) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.3f", skew);
+  return buf;
+}
+
+// The decoded pieces of a body proof, or the failure the reference specifies for each step.
+struct DecodedProof {
+  crypto::PublicKey pk{};
+  double ts = 0;
+};
+
+// Steps shared by register and room proofs, in the reference's order: pk, signature encoding,
+// signature length, RFC 3339 ts, window. `sig_len_kind` / `window_kind` differ by route
+// (register answers 400 where room operations answer 401).
+Reply<DecodedProof> decode_proof(std::string_view pk_b64u, std::string_view sig_b64u,
+                                 std::string_view ts, double now, const char* pk_field,
+                                 const char* sig_field, const char* ts_field,
+                                 FailureKind sig_len_kind, FailureKind window_kind) {
+  DecodedProof out;
+  auto pk_bytes = crypto::b64u_decode(pk_b64u);
+  if (!pk_bytes) {
+    return failure(k400, ErrorCode::kBadRequest, std::string(pk_field) + " not base64url-nopad");
+  }
+  if (pk_bytes->size() != 32) {
+    return failure(k400, ErrorCode::kBadRequest, std::string(pk_field) + " must be 32 bytes");
+  }
+  std::copy(pk_bytes->begin(), pk_bytes->end(), out.pk.begin());
+  auto sig_bytes = crypto::b64u_decode(sig_b64u);
+  if (!sig_bytes) {
+    return failure(k400, ErrorCode::kBadRequest, std::string(sig_field) + " not base64url-nopad");
+  }
+  if (sig_bytes->size() != 64) {
+    return failure(sig_len_kind, ErrorCode::kSignatureInvalid,
+                   std::string(sig_field) + " must be 64 bytes");
+  }
+  auto parsed = parse_rfc3339(ts);
+  if (!parsed) {
+    return failure(k400, ErrorCode::kBadRequest, std::string(ts_field) + " must be RFC3339 UTC");
+  }
+  const double skew = *parsed - now;
+  if (skew < -kProofMaxPastSkew || skew > kProofMaxFutureSkew) {
+    return failure(window_kind, ErrorCode::kTimestampOutOfWindow,
+                   std::string(ts_field) + " skew " + skew_text(skew) + "s outside [-120, +30]");
+  }
+  out.ts = *parsed;
+  return out;
+}
+
+}  // namespace
+
+Authenticator::Authenticator(Store& store, const Clock& clock, std::string token)
+    : store_(store), clock_(clock), token_(std::move(token)) {}
+
+bool Authenticator::bearer_matches(const net::Request& req) const {
+  const std::string* auth = find_header(req, "Authorization");
+  if (!auth || token_.empty()) return false;
+  // Exactly "Bearer <token>": two parts split on single spaces.
+  const auto parts = split(*auth, ' ');
+  if (parts.size() != 2 || parts[0] != "Bearer") return false;
+  return crypto::constant_time_equal(parts[1], token_);
+}
+
+Reply<Caller> Authenticator::gate(RouteClass cls, const net::Request& req) {
+  Caller caller;
+  if (cls == RouteClass::kUnauth) return caller;
+  const std::string* auth = find_header(req, "Authorization");
+  const bool ed25519 = auth && starts_with(*auth, "Ed25519 ");
+  const bool bearer = auth && starts_with(*auth, "Bearer ");
+
+  if (cls == RouteClass::kSelf) {
+    // Self-auth handlers check body proofs; a verified header additionally names the caller
+    // (used for signer/ownership checks), a failing one is ignored as in the reference.
+    if (ed25519) {
+      auto v = verify_request_header(*auth, req);
+      if (v) {
+        caller.verified_alias = std::move(v).value();
+        caller.recorded_nonce = true;
+      }
+    }
+    return caller;
+  }
+
+  if (cls == RouteClass::kAdmin) {
+    if (ed25519) {
+      auto v = verify_request_header(*auth, req);
+      if (!v) return std::move(v).take_failure();
+      return failure(k401, ErrorCode::kUnauthorized,
+                     "admin routes require Bearer token; Ed25519 is for peer routes (spec §5.1)");
+    }
+    if (!prod_mode() || bearer_matches(req)) return caller;
+    return failure(k401, ErrorCode::kUnauthorized, "admin route requires Bearer token");
+  }
+
+  // Peer route.
+  if (ed25519) {
+    auto v = verify_request_header(*auth, req);
+    if (!v) return std::move(v).take_failure();
+    caller.verified_alias = std::move(v).value();
+    caller.recorded_nonce = true;
+    return caller;
+  }
+  if (!prod_mode()) return caller;
+  if (bearer) {
+    return failure(k401, ErrorCode::kUnauthorized,
+                   "peer routes require Ed25519 auth per spec §5.1; Bearer is admin-only");
+  }
+  return failure(k401, ErrorCode::kUnauthorized, "peer route requires Ed25519 auth (spec §5.1)");
+}
+
+Reply<std::string> Authenticator::verify_request_header(std::string_view header_value,
+                                                        const net::Request& req) {
+  auto parsed = crypto::parse_ed25519_header(header_value);
+  if (!parsed) return failure(k401, ErrorCode::kUnauthorized, parsed.error().message);
+  const crypto::AuthHeader& h = parsed.value();
+  auto ts = parse_finite_double(h.ts);
+  if (!ts) return failure(k401, ErrorCode::kUnauthorized, "ts must be unix seconds");
+  const double skew = *ts - clock_.now();
+  if (skew > kRequestMaxFutureSkew || skew < -kRequestMaxPastSkew) {
+    return failure(k401, ErrorCode::kTimestampOutOfWindow,
+                   "request ts skew " + skew_text(skew) + "s outside window");
+  }
+  auto bound = store_.get_binding(h.alias);
+  if (!bound) {
+    return failure(k401, ErrorCode::kUnauthorized,
+                   "alias \"" + h.alias + "\" has no identity binding");
+  }
+  auto pk = crypto::b64u_decode_fixed<32>(*bound);
+  if (!pk) {
+    return failure(k401, ErrorCode::kUnauthorized,
+                   "alias \"" + h.alias + "\" has no usable identity binding");
+  }
+  auto sig = crypto::b64u_decode(h.sig);
+  if (!sig) return failure(k401, ErrorCode::kUnauthorized, "sig not base64url-nopad");
+  if (sig->size() != 64) return failure(k401, ErrorCode::kSignatureInvalid, "sig must be 64 bytes");
+  if (!crypto::verify_request(*pk, h, req.method, req.path, crypto::canonical_query(req.query),
+                              req.body)) {
+    return failure(k401, ErrorCode::kSignatureInvalid, "Ed25519 request signature does not verify");
+  }
+  // Only a verified request may consume its nonce.
+  auto fresh = store_.remember_nonce("request", h.nonce, *ts, kRequestNonceTtl);
+  if (!fresh) return failure(FailureKind::kInternal, fresh.error().code, fresh.error().message);
+  if (!fresh.value()) return failure(k401, ErrorCode::kNonceReplay, "request nonce replay");
+  return h.alias;
+}
+
+Reply<std::string> Authenticator::verify_register_proof(
+    const protocol::RegisterRequest& req, const std::vector<std::string>& relay_urls) {
+  if (!req.has_any_proof_field()) return std::string();
+  if (!req.has_full_proof()) {
+    return failure(k400, ErrorCode::kMissingProofField,
+                   "identity_pk, signature, nonce, and timestamp must all be present together");
+  }
+  auto decoded = decode_proof(req.identity_pk, req.signature, req.timestamp, clock_.now(),
+                              "identity_pk", "signature", "timestamp", k400, k400);
+  if (!decoded) return std::move(decoded).take_failure();
+  bool verified = false;
+  for (const auto& url : relay_urls) {
+    const std::string blob = crypto::canonical_blob(
+        crypto::kCtxRegister, {req.alias, url, req.identity_pk, req.timestamp, req.nonce});
+    if (crypto::verify_b64u(decoded.value().pk, blob, req.signature)) {
+      verified = true;
+      break;
+    }
+  }
+  if (!verified) {
+    return failure(k401, ErrorCode::kSignatureInvalid,
+                   "Ed25519 signature does not verify against identity_pk");
+  }
+  auto fresh = store_.remember_nonce("register", req.nonce, decoded.value().ts, kProofNonceTtl);
+  if (!fresh) return failure(FailureKind::kInternal, fresh.error().code, fresh.error().message);
+  if (!fresh.value())
+    return failure(k400, ErrorCode::kNonceReplay, "nonce already seen within TTL");
+  return req.identity_pk;
+}
+
+Reply<std::string> Authenticator::verify_room_proof(std::string_view ctx, std::string_view room_id,
+                                                    std::string_view alias,
+                                                    const protocol::RoomProof& proof) {
+  if (!proof.any()) return std::string();
+  if (!proof.complete()) {
+    return failure(k400, ErrorCode::kMissingProofField,
+                   "identity_pk, sig, nonce, and ts must all be present together");
+  }
+  auto decoded = decode_proof(proof.identity_pk, proof.sig, proof.ts, clock_.now(), "identity_pk",
+                              "sig", "ts", k401, k401);
+  if (!decoded) return std::move(decoded).take_failure();
+  if (auto bound = store_.get_binding(alias); bound && *bound != proof.identity_pk) {
+    return failure(
+        k401, ErrorCode::kAliasIdentityMismatch,
+        "identity_pk does not match the key bound to alias \"" + std::string(alias) + "\"");
+  }
+  const std::string blob =
+      crypto::canonical_blob(ctx, {room_id, alias, proof.identity_pk, proof.ts, proof.nonce});
+  if (!crypto::verify_b64u(decoded.value().pk, blob, proof.sig)) {
+    return failure(k401, ErrorCode::kSignatureInvalid, "Ed25519 room proof does not verify");
+  }
+  auto fresh = store_.remember_nonce("register", proof.nonce, decoded.value().ts, kProofNonceTtl);
+  if (!fresh) return failure(FailureKind::kInternal, fresh.error().code, fresh.error().message);
+  if (!fresh.value())
+    return failure(k401, ErrorCode::kNonceReplay, "nonce already seen within TTL");
+  return proof.identity_pk;
+}
+
+Reply<std::string> Authenticator::verify_envelope(std::string_view room_id,
+                                                  std::string_view from_alias,
+                                                  std::string_view content,
+                                                  const protocol::Envelope& env) {
+  if (env.ct.empty() || env.enc.empty() || env.sender_pk.empty() || env.sig.empty() ||
+      env.ts.empty() || env.nonce.empty()) {
+    return failure(k400, ErrorCode::kMissingProofField,
+                   "envelope must include ct, enc, sender_pk, sig, ts, nonce");
+  }
+  if (env.enc != "none") {
+    return failure(k400, ErrorCode::kUnsupportedEnc,
+                   "unsupported envelope enc \"" + env.enc + "\" (only \"none\")");
+  }
+  auto pk = crypto::b64u_decode(env.sender_pk);
+  if (!pk) return failure(k400, ErrorCode::kBadRequest, "sender_pk not base64url-nopad");
+  if (pk->size() != 32) return failure(k400, ErrorCode::kBadRequest, "sender_pk must be 32 bytes");
+  auto sig = crypto::b64u_decode(env.sig);
+  if (!sig) return failure(k400, ErrorCode::kBadRequest, "sig not base64url-nopad");
+  if (sig->size() != 64) return failure(k401, ErrorCode::kSignatureInvalid, "sig must be 64 bytes");
+  auto ct = crypto::b64u_decode(env.ct);
+  if (!ct) return failure(k400, ErrorCode::kBadRequest, "ct not base64url-nopad");
+  const std::string_view ct_text(reinterpret_cast<const char*>(ct->data()), ct->size());
+  if (ct_text != content) {
+    return failure(k401, ErrorCode::kSignatureInvalid, "ct does not match content (enc=none)");
+  }
+  auto ts = parse_rfc3339(env.ts);
+  if (!ts) return failure(k400, ErrorCode::kBadRequest, "ts must be RFC3339 UTC");
+  const double skew = *ts - clock_.now();
+  if (skew < -kProofMaxPastSkew || skew > kProofMaxFutureSkew) {
+    return failure(k401, ErrorCode::kTimestampOutOfWindow,
+                   "ts skew " + skew_text(skew) + "s outside [-120, +30]");
+  }
+  if (auto bound = store_.get_binding(from_alias); bound && *bound != env.sender_pk) {
+    return failure(
+        k401, ErrorCode::kAliasIdentityMismatch,
+        "sender_pk does not match the key bound to alias \"" + std::string(from_alias) + "\"");
+  }
+  crypto::PublicKey key{};
+  std::copy(pk->begin(), pk->end(), key.begin());
+  const std::string blob = crypto::canonical_blob(
+      crypto::kCtxRoomSend, {room_id, from_alias, env.sender_pk, env.enc,
+                             crypto::sha256_b64u(ct_text), env.ts, env.nonce});
+  if (!crypto::verify_b64u(key, blob, env.sig)) {
+    return failure(k401, ErrorCode::kSignatureInvalid,
+                   "Ed25519 envelope signature does not verify");
+  }
+  auto fresh = store_.remember_nonce("register", env.nonce, *ts, kProofNonceTtl);
+  if (!fresh) return failure(FailureKind::kInternal, fresh.error().code, fresh.error().message);
+  if (!fresh.value())
+    return failure(k401, ErrorCode::kNonceReplay, "nonce already seen within TTL");
+  return env.sender_pk;
+}
+
+std::vector<std::string> relay_url_candidates(const net::Request& req) {
+  std::string scheme = req.tls ? "https" : "http";
+  if (const std::string* proto = find_header(req, "X-Forwarded-Proto"); proto && !proto->empty()) {
+    scheme = casefold(trim(*proto));
+  }
+  const std::string* host_header = find_header(req, "Host");
+  const std::string host = host_header ? casefold(trim(*host_header)) : std::string();
+  std::vector<std::string> out{scheme + "://" + host};
+  const std::string default_port = scheme == "https" ? ":443" : ":80";
+  const bool bracketed_v6 = !host.empty() && host.back() == ']';
+  const auto colon = host.rfind(':');
+  const bool has_port =
+      !bracketed_v6 && colon != std::string::npos && host.find(']', colon) == std::string::npos;
+  if (host.empty()) return out;
+  if (!has_port) {
+    out.push_back(scheme + "://" + host + default_port);
+  } else if (host.size() > default_port.size() &&
+             host.compare(host.size() - default_port.size(), default_port.size(), default_port) ==
+                 0) {
+    out.push_back(scheme + "://" + host.substr(0, host.size() - default_port.size()));
+  }
+  return out;
+}
+
+}  // namespace c2c::relay::server

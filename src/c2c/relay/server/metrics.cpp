@@ -1,0 +1,88 @@
+#include "c2c/relay/server/metrics.hpp"
+
+#include <cstdio>
+
+namespace c2c::relay::server {
+
+namespace {
+
+std::string fmt_double(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.9g", v);
+  return buf;
+}
+
+}  // namespace
+
+Metrics::Metrics(std::vector<std::string> route_labels)
+    : labels_(std::move(route_labels)), stats_(new RouteStats[labels_.size()]) {}
+
+void Metrics::record(size_t route, int status, double seconds) {
+  if (route >= labels_.size()) return;
+  RouteStats& s = stats_[route];
+  if (status < kMinStatus || status >= kMinStatus + kStatusSlots) status = 500;
+  s.by_status[status - kMinStatus].fetch_add(1, std::memory_order_relaxed);
+  size_t b = 0;
+  while (b < kBuckets.size() && seconds > kBuckets[b]) ++b;
+  s.latency[b].fetch_add(1, std::memory_order_relaxed);
+  s.latency_sum_ns.fetch_add(static_cast<uint64_t>(seconds * 1e9), std::memory_order_relaxed);
+}
+
+uint64_t Metrics::requests(size_t route, int status) const {
+  if (route >= labels_.size() || status < kMinStatus || status >= kMinStatus + kStatusSlots) {
+    return 0;
+  }
+  return stats_[route].by_status[status - kMinStatus].load(std::memory_order_relaxed);
+}
+
+std::string Metrics::render(const Gauges& g) const {
+  std::string out;
+  out.reserve(8192);
+  out += "# HELP c2c_relay_requests_total HTTP requests handled, by route and status.\n";
+  out += "# TYPE c2c_relay_requests_total counter\n";
+  for (size_t r = 0; r < labels_.size(); ++r) {
+    for (int i = 0; i < kStatusSlots; ++i) {
+      const uint64_t n = stats_[r].by_status[i].load(std::memory_order_relaxed);
+      if (n == 0) continue;
+      out += "c2c_relay_requests_total{route=\"" + labels_[r] + "\",status=\"" +
+             std::to_string(i + kMinStatus) + "\"} " + std::to_string(n) + "\n";
+    }
+  }
+  out += "# HELP c2c_relay_request_duration_seconds Time from request to response, by route.\n";
+  out += "# TYPE c2c_relay_request_duration_seconds histogram\n";
+  for (size_t r = 0; r < labels_.size(); ++r) {
+    const RouteStats& s = stats_[r];
+    uint64_t cumulative = 0;
+    std::string lines;
+    for (size_t b = 0; b <= kBuckets.size(); ++b) {
+      cumulative += s.latency[b].load(std::memory_order_relaxed);
+      const std::string le = b < kBuckets.size() ? fmt_double(kBuckets[b]) : "+Inf";
+      lines += "c2c_relay_request_duration_seconds_bucket{route=\"" + labels_[r] + "\",le=\"" + le +
+               "\"} " + std::to_string(cumulative) + "\n";
+    }
+    if (cumulative == 0) continue;  // keep the scrape short: only routes that were used
+    out += lines;
+    out += "c2c_relay_request_duration_seconds_sum{route=\"" + labels_[r] + "\"} " +
+           fmt_double(static_cast<double>(s.latency_sum_ns.load(std::memory_order_relaxed)) / 1e9) +
+           "\n";
+    out += "c2c_relay_request_duration_seconds_count{route=\"" + labels_[r] + "\"} " +
+           std::to_string(cumulative) + "\n";
+  }
+  out += "# HELP c2c_relay_leases Registered leases by state.\n";
+  out += "# TYPE c2c_relay_leases gauge\n";
+  out += "c2c_relay_leases{state=\"alive\"} " + std::to_string(g.leases_alive) + "\n";
+  out += "c2c_relay_leases{state=\"expired\"} " + std::to_string(g.leases_total - g.leases_alive) +
+         "\n";
+  out += "# HELP c2c_relay_queued_messages Messages waiting in inboxes.\n";
+  out += "# TYPE c2c_relay_queued_messages gauge\n";
+  out += "c2c_relay_queued_messages " + std::to_string(g.queued_messages) + "\n";
+  out += "# HELP c2c_relay_rooms Rooms known to the relay.\n";
+  out += "# TYPE c2c_relay_rooms gauge\n";
+  out += "c2c_relay_rooms " + std::to_string(g.rooms) + "\n";
+  out += "# HELP c2c_relay_rate_limit_buckets Token buckets currently tracked.\n";
+  out += "# TYPE c2c_relay_rate_limit_buckets gauge\n";
+  out += "c2c_relay_rate_limit_buckets " + std::to_string(g.rate_limit_buckets) + "\n";
+  return out;
+}
+
+}  // namespace c2c::relay::server

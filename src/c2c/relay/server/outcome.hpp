@@ -1,0 +1,67 @@
+#pragma once
+// What a relay operation answers when it does not succeed. The service says *what kind* of
+// failure it is (malformed input, failed authentication, a semantic rejection, ...); the router
+// turns each kind into exactly one HTTP status (router.cpp `status_of`). The wire error_code
+// comes from the c2c::ErrorCode (core/error.hpp `to_wire`).
+
+#include <optional>
+#include <utility>
+#include <variant>
+
+#include "c2c/core/error.hpp"
+#include "c2c/relay/protocol/messages.hpp"
+
+namespace c2c::relay::server {
+
+enum class FailureKind {
+  kInvalid,          // malformed or out-of-range input (400)
+  kUnauthenticated,  // missing / wrong credential or proof (401)
+  kForbidden,        // authenticated, but not as the party that may do this (403)
+  kNotFound,         // unknown route, alias or host (404)
+  kTooLarge,         // body over the limit (413)
+  kRejected,         // a semantic "no" in the reference's shape: HTTP 200 + ok:false
+  kRateLimited,      // (429)
+  kInternal,         // storage failure or bug (500)
+};
+
+struct Failure {
+  FailureKind kind = FailureKind::kInternal;
+  Error error;
+  std::optional<protocol::LeaseInfo> existing_lease;  // register rejections
+  std::optional<protocol::LeaseInfo> lease;           // heartbeat unknown_alias
+};
+
+// The kind a code has unless the caller says otherwise.
+FailureKind default_kind(ErrorCode code);
+
+inline Failure failure(ErrorCode code, std::string message) {
+  return Failure{default_kind(code), Error{code, std::move(message)}, {}, {}};
+}
+inline Failure failure(FailureKind kind, ErrorCode code, std::string message) {
+  return Failure{kind, Error{code, std::move(message)}, {}, {}};
+}
+inline Failure failure(Error e) {
+  const auto kind = default_kind(e.code);
+  return Failure{kind, std::move(e), {}, {}};
+}
+
+// A value or a Failure, spelled like Result<T>.
+template <typename T>
+class [[nodiscard]] Reply {
+ public:
+  Reply(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
+  Reply(Failure f) : v_(std::in_place_index<1>, std::move(f)) {}    // NOLINT
+
+  bool has_value() const { return v_.index() == 0; }
+  explicit operator bool() const { return has_value(); }
+  T& value() & { return std::get<0>(v_); }
+  const T& value() const& { return std::get<0>(v_); }
+  T&& value() && { return std::get<0>(std::move(v_)); }
+  const Failure& failure() const { return std::get<1>(v_); }
+  Failure&& take_failure() && { return std::get<1>(std::move(v_)); }
+
+ private:
+  std::variant<T, Failure> v_;
+};
+
+}  // namespace c2c::relay::server

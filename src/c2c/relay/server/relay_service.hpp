@@ -1,0 +1,130 @@
+#pragma once
+// RelayService: every rule of the relay (reference relay-protocol.md §5-§9 with DESIGN.md D1-D7)
+// over a Store. It never sees a socket: the router hands it parsed request DTOs and the caller's
+// verified alias, and maps its Reply to HTTP.
+//
+// Concurrency: compound operations (check-then-write) run under one service mutex; signature
+// checks run before taking it. The service does not commit: the router calls Store::commit()
+// after the service returned (lock released) and before answering, so concurrent requests share
+// one SQLite transaction.
+
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "c2c/core/clock.hpp"
+#include "c2c/crypto/identity.hpp"
+#include "c2c/relay/protocol/messages.hpp"
+#include "c2c/relay/server/auth.hpp"
+#include "c2c/relay/server/metrics.hpp"
+#include "c2c/relay/server/outcome.hpp"
+#include "c2c/relay/store/store.hpp"
+
+namespace c2c::relay::server {
+
+struct ServiceConfig {
+  // alias@host is delivered locally when host is "", "relay", this name, or a registered node_id.
+  std::string relay_name = "127.0.0.1";
+  size_t max_content_bytes = 256 * 1024;
+  size_t dedup_window = 10'000;
+  std::map<std::string, std::string> allowlist;  // alias -> pinned identity pk (b64u)
+  // Unsigned join/leave/set_visibility answer 401 unsigned_room_op (reference env gate
+  // C2C_REQUIRE_SIGNED_ROOM_OPS=1).
+  bool require_signed_room_ops = false;
+};
+
+// Called under the service lock whenever an entry is appended to a room's history
+// (memory storage with --persist-dir writes it to <dir>/rooms/<room>/history.jsonl).
+using HistorySink = std::function<void(const std::string& room_id, const StoredMessage& entry)>;
+// Operator audit lines ("audit: admin_unbind alias=<a> removed=<bool>").
+using AuditSink = std::function<void(const std::string& line)>;
+
+class RelayService {
+ public:
+  RelayService(Store& store, Authenticator& auth, const Clock& clock, ServiceConfig config,
+               crypto::Identity relay_identity);
+
+  void set_history_sink(HistorySink sink) { history_sink_ = std::move(sink); }
+  void set_audit_sink(AuditSink sink) { audit_sink_ = std::move(sink); }
+
+  // `signer` is the alias of a verified Ed25519 request header, "" when unsigned.
+  // `relay_urls`: the URLs a register proof may have signed (relay_url_candidates()).
+  Reply<protocol::RegisterResponse> register_alias(const protocol::RegisterRequest& req,
+                                                   const std::vector<std::string>& relay_urls);
+  Reply<protocol::RegisterResponse> heartbeat(const protocol::SessionRequest& req,
+                                              const std::string& signer);
+  protocol::ListResponse list(bool include_dead);
+
+  Reply<protocol::SendResponse> send(const protocol::SendRequest& req, const std::string& signer);
+  Reply<protocol::FanoutResponse> send_all(const protocol::SendAllRequest& req,
+                                           const std::string& signer);
+  Reply<protocol::InboxResponse> poll_inbox(const protocol::PollRequest& req,
+                                            const std::string& signer);
+  Reply<protocol::InboxResponse> peek_inbox(const protocol::SessionRequest& req,
+                                            const std::string& signer);
+
+  Reply<protocol::RoomOpResponse> join_room(const protocol::RoomOpRequest& req,
+                                            const std::string& signer);
+  Reply<protocol::RoomOpResponse> leave_room(const protocol::RoomOpRequest& req,
+                                             const std::string& signer);
+  Reply<protocol::FanoutResponse> send_room(const protocol::SendRoomRequest& req,
+                                            const std::string& signer);
+  protocol::ListRoomsResponse list_rooms();
+  Reply<protocol::RoomHistoryResponse> room_history(const protocol::RoomHistoryRequest& req);
+  Reply<protocol::VisibilityResponse> set_room_visibility(const protocol::SetVisibilityRequest& req,
+                                                          const std::string& signer);
+  // invite = true for /invite_room, false for /uninvite_room.
+  Reply<protocol::InviteResponse> invite(const protocol::InviteRequest& req, bool invite,
+                                         const std::string& signer);
+
+  // Expires dead leases, drops their room memberships, prunes inboxes no lease owns.
+  Reply<protocol::GcResponse> gc();
+  protocol::DeadLetterResponse dead_letters();
+  Reply<protocol::UnbindResponse> unbind(const protocol::UnbindRequest& req);
+  Reply<protocol::PubkeyResponse> pubkey(const std::string& alias);
+
+  Gauges gauges();
+  const crypto::Identity& relay_identity() const { return identity_; }
+  const ServiceConfig& config() const { return config_; }
+
+ private:
+  protocol::LeaseInfo lease_info(const Lease& l, double now) const;
+  // Host part of alias@host is served here (caller holds mu_).
+  bool is_local_host(const std::string& host) const;
+  std::optional<Failure> check_content(const std::string& content) const;
+  std::optional<Failure> check_sender(const std::string& from_alias,
+                                      const std::string& signer) const;
+  // Appends to history and to the persistence sink (caller holds mu_).
+  Result<void> record_history(const std::string& room_id, const StoredMessage& entry);
+  // A c2c-system notice to `recipients` + history (caller holds mu_).
+  Result<void> room_notice(const std::string& room_id, const std::vector<std::string>& recipients,
+                           const std::string& content, double now);
+  // Delivers `msg` to each recipient's live lease as "<member>#<room>"; the rest are
+  // dead-lettered and returned in `skipped` (caller holds mu_).
+  Result<void> fan_out(const std::string& room_id, const std::vector<std::string>& recipients,
+                       const StoredMessage& msg, double now, std::vector<std::string>* delivered,
+                       std::vector<std::string>* skipped);
+  Result<void> dead_letter(const StoredMessage& msg, const std::string& reason, double now);
+  void track_node(const std::string& node_id, int delta);  // caller holds mu_
+
+  Store& store_;
+  Authenticator& auth_;
+  const Clock& clock_;
+  ServiceConfig config_;
+  crypto::Identity identity_;
+  HistorySink history_sink_;
+  AuditSink audit_sink_;
+
+  std::mutex mu_;
+  // node_id -> number of leases registered from it (alias@<node_id> routing, D7).
+  std::unordered_map<std::string, size_t> node_refs_;
+};
+
+// Failure for a storage error.
+Failure storage_failure(const Error& e);
+
+}  // namespace c2c::relay::server

@@ -1,0 +1,212 @@
+// Router: route table, pipeline (rate limit -> auth -> handler -> commit) and error mapping.
+#include "c2c/relay/server/router.hpp"
+
+#include <cmath>
+#include <memory>
+
+#include "c2c/relay/protocol/routes.hpp"
+#include "c2c/relay/server/http_util.hpp"
+#include "c2c/relay/server/router_support.hpp"
+
+namespace c2c::relay::server {
+
+namespace route = protocol::route;
+
+int status_of(FailureKind kind) {
+  switch (kind) {
+    case FailureKind::kInvalid:
+      return 400;
+    case FailureKind::kUnauthenticated:
+      return 401;
+    case FailureKind::kForbidden:
+      return 403;
+    case FailureKind::kNotFound:
+      return 404;
+    case FailureKind::kTooLarge:
+      return 413;
+    case FailureKind::kRejected:
+      return 200;
+    case FailureKind::kRateLimited:
+      return 429;
+    case FailureKind::kInternal:
+      return 500;
+  }
+  return 500;
+}
+
+net::Response error_response(const Failure& f) {
+  protocol::ErrorResponse body;
+  body.error_code = std::string(c2c::to_wire(f.error.code));
+  body.error = f.error.message;
+  body.existing_lease = f.existing_lease;
+  body.lease = f.lease;
+  return json_response(status_of(f.kind), body.to_json());
+}
+
+const std::vector<Router::Route>& Router::routes() {
+  using C = RouteClass;
+  using R = RateClass;
+  // clang-format off
+  static const std::vector<Route> table = {
+    // method  path                       prefix class      rate            writes handler
+    {"GET",  route::kHealth,             false, C::kUnauth, R::kNone,        false, &Router::health},
+    {"GET",  route::kStatusPage,         false, C::kUnauth, R::kNone,        false, &Router::status_page},
+    {"GET",  route::kMetrics,            false, C::kAdmin,  R::kNone,        false, &Router::metrics_text},
+    {"POST", route::kRegister,           false, C::kSelf,   R::kRegister,    true,  &Router::register_alias},
+    {"POST", route::kHeartbeat,          false, C::kPeer,   R::kSession,     true,  &Router::heartbeat},
+    {"GET",  route::kList,               false, C::kPeer,   R::kNone,        false, &Router::list},
+    {"POST", route::kSend,               false, C::kPeer,   R::kSend,        true,  &Router::send},
+    {"POST", route::kSendAll,            false, C::kPeer,   R::kSend,        true,  &Router::send_all},
+    // DESIGN D3: inbox reads are peer routes (signed by the session's owner in prod).
+    {"POST", route::kPollInbox,          false, C::kPeer,   R::kSession,     true,  &Router::poll_inbox},
+    {"POST", route::kPeekInbox,          false, C::kPeer,   R::kSession,     false, &Router::peek_inbox},
+    {"POST", route::kJoinRoom,           false, C::kSelf,   R::kNone,        true,  &Router::join_room},
+    {"POST", route::kLeaveRoom,          false, C::kSelf,   R::kNone,        true,  &Router::leave_room},
+    {"POST", route::kSendRoom,           false, C::kSelf,   R::kSend,        true,  &Router::send_room},
+    {"GET",  route::kListRooms,          false, C::kUnauth, R::kNone,        false, &Router::list_rooms},
+    {"POST", route::kRoomHistory,        false, C::kUnauth, R::kRoomHistory, false, &Router::room_history},
+    {"POST", route::kGc,                 false, C::kAdmin,  R::kNone,        true,  &Router::gc},
+    {"GET",  route::kDeadLetter,         false, C::kAdmin,  R::kNone,        false, &Router::dead_letter},
+    {"POST", route::kSetRoomVisibility,  false, C::kSelf,   R::kNone,        true,  &Router::set_room_visibility},
+    {"POST", route::kInviteRoom,         false, C::kPeer,   R::kNone,        true,  &Router::invite_room},
+    {"POST", route::kUninviteRoom,       false, C::kPeer,   R::kNone,        true,  &Router::uninvite_room},
+    {"POST", route::kAdminUnbind,        false, C::kAdmin,  R::kNone,        true,  &Router::admin_unbind},
+    {"GET",  route::kPubkeyPrefix,       true,  C::kPeer,   R::kPubkey,      false, &Router::pubkey},
+  };
+  // clang-format on
+  return table;
+}
+
+std::vector<std::string> Router::metric_labels() {
+  std::vector<std::string> labels;
+  for (const auto& r : routes()) {
+    labels.push_back(r.prefix ? std::string(r.path) + ":alias" : std::string(r.path));
+  }
+  labels.push_back("unknown");
+  return labels;
+}
+
+Router::Router(RelayService& service, Authenticator& auth, Store& store, RateLimiter& limiter,
+               const Clock& clock)
+    : service_(service),
+      auth_(auth),
+      store_(store),
+      limiter_(limiter),
+      clock_(clock),
+      metrics_(metric_labels()) {
+  const auto& table = routes();
+  for (size_t i = 0; i < table.size(); ++i) {
+    if (!table[i].prefix) exact_.emplace(table[i].path, i);
+  }
+}
+
+const Router::Route* Router::match(const net::Request& req, size_t* metric_index) const {
+  const auto& table = routes();
+  *metric_index = table.size();  // "unknown"
+  const Route* found = nullptr;
+  size_t index = 0;
+  if (auto it = exact_.find(req.path); it != exact_.end()) {
+    found = &table[it->second];
+    index = it->second;
+  } else {
+    for (size_t i = 0; i < table.size(); ++i) {
+      if (table[i].prefix && req.path.size() > table[i].path.size() &&
+          starts_with(req.path, table[i].path)) {
+        found = &table[i];
+        index = i;
+        break;
+      }
+    }
+  }
+  // A known path with another method is an unknown endpoint, as in the reference.
+  if (!found || found->method != req.method) return nullptr;
+  *metric_index = index;
+  return found;
+}
+
+std::optional<net::Response> Router::limit(const net::Request& req, const Route* route) {
+  if (!route || route->rate == RateClass::kNone) return std::nullopt;
+  const RateDecision d = limiter_.check(req.remote_ip, route->rate, clock_.now());
+  if (d.allowed) return std::nullopt;
+  protocol::ErrorResponse body;
+  body.error_code = "rate_limit_exceeded";
+  char text[128];
+  std::snprintf(text, sizeof text, "rate limit exceeded for %s requests; retry after %.1f s",
+                std::string(RateLimiter::name(route->rate)).c_str(), d.retry_after);
+  body.error = text;
+  body.retry_after = d.retry_after;
+  net::Response resp = json_response(429, body.to_json());
+  resp.headers.push_back(
+      {"Retry-After", std::to_string(std::max<long>(1, std::lround(std::ceil(d.retry_after))))});
+  return resp;
+}
+
+net::Response Router::process(const net::Request& req, const Route* route) {
+  RouteClass cls = route ? route->cls : RouteClass::kPeer;  // unknown paths are peer-class
+  if (route && route->path == route::kList &&
+      protocol::is_truthy(query_param(req.query, "include_dead"))) {
+    cls = RouteClass::kAdmin;
+  }
+  if (route && route->path == route::kMetrics && !auth_.prod_mode()) cls = RouteClass::kUnauth;
+  auto gate = auth_.gate(cls, req);
+  if (!gate) return error_response(gate.failure());
+  if (!route) {
+    return error_response(
+        failure(FailureKind::kNotFound, ErrorCode::kNotFound, "unknown endpoint: " + req.path));
+  }
+  net::Response resp;
+  try {
+    resp = (this->*route->handler)(req, gate.value());
+  } catch (const std::exception& e) {
+    // A bug must not take the connection (or the process) down: answer 500 and move on.
+    return error_response(failure(FailureKind::kInternal, ErrorCode::kInternal,
+                                  std::string("internal error: ") + e.what()));
+  }
+  if (route->writes || gate.value().recorded_nonce) {
+    // Acknowledge only what is durable (no-op for memory storage).
+    if (auto r = store_.commit(); !r) return error_response(storage_failure(r.error()));
+  }
+  return resp;
+}
+
+void Router::finish(size_t metric_index, std::chrono::steady_clock::time_point start, int status) {
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  metrics_.record(metric_index, status, std::chrono::duration<double>(elapsed).count());
+}
+
+net::Response Router::handle_sync(const net::Request& req) {
+  const auto start = std::chrono::steady_clock::now();
+  size_t metric_index = 0;
+  const Route* route = match(req, &metric_index);
+  net::Response resp;
+  if (auto denied = limit(req, route)) {
+    resp = std::move(*denied);
+  } else {
+    resp = process(req, route);
+  }
+  finish(metric_index, start, resp.status);
+  return resp;
+}
+
+void Router::handle(net::Request req, net::Responder respond) {
+  if (!executor_) {
+    respond(handle_sync(req));
+    return;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  size_t metric_index = 0;
+  const Route* route = match(req, &metric_index);
+  if (auto denied = limit(req, route)) {
+    finish(metric_index, start, denied->status);
+    respond(std::move(*denied));
+    return;
+  }
+  auto shared = std::make_shared<net::Request>(std::move(req));
+  executor_([this, shared, route, metric_index, start, respond = std::move(respond)] {
+    net::Response resp = process(*shared, route);
+    finish(metric_index, start, resp.status);
+    respond(std::move(resp));
+  });
+}
+
+}  // namespace c2c::relay::server

@@ -1,0 +1,108 @@
+#pragma once
+// Router: the relay's route table and its one error -> HTTP mapping.
+//
+// For every request, in order: match the route -> rate limit (per client IP and route class)
+// -> auth gate (route class, dev/prod, Bearer, Ed25519 header) -> parse the JSON body into the
+// route's protocol DTO -> RelayService -> Store::commit() for routes that write -> response.
+// It sees net::Request/net::Response values only; no sockets, so tests call it directly.
+//
+// Threading: handle() may answer inline (memory storage) or run the work on an Executor
+// (SQLite: a worker pool, so commit()'s fsync never blocks an I/O thread and concurrent requests
+// share one group commit). Either way the responder is called exactly once.
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "c2c/core/clock.hpp"
+#include "c2c/net/http_types.hpp"
+#include "c2c/relay/server/auth.hpp"
+#include "c2c/relay/server/metrics.hpp"
+#include "c2c/relay/server/outcome.hpp"
+#include "c2c/relay/server/rate_limiter.hpp"
+#include "c2c/relay/server/relay_service.hpp"
+#include "c2c/relay/store/store.hpp"
+
+namespace c2c::relay::server {
+
+// HTTP status of each failure kind (the single mapping point).
+int status_of(FailureKind kind);
+
+// The response for a failure: {"ok":false,"error_code",..,"error",..[,"existing_lease"|"lease"]}.
+net::Response error_response(const Failure& f);
+
+class Router {
+ public:
+  using Executor = std::function<void(std::function<void()>)>;
+
+  Router(RelayService& service, Authenticator& auth, Store& store, RateLimiter& limiter,
+         const Clock& clock);
+
+  // Runs request work on `executor` instead of the calling thread (empty = inline).
+  void set_executor(Executor executor) { executor_ = std::move(executor); }
+
+  // The net::Handler.
+  void handle(net::Request req, net::Responder respond);
+  // The same pipeline, answered on the calling thread (tests, and the inline path).
+  net::Response handle_sync(const net::Request& req);
+
+  Metrics& metrics() { return metrics_; }
+
+ private:
+  using Handler = net::Response (Router::*)(const net::Request&, const Caller&);
+  struct Route {
+    std::string_view method;
+    std::string_view path;  // exact path, or a prefix when `prefix`
+    bool prefix;
+    RouteClass cls;
+    RateClass rate;
+    bool writes;  // commit the store before answering
+    Handler handler;
+  };
+
+  const Route* match(const net::Request& req, size_t* metric_index) const;
+  // Rate limit; returns a 429 response when denied.
+  std::optional<net::Response> limit(const net::Request& req, const Route* route);
+  net::Response process(const net::Request& req, const Route* route);
+  void finish(size_t metric_index, std::chrono::steady_clock::time_point start, int status);
+
+  net::Response health(const net::Request&, const Caller&);
+  net::Response status_page(const net::Request&, const Caller&);
+  net::Response metrics_text(const net::Request&, const Caller&);
+  net::Response register_alias(const net::Request&, const Caller&);
+  net::Response heartbeat(const net::Request&, const Caller&);
+  net::Response list(const net::Request&, const Caller&);
+  net::Response send(const net::Request&, const Caller&);
+  net::Response send_all(const net::Request&, const Caller&);
+  net::Response poll_inbox(const net::Request&, const Caller&);
+  net::Response peek_inbox(const net::Request&, const Caller&);
+  net::Response join_room(const net::Request&, const Caller&);
+  net::Response leave_room(const net::Request&, const Caller&);
+  net::Response send_room(const net::Request&, const Caller&);
+  net::Response list_rooms(const net::Request&, const Caller&);
+  net::Response room_history(const net::Request&, const Caller&);
+  net::Response gc(const net::Request&, const Caller&);
+  net::Response dead_letter(const net::Request&, const Caller&);
+  net::Response set_room_visibility(const net::Request&, const Caller&);
+  net::Response invite_room(const net::Request&, const Caller&);
+  net::Response uninvite_room(const net::Request&, const Caller&);
+  net::Response admin_unbind(const net::Request&, const Caller&);
+  net::Response pubkey(const net::Request&, const Caller&);
+
+  static const std::vector<Route>& routes();
+  static std::vector<std::string> metric_labels();
+
+  RelayService& service_;
+  Authenticator& auth_;
+  Store& store_;
+  RateLimiter& limiter_;
+  const Clock& clock_;
+  Metrics metrics_;
+  Executor executor_;
+  std::unordered_map<std::string_view, size_t> exact_;  // path -> index in routes()
+};
+
+}  // namespace c2c::relay::server

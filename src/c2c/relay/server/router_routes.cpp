@@ -1,0 +1,128 @@
+// Router: one small handler per route (parse the DTO, call the service, shape the reply).
+#include "c2c/core/version.hpp"
+#include "c2c/relay/protocol/routes.hpp"
+#include "c2c/relay/server/http_util.hpp"
+#include "c2c/relay/server/router.hpp"
+#include "c2c/relay/server/router_support.hpp"
+
+namespace c2c::relay::server {
+
+#define C2C_PARSE(Dto, var, req)                                    \
+  auto var##_parsed = parse_body<protocol::Dto>(req);               \
+  if (!var##_parsed) return error_response(var##_parsed.failure()); \
+  const protocol::Dto& var = var##_parsed.value()
+
+net::Response Router::health(const net::Request&, const Caller&) {
+  protocol::HealthResponse h;
+  h.version = kVersion;
+  h.git_hash = kGitHash;
+  h.auth_mode = std::string(auth_.auth_mode());
+  h.storage = std::string(store_.kind());
+  return json_response(200, h.to_json());
+}
+
+net::Response Router::metrics_text(const net::Request&, const Caller&) {
+  Gauges g = service_.gauges();
+  g.rate_limit_buckets = limiter_.bucket_count();
+  net::Response r;
+  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  r.body = metrics_.render(g);
+  return r;
+}
+
+net::Response Router::register_alias(const net::Request& req, const Caller&) {
+  C2C_PARSE(RegisterRequest, body, req);
+  return reply(service_.register_alias(body, relay_url_candidates(req)));
+}
+
+net::Response Router::heartbeat(const net::Request& req, const Caller& caller) {
+  C2C_PARSE(SessionRequest, body, req);
+  return reply(service_.heartbeat(body, caller.verified_alias));
+}
+
+net::Response Router::list(const net::Request& req, const Caller&) {
+  const bool include_dead = protocol::is_truthy(query_param(req.query, "include_dead"));
+  return json_response(200, service_.list(include_dead).to_json());
+}
+
+net::Response Router::send(const net::Request& req, const Caller& caller) {
+  C2C_PARSE(SendRequest, body, req);
+  return reply(service_.send(body, caller.verified_alias));
+}
+
+net::Response Router::send_all(const net::Request& req, const Caller& caller) {
+  C2C_PARSE(SendAllRequest, body, req);
+  return reply(service_.send_all(body, caller.verified_alias));
+}
+
+net::Response Router::poll_inbox(const net::Request& req, const Caller& caller) {
+  C2C_PARSE(PollRequest, body, req);
+  return reply(service_.poll_inbox(body, caller.verified_alias));
+}
+
+net::Response Router::peek_inbox(const net::Request& req, const Caller& caller) {
+  C2C_PARSE(SessionRequest, body, req);
+  return reply(service_.peek_inbox(body, caller.verified_alias));
+}
+
+net::Response Router::join_room(const net::Request& req, const Caller& caller) {
+  C2C_PARSE(RoomOpRequest, body, req);
+  return reply(service_.join_room(body, caller.verified_alias));
+}
+
+net::Response Router::leave_room(const net::Request& req, const Caller& caller) {
+  C2C_PARSE(RoomOpRequest, body, req);
+  return reply(service_.leave_room(body, caller.verified_alias));
+}
+
+net::Response Router::send_room(const net::Request& req, const Caller& caller) {
+  C2C_PARSE(SendRoomRequest, body, req);
+  return reply(service_.send_room(body, caller.verified_alias));
+}
+
+net::Response Router::list_rooms(const net::Request&, const Caller&) {
+  return json_response(200, service_.list_rooms().to_json());
+}
+
+net::Response Router::room_history(const net::Request& req, const Caller&) {
+  C2C_PARSE(RoomHistoryRequest, body, req);
+  return reply(service_.room_history(body));
+}
+
+net::Response Router::gc(const net::Request&, const Caller&) {
+  // The body is ignored (reference).
+  return reply(service_.gc());
+}
+
+net::Response Router::dead_letter(const net::Request&, const Caller&) {
+  return json_response(200, service_.dead_letters().to_json());
+}
+
+net::Response Router::set_room_visibility(const net::Request& req, const Caller& caller) {
+  C2C_PARSE(SetVisibilityRequest, body, req);
+  return reply(service_.set_room_visibility(body, caller.verified_alias));
+}
+
+net::Response Router::invite_room(const net::Request& req, const Caller& caller) {
+  C2C_PARSE(InviteRequest, body, req);
+  return reply(service_.invite(body, true, caller.verified_alias));
+}
+
+net::Response Router::uninvite_room(const net::Request& req, const Caller& caller) {
+  C2C_PARSE(InviteRequest, body, req);
+  return reply(service_.invite(body, false, caller.verified_alias));
+}
+
+net::Response Router::admin_unbind(const net::Request& req, const Caller&) {
+  C2C_PARSE(UnbindRequest, body, req);
+  return reply(service_.unbind(body));
+}
+
+net::Response Router::pubkey(const net::Request& req, const Caller&) {
+  const std::string alias = req.path.substr(protocol::route::kPubkeyPrefix.size());
+  return reply(service_.pubkey(alias));
+}
+
+#undef C2C_PARSE
+
+}  // namespace c2c::relay::server

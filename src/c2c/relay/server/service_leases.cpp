@@ -1,0 +1,292 @@
+// RelayService: leases, key bindings, GC and the operator routes.
+#include <cmath>
+#include <unordered_set>
+
+#include "c2c/core/text.hpp"
+#include "c2c/crypto/canonical.hpp"
+#include "c2c/relay/protocol/routes.hpp"
+#include "c2c/relay/server/convert.hpp"
+#include "c2c/relay/server/relay_service.hpp"
+
+namespace c2c::relay::server {
+
+namespace {
+
+std::string in_quotes(const std::string& s) {
+  return "\"" + s + "\"";
+}
+
+struct InboxKeyHash {
+  size_t operator()(const InboxKey& k) const {
+    return std::hash<std::string>()(k.node_id) * 31 + std::hash<std::string>()(k.session_id);
+  }
+};
+
+}  // namespace
+
+Failure storage_failure(const Error& e) {
+  return failure(FailureKind::kInternal, ErrorCode::kInternal, "storage error: " + e.message);
+}
+
+RelayService::RelayService(Store& store, Authenticator& auth, const Clock& clock,
+                           ServiceConfig config, crypto::Identity relay_identity)
+    : store_(store),
+      auth_(auth),
+      clock_(clock),
+      config_(std::move(config)),
+      identity_(std::move(relay_identity)) {
+  for (const auto& l : store_.list_leases()) track_node(l.node_id, +1);
+}
+
+void RelayService::track_node(const std::string& node_id, int delta) {
+  if (delta > 0) {
+    ++node_refs_[node_id];
+    return;
+  }
+  auto it = node_refs_.find(node_id);
+  if (it != node_refs_.end() && --it->second == 0) node_refs_.erase(it);
+}
+
+protocol::LeaseInfo RelayService::lease_info(const Lease& l, double now) const {
+  protocol::LeaseInfo i;
+  i.node_id = l.node_id;
+  i.session_id = l.session_id;
+  i.alias = l.alias;
+  i.client_type = l.client_type;
+  i.registered_at = l.registered_at;
+  i.last_seen = l.last_seen;
+  i.ttl = l.ttl;
+  i.alive = l.alive(now);
+  i.identity_pk = l.identity_pk;
+  i.enc_pubkey = l.enc_pubkey;
+  i.signed_at = l.signed_at;
+  i.sig_b64 = l.sig_b64;
+  return i;
+}
+
+Reply<protocol::RegisterResponse> RelayService::register_alias(
+    const protocol::RegisterRequest& req, const std::vector<std::string>& relay_urls) {
+  // Proof first (expensive, no lock needed): "" = unsigned.
+  auto proof = auth_.verify_register_proof(req, relay_urls);
+  if (!proof) return std::move(proof).take_failure();
+  const std::string& pk = proof.value();
+
+  const double now = clock_.now();
+  Lease fresh;
+  fresh.alias = req.alias;
+  fresh.node_id = req.node_id;
+  fresh.session_id = req.session_id;
+  fresh.client_type = req.client_type.empty() ? "unknown" : req.client_type;
+  fresh.registered_at = now;
+  fresh.last_seen = now;
+  fresh.ttl = std::trunc(req.ttl.value_or(protocol::kDefaultLeaseTtl));
+  fresh.enc_pubkey = req.enc_pubkey;
+  fresh.signed_at = req.signed_at.value_or(0);
+  fresh.sig_b64 = req.sig_b64;
+
+  auto reject = [&](ErrorCode code, std::string message,
+                    std::optional<Lease> holder = std::nullopt) -> Failure {
+    Failure f = failure(code, std::move(message));
+    f.existing_lease = lease_info(holder ? *holder : fresh, now);
+    return f;
+  };
+
+  if (!is_valid_alias(req.alias) || is_reserved_alias(req.alias)) {
+    return reject(ErrorCode::kInvalidAlias,
+                  "invalid alias " + in_quotes(req.alias) +
+                      ": use 1-64 of [A-Za-z0-9._-], no leading '.', not c2c or c2c-system");
+  }
+  if (auto pinned = config_.allowlist.find(req.alias); pinned != config_.allowlist.end()) {
+    if (pk.empty() || pk != pinned->second) {
+      return reject(ErrorCode::kAliasNotAllowed,
+                    "alias " + in_quotes(req.alias) +
+                        " is pinned by the operator to another identity; register signed with "
+                        "the pinned key");
+    }
+  }
+
+  protocol::RegisterResponse out;
+  {
+    std::lock_guard lock(mu_);
+    const auto binding = store_.get_binding(req.alias);
+    if (!pk.empty() && binding && *binding != pk) {
+      return reject(ErrorCode::kAliasIdentityMismatch,
+                    "alias " + in_quotes(req.alias) + " is bound to a different identity key");
+    }
+    if (pk.empty() && binding && auth_.prod_mode()) {
+      // DESIGN D3: in prod an unsigned registration cannot take over a key-bound alias.
+      return reject(ErrorCode::kAliasIdentityMismatch,
+                    "alias " + in_quotes(req.alias) +
+                        " is bound to an identity key; the registration must be signed with it");
+    }
+    const auto existing = store_.get_lease(req.alias);
+    if (existing && existing->alive(now) && existing->node_id != req.node_id) {
+      return reject(ErrorCode::kAliasConflict,
+                    "alias " + in_quotes(req.alias) + " is held by a live session on node " +
+                        in_quotes(existing->node_id),
+                    existing);
+    }
+    if (existing && existing->node_id == req.node_id) {
+      fresh.registered_at = existing->registered_at;
+    }
+    fresh.identity_pk = !pk.empty() ? pk : binding.value_or("");
+    if (!pk.empty() && !binding) {
+      if (auto r = store_.put_binding(req.alias, pk); !r) return storage_failure(r.error());
+    }
+    if (existing && existing->node_id == req.node_id && existing->session_id != req.session_id) {
+      // Managed restart on the same node: the new session inherits the queued messages.
+      auto r = store_.move_inbox({existing->node_id, existing->session_id},
+                                 {req.node_id, req.session_id});
+      if (!r) return storage_failure(r.error());
+    }
+    if (auto r = store_.put_lease(fresh); !r) return storage_failure(r.error());
+    if (existing) track_node(existing->node_id, -1);
+    track_node(fresh.node_id, +1);
+    out.lease = lease_info(fresh, now);
+  }
+
+  if (!pk.empty()) {
+    protocol::Receipt receipt;
+    receipt.alias = req.alias;
+    receipt.client_identity_pk = pk;
+    receipt.relay_identity_pk = identity_.public_key_b64u();
+    receipt.ts = format_rfc3339_utc(now);
+    receipt.nonce = crypto::random_nonce();
+    receipt.sig = crypto::sign_b64u(
+        identity_.keys,
+        crypto::canonical_blob(crypto::kCtxRegisterReceipt,
+                               {receipt.alias, receipt.client_identity_pk,
+                                receipt.relay_identity_pk, receipt.ts, receipt.nonce}));
+    out.receipt = std::move(receipt);
+  }
+  return out;
+}
+
+Reply<protocol::RegisterResponse> RelayService::heartbeat(const protocol::SessionRequest& req,
+                                                          const std::string& signer) {
+  const double now = clock_.now();
+  std::lock_guard lock(mu_);
+  auto lease = store_.find_lease({req.node_id, req.session_id});
+  if (!signer.empty() && (!lease || lease->alias != signer)) {
+    return failure(FailureKind::kForbidden, ErrorCode::kSignatureInvalid,
+                   "verified signer " + in_quotes(signer) + " does not own session (" +
+                       req.node_id + ", " + req.session_id + ")");
+  }
+  if (!lease) {
+    Failure f = failure(ErrorCode::kUnknownAlias, "unknown node");
+    Lease dummy;
+    dummy.alias = "_error";
+    dummy.node_id = req.node_id;
+    dummy.session_id = req.session_id;
+    f.lease = lease_info(dummy, now);
+    return f;
+  }
+  // A heartbeat revives an expired lease that GC has not removed yet.
+  lease->last_seen = now;
+  if (auto r = store_.put_lease(*lease); !r) return storage_failure(r.error());
+  protocol::RegisterResponse out;
+  out.lease = lease_info(*lease, now);
+  return out;
+}
+
+protocol::ListResponse RelayService::list(bool include_dead) {
+  const double now = clock_.now();
+  protocol::ListResponse out;
+  for (const auto& l : store_.list_leases()) {
+    if (include_dead || l.alive(now)) out.peers.push_back(lease_info(l, now));
+  }
+  return out;
+}
+
+Reply<protocol::GcResponse> RelayService::gc() {
+  const double now = clock_.now();
+  protocol::GcResponse out;
+  std::lock_guard lock(mu_);
+  std::unordered_set<InboxKey, InboxKeyHash> owned;
+  const auto rooms = store_.list_rooms();
+  for (const auto& l : store_.list_leases()) {
+    if (l.alive(now)) {
+      owned.insert({l.node_id, l.session_id});
+      continue;
+    }
+    if (auto r = store_.remove_lease(l.alias); !r) return storage_failure(r.error());
+    track_node(l.node_id, -1);
+    for (const auto& room : rooms) {
+      for (const auto& m : room.members) {
+        if (m != l.alias) continue;
+        if (auto r = store_.remove_member(room.room_id, m); !r) return storage_failure(r.error());
+      }
+    }
+    out.expired.push_back(l.alias);
+  }
+  for (const auto& key : store_.inbox_keys()) {
+    if (owned.count(key)) continue;
+    if (auto r = store_.remove_inbox(key); !r) return storage_failure(r.error());
+    ++out.pruned;
+  }
+  return out;
+}
+
+protocol::DeadLetterResponse RelayService::dead_letters() {
+  protocol::DeadLetterResponse out;
+  for (auto& dl : store_.dead_letters()) {
+    protocol::DeadLetterEntry e;
+    e.message = to_wire(std::move(dl.message));
+    e.reason = std::move(dl.reason);
+    e.dead_lettered_at = dl.ts;
+    out.dead_letter.push_back(std::move(e));
+  }
+  return out;
+}
+
+Reply<protocol::UnbindResponse> RelayService::unbind(const protocol::UnbindRequest& req) {
+  protocol::UnbindResponse out;
+  out.alias = req.alias;
+  {
+    std::lock_guard lock(mu_);
+    auto removed = store_.remove_binding(req.alias);
+    if (!removed) return storage_failure(removed.error());
+    out.removed = removed.value();
+    // The lease forgets the key too, so the next signed registration may bind a new one.
+    if (auto lease = store_.get_lease(req.alias); lease && !lease->identity_pk.empty()) {
+      lease->identity_pk.clear();
+      if (auto r = store_.put_lease(*lease); !r) return storage_failure(r.error());
+    }
+  }
+  if (audit_sink_) {
+    audit_sink_("audit: admin_unbind alias=" + req.alias +
+                " removed=" + (out.removed ? "true" : "false"));
+  }
+  return out;
+}
+
+Reply<protocol::PubkeyResponse> RelayService::pubkey(const std::string& alias) {
+  if (!is_valid_alias(alias)) {
+    return failure(FailureKind::kInvalid, ErrorCode::kBadRequest, "invalid alias format: " + alias);
+  }
+  auto bound = store_.get_binding(alias);
+  if (!bound) return failure(ErrorCode::kNotFound, "unknown alias: " + alias);
+  protocol::PubkeyResponse out;
+  out.alias = alias;
+  out.ed25519_pubkey = *bound;
+  if (auto lease = store_.get_lease(alias)) {
+    out.x25519_pubkey = lease->enc_pubkey;
+    out.signed_at = lease->signed_at;
+    out.signature = lease->sig_b64;
+  }
+  return out;
+}
+
+Gauges RelayService::gauges() {
+  const double now = clock_.now();
+  Gauges g;
+  for (const auto& l : store_.list_leases()) {
+    ++g.leases_total;
+    if (l.alive(now)) ++g.leases_alive;
+  }
+  g.queued_messages = store_.queued_messages();
+  g.rooms = store_.list_rooms().size();
+  return g;
+}
+
+}  // namespace c2c::relay::server

@@ -1,0 +1,263 @@
+// RelayService: rooms (membership, notices, fan-out, history, visibility, invites).
+#include <algorithm>
+
+#include "c2c/core/ids.hpp"
+#include "c2c/core/text.hpp"
+#include "c2c/crypto/canonical.hpp"
+#include "c2c/relay/protocol/routes.hpp"
+#include "c2c/relay/server/convert.hpp"
+#include "c2c/relay/server/relay_service.hpp"
+
+namespace c2c::relay::server {
+
+namespace {
+
+std::string in_quotes(const std::string& s) {
+  return "\"" + s + "\"";
+}
+
+std::optional<Failure> check_room_id(const std::string& room_id) {
+  if (is_valid_room_id(room_id)) return std::nullopt;
+  return failure(FailureKind::kInvalid, ErrorCode::kBadRequest,
+                 "invalid room_id " + in_quotes(room_id) + ": use 1-64 of [A-Za-z0-9_-]");
+}
+
+bool contains(const std::vector<std::string>& v, const std::string& x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+}  // namespace
+
+Result<void> RelayService::record_history(const std::string& room_id, const StoredMessage& entry) {
+  C2C_TRY(store_.append_history(room_id, entry));
+  if (history_sink_) history_sink_(room_id, entry);
+  return {};
+}
+
+Result<void> RelayService::fan_out(const std::string& room_id,
+                                   const std::vector<std::string>& recipients,
+                                   const StoredMessage& msg, double now,
+                                   std::vector<std::string>* delivered,
+                                   std::vector<std::string>* skipped) {
+  std::vector<Delivery> deliveries;
+  for (const auto& member : recipients) {
+    StoredMessage copy = msg;
+    copy.to_alias = member + "#" + room_id;
+    copy.room_id = room_id;
+    const auto lease = store_.get_lease(member);
+    if (!lease || !lease->alive(now)) {
+      C2C_TRY(dead_letter(copy, lease ? "recipient_dead" : "unknown_alias", now));
+      if (skipped) skipped->push_back(member);
+      continue;
+    }
+    deliveries.push_back(Delivery{{lease->node_id, lease->session_id}, std::move(copy)});
+    if (delivered) delivered->push_back(member);
+  }
+  if (!deliveries.empty()) C2C_TRY(store_.append(deliveries));
+  return {};
+}
+
+Result<void> RelayService::room_notice(const std::string& room_id,
+                                       const std::vector<std::string>& recipients,
+                                       const std::string& content, double now) {
+  StoredMessage notice;
+  notice.message_id = new_uuid_v4();
+  notice.from_alias = std::string(protocol::kSystemAlias);
+  notice.content = content;
+  notice.ts = now;
+  notice.room_id = room_id;
+  C2C_TRY(record_history(room_id, notice));
+  return fan_out(room_id, recipients, notice, now, nullptr, nullptr);
+}
+
+Reply<protocol::RoomOpResponse> RelayService::join_room(const protocol::RoomOpRequest& req,
+                                                        const std::string& signer) {
+  if (auto f = check_room_id(req.room_id)) return std::move(*f);
+  auto proof = auth_.verify_room_proof(crypto::kCtxRoomJoin, req.room_id, req.alias, req.proof);
+  if (!proof) return std::move(proof).take_failure();
+  const bool header_signed = !signer.empty() && signer == req.alias;
+  if (proof.value().empty() && !header_signed && config_.require_signed_room_ops) {
+    return failure(ErrorCode::kUnsignedRoomOp, "room operations must be signed on this relay");
+  }
+  // The key that speaks for the caller: the proof's, else the binding behind a verified header.
+  std::string caller_pk = proof.value();
+  if (caller_pk.empty() && header_signed) caller_pk = store_.get_binding(req.alias).value_or("");
+
+  const double now = clock_.now();
+  std::lock_guard lock(mu_);
+  auto room = store_.get_room(req.room_id);
+  const bool already_member = room && contains(room->members, req.alias);
+  if (room && room->visibility == "invite" && !already_member &&
+      (caller_pk.empty() || !contains(room->invited, caller_pk))) {
+    return failure(ErrorCode::kNotInvited, "room " + in_quotes(req.room_id) +
+                                               " is invite-only and " + in_quotes(req.alias) +
+                                               " is not invited");
+  }
+  if (!store_.get_lease(req.alias)) {
+    return failure(ErrorCode::kUnknownAlias,
+                   "alias " + in_quotes(req.alias) + " is not registered");
+  }
+  if (!room) {
+    Room fresh;
+    fresh.room_id = req.room_id;
+    if (auto r = store_.put_room(fresh); !r) return storage_failure(r.error());
+  }
+  auto added = store_.add_member(req.room_id, req.alias);
+  if (!added) return storage_failure(added.error());
+  if (added.value()) {
+    auto members = store_.get_room(req.room_id).value_or(Room{}).members;
+    auto r = room_notice(req.room_id, members, req.alias + " joined room " + req.room_id, now);
+    if (!r) return storage_failure(r.error());
+  }
+  protocol::RoomOpResponse out;
+  out.room_id = req.room_id;
+  out.alias = req.alias;
+  return out;
+}
+
+Reply<protocol::RoomOpResponse> RelayService::leave_room(const protocol::RoomOpRequest& req,
+                                                         const std::string& signer) {
+  if (auto f = check_room_id(req.room_id)) return std::move(*f);
+  auto proof = auth_.verify_room_proof(crypto::kCtxRoomLeave, req.room_id, req.alias, req.proof);
+  if (!proof) return std::move(proof).take_failure();
+  const bool header_signed = !signer.empty() && signer == req.alias;
+  if (proof.value().empty() && !header_signed && config_.require_signed_room_ops) {
+    return failure(ErrorCode::kUnsignedRoomOp, "room operations must be signed on this relay");
+  }
+  const double now = clock_.now();
+  std::lock_guard lock(mu_);
+  // Leaving a room that does not exist is a no-op (the reference created an empty room).
+  if (store_.get_room(req.room_id)) {
+    auto removed = store_.remove_member(req.room_id, req.alias);
+    if (!removed) return storage_failure(removed.error());
+    if (removed.value()) {
+      auto remaining = store_.get_room(req.room_id).value_or(Room{}).members;
+      if (!remaining.empty()) {
+        auto r = room_notice(req.room_id, remaining, req.alias + " left room " + req.room_id, now);
+        if (!r) return storage_failure(r.error());
+      }
+    }
+  }
+  protocol::RoomOpResponse out;
+  out.room_id = req.room_id;
+  out.alias = req.alias;
+  return out;
+}
+
+Reply<protocol::FanoutResponse> RelayService::send_room(const protocol::SendRoomRequest& req,
+                                                        const std::string& signer) {
+  if (auto f = check_room_id(req.room_id)) return std::move(*f);
+  if (auto f = check_content(req.content)) return std::move(*f);
+  if (auto f = check_sender(req.from_alias, signer)) return std::move(*f);
+  if (req.envelope) {
+    auto v = auth_.verify_envelope(req.room_id, req.from_alias, req.content, *req.envelope);
+    if (!v) return std::move(v).take_failure();
+  }
+  const double now = clock_.now();
+  protocol::FanoutResponse out;
+  out.ts = now;
+  out.room_id = req.room_id;
+  out.message_id = req.message_id.empty() ? new_uuid_v4() : req.message_id;
+
+  std::lock_guard lock(mu_);
+  auto room = store_.get_room(req.room_id);
+  // An unknown or empty room records nothing (reference).
+  if (!room || room->members.empty()) return out;
+  StoredMessage msg;
+  msg.message_id = out.message_id;
+  msg.from_alias = req.from_alias;
+  msg.content = req.content;
+  msg.ts = now;
+  msg.room_id = req.room_id;
+  if (req.envelope) msg.envelope = req.envelope->to_json().dump();
+  std::vector<std::string> recipients;
+  for (const auto& m : room->members) {
+    if (m != req.from_alias) recipients.push_back(m);
+  }
+  if (auto r = fan_out(req.room_id, recipients, msg, now, &out.delivered, &out.skipped); !r) {
+    return storage_failure(r.error());
+  }
+  if (auto r = record_history(req.room_id, msg); !r) return storage_failure(r.error());
+  return out;
+}
+
+protocol::ListRoomsResponse RelayService::list_rooms() {
+  protocol::ListRoomsResponse out;
+  for (auto& room : store_.list_rooms()) {
+    protocol::RoomInfo info;
+    info.room_id = std::move(room.room_id);
+    info.visibility = std::move(room.visibility);
+    info.members = std::move(room.members);
+    out.rooms.push_back(std::move(info));
+  }
+  return out;
+}
+
+Reply<protocol::RoomHistoryResponse> RelayService::room_history(
+    const protocol::RoomHistoryRequest& req) {
+  if (auto f = check_room_id(req.room_id)) return std::move(*f);
+  protocol::RoomHistoryResponse out;
+  out.room_id = req.room_id;
+  out.history = to_wire(store_.history(req.room_id, static_cast<size_t>(req.limit)));
+  return out;
+}
+
+Reply<protocol::VisibilityResponse> RelayService::set_room_visibility(
+    const protocol::SetVisibilityRequest& req, const std::string& signer) {
+  if (auto f = check_room_id(req.room_id)) return std::move(*f);
+  auto proof =
+      auth_.verify_room_proof(crypto::kCtxRoomSetVisibility, req.room_id, req.alias, req.proof);
+  if (!proof) return std::move(proof).take_failure();
+  const bool header_signed = !signer.empty() && signer == req.alias;
+  if (proof.value().empty() && !header_signed && config_.require_signed_room_ops) {
+    return failure(ErrorCode::kUnsignedRoomOp, "room operations must be signed on this relay");
+  }
+  std::lock_guard lock(mu_);
+  auto room = store_.get_room(req.room_id);
+  if (!room || !contains(room->members, req.alias)) {
+    return failure(
+        ErrorCode::kNotAMember,
+        "alias " + in_quotes(req.alias) + " is not a member of room " + in_quotes(req.room_id));
+  }
+  room->visibility = req.visibility;
+  if (auto r = store_.put_room(*room); !r) return storage_failure(r.error());
+  protocol::VisibilityResponse out;
+  out.room_id = req.room_id;
+  out.visibility = req.visibility;
+  return out;
+}
+
+Reply<protocol::InviteResponse> RelayService::invite(const protocol::InviteRequest& req, bool add,
+                                                     const std::string& signer) {
+  if (auto f = check_room_id(req.room_id)) return std::move(*f);
+  if (!crypto::b64u_decode_fixed<32>(req.invitee_pk)) {
+    return failure(FailureKind::kInvalid, ErrorCode::kBadRequest,
+                   "invitee_pk must be a base64url (no padding) Ed25519 public key of 32 bytes");
+  }
+  if (!signer.empty() && signer != req.alias) {
+    return failure(FailureKind::kForbidden, ErrorCode::kSignatureInvalid,
+                   "verified signer " + in_quotes(signer) + " does not match body alias " +
+                       in_quotes(req.alias));
+  }
+  auto proof = auth_.verify_room_proof(add ? crypto::kCtxRoomInvite : crypto::kCtxRoomUninvite,
+                                       req.room_id, req.alias, req.proof);
+  if (!proof) return std::move(proof).take_failure();
+  std::lock_guard lock(mu_);
+  auto room = store_.get_room(req.room_id);
+  if (!room || !contains(room->members, req.alias)) {
+    return failure(
+        ErrorCode::kNotAMember,
+        "alias " + in_quotes(req.alias) + " is not a member of room " + in_quotes(req.room_id));
+  }
+  auto& invited = room->invited;
+  const auto it = std::find(invited.begin(), invited.end(), req.invitee_pk);
+  if (add && it == invited.end()) invited.push_back(req.invitee_pk);
+  if (!add && it != invited.end()) invited.erase(it);
+  if (auto r = store_.put_room(*room); !r) return storage_failure(r.error());
+  protocol::InviteResponse out;
+  out.room_id = req.room_id;
+  out.invited_members = invited;
+  return out;
+}
+
+}  // namespace c2c::relay::server
