@@ -1,7 +1,7 @@
 # Build policy as INTERFACE targets: every c2c library links c2c_settings.
 add_library(c2c_settings INTERFACE)
 target_include_directories(c2c_settings INTERFACE ${PROJECT_SOURCE_DIR}/src)
-target_compile_options(c2c_settings INTERFACE -Wall -Wextra -Wpedantic -Wshadow=local
+target_compile_options(c2c_settings INTERFACE -Wall -Wextra -Wpedantic $<$<CXX_COMPILER_ID:GNU>:-Wshadow=local>
                                               -Wnon-virtual-dtor -Wno-missing-field-initializers)
 target_compile_definitions(c2c_settings INTERFACE C2C_VERSION="${PROJECT_VERSION}")
 if(C2C_WERROR)
@@ -17,6 +17,14 @@ elseif(C2C_SANITIZE STREQUAL "thread")
   add_link_options(-fsanitize=thread)
 elseif(NOT C2C_SANITIZE STREQUAL "")
   message(FATAL_ERROR "C2C_SANITIZE must be '', 'address' or 'thread'")
+endif()
+
+# libFuzzer builds (clang only, scripts/fuzz.sh): coverage instrumentation for every library.
+if(C2C_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "C2C_FUZZ=ON needs clang (scripts/fuzz.sh uses clang++-14)")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link)
 endif()
 
 # Git hash baked into the binary for /health and --version.
