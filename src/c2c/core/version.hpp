@@ -1,7 +1,8 @@
 #pragma once
-// Build identity: version from CMake's project(), git hash captured at configure time.
+// Build identity: the version from CMake's project() and the git hash captured at configure
+// time, defined in a generated source file (build_info.cpp.in).
 
 namespace c2c {
-inline constexpr const char* kVersion = C2C_VERSION;
-inline constexpr const char* kGitHash = C2C_GIT_HASH;
+extern const char* const kVersion;
+extern const char* const kGitHash;
 }  // namespace c2c
