@@ -1,0 +1,235 @@
+// c2c relay rooms list|join|send|history|leave, and c2c relay register.
+#include <iostream>
+#include <memory>
+
+#include "c2c/broker/broker.hpp"
+#include "c2c/cli/relay_cli.hpp"
+#include "c2c/core/text.hpp"
+
+namespace c2c::cli::relay_cli {
+
+namespace {
+
+namespace protocol = relay::protocol;
+
+struct RoomOptions {
+  ConnOptions conn;
+  std::string room;
+  std::string room_flag;  // --room, for scripts written against the reference syntax
+  std::string alias;
+  std::vector<std::string> words;
+  int limit = 50;
+};
+
+std::string room_id_of(const RoomOptions& o, const char* sub) {
+  const std::string room = !o.room.empty() ? o.room : o.room_flag;
+  if (room.empty()) fail(std::string("relay rooms ") + sub + ": ROOM is required", kExitUsage);
+  if (!is_valid_room_id(room)) {
+    fail("relay rooms " + std::string(sub) + ": invalid room id '" + room +
+             "' (1-64 characters of A-Z a-z 0-9 _ -)",
+         kExitUsage);
+  }
+  return room;
+}
+
+std::string alias_of(const RoomOptions& o, const connector::Resolved& r, const char* sub) {
+  if (!o.alias.empty()) return o.alias;
+  if (auto a = default_alias(r, o.conn.broker_root)) return *a;
+  fail(std::string("relay rooms ") + sub +
+           ": cannot tell which alias to act as; pass --alias ALIAS (or --from ALIAS)",
+       kExitUsage);
+}
+
+void run_list(const RoomOptions& o) {
+  const auto r = resolve(o.conn);
+  require_url(r);
+  auto client = make_client(r, std::nullopt);
+  const auto reply = expect_ok("list_rooms", r.url, client.list_rooms(), o.conn.json);
+  if (o.conn.json) {
+    print_json(reply.body);
+    return;
+  }
+  const auto rooms = protocol::ListRoomsResponse::from_json(reply.body).value_or({}).rooms;
+  if (rooms.empty()) {
+    std::cout << "relay: no rooms found\n";
+    return;
+  }
+  std::cout << "relay " << r.url << " — " << rooms.size() << " room(s):\n";
+  for (const auto& room : rooms) {
+    std::string members;
+    for (const auto& m : room.members) members += (members.empty() ? "" : ", ") + m;
+    std::string id = room.room_id;
+    if (id.size() < 24) id += std::string(24 - id.size(), ' ');
+    std::cout << "  " << id << " " << room.members.size()
+              << " member(s): " << (members.empty() ? "(empty)" : members) << "\n";
+  }
+}
+
+void run_join_leave(const RoomOptions& o, bool join) {
+  const char* sub = join ? "join" : "leave";
+  const std::string room = room_id_of(o, sub);
+  const auto r = resolve(o.conn);
+  require_url(r);
+  const std::string alias = alias_of(o, r, sub);
+  auto client = make_client(r, load_identity(r, /*create_if_missing=*/true, alias));
+  auto res = join ? client.join_room(room, alias) : client.leave_room(room, alias);
+  const auto reply =
+      expect_ok(join ? "join_room" : "leave_room", r.url, std::move(res), o.conn.json);
+  if (o.conn.json) {
+    print_json(reply.body);
+    return;
+  }
+  if (join) {
+    std::cout << "joined room " << room << " as " << alias << "\n";
+  } else {
+    std::cout << "left room " << room << " (alias=" << alias << ")\n";
+  }
+}
+
+void run_send(const RoomOptions& given) {
+  RoomOptions o = given;
+  // `rooms send --room R hello world`: the first word landed in the positional ROOM slot.
+  if (!o.room_flag.empty() && !o.room.empty()) {
+    o.words.insert(o.words.begin(), o.room);
+    o.room.clear();
+  }
+  const std::string room = room_id_of(o, "send");
+  std::string content;
+  for (const auto& w : o.words) content += (content.empty() ? "" : " ") + w;
+  if (content.empty()) fail("relay rooms send: message body required", kExitUsage);
+  const auto r = resolve(o.conn);
+  require_url(r);
+  const std::string alias = alias_of(o, r, "send");
+  auto client = make_client(r, load_identity(r, /*create_if_missing=*/true, alias));
+  const auto reply =
+      expect_ok("send_room", r.url, client.send_room(room, alias, content), o.conn.json);
+  if (o.conn.json) {
+    print_json(reply.body);
+    return;
+  }
+  const auto f = protocol::FanoutResponse::from_json(reply.body).value_or({});
+  std::cout << "sent to room " << room << ": " << f.delivered.size() << " delivered, "
+            << f.skipped.size() << " skipped\n";
+  for (const auto& s : f.skipped) std::cout << "  skipped " << s << "\n";
+}
+
+void run_history(const RoomOptions& o) {
+  const std::string room = room_id_of(o, "history");
+  if (o.limit < 0) fail("relay rooms history: --limit must be >= 0", kExitUsage);
+  const auto r = resolve(o.conn);
+  require_url(r);
+  auto client = make_client(r, std::nullopt);
+  const auto reply =
+      expect_ok("room_history", r.url, client.room_history(room, o.limit), o.conn.json);
+  if (o.conn.json) {
+    print_json(reply.body);
+    return;
+  }
+  const auto h = protocol::RoomHistoryResponse::from_json(reply.body).value_or({}).history;
+  if (h.empty()) {
+    std::cout << "room " << room << ": no history\n";
+    return;
+  }
+  for (const auto& m : h) {
+    std::cout << "[" << local_hms(m.ts) << "] " << m.from_alias << ": " << m.content << "\n";
+  }
+}
+
+// ---------- register ----------
+
+struct RegisterOptions {
+  ConnOptions conn;
+  std::string alias;
+  std::string session_id;
+};
+
+void run_register(const RegisterOptions& o) {
+  if (!is_valid_alias(o.alias)) {
+    fail("relay register: invalid alias '" + o.alias +
+             "' (1-64 characters of A-Z a-z 0-9 . _ -, not starting with '.')",
+         kExitUsage);
+  }
+  const auto r = resolve(o.conn);
+  require_url(r);
+  // The session: --session-id, else the local broker's session for this alias (so the connector
+  // later refreshes the same lease), else cli-<alias>.
+  std::string session = o.session_id;
+  if (session.empty()) {
+    broker::Broker b(o.conn.broker_root.empty() ? broker::resolve_root()
+                                                : std::filesystem::path(o.conn.broker_root));
+    std::error_code ec;
+    if (std::filesystem::is_directory(b.root(), ec)) {
+      if (auto found = b.find_alias(o.alias); found && found.value()) {
+        session = found.value()->session_id;
+      }
+    }
+  }
+  if (session.empty()) session = "cli-" + o.alias;
+
+  auto client = make_client(r, load_identity(r, /*create_if_missing=*/true, o.alias));
+  relay::RegisterParams p;
+  p.node_id = r.node_id;
+  p.session_id = session;
+  p.alias = o.alias;
+  p.client_type = "cli";
+  const auto reply = expect_ok("register", r.url, client.register_session(p), o.conn.json);
+  if (o.conn.json) {
+    print_json(reply.body);
+    return;
+  }
+  std::cout << "registered " << o.alias << " on " << r.url << " (node=" << r.node_id
+            << ", session=" << session << ", " << (client.has_identity() ? "signed" : "unsigned")
+            << ")\n";
+}
+
+}  // namespace
+
+void register_rooms_commands(CLI::App& relay) {
+  auto* rooms = relay.add_subcommand("rooms", "Relay rooms: list, join, send, history, leave");
+  rooms->require_subcommand(1);
+
+  auto add = [rooms](const char* name, const char* help, bool with_alias, bool with_room) {
+    auto o = std::make_shared<RoomOptions>();
+    auto* cmd = rooms->add_subcommand(name, help);
+    add_conn_options(cmd, o->conn, /*full=*/true, /*json=*/true);
+    if (with_room) {
+      cmd->add_option("room", o->room, "Room id");
+      cmd->add_option("--room", o->room_flag, "Room id (same as the positional ROOM)");
+    }
+    if (with_alias) {
+      cmd->add_option("--alias,--from", o->alias,
+                      "Alias to act as (default: this session's alias, "
+                      "C2C_MCP_AUTO_REGISTER_ALIAS, or the only local alias)");
+    }
+    return std::make_pair(cmd, o);
+  };
+
+  auto [list, lo] = add("list", "List rooms on the relay", false, false);
+  list->callback([lo = lo] { run_list(*lo); });
+
+  auto [join, jo] = add("join", "Join a room as an alias", true, true);
+  join->callback([jo = jo] { run_join_leave(*jo, true); });
+
+  auto [leave, leo] = add("leave", "Leave a room", true, true);
+  leave->callback([leo = leo] { run_join_leave(*leo, false); });
+
+  auto [send, so] = add("send", "Send a message to a room", true, true);
+  send->add_option("message", so->words, "Message text (words are joined by spaces)");
+  send->callback([so = so] { run_send(*so); });
+
+  auto [history, ho] = add("history", "Show a room's recent messages", false, true);
+  history->add_option("--limit", ho->limit, "At most N messages (default 50)");
+  history->callback([ho = ho] { run_history(*ho); });
+}
+
+void register_register_command(CLI::App& relay) {
+  auto o = std::make_shared<RegisterOptions>();
+  auto* cmd = relay.add_subcommand("register", "Register an alias on the relay (signed)");
+  add_conn_options(cmd, o->conn, /*full=*/true, /*json=*/true);
+  cmd->add_option("--alias", o->alias, "Alias to register")->required();
+  cmd->add_option("--session-id", o->session_id,
+                  "Relay session id (default: the alias's local session, else cli-<alias>)");
+  cmd->callback([o] { run_register(*o); });
+}
+
+}  // namespace c2c::cli::relay_cli

@@ -1,0 +1,127 @@
+// c2c relay setup: save the relay URL, token and node id (relay.json, mode 0600).
+#include <iostream>
+#include <memory>
+
+#include "c2c/cli/relay_cli.hpp"
+
+namespace c2c::cli::relay_cli {
+
+namespace {
+
+struct SetupOptions {
+  std::string url;
+  std::string token;
+  std::string token_file;
+  std::string node_id;
+  std::string broker_root;
+  bool show = false;
+  bool json = false;
+};
+
+nlohmann::json masked(const connector::SavedConfig& c) {
+  nlohmann::json j = nlohmann::json::object();
+  if (c.url) j["url"] = *c.url;
+  if (c.token) j["token"] = "***";
+  if (c.node_id) j["node_id"] = *c.node_id;
+  if (c.ca_bundle) j["ca_bundle"] = *c.ca_bundle;
+  return j;
+}
+
+void print_fields(const connector::SavedConfig& c) {
+  if (c.url) std::cout << "  url: " << *c.url << "\n";
+  if (c.token) std::cout << "  token: ***\n";
+  if (c.node_id) std::cout << "  node_id: " << *c.node_id << "\n";
+  if (c.ca_bundle) std::cout << "  ca_bundle: " << *c.ca_bundle << "\n";
+}
+
+void run_show(const SetupOptions& o, const connector::Env& env) {
+  std::optional<std::filesystem::path> root;
+  if (!o.broker_root.empty()) root = o.broker_root;
+  for (const auto& p : connector::config_search_paths(env, root)) {
+    auto c = connector::read_config_file(p);
+    if (!c && c.error().code == ErrorCode::kNotFound) continue;
+    if (!c) fail(c.error().message);
+    if (o.json) {
+      print_json({{"ok", true}, {"path", p.string()}, {"config", masked(c.value())}});
+    } else {
+      std::cout << "config: " << p.string() << "\n";
+      print_fields(c.value());
+    }
+    return;
+  }
+  const auto p = connector::config_save_path(env, root);
+  if (o.json) {
+    print_json({{"ok", true}, {"path", p.string()}, {"config", nullptr}});
+  } else {
+    std::cout << "config: " << p.string() << "\n  (no config saved)\n";
+  }
+}
+
+void run_setup(const SetupOptions& o) {
+  const auto env = connector::process_env();
+  if (o.show) {
+    run_show(o, env);
+    return;
+  }
+  std::optional<std::filesystem::path> root;
+  if (!o.broker_root.empty()) root = o.broker_root;
+  const auto path = connector::config_save_path(env, root);
+
+  // Merge into what is there: `setup --token NEW` keeps the saved URL and node id.
+  connector::SavedConfig c;
+  if (auto existing = connector::read_config_file(path)) {
+    c = std::move(existing).value();
+  } else if (existing.error().code != ErrorCode::kNotFound) {
+    fail(existing.error().message);
+  }
+  if (!o.url.empty()) {
+    auto url = connector::normalize_url(o.url);
+    if (!url) fail("relay setup: " + url.error().message);
+    c.url = std::move(url).value();
+  }
+  if (!o.token.empty()) {
+    std::cerr << "warning: --token on the command line is visible to other users in the process "
+                 "list; prefer --token-file FILE or the C2C_RELAY_TOKEN environment variable\n";
+    c.token = o.token;
+  } else if (!o.token_file.empty()) {
+    auto t = connector::read_token_file(o.token_file);
+    if (!t) fail("relay setup: " + t.error().message);
+    c.token = std::move(t).value();
+  }
+  if (!o.node_id.empty()) {
+    if (!connector::is_valid_node_id(o.node_id)) {
+      fail("relay setup: invalid node id '" + o.node_id +
+           "': use 1-128 printable characters without spaces, '@', '#' or '/'");
+    }
+    c.node_id = o.node_id;
+  }
+  if (!c.url) fail("relay setup: --url is required (e.g. --url http://RELAY_HOST:7331)");
+
+  auto written = connector::write_config_file(path, c);
+  if (!written) fail("relay setup: " + written.error().message);
+  if (o.json) {
+    print_json({{"ok", true}, {"path", path.string()}, {"config", masked(c)}});
+    return;
+  }
+  std::cout << "relay config saved to " << path.string() << "\n";
+  print_fields(c);
+}
+
+}  // namespace
+
+void register_setup_command(CLI::App& relay) {
+  auto o = std::make_shared<SetupOptions>();
+  auto* cmd = relay.add_subcommand("setup", "Save the relay URL and token for this machine");
+  cmd->add_option("--url", o->url, "Relay URL, e.g. http://RELAY_HOST:7331");
+  auto* token = cmd->add_option("--token", o->token, "Admin token (prefer --token-file)");
+  auto* token_file = cmd->add_option("--token-file", o->token_file, "Read the token from a file");
+  token->excludes(token_file);
+  cmd->add_option("--node-id", o->node_id, "This machine's node id (the host in alias@host)");
+  cmd->add_option("--broker-root", o->broker_root,
+                  "Save to <broker-root>/relay.json instead of the user config");
+  cmd->add_flag("--show", o->show, "Print the saved config (token masked)");
+  cmd->add_flag("--json", o->json, "Machine-readable JSON output");
+  cmd->callback([o] { run_setup(*o); });
+}
+
+}  // namespace c2c::cli::relay_cli

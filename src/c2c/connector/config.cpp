@@ -1,0 +1,340 @@
+#include "c2c/connector/config.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "c2c/core/text.hpp"
+#include "c2c/crypto/crypto.hpp"
+
+namespace c2c::connector {
+
+namespace fs = std::filesystem;
+using nlohmann::ordered_json;
+
+namespace {
+
+std::optional<std::string> non_blank(const Env& env, std::string_view name) {
+  auto v = env(name);
+  if (!v || trim(*v).empty()) return std::nullopt;
+  return v;
+}
+
+Unexpected io_error(const std::string& what, const fs::path& p, int err) {
+  return fail(ErrorCode::kIo, what + " " + p.string() + ": " + std::strerror(err));
+}
+
+// mkdir -p; directories we create are private (0700): they hold tokens and keys.
+Result<void> make_private_dirs(const fs::path& dir) {
+  if (dir.empty()) return {};
+  fs::path acc;
+  for (const auto& part : dir) {
+    acc /= part;
+    if (::mkdir(acc.c_str(), 0700) != 0 && errno != EEXIST) {
+      return io_error("cannot create directory", acc, errno);
+    }
+  }
+  return {};
+}
+
+// Trims a one-line command output.
+std::string run_capture(const char* cmd) {
+  std::string out;
+  FILE* p = ::popen(cmd, "r");
+  if (p == nullptr) return out;
+  std::array<char, 512> buf{};
+  size_t n = 0;
+  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
+  ::pclose(p);
+  return std::string(trim(out));
+}
+
+}  // namespace
+
+Env process_env() {
+  return [](std::string_view name) -> std::optional<std::string> {
+    const char* v = std::getenv(std::string(name).c_str());
+    if (v == nullptr) return std::nullopt;
+    return std::string(v);
+  };
+}
+
+HostFacts system_host_facts() {
+  HostFacts f;
+  f.hostname = [] {
+    std::array<char, 256> buf{};
+    if (::gethostname(buf.data(), buf.size() - 1) != 0) return std::string("localhost");
+    std::string h(buf.data());
+    return h.empty() ? std::string("localhost") : h;
+  };
+  f.git_origin_url = [] { return run_capture("git config --get remote.origin.url 2>/dev/null"); };
+  return f;
+}
+
+std::string derive_node_id(const HostFacts& facts) {
+  std::string host = facts.hostname ? facts.hostname() : std::string();
+  if (host.empty()) host = "localhost";
+  // Keep the host part usable as the host of alias@host.
+  for (char& c : host) {
+    if (c == '@' || c == '#' || c == '/' || c == ' ' || static_cast<unsigned char>(c) < 0x20) {
+      c = '-';
+    }
+  }
+  const std::string origin = facts.git_origin_url ? std::string(trim(facts.git_origin_url())) : "";
+  if (origin.empty()) return host + "-local";
+  return host + "-" + crypto::sha256_hex(origin).substr(0, 8);
+}
+
+bool is_valid_node_id(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x21 || u == 0x7f || c == '@' || c == '#' || c == '/') return false;
+  }
+  return true;
+}
+
+Result<SavedConfig> read_config_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    if (!fs::exists(path)) return fail(ErrorCode::kNotFound, "no relay config at " + path.string());
+    return fail(ErrorCode::kIo, "cannot read relay config " + path.string());
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  ordered_json j;
+  try {
+    j = ordered_json::parse(ss.str());
+  } catch (const std::exception& e) {
+    return fail(ErrorCode::kBadRequest, "relay config " + path.string() + " is not valid JSON (" +
+                                            e.what() + "); fix it or run 'c2c relay setup' again");
+  }
+  if (!j.is_object()) {
+    return fail(ErrorCode::kBadRequest, "relay config " + path.string() +
+                                            " must be a JSON object; fix it or run "
+                                            "'c2c relay setup' again");
+  }
+  SavedConfig c;
+  ordered_json extra = ordered_json::object();
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const std::string& key = it.key();
+    std::optional<std::string>* slot = nullptr;
+    if (key == "url") slot = &c.url;
+    if (key == "token") slot = &c.token;
+    if (key == "node_id") slot = &c.node_id;
+    if (key == "ca_bundle") slot = &c.ca_bundle;
+    if (slot == nullptr) {
+      extra[key] = it.value();
+      continue;
+    }
+    if (it.value().is_null()) continue;
+    if (!it.value().is_string()) {
+      return fail(ErrorCode::kBadRequest,
+                  "relay config " + path.string() + ": field '" + key + "' must be a string");
+    }
+    const auto v = it.value().get<std::string>();
+    if (!trim(v).empty()) *slot = v;
+  }
+  c.extra_json = extra.dump();
+  return c;
+}
+
+Result<void> write_config_file(const fs::path& path, const SavedConfig& config) {
+  ordered_json j = ordered_json::object();
+  if (config.url) j["url"] = *config.url;
+  if (config.token) j["token"] = *config.token;
+  if (config.node_id) j["node_id"] = *config.node_id;
+  if (config.ca_bundle) j["ca_bundle"] = *config.ca_bundle;
+  try {
+    const auto extra = ordered_json::parse(config.extra_json);
+    for (auto it = extra.begin(); it != extra.end(); ++it) j[it.key()] = it.value();
+  } catch (const std::exception&) {
+    // extra_json always comes from read_config_file; nothing to preserve otherwise.
+  }
+  const std::string text = j.dump(2) + "\n";
+
+  C2C_TRY(make_private_dirs(path.parent_path()));
+  const fs::path tmp = path.string() + ".tmp." + std::to_string(::getpid());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return io_error("cannot write", tmp, errno);
+  ::fchmod(fd, 0600);  // the umask must not widen a file holding a token
+  size_t off = 0;
+  while (off < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + off, text.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return io_error("cannot write", tmp, err);
+    }
+    off += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    return io_error("cannot write", tmp, err);
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    return io_error("cannot replace", path, err);
+  }
+  ::chmod(path.c_str(), 0600);
+  return {};
+}
+
+fs::path user_config_dir(const Env& env) {
+  if (auto xdg = non_blank(env, "XDG_CONFIG_HOME")) return fs::path(*xdg) / "c2c";
+  if (auto home = non_blank(env, "HOME")) return fs::path(*home) / ".config" / "c2c";
+  return fs::path(".config") / "c2c";
+}
+
+namespace {
+std::optional<fs::path> broker_root_for_config(const Env& env,
+                                               const std::optional<fs::path>& broker_root) {
+  if (broker_root && !broker_root->empty()) return broker_root;
+  if (auto root = non_blank(env, "C2C_MCP_BROKER_ROOT")) return fs::path(*root);
+  return std::nullopt;
+}
+}  // namespace
+
+fs::path config_save_path(const Env& env, const std::optional<fs::path>& broker_root) {
+  if (auto p = non_blank(env, "C2C_RELAY_CONFIG")) return fs::path(*p);
+  if (auto root = broker_root_for_config(env, broker_root)) return *root / "relay.json";
+  return user_config_dir(env) / "relay.json";
+}
+
+std::vector<fs::path> config_search_paths(const Env& env,
+                                          const std::optional<fs::path>& broker_root) {
+  std::vector<fs::path> out;
+  if (auto p = non_blank(env, "C2C_RELAY_CONFIG")) out.emplace_back(*p);
+  if (auto root = broker_root_for_config(env, broker_root)) out.push_back(*root / "relay.json");
+  out.push_back(user_config_dir(env) / "relay.json");
+  return out;
+}
+
+Result<std::string> normalize_url(std::string_view url) {
+  std::string u(trim(url));
+  const bool http = starts_with(casefold(u), "http://");
+  const bool https = starts_with(casefold(u), "https://");
+  const size_t scheme_len = http ? 7 : (https ? 8 : 0);
+  if (scheme_len == 0 || u.size() <= scheme_len || u[scheme_len] == '/') {
+    return fail(ErrorCode::kBadRequest,
+                "relay URL must look like http://HOST:PORT or "
+                "https://HOST (got '" +
+                    std::string(url) + "')");
+  }
+  while (u.size() > scheme_len + 1 && u.back() == '/') u.pop_back();
+  return u;
+}
+
+Result<std::string> read_token_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return fail(ErrorCode::kIo,
+                "cannot read token file " + path.string() + ": " + std::strerror(errno));
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string token(trim(ss.str()));
+  if (token.empty())
+    return fail(ErrorCode::kBadRequest, "token file " + path.string() + " is empty");
+  return token;
+}
+
+Result<Resolved> resolve(const Flags& flags, const Env& env, const HostFacts& facts) {
+  Resolved r;
+
+  // The saved config: first existing file among the candidates.
+  std::optional<SavedConfig> saved;
+  for (const auto& p : config_search_paths(env, flags.broker_root)) {
+    auto c = read_config_file(p);
+    if (c) {
+      saved = std::move(c).value();
+      r.config_path = p;
+      break;
+    }
+    if (c.error().code != ErrorCode::kNotFound) return Unexpected{c.error()};
+  }
+
+  // URL.
+  std::string url;
+  if (flags.relay_url && !trim(*flags.relay_url).empty()) {
+    url = *flags.relay_url;
+    r.url_source = "--relay-url";
+  } else if (auto v = non_blank(env, "C2C_RELAY_URL")) {
+    url = *v;
+    r.url_source = "C2C_RELAY_URL";
+  } else if (saved && saved->url) {
+    url = *saved->url;
+    r.url_source = r.config_path->string();
+  }
+  if (!url.empty()) {
+    auto n = normalize_url(url);
+    if (!n) return fail(ErrorCode::kBadRequest, n.error().message + " [from " + r.url_source + "]");
+    r.url = std::move(n).value();
+  }
+
+  // Token.
+  if (flags.token && !trim(*flags.token).empty()) {
+    r.token = std::string(trim(*flags.token));
+    r.token_source = "--token";
+  } else if (flags.token_file && !flags.token_file->empty()) {
+    auto t = read_token_file(*flags.token_file);
+    if (!t) return Unexpected{t.error()};
+    r.token = std::move(t).value();
+    r.token_source = "--token-file";
+  } else if (auto v = non_blank(env, "C2C_RELAY_TOKEN")) {
+    r.token = std::string(trim(*v));
+    r.token_source = "C2C_RELAY_TOKEN";
+  } else if (saved && saved->token) {
+    r.token = std::string(trim(*saved->token));
+    r.token_source = r.config_path->string();
+  }
+
+  // Node id (D8).
+  if (flags.node_id && !trim(*flags.node_id).empty()) {
+    r.node_id = std::string(trim(*flags.node_id));
+    r.node_id_source = "--node-id";
+  } else if (auto v = non_blank(env, "C2C_RELAY_NODE_ID")) {
+    r.node_id = std::string(trim(*v));
+    r.node_id_source = "C2C_RELAY_NODE_ID";
+  } else if (saved && saved->node_id) {
+    r.node_id = std::string(trim(*saved->node_id));
+    r.node_id_source = r.config_path->string();
+  } else {
+    r.node_id = derive_node_id(facts);
+    r.node_id_source = "derived";
+  }
+  if (!is_valid_node_id(r.node_id)) {
+    return fail(ErrorCode::kBadRequest,
+                "invalid node id '" + r.node_id + "' [from " + r.node_id_source +
+                    "]: use 1-128 printable characters without spaces, '@', '#' or '/'");
+  }
+
+  if (saved && saved->ca_bundle) r.ca_bundle = *saved->ca_bundle;
+
+  // Identity file.
+  if (flags.identity_path && !flags.identity_path->empty()) {
+    r.identity_path = *flags.identity_path;
+    r.identity_path_explicit = true;
+  } else if (auto v = non_blank(env, "C2C_RELAY_IDENTITY_PATH")) {
+    r.identity_path = *v;
+    r.identity_path_explicit = true;
+  } else {
+    r.identity_path = user_config_dir(env) / "identity.json";
+  }
+  return r;
+}
+
+}  // namespace c2c::connector

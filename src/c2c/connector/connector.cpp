@@ -1,0 +1,247 @@
+#include "c2c/connector/connector.hpp"
+
+#include <map>
+#include <utility>
+
+#include "c2c/core/text.hpp"
+
+namespace c2c::connector {
+
+std::string SyncReport::summary_line(size_t max_error) const {
+  std::string line = "[relay-connector] sync: registered=" + std::to_string(registered) +
+                     " heartbeated=" + std::to_string(heartbeated) +
+                     " fwd=" + std::to_string(forwarded) + " failed=" + std::to_string(failed) +
+                     " dlqed=" + std::to_string(dlqed) + " inbound=" + std::to_string(inbound);
+  if (!last_error.empty()) {
+    std::string err = last_error;
+    if (max_error > 3 && err.size() > max_error) err = err.substr(0, max_error - 3) + "...";
+    line += " [" + err + "]";
+  }
+  return line;
+}
+
+Connector::Connector(broker::Broker& broker, relay::RelayClient& client, ConnectorOptions options)
+    : broker_(broker), client_(client), options_(std::move(options)) {}
+
+void Connector::note_error(SyncReport& report, const std::string& op, const std::string& detail) {
+  report.last_error = op + ": " + detail;
+  report.details.push_back("error: " + report.last_error);
+}
+
+namespace {
+bool stopping(const std::atomic<bool>* stop) {
+  return stop != nullptr && stop->load();
+}
+}  // namespace
+
+Result<SyncReport> Connector::sync_once(const std::atomic<bool>* stop) {
+  SyncReport report;
+  std::error_code ec;
+  if (!std::filesystem::is_directory(broker_.root(), ec)) {
+    return fail(ErrorCode::kNotFound,
+                "broker root " + broker_.root().string() +
+                    " does not exist (create it, or pass --broker-root / set C2C_MCP_BROKER_ROOT)");
+  }
+  auto regs = broker_.registrations();
+  if (!regs) return Unexpected{regs.error()};
+
+  // One relay session per alias: when registry.json holds several rows for an alias (a stale
+  // one and its successor), the relay gets the live, most recently registered one; registering
+  // both would make the relay move the inbox back and forth every round.
+  std::vector<Session> sessions;
+  std::map<std::string, std::pair<const broker::Registration*, size_t>> by_alias;
+  const auto& rows = regs.value();
+  auto better = [&](const broker::Registration& a, const broker::Registration& b) {
+    const bool a_alive = broker_.liveness(a) != broker::Liveness::kDead;
+    const bool b_alive = broker_.liveness(b) != broker::Liveness::kDead;
+    if (a_alive != b_alive) return a_alive;
+    return a.registered_at.value_or(0) >= b.registered_at.value_or(0);
+  };
+  for (const auto& r : rows) {
+    if (r.session_id.empty() || r.alias.empty()) continue;
+    const std::string key = casefold(r.alias);
+    auto it = by_alias.find(key);
+    if (it == by_alias.end()) {
+      by_alias.emplace(key, std::make_pair(&r, sessions.size()));
+      sessions.push_back(
+          {r.session_id, r.alias, r.client_type.empty() ? "unknown" : r.client_type});
+    } else if (better(r, *it->second.first)) {
+      it->second.first = &r;
+      sessions[it->second.second] = {r.session_id, r.alias,
+                                     r.client_type.empty() ? "unknown" : r.client_type};
+    }
+  }
+
+  // 1. Registrations. An unreachable relay ends the round: every later request would wait for
+  // the same timeout.
+  for (const auto& s : sessions) {
+    if (stopping(stop) || report.unreachable) break;
+    sync_registration(s, report);
+  }
+  // 2. Outbox.
+  if (!stopping(stop) && !report.unreachable) forward_outbox(report, stop);
+  // 3. Inbound, for every session the relay knows.
+  for (const auto& s : sessions) {
+    if (stopping(stop) || report.unreachable) break;
+    if (registered_.count(s.session_id) != 0) pull_inbox(s, report);
+  }
+  return report;
+}
+
+bool Connector::register_session(const Session& s, SyncReport& report, const char* why) {
+  relay::RegisterParams p;
+  p.node_id = options_.node_id;
+  p.session_id = s.session_id;
+  p.alias = s.alias;
+  p.client_type = s.client_type;
+  p.ttl = options_.lease_ttl;
+  auto r = client_.register_session(p);
+  if (!r) {
+    report.unreachable = r.error().code == ErrorCode::kUnavailable;
+    note_error(report, "register", r.error().message);
+    return false;
+  }
+  if (!r->ok()) {
+    // alias_conflict, alias_identity_mismatch, 401... : the relay refused this registration.
+    report.refused = true;
+    note_error(report, "register", s.alias + ": " + r->describe());
+    return false;
+  }
+  registered_.insert(s.session_id);
+  ++report.registered;
+  report.details.push_back(std::string(why) + " " + s.alias + " (" + s.session_id + ")");
+  return true;
+}
+
+void Connector::sync_registration(const Session& s, SyncReport& report) {
+  if (registered_.count(s.session_id) == 0) {
+    register_session(s, report, "registered");
+    return;
+  }
+  auto r = client_.heartbeat(options_.node_id, s.session_id, s.alias);
+  if (!r) {
+    report.unreachable = r.error().code == ErrorCode::kUnavailable;
+    note_error(report, "heartbeat", r.error().message);
+    return;
+  }
+  if (r->ok()) {
+    ++report.heartbeated;
+    return;
+  }
+  if (r->rate_limited()) {
+    note_error(report, "heartbeat", s.alias + ": " + r->describe());
+    return;
+  }
+  // The relay no longer knows this session (restart without persistence, GC after a long
+  // outage, lease taken over): register it again rather than failing every round (D9).
+  report.details.push_back("heartbeat " + s.alias + " refused (" + r->describe() +
+                           "), registering again");
+  registered_.erase(s.session_id);
+  register_session(s, report, "re-registered");
+}
+
+void Connector::forward_outbox(SyncReport& report, const std::atomic<bool>* stop) {
+  auto entries = broker_.read_outbox();
+  if (!entries) {
+    note_error(report, "outbox", entries.error().message);
+    return;
+  }
+  std::vector<broker::OutboxOutcome> outcomes;
+  outcomes.reserve(entries->size());
+  for (const auto& e : entries.value()) {
+    if (stopping(stop)) break;
+    relay::SendParams p;
+    p.message_id = e.message_id;
+    p.from_alias = e.from_alias;
+    p.to_alias = e.to_alias;
+    p.content = e.content;
+    const auto sent = client_.send(p);
+    const auto d = decide_outbox(e, sent, broker_.clock().now(), options_.outbox);
+    if (!sent) report.unreachable = sent.error().code == ErrorCode::kUnavailable;
+    if (d.delivered()) {
+      ++report.forwarded;
+      report.details.push_back("forwarded " + e.message_id + " -> " + e.to_alias);
+    } else {
+      ++report.failed;
+      const std::string why = sent ? sent->describe() : sent.error().message;
+      if (d.dead_lettered()) {
+        ++report.dlqed;
+        note_error(report, "send", d.outcome.reason + ": " + e.to_alias + ": " + why);
+        report.details.push_back("dead-lettered " + e.message_id + " -> " + e.to_alias + " (" +
+                                 d.outcome.reason + ")");
+      } else {
+        note_error(report, "send", e.to_alias + ": " + why);
+      }
+      if (sent && sent->auth_refused()) report.refused = true;
+    }
+    outcomes.push_back(d.outcome);
+    if (d.stop_round) break;
+  }
+  if (outcomes.empty()) return;
+  // Entries not tried this round have no outcome and stay as they are.
+  auto settled = broker_.settle_outbox(outcomes);
+  if (!settled) note_error(report, "outbox", settled.error().message);
+}
+
+void Connector::pull_inbox(const Session& s, SyncReport& report) {
+  auto peeked = client_.peek_inbox(options_.node_id, s.session_id, s.alias);
+  if (!peeked) {
+    report.unreachable = peeked.error().code == ErrorCode::kUnavailable;
+    note_error(report, "poll_inbox", peeked.error().message);
+    return;
+  }
+  if (!peeked->ok()) {
+    if (peeked->auth_refused()) report.refused = true;
+    note_error(report, "poll_inbox", s.alias + ": " + peeked->describe());
+    return;
+  }
+  size_t malformed = 0;
+  const auto messages = relay::parse_messages(peeked.value(), &malformed);
+  if (malformed > 0) {
+    note_error(report, "poll_inbox",
+               s.alias + ": skipped " + std::to_string(malformed) + " malformed relay message(s)");
+  }
+  if (messages.empty()) return;
+
+  std::vector<broker::Message> local;
+  std::vector<std::string> ids;
+  local.reserve(messages.size());
+  ids.reserve(messages.size());
+  for (const auto& m : messages) {
+    broker::Message lm;
+    lm.message_id = m.message_id;
+    lm.from_alias = m.from_alias;
+    lm.content = m.content;
+    lm.ts = m.ts > 0 ? m.ts : broker_.clock().now();
+    if (!m.room_id.empty()) lm.room_id = m.room_id;
+    if (!m.to_alias.empty()) {
+      lm.to_alias = m.to_alias;
+    } else if (!m.room_id.empty()) {
+      lm.to_alias = s.alias + "#" + m.room_id;
+    } else {
+      lm.to_alias = s.alias;
+    }
+    local.push_back(std::move(lm));
+    ids.push_back(m.message_id);
+  }
+  // Write locally first; acknowledge only what is safely in the local inbox.
+  auto delivered = broker_.deliver(s.session_id, local);
+  if (!delivered) {
+    note_error(report, "deliver", s.alias + ": " + delivered.error().message);
+    return;
+  }
+  report.inbound += static_cast<int>(delivered.value());
+  if (delivered.value() > 0) {
+    report.details.push_back("delivered " + std::to_string(delivered.value()) + " inbound -> " +
+                             s.alias);
+  }
+  auto acked = client_.poll_inbox(options_.node_id, s.session_id, s.alias, ids);
+  if (!acked) {
+    report.unreachable = acked.error().code == ErrorCode::kUnavailable;
+    note_error(report, "ack", acked.error().message);
+  } else if (!acked->ok()) {
+    note_error(report, "ack", s.alias + ": " + acked->describe());
+  }
+}
+
+}  // namespace c2c::connector

@@ -1,0 +1,83 @@
+#pragma once
+// The relay connector: keeps one machine's local broker in sync with a relay.
+//
+// sync_once() is one deterministic round:
+//   1. registrations: every session in registry.json the relay does not know yet is registered
+//      (node_id = this machine, session_id = the local session); known ones are heartbeated, and
+//      re-registered when the relay no longer knows them (e.g. after a relay restart).
+//   2. outbox: remote-outbox.jsonl entries are forwarded with their stable message_ids (the relay
+//      deduplicates, so a retry after a lost answer never delivers twice), then settled through
+//      the broker (retry with attempt/age limits, or remote-outbox-dlq.jsonl with a reason).
+//   3. inbound: each registered session's relay inbox is peeked, written into the local inbox
+//      (Broker::deliver skips message_ids it already holds), and only then acknowledged by id.
+//      A connector killed at any point therefore neither loses nor duplicates a message.
+// Room messages arrive in step 3 like direct messages (the relay fans them out per member).
+
+#include <atomic>
+#include <functional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "c2c/broker/broker.hpp"
+#include "c2c/connector/outbox_policy.hpp"
+#include "c2c/core/clock.hpp"
+#include "c2c/core/result.hpp"
+#include "c2c/relay/client/relay_client.hpp"
+
+namespace c2c::connector {
+
+struct ConnectorOptions {
+  std::string node_id;
+  int lease_ttl = 300;  // seconds, sent on register
+  OutboxLimits outbox;
+};
+
+struct SyncReport {
+  int registered = 0;
+  int heartbeated = 0;
+  int forwarded = 0;
+  int failed = 0;
+  int dlqed = 0;
+  int inbound = 0;
+  bool unreachable = false;          // at least one request got no answer from the relay
+  bool refused = false;              // the relay refused our credentials or a registration
+  std::string last_error;            // "<op>: <detail>", "" when the round was clean
+  std::vector<std::string> details;  // one line per action, for --verbose
+
+  // [relay-connector] sync: registered=.. heartbeated=.. fwd=.. failed=.. dlqed=.. inbound=..
+  // followed by " [<last_error>]" when there is one (cut to max_error chars; 0 = no cut).
+  std::string summary_line(size_t max_error = 0) const;
+  bool healthy() const { return !unreachable && !refused; }
+};
+
+class Connector {
+ public:
+  Connector(broker::Broker& broker, relay::RelayClient& client, ConnectorOptions options);
+
+  // One round. An error means the local broker could not be read at all (e.g. the broker root
+  // is missing); relay trouble is reported in the SyncReport instead. stop (optional) is checked
+  // between requests so a signal ends the round promptly.
+  Result<SyncReport> sync_once(const std::atomic<bool>* stop = nullptr);
+
+  const ConnectorOptions& options() const { return options_; }
+
+ private:
+  struct Session {
+    std::string session_id;
+    std::string alias;
+    std::string client_type;
+  };
+  void sync_registration(const Session& s, SyncReport& report);
+  bool register_session(const Session& s, SyncReport& report, const char* why);
+  void forward_outbox(SyncReport& report, const std::atomic<bool>* stop);
+  void pull_inbox(const Session& s, SyncReport& report);
+  void note_error(SyncReport& report, const std::string& op, const std::string& detail);
+
+  broker::Broker& broker_;
+  relay::RelayClient& client_;
+  ConnectorOptions options_;
+  std::set<std::string> registered_;  // session_ids the relay knows (as far as we know)
+};
+
+}  // namespace c2c::connector

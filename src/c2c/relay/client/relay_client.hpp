@@ -1,0 +1,145 @@
+#pragma once
+// RelayClient: typed calls to a c2c relay over net::HttpClient (http:// and https://).
+//
+// Auth, per route class (shared/reference/relay-protocol.md §2, DESIGN.md D3):
+//   peer routes  (/heartbeat /send /send_all /peek_inbox /poll_inbox /list)
+//                -> "Authorization: Ed25519 ..." signed as the acting alias when an identity is
+//                   loaded; never a Bearer token (the relay rejects Bearer on peer routes).
+//   admin routes (/gc /dead_letter /list?include_dead=1) -> "Authorization: Bearer <token>".
+//   self-auth    (/register /join_room /leave_room /send_room) -> body proofs when an identity
+//                   is loaded (register proof, room-op proof, room-send envelope).
+//   open         (/health /list_rooms /room_history) -> no credentials.
+//
+// Errors: Result errors mean "no usable answer" — kUnavailable when the relay could not be
+// reached (refused, DNS, TLS, timeout), kBadRequest when the answer was not a JSON object.
+// Any JSON answer, whatever its HTTP status, is a Reply; callers look at ok()/error_code().
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "c2c/core/clock.hpp"
+#include "c2c/core/result.hpp"
+#include "c2c/crypto/identity.hpp"
+#include "c2c/net/http_client.hpp"
+#include "c2c/relay/protocol/messages.hpp"
+
+namespace c2c::relay {
+
+struct Reply {
+  int http_status = 0;
+  nlohmann::json body = nlohmann::json::object();
+
+  bool ok() const;
+  std::string error_code() const;  // "" when absent
+  std::string error_text() const;  // the relay's human text ("" when absent)
+  // "<error_code>: <error>" (or the HTTP status when the body says nothing useful).
+  std::string describe() const;
+  // 401/403: the relay refused our credentials.
+  bool auth_refused() const { return http_status == 401 || http_status == 403; }
+  bool rate_limited() const { return http_status == 429; }
+};
+
+// The messages of a /peek_inbox or /poll_inbox reply. Items that are not valid messages (no
+// message_id, from_alias or content) are skipped and counted in `skipped`.
+std::vector<protocol::Message> parse_messages(const Reply& reply, size_t* skipped = nullptr);
+
+struct RegisterParams {
+  std::string node_id;
+  std::string session_id;
+  std::string alias;
+  std::string client_type = "unknown";
+  int ttl = 300;
+};
+
+struct SendParams {
+  std::string message_id;  // stable across retries; "" lets the relay mint one
+  std::string from_alias;
+  std::string to_alias;  // may be alias@host
+  std::string content;
+};
+
+// The transport seam: production uses net::HttpClient, tests plug an in-process handler.
+using Transport = std::function<Result<net::Response>(const net::ClientRequest&)>;
+
+struct RelayClientOptions {
+  std::string base_url;  // http(s)://host[:port][/prefix], no trailing '/'
+  std::string token;     // admin Bearer token; "" = none
+  std::optional<crypto::Identity> identity;
+  net::ClientOptions http;
+  Clock* clock = &SystemClock::instance();
+};
+
+class RelayClient {
+ public:
+  // Opens an HttpClient for options.base_url (kBadRequest for a malformed URL).
+  static Result<RelayClient> create(RelayClientOptions options);
+  RelayClient(RelayClientOptions options, Transport transport);
+
+  const std::string& base_url() const { return options_.base_url; }
+  bool has_identity() const { return options_.identity.has_value(); }
+  bool has_token() const { return !options_.token.empty(); }
+  const std::optional<crypto::Identity>& identity() const { return options_.identity; }
+
+  // Open routes.
+  Result<Reply> health();
+  Result<Reply> list_rooms();
+  Result<Reply> room_history(std::string_view room_id, int limit);
+
+  // Self-auth routes (body proofs when an identity is loaded).
+  Result<Reply> register_session(const RegisterParams& p);
+  Result<Reply> join_room(std::string_view room_id, std::string_view alias);
+  Result<Reply> leave_room(std::string_view room_id, std::string_view alias);
+  Result<Reply> send_room(std::string_view room_id, std::string_view from_alias,
+                          std::string_view content, std::string_view message_id = {});
+
+  // Peer routes (signed as the named alias when an identity is loaded).
+  Result<Reply> heartbeat(std::string_view node_id, std::string_view session_id,
+                          std::string_view alias);
+  Result<Reply> send(const SendParams& p);
+  Result<Reply> peek_inbox(std::string_view node_id, std::string_view session_id,
+                           std::string_view alias);
+  // Drains the session's relay inbox; with ack_ids, removes only those messages.
+  Result<Reply> poll_inbox(std::string_view node_id, std::string_view session_id,
+                           std::string_view alias,
+                           const std::optional<std::vector<std::string>>& ack_ids = std::nullopt);
+  // Live peers; signed as sign_as when an identity is loaded and sign_as is not empty.
+  Result<Reply> list_peers(std::string_view sign_as);
+
+  // Admin routes (Bearer token).
+  Result<Reply> list_all_peers();  // GET /list?include_dead=1
+  Result<Reply> gc();
+  Result<Reply> dead_letter();
+
+  enum class Auth { kNone, kPeer, kAdmin };
+  // The one place requests are built, authenticated and answered.
+  Result<Reply> call(std::string_view method, std::string_view path, std::string body, Auth auth,
+                     std::string_view alias = {});
+
+ private:
+  // identity_pk/sig/nonce/ts for a room op (ctx c2c/v1/room-join, ...); empty without identity.
+  protocol::RoomProof room_proof(std::string_view ctx, std::string_view room_id,
+                                 std::string_view alias) const;
+
+  RelayClientOptions options_;
+  std::string path_prefix_;  // from base_url, signed as part of the path
+  Transport transport_;
+};
+
+// The identity loading rules every command shares (DESIGN.md D13).
+struct IdentityLoad {
+  std::optional<crypto::Identity> identity;
+  bool created = false;  // a new identity was written to `path`
+  std::filesystem::path path;
+};
+// Loads the identity at path. When the file does not exist and create_if_missing is set, a new
+// identity is generated and saved there (0600 in a 0700 directory). Any other problem — group-
+// or world-readable key, bad JSON — is an error with the loader's text.
+Result<IdentityLoad> load_or_create_identity(const std::filesystem::path& path,
+                                             bool create_if_missing, std::string_view alias_hint,
+                                             const Clock& clock = SystemClock::instance());
+
+}  // namespace c2c::relay

@@ -1,0 +1,315 @@
+// Connector rounds against a real broker directory and the in-process FakeRelay.
+#include "c2c/connector/connector.hpp"
+
+#include <gtest/gtest.h>
+
+#include "fake_relay.hpp"
+#include "support/temp_dir.hpp"
+
+namespace c2c::connector {
+namespace {
+
+using c2c::test::FakeRelay;
+using c2c::test::read_file;
+using c2c::test::TempDir;
+using c2c::test::write_file;
+
+class ConnectorTest : public ::testing::Test {
+ protected:
+  TempDir dir{"c2c-connector"};
+  FakeClock clock{1'776'730'000.0};
+  FakeRelay relay;
+  broker::Broker broker{dir.path(), clock};
+  relay::RelayClient client{relay::RelayClientOptions{"http://relay.test:7331"}, relay.transport()};
+  ConnectorOptions options = [] {
+    ConnectorOptions o;
+    o.node_id = "machine-a";
+    return o;
+  }();
+
+  void SetUp() override {
+    // The seed's registry format: a JSON array of rows.
+    write_file(dir / "registry.json",
+               R"([{"session_id":"ses-alice","alias":"alice","pid":1,"pid_start_time":1},
+                   {"session_id":"ses-carol","alias":"carol","pid":1,"pid_start_time":1}])");
+    // A peer on another machine.
+    relay.leases["bob"] = {"machine-b", "ses-bob"};
+  }
+
+  SyncReport round(Connector& c) {
+    auto r = c.sync_once();
+    EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
+    return r.value_or(SyncReport{});
+  }
+
+  std::string queue(const std::string& to, const std::string& content,
+                    const std::string& from = "alice") {
+    auto receipt = broker.send(from, to, content);
+    EXPECT_TRUE(receipt.has_value()) << (receipt ? "" : receipt.error().message);
+    EXPECT_TRUE(receipt->remote);
+    return receipt->message_id;
+  }
+
+  size_t outbox_size() {
+    auto entries = broker.read_outbox();
+    EXPECT_TRUE(entries.has_value());
+    return entries ? entries->size() : 0;
+  }
+};
+
+TEST_F(ConnectorTest, RegistersLocalSessionsThenHeartbeatsThem) {
+  Connector c(broker, client, options);
+  auto r = round(c);
+  EXPECT_EQ(r.registered, 2);
+  EXPECT_EQ(r.heartbeated, 0);
+  EXPECT_TRUE(r.healthy());
+  ASSERT_EQ(relay.leases.count("alice"), 1u);
+  EXPECT_EQ(relay.leases["alice"].node_id, "machine-a");
+  EXPECT_EQ(relay.leases["alice"].session_id, "ses-alice");
+  r = round(c);
+  EXPECT_EQ(r.registered, 0);
+  EXPECT_EQ(r.heartbeated, 2);
+  EXPECT_EQ(r.summary_line(),
+            "[relay-connector] sync: registered=0 heartbeated=2 fwd=0 failed=0 dlqed=0 inbound=0");
+}
+
+TEST_F(ConnectorTest, ReRegistersWhenTheRelayForgotTheSession) {
+  Connector c(broker, client, options);
+  round(c);
+  relay.restart();
+  relay.leases["bob"] = {"machine-b", "ses-bob"};
+  const auto r = round(c);
+  EXPECT_EQ(r.registered, 2);
+  EXPECT_EQ(r.heartbeated, 0);
+  EXPECT_EQ(relay.leases.count("alice"), 1u);
+  EXPECT_EQ(relay.leases.count("carol"), 1u);
+  // And it stays healthy afterwards.
+  EXPECT_EQ(round(c).heartbeated, 2);
+}
+
+TEST_F(ConnectorTest, ForwardsTheOutboxWithStableMessageIds) {
+  const std::string id = queue("bob@machine-b", "hello from A");
+  Connector c(broker, client, options);
+  const auto r = round(c);
+  EXPECT_EQ(r.forwarded, 1);
+  EXPECT_EQ(r.failed, 0);
+  EXPECT_EQ(outbox_size(), 0u);
+  ASSERT_EQ(relay.inbox_size("bob"), 1u);
+  const auto& m = relay.inboxes["machine-b|ses-bob"].front();
+  EXPECT_EQ(m["message_id"], id);
+  EXPECT_EQ(m["from_alias"], "alice");
+  EXPECT_EQ(m["content"], "hello from A");
+}
+
+TEST_F(ConnectorTest, ALostAnswerIsRetriedWithoutDeliveringTwice) {
+  queue("bob@machine-b", "once");
+  bool lose = true;
+  relay.after = [&](const net::ClientRequest& req) {
+    if (req.target == "/send" && lose) {
+      lose = false;
+      return false;  // the relay stored it, but we never hear back
+    }
+    return true;
+  };
+  Connector c(broker, client, options);
+  auto r = round(c);
+  EXPECT_EQ(r.forwarded, 0);
+  EXPECT_EQ(r.failed, 1);
+  EXPECT_TRUE(r.unreachable);
+  ASSERT_EQ(outbox_size(), 1u);
+  EXPECT_EQ(broker.read_outbox()->front().attempts, 2);
+  r = round(c);
+  EXPECT_EQ(r.forwarded, 1);  // the relay says "duplicate": that is delivered
+  EXPECT_EQ(outbox_size(), 0u);
+  EXPECT_EQ(relay.inbox_size("bob"), 1u);
+}
+
+TEST_F(ConnectorTest, HopelessMessagesAreDeadLetteredWithTheReason) {
+  queue("nobody@machine-b", "to a ghost");
+  queue("bob@atlantis", "to an unknown host");
+  queue("bob@machine-b", "fine");
+  Connector c(broker, client, options);
+  const auto r = round(c);
+  EXPECT_EQ(r.forwarded, 1);
+  EXPECT_EQ(r.failed, 2);
+  EXPECT_EQ(r.dlqed, 2);
+  EXPECT_EQ(outbox_size(), 0u);
+  const std::string dlq = read_file(dir / "remote-outbox-dlq.jsonl");
+  EXPECT_NE(dlq.find("unknown_alias"), std::string::npos);
+  EXPECT_NE(dlq.find("unknown_host"), std::string::npos);
+  EXPECT_NE(dlq.find("to a ghost"), std::string::npos);
+  EXPECT_EQ(dlq.find("\"fine\""), std::string::npos);
+  EXPECT_NE(r.summary_line().find("dlqed=2"), std::string::npos);
+}
+
+TEST_F(ConnectorTest, AnUnreachableRelayLeavesTheOutboxAlone) {
+  Connector c(broker, client, options);
+  round(c);
+  queue("bob@machine-b", "three");
+  queue("bob@machine-b", "four");
+  relay.down = true;
+  const auto r = c.sync_once();
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->unreachable);
+  EXPECT_FALSE(r->healthy());
+  EXPECT_NE(r->summary_line().find(" ["), std::string::npos);
+  // The heartbeat found the relay down: the round ended before touching the outbox.
+  auto entries = broker.read_outbox();
+  ASSERT_TRUE(entries);
+  ASSERT_EQ(entries->size(), 2u);
+  EXPECT_EQ((*entries)[0].attempts, 1);
+  EXPECT_EQ((*entries)[1].attempts, 1);
+}
+
+TEST_F(ConnectorTest, AnOutageMidOutboxCostsOneAttemptNotOnePerEntry) {
+  Connector c(broker, client, options);
+  round(c);
+  queue("bob@machine-b", "one");
+  queue("bob@machine-b", "two");
+  relay.before = [](const net::ClientRequest& req) { return req.target != "/send"; };
+  const auto r = round(c);
+  EXPECT_EQ(r.failed, 1);
+  auto entries = broker.read_outbox();
+  ASSERT_TRUE(entries);
+  ASSERT_EQ(entries->size(), 2u);
+  EXPECT_EQ((*entries)[0].attempts, 2);
+  EXPECT_EQ((*entries)[0].last_error.value_or(""), "connection_error");
+  EXPECT_EQ((*entries)[1].attempts, 1);
+}
+
+TEST_F(ConnectorTest, RetriesRunOutAtTheAttemptLimit) {
+  options.outbox.max_attempts = 3;
+  Connector c(broker, client, options);
+  round(c);
+  relay.before = [](const net::ClientRequest& req) { return req.target != "/send"; };
+  queue("bob@machine-b", "doomed");
+  int dlqed = 0;
+  int rounds = 0;
+  for (; rounds < 6 && outbox_size() > 0; ++rounds) dlqed += round(c).dlqed;
+  EXPECT_EQ(outbox_size(), 0u);
+  EXPECT_EQ(dlqed, 1);
+  EXPECT_EQ(rounds, 3);
+  EXPECT_NE(read_file(dir / "remote-outbox-dlq.jsonl").find("max_attempts"), std::string::npos);
+}
+
+TEST_F(ConnectorTest, OldEntriesRunOutAtTheAgeLimit) {
+  options.outbox.max_age_seconds = 60;
+  Connector c(broker, client, options);
+  round(c);
+  queue("bob@machine-b", "stale");
+  relay.before = [](const net::ClientRequest& req) { return req.target != "/send"; };
+  clock.advance(61);
+  const auto r = round(c);
+  EXPECT_EQ(r.dlqed, 1);
+  EXPECT_NE(read_file(dir / "remote-outbox-dlq.jsonl").find("max_age"), std::string::npos);
+}
+
+TEST_F(ConnectorTest, InboundMessagesArriveExactlyOnceEvenWhenTheAckIsLost) {
+  Connector c(broker, client, options);
+  round(c);
+  relay.enqueue("alice", "bob", "first", "m-1");
+  relay.enqueue("alice", "bob", "second", "m-2");
+  bool lose_ack = true;
+  relay.before = [&](const net::ClientRequest& req) {
+    if (req.target == "/poll_inbox" && lose_ack) {
+      lose_ack = false;
+      return false;  // killed between the local write and the acknowledgement
+    }
+    return true;
+  };
+  auto r = round(c);
+  EXPECT_EQ(r.inbound, 2);
+  EXPECT_EQ(relay.inbox_size("alice"), 2u);  // not acknowledged yet
+  r = round(c);
+  EXPECT_EQ(r.inbound, 0);                   // already in the local inbox
+  EXPECT_EQ(relay.inbox_size("alice"), 0u);  // now acknowledged
+  auto local = broker.peek("ses-alice");
+  ASSERT_TRUE(local);
+  ASSERT_EQ(local->size(), 2u);
+  EXPECT_EQ((*local)[0].content, "first");  // FIFO
+  EXPECT_EQ((*local)[1].content, "second");
+  EXPECT_EQ((*local)[0].message_id.value_or(""), "m-1");
+  // carol got nothing.
+  EXPECT_TRUE(broker.peek("ses-carol")->empty());
+}
+
+TEST_F(ConnectorTest, OnlyAcknowledgesWhatItPeeked) {
+  Connector c(broker, client, options);
+  round(c);
+  relay.enqueue("alice", "bob", "peeked", "m-1");
+  // A message that lands on the relay between our peek and our ack must survive the ack.
+  relay.before = [&](const net::ClientRequest& req) {
+    if (req.target == "/poll_inbox" && relay.inbox_size("alice") == 1) {
+      relay.enqueue("alice", "bob", "late", "m-2");
+    }
+    return true;
+  };
+  EXPECT_EQ(round(c).inbound, 1);
+  EXPECT_EQ(relay.inbox_size("alice"), 1u);
+  relay.before = nullptr;
+  EXPECT_EQ(round(c).inbound, 1);
+  EXPECT_EQ(broker.peek("ses-alice")->size(), 2u);
+}
+
+TEST_F(ConnectorTest, RoomMessagesKeepTheirRoom) {
+  Connector c(broker, client, options);
+  round(c);
+  relay.enqueue("alice", "bob", "hello room", "r-1", "lounge");
+  EXPECT_EQ(round(c).inbound, 1);
+  auto local = broker.peek("ses-alice");
+  ASSERT_TRUE(local);
+  ASSERT_EQ(local->size(), 1u);
+  EXPECT_EQ((*local)[0].room_id.value_or(""), "lounge");
+  EXPECT_EQ((*local)[0].to_alias, "alice#lounge");
+}
+
+TEST_F(ConnectorTest, OneRelaySessionPerAlias) {
+  write_file(dir / "registry.json",
+             R"([{"session_id":"old","alias":"alice","pid":1,"pid_start_time":1,"registered_at":1},
+                 {"session_id":"new","alias":"alice","pid":1,"pid_start_time":1,"registered_at":2}])");
+  Connector c(broker, client, options);
+  const auto r = round(c);
+  EXPECT_EQ(r.registered, 1);
+  EXPECT_EQ(relay.leases["alice"].session_id, "new");
+}
+
+TEST_F(ConnectorTest, ARefusedRegistrationIsReported) {
+  relay.leases["carol"] = {"machine-z", "elsewhere"};
+  Connector c(broker, client, options);
+  const auto r = round(c);
+  EXPECT_EQ(r.registered, 1);
+  EXPECT_TRUE(r.refused);
+  EXPECT_NE(r.last_error.find("alias_conflict"), std::string::npos);
+}
+
+TEST_F(ConnectorTest, MissingBrokerRootIsAnError) {
+  broker::Broker missing(dir / "nope", clock);
+  Connector c(missing, client, options);
+  const auto r = c.sync_once();
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("does not exist"), std::string::npos);
+}
+
+TEST_F(ConnectorTest, StopRequestEndsTheRoundEarly) {
+  Connector c(broker, client, options);
+  std::atomic<bool> stop{true};
+  const auto r = c.sync_once(&stop);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->registered, 0);
+  EXPECT_EQ(relay.calls["/register"], 0);
+}
+
+TEST(SyncReportTest, SummaryLineCutsLongErrors) {
+  SyncReport r;
+  r.forwarded = 3;
+  r.last_error = "send: " + std::string(200, 'x');
+  const auto full = r.summary_line();
+  EXPECT_NE(full.find(std::string(200, 'x')), std::string::npos);
+  const auto cut = r.summary_line(80);
+  EXPECT_NE(cut.find("...]"), std::string::npos);
+  EXPECT_LT(cut.size(), full.size());
+  EXPECT_EQ(cut.rfind("[relay-connector] sync: registered=0 heartbeated=0 fwd=3", 0), 0u);
+}
+
+}  // namespace
+}  // namespace c2c::connector
