@@ -9,17 +9,21 @@
 // processes on the same root. Lock order is always registry -> inbox; never two inboxes.
 
 #include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "c2c/core/clock.hpp"
 #include "c2c/core/result.hpp"
 
 namespace c2c::broker {
+
+namespace detail {
+struct RegistryCache;
+}
 
 // ---------- root resolution (reference §1) ----------
 
@@ -229,8 +233,7 @@ class Broker {
   Result<std::vector<RoomHistoryEntry>> room_history(std::string_view room_id, size_t limit,
                                                      std::optional<double> since,
                                                      std::string_view caller_alias);
-  Result<void> invite(std::string_view room_id, std::string_view inviter,
-                      std::string_view invitee);
+  Result<void> invite(std::string_view room_id, std::string_view inviter, std::string_view invitee);
   Result<void> set_visibility(std::string_view room_id, std::string_view caller,
                               std::string_view visibility);
 
@@ -249,6 +252,9 @@ class Broker {
  private:
   std::filesystem::path root_;
   Clock& clock_;
+  // Last parsed registry.json (raw bytes + rows), shared by copies of this Broker: a read
+  // whose bytes equal the cached ones skips the parse.
+  std::shared_ptr<detail::RegistryCache> cache_;
 };
 
 }  // namespace c2c::broker

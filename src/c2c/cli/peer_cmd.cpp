@@ -1,12 +1,331 @@
-#include "c2c/cli/placeholder.hpp"
+// Peer commands on the local broker: register, whoami, list, send, send-all, sweep,
+// dead-letter (reference §5, DESIGN D7/D14).
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "c2c/cli/broker_cli.hpp"
+#include "c2c/core/text.hpp"
+
 namespace c2c::cli {
-void register_peer_commands(CLI::App& app) {
-  add_unbuilt(app, "register", "Register this session under an alias in the local broker");
-  add_unbuilt(app, "whoami", "Show the alias of this session");
-  add_unbuilt(app, "list", "List registered peers");
-  add_unbuilt(app, "send", "Send a message to an alias (alias@host goes through the relay)");
-  add_unbuilt(app, "send-all", "Send a message to every live peer");
-  add_unbuilt(app, "sweep", "Drop dead registrations (their messages go to dead-letter)");
-  add_unbuilt(app, "dead-letter", "Show swept messages");
+
+namespace {
+
+// The process whose life the registration follows: C2C_MCP_CLIENT_PID, else the parent of
+// the shell that ran us (an agent's tool shell is short-lived; the agent is its parent),
+// else our parent.
+std::optional<long long> default_pid() {
+  if (const char* env = std::getenv("C2C_MCP_CLIENT_PID"); env && *env) {
+    char* end = nullptr;
+    const long long v = std::strtoll(env, &end, 10);
+    if (end && *end == '\0' && v > 0) return v;
+  }
+  const long long parent = ::getppid();
+  std::ifstream stat("/proc/" + std::to_string(parent) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  const auto close = text.rfind(')');
+  if (close != std::string::npos) {
+    std::istringstream rest(text.substr(close + 1));
+    std::string state;
+    long long grandparent = 0;
+    if (rest >> state >> grandparent && grandparent > 1) return grandparent;
+  }
+  return parent;
 }
+
+void add_register(CLI::App& app) {
+  struct Opts {
+    std::string alias, session_id;
+    long long pid = -1;
+    bool force = false, json = false;
+  };
+  auto o = std::make_shared<Opts>();
+  auto* cmd =
+      app.add_subcommand("register", "Register this session under an alias in the local broker");
+  cmd->add_option("--alias,-a", o->alias, "Alias (default: $C2C_MCP_AUTO_REGISTER_ALIAS)");
+  cmd->add_option("--session-id,-s", o->session_id, "Session id (default: $C2C_MCP_SESSION_ID)");
+  cmd->add_option("--pid", o->pid,
+                  "Process whose life the registration follows (0 = none; default: "
+                  "$C2C_MCP_CLIENT_PID, else the parent of the calling shell)");
+  cmd->add_flag("--force", o->force, "Take over the alias even if a live session holds it");
+  cmd->add_flag("--json,-j", o->json, "Print JSON");
+  cmd->callback([o] {
+    const std::string alias = o->alias.empty() ? env_alias() : o->alias;
+    const std::string sid = o->session_id.empty() ? env_session_id() : o->session_id;
+    if (alias.empty()) fail("no alias: pass --alias NAME or set C2C_MCP_AUTO_REGISTER_ALIAS");
+    if (sid.empty()) fail("no session id: pass --session-id ID or set C2C_MCP_SESSION_ID");
+    broker::RegisterRequest req;
+    req.alias = alias;
+    req.session_id = sid;
+    req.pid = o->pid < 0 ? default_pid() : (o->pid == 0 ? std::nullopt : std::optional(o->pid));
+    req.client_type = "";
+    req.guard_alias = !o->force;
+    auto b = open_broker();
+    auto r = unwrap(b.register_session(req));
+    if (o->json) {
+      nlohmann::json j{{"alias", r.registration.alias},
+                       {"session_id", r.registration.session_id},
+                       {"evicted_sessions", r.evicted_sessions},
+                       {"migrated_messages", r.migrated_messages},
+                       {"redelivered_dead_letters", r.redelivered_dead_letters}};
+      if (r.registration.pid) j["pid"] = *r.registration.pid;
+      print_json(j);
+      return;
+    }
+    std::cout << "registered " << r.registration.alias << " (session " << r.registration.session_id
+              << ")\n";
+    if (r.migrated_messages > 0) {
+      std::cout << "moved " << r.migrated_messages
+                << " queued message(s) from the previous holder of the alias\n";
+    }
+    if (r.redelivered_dead_letters > 0) {
+      std::cout << "redelivered " << r.redelivered_dead_letters << " dead-letter message(s)\n";
+    }
+  });
+}
+
+void add_whoami(CLI::App& app) {
+  struct Opts {
+    std::string session_id;
+    bool json = false;
+  };
+  auto o = std::make_shared<Opts>();
+  auto* cmd = app.add_subcommand("whoami", "Show the alias of this session");
+  cmd->add_option("--session-id,-s", o->session_id, "Session id (default: from the environment)");
+  cmd->add_flag("--json,-j", o->json, "Print JSON");
+  cmd->callback([o] {
+    const std::string sid = o->session_id.empty() ? env_session_id() : o->session_id;
+    if (sid.empty()) {
+      fail(
+          "cannot determine session ID: set C2C_MCP_SESSION_ID (or pass --session-id)\n"
+          "hint: register first: c2c register --alias NAME --session-id ID");
+    }
+    auto b = open_broker();
+    std::string alias;
+    if (auto row = unwrap(b.find_session(sid))) alias = row->alias;
+    if (o->json) {
+      print_json({{"session_id", sid}, {"alias", alias}});
+      return;
+    }
+    std::cout << "alias:      " << (alias.empty() ? "(not registered)" : alias) << "\n"
+              << "session_id: " << sid << "\n";
+  });
+}
+
+void add_list(CLI::App& app) {
+  struct Opts {
+    bool all = false, json = false;
+  };
+  auto o = std::make_shared<Opts>();
+  auto* cmd = app.add_subcommand("list", "List registered peers");
+  cmd->add_flag("--all,-a", o->all, "Also show session ids and registration times");
+  cmd->add_flag("--json,-j", o->json, "Print JSON");
+  cmd->callback([o] {
+    auto b = open_broker();
+    auto regs = unwrap(b.registrations());
+    if (o->json) {
+      auto arr = nlohmann::json::array();
+      for (const auto& r : regs) {
+        nlohmann::json j{{"session_id", r.session_id},
+                         {"alias", r.alias},
+                         {"alive", liveness_json(b.liveness(r))}};
+        if (r.pid) j["pid"] = *r.pid;
+        if (r.registered_at) j["registered_at"] = *r.registered_at;
+        if (!r.client_type.empty()) j["client_type"] = r.client_type;
+        if (!r.role.empty()) j["role"] = r.role;
+        arr.push_back(std::move(j));
+      }
+      print_json(arr);
+      return;
+    }
+    if (regs.empty()) {
+      std::cout << "No registered peers.\n";
+      return;
+    }
+    for (const auto& r : regs) {
+      char line[512];
+      std::snprintf(line, sizeof line, "  %-20s %-7s", r.alias.c_str(),
+                    liveness_name(b.liveness(r)));
+      std::string out = line;
+      if (o->all) {
+        std::string sid =
+            r.session_id.size() > 12 ? r.session_id.substr(0, 12) + "..." : r.session_id;
+        std::snprintf(line, sizeof line, " %-15s %s", sid.c_str(),
+                      r.registered_at ? format_date_hhmm_utc(*r.registered_at).c_str() : "-");
+        out += line;
+      }
+      if (r.pid) out += " pid=" + std::to_string(*r.pid);
+      while (!out.empty() && out.back() == ' ') out.pop_back();
+      std::cout << out << "\n";
+    }
+  });
+}
+
+void add_send(CLI::App& app) {
+  struct Opts {
+    std::string to, from;
+    std::vector<std::string> words;
+    bool ephemeral = false, json = false;
+    TagFlags tags;
+  };
+  auto o = std::make_shared<Opts>();
+  auto* cmd =
+      app.add_subcommand("send", "Send a message to an alias (alias@host goes through the relay)");
+  cmd->add_option("alias", o->to, "Recipient alias, or alias@host for a peer on another machine")
+      ->required();
+  cmd->add_option("message", o->words, "Message text (the words are joined by spaces)")->required();
+  cmd->add_option("--from,-F", o->from, "Sender alias (default: this session's alias)");
+  cmd->add_flag("--ephemeral", o->ephemeral, "Do not archive the message when it is drained");
+  add_tag_flags(*cmd, o->tags);
+  cmd->add_flag("--json,-j", o->json, "Print JSON");
+  cmd->callback([o] {
+    auto b = open_broker();
+    const std::string from = resolve_sender(b, o->from);
+    broker::SendOptions opts;
+    opts.ephemeral = o->ephemeral;
+    opts.tag = o->tags.tag();
+    auto r = b.send(from, o->to, join_words(o->words), opts);
+    if (!r && r.error().code == ErrorCode::kUnknownAlias) {
+      auto room = b.room(o->to);
+      if (room && *room) {
+        fail("'" + o->to + "' is a room, not a peer alias.\nhint: use `c2c room send " + o->to +
+             " <message>` to post to the room");
+      }
+    }
+    auto receipt = unwrap(std::move(r));
+    if (o->json) {
+      print_json({{"queued", true},
+                  {"remote", receipt.remote},
+                  {"ts", receipt.ts},
+                  {"from_alias", receipt.from_alias},
+                  {"to_alias", receipt.to_alias},
+                  {"message_id", receipt.message_id}});
+      return;
+    }
+    std::cout << "ok -> " << receipt.to_alias << " (from " << receipt.from_alias << ")";
+    if (receipt.remote) std::cout << " queued for the relay";
+    std::cout << "\n";
+  });
+}
+
+void add_send_all(CLI::App& app) {
+  struct Opts {
+    std::string from, exclude;
+    std::vector<std::string> words;
+    bool json = false;
+    TagFlags tags;
+  };
+  auto o = std::make_shared<Opts>();
+  auto* cmd = app.add_subcommand("send-all", "Send a message to every live peer");
+  cmd->add_option("message", o->words, "Message text")->required();
+  cmd->add_option("--exclude,-x", o->exclude, "Comma-separated aliases to leave out");
+  cmd->add_option("--from,-F", o->from, "Sender alias (default: this session's alias)");
+  add_tag_flags(*cmd, o->tags);
+  cmd->add_flag("--json,-j", o->json, "Print JSON");
+  cmd->callback([o] {
+    auto b = open_broker();
+    const std::string from = resolve_sender(b, o->from);
+    std::vector<std::string> exclude;
+    for (const auto& a : split(o->exclude, ',')) {
+      if (!trim(a).empty()) exclude.emplace_back(trim(a));
+    }
+    broker::SendOptions opts;
+    opts.tag = o->tags.tag();
+    auto r = unwrap(b.send_all(from, join_words(o->words), exclude, opts));
+    if (o->json) {
+      auto skipped = nlohmann::json::array();
+      for (const auto& [alias, reason] : r.skipped) {
+        skipped.push_back({{"alias", alias}, {"reason", reason}});
+      }
+      print_json({{"sent_to", r.sent_to}, {"skipped", skipped}});
+      return;
+    }
+    std::cout << "Sent to: " << (r.sent_to.empty() ? "(none)" : "");
+    for (size_t i = 0; i < r.sent_to.size(); ++i) std::cout << (i ? ", " : "") << r.sent_to[i];
+    std::cout << "\n";
+    for (const auto& [alias, reason] : r.skipped) {
+      std::cout << "  skipped " << alias << " (" << reason << ")\n";
+    }
+  });
+}
+
+void add_sweep(CLI::App& app) {
+  auto json = std::make_shared<bool>(false);
+  auto* cmd = app.add_subcommand(
+      "sweep", "Drop dead registrations (their queued messages go to dead-letter)");
+  cmd->add_flag("--json,-j", *json, "Print JSON");
+  cmd->callback([json] {
+    auto b = open_broker();
+    auto r = unwrap(b.sweep());
+    if (*json) {
+      auto dropped = nlohmann::json::array();
+      for (const auto& [sid, alias] : r.dropped) {
+        dropped.push_back({{"session_id", sid}, {"alias", alias}});
+      }
+      auto evicted = nlohmann::json::array();
+      for (const auto& [room, alias] : r.evicted_room_members) {
+        evicted.push_back({{"room_id", room}, {"alias", alias}});
+      }
+      print_json({{"dropped_regs", dropped},
+                  {"deleted_inboxes", r.deleted_inboxes},
+                  {"preserved_messages", r.preserved_messages},
+                  {"evicted_room_members", evicted}});
+      return;
+    }
+    std::cout << "Dropped " << r.dropped.size() << " registrations, " << r.deleted_inboxes.size()
+              << " inboxes, " << r.preserved_messages << " messages preserved.\n";
+    for (const auto& [sid, alias] : r.dropped) {
+      std::cout << "  dropped " << alias << " (session " << sid << ")\n";
+    }
+    for (const auto& [room, alias] : r.evicted_room_members) {
+      std::cout << "  removed " << alias << " from room " << room << "\n";
+    }
+  });
+}
+
+void add_dead_letter(CLI::App& app) {
+  auto json = std::make_shared<bool>(false);
+  auto* cmd = app.add_subcommand("dead-letter", "Show swept messages waiting for their recipient");
+  cmd->add_flag("--json,-j", *json, "Print JSON");
+  cmd->callback([json] {
+    auto b = open_broker();
+    auto records = unwrap(b.dead_letters());
+    if (*json) {
+      auto arr = nlohmann::json::array();
+      for (const auto& r : records) {
+        arr.push_back({{"deleted_at", r.deleted_at},
+                       {"from_session_id", r.from_session_id},
+                       {"message", message_to_json(r.message)}});
+      }
+      print_json(arr);
+      return;
+    }
+    if (records.empty()) {
+      std::cout << "No dead letters.\n";
+      return;
+    }
+    for (const auto& r : records) {
+      std::cout << "[" << format_date_hhmm_utc(r.deleted_at) << "] " << r.message.from_alias
+                << " -> " << r.message.to_alias << " (session " << r.from_session_id
+                << "): " << r.message.content << "\n";
+    }
+  });
+}
+
+}  // namespace
+
+void register_peer_commands(CLI::App& app) {
+  add_register(app);
+  add_whoami(app);
+  add_list(app);
+  add_send(app);
+  add_send_all(app);
+  add_sweep(app);
+  add_dead_letter(app);
+}
+
 }  // namespace c2c::cli

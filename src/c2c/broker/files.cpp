@@ -1,0 +1,255 @@
+#include "c2c/broker/files.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+namespace c2c::broker::files {
+
+namespace {
+
+Unexpected io_error(std::string_view what, const fs::path& path, int err) {
+  return fail(ErrorCode::kIo, std::string(what) + " " + path.string() + ": " + std::strerror(err));
+}
+
+// One shared_mutex per lock path for the life of the process. The map only grows; it holds
+// one entry per distinct lock file this process touched.
+std::shared_mutex* mutex_for(const std::string& path) {
+  static std::mutex map_mu;
+  static auto* map = new std::unordered_map<std::string, std::unique_ptr<std::shared_mutex>>();
+  std::lock_guard guard(map_mu);
+  auto& slot = (*map)[path];
+  if (!slot) slot = std::make_unique<std::shared_mutex>();
+  return slot.get();
+}
+
+Result<void> write_all(int fd, std::string_view data, const fs::path& path) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return io_error("cannot write", path, errno);
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<FileLock> FileLock::acquire(const fs::path& lock_path, Mode mode) {
+  std::shared_mutex* mu = mutex_for(lock_path.string());
+  if (mode == Mode::kShared) {
+    mu->lock_shared();
+  } else {
+    mu->lock();
+  }
+  auto unlock_mu = [&] { mode == Mode::kShared ? mu->unlock_shared() : mu->unlock(); };
+
+  const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    const int err = errno;
+    unlock_mu();
+    return io_error("cannot open lock file", lock_path, err);
+  }
+  struct flock fl {};
+  fl.l_type = mode == Mode::kShared ? F_RDLCK : F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = 0;
+  fl.l_len = 0;  // whole file
+  while (::fcntl(fd, F_OFD_SETLKW, &fl) != 0) {
+    if (errno == EINTR) continue;
+    const int err = errno;
+    ::close(fd);
+    unlock_mu();
+    return io_error("cannot lock", lock_path, err);
+  }
+  return FileLock(fd, mu, mode);
+}
+
+FileLock::FileLock(FileLock&& other) noexcept : fd_(other.fd_), mu_(other.mu_), mode_(other.mode_) {
+  other.fd_ = -1;
+  other.mu_ = nullptr;
+}
+
+FileLock& FileLock::operator=(FileLock&& other) noexcept {
+  if (this != &other) {
+    release();
+    fd_ = other.fd_;
+    mu_ = other.mu_;
+    mode_ = other.mode_;
+    other.fd_ = -1;
+    other.mu_ = nullptr;
+  }
+  return *this;
+}
+
+FileLock::~FileLock() {
+  release();
+}
+
+void FileLock::release() {
+  // Closing the descriptor drops the OFD lock; then let other threads in.
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  if (mu_ != nullptr) {
+    mode_ == Mode::kShared ? mu_->unlock_shared() : mu_->unlock();
+    mu_ = nullptr;
+  }
+}
+
+Result<void> ensure_dir(const fs::path& dir, mode_t mode) {
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) return {};
+    return fail(ErrorCode::kIo, dir.string() + " exists and is not a directory");
+  }
+  if (dir.has_parent_path() && dir.parent_path() != dir) {
+    C2C_TRY(ensure_dir(dir.parent_path(), 0755));
+  }
+  if (::mkdir(dir.c_str(), mode) != 0 && errno != EEXIST) {
+    return io_error("cannot create directory", dir, errno);
+  }
+  return {};
+}
+
+Result<std::optional<std::string>> read_file(const fs::path& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return std::optional<std::string>();
+    return io_error("cannot open", path, errno);
+  }
+  std::string out;
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && st.st_size > 0) out.reserve(static_cast<size_t>(st.st_size));
+  char buf[65536];
+  while (true) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      ::close(fd);
+      return io_error("cannot read", path, err);
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return std::optional<std::string>(std::move(out));
+}
+
+Result<std::optional<std::string>> read_tail(const fs::path& path, size_t max_bytes) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return std::optional<std::string>();
+    return io_error("cannot open", path, errno);
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return io_error("cannot stat", path, err);
+  }
+  const auto size = static_cast<size_t>(st.st_size);
+  const size_t offset = size > max_bytes ? size - max_bytes : 0;
+  std::string out(size - offset, '\0');
+  size_t got = 0;
+  while (got < out.size()) {
+    const ssize_t n =
+        ::pread(fd, out.data() + got, out.size() - got, static_cast<off_t>(offset + got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  out.resize(got);
+  if (offset > 0) {
+    const auto nl = out.find('\n');
+    out.erase(0, nl == std::string::npos ? out.size() : nl + 1);
+  }
+  return std::optional<std::string>(std::move(out));
+}
+
+Result<void> write_atomic(const fs::path& path, std::string_view data) {
+  const std::string tmp = path.string() + ".tmp." + std::to_string(::getpid()) + "." +
+                          std::to_string(static_cast<long>(::syscall(SYS_gettid)));
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return io_error("cannot create", tmp, errno);
+  auto cleanup = [&] { ::unlink(tmp.c_str()); };
+  if (auto r = write_all(fd, data, tmp); !r) {
+    ::close(fd);
+    cleanup();
+    return r;
+  }
+  // fsync before rename so a crash cannot leave the new name pointing at an empty file.
+  if (::fsync(fd) != 0 && errno != EINVAL) {
+    const int err = errno;
+    ::close(fd);
+    cleanup();
+    return io_error("cannot fsync", tmp, err);
+  }
+  if (::close(fd) != 0) {
+    const int err = errno;
+    cleanup();
+    return io_error("cannot close", tmp, err);
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    cleanup();
+    return io_error("cannot rename onto", path, err);
+  }
+  return {};
+}
+
+Result<void> append_line(const fs::path& path, std::string_view line) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return io_error("cannot open", path, errno);
+  std::string buf;
+  buf.reserve(line.size() + 2);
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && st.st_size > 0) {
+    char last = '\n';
+    if (::pread(fd, &last, 1, st.st_size - 1) == 1 && last != '\n') buf.push_back('\n');
+  }
+  buf.append(line);
+  buf.push_back('\n');
+  auto r = write_all(fd, buf, path);
+  if (r && ::fdatasync(fd) != 0 && errno != EINVAL) r = io_error("cannot fsync", path, errno);
+  ::close(fd);
+  return r;
+}
+
+Result<void> remove_file(const fs::path& path) {
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return io_error("cannot remove", path, errno);
+  return {};
+}
+
+std::vector<std::string_view> lines_of(std::string_view text) {
+  std::vector<std::string_view> out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(start, end - start);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    bool blank = true;
+    for (char c : line) {
+      if (c != ' ' && c != '\t') {
+        blank = false;
+        break;
+      }
+    }
+    if (!blank) out.push_back(line);
+    start = end + 1;
+  }
+  return out;
+}
+
+}  // namespace c2c::broker::files

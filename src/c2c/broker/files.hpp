@@ -1,0 +1,71 @@
+#pragma once
+// File primitives shared by every broker operation: sidecar locks, atomic replace, JSONL
+// appends. All failures come back as kIo errors naming the path.
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "c2c/core/result.hpp"
+
+namespace c2c::broker::files {
+
+namespace fs = std::filesystem;
+
+// A held lock on a sidecar lock file. Combines an open-file-description lock
+// (F_OFD_SETLKW: excludes other processes, including Python's fcntl.lockf and the reference's
+// lockf, and other threads because each acquisition opens its own description) with an
+// in-process shared_mutex per path (keeps threads of one process from piling up in the kernel
+// and makes the exclusion explicit). Never acquire the same path twice in one thread.
+class FileLock {
+ public:
+  enum class Mode { kShared, kExclusive };
+
+  static Result<FileLock> acquire(const fs::path& lock_path, Mode mode = Mode::kExclusive);
+
+  FileLock(FileLock&& other) noexcept;
+  FileLock& operator=(FileLock&& other) noexcept;
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+  ~FileLock();
+
+ private:
+  FileLock(int fd, std::shared_mutex* mu, Mode mode) : fd_(fd), mu_(mu), mode_(mode) {}
+  void release();
+
+  int fd_ = -1;
+  std::shared_mutex* mu_ = nullptr;
+  Mode mode_ = Mode::kExclusive;
+};
+
+// mkdir -p with the given mode for the directories it creates.
+Result<void> ensure_dir(const fs::path& dir, mode_t mode = 0755);
+
+// Whole file contents; nullopt when the file does not exist. No size cap (DESIGN D10).
+Result<std::optional<std::string>> read_file(const fs::path& path);
+
+// The last `max_bytes` of a file, starting at a line boundary (the first, partial line of the
+// window is dropped); nullopt when the file does not exist.
+Result<std::optional<std::string>> read_tail(const fs::path& path, size_t max_bytes);
+
+// Writes `data` to <path>.tmp.<pid>.<tid> (0600), fsyncs it and renames it over `path`, so
+// readers see the old or the new contents, never a mix. The tmp file is removed on failure.
+Result<void> write_atomic(const fs::path& path, std::string_view data);
+
+// Appends one line (a '\n' is added) with O_APPEND, creating the file 0600. If a previous
+// writer was killed mid-line the file does not end in '\n'; a newline is inserted first so the
+// torn line stays isolated and this record stays intact. Caller holds the file's lock.
+Result<void> append_line(const fs::path& path, std::string_view line);
+
+// Removes a file; missing is fine.
+Result<void> remove_file(const fs::path& path);
+
+// Splits JSONL text into its non-blank lines.
+std::vector<std::string_view> lines_of(std::string_view text);
+
+}  // namespace c2c::broker::files

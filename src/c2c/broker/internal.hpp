@@ -1,0 +1,131 @@
+#pragma once
+// Helpers shared by the broker's .cpp files (not part of the public API): file paths,
+// the registry cache, inbox read/write, alias resolution, /proc liveness.
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "c2c/broker/broker.hpp"
+#include "c2c/broker/files.hpp"
+
+namespace c2c::broker {
+
+using RegistrySnapshot = std::shared_ptr<const std::vector<Registration>>;
+
+namespace detail {
+
+struct RegistryCache {
+  std::mutex mu;
+  std::string raw;
+  RegistrySnapshot rows;
+};
+
+// ---------- paths ----------
+namespace fs = std::filesystem;
+inline fs::path registry_path(const fs::path& root) {
+  return root / "registry.json";
+}
+inline fs::path registry_lock(const fs::path& root) {
+  return root / "registry.json.lock";
+}
+inline fs::path inbox_path(const fs::path& root, std::string_view sid) {
+  return root / (std::string(sid) + ".inbox.json");
+}
+inline fs::path inbox_lock(const fs::path& root, std::string_view sid) {
+  return root / (std::string(sid) + ".inbox.lock");
+}
+inline fs::path archive_dir(const fs::path& root) {
+  return root / "archive";
+}
+inline fs::path archive_path(const fs::path& root, std::string_view sid) {
+  return archive_dir(root) / (std::string(sid) + ".jsonl");
+}
+inline fs::path archive_lock(const fs::path& root, std::string_view sid) {
+  return archive_dir(root) / (std::string(sid) + ".lock");
+}
+inline fs::path delivered_dir(const fs::path& root) {
+  return root / "delivered";
+}
+inline fs::path delivered_path(const fs::path& root, std::string_view sid) {
+  return delivered_dir(root) / (std::string(sid) + ".json");
+}
+inline fs::path dead_letter_path(const fs::path& root) {
+  return root / "dead-letter.jsonl";
+}
+inline fs::path dead_letter_lock(const fs::path& root) {
+  return root / "dead-letter.jsonl.lock";
+}
+inline fs::path outbox_path(const fs::path& root) {
+  return root / "remote-outbox.jsonl";
+}
+inline fs::path outbox_lock(const fs::path& root) {
+  return root / "remote-outbox.lock";
+}
+inline fs::path outbox_dlq_path(const fs::path& root) {
+  return root / "remote-outbox-dlq.jsonl";
+}
+inline fs::path rooms_dir(const fs::path& root) {
+  return root / "rooms";
+}
+inline fs::path room_dir(const fs::path& root, std::string_view room) {
+  return rooms_dir(root) / std::string(room);
+}
+
+inline constexpr size_t kDeliveredIdsKept = 4096;
+
+// ---------- registry ----------
+// Reads registry.json (no lock needed: it is only ever replaced atomically). The parse is
+// skipped when the bytes equal the cached ones.
+Result<RegistrySnapshot> load_registry(const fs::path& root, RegistryCache& cache);
+Result<void> save_registry(const fs::path& root, RegistryCache& cache,
+                           std::vector<Registration> rows);
+
+Liveness liveness_of(const Registration& reg);
+inline bool maybe_alive(const Registration& reg) {
+  return liveness_of(reg) != Liveness::kDead;
+}
+// /proc/<pid>/stat field 22 (starttime in clock ticks); nullopt if the process is gone.
+std::optional<long long> proc_start_time(long long pid);
+
+enum class Resolve { kFound, kUnknown, kAllDead };
+struct Resolution {
+  Resolve kind = Resolve::kUnknown;
+  const Registration* reg = nullptr;
+};
+// Reference §4.4: rows whose alias matches case-insensitively; the first (most recently
+// registered) one that is not known dead wins.
+Resolution resolve_alias(const std::vector<Registration>& rows, std::string_view alias);
+
+// ---------- inboxes (caller holds the inbox lock for writes) ----------
+Result<std::vector<Message>> read_inbox(const fs::path& root, std::string_view sid);
+Result<void> write_inbox(const fs::path& root, std::string_view sid,
+                         const std::vector<Message>& msgs);
+// Under the inbox lock: read, append, write back.
+Result<void> append_to_inbox(const fs::path& root, std::string_view sid,
+                             const std::vector<Message>& msgs);
+
+// ---------- validation ----------
+Result<void> check_session_id(std::string_view sid);
+Result<void> check_content(std::string_view content);
+// "" / fail / blocking / urgent -> the body prefix.
+Result<std::string> tag_prefix(std::string_view tag);
+Result<void> ensure_root(const fs::path& root);
+
+// ---------- dead letters ----------
+// Moves every dead letter addressed to this session or alias (the part of to_alias before
+// '#') into the session's inbox. Lock order: inbox -> dead-letter. Returns how many moved.
+Result<size_t> redeliver_dead_letters(const fs::path& root, std::string_view sid,
+                                      std::string_view alias, Clock& clock);
+
+// ---------- rooms ----------
+// Removes the members of `room` matching pred (under its members lock); returns their aliases.
+Result<std::vector<std::string>> evict_room_members(
+    const fs::path& root, std::string_view room,
+    const std::function<bool(const RoomMember&)>& pred);
+
+}  // namespace detail
+}  // namespace c2c::broker

@@ -1,0 +1,288 @@
+// Sweep and dead letters (reference §4.9) and the remote outbox shared with the relay
+// connector (§2.6, DESIGN D9/D10: every access holds remote-outbox.lock).
+#include <dirent.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "c2c/broker/codec.hpp"
+#include "c2c/broker/internal.hpp"
+#include "c2c/core/ids.hpp"
+#include "c2c/core/text.hpp"
+
+namespace c2c::broker {
+
+namespace fs = std::filesystem;
+using files::FileLock;
+using namespace detail;
+
+namespace {
+
+constexpr std::string_view kInboxSuffix = ".inbox.json";
+
+std::vector<std::string> list_dir(const fs::path& dir) {
+  std::vector<std::string> out;
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return out;
+  while (dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name != "." && name != "..") out.push_back(std::move(name));
+  }
+  ::closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string alias_part(std::string_view to_alias) {
+  return std::string(to_alias.substr(0, to_alias.find('#')));
+}
+
+// An outbox line moved to the DLQ: the entry plus why and when.
+std::string dlq_line(std::string_view entry_json, std::string_view reason, double now) {
+  std::string out(entry_json.substr(0, entry_json.size() - 1));  // drop the closing '}'
+  out += ",\"dlq_reason\":";
+  codec::put_string(out, reason);
+  out += ",\"dlq_at\":";
+  codec::put_double(out, now);
+  out.push_back('}');
+  return out;
+}
+
+std::string malformed_dlq_line(std::string_view raw, double now) {
+  std::string out = "{\"raw\":";
+  // Keep the torn bytes readable even when they are not UTF-8.
+  codec::put_string(out, codec::valid_utf8(raw) ? raw : std::string_view("<not UTF-8>"));
+  return dlq_line(out + "}", "malformed", now);
+}
+
+Result<void> append_dlq(const fs::path& root, const std::vector<std::string>& lines) {
+  if (lines.empty()) return {};
+  std::string text;
+  for (const auto& l : lines) {
+    if (!text.empty()) text.push_back('\n');
+    text += l;
+  }
+  return files::append_line(outbox_dlq_path(root), text);
+}
+
+Result<void> write_lines(const fs::path& path, const std::vector<std::string>& lines) {
+  std::string text;
+  for (const auto& l : lines) {
+    text += l;
+    text.push_back('\n');
+  }
+  return files::write_atomic(path, text);
+}
+
+}  // namespace
+
+namespace detail {
+
+Result<size_t> redeliver_dead_letters(const fs::path& root, std::string_view sid,
+                                      std::string_view alias, Clock& /*clock*/) {
+  auto raw = files::read_file(dead_letter_path(root));
+  if (!raw) return fail(raw.error());
+  if (!raw->has_value()) return size_t{0};
+  auto ilock = FileLock::acquire(inbox_lock(root, sid));
+  if (!ilock) return fail(ilock.error());
+  auto dlock = FileLock::acquire(dead_letter_lock(root));
+  if (!dlock) return fail(dlock.error());
+  raw = files::read_file(dead_letter_path(root));
+  if (!raw) return fail(raw.error());
+  if (!raw->has_value()) return size_t{0};
+  std::vector<Message> found;
+  std::vector<std::string> keep;  // raw lines, malformed ones included: nothing is dropped
+  for (auto line : files::lines_of(**raw)) {
+    auto j = codec::parse_object_line(line);
+    auto rec = j ? codec::dead_letter_from(*j) : Result<DeadLetterRecord>(fail(j.error()));
+    if (rec && (rec->from_session_id == sid || iequals(alias_part(rec->message.to_alias), alias))) {
+      if (!rec->message.message_id) rec->message.message_id = new_uuid_v4();
+      found.push_back(std::move(rec->message));
+    } else {
+      keep.emplace_back(line);
+    }
+  }
+  if (found.empty()) return size_t{0};
+  // Inbox first, dead-letter file second: a crash in between duplicates, never loses.
+  auto inbox = read_inbox(root, sid);
+  if (!inbox) return fail(inbox.error());
+  inbox->insert(inbox->end(), found.begin(), found.end());
+  C2C_TRY(write_inbox(root, sid, *inbox));
+  C2C_TRY(write_lines(dead_letter_path(root), keep));
+  return found.size();
+}
+
+}  // namespace detail
+
+Result<SweepResult> Broker::sweep() {
+  SweepResult out;
+  std::error_code ec;
+  if (!fs::is_directory(root_, ec)) return out;  // nothing was ever stored here
+  auto reg_lock = FileLock::acquire(registry_lock(root_));
+  if (!reg_lock) return fail(reg_lock.error());
+  auto snap = load_registry(root_, *cache_);
+  if (!snap) return fail(snap.error());
+  std::vector<Registration> survivors;
+  for (const auto& r : **snap) {
+    // Only rows known dead go: a pidless row (no way to tell) stays.
+    if (liveness_of(r) == Liveness::kDead) {
+      out.dropped.emplace_back(r.session_id, r.alias);
+    } else {
+      survivors.push_back(r);
+    }
+  }
+  std::unordered_set<std::string> live_sessions, live_aliases;
+  for (const auto& r : survivors) {
+    live_sessions.insert(r.session_id);
+    live_aliases.insert(casefold(r.alias));
+  }
+  if (!out.dropped.empty()) C2C_TRY(save_registry(root_, *cache_, survivors));
+
+  // Inboxes of sessions no longer registered: their messages go to dead-letter.jsonl.
+  for (const auto& name : list_dir(root_)) {
+    if (name.size() <= kInboxSuffix.size() ||
+        name.compare(name.size() - kInboxSuffix.size(), kInboxSuffix.size(), kInboxSuffix) != 0) {
+      continue;
+    }
+    const std::string sid = name.substr(0, name.size() - kInboxSuffix.size());
+    if (live_sessions.count(sid) != 0 || !is_safe_file_component(sid)) continue;
+    auto ilock = FileLock::acquire(inbox_lock(root_, sid));
+    if (!ilock) return fail(ilock.error());
+    auto msgs = read_inbox(root_, sid);
+    if (!msgs) continue;  // unreadable: leave the file alone rather than lose it
+    if (!msgs->empty()) {
+      std::string lines;
+      const double now = clock_.now();
+      for (const auto& m : *msgs) {
+        if (!lines.empty()) lines.push_back('\n');
+        lines += codec::dead_letter_line(DeadLetterRecord{now, sid, m});
+      }
+      auto dlock = FileLock::acquire(dead_letter_lock(root_));
+      if (!dlock) return fail(dlock.error());
+      C2C_TRY(files::append_line(dead_letter_path(root_), lines));
+    }
+    C2C_TRY(files::remove_file(inbox_path(root_, sid)));
+    out.deleted_inboxes.push_back(sid);
+    out.preserved_messages += msgs->size();
+  }
+
+  // Room members whose registration is gone (by session and by alias) leave their rooms.
+  for (const auto& room : list_dir(rooms_dir(root_))) {
+    if (!is_valid_room_id(room)) continue;
+    auto evicted = evict_room_members(root_, room, [&](const RoomMember& m) {
+      return live_sessions.count(m.session_id) == 0 && live_aliases.count(casefold(m.alias)) == 0;
+    });
+    if (!evicted) return fail(evicted.error());
+    for (auto& alias : *evicted) out.evicted_room_members.emplace_back(room, std::move(alias));
+  }
+  return out;
+}
+
+Result<std::vector<DeadLetterRecord>> Broker::dead_letters() {
+  auto raw = files::read_file(dead_letter_path(root_));
+  if (!raw) return fail(raw.error());
+  std::vector<DeadLetterRecord> out;
+  if (!raw->has_value()) return out;
+  for (auto line : files::lines_of(**raw)) {
+    auto j = codec::parse_object_line(line);
+    if (!j) continue;
+    auto rec = codec::dead_letter_from(*j);
+    if (rec) out.push_back(std::move(*rec));
+  }
+  return out;
+}
+
+Result<void> Broker::append_outbox(const OutboxEntry& entry) {
+  C2C_TRY(check_content(entry.content));
+  C2C_TRY(ensure_root(root_));
+  OutboxEntry e = entry;
+  if (e.message_id.empty()) e.message_id = new_uuid_v4();
+  if (e.enqueued_at == 0) e.enqueued_at = clock_.now();
+  auto lock = FileLock::acquire(outbox_lock(root_));
+  if (!lock) return fail(lock.error());
+  return files::append_line(outbox_path(root_), codec::outbox_line(e));
+}
+
+Result<std::vector<OutboxEntry>> Broker::read_outbox() {
+  std::vector<OutboxEntry> out;
+  auto exists = files::read_file(outbox_path(root_));
+  if (!exists) return fail(exists.error());
+  if (!exists->has_value()) return out;
+  auto lock = FileLock::acquire(outbox_lock(root_));
+  if (!lock) return fail(lock.error());
+  auto raw = files::read_file(outbox_path(root_));
+  if (!raw) return fail(raw.error());
+  if (!raw->has_value()) return out;
+  std::vector<std::string> dlq, keep;
+  bool rewrite = false;
+  const double now = clock_.now();
+  for (auto line : files::lines_of(**raw)) {
+    auto j = codec::parse_object_line(line);
+    auto e = j ? codec::outbox_from(*j) : Result<OutboxEntry>(fail(j.error()));
+    if (!e) {
+      dlq.push_back(malformed_dlq_line(line, now));
+      rewrite = true;
+      continue;
+    }
+    if (e->message_id.empty()) {
+      // Lines from older writers have no id: give them one now, persisted, so that every
+      // retry of this entry carries the same id and the relay can deduplicate it.
+      e->message_id = new_uuid_v4();
+      keep.push_back(codec::outbox_line(*e));
+      rewrite = true;
+    } else {
+      keep.emplace_back(line);
+    }
+    out.push_back(std::move(*e));
+  }
+  if (rewrite) {
+    C2C_TRY(append_dlq(root_, dlq));
+    C2C_TRY(write_lines(outbox_path(root_), keep));
+  }
+  return out;
+}
+
+Result<void> Broker::settle_outbox(const std::vector<OutboxOutcome>& outcomes) {
+  if (outcomes.empty()) return {};
+  auto lock = FileLock::acquire(outbox_lock(root_));
+  if (!lock) return fail(lock.error());
+  auto raw = files::read_file(outbox_path(root_));
+  if (!raw) return fail(raw.error());
+  if (!raw->has_value()) return {};
+  std::unordered_map<std::string, const OutboxOutcome*> by_id;
+  for (const auto& o : outcomes) by_id[o.message_id] = &o;
+  std::vector<std::string> keep, dlq;
+  const double now = clock_.now();
+  for (auto line : files::lines_of(**raw)) {
+    auto j = codec::parse_object_line(line);
+    auto e = j ? codec::outbox_from(*j) : Result<OutboxEntry>(fail(j.error()));
+    if (!e) {
+      dlq.push_back(malformed_dlq_line(line, now));
+      continue;
+    }
+    auto it = by_id.find(e->message_id);
+    if (e->message_id.empty() || it == by_id.end()) {
+      keep.emplace_back(line);  // appended after the connector read: untouched
+      continue;
+    }
+    switch (it->second->kind) {
+      case OutboxOutcome::Kind::kDelivered:
+        break;
+      case OutboxOutcome::Kind::kRetry:
+        e->attempts += 1;
+        e->last_error = it->second->reason;
+        keep.push_back(codec::outbox_line(*e));
+        break;
+      case OutboxOutcome::Kind::kDeadLetter:
+        dlq.push_back(dlq_line(codec::outbox_line(*e), it->second->reason, now));
+        break;
+    }
+  }
+  C2C_TRY(append_dlq(root_, dlq));
+  return write_lines(outbox_path(root_), keep);
+}
+
+}  // namespace c2c::broker

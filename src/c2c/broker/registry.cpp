@@ -1,0 +1,297 @@
+// Registrations: the registry file, liveness, alias resolution and register (reference §4.1-4.4).
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <set>
+
+#include "c2c/broker/codec.hpp"
+#include "c2c/broker/internal.hpp"
+#include "c2c/core/text.hpp"
+
+namespace c2c::broker {
+
+namespace fs = std::filesystem;
+using files::FileLock;
+
+namespace detail {
+
+Result<RegistrySnapshot> load_registry(const fs::path& root, RegistryCache& cache) {
+  auto raw = files::read_file(registry_path(root));
+  if (!raw) return fail(raw.error());
+  std::string text = raw->value_or("");
+  {
+    std::lock_guard guard(cache.mu);
+    if (cache.rows && cache.raw == text) return cache.rows;
+  }
+  auto rows = codec::parse_registry(text);
+  if (!rows) return fail(rows.error());
+  auto snap = std::make_shared<const std::vector<Registration>>(std::move(*rows));
+  std::lock_guard guard(cache.mu);
+  cache.raw = std::move(text);
+  cache.rows = snap;
+  return snap;
+}
+
+Result<void> save_registry(const fs::path& root, RegistryCache& cache,
+                           std::vector<Registration> rows) {
+  std::string text = codec::registry_json(rows);
+  C2C_TRY(files::write_atomic(registry_path(root), text));
+  auto snap = std::make_shared<const std::vector<Registration>>(std::move(rows));
+  std::lock_guard guard(cache.mu);
+  cache.raw = std::move(text);
+  cache.rows = std::move(snap);
+  return {};
+}
+
+std::optional<long long> proc_start_time(long long pid) {
+  if (pid <= 0) return std::nullopt;
+  const std::string path = "/proc/" + std::to_string(pid) + "/stat";
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  char buf[1024];
+  const ssize_t n = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  if (n <= 0) return std::nullopt;
+  std::string_view stat(buf, static_cast<size_t>(n));
+  // The command name (field 2) may contain spaces and ')': fields resume after the last ')'.
+  const auto close = stat.rfind(')');
+  if (close == std::string_view::npos) return std::nullopt;
+  std::string_view rest = stat.substr(close + 1);
+  // rest = " S ppid ..." : field 3 is the first token, so field 22 is token 19 (0-based).
+  int field = 2;
+  size_t i = 0;
+  while (i < rest.size()) {
+    while (i < rest.size() && rest[i] == ' ') ++i;
+    size_t j = i;
+    while (j < rest.size() && rest[j] != ' ' && rest[j] != '\n') ++j;
+    if (j == i) break;
+    ++field;
+    if (field == 22) {
+      long long v = 0;
+      for (size_t k = i; k < j; ++k) {
+        if (rest[k] < '0' || rest[k] > '9') return std::nullopt;
+        v = v * 10 + (rest[k] - '0');
+      }
+      return v;
+    }
+    i = j;
+  }
+  return std::nullopt;
+}
+
+Liveness liveness_of(const Registration& reg) {
+  if (!reg.pid) return Liveness::kUnknown;
+  const std::string proc = "/proc/" + std::to_string(*reg.pid);
+  if (::access(proc.c_str(), F_OK) != 0) return Liveness::kDead;
+  if (!reg.pid_start_time) return Liveness::kUnknown;
+  const auto now = proc_start_time(*reg.pid);
+  return now && *now == *reg.pid_start_time ? Liveness::kAlive : Liveness::kDead;
+}
+
+Resolution resolve_alias(const std::vector<Registration>& rows, std::string_view alias) {
+  Resolution res;
+  for (const auto& r : rows) {
+    if (!iequals(r.alias, alias)) continue;
+    if (maybe_alive(r)) return {Resolve::kFound, &r};
+    res.kind = Resolve::kAllDead;
+  }
+  return res;
+}
+
+Result<void> check_session_id(std::string_view sid) {
+  if (!is_safe_file_component(sid)) {
+    return fail(ErrorCode::kBadRequest,
+                "invalid session id '" + std::string(sid) + "' (1-128 chars of [A-Za-z0-9._:-])");
+  }
+  return {};
+}
+
+Result<void> ensure_root(const fs::path& root) {
+  return files::ensure_dir(root, 0755);
+}
+
+}  // namespace detail
+
+using namespace detail;
+
+Broker::Broker(fs::path root, Clock& clock)
+    : root_(std::move(root)), clock_(clock), cache_(std::make_shared<RegistryCache>()) {}
+
+Liveness Broker::liveness(const Registration& reg) const {
+  return liveness_of(reg);
+}
+
+Result<std::vector<Registration>> Broker::registrations() {
+  auto snap = load_registry(root_, *cache_);
+  if (!snap) return fail(snap.error());
+  return **snap;
+}
+
+Result<std::optional<Registration>> Broker::find_session(std::string_view session_id) {
+  auto snap = load_registry(root_, *cache_);
+  if (!snap) return fail(snap.error());
+  for (const auto& r : **snap) {
+    if (r.session_id == session_id) return std::optional<Registration>(r);
+  }
+  return std::optional<Registration>();
+}
+
+Result<std::optional<Registration>> Broker::find_alias(std::string_view alias) {
+  auto snap = load_registry(root_, *cache_);
+  if (!snap) return fail(snap.error());
+  const Registration* first = nullptr;
+  for (const auto& r : **snap) {
+    if (!iequals(r.alias, alias)) continue;
+    if (maybe_alive(r)) return std::optional<Registration>(r);
+    if (first == nullptr) first = &r;
+  }
+  if (first != nullptr) return std::optional<Registration>(*first);
+  return std::optional<Registration>();
+}
+
+namespace {
+
+bool held_by_live_other(const std::vector<Registration>& rows, std::string_view alias,
+                        std::string_view session_id) {
+  for (const auto& r : rows) {
+    if (r.session_id != session_id && iequals(r.alias, alias) && r.pid && maybe_alive(r)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Reference §4.3: casefolded base + "-p" for p in 2,3,5,7,11; first not held by a live row.
+std::optional<std::string> suggest_alias(const std::vector<Registration>& rows,
+                                         std::string_view alias, std::string_view session_id) {
+  for (int p : {2, 3, 5, 7, 11}) {
+    const std::string suffix = "-" + std::to_string(p);
+    std::string base = casefold(alias);
+    if (base.size() + suffix.size() > 64) base.resize(64 - suffix.size());
+    std::string candidate = base + suffix;
+    if (!held_by_live_other(rows, candidate, session_id)) return candidate;
+  }
+  return std::nullopt;
+}
+
+// Removes from `sid`'s inbox the messages in `moved` (matched by their encoding), deleting
+// the file once empty. Caller holds the registry lock, so nothing new lands there meanwhile.
+Result<void> remove_moved(const fs::path& root, const std::string& sid,
+                          const std::vector<Message>& moved) {
+  auto lock = FileLock::acquire(inbox_lock(root, sid));
+  if (!lock) return fail(lock.error());
+  auto current = read_inbox(root, sid);
+  if (!current) return fail(current.error());
+  std::multiset<std::string> gone;
+  for (const auto& m : moved) gone.insert(codec::message_json(m));
+  std::vector<Message> keep;
+  for (auto& m : *current) {
+    auto it = gone.find(codec::message_json(m));
+    if (it != gone.end()) {
+      gone.erase(it);
+    } else {
+      keep.push_back(std::move(m));
+    }
+  }
+  if (keep.empty()) return files::remove_file(inbox_path(root, sid));
+  return write_inbox(root, sid, keep);
+}
+
+}  // namespace
+
+Result<RegisterResult> Broker::register_session(const RegisterRequest& req) {
+  C2C_TRY(check_session_id(req.session_id));
+  if (is_reserved_alias(req.alias)) {
+    return fail(ErrorCode::kReservedAlias,
+                "register rejected: '" + req.alias + "' is a reserved system alias");
+  }
+  if (!is_valid_alias(req.alias)) {
+    return fail(ErrorCode::kInvalidAlias, "register rejected: invalid alias '" + req.alias +
+                                              "'. Allowed chars: [A-Za-z0-9._-], 1..64, no "
+                                              "leading dot.");
+  }
+  C2C_TRY(ensure_root(root_));
+  auto reg_lock = FileLock::acquire(registry_lock(root_));
+  if (!reg_lock) return fail(reg_lock.error());
+  auto snap = load_registry(root_, *cache_);
+  if (!snap) return fail(snap.error());
+  const auto& rows = **snap;
+
+  if (req.guard_alias) {
+    for (const auto& r : rows) {
+      if (r.session_id == req.session_id || !iequals(r.alias, req.alias) || !r.pid ||
+          !maybe_alive(r)) {
+        continue;
+      }
+      auto suggestion = suggest_alias(rows, req.alias, req.session_id);
+      std::string msg = "register rejected: alias '" + req.alias +
+                        "' is currently held by an alive session '" + r.session_id + "'.";
+      if (suggestion) {
+        msg += " Suggested free alias: '" + *suggestion + "'.";
+      } else {
+        msg += " No free variant of it was found; pick another alias.";
+      }
+      return fail(ErrorCode::kAliasConflict, msg);
+    }
+  }
+
+  RegisterResult result;
+  Registration row;
+  const Registration* previous = nullptr;
+  for (const auto& r : rows) {
+    if (r.session_id == req.session_id) {
+      previous = &r;
+      break;
+    }
+  }
+  if (previous != nullptr) row = *previous;  // keeps confirmed_at, role, unknown keys
+  row.session_id = req.session_id;
+  row.alias = req.alias;
+  row.pid = req.pid;
+  row.pid_start_time.reset();
+  if (req.pid) row.pid_start_time = proc_start_time(*req.pid);
+  row.registered_at = clock_.now();
+  if (!req.client_type.empty()) row.client_type = req.client_type;
+  if (!req.role.empty()) row.role = req.role;
+
+  std::vector<Registration> next;
+  next.reserve(rows.size() + 1);
+  next.push_back(row);
+  for (const auto& r : rows) {
+    if (r.session_id == req.session_id) continue;
+    if (iequals(r.alias, req.alias)) {
+      result.evicted_sessions.push_back(r.session_id);
+      continue;
+    }
+    next.push_back(r);
+  }
+  C2C_TRY(save_registry(root_, *cache_, std::move(next)));
+  result.registration = row;
+
+  // Messages follow the alias: an evicted session's queue moves to the new session. Copy
+  // first, remove from the old inbox second, so a crash in between duplicates, never loses.
+  for (const auto& old_sid : result.evicted_sessions) {
+    if (!is_safe_file_component(old_sid)) continue;
+    std::vector<Message> moved;
+    {
+      auto lock = FileLock::acquire(inbox_lock(root_, old_sid));
+      if (!lock) return fail(lock.error());
+      auto msgs = read_inbox(root_, old_sid);
+      if (!msgs) return fail(msgs.error());
+      moved = std::move(*msgs);
+    }
+    if (moved.empty()) continue;
+    C2C_TRY(append_to_inbox(root_, req.session_id, moved));
+    C2C_TRY(remove_moved(root_, old_sid, moved));
+    result.migrated_messages += moved.size();
+  }
+
+  auto redelivered = redeliver_dead_letters(root_, req.session_id, req.alias, clock_);
+  if (!redelivered) return fail(redelivered.error());
+  result.redelivered_dead_letters = *redelivered;
+  return result;
+}
+
+}  // namespace c2c::broker

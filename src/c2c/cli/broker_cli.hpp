@@ -1,0 +1,49 @@
+#pragma once
+// Shared by the local-broker command groups (peer, inbox, room, health): opening the broker,
+// who "I" am (session id and sender alias from flags and env), tag flags, output helpers.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "c2c/broker/broker.hpp"
+#include "c2c/cli/cli_common.hpp"
+
+namespace c2c::cli {
+
+// The broker at the resolved root (reference §1).
+broker::Broker open_broker();
+
+// C2C_MCP_SESSION_ID, then CLAUDE_SESSION_ID, then CODEX_THREAD_ID (trimmed); "" if none.
+std::string env_session_id();
+// C2C_MCP_AUTO_REGISTER_ALIAS (trimmed); "" if unset.
+std::string env_alias();
+
+// DESIGN D14: --from > alias registered for the env session > C2C_MCP_AUTO_REGISTER_ALIAS >
+// the only alias registered in this broker > error naming --from.
+std::string resolve_sender(broker::Broker& b, const std::string& from_flag);
+
+// --session-id > env session; if that id is not registered but the env alias is, the
+// alias's session (with an info line on stderr). Fails when there is no id at all.
+std::string resolve_session(broker::Broker& b, const std::string& flag);
+
+// --fail / --blocking / --urgent (mutually exclusive: using two is a usage error, exit 2).
+struct TagFlags {
+  bool fail = false;
+  bool blocking = false;
+  bool urgent = false;
+  std::string tag() const;
+};
+void add_tag_flags(CLI::App& cmd, TagFlags& flags);
+
+// Joins positional words with single spaces ("c2c send bob hello there").
+std::string join_words(const std::vector<std::string>& words);
+
+// "alive" / "dead" / "unknown".
+const char* liveness_name(broker::Liveness l);
+// JSON true / false / null for the same.
+nlohmann::json liveness_json(broker::Liveness l);
+
+nlohmann::json message_to_json(const broker::Message& m);
+
+}  // namespace c2c::cli

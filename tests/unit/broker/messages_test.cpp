@@ -1,0 +1,244 @@
+#include <sys/stat.h>
+
+#include <nlohmann/json.hpp>
+
+#include "broker_fixture.hpp"
+#include "c2c/core/ids.hpp"
+
+namespace c2c::broker {
+namespace {
+
+using test_support::BrokerTest;
+using test_support::kDeadPid;
+namespace fs = std::filesystem;
+
+TEST_F(BrokerTest, SendPollIsFifoWithUuidIdsAndArchives) {
+  reg("alice", "ses-a");
+  reg("bob", "ses-b");
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    clock_.advance(1);
+    auto r = broker_.send("alice", "bob", "m" + std::to_string(i));
+    ASSERT_TRUE(r.has_value()) << r.error().message;
+    EXPECT_FALSE(r->remote);
+    EXPECT_TRUE(looks_like_uuid(r->message_id));
+    ids.push_back(r->message_id);
+  }
+  auto peeked = broker_.peek("ses-b");
+  ASSERT_TRUE(peeked.has_value());
+  ASSERT_EQ(peeked->size(), 5u);  // peek does not drain
+  auto msgs = poll("ses-b");
+  ASSERT_EQ(msgs.size(), 5u);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(msgs[i].content, "m" + std::to_string(i));  // oldest first
+    EXPECT_EQ(msgs[i].message_id, ids[i]);
+    EXPECT_EQ(msgs[i].from_alias, "alice");
+    EXPECT_EQ(msgs[i].to_alias, "bob");
+  }
+  EXPECT_TRUE(poll("ses-b").empty());
+  auto hist = broker_.history("ses-b", 3);
+  ASSERT_TRUE(hist.has_value());
+  ASSERT_EQ(hist->size(), 3u);
+  EXPECT_EQ((*hist)[0].message.content, "m4");  // newest first
+  EXPECT_EQ((*hist)[0].drained_by, "poll_inbox");
+  EXPECT_EQ((*hist)[0].session_id, "ses-b");
+  struct stat st {};
+  ASSERT_EQ(::stat((root() / "ses-b.inbox.json").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  ASSERT_EQ(::stat((root() / "archive").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+}
+
+TEST_F(BrokerTest, InboxFileUsesReferenceKeyOrder) {
+  reg("alice", "ses-a");
+  reg("bob", "ses-b");
+  SendOptions opts;
+  opts.deferrable = true;
+  ASSERT_TRUE(broker_.send("alice", "BOB", "hi", opts).has_value());
+  const auto text = c2c::test::read_file(root() / "ses-b.inbox.json");
+  EXPECT_EQ(text.rfind(R"([{"from_alias":"alice","to_alias":"BOB","content":"hi","ts":)", 0), 0u)
+      << text;
+  EXPECT_NE(text.find(R"("deferrable":true,"message_id":")"), std::string::npos) << text;
+}
+
+TEST_F(BrokerTest, UnknownBareAliasIsAnErrorAndNothingIsQueued) {
+  reg("alice", "ses-a");
+  auto r = broker_.send("alice", "nobody", "hello");
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::kUnknownAlias);
+  EXPECT_NE(r.error().message.find("nobody@"), std::string::npos);
+  EXPECT_FALSE(fs::exists(root() / "remote-outbox.jsonl"));
+}
+
+TEST_F(BrokerTest, DeadRecipientAndBadSendsAreRejected) {
+  reg("alice", "ses-a");
+  reg("ghost", "ses-g", kDeadPid);
+  EXPECT_EQ(broker_.send("alice", "ghost", "x").error().code, ErrorCode::kRecipientDead);
+  EXPECT_EQ(broker_.send("alice", "ALICE", "x").error().code, ErrorCode::kBadRequest);
+  EXPECT_EQ(broker_.send("c2c-system", "alice", "x").error().code, ErrorCode::kReservedAlias);
+  EXPECT_EQ(broker_.send("bob", "alice", std::string("\xff\xfe")).error().code,
+            ErrorCode::kBadRequest);
+  SendOptions bad_tag;
+  bad_tag.tag = "loud";
+  EXPECT_EQ(broker_.send("bob", "alice", "x", bad_tag).error().code, ErrorCode::kBadRequest);
+  EXPECT_EQ(broker_.send("bob", "x@", "x").error().code, ErrorCode::kInvalidAlias);
+}
+
+TEST_F(BrokerTest, TagsPrefixTheBody) {
+  reg("alice", "ses-a");
+  reg("bob", "ses-b");
+  SendOptions urgent;
+  urgent.tag = "urgent";
+  ASSERT_TRUE(broker_.send("alice", "bob", "fire", urgent).has_value());
+  auto msgs = poll("ses-b");
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_EQ(msgs[0].content, "\xE2\x9A\xA0\xEF\xB8\x8F URGENT: fire");
+}
+
+TEST_F(BrokerTest, RemoteAddressGoesToOutboxWithStableId) {
+  auto r = broker_.send("relay-peer-a", "relay-peer-b@machine-b", "hello from A");
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_TRUE(r->remote);
+  const auto text = c2c::test::read_file(root() / "remote-outbox.jsonl");
+  auto j = nlohmann::json::parse(text.substr(0, text.find('\n')));
+  EXPECT_EQ(j["from_alias"], "relay-peer-a");
+  EXPECT_EQ(j["to_alias"], "relay-peer-b@machine-b");
+  EXPECT_EQ(j["content"], "hello from A");
+  EXPECT_EQ(j["attempts"], 1);
+  EXPECT_EQ(j["message_id"], r->message_id);
+  auto entries = broker_.read_outbox();
+  ASSERT_TRUE(entries.has_value());
+  ASSERT_EQ(entries->size(), 1u);
+  EXPECT_EQ((*entries)[0].message_id, r->message_id);
+}
+
+TEST_F(BrokerTest, OutboxSettleAppliesOutcomesAndKeepsNewEntries) {
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(broker_.send("a", "b@h", "m" + std::to_string(i)).has_value());
+  }
+  auto entries = broker_.read_outbox();
+  ASSERT_EQ(entries->size(), 3u);
+  // Appended after the connector read the outbox: must survive the settle untouched.
+  ASSERT_TRUE(broker_.send("a", "b@h", "late").has_value());
+  std::vector<OutboxOutcome> outcomes = {
+      {(*entries)[0].message_id, OutboxOutcome::Kind::kDelivered, ""},
+      {(*entries)[1].message_id, OutboxOutcome::Kind::kRetry, "connection refused"},
+      {(*entries)[2].message_id, OutboxOutcome::Kind::kDeadLetter, "unknown_alias"}};
+  ASSERT_TRUE(broker_.settle_outbox(outcomes).has_value());
+  auto after = broker_.read_outbox();
+  ASSERT_EQ(after->size(), 2u);
+  EXPECT_EQ((*after)[0].content, "m1");
+  EXPECT_EQ((*after)[0].attempts, 2);
+  EXPECT_EQ((*after)[0].last_error, "connection refused");
+  EXPECT_EQ((*after)[0].message_id, (*entries)[1].message_id);
+  EXPECT_EQ((*after)[1].content, "late");
+  const auto dlq = c2c::test::read_file(root() / "remote-outbox-dlq.jsonl");
+  auto j = nlohmann::json::parse(dlq.substr(0, dlq.find('\n')));
+  EXPECT_EQ(j["content"], "m2");
+  EXPECT_EQ(j["dlq_reason"], "unknown_alias");
+}
+
+TEST_F(BrokerTest, MalformedOutboxLinesMoveToDlqAndLegacyLinesGetIds) {
+  fs::create_directories(root());
+  c2c::test::write_file(
+      root() / "remote-outbox.jsonl",
+      "{\"from_alias\":\"a\",\"to_alias\":\"b@h\",\"content\":\"x\",\"attempts\":1,"
+      "\"enqueued_at\":1.0}\n{not json\n");
+  auto entries = broker_.read_outbox();
+  ASSERT_TRUE(entries.has_value()) << entries.error().message;
+  ASSERT_EQ(entries->size(), 1u);
+  EXPECT_TRUE(looks_like_uuid((*entries)[0].message_id));
+  auto again = broker_.read_outbox();
+  ASSERT_EQ(again->size(), 1u);
+  EXPECT_EQ((*again)[0].message_id, (*entries)[0].message_id);  // persisted, stable
+  const auto dlq = c2c::test::read_file(root() / "remote-outbox-dlq.jsonl");
+  auto j = nlohmann::json::parse(dlq.substr(0, dlq.find('\n')));
+  EXPECT_EQ(j["dlq_reason"], "malformed");
+  EXPECT_EQ(j["raw"], "{not json");
+}
+
+TEST_F(BrokerTest, DrainPushLeavesDeferrableAndEphemeralIsNotArchived) {
+  reg("alice", "ses-a");
+  reg("bob", "ses-b");
+  SendOptions deferrable;
+  deferrable.deferrable = true;
+  SendOptions ephemeral;
+  ephemeral.ephemeral = true;
+  ASSERT_TRUE(broker_.send("alice", "bob", "later", deferrable).has_value());
+  ASSERT_TRUE(broker_.send("alice", "bob", "now", ephemeral).has_value());
+  auto pushed = broker_.drain_push("ses-b");
+  ASSERT_TRUE(pushed.has_value());
+  ASSERT_EQ(pushed->size(), 1u);
+  EXPECT_EQ((*pushed)[0].content, "now");
+  auto rest = poll("ses-b");
+  ASSERT_EQ(rest.size(), 1u);
+  EXPECT_EQ(rest[0].content, "later");
+  auto hist = broker_.history("ses-b", 10);
+  ASSERT_EQ(hist->size(), 1u);  // the ephemeral one left no trace
+  EXPECT_EQ((*hist)[0].message.content, "later");
+}
+
+TEST_F(BrokerTest, SendAllSkipsSenderExcludedAndDead) {
+  reg("alice", "ses-a");
+  reg("bob", "ses-b");
+  reg("carol", "ses-c");
+  reg("dave", "ses-d");
+  reg("ghost", "ses-g", kDeadPid);
+  auto r = broker_.send_all("alice", "hi all", {"CAROL"});
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  std::sort(r->sent_to.begin(), r->sent_to.end());
+  EXPECT_EQ(r->sent_to, (std::vector<std::string>{"bob", "dave"}));
+  ASSERT_EQ(r->skipped.size(), 1u);
+  EXPECT_EQ(r->skipped[0], (std::pair<std::string, std::string>{"ghost", "not_alive"}));
+  EXPECT_EQ(poll("ses-b").size(), 1u);
+  EXPECT_TRUE(poll("ses-c").empty());
+  EXPECT_TRUE(poll("ses-a").empty());
+}
+
+TEST_F(BrokerTest, DeliverDeduplicatesAgainstInboxAndRecentlyDrained) {
+  reg("bob", "ses-b");
+  Message m;
+  m.from_alias = "alice@machine-a";
+  m.to_alias = "bob";
+  m.content = "from the relay";
+  m.ts = 5;
+  m.message_id = new_uuid_v4();
+  auto first = broker_.deliver("ses-b", {m, m});
+  ASSERT_TRUE(first.has_value()) << first.error().message;
+  EXPECT_EQ(*first, 1u);
+  EXPECT_EQ(*broker_.deliver("ses-b", {m}), 0u);  // still queued
+  auto drained = poll("ses-b");
+  ASSERT_EQ(drained.size(), 1u);
+  EXPECT_EQ(drained[0].message_id, m.message_id);
+  EXPECT_EQ(*broker_.deliver("ses-b", {m}), 0u);  // drained already: a retry is ignored
+  EXPECT_TRUE(poll("ses-b").empty());
+  Message other = m;
+  other.message_id = new_uuid_v4();
+  EXPECT_EQ(*broker_.deliver("ses-b", {other}), 1u);
+  EXPECT_EQ(broker_.deliver("nobody", {m}).error().code, ErrorCode::kNotFound);
+}
+
+TEST_F(BrokerTest, CorruptInboxIsReportedAndNeverOverwritten) {
+  reg("alice", "ses-a");
+  reg("bob", "ses-b");
+  c2c::test::write_file(root() / "ses-b.inbox.json", "[{\"from_alias\":");
+  auto r = broker_.send("alice", "bob", "x");
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::kIo);
+  EXPECT_FALSE(broker_.poll("ses-b").has_value());
+  EXPECT_EQ(c2c::test::read_file(root() / "ses-b.inbox.json"), "[{\"from_alias\":");
+}
+
+TEST_F(BrokerTest, LargeInboxHasNoReadCap) {
+  reg("alice", "ses-a");
+  reg("bob", "ses-b");
+  const std::string big(100 * 1024, 'x');  // past the reference's 64 KiB cap
+  ASSERT_TRUE(broker_.send("alice", "bob", big).has_value());
+  ASSERT_TRUE(broker_.send("alice", "bob", "second").has_value());
+  auto msgs = poll("ses-b");
+  ASSERT_EQ(msgs.size(), 2u);
+  EXPECT_EQ(msgs[0].content, big);
+}
+
+}  // namespace
+}  // namespace c2c::broker
