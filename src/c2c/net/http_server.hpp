@@ -17,9 +17,10 @@ namespace c2c::net {
 struct ServerLimits {
   size_t max_body_bytes = 1 << 20;  // larger bodies get 413 payload_too_large
   size_t max_header_bytes = 16 * 1024;
-  std::chrono::milliseconds read_timeout{10'000};  // a request must arrive within this
-  std::chrono::milliseconds idle_timeout{60'000};  // keep-alive connection idle limit
-  size_t max_connections = 4096;                   // accepts beyond this are closed at once
+  std::chrono::milliseconds read_timeout{10'000};   // a request must arrive within this
+  std::chrono::milliseconds idle_timeout{60'000};   // keep-alive connection idle limit
+  std::chrono::milliseconds write_timeout{10'000};  // a response must be taken within this
+  size_t max_connections = 4096;                    // accepts beyond this are closed at once
 };
 
 struct TlsFiles {

@@ -1,0 +1,5 @@
+// The one translation unit that compiles Asio, Asio's SSL layer and Beast (see CMakeLists.txt).
+#include <boost/asio/impl/src.hpp>
+#include <boost/asio/ssl/impl/src.hpp>
+#include <boost/beast/src.hpp>
+#include <utility>  // g++ 12 + Boost 1.74: must precede the Asio headers

@@ -1,0 +1,246 @@
+#pragma once
+// Internal to c2c_net: one HTTP/1.x connection as one coroutine, the same code for plain TCP
+// (beast::tcp_stream) and TLS (beast::ssl_stream<beast::tcp_stream>).
+//
+// Per request: wait for the first byte (idle timeout; stop() may close the connection here),
+// then the whole request must arrive within read_timeout (slowloris), the parser enforces the
+// header and body limits, the Handler answers inline or later from any thread, the response is
+// written within write_timeout. Bad input gets a JSON error and the connection is closed.
+
+#include <algorithm>
+#include <array>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+
+#include "c2c/net/detail/asio.hpp"
+#include "c2c/net/detail/pending_response.hpp"
+#include "c2c/net/detail/server_core.hpp"
+#include "c2c/net/detail/wire.hpp"
+
+namespace c2c::net::detail {
+
+// What the server answers for a request it could not read; nullopt = just close.
+std::optional<Response> response_for_read_error(const error_code& ec, const ServerLimits& limits);
+// Moves the parsed message into c2c's own Request.
+Request to_request(http::request<http::string_body>&& msg, const std::string& remote_ip, bool tls);
+
+template <class Stream>
+class Session final : public SessionBase {
+ public:
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+  static constexpr size_t kReadChunk = 16 * 1024;
+  static constexpr std::chrono::milliseconds kStopGrace{1'000};
+
+  template <class... StreamArgs>
+  Session(ServerCore& core, asio::any_io_executor executor, std::string remote_ip,
+          StreamArgs&&... stream_args)
+      : SessionBase(core, std::move(executor)),
+        stream_(std::forward<StreamArgs>(stream_args)...),
+        remote_ip_(std::move(remote_ip)) {}
+
+  // The coroutine owns the session through `self`.
+  static asio::awaitable<void> run(std::shared_ptr<Session> self) {
+    co_await self->serve();
+    if (self->grace_timer_) self->grace_timer_->cancel();
+  }
+
+  // Idle connections close at once. One in the middle of receiving a request gets a short
+  // grace period, so an upload in progress can finish but a stalled one cannot hold up stop().
+  void close_if_idle() override {
+    if (idle_) {
+      lowest().cancel();
+    } else if (reading_ && !grace_timer_) {
+      grace_timer_.emplace(executor_);
+      grace_timer_->expires_after(kStopGrace);
+      grace_timer_->async_wait([self = shared_from_this(), this](const error_code& ec) {
+        if (!ec && reading_) lowest().cancel();
+      });
+    }
+  }
+
+ private:
+  using Parser = http::request_parser<http::string_body>;
+
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+  const ServerLimits& limits() const { return core_.limits; }
+
+  asio::awaitable<void> serve() {
+    error_code ec;
+    if constexpr (kTls) {
+      lowest().expires_after(limits().read_timeout);
+      reading_ = true;
+      co_await stream_.async_handshake(asio::ssl::stream_base::server,
+                                       asio::redirect_error(asio::use_awaitable, ec));
+      reading_ = false;
+      if (ec) co_return;  // not TLS, bad certificate on the client side, timeout: drop
+    }
+    beast::flat_buffer buffer;
+    bool first = true;
+    for (;;) {
+      // Wait for the first byte of the next request. A new connection gets read_timeout to
+      // start talking; a kept-alive one may sit idle for idle_timeout.
+      if (buffer.size() == 0) {
+        if (core_.stopping.load(std::memory_order_relaxed)) break;
+        idle_ = true;
+        lowest().expires_after(first ? std::min(limits().read_timeout, limits().idle_timeout)
+                                     : limits().idle_timeout);
+        size_t n = co_await stream_.async_read_some(buffer.prepare(kReadChunk),
+                                                    asio::redirect_error(asio::use_awaitable, ec));
+        idle_ = false;
+        if (ec) break;  // closed by the peer, idle timeout, or stop()
+        buffer.commit(n);
+      }
+      first = false;
+
+      // The rest of the request must arrive within read_timeout from its first byte.
+      lowest().expires_after(limits().read_timeout);
+      Parser parser;
+      parser.eager(true);
+      parser.header_limit(
+          static_cast<std::uint32_t>(std::min<size_t>(limits().max_header_bytes, UINT32_MAX)));
+      parser.body_limit(limits().max_body_bytes);
+      reading_ = true;
+      ec = co_await read_request(buffer, parser);
+      reading_ = false;
+      if (ec) {
+        if (auto err = response_for_read_error(ec, limits())) {
+          co_await write_response(*err, HeadOptions{11, false, true});
+          co_await linger_close();
+          co_return;
+        }
+        break;
+      }
+
+      auto& msg = parser.get();
+      HeadOptions head;
+      head.version = msg.version() == 10 ? 10 : 11;
+      head.include_body = msg.method() != http::verb::head;
+      bool keep_alive = msg.keep_alive();
+      Response response = co_await call_handler(to_request(parser.release(), remote_ip_, kTls));
+      // A stopping server finishes this request but takes no further ones on the connection.
+      head.keep_alive = keep_alive && !core_.stopping.load(std::memory_order_relaxed);
+      ec = co_await write_response(response, head);
+      if (ec || !head.keep_alive) break;
+    }
+    co_await close();
+  }
+
+  // Reads (whatever is not already buffered of) one request into `parser`. Parsing happens
+  // synchronously on the buffered bytes, so a request that arrived in one segment costs one
+  // read and no extra completion.
+  asio::awaitable<error_code> read_request(beast::flat_buffer& buffer, Parser& parser) {
+    error_code ec;
+    bool continue_sent = false;
+    for (;;) {
+      if (buffer.size() > 0) {
+        size_t used = parser.put(buffer.data(), ec);
+        buffer.consume(used);
+        if (ec == http::error::need_more) {
+          ec = {};
+        } else if (ec) {
+          co_return ec;
+        }
+        if (parser.is_done()) co_return ec;
+        if (used > 0 && buffer.size() > 0) continue;
+      }
+      if (!continue_sent && parser.is_header_done()) {
+        continue_sent = true;
+        if (expects_continue(parser.get())) {
+          static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+          co_await asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
+                                     asio::redirect_error(asio::use_awaitable, ec));
+          if (ec) co_return ec;
+        }
+      }
+      size_t n = co_await stream_.async_read_some(buffer.prepare(kReadChunk),
+                                                  asio::redirect_error(asio::use_awaitable, ec));
+      if (ec == asio::error::eof) {
+        // A body delimited by the end of the stream is complete now; anything else is cut.
+        parser.put_eof(ec);
+        if (!ec && parser.is_done()) co_return ec;
+        co_return asio::error::eof;
+      }
+      if (ec) co_return ec;
+      buffer.commit(n);
+    }
+  }
+
+  static bool expects_continue(const http::request<http::string_body>& msg) {
+    auto it = msg.find(http::field::expect);
+    return msg.version() >= 11 && it != msg.end() && iequals(to_std(it->value()), "100-continue");
+  }
+
+  // Runs the handler; awaits its answer only if it did not answer inline (the common case
+  // costs no thread hop and no extra completion).
+  asio::awaitable<Response> call_handler(Request request) {
+    auto pending = std::make_shared<PendingResponse>();
+    // Our copy outlives a throwing handler, so the exception (not "dropped") is reported;
+    // releasing it afterwards leaves the handler's copies as the only ones.
+    Responder responder = make_responder(pending);
+    try {
+      core_.handler(std::move(request), responder);
+    } catch (const std::exception& e) {
+      pending->fulfil(error_response(500, "internal_error",
+                                     std::string("request handler failed: ") + e.what()));
+    } catch (...) {
+      pending->fulfil(error_response(500, "internal_error", "request handler failed"));
+    }
+    responder = nullptr;
+    if (!pending->done()) co_await pending->async_wait(asio::use_awaitable);
+    co_return pending->take();
+  }
+
+  asio::awaitable<error_code> write_response(const Response& response, const HeadOptions& head) {
+    std::string head_bytes = serialize_head(response, head);
+    std::array<asio::const_buffer, 2> buffers{
+        asio::buffer(head_bytes),
+        head.include_body ? asio::buffer(response.body) : asio::const_buffer()};
+    error_code ec;
+    lowest().expires_after(limits().write_timeout);
+    co_await asio::async_write(stream_, buffers, asio::redirect_error(asio::use_awaitable, ec));
+    co_return ec;
+  }
+
+  // After an error response on a connection whose request was not (fully) read: stop sending,
+  // then discard what the client still sends for a short while, so that the kernel does not
+  // answer the unread bytes with a reset that would destroy the response before it is read.
+  asio::awaitable<void> linger_close() {
+    error_code ec;
+    lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
+    lowest().expires_after(std::min(limits().read_timeout, std::chrono::milliseconds(2'000)));
+    std::array<char, 16 * 1024> scratch;
+    size_t drained = 0;
+    // Bounded in time (above) and in bytes: a client streaming forever is cut.
+    while (!ec && drained < 64 * limits().max_body_bytes + (1 << 20)) {
+      drained += co_await lowest().async_read_some(asio::buffer(scratch),
+                                                   asio::redirect_error(asio::use_awaitable, ec));
+    }
+    lowest().close();
+  }
+
+  asio::awaitable<void> close() {
+    error_code ec;
+    if constexpr (kTls) {
+      // Best effort close_notify, bounded: the peer may already be gone.
+      if (lowest().socket().is_open()) {
+        lowest().expires_after(std::chrono::milliseconds(1'000));
+        co_await stream_.async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
+      }
+    } else {
+      lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
+    }
+    lowest().close();
+  }
+
+  Stream stream_;
+  std::string remote_ip_;
+  // Only touched on the session's strand.
+  bool idle_ = false;                              // waiting for the first byte of a request
+  bool reading_ = false;                           // receiving a request (or the TLS handshake)
+  std::optional<asio::steady_timer> grace_timer_;  // armed by stop() while reading_
+};
+
+}  // namespace c2c::net::detail

@@ -1,0 +1,198 @@
+// HttpServer: binds, accepts, spawns one session coroutine per connection, stops gracefully.
+// Threading: one io_context run by `threads` threads; each connection on its own strand; the
+// acceptor and signal set on a strand of their own.
+
+#include "c2c/net/http_server.hpp"
+
+#include <thread>
+#include <vector>
+
+#include "c2c/net/detail/asio.hpp"
+#include "c2c/net/detail/server_core.hpp"
+#include "c2c/net/detail/session.hpp"
+#include "c2c/net/detail/tls.hpp"
+
+namespace c2c::net {
+
+using detail::Session;
+using PlainSession = Session<beast::tcp_stream>;
+using TlsSession = Session<beast::ssl_stream<beast::tcp_stream>>;
+
+struct HttpServer::Impl {
+  Impl(ServerOptions o, Handler h)
+      : options(std::move(o)),
+        threads(options.threads > 0
+                    ? options.threads
+                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))),
+        core(options.limits, std::move(h)),
+        ioc(threads),
+        control(asio::make_strand(ioc)),
+        acceptor(control),
+        signals(control) {}
+
+  asio::awaitable<void> accept_loop();
+  void spawn_session(tcp::socket socket, asio::any_io_executor executor);
+  void do_stop();  // on `control`
+
+  const ServerOptions options;
+  const int threads;
+  // Declared before the io_context: sessions destroyed with it still unregister from core.
+  detail::ServerCore core;
+  std::shared_ptr<asio::ssl::context> tls;
+  asio::io_context ioc;
+  asio::strand<asio::io_context::executor_type> control;
+  tcp::acceptor acceptor;
+  asio::signal_set signals;
+  bool listening = false;
+};
+
+asio::awaitable<void> HttpServer::Impl::accept_loop() {
+  asio::steady_timer backoff(control);
+  for (;;) {
+    if (core.stopping.load()) co_return;
+    // Each connection gets its own strand, unless one thread runs everything anyway.
+    asio::any_io_executor executor = threads == 1 ? asio::any_io_executor(ioc.get_executor())
+                                                  : asio::any_io_executor(asio::make_strand(ioc));
+    error_code ec;
+    tcp::socket socket =
+        co_await acceptor.async_accept(executor, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      if (core.stopping.load() || !acceptor.is_open()) co_return;
+      // Out of file descriptors or similar: give the system a moment instead of spinning.
+      backoff.expires_after(std::chrono::milliseconds(50));
+      co_await backoff.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      continue;
+    }
+    if (core.open_connections.load(std::memory_order_relaxed) >= core.limits.max_connections) {
+      core.rejected_connections.fetch_add(1, std::memory_order_relaxed);
+      socket.close(ec);
+      continue;
+    }
+    core.accepted_connections.fetch_add(1, std::memory_order_relaxed);
+    core.open_connections.fetch_add(1, std::memory_order_relaxed);
+    spawn_session(std::move(socket), std::move(executor));
+  }
+}
+
+void HttpServer::Impl::spawn_session(tcp::socket socket, asio::any_io_executor executor) {
+  error_code ec;
+  socket.set_option(tcp::no_delay(true), ec);
+  auto remote = socket.remote_endpoint(ec);
+  std::string remote_ip = ec ? std::string() : remote.address().to_string();
+  if (tls) {
+    auto session =
+        std::make_shared<TlsSession>(core, executor, std::move(remote_ip), std::move(socket), *tls);
+    session->attach();
+    asio::co_spawn(executor, TlsSession::run(std::move(session)), asio::detached);
+  } else {
+    auto session =
+        std::make_shared<PlainSession>(core, executor, std::move(remote_ip), std::move(socket));
+    session->attach();
+    asio::co_spawn(executor, PlainSession::run(std::move(session)), asio::detached);
+  }
+}
+
+void HttpServer::Impl::do_stop() {
+  core.stopping.store(true);
+  error_code ec;
+  acceptor.close(ec);
+  signals.cancel(ec);
+  // Idle keep-alive connections close now; busy ones finish their request first and then see
+  // `stopping` before waiting for another.
+  std::vector<std::shared_ptr<detail::SessionBase>> live;
+  {
+    std::lock_guard lock(core.mu);
+    live.reserve(core.sessions.size());
+    for (auto& [ptr, weak] : core.sessions) {
+      if (auto s = weak.lock()) live.push_back(std::move(s));
+    }
+  }
+  for (auto& s : live) {
+    asio::post(s->executor(), [s] { s->close_if_idle(); });
+  }
+}
+
+HttpServer::HttpServer(ServerOptions options, Handler handler)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {}
+
+HttpServer::~HttpServer() = default;
+
+Result<uint16_t> HttpServer::listen() {
+  Impl& s = *impl_;
+  if (s.listening) return fail(ErrorCode::kInternal, "HttpServer::listen called twice");
+  std::string where = s.options.host + ":" + std::to_string(s.options.port);
+  if (s.options.tls) {
+    auto ctx = detail::make_server_tls_context(*s.options.tls);
+    if (!ctx) return fail(ctx.error());
+    s.tls = std::move(*ctx);
+  }
+
+  error_code ec;
+  tcp::endpoint endpoint;
+  auto address = asio::ip::make_address(s.options.host, ec);
+  if (!ec) {
+    endpoint = tcp::endpoint(address, s.options.port);
+  } else {
+    tcp::resolver resolver(s.ioc);
+    auto results = resolver.resolve(s.options.host, std::to_string(s.options.port),
+                                    tcp::resolver::passive, ec);
+    if (ec || results.empty()) {
+      return fail(ErrorCode::kUnavailable, "cannot listen on " + where + ": cannot resolve host '" +
+                                               s.options.host + "'" +
+                                               (ec ? ": " + ec.message() : std::string()));
+    }
+    endpoint = results.begin()->endpoint();
+  }
+
+  auto failed = [&](const char* step) {
+    error_code ignored;
+    s.acceptor.close(ignored);
+    return fail(ErrorCode::kUnavailable,
+                "cannot listen on " + where + ": " + step + ": " + ec.message());
+  };
+  s.acceptor.open(endpoint.protocol(), ec);
+  if (ec) return failed("open");
+  s.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (ec) return failed("reuse_address");
+  s.acceptor.bind(endpoint, ec);
+  if (ec) return failed("bind");
+  s.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return failed("listen");
+  uint16_t port = s.acceptor.local_endpoint(ec).port();
+  if (ec) return failed("local_endpoint");
+  s.listening = true;
+
+  asio::co_spawn(s.control, s.accept_loop(), asio::detached);
+  if (s.options.stop_on_signals) {
+    s.signals.add(SIGINT);
+    s.signals.add(SIGTERM);
+    s.signals.async_wait([this](const error_code& e, int) {
+      if (!e) impl_->do_stop();
+    });
+  }
+  return port;
+}
+
+void HttpServer::run() {
+  Impl& s = *impl_;
+  std::vector<std::thread> workers;
+  workers.reserve(static_cast<size_t>(s.threads - 1));
+  for (int i = 1; i < s.threads; ++i) workers.emplace_back([&s] { s.ioc.run(); });
+  s.ioc.run();
+  for (auto& t : workers) t.join();
+}
+
+void HttpServer::stop() {
+  impl_->core.stopping.store(true);
+  asio::post(impl_->control, [this] { impl_->do_stop(); });
+}
+
+ServerStats HttpServer::stats() const {
+  ServerStats out;
+  out.open_connections = impl_->core.open_connections.load();
+  out.accepted_connections = impl_->core.accepted_connections.load();
+  out.rejected_connections = impl_->core.rejected_connections.load();
+  return out;
+}
+
+}  // namespace c2c::net

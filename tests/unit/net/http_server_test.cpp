@@ -1,0 +1,203 @@
+// HttpServer happy paths: round trips through HttpClient and raw sockets, keep-alive,
+// asynchronous handlers, HTTP/1.0, pipelining, IPv6.
+
+#include <gtest/gtest.h>
+
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "c2c/net/http_client.hpp"
+#include "net_test_support.hpp"
+
+namespace c2c::net {
+namespace {
+
+using namespace test;
+
+// Echoes what the server parsed, so tests can check the Request fields.
+void echo(Request req, Responder respond) {
+  Response res;
+  res.content_type = "text/plain";
+  const std::string* custom = req.header("x-custom");
+  res.body = req.method + "|" + req.target + "|" + req.path + "|" + req.query + "|" +
+             (custom ? *custom : "-") + "|" + req.remote_ip + "|" + (req.tls ? "tls" : "plain") +
+             "|" + req.body;
+  res.headers.push_back({"X-Echo", "1"});
+  respond(std::move(res));
+}
+
+TEST(HttpServerTest, GetAndPostRoundTrip) {
+  TestServer server(echo);
+  ASSERT_TRUE(server.ok()) << server.listen_error();
+  auto client = HttpClient::create(server.url());
+  ASSERT_TRUE(client.has_value());
+
+  ClientRequest get;
+  get.target = "/list?include_dead=1";
+  get.headers.push_back({"X-Custom", "abc"});
+  auto r1 = client->request(get);
+  ASSERT_TRUE(r1.has_value()) << r1.error().message;
+  EXPECT_EQ(r1->status, 200);
+  EXPECT_EQ(r1->content_type, "text/plain");
+  EXPECT_EQ(r1->body, "GET|/list?include_dead=1|/list|include_dead=1|abc|127.0.0.1|plain|");
+
+  ClientRequest post;
+  post.method = "POST";
+  post.target = "/send";
+  post.body = R"({"to":"bob"})";
+  auto r2 = client->request(post);
+  ASSERT_TRUE(r2.has_value()) << r2.error().message;
+  EXPECT_EQ(r2->body, R"(POST|/send|/send||-|127.0.0.1|plain|{"to":"bob"})");
+  bool server_header = false, echo_header = false;
+  for (const auto& h : r2->headers) {
+    if (h.name == "Server" && h.value == "c2c") server_header = true;
+    if (h.name == "X-Echo" && h.value == "1") echo_header = true;
+  }
+  EXPECT_TRUE(server_header);
+  EXPECT_TRUE(echo_header);
+}
+
+TEST(HttpServerTest, KeepAliveServesManyRequestsOnOneConnection) {
+  TestServer server(echo);
+  ASSERT_TRUE(server.ok());
+  auto client = HttpClient::create(server.url());
+  ASSERT_TRUE(client.has_value());
+  for (int i = 0; i < 20; ++i) {
+    ClientRequest req;
+    req.target = "/n/" + std::to_string(i);
+    auto r = client->request(req);
+    ASSERT_TRUE(r.has_value()) << r.error().message;
+    EXPECT_EQ(r->body.substr(0, 8 + std::to_string(i).size()), "GET|/n/" + std::to_string(i) + "|");
+  }
+  EXPECT_EQ(server.server().stats().accepted_connections, 1u);
+}
+
+TEST(HttpServerTest, HandlerMayAnswerFromAnotherThread) {
+  std::mutex mu;
+  std::vector<std::thread> workers;
+  TestServer server([&](Request req, Responder respond) {
+    std::lock_guard lock(mu);
+    workers.emplace_back([req = std::move(req), respond] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));  // simulated commit latency
+      Response res;
+      res.body = "late:" + req.body;
+      respond(std::move(res));
+    });
+  });
+  ASSERT_TRUE(server.ok());
+  auto client = HttpClient::create(server.url());
+  ASSERT_TRUE(client.has_value());
+  for (int i = 0; i < 5; ++i) {
+    ClientRequest req;
+    req.method = "POST";
+    req.body = std::to_string(i);
+    auto r = client->request(req);
+    ASSERT_TRUE(r.has_value()) << r.error().message;
+    EXPECT_EQ(r->body, "late:" + std::to_string(i));
+  }
+  EXPECT_EQ(server.server().stats().accepted_connections, 1u);
+  std::lock_guard lock(mu);
+  for (auto& t : workers) t.join();
+}
+
+TEST(HttpServerTest, DroppedResponderBecomes500AndThrowingHandlerToo) {
+  TestServer server([](Request req, Responder respond) {
+    if (req.path == "/throw") throw std::runtime_error("boom");
+    (void)respond;  // dropped without answering
+  });
+  ASSERT_TRUE(server.ok());
+  auto client = HttpClient::create(server.url());
+  ASSERT_TRUE(client.has_value());
+  auto dropped = client->request(ClientRequest{});
+  ASSERT_TRUE(dropped.has_value()) << dropped.error().message;
+  EXPECT_EQ(dropped->status, 500);
+  EXPECT_NE(dropped->body.find("internal_error"), std::string::npos);
+  ClientRequest t;
+  t.target = "/throw";
+  auto thrown = client->request(t);
+  ASSERT_TRUE(thrown.has_value()) << thrown.error().message;
+  EXPECT_EQ(thrown->status, 500);
+  EXPECT_NE(thrown->body.find("boom"), std::string::npos);
+}
+
+TEST(HttpServerTest, Http10ClosesUnlessKeepAliveAsked) {
+  TestServer server(echo);
+  ASSERT_TRUE(server.ok());
+  RawSocket once("127.0.0.1", server.port());
+  ASSERT_TRUE(once.send("GET /a HTTP/1.0\r\n\r\n"));
+  std::string r = once.read_response();
+  EXPECT_EQ(r.rfind("HTTP/1.0 200 OK\r\n", 0), 0u) << r;
+  EXPECT_EQ(header_of(r, "Connection"), "close");
+  EXPECT_TRUE(once.wait_closed(2s));
+
+  RawSocket kept("127.0.0.1", server.port());
+  ASSERT_TRUE(kept.send("GET /b HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+  std::string r2 = kept.read_response();
+  EXPECT_EQ(header_of(r2, "Connection"), "keep-alive");
+  ASSERT_TRUE(kept.send("GET /c HTTP/1.0\r\n\r\n"));
+  EXPECT_EQ(body_of(kept.read_response()).substr(0, 7), "GET|/c|");
+}
+
+TEST(HttpServerTest, PipelinedRequestsAnsweredInOrder) {
+  TestServer server(echo);
+  ASSERT_TRUE(server.ok());
+  RawSocket s("127.0.0.1", server.port());
+  ASSERT_TRUE(
+      s.send("GET /1 HTTP/1.1\r\nHost: x\r\n\r\nPOST /2 HTTP/1.1\r\nHost: x\r\n"
+             "Content-Length: 3\r\n\r\nabcGET /3 HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_EQ(body_of(s.read_response()).substr(0, 6), "GET|/1");
+  std::string second = body_of(s.read_response());
+  EXPECT_EQ(second.substr(0, 7), "POST|/2");
+  EXPECT_EQ(second.substr(second.size() - 4), "|abc");
+  EXPECT_EQ(body_of(s.read_response()).substr(0, 6), "GET|/3");
+}
+
+TEST(HttpServerTest, ChunkedRequestBodyAndHeadRequests) {
+  TestServer server(echo);
+  ASSERT_TRUE(server.ok());
+  RawSocket s("127.0.0.1", server.port());
+  ASSERT_TRUE(
+      s.send("POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+             "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"));
+  std::string body = body_of(s.read_response());
+  EXPECT_EQ(body.substr(body.size() - 6), "|abcde");
+  ASSERT_TRUE(s.send("HEAD /h HTTP/1.1\r\nHost: x\r\n\r\nGET /after HTTP/1.1\r\nHost: x\r\n\r\n"));
+  // A HEAD response announces the length but carries no body: the next response follows.
+  std::string raw = s.read_until("GET|/after");
+  auto head_end = raw.find("\r\n\r\n");
+  ASSERT_NE(head_end, std::string::npos) << raw;
+  EXPECT_NE(header_of(raw, "Content-Length"), "0");
+  EXPECT_EQ(raw.substr(head_end + 4, 17), "HTTP/1.1 200 OK\r\n") << raw;
+}
+
+TEST(HttpServerTest, ServesIpv6Loopback) {
+  ServerOptions o = TestServer::default_options();
+  o.host = "::1";
+  TestServer server(echo, o);
+  if (!server.ok()) GTEST_SKIP() << "no IPv6 loopback here: " << server.listen_error();
+  auto client = HttpClient::create(server.url());
+  ASSERT_TRUE(client.has_value());
+  EXPECT_EQ(client->url().host, "::1");
+  auto r = client->request(ClientRequest{});
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->body, "GET|/|/||-|::1|plain|");
+}
+
+TEST(HttpServerTest, ListenFailsReadablyWhenPortTaken) {
+  TestServer first(echo);
+  ASSERT_TRUE(first.ok());
+  ServerOptions o = TestServer::default_options();
+  o.port = first.port();
+  HttpServer second(o, echo);
+  auto r = second.listen();
+  // reuse_address does not allow two listeners on one port.
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(r.error().message.find("cannot listen on 127.0.0.1:" + std::to_string(first.port())),
+            std::string::npos)
+      << r.error().message;
+}
+
+}  // namespace
+}  // namespace c2c::net

@@ -1,0 +1,177 @@
+// HttpServer under bad or hostile input: body and header limits, malformed requests, stalled
+// and idle connections, the connection cap.
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "c2c/net/http_client.hpp"
+#include "net_test_support.hpp"
+
+namespace c2c::net {
+namespace {
+
+using namespace test;
+
+void ok_handler(Request, Responder respond) {
+  Response r;
+  r.body = R"({"ok":true})";
+  respond(std::move(r));
+}
+
+TEST(ServerLimitsTest, OversizeBodyGets413AndConnectionCloses) {
+  ServerOptions o = TestServer::default_options();
+  o.limits.max_body_bytes = 1024;
+  TestServer server(ok_handler, o);
+  ASSERT_TRUE(server.ok());
+  auto client = HttpClient::create(server.url());
+  ASSERT_TRUE(client.has_value());
+  ClientRequest req;
+  req.method = "POST";
+  req.body = std::string(64 * 1024, 'x');
+  auto r = client->request(req);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->status, 413);
+  EXPECT_EQ(
+      r->body,
+      R"({"ok":false,"error_code":"payload_too_large","error":"request body exceeds 1024 bytes"})");
+
+  // At the limit is fine.
+  req.body = std::string(1024, 'y');
+  auto fits = client->request(req);
+  ASSERT_TRUE(fits.has_value()) << fits.error().message;
+  EXPECT_EQ(fits->status, 200);
+
+  // Chunked bodies are held to the same limit; the connection is closed after the error.
+  RawSocket s("127.0.0.1", server.port());
+  ASSERT_TRUE(s.send("POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n" +
+                     std::string(2048, 'z') + "\r\n0\r\n\r\n"));
+  std::string raw = s.read_response();
+  EXPECT_EQ(raw.rfind("HTTP/1.1 413 ", 0), 0u) << raw;
+  EXPECT_EQ(header_of(raw, "Connection"), "close");
+  EXPECT_TRUE(s.wait_closed(3s));
+}
+
+TEST(ServerLimitsTest, MalformedRequestGets400Json) {
+  TestServer server(ok_handler);
+  ASSERT_TRUE(server.ok());
+  for (const std::string bad :
+       {std::string("GARBAGE\r\n\r\n"), std::string("GET / HTTP/9.9\r\n\r\n"),
+        std::string("POST / HTTP/1.1\r\nContent-Length: abc\r\n\r\n"),
+        std::string("GET / HTTP/1.1\r\nBad Header\r\n\r\n")}) {
+    RawSocket s("127.0.0.1", server.port());
+    ASSERT_TRUE(s.send(bad));
+    std::string raw = s.read_response();
+    EXPECT_EQ(raw.rfind("HTTP/1.1 400 Bad Request\r\n", 0), 0u) << bad << " -> " << raw;
+    EXPECT_EQ(header_of(raw, "Content-Type"), "application/json");
+    EXPECT_EQ(body_of(raw).rfind(
+                  R"({"ok":false,"error_code":"bad_request","error":"malformed HTTP request)", 0),
+              0u)
+        << raw;
+    EXPECT_TRUE(s.wait_closed(3s));
+  }
+}
+
+TEST(ServerLimitsTest, OversizeHeadersGet431) {
+  ServerOptions o = TestServer::default_options();
+  o.limits.max_header_bytes = 1024;
+  TestServer server(ok_handler, o);
+  ASSERT_TRUE(server.ok());
+  RawSocket s("127.0.0.1", server.port());
+  ASSERT_TRUE(s.send("GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(4096, 'a') + "\r\n\r\n"));
+  std::string raw = s.read_response();
+  EXPECT_EQ(raw.rfind("HTTP/1.1 431 ", 0), 0u) << raw;
+  EXPECT_NE(body_of(raw).find("request headers exceed 1024 bytes"), std::string::npos) << raw;
+}
+
+TEST(ServerLimitsTest, StalledRequestIsCutAfterReadTimeoutWhileOthersAreServed) {
+  ServerOptions o = TestServer::default_options();
+  o.limits.read_timeout = 300ms;
+  TestServer server(ok_handler, o);
+  ASSERT_TRUE(server.ok());
+
+  // Half a request, then silence; and a connection trickling one header byte at a time.
+  RawSocket stalled("127.0.0.1", server.port());
+  ASSERT_TRUE(stalled.send("POST /send HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc"));
+  RawSocket trickle("127.0.0.1", server.port());
+  ASSERT_TRUE(trickle.send("G"));
+  auto started = std::chrono::steady_clock::now();
+
+  auto client = HttpClient::create(server.url());
+  ASSERT_TRUE(client.has_value());
+  auto r = client->request(ClientRequest{});
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->status, 200);
+
+  bool trickle_cut = false;
+  for (int i = 0; i < 40 && !trickle_cut; ++i) {
+    if (!trickle.send("E")) trickle_cut = true;
+    if (trickle.wait_closed(25ms)) trickle_cut = true;
+  }
+  EXPECT_TRUE(trickle_cut) << "a trickling request outlived read_timeout";
+  EXPECT_TRUE(stalled.wait_closed(3s));
+  EXPECT_GE(std::chrono::steady_clock::now() - started, 250ms);
+  // The server itself is still fine.
+  auto again = client->request(ClientRequest{});
+  ASSERT_TRUE(again.has_value()) << again.error().message;
+}
+
+TEST(ServerLimitsTest, IdleKeepAliveConnectionClosedAfterIdleTimeout) {
+  ServerOptions o = TestServer::default_options();
+  o.limits.idle_timeout = 200ms;
+  TestServer server(ok_handler, o);
+  ASSERT_TRUE(server.ok());
+  RawSocket s("127.0.0.1", server.port());
+  ASSERT_TRUE(s.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_FALSE(s.read_response().empty());
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_TRUE(s.wait_closed(3s));
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, 150ms);
+  EXPECT_TRUE(eventually([&] { return server.server().stats().open_connections == 0; }));
+}
+
+TEST(ServerLimitsTest, ConnectionsBeyondTheCapAreClosedAtOnce) {
+  ServerOptions o = TestServer::default_options();
+  o.limits.max_connections = 2;
+  TestServer server(ok_handler, o);
+  ASSERT_TRUE(server.ok());
+  auto a = std::make_unique<RawSocket>("127.0.0.1", server.port());
+  RawSocket b("127.0.0.1", server.port());
+  ASSERT_TRUE(eventually([&] { return server.server().stats().open_connections == 2; }));
+
+  RawSocket c("127.0.0.1", server.port());
+  EXPECT_TRUE(c.wait_closed(3s));
+  EXPECT_EQ(server.server().stats().rejected_connections, 1u);
+
+  // A freed slot is usable again.
+  a.reset();
+  ASSERT_TRUE(eventually([&] { return server.server().stats().open_connections == 1; }));
+  auto client = HttpClient::create(server.url());
+  ASSERT_TRUE(client.has_value());
+  auto r = client->request(ClientRequest{});
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(server.server().stats().accepted_connections, 3u);
+}
+
+TEST(ServerLimitsTest, ThousandIdleAndTricklingConnectionsDoNotBlockAClient) {
+  TestServer server(ok_handler);
+  ASSERT_TRUE(server.ok());
+  std::vector<std::unique_ptr<RawSocket>> idle;
+  for (int i = 0; i < 1000; ++i) {
+    idle.push_back(std::make_unique<RawSocket>("127.0.0.1", server.port()));
+    ASSERT_TRUE(idle.back()->connected());
+    if (i % 2 == 0) ASSERT_TRUE(idle.back()->send("POST /send HTTP/1.1\r\nHost: x\r\n"));
+  }
+  ASSERT_TRUE(eventually([&] { return server.server().stats().open_connections == 1000; }));
+  auto client = HttpClient::create(server.url());
+  ASSERT_TRUE(client.has_value());
+  for (int i = 0; i < 10; ++i) {
+    auto r = client->request(ClientRequest{});
+    ASSERT_TRUE(r.has_value()) << r.error().message;
+    EXPECT_EQ(r->status, 200);
+  }
+}
+
+}  // namespace
+}  // namespace c2c::net
