@@ -179,8 +179,11 @@ TEST_F(RelayClientTest, UrlPrefixIsPartOfTheSignedPath) {
 
 TEST_F(RelayClientTest, RepliesAndFailures) {
   auto c = client(false);
-  cap.next = {401, "application/json", {},
-              R"({"ok":false,"error_code":"unauthorized","error":"peer route requires Ed25519 auth (spec §5.1)"})"};
+  cap.next = {
+      401,
+      "application/json",
+      {},
+      R"j({"ok":false,"error_code":"unauthorized","error":"peer route requires Ed25519 auth (spec §5.1)"})j"};
   auto r = c.heartbeat("n", "s", "a");
   ASSERT_TRUE(r);
   EXPECT_FALSE(r->ok());
