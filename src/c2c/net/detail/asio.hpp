@@ -2,6 +2,10 @@
 // Internal to c2c_net (and bench/load): the Boost headers net uses, behind one include so the
 // g++ 12 workaround (<utility> first) is applied everywhere.
 
+// clang-format off
+#include <utility>  // g++ 12 + Boost 1.74: must precede the Asio headers
+#include <string_view>
+
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -23,8 +27,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
-#include <string_view>
-#include <utility>  // g++ 12 + Boost 1.74: must precede the Asio headers
+// clang-format on
 
 namespace c2c::net {
 namespace asio = boost::asio;
