@@ -103,6 +103,19 @@ TEST_P(StoreConformance, LeasesPutGetFindListRemove) {
   EXPECT_EQ(s().list_leases().size(), 1u);
 }
 
+TEST_P(StoreConformance, FindLeaseAnswersWithTheLatestSharer) {
+  ASSERT_TRUE(s().put_lease(lease("zed", "node-b", "sess-b")));
+  ASSERT_TRUE(s().put_lease(lease("amy", "node-b", "sess-b")));
+  ASSERT_TRUE(s().put_lease(lease("other", "node-c", "sess-c")));
+  EXPECT_EQ(s().find_lease(kBob)->alias, "amy") << "the one put last";
+  ASSERT_TRUE(s().put_lease(lease("zed", "node-b", "sess-b")));  // e.g. a heartbeat
+  EXPECT_EQ(s().find_lease(kBob)->alias, "zed");
+  ASSERT_TRUE(s().remove_lease("zed"));
+  EXPECT_EQ(s().find_lease(kBob)->alias, "amy");
+  ASSERT_TRUE(s().remove_lease("amy"));
+  EXPECT_FALSE(s().find_lease(kBob).has_value());
+}
+
 TEST_P(StoreConformance, BindingsSurviveLeaseRemoval) {
   EXPECT_FALSE(s().get_binding("bob").has_value());
   ASSERT_TRUE(s().put_lease(lease("bob", "n", "s")));

@@ -45,6 +45,10 @@ void populate(Store& s) {
   gone.alias = "gone";
   ASSERT_TRUE(s.put_lease(gone));
   ASSERT_TRUE(s.remove_lease("gone"));
+  Lease zed = bob;  // shares bob's session; bob is put again after it, so bob is the latest
+  zed.alias = "zed";
+  ASSERT_TRUE(s.put_lease(zed));
+  ASSERT_TRUE(s.put_lease(bob));
   ASSERT_TRUE(s.put_binding("bob", "pk-bob"));
   ASSERT_TRUE(s.put_binding("unbound", "pk-x"));
   ASSERT_TRUE(s.remove_binding("unbound"));
@@ -117,6 +121,9 @@ TEST(SqliteStoreReopen, KeepsEveryItem) {
   EXPECT_DOUBLE_EQ(bob->signed_at, 9.5);
   EXPECT_EQ(bob->sig_b64, "sig-bob");
   EXPECT_EQ(s->find_lease(kNew)->alias, "bob");
+  ASSERT_TRUE(s->remove_lease("bob"));
+  EXPECT_EQ(s->find_lease(kNew)->alias, "zed") << "put order of sharers survived the restart";
+  ASSERT_TRUE(s->put_lease(*bob));
   EXPECT_FALSE(s->get_lease("gone").has_value());
   EXPECT_EQ(s->get_binding("bob").value_or(""), "pk-bob");
   EXPECT_FALSE(s->get_binding("unbound").has_value());

@@ -54,6 +54,10 @@ inline std::string dump(Store& s, const std::vector<std::string>& aliases,
   for (const auto& a : aliases) {
     if (auto b = s.get_binding(a)) o << "binding " << a << ' ' << *b << '\n';
   }
+  for (const auto& l : leases) {
+    o << "session of " << l.alias << " answered by "
+      << s.find_lease({l.node_id, l.session_id})->alias << '\n';
+  }
   auto keys = s.inbox_keys();
   std::sort(keys.begin(), keys.end(), [](const InboxKey& a, const InboxKey& b) {
     return std::tie(a.node_id, a.session_id) < std::tie(b.node_id, b.session_id);

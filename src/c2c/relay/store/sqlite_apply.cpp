@@ -22,6 +22,8 @@ void bind_message(Stmt& s, int first, const StoredMessage& m) {
 Result<Applier> Applier::prepare(Db& db) {
   Applier a;
   const std::pair<Stmt*, const char*> statements[] = {
+      // REPLACE deletes the alias' old row, so the new row gets the next seq: loading in seq
+      // order reproduces the put order find_lease() relies on.
       {&a.put_lease_,
        "INSERT OR REPLACE INTO leases (alias, node_id, session_id, client_type, registered_at,"
        " last_seen, ttl, identity_pk, enc_pubkey, signed_at, sig_b64)"

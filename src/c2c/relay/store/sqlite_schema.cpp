@@ -12,8 +12,8 @@ namespace {
 constexpr const char* kSchema = R"sql(
 CREATE TABLE schema_version (version INTEGER PRIMARY KEY);
 CREATE TABLE leases (
-  alias TEXT PRIMARY KEY, node_id TEXT NOT NULL, session_id TEXT NOT NULL,
-  client_type TEXT NOT NULL, registered_at REAL NOT NULL, last_seen REAL NOT NULL,
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, alias TEXT NOT NULL UNIQUE,
+  node_id TEXT NOT NULL, session_id TEXT NOT NULL, client_type TEXT NOT NULL, registered_at REAL NOT NULL, last_seen REAL NOT NULL,
   ttl REAL NOT NULL, identity_pk TEXT NOT NULL, enc_pubkey TEXT NOT NULL,
   signed_at REAL NOT NULL, sig_b64 TEXT NOT NULL);
 CREATE TABLE bindings (alias TEXT PRIMARY KEY, identity_pk TEXT NOT NULL);
@@ -109,7 +109,7 @@ Result<void> ensure_schema(Db& db) {
 Result<void> load(Db& db, MemoryStore& store) {
   C2C_TRY(for_each_row(db,
                        "SELECT alias, node_id, session_id, client_type, registered_at, last_seen,"
-                       " ttl, identity_pk, enc_pubkey, signed_at, sig_b64 FROM leases",
+                       " ttl, identity_pk, enc_pubkey, signed_at, sig_b64 FROM leases ORDER BY seq",
                        [&](const Stmt& s) {
                          Lease l;
                          l.alias = s.text(0);

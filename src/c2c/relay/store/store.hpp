@@ -79,6 +79,7 @@ class Store {
 
   // --- leases (one per alias, exact-case key) ---
   virtual std::optional<Lease> get_lease(std::string_view alias) = 0;
+  // The lease holding this (node, session); if several aliases share it, the one put last.
   virtual std::optional<Lease> find_lease(const InboxKey& key) = 0;
   virtual std::vector<Lease> list_leases() = 0;
   virtual Result<void> put_lease(const Lease& lease) = 0;  // insert or replace by alias
@@ -100,7 +101,7 @@ class Store {
                                                        const std::vector<std::string>& ids) = 0;
   // Moves every queued message of `from` to the end of `to` (inbox migration on re-register).
   virtual Result<void> move_inbox(const InboxKey& from, const InboxKey& to) = 0;
-  virtual std::vector<InboxKey> inbox_keys() = 0;
+  virtual std::vector<InboxKey> inbox_keys() = 0;  // keys with at least one queued message
   virtual Result<size_t> remove_inbox(const InboxKey& key) = 0;  // returns messages removed
   virtual size_t queued_messages() = 0;
 
@@ -109,6 +110,7 @@ class Store {
   virtual std::vector<Room> list_rooms() = 0;
   // Creates the room if missing; replaces visibility and invite list.
   virtual Result<void> put_room(const Room& room_without_members) = 0;
+  // Appends to the member list (false if already a member); creates a missing room as public.
   virtual Result<bool> add_member(std::string_view room_id, std::string_view alias) = 0;
   virtual Result<bool> remove_member(std::string_view room_id, std::string_view alias) = 0;
   virtual Result<void> append_history(std::string_view room_id, const StoredMessage& entry) = 0;
