@@ -58,6 +58,8 @@ namespace {
 struct ResponderState {
   explicit ResponderState(std::shared_ptr<PendingResponse> p) : pending(std::move(p)) {}
   ~ResponderState() {
+    // The common case (already answered) must not pay for building the error body.
+    if (pending->done()) return;
     pending->fulfil(error_response(500, "internal_error", "request handler dropped the request"));
   }
   ResponderState(const ResponderState&) = delete;
