@@ -1,0 +1,82 @@
+#pragma once
+// The MCP server's dispatch: one JSON-RPC message in, zero or more JSON lines out. No I/O here
+// (stdio_server.cpp owns the fds), so every method and error path is unit-tested and fuzzed
+// through handle_line.
+//
+// Methods: initialize (protocol version negotiation, capabilities), ping, tools/list,
+// tools/call, notifications/initialized. Errors: -32700 parse error (id null), -32600 invalid
+// request, -32601 unknown method, -32602 invalid params. Tool failures are tool results with
+// isError:true, never JSON-RPC errors.
+//
+// Threading: handle_line runs on the request loop; drain_push runs on the push watcher thread.
+
+#include <atomic>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "c2c/broker/broker.hpp"
+#include "c2c/mcp/session.hpp"
+#include "c2c/mcp/tool_registry.hpp"
+
+namespace c2c::mcp {
+
+// Protocol versions this server speaks, oldest first; the last one is answered to clients
+// asking for a version we do not know.
+inline constexpr const char* kProtocolVersions[] = {"2024-11-05", "2025-03-26", "2025-06-18"};
+std::string negotiate_protocol_version(const nlohmann::json& requested);
+
+// JSON-RPC error codes.
+inline constexpr int kParseError = -32700;
+inline constexpr int kInvalidRequest = -32600;
+inline constexpr int kMethodNotFound = -32601;
+inline constexpr int kInvalidParams = -32602;
+
+// Text of the initialize `instructions`: how an agent should use the tools.
+extern const char* const kInstructions;
+
+// `notifications/claude/channel` for one message: {content, meta:{from, to, ts:"HH:MM"}}.
+nlohmann::json channel_notification(const broker::Message& message);
+
+class Server {
+ public:
+  Server(broker::Broker& broker, SessionConfig config, SessionState& session,
+         const ToolRegistry& tools = default_tools());
+
+  // Handles one framed message (a JSON value as text). Returns the lines to write: nothing for
+  // notifications and client responses, one response otherwise (a batch gives one array).
+  // Never throws, whatever the input.
+  std::vector<std::string> handle_line(std::string_view line);
+  // The answer to a message the framing layer dropped for being over the size limit.
+  std::string oversized_response() const;
+
+  // Push: true once the client declared capabilities.experimental["claude/channel"] and sent
+  // notifications/initialized, channel delivery is not disabled and the session is known.
+  bool push_enabled() const;
+  // Drains the session's non-deferrable messages and returns one notification line each
+  // (empty when push is off). Each message is handed out exactly once.
+  Result<std::vector<std::string>> drain_push();
+  // Called when push becomes enabled, so the watcher drains what queued before.
+  void on_push_ready(std::function<void()> callback) { on_push_ready_ = std::move(callback); }
+
+  SessionState& session() { return session_; }
+
+ private:
+  std::optional<nlohmann::json> handle_message(const nlohmann::json& msg);
+  nlohmann::json initialize(const nlohmann::json& params);
+  nlohmann::json call_tool(const nlohmann::json& id, const nlohmann::json& params);
+  void mark_ready();
+
+  broker::Broker& broker_;
+  SessionConfig config_;
+  SessionState& session_;
+  const ToolRegistry& tools_;
+  std::atomic<bool> channel_capable_{false};
+  std::atomic<bool> ready_{false};
+  std::function<void()> on_push_ready_;
+};
+
+}  // namespace c2c::mcp

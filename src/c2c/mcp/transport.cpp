@@ -1,0 +1,142 @@
+#include "c2c/mcp/transport.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+
+#include "c2c/core/text.hpp"
+
+namespace c2c::mcp {
+
+namespace {
+
+constexpr std::string_view kContentLength = "content-length:";
+
+std::string_view strip_cr(std::string_view line) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  return line;
+}
+
+bool is_content_length_line(std::string_view line) {
+  return line.size() >= kContentLength.size() &&
+         iequals(line.substr(0, kContentLength.size()), kContentLength);
+}
+
+}  // namespace
+
+void FrameDecoder::take_line(std::string_view line, std::vector<Frame>& out) {
+  line = strip_cr(line);
+  if (trim(line).empty()) return;  // blank lines between messages are allowed
+  if (is_content_length_line(line)) {
+    const std::string_view digits = trim(line.substr(kContentLength.size()));
+    size_t n = 0;
+    const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+    if (ec == std::errc() && ptr == digits.data() + digits.size()) {
+      body_needed_ = n;
+      state_ = State::kHeaders;
+      return;
+    }
+    // A malformed header is passed on as a message: the server answers it with a parse error.
+  }
+  out.push_back(Frame{std::string(line), false});
+}
+
+std::vector<Frame> FrameDecoder::feed(std::string_view bytes) {
+  std::vector<Frame> out;
+  while (!bytes.empty()) {
+    switch (state_) {
+      case State::kLine:
+      case State::kHeaders:
+      case State::kSkipLine: {
+        const size_t nl = bytes.find('\n');
+        const std::string_view chunk = bytes.substr(0, nl);
+        bytes = nl == std::string_view::npos ? std::string_view{} : bytes.substr(nl + 1);
+        if (state_ == State::kSkipLine) {
+          if (nl != std::string_view::npos) state_ = State::kLine;
+          break;
+        }
+        if (pending_.size() + chunk.size() > max_) {
+          // Hostile or broken input: drop this line instead of buffering it.
+          pending_.clear();
+          out.push_back(Frame{{}, true});
+          state_ = nl == std::string_view::npos ? State::kSkipLine : State::kLine;
+          break;
+        }
+        pending_.append(chunk);
+        if (nl == std::string_view::npos) break;  // need more bytes for this line
+        std::string line = std::move(pending_);
+        pending_.clear();
+        if (state_ == State::kLine) {
+          take_line(line, out);
+        } else if (trim(strip_cr(line)).empty()) {
+          // End of the header block: the body follows.
+          if (body_needed_ > max_) {
+            out.push_back(Frame{{}, true});
+            state_ = State::kSkipBody;
+          } else if (body_needed_ == 0) {
+            out.push_back(Frame{{}, false});
+            state_ = State::kLine;
+          } else {
+            state_ = State::kBody;
+          }
+        }
+        // Other header lines (Content-Type, ...) are skipped.
+        break;
+      }
+      case State::kBody:
+      case State::kSkipBody: {
+        const size_t take = std::min(body_needed_, bytes.size());
+        if (state_ == State::kBody) pending_.append(bytes.substr(0, take));
+        bytes.remove_prefix(take);
+        body_needed_ -= take;
+        if (body_needed_ == 0) {
+          if (state_ == State::kBody) out.push_back(Frame{std::move(pending_), false});
+          pending_.clear();
+          state_ = State::kLine;
+        }
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<Frame> FrameDecoder::finish() {
+  std::vector<Frame> out;
+  if (state_ == State::kLine && !pending_.empty()) {
+    std::string line = std::move(pending_);
+    take_line(line, out);
+  }
+  pending_.clear();
+  state_ = State::kLine;
+  body_needed_ = 0;
+  return out;
+}
+
+bool LineWriter::write_line(std::string_view json) {
+  std::lock_guard lock(mu_);
+  if (broken_) return false;
+  std::string line;
+  line.reserve(json.size() + 1);
+  line.append(json);
+  line.push_back('\n');
+  std::string_view rest = line;
+  while (!rest.empty()) {
+    const ssize_t n = ::write(fd_, rest.data(), rest.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      broken_ = true;
+      return false;
+    }
+    rest.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+bool LineWriter::healthy() {
+  std::lock_guard lock(mu_);
+  return !broken_;
+}
+
+}  // namespace c2c::mcp

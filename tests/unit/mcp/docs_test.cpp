@@ -1,0 +1,31 @@
+// docs/mcp.md documents exactly the tools the server lists (one "### `name`" section each).
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "mcp_fixture.hpp"
+
+namespace c2c::mcp::test {
+namespace {
+
+TEST(McpDocs, ToolReferenceMatchesToolsList) {
+  const char* src = std::getenv("C2C_SOURCE_DIR");
+  ASSERT_NE(src, nullptr) << "C2C_SOURCE_DIR is set by ctest";
+  std::ifstream in(std::string(src) + "/docs/mcp.md");
+  ASSERT_TRUE(in) << "docs/mcp.md missing";
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::vector<std::string> documented;
+  std::string line;
+  while (std::getline(ss, line)) {
+    if (line.rfind("### `", 0) != 0) continue;
+    const auto end = line.find('`', 5);
+    if (end != std::string::npos) documented.push_back(line.substr(5, end - 5));
+  }
+  std::vector<std::string> listed;
+  for (const auto& t : default_tools().tools()) listed.push_back(t.name);
+  EXPECT_EQ(documented, listed);
+}
+
+}  // namespace
+}  // namespace c2c::mcp::test
