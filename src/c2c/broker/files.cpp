@@ -5,7 +5,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -42,7 +44,27 @@ Result<void> write_all(int fd, std::string_view data, const fs::path& path) {
   return {};
 }
 
+std::atomic<int>& fsync_setting() {
+  // -1 = not decided yet (read the environment on first use).
+  static std::atomic<int> setting{-1};
+  return setting;
+}
+
 }  // namespace
+
+bool fsync_enabled() {
+  int v = fsync_setting().load();
+  if (v < 0) {
+    const char* env = std::getenv("C2C_BROKER_FSYNC");
+    v = (env != nullptr && std::string_view(env) == "0") ? 0 : 1;
+    fsync_setting().store(v);
+  }
+  return v == 1;
+}
+
+void set_fsync_enabled(bool on) {
+  fsync_setting().store(on ? 1 : 0);
+}
 
 Result<FileLock> FileLock::acquire(const fs::path& lock_path, Mode mode) {
   std::shared_mutex* mu = mutex_for(lock_path.string());
@@ -189,7 +211,7 @@ Result<void> write_atomic(const fs::path& path, std::string_view data) {
     return r;
   }
   // fsync before rename so a crash cannot leave the new name pointing at an empty file.
-  if (::fsync(fd) != 0 && errno != EINVAL) {
+  if (fsync_enabled() && ::fsync(fd) != 0 && errno != EINVAL) {
     const int err = errno;
     ::close(fd);
     cleanup();
@@ -221,7 +243,8 @@ Result<void> append_line(const fs::path& path, std::string_view line) {
   buf.append(line);
   buf.push_back('\n');
   auto r = write_all(fd, buf, path);
-  if (r && ::fdatasync(fd) != 0 && errno != EINVAL) r = io_error("cannot fsync", path, errno);
+  if (r && fsync_enabled() && ::fdatasync(fd) != 0 && errno != EINVAL)
+    r = io_error("cannot fsync", path, errno);
   ::close(fd);
   return r;
 }

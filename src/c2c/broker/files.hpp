@@ -43,6 +43,13 @@ class FileLock {
   Mode mode_ = Mode::kExclusive;
 };
 
+// Whether writes are fsynced before the rename / after an append (default yes; the env var
+// C2C_BROKER_FSYNC=0 turns it off, e.g. for throwaway test roots on a slow disk). Locking and
+// atomic replace are unaffected: a killed process never leaves a torn file either way; fsync
+// only adds protection against power loss.
+bool fsync_enabled();
+void set_fsync_enabled(bool on);
+
 // mkdir -p with the given mode for the directories it creates.
 Result<void> ensure_dir(const fs::path& dir, mode_t mode = 0755);
 

@@ -1,18 +1,28 @@
 #include "c2c/core/ids.hpp"
 
+#include <unistd.h>
+
 #include <cstdint>
 #include <random>
 
 namespace c2c {
 
 namespace {
+std::mt19937_64 seeded_rng() {
+  std::random_device rd;
+  std::seed_seq seq{rd(), rd(), rd(), rd(), rd(), rd(), rd(), rd()};
+  return std::mt19937_64(seq);
+}
+
 std::mt19937_64& thread_rng() {
-  // Seeded once per thread from the OS; ids need uniqueness, not secrecy.
-  thread_local std::mt19937_64 rng([] {
-    std::random_device rd;
-    std::seed_seq seq{rd(), rd(), rd(), rd(), rd(), rd(), rd(), rd()};
-    return std::mt19937_64(seq);
-  }());
+  // Seeded once per thread from the OS; ids need uniqueness, not secrecy. Reseeded after a
+  // fork: a child must not replay its parent's sequence (same ids in two processes).
+  thread_local std::mt19937_64 rng = seeded_rng();
+  thread_local pid_t owner = ::getpid();
+  if (const pid_t now = ::getpid(); now != owner) {
+    owner = now;
+    rng = seeded_rng();
+  }
   return rng;
 }
 }  // namespace
