@@ -137,7 +137,9 @@ void Connector::sync_registration(const Session& s, SyncReport& report) {
   report.details.push_back("heartbeat " + s.alias + " refused (" + r->describe() +
                            "), registering again");
   registered_.erase(s.session_id);
-  register_session(s, report, "re-registered");
+  if (register_session(s, report, "re-registered")) {
+    relay_restart_seen_at_ = broker_.clock().now();
+  }
 }
 
 void Connector::forward_outbox(SyncReport& report, const std::atomic<bool>* stop) {
@@ -156,7 +158,10 @@ void Connector::forward_outbox(SyncReport& report, const std::atomic<bool>* stop
     p.to_alias = e.to_alias;
     p.content = e.content;
     const auto sent = client_.send(p);
-    const auto d = decide_outbox(e, sent, broker_.clock().now(), options_.outbox);
+    const double now = broker_.clock().now();
+    const bool grace = relay_restart_seen_at_.has_value() &&
+                       now - *relay_restart_seen_at_ < options_.outbox.restart_grace_seconds;
+    const auto d = decide_outbox(e, sent, now, options_.outbox, grace);
     if (!sent) report.unreachable = sent.error().code == ErrorCode::kUnavailable;
     if (d.delivered()) {
       ++report.forwarded;

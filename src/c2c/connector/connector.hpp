@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <functional>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -78,6 +79,8 @@ class Connector {
   relay::RelayClient& client_;
   ConnectorOptions options_;
   std::set<std::string> registered_;  // session_ids the relay knows (as far as we know)
+  // When the relay was last seen to have forgotten a session of ours (restart), or nullopt.
+  std::optional<double> relay_restart_seen_at_;
 };
 
 }  // namespace c2c::connector

@@ -4,16 +4,21 @@ namespace c2c::connector {
 
 namespace {
 
-bool hopeless_code(const std::string& code) {
+// The recipient does not exist (or is gone) on the relay.
+bool unknown_recipient(const std::string& code) {
   return code == "unknown_alias" || code == "recipient_dead" || code == "unknown_host" ||
-         code == "cross_host_not_implemented" || code == "bad_request" ||
-         code == "payload_too_large" || code == "invalid_alias";
+         code == "cross_host_not_implemented";
+}
+
+// The relay will never accept this entry as it is.
+bool malformed_entry(const std::string& code) {
+  return code == "bad_request" || code == "payload_too_large" || code == "invalid_alias";
 }
 
 }  // namespace
 
 OutboxDecision decide_outbox(const broker::OutboxEntry& entry, const Result<relay::Reply>& sent,
-                             double now, const OutboxLimits& limits) {
+                             double now, const OutboxLimits& limits, bool in_restart_grace) {
   using Kind = broker::OutboxOutcome::Kind;
   OutboxDecision d;
   d.outcome.message_id = entry.message_id;
@@ -26,7 +31,7 @@ OutboxDecision decide_outbox(const broker::OutboxEntry& entry, const Result<rela
       return d;
     }
     const std::string code = r.error_code();
-    if (hopeless_code(code)) {
+    if (malformed_entry(code) || (unknown_recipient(code) && !in_restart_grace)) {
       d.outcome.kind = Kind::kDeadLetter;
       d.outcome.reason = code;
       return d;

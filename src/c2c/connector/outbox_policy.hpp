@@ -3,7 +3,8 @@
 // retry / dead-letter rules are unit-tested without a relay or a broker.
 //
 //   relay said ok (including "duplicate": a retry of a message it already has)  -> delivered
-//   unknown_alias, recipient_dead, unknown_host, cross_host_not_implemented     -> dead letter now
+//   unknown_alias, recipient_dead, unknown_host, cross_host_not_implemented     -> dead letter now,
+//       except just after a relay restart (see in_restart_grace): then retry
 //   bad_request, payload_too_large (the relay will never accept this entry)      -> dead letter now
 //   anything else (unreachable, auth refused, rate limited, 5xx, ...)            -> retry, unless
 //       the entry has used up max_attempts (dlq "max_attempts") or is older than max_age
@@ -21,6 +22,10 @@ namespace c2c::connector {
 struct OutboxLimits {
   int max_attempts = 60;
   double max_age_seconds = 3600;
+  // After the connector saw the relay forget its sessions (a restart without persistence), the
+  // other machines' connectors need up to their own backoff to register again; until then their
+  // aliases and node ids look unknown. Recipient errors are retried for this long.
+  double restart_grace_seconds = 300;
 };
 
 // The decision plus a one-line reason for logs and the DLQ.
@@ -33,7 +38,8 @@ struct OutboxDecision {
   bool stop_round = false;
 };
 
+// in_restart_grace: the relay restarted recently, so "unknown recipient" may be temporary.
 OutboxDecision decide_outbox(const broker::OutboxEntry& entry, const Result<relay::Reply>& sent,
-                             double now, const OutboxLimits& limits);
+                             double now, const OutboxLimits& limits, bool in_restart_grace = false);
 
 }  // namespace c2c::connector

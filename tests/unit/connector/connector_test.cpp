@@ -87,6 +87,27 @@ TEST_F(ConnectorTest, ReRegistersWhenTheRelayForgotTheSession) {
   EXPECT_EQ(round(c).heartbeated, 2);
 }
 
+TEST_F(ConnectorTest, AfterARelayRestartUnknownPeersGetTimeToComeBack) {
+  Connector c(broker, client, options);
+  round(c);
+  relay.restart();  // bob's machine has not registered again yet
+  queue("bob@machine-b", "sent while bob's connector is still backing off");
+  auto r = round(c);
+  EXPECT_EQ(r.registered, 2);  // ours came back
+  EXPECT_EQ(r.dlqed, 0);
+  EXPECT_EQ(r.failed, 1);
+  ASSERT_EQ(outbox_size(), 1u);
+  EXPECT_EQ(broker.read_outbox()->front().last_error.value_or(""), "unknown_host");
+  relay.leases["bob"] = {"machine-b", "ses-bob"};  // bob's connector registers again
+  r = round(c);
+  EXPECT_EQ(r.forwarded, 1);
+  EXPECT_EQ(relay.inbox_size("bob"), 1u);
+  // Once the grace window is over, unknown recipients are dead-lettered at once again.
+  clock.advance(options.outbox.restart_grace_seconds + 1);
+  queue("ghost@machine-b", "nobody");
+  EXPECT_EQ(round(c).dlqed, 1);
+}
+
 TEST_F(ConnectorTest, ForwardsTheOutboxWithStableMessageIds) {
   const std::string id = queue("bob@machine-b", "hello from A");
   Connector c(broker, client, options);

@@ -54,6 +54,22 @@ TEST(OutboxPolicy, HopelessErrorsAreDeadLetteredAtOnceWithTheRelayCode) {
   }
 }
 
+TEST(OutboxPolicy, UnknownRecipientsAreRetriedJustAfterARelayRestart) {
+  for (const std::string code : {"unknown_alias", "recipient_dead", "unknown_host"}) {
+    const auto d = decide_outbox(entry(), relay_error(200, code), kNow, OutboxLimits{}, true);
+    EXPECT_EQ(d.outcome.kind, Kind::kRetry) << code;
+    EXPECT_EQ(d.outcome.reason, code);
+  }
+  // A malformed entry stays hopeless, restart or not.
+  EXPECT_EQ(decide_outbox(entry(), relay_error(400, "bad_request"), kNow, OutboxLimits{}, true)
+                .outcome.kind,
+            Kind::kDeadLetter);
+  // The limits still apply during the grace window.
+  EXPECT_EQ(decide_outbox(entry(60), relay_error(200, "unknown_host"), kNow, OutboxLimits{}, true)
+                .outcome.reason,
+            "max_attempts");
+}
+
 TEST(OutboxPolicy, TransientErrorsAreRetriedWithTheirReason) {
   const OutboxLimits limits;
   auto d = decide_outbox(entry(), relay_error(401, "unauthorized"), kNow, limits);
