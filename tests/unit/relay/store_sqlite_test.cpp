@@ -284,6 +284,44 @@ TEST(SqliteStoreReopen, RandomOperationsMatchTheMemoryModel) {
   EXPECT_EQ(dump(*reopened, aliases, ids), expected);
 }
 
+TEST(SqliteStoreFailure, FailedCommitIsAnErrorAndCommittedDataSurvives) {
+  test::TempDir dir("c2c-store-full");
+  const std::string path = (dir / "relay.db").string();
+  {
+    SqliteOptions small;
+    small.max_page_count = 40;  // ~160 KiB: the schema fits, a megabyte of messages does not
+    auto opened = SqliteStore::open(path, small);
+    ASSERT_TRUE(opened.has_value()) << opened.error().message;
+    auto& s = *opened.value();
+    ASSERT_TRUE(s.append({{kNew, message("kept")}}));
+    ASSERT_TRUE(s.commit());
+    for (int i = 0; i < 250; ++i) {
+      ASSERT_TRUE(s.append({{kNew, message("big" + std::to_string(i), std::string(4096, 'z'))}}));
+    }
+    auto failed = s.commit();
+    ASSERT_FALSE(failed.has_value());
+    EXPECT_EQ(failed.error().code, ErrorCode::kIo);
+    EXPECT_NE(failed.error().message.find("relay database " + path), std::string::npos)
+        << failed.error().message;
+    EXPECT_NE(failed.error().message.find("full"), std::string::npos) << failed.error().message;
+    EXPECT_EQ(s.queued_messages(), 251u) << "reads still see every write";
+    EXPECT_FALSE(s.commit().has_value()) << "the retry fails the same way";
+  }
+  // The writer commits eagerly, so some "big" messages may have fitted before the cap: what
+  // survives is "kept" plus a gap-free prefix of them, never the whole batch.
+  auto s = open_sqlite(path);
+  ASSERT_NE(s, nullptr);
+  auto survived = ids_of(s->peek(kNew));
+  ASSERT_FALSE(survived.empty());
+  EXPECT_EQ(survived[0], "kept");
+  EXPECT_LT(survived.size(), 251u);
+  for (size_t i = 1; i < survived.size(); ++i)
+    EXPECT_EQ(survived[i], "big" + std::to_string(i - 1));
+  ASSERT_TRUE(s->append({{kNew, message("after")}}));
+  ASSERT_TRUE(s->commit());
+  EXPECT_EQ(ids_of(s->peek(kNew)).back(), "after");
+}
+
 // --- paths that cannot hold a relay database ---
 
 std::string open_error(const std::string& url) {

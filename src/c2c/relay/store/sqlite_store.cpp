@@ -21,7 +21,8 @@ Unexpected open_error(const std::string& path, const Error& e) {
 
 }  // namespace
 
-Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) {
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
+                                                       const SqliteOptions& options) {
   if (path.empty()) return fail(ErrorCode::kBadRequest, "sqlite: storage needs a file path");
   auto db = sql::Db::open(path);
   if (!db) return Unexpected{db.error()};
@@ -40,6 +41,10 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) 
     return open_error(path, r.error());
   }
   db->set_busy_timeout_ms(kBusyTimeoutMs);
+  if (options.max_page_count > 0) {
+    auto r = db->query_text("PRAGMA max_page_count = " + std::to_string(options.max_page_count));
+    if (!r) return open_error(path, r.error());
+  }
   if (auto r = sql::ensure_schema(db.value()); !r) return Unexpected{r.error()};
   auto applier = sql::Applier::prepare(db.value());
   if (!applier) return open_error(path, applier.error());

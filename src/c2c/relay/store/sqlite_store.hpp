@@ -23,10 +23,17 @@
 
 namespace c2c::relay {
 
+struct SqliteOptions {
+  // SQLite's max_page_count (0: SQLite's default). Caps the database size; writes beyond it fail
+  // with "database or disk is full", which is how the tests exercise failed commits.
+  int64_t max_page_count = 0;
+};
+
 class SqliteStore final : public MemoryStore, private redo::Sink {
  public:
   // Opens or creates the database at `path`, loads it and starts the writer.
-  static Result<std::unique_ptr<SqliteStore>> open(const std::string& path);
+  static Result<std::unique_ptr<SqliteStore>> open(const std::string& path,
+                                                   const SqliteOptions& options = {});
   // Flushes every queued record, then closes the database.
   ~SqliteStore() override;
 
