@@ -51,8 +51,12 @@ class Proc {
     if (capture && ::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
     std::vector<std::string> env;
     for (char** e = environ; *e != nullptr; ++e) {
-      if (std::string(*e).rfind("C2C_", 0) == 0) continue;  // the bench decides
-      env.emplace_back(*e);
+      const std::string kv(*e);
+      if (kv.rfind("C2C_", 0) == 0) continue;  // the bench decides
+      bool overridden = false;
+      for (const auto& x : env_extra)
+        overridden = overridden || kv.rfind(x.substr(0, x.find('=') + 1), 0) == 0;
+      if (!overridden) env.emplace_back(kv);
     }
     env.insert(env.end(), env_extra.begin(), env_extra.end());
     std::vector<char*> cenv, cargv;

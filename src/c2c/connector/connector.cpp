@@ -85,6 +85,19 @@ Result<SyncReport> Connector::sync_once(const std::atomic<bool>* stop) {
     if (stopping(stop) || report.unreachable) break;
     if (registered_.count(s.session_id) != 0) pull_inbox(s, report);
   }
+  // Nothing to sync (no sessions, empty outbox): still tell whether the relay is there, so
+  // `--once` and the loop's backoff reflect reality.
+  if (!report.contacted_relay && !stopping(stop)) {
+    report.contacted_relay = true;
+    auto h = client_.health();
+    if (!h) {
+      report.unreachable = h.error().code == ErrorCode::kUnavailable;
+      note_error(report, "health", h.error().message);
+    } else if (!h->ok()) {
+      report.refused = true;
+      note_error(report, "health", h->describe());
+    }
+  }
   return report;
 }
 
@@ -95,6 +108,7 @@ bool Connector::register_session(const Session& s, SyncReport& report, const cha
   p.alias = s.alias;
   p.client_type = s.client_type;
   p.ttl = options_.lease_ttl;
+  report.contacted_relay = true;
   auto r = client_.register_session(p);
   if (!r) {
     report.unreachable = r.error().code == ErrorCode::kUnavailable;
@@ -118,6 +132,7 @@ void Connector::sync_registration(const Session& s, SyncReport& report) {
     register_session(s, report, "registered");
     return;
   }
+  report.contacted_relay = true;
   auto r = client_.heartbeat(options_.node_id, s.session_id, s.alias);
   if (!r) {
     report.unreachable = r.error().code == ErrorCode::kUnavailable;
@@ -157,6 +172,7 @@ void Connector::forward_outbox(SyncReport& report, const std::atomic<bool>* stop
     p.from_alias = e.from_alias;
     p.to_alias = e.to_alias;
     p.content = e.content;
+    report.contacted_relay = true;
     const auto sent = client_.send(p);
     const double now = broker_.clock().now();
     const bool grace = relay_restart_seen_at_.has_value() &&
@@ -189,6 +205,7 @@ void Connector::forward_outbox(SyncReport& report, const std::atomic<bool>* stop
 }
 
 void Connector::pull_inbox(const Session& s, SyncReport& report) {
+  report.contacted_relay = true;
   auto peeked = client_.peek_inbox(options_.node_id, s.session_id, s.alias);
   if (!peeked) {
     report.unreachable = peeked.error().code == ErrorCode::kUnavailable;

@@ -43,6 +43,7 @@ struct SyncReport {
   int inbound = 0;
   bool unreachable = false;          // at least one request got no answer from the relay
   bool refused = false;              // the relay refused our credentials or a registration
+  bool contacted_relay = false;      // at least one request was sent this round
   std::string last_error;            // "<op>: <detail>", "" when the round was clean
   std::vector<std::string> details;  // one line per action, for --verbose
 

@@ -303,6 +303,17 @@ TEST_F(ConnectorTest, ARefusedRegistrationIsReported) {
   EXPECT_NE(r.last_error.find("alias_conflict"), std::string::npos);
 }
 
+TEST_F(ConnectorTest, WithNothingToSyncTheRoundStillChecksTheRelay) {
+  write_file(dir / "registry.json", "[]");
+  Connector c(broker, client, options);
+  auto r = round(c);
+  EXPECT_TRUE(r.healthy());
+  relay.down = true;
+  r = round(c);
+  EXPECT_TRUE(r.unreachable);
+  EXPECT_NE(r.last_error.find("health"), std::string::npos);
+}
+
 TEST_F(ConnectorTest, MissingBrokerRootIsAnError) {
   broker::Broker missing(dir / "nope", clock);
   Connector c(missing, client, options);
