@@ -55,7 +55,7 @@ TEST(ServerLimitsTest, OversizeBodyGets413AndConnectionCloses) {
 TEST(ServerLimitsTest, MalformedRequestGets400Json) {
   TestServer server(ok_handler);
   ASSERT_TRUE(server.ok());
-  for (const std::string bad :
+  for (const std::string& bad :
        {std::string("GARBAGE\r\n\r\n"), std::string("GET / HTTP/9.9\r\n\r\n"),
         std::string("POST / HTTP/1.1\r\nContent-Length: abc\r\n\r\n"),
         std::string("GET / HTTP/1.1\r\nBad Header\r\n\r\n")}) {
@@ -161,7 +161,9 @@ TEST(ServerLimitsTest, ThousandIdleAndTricklingConnectionsDoNotBlockAClient) {
   for (int i = 0; i < 1000; ++i) {
     idle.push_back(std::make_unique<RawSocket>("127.0.0.1", server.port()));
     ASSERT_TRUE(idle.back()->connected());
-    if (i % 2 == 0) ASSERT_TRUE(idle.back()->send("POST /send HTTP/1.1\r\nHost: x\r\n"));
+    if (i % 2 == 0) {
+      ASSERT_TRUE(idle.back()->send("POST /send HTTP/1.1\r\nHost: x\r\n"));
+    }
   }
   ASSERT_TRUE(eventually([&] { return server.server().stats().open_connections == 1000; }));
   auto client = HttpClient::create(server.url());
