@@ -20,6 +20,8 @@ class RegistryParser {
     std::vector<Registration> out;
     ws();
     if (p_ == end_) return out;  // missing or blank file = empty registry
+    // Real rows are 60-200 bytes: one reservation instead of a dozen regrowths.
+    out.reserve(static_cast<size_t>(end_ - p_) / 96 + 1);
     if (*p_ != '[') return error("expected '['");
     ++p_;
     ws();
@@ -58,6 +60,16 @@ class RegistryParser {
                 "registry.json is not valid: " + what + " at byte " + std::to_string(p_ - begin_));
   }
 
+  // The closing quote of a string starting at `start`, and whether a backslash came first
+  // (then the string needs unescaping). Registry strings are short: a plain loop beats
+  // two memchr calls.
+  const char* scan_string(const char* start, bool& escaped) const {
+    const char* q = start;
+    while (q < end_ && *q != '"' && *q != '\\') ++q;
+    escaped = q < end_ && *q == '\\';
+    return q < end_ ? q : nullptr;
+  }
+
   void ws() {
     while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
   }
@@ -67,44 +79,101 @@ class RegistryParser {
     return false;
   }
 
+  enum class Key {
+    kSessionId,
+    kAlias,
+    kPid,
+    kPidStartTime,
+    kRegisteredAt,
+    kConfirmedAt,
+    kClientType,
+    kRole,
+    kOther
+  };
+
+  // Known keys have distinct lengths: one length switch plus one comparison per key.
+  static Key classify(std::string_view k) {
+    switch (k.size()) {
+      case 3:
+        return k == "pid" ? Key::kPid : Key::kOther;
+      case 4:
+        return k == "role" ? Key::kRole : Key::kOther;
+      case 5:
+        return k == "alias" ? Key::kAlias : Key::kOther;
+      case 10:
+        return k == "session_id" ? Key::kSessionId : Key::kOther;
+      case 11:
+        return k == "client_type" ? Key::kClientType : Key::kOther;
+      case 12:
+        return k == "confirmed_at" ? Key::kConfirmedAt : Key::kOther;
+      case 13:
+        return k == "registered_at" ? Key::kRegisteredAt : Key::kOther;
+      case 14:
+        return k == "pid_start_time" ? Key::kPidStartTime : Key::kOther;
+      default:
+        return Key::kOther;
+    }
+  }
+
+  // A key as a view into the text when it has no escapes (always, in practice).
+  bool parse_key(std::string_view& key, std::string& scratch) {
+    if (p_ == end_ || *p_ != '"') return set_err("expected a key");
+    const char* start = p_ + 1;
+    bool escaped = false;
+    const char* q = scan_string(start, escaped);
+    if (q == nullptr) return set_err("unterminated string");
+    if (!escaped) {
+      key = std::string_view(start, static_cast<size_t>(q - start));
+      p_ = q + 1;
+      return true;
+    }
+    if (!parse_escaped(start, scratch)) return false;
+    key = scratch;
+    return true;
+  }
+
   bool parse_row(Registration& reg) {
     if (p_ == end_ || *p_ != '{') return set_err("expected a registration object");
     ++p_;
     bool have_sid = false, have_alias = false;
     ws();
     if (p_ < end_ && *p_ == '}') return set_err("registration without session_id/alias");
-    std::string k;
+    std::string scratch;
     while (true) {
       ws();
-      if (!parse_string(k)) return false;
+      std::string_view k;
+      if (!parse_key(k, scratch)) return false;
       ws();
       if (p_ == end_ || *p_ != ':') return set_err("expected ':'");
       ++p_;
       ws();
       if (p_ == end_) return set_err("unexpected end");
-      if (k == "session_id" || k == "alias") {
-        std::string& dst = k == "alias" ? reg.alias : reg.session_id;
-        if (*p_ != '"') return set_err("session_id and alias must be strings");
-        if (!parse_string(dst)) return false;
-        (k == "alias" ? have_alias : have_sid) = true;
-      } else if ((k == "client_type" || k == "role") && *p_ == '"') {
-        if (!parse_string(k == "role" ? reg.role : reg.client_type)) return false;
-      } else if ((k == "pid" || k == "pid_start_time") && is_number_start(*p_)) {
+      const Key key = classify(k);
+      const bool str = *p_ == '"';
+      const bool num = is_number_start(*p_);
+      if (key == Key::kSessionId || key == Key::kAlias) {
+        if (!str) return set_err("session_id and alias must be strings");
+        if (!parse_string(key == Key::kAlias ? reg.alias : reg.session_id)) return false;
+        (key == Key::kAlias ? have_alias : have_sid) = true;
+      } else if ((key == Key::kClientType || key == Key::kRole) && str) {
+        if (!parse_string(key == Key::kRole ? reg.role : reg.client_type)) return false;
+      } else if ((key == Key::kPid || key == Key::kPidStartTime) && num) {
         long long v = 0;
         if (!parse_int(v)) return false;
-        (k == "pid" ? reg.pid : reg.pid_start_time) = v;
-      } else if ((k == "registered_at" || k == "confirmed_at") && is_number_start(*p_)) {
+        (key == Key::kPid ? reg.pid : reg.pid_start_time) = v;
+      } else if ((key == Key::kRegisteredAt || key == Key::kConfirmedAt) && num) {
         double v = 0;
         if (!parse_double(v)) return false;
-        (k == "registered_at" ? reg.registered_at : reg.confirmed_at) = v;
+        (key == Key::kRegisteredAt ? reg.registered_at : reg.confirmed_at) = v;
       } else {
+        const std::string name(k);
         const char* start = p_;
         if (!skip_value()) return false;
         // null for a known optional key means "absent"; anything else is kept verbatim.
         std::string_view raw(start, static_cast<size_t>(p_ - start));
-        if (raw != "null" || !is_known(k)) {
+        if (raw != "null" || key == Key::kOther) {
           try {
-            reg.extra[k] = nlohmann::json::parse(raw.begin(), raw.end());
+            reg.extra[name] = nlohmann::json::parse(raw.begin(), raw.end());
           } catch (const nlohmann::json::exception&) {
             return set_err("invalid value");
           }
@@ -124,11 +193,6 @@ class RegistryParser {
     }
     if (!have_sid || !have_alias) return set_err("registration without session_id/alias");
     return true;
-  }
-
-  static bool is_known(const std::string& k) {
-    return k == "pid" || k == "pid_start_time" || k == "registered_at" || k == "confirmed_at" ||
-           k == "client_type" || k == "role";
   }
 
   static bool is_number_start(char c) { return c == '-' || (c >= '0' && c <= '9'); }
@@ -172,9 +236,10 @@ class RegistryParser {
   bool parse_string(std::string& out) {
     if (p_ == end_ || *p_ != '"') return set_err("expected a string");
     const char* start = p_ + 1;
-    const auto* q = static_cast<const char*>(std::memchr(start, '"', end_ - start));
+    bool escaped = false;
+    const char* q = scan_string(start, escaped);
     if (q == nullptr) return set_err("unterminated string");
-    if (std::memchr(start, '\\', q - start) == nullptr) {
+    if (!escaped) {
       out.assign(start, q);
       p_ = q + 1;
       return true;
