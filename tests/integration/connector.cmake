@@ -5,4 +5,5 @@ c2c_add_test(NAME connector_integration_test LABELS integration
                      ${CMAKE_CURRENT_LIST_DIR}/connector_restart_test.cpp
                      ${CMAKE_CURRENT_LIST_DIR}/connector_sigkill_test.cpp
                      ${CMAKE_CURRENT_LIST_DIR}/connector_netns_test.cpp
+                     ${CMAKE_CURRENT_LIST_DIR}/connector_https_test.cpp
              LIBS c2c_broker nlohmann_json::nlohmann_json)

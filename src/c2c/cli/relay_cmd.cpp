@@ -112,8 +112,13 @@ void fail_unreachable(const std::string& url, const Error& error, bool json) {
                 {"url", url}});
   }
   if (!unreachable) fail(error.message);
-  fail("relay UNREACHABLE: " + url + " (" + error.message +
-       ")\n  Check that 'c2c relay serve' is running and the URL is right");
+  const bool tls = error.message.find("certificate") != std::string::npos ||
+                   error.message.find("TLS") != std::string::npos ||
+                   error.message.find("SSL") != std::string::npos;
+  fail("relay UNREACHABLE: " + url + " (" + error.message + ")\n  " +
+       (tls ? "The relay's TLS certificate was not accepted: use a certificate the system trusts, "
+              "or point C2C_RELAY_CA_BUNDLE (or 'c2c relay setup --ca-bundle PEM') at its CA"
+            : "Check that 'c2c relay serve' is running and the URL is right"));
 }
 
 std::string hint_for(const relay::Reply& reply) {

@@ -13,6 +13,7 @@ struct SetupOptions {
   std::string token;
   std::string token_file;
   std::string node_id;
+  std::string ca_bundle;
   std::string broker_root;
   bool show = false;
   bool json = false;
@@ -95,6 +96,14 @@ void run_setup(const SetupOptions& o) {
     }
     c.node_id = o.node_id;
   }
+  if (!o.ca_bundle.empty()) {
+    std::error_code ec;
+    const auto abs = std::filesystem::absolute(o.ca_bundle, ec);
+    if (ec || !std::filesystem::is_regular_file(abs, ec)) {
+      fail("relay setup: --ca-bundle " + o.ca_bundle + " is not a readable file");
+    }
+    c.ca_bundle = abs.string();
+  }
   if (!c.url) fail("relay setup: --url is required (e.g. --url http://RELAY_HOST:7331)");
 
   auto written = connector::write_config_file(path, c);
@@ -117,6 +126,8 @@ void register_setup_command(CLI::App& relay) {
   auto* token_file = cmd->add_option("--token-file", o->token_file, "Read the token from a file");
   token->excludes(token_file);
   cmd->add_option("--node-id", o->node_id, "This machine's node id (the host in alias@host)");
+  cmd->add_option("--ca-bundle", o->ca_bundle,
+                  "PEM file of CAs to trust for an https:// relay (default: the system store)");
   cmd->add_option("--broker-root", o->broker_root,
                   "Save to <broker-root>/relay.json instead of the user config");
   cmd->add_flag("--show", o->show, "Print the saved config (token masked)");
