@@ -1,6 +1,7 @@
 // HttpServer: binds, accepts, spawns one session coroutine per connection, stops gracefully.
-// Threading: one io_context run by `threads` threads; each connection on its own strand; the
-// acceptor and signal set on a strand of their own.
+// Threading: one io_context per thread (no strands, no cross-thread scheduler locks on the hot
+// path); each accepted connection is pinned to one of them, round robin. The acceptor and the
+// signal set live on the first context, which the caller of run() drives.
 
 #include "c2c/net/http_server.hpp"
 
@@ -18,44 +19,54 @@ using detail::Session;
 using PlainSession = Session<beast::tcp_stream>;
 using TlsSession = Session<beast::ssl_stream<beast::tcp_stream>>;
 
+namespace {
+
+int thread_count(int requested) {
+  if (requested > 0) return requested;
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+std::vector<std::unique_ptr<asio::io_context>> make_contexts(int n) {
+  std::vector<std::unique_ptr<asio::io_context>> out;
+  for (int i = 0; i < n; ++i) out.push_back(std::make_unique<asio::io_context>(1));
+  return out;
+}
+
+}  // namespace
+
 struct HttpServer::Impl {
   Impl(ServerOptions o, Handler h)
       : options(std::move(o)),
-        threads(options.threads > 0
-                    ? options.threads
-                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))),
         core(options.limits, std::move(h)),
-        ioc(threads),
-        control(asio::make_strand(ioc)),
-        acceptor(control),
-        signals(control) {}
+        contexts(make_contexts(thread_count(options.threads))),
+        acceptor(*contexts[0]),
+        signals(*contexts[0]) {}
 
   asio::awaitable<void> accept_loop();
-  void spawn_session(tcp::socket socket, asio::any_io_executor executor);
-  void do_stop();  // on `control`
+  void spawn_session(tcp::socket socket);
+  void do_stop();  // on contexts[0]
 
   const ServerOptions options;
-  const int threads;
-  // Declared before the io_context: sessions destroyed with it still unregister from core.
+  // Declared before the io_contexts: sessions destroyed with them still unregister from core.
   detail::ServerCore core;
   std::shared_ptr<asio::ssl::context> tls;
-  asio::io_context ioc;
-  asio::strand<asio::io_context::executor_type> control;
+  std::vector<std::unique_ptr<asio::io_context>> contexts;
+  // Keeps every context's run() going while it has no connection, until stop().
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
   tcp::acceptor acceptor;
   asio::signal_set signals;
+  size_t next_context = 0;
   bool listening = false;
 };
 
 asio::awaitable<void> HttpServer::Impl::accept_loop() {
-  asio::steady_timer backoff(control);
+  asio::steady_timer backoff(*contexts[0]);
   for (;;) {
     if (core.stopping.load()) co_return;
-    // Each connection gets its own strand, unless one thread runs everything anyway.
-    asio::any_io_executor executor = threads == 1 ? asio::any_io_executor(ioc.get_executor())
-                                                  : asio::any_io_executor(asio::make_strand(ioc));
+    auto& context = *contexts[next_context++ % contexts.size()];
     error_code ec;
-    tcp::socket socket =
-        co_await acceptor.async_accept(executor, asio::redirect_error(asio::use_awaitable, ec));
+    tcp::socket socket(co_await acceptor.async_accept(
+        context.get_executor(), asio::redirect_error(asio::use_awaitable, ec)));
     if (ec) {
       if (core.stopping.load() || !acceptor.is_open()) co_return;
       // Out of file descriptors or similar: give the system a moment instead of spinning.
@@ -70,11 +81,12 @@ asio::awaitable<void> HttpServer::Impl::accept_loop() {
     }
     core.accepted_connections.fetch_add(1, std::memory_order_relaxed);
     core.open_connections.fetch_add(1, std::memory_order_relaxed);
-    spawn_session(std::move(socket), std::move(executor));
+    spawn_session(std::move(socket));
   }
 }
 
-void HttpServer::Impl::spawn_session(tcp::socket socket, asio::any_io_executor executor) {
+void HttpServer::Impl::spawn_session(tcp::socket socket) {
+  asio::any_io_executor executor = socket.get_executor();
   error_code ec;
   socket.set_option(tcp::no_delay(true), ec);
   auto remote = socket.remote_endpoint(ec);
@@ -97,6 +109,7 @@ void HttpServer::Impl::do_stop() {
   error_code ec;
   acceptor.close(ec);
   signals.cancel(ec);
+  keep_running.clear();
   // Idle keep-alive connections close now; busy ones finish their request first and then see
   // `stopping` before waiting for another.
   std::vector<std::shared_ptr<detail::SessionBase>> live;
@@ -133,7 +146,7 @@ Result<uint16_t> HttpServer::listen() {
   if (!ec) {
     endpoint = tcp::endpoint(address, s.options.port);
   } else {
-    tcp::resolver resolver(s.ioc);
+    tcp::resolver resolver(*s.contexts[0]);
     auto results = resolver.resolve(s.options.host, std::to_string(s.options.port),
                                     tcp::resolver::passive, ec);
     if (ec || results.empty()) {
@@ -162,7 +175,8 @@ Result<uint16_t> HttpServer::listen() {
   if (ec) return failed("local_endpoint");
   s.listening = true;
 
-  asio::co_spawn(s.control, s.accept_loop(), asio::detached);
+  for (auto& context : s.contexts) s.keep_running.push_back(asio::make_work_guard(*context));
+  asio::co_spawn(*s.contexts[0], s.accept_loop(), asio::detached);
   if (s.options.stop_on_signals) {
     s.signals.add(SIGINT);
     s.signals.add(SIGTERM);
@@ -176,15 +190,17 @@ Result<uint16_t> HttpServer::listen() {
 void HttpServer::run() {
   Impl& s = *impl_;
   std::vector<std::thread> workers;
-  workers.reserve(static_cast<size_t>(s.threads - 1));
-  for (int i = 1; i < s.threads; ++i) workers.emplace_back([&s] { s.ioc.run(); });
-  s.ioc.run();
+  workers.reserve(s.contexts.size() - 1);
+  for (size_t i = 1; i < s.contexts.size(); ++i) {
+    workers.emplace_back([&context = *s.contexts[i]] { context.run(); });
+  }
+  s.contexts[0]->run();
   for (auto& t : workers) t.join();
 }
 
 void HttpServer::stop() {
   impl_->core.stopping.store(true);
-  asio::post(impl_->control, [this] { impl_->do_stop(); });
+  asio::post(*impl_->contexts[0], [this] { impl_->do_stop(); });
 }
 
 ServerStats HttpServer::stats() const {
