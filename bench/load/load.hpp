@@ -45,6 +45,7 @@ struct ThreadStats {
   std::vector<uint32_t> latencies_us;  // successful responses only
   std::map<int, uint64_t> status;
   std::map<std::string, uint64_t> errors;  // by reason
+  uint64_t ok_false = 0;  // responses whose body says "ok":false (c2c's semantic failures)
   uint64_t connects = 0;
 };
 

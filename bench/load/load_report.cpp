@@ -61,7 +61,7 @@ std::string format_text(const LoadOptions& o, const LoadResult& r) {
   for (const auto& [code, n] : r.totals.status) {
     out += " " + std::to_string(code) + "=" + std::to_string(n);
   }
-  out += "\n";
+  out += ", \"ok\":false bodies: " + std::to_string(r.totals.ok_false) + "\n";
   for (const auto& [why, n] : r.totals.errors)
     out += "error: " + why + " x" + std::to_string(n) + "\n";
   if (o.idle_connections > 0) {
@@ -92,6 +92,7 @@ std::string format_json(const LoadOptions& o, const LoadResult& r) {
   nlohmann::json errors = nlohmann::json::object();
   for (const auto& [why, n] : r.totals.errors) errors[why] = n;
   j["error_reasons"] = errors;
+  j["ok_false"] = r.totals.ok_false;
   j["connects"] = r.totals.connects;
   if (o.idle_connections > 0) {
     j["idle_connections"] = {{"requested", o.idle_connections},

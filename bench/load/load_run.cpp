@@ -214,6 +214,8 @@ awaitable<void> load_connection(Shared& shared, ThreadStats& stats, int thread_i
         }
       }
       if (head && data.size() >= head->head_bytes + head->content_length) {
+        std::string_view body = data.substr(head->head_bytes, head->content_length);
+        if (body.find("\"ok\":false") != std::string_view::npos) ++stats.ok_false;
         buffer.consume(head->head_bytes + head->content_length);
         break;
       }
@@ -313,6 +315,7 @@ LoadResult run_load(const LoadOptions& o) {
     for (auto& [k, v] : s.status) t.status[k] += v;
     for (auto& [k, v] : s.errors) t.errors[k] += v;
     t.connects += s.connects;
+    t.ok_false += s.ok_false;
   }
   result.idle_opened = idle_opened.load();
   result.idle_closed_by_server = idle_closed.load();
