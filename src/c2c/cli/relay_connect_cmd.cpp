@@ -67,6 +67,7 @@ void run_connect(const ConnectOptions& o) {
   stop.install_signal_handlers();
   connector::LoopOptions lo;
   lo.interval_seconds = o.interval;
+  lo.watch_root = root;
   connector::run_loop(
       conn, lo, stop, [&](const Result<connector::SyncReport>& round, double delay) {
         if (!round) {

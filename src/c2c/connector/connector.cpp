@@ -144,6 +144,7 @@ void Connector::sync_registration(const Session& s, SyncReport& report) {
     return;
   }
   if (r->rate_limited()) {
+    report.throttled = true;
     note_error(report, "heartbeat", s.alias + ": " + r->describe());
     return;
   }
@@ -196,12 +197,22 @@ void Connector::forward_outbox(SyncReport& report, const std::atomic<bool>* stop
       if (sent && sent->auth_refused()) report.refused = true;
     }
     outcomes.push_back(d.outcome);
+    if (sent && sent->rate_limited()) report.throttled = true;
     if (d.stop_round) break;
   }
   if (outcomes.empty()) return;
   // Entries not tried this round have no outcome and stay as they are.
   auto settled = broker_.settle_outbox(outcomes);
   if (!settled) note_error(report, "outbox", settled.error().message);
+}
+
+bool Connector::has_untried_outbox() {
+  auto entries = broker_.read_outbox();
+  if (!entries) return false;
+  for (const auto& e : entries.value()) {
+    if (e.attempts <= 1) return true;
+  }
+  return false;
 }
 
 void Connector::pull_inbox(const Session& s, SyncReport& report) {

@@ -44,6 +44,7 @@ struct SyncReport {
   bool unreachable = false;          // at least one request got no answer from the relay
   bool refused = false;              // the relay refused our credentials or a registration
   bool contacted_relay = false;      // at least one request was sent this round
+  bool throttled = false;            // the relay answered 429: slow down
   std::string last_error;            // "<op>: <detail>", "" when the round was clean
   std::vector<std::string> details;  // one line per action, for --verbose
 
@@ -63,6 +64,9 @@ class Connector {
   Result<SyncReport> sync_once(const std::atomic<bool>* stop = nullptr);
 
   const ConnectorOptions& options() const { return options_; }
+
+  // True when remote-outbox.jsonl holds entries never tried yet (queued during the last round).
+  bool has_untried_outbox();
 
  private:
   struct Session {

@@ -3,12 +3,15 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/inotify.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <memory>
+#include <string_view>
 
 namespace c2c::connector {
 
@@ -62,22 +65,57 @@ void StopSource::request_stop() {
 }
 
 bool StopSource::wait_for(double seconds) {
+  return wait_for(seconds, -1) == Wake::kStop;
+}
+
+StopSource::Wake StopSource::wait_for(double seconds, int fd) {
   using clock = std::chrono::steady_clock;
   const auto deadline = clock::now() + std::chrono::microseconds(
                                            static_cast<long long>(std::max(0.0, seconds) * 1e6));
   while (!stop_.load()) {
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
-    if (left.count() <= 0) return false;
-    if (pipe_[0] >= 0) {
-      pollfd p{pipe_[0], POLLIN, 0};
-      const int timeout = static_cast<int>(std::min<long long>(left.count() + 1, 60'000));
-      ::poll(&p, 1, timeout);  // EINTR or readable: loop re-checks the flag
-    } else {
+    if (left.count() <= 0) return Wake::kTimeout;
+    if (pipe_[0] < 0 && fd < 0) {
       ::usleep(static_cast<useconds_t>(std::min<long long>(left.count(), 100) * 1000));
+      continue;
+    }
+    pollfd p[2] = {{pipe_[0], POLLIN, 0}, {fd, POLLIN, 0}};
+    const int timeout = static_cast<int>(std::min<long long>(left.count() + 1, 60'000));
+    // poll() ignores a negative fd; EINTR or a readable pipe: the loop re-checks the flag.
+    if (::poll(p, 2, timeout) > 0 && fd >= 0 && (p[1].revents & POLLIN) != 0 && !stop_.load()) {
+      return Wake::kFd;
     }
   }
-  return true;
+  return Wake::kStop;
+}
+
+OutboxWatch::OutboxWatch(const std::filesystem::path& broker_root) {
+  fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (fd_ < 0) return;
+  if (::inotify_add_watch(fd_, broker_root.c_str(), IN_CLOSE_WRITE | IN_MOVED_TO | IN_MODIFY) < 0) {
+    ::close(fd_);
+    fd_ = -1;
+  }
+}
+
+OutboxWatch::~OutboxWatch() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool OutboxWatch::drain() {
+  if (fd_ < 0) return false;
+  bool touched = false;
+  alignas(inotify_event) char buf[4096];
+  while (true) {
+    const ssize_t n = ::read(fd_, buf, sizeof buf);
+    if (n <= 0) return touched;
+    for (ssize_t off = 0; off < n;) {
+      const auto* ev = reinterpret_cast<const inotify_event*>(buf + off);
+      if (ev->len > 0 && std::string_view(ev->name) == "remote-outbox.jsonl") touched = true;
+      off += static_cast<ssize_t>(sizeof(inotify_event) + ev->len);
+    }
+  }
 }
 
 double next_delay(double interval, double cap, int consecutive_failures, double unit_random) {
@@ -94,6 +132,8 @@ int run_loop(Connector& connector, const LoopOptions& options, StopSource& stop,
              const RoundCallback& on_round) {
   std::mt19937_64 rng(std::random_device{}());
   std::uniform_real_distribution<double> unit(0.0, 1.0);
+  std::unique_ptr<OutboxWatch> watch;
+  if (!options.watch_root.empty()) watch = std::make_unique<OutboxWatch>(options.watch_root);
   int failures = 0;
   int rounds = 0;
   while (!stop.stop_requested()) {
@@ -104,7 +144,24 @@ int run_loop(Connector& connector, const LoopOptions& options, StopSource& stop,
     const double delay =
         next_delay(options.interval_seconds, options.max_backoff_seconds, failures, unit(rng));
     if (on_round) on_round(round, delay);
-    if (stop.wait_for(delay)) break;
+    // Our own round rewrote the outbox: those events are not news. Mail queued while the round
+    // ran is, and goes out now (a healthy, unthrottled relay only; otherwise keep the backoff).
+    const bool eager = watch && healthy && !round->throttled;
+    if (watch) watch->drain();
+    if (eager && connector.has_untried_outbox()) continue;
+    const int fd = eager ? watch->fd() : -1;
+    const auto deadline = std::chrono::steady_clock::now() +
+                          std::chrono::microseconds(static_cast<long long>(delay * 1e6));
+    bool stopped = false;
+    while (true) {
+      const double left =
+          std::chrono::duration<double>(deadline - std::chrono::steady_clock::now()).count();
+      const auto wake = stop.wait_for(left, fd);
+      if (wake == StopSource::Wake::kStop) stopped = true;
+      if (wake != StopSource::Wake::kFd) break;
+      if (watch->drain()) break;  // the outbox changed: next round now
+    }
+    if (stopped) break;
   }
   return rounds;
 }

@@ -2,8 +2,11 @@
 // The connector loop: a round every interval, exponential backoff with jitter while the relay is
 // unreachable or refusing us, and a prompt stop on SIGINT/SIGTERM (the sleep is a poll() on a
 // self-pipe the signal handler writes to; requests in flight are bounded by their timeouts).
+// While the relay is healthy, a message queued to remote-outbox.jsonl starts the next round at
+// once (inotify on the broker root) instead of waiting for the interval.
 
 #include <atomic>
+#include <filesystem>
 #include <functional>
 #include <random>
 
@@ -30,6 +33,9 @@ class StopSource {
   int signal_number() const { return signal_.load(); }
   // Sleeps up to `seconds`; returns early (true) as soon as a stop is requested.
   bool wait_for(double seconds);
+  enum class Wake { kTimeout, kStop, kFd };
+  // Same, also returning early (kFd) when `fd` becomes readable (fd < 0: not watched).
+  Wake wait_for(double seconds, int fd);
 
  private:
   static void on_signal(int sig);
@@ -45,9 +51,26 @@ class StopSource {
 // cap <= 0 means min(8 * interval, 300 s), never below interval.
 double next_delay(double interval, double cap, int consecutive_failures, double unit_random);
 
+// Watches a broker root for writes to remote-outbox.jsonl (Linux inotify).
+class OutboxWatch {
+ public:
+  explicit OutboxWatch(const std::filesystem::path& broker_root);
+  ~OutboxWatch();
+  OutboxWatch(const OutboxWatch&) = delete;
+  OutboxWatch& operator=(const OutboxWatch&) = delete;
+  int fd() const { return fd_; }  // -1 when watching is not possible (the loop just polls)
+  // Consumes pending events; true if one of them touched the outbox file.
+  bool drain();
+
+ private:
+  int fd_ = -1;
+};
+
 struct LoopOptions {
   double interval_seconds = 30;
   double max_backoff_seconds = 0;  // see next_delay
+  // When set, appends to <watch_root>/remote-outbox.jsonl start a round early (healthy relay).
+  std::filesystem::path watch_root;
 };
 
 // One callback per round with the round's result and the delay chosen before the next one.

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
+#include "c2c/connector/run_loop.hpp"
 #include "fake_relay.hpp"
 #include "support/temp_dir.hpp"
 
@@ -329,6 +332,37 @@ TEST_F(ConnectorTest, StopRequestEndsTheRoundEarly) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->registered, 0);
   EXPECT_EQ(relay.calls["/register"], 0);
+}
+
+TEST_F(ConnectorTest, LoopForwardsNewMailWithoutWaitingForTheInterval) {
+  Connector c(broker, client, options);
+  StopSource stop;
+  LoopOptions lo;
+  lo.interval_seconds = 60;  // the test would time out if the loop waited for it
+  lo.watch_root = dir.path();
+  std::atomic<int> rounds{0};
+  std::atomic<int> forwarded{0};
+  std::thread loop([&] {
+    run_loop(c, lo, stop, [&](const Result<SyncReport>& r, double) {
+      if (r) forwarded += r->forwarded;
+      ++rounds;
+    });
+  });
+  const auto wait_until = [](auto pred) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!pred() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return pred();
+  };
+  ASSERT_TRUE(wait_until([&] { return rounds.load() >= 1; }));
+  queue("bob@machine-b", "right away");
+  const bool sent = wait_until([&] { return forwarded.load() >= 1; });
+  stop.request_stop();
+  loop.join();
+  EXPECT_TRUE(sent) << "the queued message waited for the 60 s interval";
+  EXPECT_EQ(relay.inbox_size("bob"), 1u);
+  EXPECT_LE(rounds.load(), 4);  // woken by the append, not spinning
 }
 
 TEST(SyncReportTest, SummaryLineCutsLongErrors) {
