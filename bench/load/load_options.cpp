@@ -42,6 +42,9 @@ Result<LoadOptions> parse_options(int argc, char** argv) {
       ->check(CLI::Range(0, 100000));
   app.add_option("--sign-identity", identity_path, "identity.json used to sign each request");
   app.add_option("--sign-alias", o.sign_alias, "Alias in the Ed25519 Authorization header");
+  app.add_flag("--presign", o.presign,
+               "Build and sign all -n requests before the run (needs -n <= 500000; signing "
+               "time + run must stay within the relay's 30 s timestamp window)");
   app.add_flag("--json", o.json, "Print the report as one JSON object");
   try {
     app.parse(argc, argv);
@@ -85,6 +88,9 @@ Result<LoadOptions> parse_options(int argc, char** argv) {
   o.path = o.target.substr(0, q);
   o.query = q == std::string::npos ? "" : o.target.substr(q + 1);
 
+  if (o.presign && o.max_requests > 500'000) {
+    return fail(ErrorCode::kBadRequest, "--presign needs -n <= 500000");
+  }
   if (identity_path.empty() != o.sign_alias.empty()) {
     return fail(ErrorCode::kBadRequest, "--sign-identity and --sign-alias go together");
   }

@@ -27,7 +27,8 @@ struct Shared {
   tcp::endpoint endpoint;
   SteadyClock::time_point deadline;
   std::atomic<uint64_t> issued{0};
-  uint32_t run_tag = 0;  // random, so ids differ between runs
+  std::vector<std::string> presigned;  // --presign: request i is presigned[i]
+  uint32_t run_tag = 0;                // random, so ids differ between runs
   std::atomic<int> active_loads{0};
   std::atomic<int64_t> load_end_ns{0};  // when the last load connection finished
   // Idle connections live on the first io_context; only touched from its thread.
@@ -177,7 +178,8 @@ awaitable<void> load_connection(Shared& shared, ThreadStats& stats, int thread_i
   error_code ec;
   for (;;) {
     if (SteadyClock::now() >= shared.deadline) break;
-    if (shared.issued.fetch_add(1, std::memory_order_relaxed) >= o.max_requests) break;
+    uint64_t slot = shared.issued.fetch_add(1, std::memory_order_relaxed);
+    if (slot >= o.max_requests) break;
     if (!connected) {
       stream.expires_after(o.timeout);
       co_await stream.async_connect(shared.endpoint, asio::redirect_error(use_awaitable, ec));
@@ -195,7 +197,7 @@ awaitable<void> load_connection(Shared& shared, ThreadStats& stats, int thread_i
       connected = true;
       buffer.clear();
     }
-    const std::string& request = builder.next();
+    const std::string& request = o.presign ? shared.presigned[slot] : builder.next();
     auto t0 = SteadyClock::now();
     stream.expires_after(o.timeout);
     co_await asio::async_write(stream, asio::buffer(request),
@@ -280,12 +282,18 @@ LoadResult run_load(const LoadOptions& o) {
   asio::io_context resolver_ctx;
   tcp::resolver resolver(resolver_ctx);
   auto endpoints = resolver.resolve(o.host, std::to_string(o.port));
-  Shared shared{o, endpoints.begin()->endpoint(), {}, {}, std::random_device{}()};
+  Shared shared{o, endpoints.begin()->endpoint()};
+  shared.run_tag = std::random_device{}();
 
   std::vector<std::unique_ptr<asio::io_context>> contexts;
   std::vector<ThreadStats> stats(static_cast<size_t>(o.threads));
   for (int t = 0; t < o.threads; ++t) contexts.push_back(std::make_unique<asio::io_context>(1));
   std::atomic<int> idle_opened{0}, idle_closed{0};
+  if (o.presign) {
+    RequestBuilder builder(o, shared.run_tag, 0);
+    shared.presigned.reserve(o.max_requests);
+    for (uint64_t i = 0; i < o.max_requests; ++i) shared.presigned.push_back(builder.next());
+  }
 
   auto start = SteadyClock::now();
   shared.deadline = start + o.duration;
