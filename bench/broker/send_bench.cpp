@@ -7,6 +7,7 @@
 //   broker_send_bench [--runs N] [--sessions 10,10000] [--c2c PATH] [--no-fsync]
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -72,7 +74,17 @@ void write_registry(const fs::path& root, size_t n) {
   std::ofstream(root / "registry.json") << out;
 }
 
-double run_cli_send(const std::string& bin, const fs::path& root) {
+struct Sample {
+  double wall_ms = 0;
+  double cpu_ms = 0;  // user + system time of the process (or thread) itself
+};
+
+double cpu_ms_of(const rusage& ru) {
+  return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+         (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+}
+
+Sample run_cli_send(const std::string& bin, const fs::path& root) {
   const std::string root_env = "C2C_MCP_BROKER_ROOT=" + root.string();
   std::vector<std::string> envs;
   for (char** e = environ; *e; ++e) {
@@ -103,14 +115,21 @@ double run_cli_send(const std::string& bin, const fs::path& root) {
     std::exit(1);
   }
   int status = 0;
-  ::waitpid(pid, &status, 0);
+  rusage ru{};
+  ::wait4(pid, &status, 0, &ru);
   const auto t1 = Clock::now();
   posix_spawn_file_actions_destroy(&actions);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     std::fprintf(stderr, "c2c send failed (status %d)\n", status);
     std::exit(1);
   }
-  return std::chrono::duration<double, std::milli>(t1 - t0).count();
+  return {std::chrono::duration<double, std::milli>(t1 - t0).count(), cpu_ms_of(ru)};
+}
+
+double thread_cpu_ms() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
 }  // namespace
@@ -149,27 +168,31 @@ int main(int argc, char** argv) {
               c2c::broker::files::fsync_enabled() ? "on" : "off");
   std::printf("%-10s %-22s %9s %9s %9s %9s %9s\n", "sessions", "what", "median_ms", "p90_ms",
               "mean_ms", "min_ms", "max_ms");
-  std::vector<double> cli_medians, lib_medians;
+  std::vector<double> cli_medians, lib_medians, cli_cpu_medians, lib_cpu_medians;
   for (size_t n : sessions) {
     const fs::path root = base / ("s" + std::to_string(n));
     write_registry(root, std::max<size_t>(n, 2));
     c2c::broker::Broker drainer(root);
 
-    std::vector<double> cli;
+    std::vector<double> cli, cli_cpu;
     for (int i = 0; i < runs; ++i) {
-      cli.push_back(run_cli_send(bin, root));
+      const Sample smp = run_cli_send(bin, root);
+      cli.push_back(smp.wall_ms);
+      cli_cpu.push_back(smp.cpu_ms);
       if (i % 20 == 19) (void)drainer.poll("ses-recipient");
     }
     (void)drainer.poll("ses-recipient");
 
     // In-process: a fresh Broker per call, so every send reads and parses the registry as a
     // new process would (no warm cache).
-    std::vector<double> lib;
+    std::vector<double> lib, lib_cpu;
     for (int i = 0; i < runs; ++i) {
       c2c::broker::Broker b(root);
+      const double c0 = thread_cpu_ms();
       const auto t0 = Clock::now();
       auto r = b.send("bench-sender", "bench-recipient", "benchmark message body");
       const auto t1 = Clock::now();
+      lib_cpu.push_back(thread_cpu_ms() - c0);
       if (!r) {
         std::fprintf(stderr, "Broker::send failed: %s\n", r.error().message.c_str());
         return 1;
@@ -179,8 +202,10 @@ int main(int argc, char** argv) {
     }
     const auto registry_bytes = fs::file_size(root / "registry.json");
     for (const auto& [name, samples] :
-         {std::pair<const char*, std::vector<double>&>{"c2c send (process)", cli},
-          std::pair<const char*, std::vector<double>&>{"Broker::send (cold)", lib}}) {
+         {std::pair<const char*, std::vector<double>&>{"c2c send: wall", cli},
+          std::pair<const char*, std::vector<double>&>{"c2c send: cpu", cli_cpu},
+          std::pair<const char*, std::vector<double>&>{"Broker::send: wall", lib},
+          std::pair<const char*, std::vector<double>&>{"Broker::send: cpu", lib_cpu}}) {
       const Stats s = stats_of(samples);
       std::printf("%-10zu %-22s %9.3f %9.3f %9.3f %9.3f %9.3f\n", n, name, s.median, s.p90, s.mean,
                   s.min, s.max);
@@ -188,11 +213,18 @@ int main(int argc, char** argv) {
     std::printf("%-10s registry.json = %zu bytes\n", "", static_cast<size_t>(registry_bytes));
     cli_medians.push_back(stats_of(cli).median);
     lib_medians.push_back(stats_of(lib).median);
+    cli_cpu_medians.push_back(stats_of(cli_cpu).median);
+    lib_cpu_medians.push_back(stats_of(lib_cpu).median);
   }
   if (sessions.size() >= 2) {
-    std::printf("\nmedian ratio %zu vs %zu sessions: c2c send %.2fx, Broker::send %.2fx\n",
-                sessions.back(), sessions.front(), cli_medians.back() / cli_medians.front(),
-                lib_medians.back() / lib_medians.front());
+    std::printf(
+        "\nmedian ratio %zu vs %zu sessions: c2c send wall %.2fx (cpu %.2fx), "
+        "Broker::send wall %.2fx (cpu %.2fx)\n",
+        sessions.back(), sessions.front(), cli_medians.back() / cli_medians.front(),
+        cli_cpu_medians.back() / cli_cpu_medians.front(), lib_medians.back() / lib_medians.front(),
+        lib_cpu_medians.back() / lib_cpu_medians.front());
+    double load[3] = {0, 0, 0};
+    if (::getloadavg(load, 3) > 0) std::printf("load average at the end: %.2f\n", load[0]);
   }
   fs::remove_all(base);
   return 0;

@@ -3,6 +3,7 @@
 // them. Writers produce compact JSON by hand (fast, ordered); the registry has its own
 // single-pass reader because every send parses it and it can hold 10,000 rows.
 
+#include <deque>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -32,6 +33,25 @@ std::string string_array_json(const std::vector<std::string>& items);
 Result<Message> message_from(const nlohmann::json& j);
 Result<std::vector<Message>> parse_inbox(std::string_view text);
 Result<std::vector<Registration>> parse_registry(std::string_view text);
+
+// An index over registry.json: where each row is, with its session id and alias, without
+// materialising the rows (a send needs one or two rows out of possibly 10,000).
+struct RegistryIndex {
+  struct Row {
+    std::string_view session_id;
+    std::string_view alias;
+    size_t begin = 0;  // the row's object in `raw`
+    size_t end = 0;
+  };
+  std::string raw;
+  std::vector<Row> rows;
+  std::deque<std::string> decoded;  // storage for session ids / aliases written with escapes
+};
+// Indexes idx.raw in place; the views point into idx, so it must not move afterwards.
+// Structural errors (and a row without string session_id/alias) fail like parse_registry.
+Result<void> index_registry(RegistryIndex& idx);
+// One row of the registry (the text of its JSON object).
+Result<Registration> parse_registration(std::string_view object_json);
 Result<ArchiveEntry> archive_from(const nlohmann::json& j);
 Result<DeadLetterRecord> dead_letter_from(const nlohmann::json& j);
 Result<OutboxEntry> outbox_from(const nlohmann::json& j);

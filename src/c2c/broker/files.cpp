@@ -142,6 +142,33 @@ Result<void> ensure_dir(const fs::path& dir, mode_t mode) {
   return {};
 }
 
+namespace {
+
+long long ns_of(const timespec& t) {
+  return static_cast<long long>(t.tv_sec) * 1'000'000'000 + t.tv_nsec;
+}
+
+// Reads the whole of fd into out, sized from fstat (the file may still grow or shrink).
+Result<void> read_all(int fd, const fs::path& path, std::string& out, struct stat& st) {
+  if (::fstat(fd, &st) != 0) return io_error("cannot stat", path, errno);
+  out.resize(static_cast<size_t>(st.st_size > 0 ? st.st_size : 0));
+  size_t got = 0;
+  while (true) {
+    if (got == out.size()) out.resize(out.size() + 65536);
+    const ssize_t n = ::read(fd, out.data() + got, out.size() - got);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return io_error("cannot read", path, errno);
+    }
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
+  out.resize(got);
+  return {};
+}
+
+}  // namespace
+
 Result<std::optional<std::string>> read_file(const fs::path& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
@@ -150,21 +177,69 @@ Result<std::optional<std::string>> read_file(const fs::path& path) {
   }
   std::string out;
   struct stat st {};
-  if (::fstat(fd, &st) == 0 && st.st_size > 0) out.reserve(static_cast<size_t>(st.st_size));
-  char buf[65536];
-  while (true) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int err = errno;
-      ::close(fd);
-      return io_error("cannot read", path, err);
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
+  auto r = read_all(fd, path, out, st);
   ::close(fd);
+  if (!r) return fail(r.error());
   return std::optional<std::string>(std::move(out));
+}
+
+PinnedFile::PinnedFile(int fd, const struct stat& st)
+    : fd_(fd),
+      dev_(st.st_dev),
+      ino_(st.st_ino),
+      size_(st.st_size),
+      mtime_ns_(ns_of(st.st_mtim)),
+      ctime_ns_(ns_of(st.st_ctim)) {}
+
+PinnedFile::PinnedFile(PinnedFile&& other) noexcept {
+  *this = std::move(other);
+}
+
+PinnedFile& PinnedFile::operator=(PinnedFile&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = other.fd_;
+    dev_ = other.dev_;
+    ino_ = other.ino_;
+    size_ = other.size_;
+    mtime_ns_ = other.mtime_ns_;
+    ctime_ns_ = other.ctime_ns_;
+    other.fd_ = -1;
+  }
+  return *this;
+}
+
+PinnedFile::~PinnedFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool PinnedFile::still_at(const fs::path& path) const {
+  struct stat st {};
+  if (fd_ < 0 || ::stat(path.c_str(), &st) != 0) return false;
+  return st.st_dev == dev_ && st.st_ino == ino_ && st.st_size == size_ &&
+         ns_of(st.st_mtim) == mtime_ns_ && ns_of(st.st_ctim) == ctime_ns_;
+}
+
+Result<std::optional<PinnedRead>> read_pinned(const fs::path& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return std::optional<PinnedRead>();
+    return io_error("cannot open", path, errno);
+  }
+  std::string out;
+  struct stat st {};
+  auto r = read_all(fd, path, out, st);
+  if (!r) {
+    ::close(fd);
+    return fail(r.error());
+  }
+  // Identity after the read: if a writer changed the file in place meanwhile, the times
+  // differ from what a later still_at() sees and the pin simply never matches.
+  struct stat after {};
+  if (::fstat(fd, &after) != 0 || after.st_size != static_cast<off_t>(out.size())) {
+    after.st_size = -1;  // never matches
+  }
+  return std::optional<PinnedRead>(PinnedRead{std::move(out), PinnedFile(fd, after)});
 }
 
 Result<std::optional<std::string>> read_tail(const fs::path& path, size_t max_bytes) {

@@ -2,6 +2,7 @@
 // File primitives shared by every broker operation: sidecar locks, atomic replace, JSONL
 // appends. All failures come back as kIo errors naming the path.
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <filesystem>
@@ -55,6 +56,36 @@ Result<void> ensure_dir(const fs::path& dir, mode_t mode = 0755);
 
 // Whole file contents; nullopt when the file does not exist. No size cap (DESIGN D10).
 Result<std::optional<std::string>> read_file(const fs::path& path);
+
+// A file kept open after reading it, so its inode cannot be freed and its number reused:
+// while `path` still names the same inode with the same size and times, its contents are
+// the ones read (every writer replaces files by rename; nothing rewrites them in place).
+class PinnedFile {
+ public:
+  PinnedFile(int fd, const struct stat& st);
+  PinnedFile(PinnedFile&& other) noexcept;
+  PinnedFile& operator=(PinnedFile&& other) noexcept;
+  PinnedFile(const PinnedFile&) = delete;
+  PinnedFile& operator=(const PinnedFile&) = delete;
+  ~PinnedFile();
+  // True if `path` is still this inode, unchanged since it was read.
+  bool still_at(const fs::path& path) const;
+
+ private:
+  int fd_ = -1;
+  dev_t dev_ = 0;
+  ino_t ino_ = 0;
+  off_t size_ = 0;
+  long long mtime_ns_ = 0;
+  long long ctime_ns_ = 0;
+};
+
+struct PinnedRead {
+  std::string data;
+  PinnedFile pin;
+};
+// read_file that also returns the pinned file; nullopt when the file does not exist.
+Result<std::optional<PinnedRead>> read_pinned(const fs::path& path);
 
 // The last `max_bytes` of a file, starting at a line boundary (the first, partial line of the
 // window is dropped); nullopt when the file does not exist.

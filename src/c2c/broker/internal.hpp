@@ -10,18 +10,39 @@
 #include <vector>
 
 #include "c2c/broker/broker.hpp"
+#include "c2c/broker/codec.hpp"
 #include "c2c/broker/files.hpp"
 
 namespace c2c::broker {
 
-using RegistrySnapshot = std::shared_ptr<const std::vector<Registration>>;
-
 namespace detail {
+
+// A parsed view of one version of registry.json: an index of all rows (session id, alias,
+// extent) plus rows materialised on demand. Immutable once built; shared between threads.
+class RegistryView {
+ public:
+  explicit RegistryView(std::unique_ptr<codec::RegistryIndex> index) : index_(std::move(index)) {}
+
+  const std::string& raw() const { return index_->raw; }
+  size_t size() const { return index_->rows.size(); }
+  std::string_view session_id(size_t i) const { return index_->rows[i].session_id; }
+  std::string_view alias(size_t i) const { return index_->rows[i].alias; }
+  Result<Registration> row(size_t i) const;
+  // Every row, parsed once per view.
+  Result<std::shared_ptr<const std::vector<Registration>>> all() const;
+
+ private:
+  std::unique_ptr<codec::RegistryIndex> index_;
+  mutable std::mutex mu_;
+  mutable std::shared_ptr<const std::vector<Registration>> all_;
+};
 
 struct RegistryCache {
   std::mutex mu;
-  std::string raw;
-  RegistrySnapshot rows;
+  std::shared_ptr<const RegistryView> view;
+  // The inode `view` was read from, held open; while registry.json still is that inode,
+  // unchanged, the view is current without reading the file again.
+  std::optional<files::PinnedFile> pin;
 };
 
 // ---------- paths ----------
@@ -78,7 +99,8 @@ inline fs::path room_dir(const fs::path& root, std::string_view room) {
 inline constexpr size_t kDeliveredIdsKept = 4096;
 
 // ---------- registry ----------
-// Reads registry.json (no lock needed: it is only ever replaced atomically). The parse is
+using RegistrySnapshot = std::shared_ptr<const RegistryView>;
+// Reads registry.json (no lock needed: it is only ever replaced atomically). The indexing is
 // skipped when the bytes equal the cached ones.
 Result<RegistrySnapshot> load_registry(const fs::path& root, RegistryCache& cache);
 Result<void> save_registry(const fs::path& root, RegistryCache& cache,
@@ -94,11 +116,14 @@ std::optional<long long> proc_start_time(long long pid);
 enum class Resolve { kFound, kUnknown, kAllDead };
 struct Resolution {
   Resolve kind = Resolve::kUnknown;
-  const Registration* reg = nullptr;
+  std::optional<Registration> reg;  // set when kFound
 };
 // Reference §4.4: rows whose alias matches case-insensitively; the first (most recently
-// registered) one that is not known dead wins.
-Resolution resolve_alias(const std::vector<Registration>& rows, std::string_view alias);
+// registered) one that is not known dead wins. Only matching rows are materialised.
+Result<Resolution> resolve_alias(const RegistryView& view, std::string_view alias);
+// The row of a session id, if any.
+Result<std::optional<Registration>> find_session_row(const RegistryView& view,
+                                                     std::string_view session_id);
 
 // ---------- inboxes (caller holds the inbox lock for writes) ----------
 Result<std::vector<Message>> read_inbox(const fs::path& root, std::string_view sid);

@@ -125,8 +125,10 @@ Result<SweepResult> Broker::sweep() {
   if (!reg_lock) return fail(reg_lock.error());
   auto snap = load_registry(root_, *cache_);
   if (!snap) return fail(snap.error());
+  auto all = (*snap)->all();
+  if (!all) return fail(all.error());
   std::vector<Registration> survivors;
-  for (const auto& r : **snap) {
+  for (const auto& r : **all) {
     // Only rows known dead go: a pidless row (no way to tell) stays.
     if (liveness_of(r) == Liveness::kDead) {
       out.dropped.emplace_back(r.session_id, r.alias);

@@ -1,6 +1,7 @@
 // Direct messages and inbox reads (reference §4.5-4.7, DESIGN D1/D7): FIFO inboxes,
 // drains archived before the inbox is cleared, alias@host to the remote outbox.
 #include <algorithm>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "c2c/broker/codec.hpp"
@@ -169,7 +170,9 @@ Result<SendReceipt> Broker::send(std::string_view from_alias, std::string_view t
   if (!reg_lock) return fail(reg_lock.error());
   auto snap = load_registry(root_, *cache_);
   if (!snap) return fail(snap.error());
-  const auto res = resolve_alias(**snap, to_alias);
+  auto resolved = resolve_alias(**snap, to_alias);
+  if (!resolved) return fail(resolved.error());
+  const auto& res = *resolved;
   if (res.kind == Resolve::kUnknown) return unknown_alias(to_alias);
   if (res.kind == Resolve::kAllDead) {
     return fail(ErrorCode::kRecipientDead, "recipient is not alive: " + std::string(to_alias));
@@ -199,28 +202,44 @@ Result<BroadcastResult> Broker::send_all(std::string_view from_alias, std::strin
   if (!reg_lock) return fail(reg_lock.error());
   auto snap = load_registry(root_, *cache_);
   if (!snap) return fail(snap.error());
-  std::unordered_set<std::string> seen;
-  seen.insert(casefold(from_alias));
-  for (const auto& e : exclude) seen.insert(casefold(e));
-  for (const auto& r : **snap) {
-    if (!seen.insert(casefold(r.alias)).second) continue;
-    // The first row of an alias in registry order is the newest; a dead one may be shadowed
-    // by an older live row, so resolve like a direct send.
-    const auto res = resolve_alias(**snap, r.alias);
-    if (res.kind != Resolve::kFound) {
-      out.skipped.emplace_back(r.alias, "not_alive");
+  auto all = (*snap)->all();
+  if (!all) return fail(all.error());
+  std::unordered_set<std::string> skip;
+  skip.insert(casefold(from_alias));
+  for (const auto& e : exclude) skip.insert(casefold(e));
+  // Rows grouped by alias (case-insensitively) in registry order, in one pass: the first
+  // live row of each alias receives, as a direct send would pick it.
+  std::vector<std::string> order;
+  std::unordered_map<std::string, std::vector<const Registration*>> by_alias;
+  for (const auto& r : **all) {
+    std::string key = casefold(r.alias);
+    if (skip.count(key) != 0) continue;
+    auto& rows = by_alias[key];
+    if (rows.empty()) order.push_back(key);
+    rows.push_back(&r);
+  }
+  for (const auto& key : order) {
+    const Registration* target = nullptr;
+    for (const Registration* r : by_alias[key]) {
+      if (maybe_alive(*r)) {
+        target = r;
+        break;
+      }
+    }
+    if (target == nullptr) {
+      out.skipped.emplace_back(by_alias[key].front()->alias, "not_alive");
       continue;
     }
     Message m;
     m.from_alias = std::string(from_alias);
-    m.to_alias = res.reg->alias;
+    m.to_alias = target->alias;
     m.content = *prefix + std::string(content);
     m.ts = clock_.now();
     m.deferrable = opts.deferrable;
     m.ephemeral = opts.ephemeral;
     m.message_id = new_uuid_v4();
-    C2C_TRY(append_to_inbox(root_, res.reg->session_id, {m}));
-    out.sent_to.push_back(res.reg->alias);
+    C2C_TRY(append_to_inbox(root_, target->session_id, {m}));
+    out.sent_to.push_back(target->alias);
   }
   return out;
 }
@@ -264,8 +283,10 @@ Result<size_t> Broker::deliver(std::string_view session_id, const std::vector<Me
   if (!reg_lock) return fail(reg_lock.error());
   auto snap = load_registry(root_, *cache_);
   if (!snap) return fail(snap.error());
-  const bool registered = std::any_of((*snap)->begin(), (*snap)->end(),
-                                      [&](const auto& r) { return r.session_id == session_id; });
+  bool registered = false;
+  for (size_t i = 0; i < (*snap)->size() && !registered; ++i) {
+    registered = (*snap)->session_id(i) == session_id;
+  }
   if (!registered) {
     return fail(ErrorCode::kNotFound,
                 "session '" + std::string(session_id) + "' is not registered in this broker");

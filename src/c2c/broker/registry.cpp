@@ -17,31 +17,62 @@ using files::FileLock;
 
 namespace detail {
 
+namespace {
+
+Result<RegistrySnapshot> make_view(std::string text) {
+  auto index = std::make_unique<codec::RegistryIndex>();
+  index->raw = std::move(text);
+  C2C_TRY(codec::index_registry(*index));
+  return std::make_shared<const RegistryView>(std::move(index));
+}
+
+}  // namespace
+
+Result<Registration> RegistryView::row(size_t i) const {
+  const auto& r = index_->rows[i];
+  return codec::parse_registration(std::string_view(index_->raw).substr(r.begin, r.end - r.begin));
+}
+
+Result<std::shared_ptr<const std::vector<Registration>>> RegistryView::all() const {
+  std::lock_guard guard(mu_);
+  if (!all_) {
+    auto rows = codec::parse_registry(index_->raw);
+    if (!rows) return fail(rows.error());
+    all_ = std::make_shared<const std::vector<Registration>>(std::move(*rows));
+  }
+  return all_;
+}
+
 Result<RegistrySnapshot> load_registry(const fs::path& root, RegistryCache& cache) {
-  auto raw = files::read_file(registry_path(root));
-  if (!raw) return fail(raw.error());
-  std::string text = raw->value_or("");
+  const fs::path path = registry_path(root);
   {
     std::lock_guard guard(cache.mu);
-    if (cache.rows && cache.raw == text) return cache.rows;
+    if (cache.view && cache.pin && cache.pin->still_at(path)) return cache.view;
   }
-  auto rows = codec::parse_registry(text);
-  if (!rows) return fail(rows.error());
-  auto snap = std::make_shared<const std::vector<Registration>>(std::move(*rows));
+  auto read = files::read_pinned(path);
+  if (!read) return fail(read.error());
+  std::string text = *read ? std::move((*read)->data) : std::string();
+  std::optional<files::PinnedFile> pin;
+  if (*read) pin.emplace(std::move((*read)->pin));
   std::lock_guard guard(cache.mu);
-  cache.raw = std::move(text);
-  cache.rows = snap;
-  return snap;
+  if (!cache.view || cache.view->raw() != text) {
+    auto view = make_view(std::move(text));
+    if (!view) return view;
+    cache.view = *view;
+  }
+  cache.pin = std::move(pin);
+  return cache.view;
 }
 
 Result<void> save_registry(const fs::path& root, RegistryCache& cache,
                            std::vector<Registration> rows) {
   std::string text = codec::registry_json(rows);
   C2C_TRY(files::write_atomic(registry_path(root), text));
-  auto snap = std::make_shared<const std::vector<Registration>>(std::move(rows));
+  auto view = make_view(std::move(text));
+  if (!view) return fail(view.error());
   std::lock_guard guard(cache.mu);
-  cache.raw = std::move(text);
-  cache.rows = std::move(snap);
+  cache.view = *view;
+  cache.pin.reset();  // the next load reads the new inode once and pins it
   return {};
 }
 
@@ -90,14 +121,31 @@ Liveness liveness_of(const Registration& reg) {
   return now && *now == *reg.pid_start_time ? Liveness::kAlive : Liveness::kDead;
 }
 
-Resolution resolve_alias(const std::vector<Registration>& rows, std::string_view alias) {
+Result<Resolution> resolve_alias(const RegistryView& view, std::string_view alias) {
   Resolution res;
-  for (const auto& r : rows) {
-    if (!iequals(r.alias, alias)) continue;
-    if (maybe_alive(r)) return {Resolve::kFound, &r};
+  for (size_t i = 0; i < view.size(); ++i) {
+    if (!iequals(view.alias(i), alias)) continue;
+    auto reg = view.row(i);
+    if (!reg) return fail(reg.error());
+    if (maybe_alive(*reg)) {
+      res.kind = Resolve::kFound;
+      res.reg = std::move(*reg);
+      return res;
+    }
     res.kind = Resolve::kAllDead;
   }
   return res;
+}
+
+Result<std::optional<Registration>> find_session_row(const RegistryView& view,
+                                                     std::string_view session_id) {
+  for (size_t i = 0; i < view.size(); ++i) {
+    if (view.session_id(i) != session_id) continue;
+    auto reg = view.row(i);
+    if (!reg) return fail(reg.error());
+    return std::optional<Registration>(std::move(*reg));
+  }
+  return std::optional<Registration>();
 }
 
 Result<void> check_session_id(std::string_view sid) {
@@ -126,28 +174,29 @@ Liveness Broker::liveness(const Registration& reg) const {
 Result<std::vector<Registration>> Broker::registrations() {
   auto snap = load_registry(root_, *cache_);
   if (!snap) return fail(snap.error());
-  return **snap;
+  auto rows = (*snap)->all();
+  if (!rows) return fail(rows.error());
+  return **rows;
 }
 
 Result<std::optional<Registration>> Broker::find_session(std::string_view session_id) {
   auto snap = load_registry(root_, *cache_);
   if (!snap) return fail(snap.error());
-  for (const auto& r : **snap) {
-    if (r.session_id == session_id) return std::optional<Registration>(r);
-  }
-  return std::optional<Registration>();
+  return find_session_row(**snap, session_id);
 }
 
 Result<std::optional<Registration>> Broker::find_alias(std::string_view alias) {
   auto snap = load_registry(root_, *cache_);
   if (!snap) return fail(snap.error());
-  const Registration* first = nullptr;
-  for (const auto& r : **snap) {
-    if (!iequals(r.alias, alias)) continue;
-    if (maybe_alive(r)) return std::optional<Registration>(r);
-    if (first == nullptr) first = &r;
+  auto res = resolve_alias(**snap, alias);
+  if (!res) return fail(res.error());
+  if (res->kind == Resolve::kFound) return std::optional<Registration>(std::move(*res->reg));
+  for (size_t i = 0; i < (*snap)->size(); ++i) {
+    if (!iequals((*snap)->alias(i), alias)) continue;
+    auto reg = (*snap)->row(i);
+    if (!reg) return fail(reg.error());
+    return std::optional<Registration>(std::move(*reg));
   }
-  if (first != nullptr) return std::optional<Registration>(*first);
   return std::optional<Registration>();
 }
 
@@ -217,7 +266,9 @@ Result<RegisterResult> Broker::register_session(const RegisterRequest& req) {
   if (!reg_lock) return fail(reg_lock.error());
   auto snap = load_registry(root_, *cache_);
   if (!snap) return fail(snap.error());
-  const auto& rows = **snap;
+  auto all = (*snap)->all();
+  if (!all) return fail(all.error());
+  const auto& rows = **all;
 
   if (req.guard_alias) {
     for (const auto& r : rows) {

@@ -1,6 +1,7 @@
 // The registry reader. Every send parses registry.json, which can hold thousands of rows, so
 // this is a single pass over the bytes (strings found with memchr, no DOM) instead of a
 // general JSON parser; only unknown keys (rare) go through nlohmann to be preserved.
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -11,10 +12,64 @@ namespace c2c::broker::codec {
 
 namespace {
 
+// Characters that end a bare scalar (number, true, false, null).
+constexpr auto kEndsScalar = [] {
+  std::array<bool, 256> t{};
+  for (unsigned char c : {',', '}', ']', ' ', '\n', '\r', '\t'}) t[c] = true;
+  return t;
+}();
+
 class RegistryParser {
  public:
   explicit RegistryParser(std::string_view text)
       : begin_(text.data()), p_(text.data()), end_(text.data() + text.size()) {}
+
+  // One object: the whole text must be exactly one registration.
+  Result<Registration> parse_one() {
+    Registration reg;
+    ws();
+    if (!parse_row(reg)) return error(err_);
+    ws();
+    if (p_ != end_) return error("trailing characters");
+    return reg;
+  }
+
+  // Same grammar as parse(), but only records each row's extent, session id and alias.
+  Result<void> index(RegistryIndex& idx) {
+    ws();
+    if (p_ == end_) return {};
+    idx.rows.reserve(static_cast<size_t>(end_ - p_) / 96 + 1);
+    if (*p_ != '[') return error("expected '['");
+    ++p_;
+    ws();
+    if (p_ < end_ && *p_ == ']') {
+      ++p_;
+      ws();
+      if (p_ != end_) return error("trailing characters");
+      return {};
+    }
+    while (true) {
+      ws();
+      RegistryIndex::Row row;
+      row.begin = static_cast<size_t>(p_ - begin_);
+      if (!scan_row(row, idx.decoded)) return error(err_);
+      row.end = static_cast<size_t>(p_ - begin_);
+      idx.rows.push_back(row);
+      ws();
+      if (p_ == end_) return error("unterminated array");
+      if (*p_ == ',') {
+        ++p_;
+        continue;
+      }
+      if (*p_ == ']') {
+        ++p_;
+        ws();
+        if (p_ != end_) return error("trailing characters");
+        return {};
+      }
+      return error("expected ',' or ']'");
+    }
+  }
 
   Result<std::vector<Registration>> parse() {
     std::vector<Registration> out;
@@ -70,8 +125,12 @@ class RegistryParser {
     return q < end_ ? q : nullptr;
   }
 
+  // Whitespace is rare between tokens of machine-written JSON: test for it cheaply.
   void ws() {
-    while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
+    while (p_ < end_ && static_cast<unsigned char>(*p_) <= ' ' &&
+           (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) {
+      ++p_;
+    }
   }
 
   bool set_err(const char* what) {
@@ -129,6 +188,92 @@ class RegistryParser {
     }
     if (!parse_escaped(start, scratch)) return false;
     key = scratch;
+    return true;
+  }
+
+  // A string value as a view into the text, or into `decoded` when it has escapes.
+  bool string_view_value(std::string_view& out, std::deque<std::string>& decoded) {
+    std::string_view key;
+    std::string scratch;
+    if (!parse_key(key, scratch)) return false;
+    if (key.data() == scratch.data()) {
+      decoded.push_back(std::move(scratch));
+      key = decoded.back();
+    }
+    out = key;
+    return true;
+  }
+
+  // After the two keys an index needs: jump to the end of the row, minding strings and
+  // nesting. The rest of the row is validated when (if) the row is materialised.
+  bool skip_rest_of_object() {
+    int depth = 1;
+    while (p_ < end_) {
+      const char c = *p_;
+      if (c == '"') {
+        bool escaped = false;
+        const char* q = scan_string(p_ + 1, escaped);
+        if (q == nullptr) return set_err("unterminated string");
+        if (escaped) {
+          std::string ignored;
+          if (!parse_escaped(p_ + 1, ignored)) return false;
+        } else {
+          p_ = q + 1;
+        }
+        continue;
+      }
+      if (c == '{' || c == '[') ++depth;
+      if (c == '}' || c == ']') {
+        if (--depth == 0) {
+          if (c != '}') return set_err("expected '}'");
+          ++p_;
+          return true;
+        }
+      }
+      ++p_;
+    }
+    return set_err("unterminated object");
+  }
+
+  bool scan_row(RegistryIndex::Row& row, std::deque<std::string>& decoded) {
+    if (p_ == end_ || *p_ != '{') return set_err("expected a registration object");
+    ++p_;
+    bool have_sid = false, have_alias = false;
+    std::string scratch;
+    while (true) {
+      ws();
+      std::string_view k;
+      if (!parse_key(k, scratch)) return false;
+      ws();
+      if (p_ == end_ || *p_ != ':') return set_err("expected ':'");
+      ++p_;
+      ws();
+      if (p_ == end_) return set_err("unexpected end");
+      const Key key = classify(k);
+      if (key == Key::kSessionId || key == Key::kAlias) {
+        if (*p_ != '"') return set_err("session_id and alias must be strings");
+        if (!string_view_value(key == Key::kAlias ? row.alias : row.session_id, decoded)) {
+          return false;
+        }
+        (key == Key::kAlias ? have_alias : have_sid) = true;
+        if (have_sid && have_alias) return skip_rest_of_object();
+      } else if (!skip_value()) {
+        return false;
+      }
+      if (have_sid && have_alias) return skip_rest_of_object();
+      ws();
+      if (p_ == end_) return set_err("unterminated object");
+      if (*p_ == ',') {
+        ++p_;
+        continue;
+      }
+      if (*p_ == '}') {
+        ++p_;
+        break;
+      }
+      return set_err("expected ',' or '}'");
+    }
+    if (!have_sid || !have_alias) return set_err("registration without session_id/alias");
     return true;
   }
 
@@ -375,10 +520,7 @@ class RegistryParser {
       return set_err("unterminated value");
     }
     const char* start = p_;
-    while (p_ < end_ && *p_ != ',' && *p_ != '}' && *p_ != ']' && *p_ != ' ' && *p_ != '\n' &&
-           *p_ != '\r' && *p_ != '\t') {
-      ++p_;
-    }
+    while (p_ < end_ && !kEndsScalar[static_cast<unsigned char>(*p_)]) ++p_;
     if (p_ == start) return set_err("expected a value");
     return true;
   }
@@ -393,6 +535,14 @@ class RegistryParser {
 
 Result<std::vector<Registration>> parse_registry(std::string_view text) {
   return RegistryParser(text).parse();
+}
+
+Result<void> index_registry(RegistryIndex& idx) {
+  return RegistryParser(idx.raw).index(idx);
+}
+
+Result<Registration> parse_registration(std::string_view object_json) {
+  return RegistryParser(object_json).parse_one();
 }
 
 }  // namespace c2c::broker::codec

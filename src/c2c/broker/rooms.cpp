@@ -102,12 +102,16 @@ Result<void> append_history(const fs::path& root, std::string_view room,
   return files::append_line(history_path(root, room), codec::room_history_line(e));
 }
 
-Liveness member_liveness(const std::vector<Registration>& rows, const RoomMember& m) {
-  for (const auto& r : rows) {
-    if (r.session_id == m.session_id) return liveness_of(r);
-  }
-  for (const auto& r : rows) {
-    if (iequals(r.alias, m.alias)) return liveness_of(r);
+// The member's registration by session, else by alias; none = dead (reference §3.10).
+Result<Liveness> member_liveness(const RegistryView& view, const RoomMember& m) {
+  auto by_session = find_session_row(view, m.session_id);
+  if (!by_session) return fail(by_session.error());
+  if (*by_session) return liveness_of(**by_session);
+  for (size_t i = 0; i < view.size(); ++i) {
+    if (!iequals(view.alias(i), m.alias)) continue;
+    auto reg = view.row(i);
+    if (!reg) return fail(reg.error());
+    return liveness_of(*reg);
   }
   return Liveness::kDead;
 }
@@ -160,7 +164,9 @@ Result<FanOut> fan_out(const fs::path& root, RegistryCache& cache, Clock& clock,
   if (!snap) return fail(snap.error());
   for (const auto& member : members) {
     if (!skip_alias.empty() && iequals(member.alias, skip_alias)) continue;
-    const auto res = resolve_alias(**snap, member.alias);
+    auto resolved = resolve_alias(**snap, member.alias);
+    if (!resolved) return fail(resolved.error());
+    const auto& res = *resolved;
     if (res.kind != Resolve::kFound) {
       out.skipped.push_back(member.alias);
       continue;
@@ -357,7 +363,11 @@ Result<std::optional<RoomInfo>> Broker::room(std::string_view room_id) {
   if (!meta) return fail(meta.error());
   info.members = std::move(*members);
   info.meta = std::move(*meta);
-  for (const auto& m : info.members) info.member_liveness.push_back(member_liveness(**snap, m));
+  for (const auto& m : info.members) {
+    auto l = member_liveness(**snap, m);
+    if (!l) return fail(l.error());
+    info.member_liveness.push_back(*l);
+  }
   return std::optional<RoomInfo>(std::move(info));
 }
 

@@ -183,6 +183,38 @@ TEST_F(BrokerTest, FindAliasPrefersLiveRow) {
             Liveness::kUnknown);
 }
 
+TEST_F(BrokerTest, CachedRegistrySeesEveryChange) {
+  reg("alice", "ses-a");
+  Broker other(root());
+  ASSERT_TRUE(other.find_alias("alice")->has_value());  // other caches this version
+  // Another process registers (atomic replace): seen.
+  reg("bob", "ses-b");
+  EXPECT_TRUE(other.find_alias("bob")->has_value());
+  // A hand edit in place (same inode): seen too.
+  c2c::test::write_file(root() / "registry.json", R"([{"session_id":"s9","alias":"carol"}])");
+  EXPECT_TRUE(other.find_alias("carol")->has_value());
+  EXPECT_FALSE(other.find_alias("bob")->has_value());
+  // Deleted: empty.
+  fs::remove(root() / "registry.json");
+  EXPECT_TRUE(other.registrations()->empty());
+}
+
+TEST_F(BrokerTest, EscapedAliasesAreFoundAndDeliveredTo) {
+  fs::create_directories(root());
+  c2c::test::write_file(root() / "registry.json",
+                        R"([{"session_id":"s-1","alias":"bob"},)"
+                        R"({"session_id":"s2","alias":"alice","dnd":{"x":"}]"}}])");
+  auto found = broker_.find_alias("BOB");
+  ASSERT_TRUE(found.has_value()) << found.error().message;
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->session_id, "s-1");
+  ASSERT_TRUE(broker_.send("alice", "bob", "hi").has_value());
+  EXPECT_EQ(poll("s-1").size(), 1u);
+  auto by_sid = broker_.find_session("s2");
+  ASSERT_TRUE(by_sid.has_value() && by_sid->has_value());
+  EXPECT_EQ((*by_sid)->extra["dnd"]["x"], "}]");
+}
+
 TEST(RootTest, EnvOverrideWinsAndIsMadeAbsolute) {
   ::setenv("C2C_MCP_BROKER_ROOT", "  rel/broker  ", 1);
   EXPECT_EQ(resolve_root(), fs::current_path() / "rel/broker");
