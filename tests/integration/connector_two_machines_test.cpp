@@ -11,6 +11,7 @@ struct Mode {
   const char* name;
   std::string token;  // "" = dev mode
 };
+void PrintTo(const Mode& m, std::ostream* os) { *os << m.name; }
 
 class TwoMachines : public ::testing::TestWithParam<Mode> {
  protected:
@@ -81,6 +82,73 @@ TEST_P(TwoMachines, DirectMessageArrivesExactlyOnce) {
   msgs = poll(a, "ses-a");
   ASSERT_EQ(msgs.size(), 1u);
   EXPECT_EQ(msgs[0]["content"], "hi back from B");
+}
+
+// The seed's Step 5 through MCP: mcp__c2c__send(to_alias="bob@machine-b") on A, the two
+// connectors, then mcp__c2c__poll_inbox on B returns it once.
+class McpSession {
+ public:
+  McpSession(const Machine& m, const std::string& session, const std::string& alias) {
+    auto o = m.options();
+    o.env["C2C_MCP_SESSION_ID"] = session;
+    o.env["C2C_MCP_AUTO_REGISTER_ALIAS"] = alias;
+    o.keep_stdin_open = true;
+    child_ = std::make_unique<Child>(m.argv({"mcp"}), o);
+    call("initialize", {{"protocolVersion", "2024-11-05"},
+                        {"capabilities", nlohmann::json::object()},
+                        {"clientInfo", {{"name", "connector-test"}, {"version", "1"}}}});
+    child_->write_stdin(R"({"jsonrpc":"2.0","method":"notifications/initialized"})"
+                        "\n");
+  }
+  // tools/call; returns the tool result's text content.
+  std::string tool(const std::string& name, const nlohmann::json& args) {
+    const auto r = call("tools/call", {{"name", name}, {"arguments", args}});
+    EXPECT_FALSE(r.value("isError", false)) << r.dump();
+    return r["content"][0].value("text", "");
+  }
+  ~McpSession() { child_->close_stdin(); }
+
+ private:
+  nlohmann::json call(const std::string& method, const nlohmann::json& params) {
+    const int id = ++next_id_;
+    child_->write_stdin(
+        nlohmann::json{{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", params}}
+            .dump() +
+        "\n");
+    const auto line = child_->wait_for_line(
+        [id](const std::string& l) {
+          const auto j = nlohmann::json::parse(l, nullptr, false);
+          return !j.is_discarded() && j.is_object() && j.value("id", -1) == id;
+        },
+        std::chrono::seconds(20));
+    if (!line) {
+      ADD_FAILURE() << method << ": no answer; stderr: " << child_->err();
+      return nlohmann::json::object();
+    }
+    return nlohmann::json::parse(*line).value("result", nlohmann::json::object());
+  }
+  std::unique_ptr<Child> child_;
+  int next_id_ = 0;
+};
+
+TEST_P(TwoMachines, McpSendToAliasAtHostReachesMcpPollOnTheOtherMachine) {
+  McpSession alice(a, "ses-a", "alice");
+  const auto receipt = nlohmann::json::parse(
+      alice.tool("send", {{"to_alias", "bob@machine-b"}, {"content", "Hello from machine A!"}}));
+  EXPECT_EQ(receipt.value("queued", false), true) << receipt.dump();
+  ASSERT_TRUE(receipt.contains("message_id")) << receipt.dump();
+
+  auto r = a.connect_once(relay.url, token());
+  EXPECT_TRUE(contains(r.out, "fwd=1")) << r.out << r.err;
+  r = b.connect_once(relay.url, token());
+  EXPECT_TRUE(contains(r.out, "inbound=1")) << r.out << r.err;
+
+  McpSession bob(b, "ses-b", "bob");
+  const auto polled = nlohmann::json::parse(bob.tool("poll_inbox", nlohmann::json::object()));
+  ASSERT_EQ(polled.size(), 1u) << polled.dump();
+  EXPECT_EQ(polled[0]["content"], "Hello from machine A!");
+  EXPECT_EQ(polled[0]["from_alias"], "alice");
+  EXPECT_TRUE(nlohmann::json::parse(bob.tool("poll_inbox", nlohmann::json::object())).empty());
 }
 
 TEST_P(TwoMachines, RoomSharedAcrossHosts) {

@@ -45,6 +45,12 @@ Result<PeerList> fetch_peers(relay::RelayClient& client, const connector::Resolv
     auto aliases = local_aliases(broker_root);
     if (!aliases.empty()) alias = aliases.front();
   }
+  if (alias.empty() && (client.has_identity() || identity)) {
+    return fail(ErrorCode::kUnauthorized,
+                "listing peers on a prod relay needs the admin token (--token-file or "
+                "C2C_RELAY_TOKEN) or an alias of this machine registered on the relay to sign as "
+                "(the local broker has none)");
+  }
   relay::RelayClient signer = client.has_identity() ? client : make_client(r, std::move(identity));
   auto peers = signer.list_peers(alias);
   if (!peers) return Unexpected{peers.error()};
