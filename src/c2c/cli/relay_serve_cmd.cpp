@@ -20,12 +20,12 @@
 #include "c2c/crypto/crypto.hpp"
 #include "c2c/net/http_server.hpp"
 #include "c2c/relay/server/auth.hpp"
+#include "c2c/relay/server/commit_batcher.hpp"
 #include "c2c/relay/server/gc_loop.hpp"
 #include "c2c/relay/server/persist.hpp"
 #include "c2c/relay/server/rate_limiter.hpp"
 #include "c2c/relay/server/relay_service.hpp"
 #include "c2c/relay/server/router.hpp"
-#include "c2c/relay/server/worker_pool.hpp"
 #include "c2c/relay/store/store.hpp"
 
 namespace c2c::cli {
@@ -53,7 +53,6 @@ struct ServeOptions {
   size_t max_content_bytes = 256 * 1024;
   std::string rate_limit = "auto";
   bool require_signed_room_ops = false;
-  int sqlite_workers = 48;
 };
 
 struct ListenAddress {
@@ -222,12 +221,12 @@ void run_serve(ServeOptions o) {
   rs::RateLimiter limiter(parse_rate_limit(o.rate_limit));
   rs::Router router(service, auth, *store, limiter, clock);
 
-  // SQLite: run requests on a pool so fsync waits never block I/O threads and concurrent
-  // requests share one group commit. Memory: answer inline on the I/O thread.
-  std::unique_ptr<rs::WorkerPool> pool;
+  // SQLite: answers of writing requests wait for a shared commit on the batcher's thread, so
+  // no I/O thread blocks on fsync. Memory: answered inline (commit is a no-op).
+  std::unique_ptr<rs::CommitBatcher> batcher;
   if (sqlite) {
-    pool = std::make_unique<rs::WorkerPool>(static_cast<size_t>(std::max(1, o.sqlite_workers)));
-    router.set_executor([p = pool.get()](std::function<void()> task) { p->post(std::move(task)); });
+    batcher = std::make_unique<rs::CommitBatcher>(*store);
+    router.set_commit_batcher(batcher.get());
   }
 
   net::ServerOptions so;
@@ -288,7 +287,7 @@ void run_serve(ServeOptions o) {
 
   server.run();  // returns after SIGINT/SIGTERM once in-flight requests finished
   if (gc_loop) gc_loop->stop();
-  if (pool) pool->shutdown();
+  if (batcher) batcher->shutdown();
   if (auto r = store->commit(); !r) fail("final commit failed: " + r.error().message);
   std::cerr << "c2c relay: stopped\n";
 }
@@ -332,9 +331,6 @@ void register_relay_serve(CLI::App& relay) {
       ->capture_default_str();
   cmd->add_flag("--require-signed-room-ops", opts->require_signed_room_ops,
                 "Refuse unsigned join/leave/visibility (env C2C_REQUIRE_SIGNED_ROOM_OPS=1)");
-  cmd->add_option("--sqlite-workers", opts->sqlite_workers,
-                  "Request worker threads with SQLite storage (they share group commits)")
-      ->capture_default_str();
   cmd->callback([opts] { run_serve(*opts); });
 }
 

@@ -4,13 +4,12 @@
 #include <chrono>
 #include <condition_variable>
 #include <fstream>
-#include <future>
 #include <mutex>
 #include <thread>
 
+#include "c2c/relay/server/commit_batcher.hpp"
 #include "c2c/relay/server/gc_loop.hpp"
 #include "c2c/relay/server/persist.hpp"
-#include "c2c/relay/server/worker_pool.hpp"
 #include "relay_harness.hpp"
 #include "support/temp_dir.hpp"
 
@@ -114,31 +113,54 @@ TEST(RelayLimits, StatusPageShowsStateButNoSecrets) {
   EXPECT_EQ(html.find("secret-session"), std::string::npos);
 }
 
-TEST(RelayLimits, ExecutorPathAnswersExactlyOnceFromTheWorker) {
-  Harness h;
-  server::WorkerPool pool(4);
-  h.router->set_executor([&pool](std::function<void()> t) { pool.post(std::move(t)); });
-  ASSERT_TRUE(h.register_alias("bob", "nb", "sb").ok());  // handle_sync stays inline
+TEST(RelayLimits, SqliteWritesAreAnsweredAfterASharedCommit) {
+  test::TempDir dir;
+  const std::string url = "sqlite:" + (dir / "relay.db").string();
   constexpr int kRequests = 200;
-  std::atomic<int> answered{0}, ok{0};
-  std::promise<void> done;
-  for (int i = 0; i < kRequests; ++i) {
-    net::Request req;
-    req.method = "POST";
-    req.path = req.target = "/send";
-    req.body =
-        Json{{"from_alias", "a"}, {"to_alias", "bob"}, {"content", std::to_string(i)}}.dump();
-    req.remote_ip = "127.0.0.1";
-    h.router->handle(std::move(req), [&](net::Response r) {
-      if (r.status == 200) ++ok;
-      if (++answered == kRequests) done.set_value();
-    });
+  {
+    HarnessOptions o;
+    o.store_url = url;
+    Harness h(o);
+    server::CommitBatcher batcher(*h.store);
+    h.router->set_commit_batcher(&batcher);
+    ASSERT_TRUE(h.register_alias("bob", "nb", "sb").ok());  // handle_sync commits inline
+
+    // A read is answered inline, before handle() returns.
+    bool answered_inline = false;
+    net::Request health;
+    health.method = "GET";
+    health.path = health.target = "/health";
+    h.router->handle(health, [&](net::Response r) { answered_inline = r.status == 200; });
+    EXPECT_TRUE(answered_inline);
+
+    std::mutex mu;
+    std::condition_variable cv;
+    int answered = 0, ok = 0;
+    for (int i = 0; i < kRequests; ++i) {
+      net::Request req;
+      req.method = "POST";
+      req.path = req.target = "/send";
+      req.body =
+          Json{{"from_alias", "a"}, {"to_alias", "bob"}, {"content", std::to_string(i)}}.dump();
+      req.remote_ip = "127.0.0.1";
+      h.router->handle(std::move(req), [&](net::Response r) {
+        std::lock_guard lock(mu);
+        if (r.status == 200) ++ok;
+        ++answered;
+        cv.notify_all();
+      });
+    }
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return answered == kRequests; }));
+    EXPECT_EQ(ok, kRequests);
+    const auto stats = batcher.stats();
+    EXPECT_EQ(stats.answers, static_cast<uint64_t>(kRequests));
+    EXPECT_LE(stats.commits, stats.answers);
   }
-  ASSERT_EQ(done.get_future().wait_for(std::chrono::seconds(20)), std::future_status::ready);
-  pool.shutdown();
-  EXPECT_EQ(answered.load(), kRequests);
-  EXPECT_EQ(ok.load(), kRequests);
-  EXPECT_EQ(h.store->queued_messages(), static_cast<size_t>(kRequests));
+  // Everything acknowledged is in the database.
+  auto reopened = open_store(url);
+  ASSERT_TRUE(reopened) << reopened.error().message;
+  EXPECT_EQ(reopened.value()->queued_messages(), static_cast<size_t>(kRequests));
 }
 
 TEST(RelayLimits, HistoryArchiveRoundTripsThroughTheSink) {

@@ -2,7 +2,6 @@
 #include "c2c/relay/server/router.hpp"
 
 #include <cmath>
-#include <memory>
 
 #include "c2c/relay/protocol/routes.hpp"
 #include "c2c/relay/server/http_util.hpp"
@@ -141,7 +140,8 @@ std::optional<net::Response> Router::limit(const net::Request& req, const Route*
   return resp;
 }
 
-net::Response Router::process(const net::Request& req, const Route* route) {
+net::Response Router::process(const net::Request& req, const Route* route, bool* needs_commit) {
+  *needs_commit = false;
   RouteClass cls = route ? route->cls : RouteClass::kPeer;  // unknown paths are peer-class
   if (route && route->path == route::kList &&
       protocol::is_truthy(query_param(req.query, "include_dead"))) {
@@ -154,19 +154,15 @@ net::Response Router::process(const net::Request& req, const Route* route) {
     return error_response(
         failure(FailureKind::kNotFound, ErrorCode::kNotFound, "unknown endpoint: " + req.path));
   }
-  net::Response resp;
+  // Acknowledge only what is durable: anything written (a nonce included) is committed first.
+  *needs_commit = route->writes || gate.value().recorded_nonce;
   try {
-    resp = (this->*route->handler)(req, gate.value());
+    return (this->*route->handler)(req, gate.value());
   } catch (const std::exception& e) {
     // A bug must not take the connection (or the process) down: answer 500 and move on.
     return error_response(failure(FailureKind::kInternal, ErrorCode::kInternal,
                                   std::string("internal error: ") + e.what()));
   }
-  if (route->writes || gate.value().recorded_nonce) {
-    // Acknowledge only what is durable (no-op for memory storage).
-    if (auto r = store_.commit(); !r) return error_response(storage_failure(r.error()));
-  }
-  return resp;
 }
 
 void Router::finish(size_t metric_index, std::chrono::steady_clock::time_point start, int status) {
@@ -182,30 +178,42 @@ net::Response Router::handle_sync(const net::Request& req) {
   if (auto denied = limit(req, route)) {
     resp = std::move(*denied);
   } else {
-    resp = process(req, route);
+    bool needs_commit = false;
+    resp = process(req, route, &needs_commit);
+    if (needs_commit) {
+      if (auto r = store_.commit(); !r) resp = error_response(storage_failure(r.error()));
+    }
   }
   finish(metric_index, start, resp.status);
   return resp;
 }
 
 void Router::handle(net::Request req, net::Responder respond) {
-  if (!executor_) {
+  if (!batcher_) {
     respond(handle_sync(req));
     return;
   }
   const auto start = std::chrono::steady_clock::now();
   size_t metric_index = 0;
   const Route* route = match(req, &metric_index);
+  net::Response resp;
+  bool needs_commit = false;
   if (auto denied = limit(req, route)) {
-    finish(metric_index, start, denied->status);
-    respond(std::move(*denied));
-    return;
+    resp = std::move(*denied);
+  } else {
+    resp = process(req, route, &needs_commit);
   }
-  auto shared = std::make_shared<net::Request>(std::move(req));
-  executor_([this, shared, route, metric_index, start, respond = std::move(respond)] {
-    net::Response resp = process(*shared, route);
+  if (!needs_commit) {
     finish(metric_index, start, resp.status);
     respond(std::move(resp));
+    return;
+  }
+  batcher_->submit([this, metric_index, start, resp = std::move(resp),
+                    respond = std::move(respond)](const Result<void>& committed) mutable {
+    net::Response out =
+        committed ? std::move(resp) : error_response(storage_failure(committed.error()));
+    finish(metric_index, start, out.status);
+    respond(std::move(out));
   });
 }
 

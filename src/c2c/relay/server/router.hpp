@@ -6,9 +6,10 @@
 // route's protocol DTO -> RelayService -> Store::commit() for routes that write -> response.
 // It sees net::Request/net::Response values only; no sockets, so tests call it directly.
 //
-// Threading: handle() may answer inline (memory storage) or run the work on an Executor
-// (SQLite: a worker pool, so commit()'s fsync never blocks an I/O thread and concurrent requests
-// share one group commit). Either way the responder is called exactly once.
+// Threading: handle() runs on the calling (I/O) thread. A request that wrote is answered after
+// Store::commit(): inline for memory storage (commit is a no-op), or through a CommitBatcher for
+// SQLite, so no I/O thread waits for fsync and concurrent requests share one commit. Either way
+// the responder is called exactly once.
 
 #include <chrono>
 #include <functional>
@@ -20,6 +21,7 @@
 #include "c2c/core/clock.hpp"
 #include "c2c/net/http_types.hpp"
 #include "c2c/relay/server/auth.hpp"
+#include "c2c/relay/server/commit_batcher.hpp"
 #include "c2c/relay/server/metrics.hpp"
 #include "c2c/relay/server/outcome.hpp"
 #include "c2c/relay/server/rate_limiter.hpp"
@@ -36,13 +38,11 @@ net::Response error_response(const Failure& f);
 
 class Router {
  public:
-  using Executor = std::function<void(std::function<void()>)>;
-
   Router(RelayService& service, Authenticator& auth, Store& store, RateLimiter& limiter,
          const Clock& clock);
 
-  // Runs request work on `executor` instead of the calling thread (empty = inline).
-  void set_executor(Executor executor) { executor_ = std::move(executor); }
+  // Answers of writing requests go through `batcher` (durable stores); nullptr = commit inline.
+  void set_commit_batcher(CommitBatcher* batcher) { batcher_ = batcher; }
 
   // The net::Handler.
   void handle(net::Request req, net::Responder respond);
@@ -66,7 +66,8 @@ class Router {
   const Route* match(const net::Request& req, size_t* metric_index) const;
   // Rate limit; returns a 429 response when denied.
   std::optional<net::Response> limit(const net::Request& req, const Route* route);
-  net::Response process(const net::Request& req, const Route* route);
+  // Runs the pipeline; *needs_commit is set when the answer must wait for Store::commit().
+  net::Response process(const net::Request& req, const Route* route, bool* needs_commit);
   void finish(size_t metric_index, std::chrono::steady_clock::time_point start, int status);
 
   net::Response health(const net::Request&, const Caller&);
@@ -101,7 +102,7 @@ class Router {
   RateLimiter& limiter_;
   const Clock& clock_;
   Metrics metrics_;
-  Executor executor_;
+  CommitBatcher* batcher_ = nullptr;
   std::unordered_map<std::string_view, size_t> exact_;  // path -> index in routes()
 };
 

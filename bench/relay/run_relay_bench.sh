@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Relay benchmarks on loopback, 32 keep-alive connections (docs/performance/relay.md).
+#   BUILD_DIR=build-relay bench/relay/run_relay_bench.sh [send-dev|send-signed|send-sqlite|rss|all]
+# Env: DURATION (s, default 10), CONNECTIONS (32), THREADS (relay I/O threads, default: cores),
+#      LEASES (10000), MESSAGES (1000000).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+build="${BUILD_DIR:-$here/build}"
+c2c="$build/src/c2c/cli/c2c"
+load="$build/bench/load/c2c_load"
+fill="$build/bench/relay/c2c_relay_fill"
+duration="${DURATION:-10}"
+connections="${CONNECTIONS:-32}"
+threads_args=()
+if [ -n "${THREADS:-}" ]; then threads_args=(--threads "$THREADS"); fi
+content="$(printf 'x%.0s' $(seq 1 100))"  # 100-byte message
+tmp="$(mktemp -d)"
+relay_pid=""
+cleanup() {
+  if [ -n "$relay_pid" ]; then kill -TERM "$relay_pid" 2>/dev/null || true; wait "$relay_pid" 2>/dev/null || true; fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+start_relay() {
+  env -u C2C_RELAY_TOKEN -u C2C_RELAY_PERSIST_DIR "$c2c" relay serve --listen 127.0.0.1:0 \
+    "${threads_args[@]}" "$@" > "$tmp/out" 2> "$tmp/err" &
+  relay_pid=$!
+  for _ in $(seq 1 200); do
+    if grep -q '^c2c relay serving on ' "$tmp/out" 2>/dev/null; then break; fi
+    sleep 0.05
+  done
+  url="$(sed -n 's/^c2c relay serving on \(http[^ ]*\).*/\1/p' "$tmp/out")"
+  [ -n "$url" ] || { cat "$tmp/err"; exit 1; }
+}
+stop_relay() {
+  kill -TERM "$relay_pid"; wait "$relay_pid" || true; relay_pid=""
+}
+# CPU seconds (user+sys) the relay has used so far.
+relay_cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.3f", ($14 + $15) / hz}' "/proc/$relay_pid/stat"; }
+
+# Runs c2c_load and reports, besides its own output, the CPU time per request of the relay and
+# of the load generator: on a shared machine wall-clock req/s depends on the neighbours, CPU per
+# request does not. "2-core projection" = 2 cores / (relay + generator CPU per request).
+run_load() {
+  local before after
+  before="$(relay_cpu)"
+  local TIMEFORMAT="%U %S"
+  { time "$load" "$@" > "$tmp/load.txt"; } 2> "$tmp/load_time.txt"
+  after="$(relay_cpu)"
+  cat "$tmp/load.txt"
+  local requests
+  requests="$(sed -n 's/^requests: \([0-9]*\) .*/\1/p' "$tmp/load.txt")"
+  read -r lu ls < "$tmp/load_time.txt"
+  awk -v r="$requests" -v b="$before" -v a="$after" -v lu="$lu" -v ls="$ls" 'BEGIN {
+    relay = (a - b) / r * 1e6; gen = (lu + ls) / r * 1e6;
+    printf "cpu per request: relay %.1f us, load generator %.1f us; 2-core projection %.0f req/s\n",
+           relay, gen, 2e6 / (relay + gen) }'
+  echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+send_body() { printf '{"from_alias":"%s","to_alias":"bob","content":"%s"}' "$1" "$content"; }
+
+bench_send_dev() {
+  echo "== POST /send, dev mode, memory storage"
+  start_relay
+  "$fill" register --url "$url" --alias bob --node nb --session sb > /dev/null
+  run_load "$url/send" -m POST -b "$(send_body alice)" -c "$connections" -d "$duration"
+  stop_relay
+}
+
+bench_send_signed() {
+  echo "== POST /send, prod mode (every request Ed25519-signed), memory storage"
+  printf 'bench-token\n' > "$tmp/token"
+  start_relay --token-file "$tmp/token"
+  "$fill" identity --out "$tmp/identity.json" > /dev/null
+  "$fill" register --url "$url" --alias alice --identity "$tmp/identity.json" --node na --session sa > /dev/null
+  "$fill" register --url "$url" --alias bob --node nb --session sb > /dev/null
+  run_load "$url/send" -m POST -b "$(send_body alice)" -c "$connections" -d "$duration" \
+    --sign-identity "$tmp/identity.json" --sign-alias alice
+  stop_relay
+}
+
+bench_send_sqlite() {
+  echo "== POST /send, dev mode, SQLite storage (acknowledged after commit)"
+  start_relay --storage sqlite --db-path "$tmp/relay.db"
+  "$fill" register --url "$url" --alias bob --node nb --session sb > /dev/null
+  run_load "$url/send" -m POST -b "$(send_body alice)" -c "$connections" -d "$duration"
+  stop_relay
+}
+
+bench_rss() {
+  echo "== relay RSS with ${LEASES:-10000} leases and ${MESSAGES:-1000000} queued 100-byte messages (memory)"
+  start_relay
+  echo "idle relay VmRSS: $(grep VmRSS /proc/$relay_pid/status)"
+  "$fill" fill --url "$url" --leases "${LEASES:-10000}" --messages "${MESSAGES:-1000000}" \
+    --content-bytes 100 --connections 8 --pid "$relay_pid"
+  stop_relay
+}
+
+case "${1:-all}" in
+  send-dev) bench_send_dev ;;
+  send-signed) bench_send_signed ;;
+  send-sqlite) bench_send_sqlite ;;
+  rss) bench_rss ;;
+  all) bench_send_dev; bench_send_signed; bench_send_sqlite; bench_rss ;;
+  *) echo "usage: $0 [send-dev|send-signed|send-sqlite|rss|all]" >&2; exit 2 ;;
+esac
