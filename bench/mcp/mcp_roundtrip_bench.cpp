@@ -3,7 +3,9 @@
 // + tools/call poll_inbox on B, each waiting for its response line; the poll must return the
 // message just sent. Bounded by --iterations and --max-seconds.
 //
-//   mcp_roundtrip_bench [--bin PATH] [--iterations N] [--warmup N] [--max-seconds S]
+//   mcp_roundtrip_bench [--bin PATH] [--iterations N] [--warmup N] [--max-seconds S] [--dir PARENT]
+// The broker directory is a fresh temp dir under PARENT (default $TMPDIR or /tmp); the servers
+// inherit the environment, so C2C_BROKER_FSYNC=0 measures without the broker's fsyncs.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -139,6 +141,7 @@ int main(int argc, char** argv) {
   std::string bin = C2C_BIN_DEFAULT;
   long iterations = 2000, warmup = 100;
   double max_seconds = 60;
+  std::string parent = std::getenv("TMPDIR") != nullptr ? std::getenv("TMPDIR") : "/tmp";
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     if (a == "--bin")
@@ -149,16 +152,22 @@ int main(int argc, char** argv) {
       warmup = std::clamp(std::atol(argv[i + 1]), 0L, 100'000L);
     else if (a == "--max-seconds")
       max_seconds = std::clamp(std::atof(argv[i + 1]), 1.0, 3600.0);
+    else if (a == "--dir")
+      parent = argv[i + 1];
     else {
       std::fprintf(stderr,
-                   "usage: %s [--bin PATH] [--iterations N] [--warmup N] [--max-seconds S]\n",
+                   "usage: %s [--bin PATH] [--iterations N] [--warmup N] [--max-seconds S] "
+                   "[--dir PARENT]\n",
                    argv[0]);
       return 2;
     }
   }
   ::signal(SIGPIPE, SIG_IGN);
-  char tmpl[] = "/tmp/c2c-mcp-bench-XXXXXX";
-  if (::mkdtemp(tmpl) == nullptr) return 1;
+  std::string tmpl = parent + "/c2c-mcp-bench-XXXXXX";
+  if (::mkdtemp(tmpl.data()) == nullptr) {
+    std::perror("mkdtemp");
+    return 1;
+  }
   const std::string root = tmpl;
   int rc = 0;
   try {
@@ -191,8 +200,12 @@ int main(int argc, char** argv) {
       round.push_back(us(t2 - t0).count());
     }
     if (round.empty()) throw std::runtime_error("no iteration completed before --max-seconds");
-    std::printf("mcp_roundtrip_bench: %zu iterations (after %ld warm-up), 2 c2c mcp processes\n",
-                round.size(), warmup);
+    const char* fsync_env = std::getenv("C2C_BROKER_FSYNC");
+    std::printf(
+        "mcp_roundtrip_bench: %zu iterations (after %ld warm-up), 2 c2c mcp processes, "
+        "broker in %s, fsync %s\n",
+        round.size(), warmup, parent.c_str(),
+        fsync_env != nullptr && std::string(fsync_env) == "0" ? "off" : "on");
     report("send (A)", send_us);
     report("poll_inbox (B)", poll_us);
     report("send -> poll round trip", round);
