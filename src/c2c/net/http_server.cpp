@@ -16,8 +16,8 @@
 namespace c2c::net {
 
 using detail::Session;
-using PlainSession = Session<beast::tcp_stream>;
-using TlsSession = Session<beast::ssl_stream<beast::tcp_stream>>;
+using PlainSession = Session<detail::PlainStream>;
+using TlsSession = Session<detail::TlsStream>;
 
 namespace {
 
@@ -43,7 +43,7 @@ struct HttpServer::Impl {
         signals(*contexts[0]) {}
 
   asio::awaitable<void> accept_loop();
-  void spawn_session(tcp::socket socket);
+  void spawn_session(detail::SessionSocket socket);
   void do_stop();  // on contexts[0]
 
   const ServerOptions options;
@@ -65,8 +65,8 @@ asio::awaitable<void> HttpServer::Impl::accept_loop() {
     if (core.stopping.load()) co_return;
     auto& context = *contexts[next_context++ % contexts.size()];
     error_code ec;
-    tcp::socket socket(co_await acceptor.async_accept(
-        context.get_executor(), asio::redirect_error(asio::use_awaitable, ec)));
+    detail::SessionSocket socket = co_await acceptor.async_accept(
+        context.get_executor(), asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       if (core.stopping.load() || !acceptor.is_open()) co_return;
       // Out of file descriptors or similar: give the system a moment instead of spinning.
@@ -85,8 +85,8 @@ asio::awaitable<void> HttpServer::Impl::accept_loop() {
   }
 }
 
-void HttpServer::Impl::spawn_session(tcp::socket socket) {
-  asio::any_io_executor executor = socket.get_executor();
+void HttpServer::Impl::spawn_session(detail::SessionSocket socket) {
+  auto executor = socket.get_executor();
   error_code ec;
   socket.set_option(tcp::no_delay(true), ec);
   auto remote = socket.remote_endpoint(ec);

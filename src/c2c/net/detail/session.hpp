@@ -1,6 +1,7 @@
 #pragma once
 // Internal to c2c_net: one HTTP/1.x connection as one coroutine, the same code for plain TCP
-// (beast::tcp_stream) and TLS (beast::ssl_stream<beast::tcp_stream>).
+// (PlainStream) and TLS (TlsStream). Sessions use the concrete io_context executor rather than
+// any_io_executor: the type-erased executor costs a measurable share of a small request.
 //
 // Per request: wait for the first byte (idle timeout; stop() may close the connection here),
 // then the whole request must arrive within read_timeout (slowloris), the parser enforces the
@@ -22,6 +23,14 @@
 
 namespace c2c::net::detail {
 
+using SessionExecutor = asio::io_context::executor_type;
+using PlainStream = beast::basic_stream<tcp, SessionExecutor>;
+using TlsStream = beast::ssl_stream<PlainStream>;
+using SessionSocket = asio::basic_stream_socket<tcp, SessionExecutor>;
+template <class T>
+using SessionAwaitable = asio::awaitable<T, SessionExecutor>;
+inline constexpr asio::use_awaitable_t<SessionExecutor> kUseAwaitable{};
+
 // What the server answers for a request it could not read; nullopt = just close.
 std::optional<Response> response_for_read_error(const error_code& ec, const ServerLimits& limits);
 // Moves the parsed message into c2c's own Request.
@@ -30,7 +39,7 @@ Request to_request(http::request<http::string_body>&& msg, const std::string& re
 template <class Stream>
 class Session final : public SessionBase {
  public:
-  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+  static constexpr bool kTls = !std::is_same_v<Stream, PlainStream>;
   static constexpr size_t kReadChunk = 16 * 1024;
   static constexpr std::chrono::milliseconds kStopGrace{1'000};
 
@@ -42,7 +51,7 @@ class Session final : public SessionBase {
         remote_ip_(std::move(remote_ip)) {}
 
   // The coroutine owns the session through `self`.
-  static asio::awaitable<void> run(std::shared_ptr<Session> self) {
+  static SessionAwaitable<void> run(std::shared_ptr<Session> self) {
     co_await self->serve();
     if (self->grace_timer_) self->grace_timer_->cancel();
   }
@@ -64,16 +73,16 @@ class Session final : public SessionBase {
  private:
   using Parser = http::request_parser<http::string_body>;
 
-  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+  PlainStream& lowest() { return beast::get_lowest_layer(stream_); }
   const ServerLimits& limits() const { return core_.limits; }
 
-  asio::awaitable<void> serve() {
+  SessionAwaitable<void> serve() {
     error_code ec;
     if constexpr (kTls) {
       lowest().expires_after(limits().read_timeout);
       reading_ = true;
       co_await stream_.async_handshake(asio::ssl::stream_base::server,
-                                       asio::redirect_error(asio::use_awaitable, ec));
+                                       asio::redirect_error(kUseAwaitable, ec));
       reading_ = false;
       if (ec) co_return;  // not TLS, bad certificate on the client side, timeout: drop
     }
@@ -88,7 +97,7 @@ class Session final : public SessionBase {
         lowest().expires_after(first ? std::min(limits().read_timeout, limits().idle_timeout)
                                      : limits().idle_timeout);
         size_t n = co_await stream_.async_read_some(buffer.prepare(kReadChunk),
-                                                    asio::redirect_error(asio::use_awaitable, ec));
+                                                    asio::redirect_error(kUseAwaitable, ec));
         idle_ = false;
         if (ec) break;  // closed by the peer, idle timeout, or stop()
         buffer.commit(n);
@@ -131,7 +140,7 @@ class Session final : public SessionBase {
   // Reads (whatever is not already buffered of) one request into `parser`. Parsing happens
   // synchronously on the buffered bytes, so a request that arrived in one segment costs one
   // read and no extra completion.
-  asio::awaitable<error_code> read_request(beast::flat_buffer& buffer, Parser& parser) {
+  SessionAwaitable<error_code> read_request(beast::flat_buffer& buffer, Parser& parser) {
     error_code ec;
     bool continue_sent = false;
     for (;;) {
@@ -151,12 +160,12 @@ class Session final : public SessionBase {
         if (expects_continue(parser.get())) {
           static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
           co_await asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
-                                     asio::redirect_error(asio::use_awaitable, ec));
+                                     asio::redirect_error(kUseAwaitable, ec));
           if (ec) co_return ec;
         }
       }
       size_t n = co_await stream_.async_read_some(buffer.prepare(kReadChunk),
-                                                  asio::redirect_error(asio::use_awaitable, ec));
+                                                  asio::redirect_error(kUseAwaitable, ec));
       if (ec == asio::error::eof) {
         // A body delimited by the end of the stream is complete now; anything else is cut.
         parser.put_eof(ec);
@@ -175,7 +184,7 @@ class Session final : public SessionBase {
 
   // Runs the handler; awaits its answer only if it did not answer inline (the common case
   // costs no thread hop and no extra completion).
-  asio::awaitable<Response> call_handler(Request request) {
+  SessionAwaitable<Response> call_handler(Request request) {
     auto pending = std::make_shared<PendingResponse>();
     // Our copy outlives a throwing handler, so the exception (not "dropped") is reported;
     // releasing it afterwards leaves the handler's copies as the only ones.
@@ -189,48 +198,48 @@ class Session final : public SessionBase {
       pending->fulfil(error_response(500, "internal_error", "request handler failed"));
     }
     responder = nullptr;
-    if (!pending->done()) co_await pending->async_wait(asio::use_awaitable);
+    if (!pending->done()) co_await pending->async_wait(kUseAwaitable);
     co_return pending->take();
   }
 
-  asio::awaitable<error_code> write_response(const Response& response, const HeadOptions& head) {
+  SessionAwaitable<error_code> write_response(const Response& response, const HeadOptions& head) {
     std::string head_bytes = serialize_head(response, head);
     std::array<asio::const_buffer, 2> buffers{
         asio::buffer(head_bytes),
         head.include_body ? asio::buffer(response.body) : asio::const_buffer()};
     error_code ec;
     lowest().expires_after(limits().write_timeout);
-    co_await asio::async_write(stream_, buffers, asio::redirect_error(asio::use_awaitable, ec));
+    co_await asio::async_write(stream_, buffers, asio::redirect_error(kUseAwaitable, ec));
     co_return ec;
   }
 
   // After an error response on a connection whose request was not (fully) read: stop sending,
   // then discard what the client still sends for a short while, so that the kernel does not
   // answer the unread bytes with a reset that would destroy the response before it is read.
-  asio::awaitable<void> linger_close() {
+  SessionAwaitable<void> linger_close() {
     error_code ec;
-    lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
+    lowest().socket().shutdown(SessionSocket::shutdown_send, ec);
     lowest().expires_after(std::min(limits().read_timeout, std::chrono::milliseconds(2'000)));
     std::array<char, 16 * 1024> scratch;
     size_t drained = 0;
     // Bounded in time (above) and in bytes: a client streaming forever is cut.
     while (!ec && drained < 64 * limits().max_body_bytes + (1 << 20)) {
       drained += co_await lowest().async_read_some(asio::buffer(scratch),
-                                                   asio::redirect_error(asio::use_awaitable, ec));
+                                                   asio::redirect_error(kUseAwaitable, ec));
     }
     lowest().close();
   }
 
-  asio::awaitable<void> close() {
+  SessionAwaitable<void> close() {
     error_code ec;
     if constexpr (kTls) {
       // Best effort close_notify, bounded: the peer may already be gone.
       if (lowest().socket().is_open()) {
         lowest().expires_after(std::chrono::milliseconds(1'000));
-        co_await stream_.async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
+        co_await stream_.async_shutdown(asio::redirect_error(kUseAwaitable, ec));
       }
     } else {
-      lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
+      lowest().socket().shutdown(SessionSocket::shutdown_send, ec);
     }
     lowest().close();
   }
