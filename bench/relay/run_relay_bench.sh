@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Relay benchmarks on loopback, 32 keep-alive connections (docs/performance/relay.md).
-#   BUILD_DIR=build-relay bench/relay/run_relay_bench.sh [send-dev|send-signed|send-sqlite|rss|all]
+#   BUILD_DIR=build-relay bench/relay/run_relay_bench.sh [hello|send-dev|send-signed|send-sqlite|rss|all]
 # Env: DURATION (s, default 10), CONNECTIONS (32), THREADS (relay I/O threads, default: cores),
 #      LEASES (10000), MESSAGES (1000000).
 set -euo pipefail
@@ -88,6 +88,19 @@ bench_send_sqlite() {
   stop_relay
 }
 
+bench_hello() {
+  echo "== baseline: c2c_http_hello (HttpServer answering a constant), same POST body"
+  "$build/bench/load/c2c_http_hello" --threads "${THREADS:-$(nproc)}" > "$tmp/out" 2> "$tmp/err" &
+  relay_pid=$!
+  for _ in $(seq 1 200); do
+    if grep -q 'http://' "$tmp/out" 2>/dev/null; then break; fi
+    sleep 0.05
+  done
+  url="$(grep -o 'http://[0-9.:]*' "$tmp/out" | head -1)"
+  run_load "$url/send" -m POST -b "$(send_body alice)" -c "$connections" -d "$duration"
+  stop_relay
+}
+
 bench_rss() {
   echo "== relay RSS with ${LEASES:-10000} leases and ${MESSAGES:-1000000} queued 100-byte messages (memory)"
   start_relay
@@ -98,10 +111,11 @@ bench_rss() {
 }
 
 case "${1:-all}" in
+  hello) bench_hello ;;
   send-dev) bench_send_dev ;;
   send-signed) bench_send_signed ;;
   send-sqlite) bench_send_sqlite ;;
   rss) bench_rss ;;
-  all) bench_send_dev; bench_send_signed; bench_send_sqlite; bench_rss ;;
-  *) echo "usage: $0 [send-dev|send-signed|send-sqlite|rss|all]" >&2; exit 2 ;;
+  all) bench_hello; bench_send_dev; bench_send_signed; bench_send_sqlite; bench_rss ;;
+  *) echo "usage: $0 [hello|send-dev|send-signed|send-sqlite|rss|all]" >&2; exit 2 ;;
 esac

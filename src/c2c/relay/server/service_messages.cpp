@@ -96,7 +96,10 @@ Reply<protocol::SendResponse> RelayService::send(const protocol::SendRequest& re
     out.duplicate = true;
     return out;
   }
-  if (auto r = store_.append({Delivery{{lease->node_id, lease->session_id}, std::move(msg)}}); !r) {
+  // Built in place: an initializer list would copy the message.
+  std::vector<Delivery> one;
+  one.push_back(Delivery{{lease->node_id, lease->session_id}, std::move(msg)});
+  if (auto r = store_.append(one); !r) {
     return storage_failure(r.error());
   }
   if (auto r = store_.remember_message_id(out.message_id, config_.dedup_window); !r) {
