@@ -235,6 +235,21 @@ TEST(RelayAuth, TimeWindowIsPlusFiveMinusThirty) {
   EXPECT_EQ(at(-30.5).code(), "timestamp_out_of_window");
 }
 
+TEST(RelayAuth, QueryIsSignedInCanonicalOrder) {
+  Harness h(prod());
+  auto k = key(1);
+  ASSERT_TRUE(h.register_alias("alice", "n", "s", &k).ok());
+  EXPECT_EQ(crypto::canonical_query("zulu=1&alpha=2"), "alpha=2&zulu=1");
+  // The client signs the sorted query; the relay rebuilds it from the raw one it received.
+  const std::string header =
+      crypto::sign_request(k, "alice", "GET", "/list", "alpha=2&zulu=1", "", h.clock.now());
+  EXPECT_EQ(h.call("GET", "/list?zulu=1&alpha=2", "", {{"Authorization", header}}).status, 200);
+  // A signature over no query does not cover a request that has one.
+  const std::string bare = crypto::sign_request(k, "alice", "GET", "/list", "", "", h.clock.now());
+  EXPECT_EQ(h.call("GET", "/list?zulu=1", "", {{"Authorization", bare}}).code(),
+            "signature_invalid");
+}
+
 TEST(RelayAuth, ReplayedNonceIsRejectedButForgeriesDoNotBurnIt) {
   Harness h(prod());
   auto k = key(1);
