@@ -51,27 +51,11 @@ Request to_request(http::request<http::string_body>&& msg, const std::string& re
   return r;
 }
 
-namespace {
-
-// Shared by all copies of one Responder; its destruction without an answer is a handler bug
-// that must not leave the client hanging.
-struct ResponderState {
-  explicit ResponderState(std::shared_ptr<PendingResponse> p) : pending(std::move(p)) {}
-  ~ResponderState() {
-    // The common case (already answered) must not pay for building the error body.
-    if (pending->done()) return;
-    pending->fulfil(error_response(500, "internal_error", "request handler dropped the request"));
-  }
-  ResponderState(const ResponderState&) = delete;
-  ResponderState& operator=(const ResponderState&) = delete;
-  std::shared_ptr<PendingResponse> pending;
-};
-
-}  // namespace
-
-Responder make_responder(std::shared_ptr<PendingResponse> pending) {
-  auto state = std::make_shared<ResponderState>(std::move(pending));
-  return [state](Response response) { state->pending->fulfil(std::move(response)); };
+void PendingResponse::release() {
+  if (holders_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  // The common case (already answered) must not pay for building the error body.
+  if (done()) return;
+  fulfil(error_response(500, "internal_error", "request handler dropped the request"));
 }
 
 }  // namespace c2c::net::detail

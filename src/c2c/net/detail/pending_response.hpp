@@ -2,6 +2,7 @@
 // Internal to c2c_net: the bridge between a Handler's Responder (callable once, from any thread)
 // and the session coroutine waiting for the answer on its own executor.
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 
@@ -37,6 +38,20 @@ class PendingResponse {
     std::lock_guard lock(mu_);
     return std::move(response_);
   }
+
+  // Ready for the next request. Only when nobody else holds this object any more.
+  void reset() {
+    std::lock_guard lock(mu_);
+    done_ = false;
+    response_ = Response{};
+    waiter_.reset();
+    holders_.store(0, std::memory_order_relaxed);
+  }
+
+  // Holders are the live Responder copies (plus the session while the handler runs). When the
+  // last one goes away unanswered, that is a handler bug: answer 500 rather than hang.
+  void hold() { holders_.fetch_add(1, std::memory_order_relaxed); }
+  void release();
 
   // Completes once fulfil() has been called. The completion always runs through the waiter's
   // associated executor (the session's strand), never inline on the fulfilling thread; the
@@ -76,13 +91,27 @@ class PendingResponse {
   };
 
   std::mutex mu_;
+  std::atomic<int> holders_{0};
   bool done_ = false;
   Response response_;
   std::unique_ptr<Waiter> waiter_;
 };
 
-// The Responder handed to the Handler. Copies share one state; when the last copy is destroyed
-// without having been called (a handler bug), the client gets a 500 instead of a hung connection.
-Responder make_responder(std::shared_ptr<PendingResponse> pending);
+// The Responder handed to the Handler: each copy is one holder of the PendingResponse.
+class ResponderFn {
+ public:
+  explicit ResponderFn(std::shared_ptr<PendingResponse> p) : p_(std::move(p)) { p_->hold(); }
+  ResponderFn(const ResponderFn& o) : p_(o.p_) { p_->hold(); }
+  ResponderFn(ResponderFn&& o) noexcept = default;  // the hold moves along
+  ResponderFn& operator=(const ResponderFn&) = delete;
+  ResponderFn& operator=(ResponderFn&&) = delete;
+  ~ResponderFn() {
+    if (p_) p_->release();
+  }
+  void operator()(Response response) const { p_->fulfil(std::move(response)); }
+
+ private:
+  std::shared_ptr<PendingResponse> p_;
+};
 
 }  // namespace c2c::net::detail

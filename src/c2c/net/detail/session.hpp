@@ -185,21 +185,26 @@ class Session final : public SessionBase {
   // Runs the handler; awaits its answer only if it did not answer inline (the common case
   // costs no thread hop and no extra completion).
   SessionAwaitable<Response> call_handler(Request request) {
-    auto pending = std::make_shared<PendingResponse>();
-    // Our copy outlives a throwing handler, so the exception (not "dropped") is reported;
-    // releasing it afterwards leaves the handler's copies as the only ones.
-    Responder responder = make_responder(pending);
-    try {
-      core_.handler(std::move(request), responder);
-    } catch (const std::exception& e) {
-      pending->fulfil(error_response(500, "internal_error",
-                                     std::string("request handler failed: ") + e.what()));
-    } catch (...) {
-      pending->fulfil(error_response(500, "internal_error", "request handler failed"));
+    // One PendingResponse per connection, reused while no late Responder copy still holds it.
+    if (!pending_ || pending_.use_count() != 1) {
+      pending_ = std::make_shared<PendingResponse>();
+    } else {
+      pending_->reset();
     }
-    responder = nullptr;
-    if (!pending->done()) co_await pending->async_wait(kUseAwaitable);
-    co_return pending->take();
+    // The session holds on while the handler runs, so a throwing handler is reported as such
+    // (not as a dropped request); afterwards only the handler's Responder copies count.
+    pending_->hold();
+    try {
+      core_.handler(std::move(request), Responder(ResponderFn(pending_)));
+    } catch (const std::exception& e) {
+      pending_->fulfil(error_response(500, "internal_error",
+                                      std::string("request handler failed: ") + e.what()));
+    } catch (...) {
+      pending_->fulfil(error_response(500, "internal_error", "request handler failed"));
+    }
+    pending_->release();
+    if (!pending_->done()) co_await pending_->async_wait(kUseAwaitable);
+    co_return pending_->take();
   }
 
   SessionAwaitable<error_code> write_response(const Response& response, const HeadOptions& head) {
@@ -247,9 +252,10 @@ class Session final : public SessionBase {
   Stream stream_;
   std::string remote_ip_;
   // Only touched on the session's strand.
-  bool idle_ = false;                              // waiting for the first byte of a request
-  bool reading_ = false;                           // receiving a request (or the TLS handshake)
-  std::optional<asio::steady_timer> grace_timer_;  // armed by stop() while reading_
+  bool idle_ = false;     // waiting for the first byte of a request
+  bool reading_ = false;  // receiving a request (or the TLS handshake)
+  std::optional<asio::steady_timer> grace_timer_;
+  std::shared_ptr<PendingResponse> pending_;  // armed by stop() while reading_
 };
 
 }  // namespace c2c::net::detail
