@@ -110,3 +110,29 @@ TEST(ServerStopTest, SigtermStopsServerWhenAsked) {
 
 }  // namespace
 }  // namespace c2c::net
+
+namespace c2c::net {
+namespace {
+
+using namespace test;
+
+TEST(ServerStopTest, LateAnswerToAVanishedClientIsHarmless) {
+  std::promise<Responder> parked;
+  TestServer server([&](Request, Responder respond) { parked.set_value(std::move(respond)); });
+  ASSERT_TRUE(server.ok());
+  {
+    RawSocket s("127.0.0.1", server.port());
+    ASSERT_TRUE(s.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+    auto responder = parked.get_future().get();
+    s.close();  // the client gives up before the answer
+    Response r;
+    r.body = "nobody listens";
+    responder(r);
+    responder(r);  // a second answer is ignored
+  }
+  EXPECT_TRUE(eventually([&] { return server.server().stats().open_connections == 0; }));
+  EXPECT_TRUE(server.stop_and_join(5s));
+}
+
+}  // namespace
+}  // namespace c2c::net
