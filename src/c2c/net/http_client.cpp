@@ -187,6 +187,8 @@ asio::awaitable<Outcome> HttpClient::Impl::exchange(Stream& stream, const Client
   if (!ec) {
     http::response_parser<http::string_body> parser;
     parser.body_limit(kMaxResponseBody);
+    // A HEAD response announces a Content-Length but carries no body.
+    if (msg.method() == http::verb::head) parser.skip(true);
     co_await http::async_read(stream, buffer, parser,
                               asio::redirect_error(asio::use_awaitable, ec));
     out.response_started = parser.got_some();

@@ -128,3 +128,30 @@ TEST(HttpClientTest, NonSuccessStatusIsStillAResponse) {
 
 }  // namespace
 }  // namespace c2c::net
+
+namespace c2c::net {
+namespace {
+
+TEST(HttpClientTest, HeadResponseHasNoBodyAndConnectionStaysUsable) {
+  test::TestServer server([](Request req, Responder respond) {
+    Response r;
+    r.body = "body of " + req.method;
+    respond(std::move(r));
+  });
+  ASSERT_TRUE(server.ok());
+  auto client = HttpClient::create(server.url());
+  ASSERT_TRUE(client.has_value());
+  ClientRequest head;
+  head.method = "HEAD";
+  auto h = client->request(head);
+  ASSERT_TRUE(h.has_value()) << h.error().message;
+  EXPECT_EQ(h->status, 200);
+  EXPECT_EQ(h->body, "");
+  auto g = client->request(ClientRequest{});
+  ASSERT_TRUE(g.has_value()) << g.error().message;
+  EXPECT_EQ(g->body, "body of GET");
+  EXPECT_EQ(server.server().stats().accepted_connections, 1u);
+}
+
+}  // namespace
+}  // namespace c2c::net
