@@ -1,5 +1,9 @@
 #include "c2c/relay/client/relay_client.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <utility>
 
@@ -291,11 +295,26 @@ Result<IdentityLoad> load_or_create_identity(const std::filesystem::path& path,
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
     if (!create_if_missing) return out;
-    auto id = crypto::new_identity(std::string(alias_hint), clock.now());
-    C2C_TRY(crypto::save_identity(path, id));
-    out.identity = std::move(id);
-    out.created = true;
-    return out;
+    // Several commands may start at once on a fresh machine (two connectors, connect + rooms
+    // join): create under an exclusive lock on the directory and look again, so exactly one
+    // identity is made and every process uses it (tests/integration/hardening_security_test).
+    const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
+    std::filesystem::create_directories(dir, ec);
+    const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd >= 0) ::flock(dir_fd, LOCK_EX);  // released by close()
+    struct CloseFd {
+      int fd;
+      ~CloseFd() {
+        if (fd >= 0) ::close(fd);
+      }
+    } lock{dir_fd};
+    if (!std::filesystem::exists(path, ec)) {
+      auto id = crypto::new_identity(std::string(alias_hint), clock.now());
+      C2C_TRY(crypto::save_identity(path, id));
+      out.identity = std::move(id);
+      out.created = true;
+      return out;
+    }
   }
   auto id = crypto::load_identity(path);
   if (!id) return Unexpected{id.error()};
