@@ -38,10 +38,13 @@ class TlsTest : public ::testing::Test {
   void SetUp() override {
     cert_ = (dir_ / "cert.pem").string();
     key_ = (dir_ / "key.pem").string();
+    make_cert("subjectAltName=DNS:localhost,IP:127.0.0.1", cert_, key_);
+  }
+  // A self-signed Ed25519 certificate with the given subjectAltName extension.
+  void make_cert(const std::string& san, const std::string& cert, const std::string& key) {
     auto r = c2c::test::run({find_openssl(), "req", "-x509", "-newkey", "ed25519", "-nodes",
-                             "-days", "1", "-subj", "/CN=localhost", "-addext",
-                             "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", key_, "-out",
-                             cert_});
+                             "-days", "1", "-subj", "/CN=c2c-test", "-addext", san, "-keyout", key,
+                             "-out", cert});
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
   ServerOptions tls_options() {
@@ -90,6 +93,25 @@ TEST_F(TlsTest, UntrustedCertificateIsRefused) {
   EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
   EXPECT_NE(r.error().message.find("certificate verify failed"), std::string::npos)
       << r.error().message;
+}
+
+TEST_F(TlsTest, CertificateForAnotherNameIsRefused) {
+  std::string other_cert = (dir_ / "other.pem").string();
+  std::string other_key = (dir_ / "other.key").string();
+  make_cert("subjectAltName=DNS:relay.example", other_cert, other_key);
+  ServerOptions o = TestServer::default_options();
+  o.tls = TlsFiles{other_cert, other_key};
+  TestServer server(hello, o);
+  ASSERT_TRUE(server.ok()) << server.listen_error();
+  ClientOptions co;
+  co.ca_bundle = other_cert;  // trusted, but issued for relay.example, not 127.0.0.1
+  auto client = HttpClient::create(server.url(), co);
+  ASSERT_TRUE(client.has_value());
+  auto r = client->request(ClientRequest{});
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message.find("certificate verify failed"), std::string::npos)
+      << r.error().message;
+  EXPECT_NE(r.error().message.find("mismatch"), std::string::npos) << r.error().message;
 }
 
 TEST_F(TlsTest, PlainHttpToTlsPortGetsNoResponse) {
