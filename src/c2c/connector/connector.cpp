@@ -161,6 +161,7 @@ void Connector::sync_registration(const Session& s, SyncReport& report) {
 void Connector::forward_outbox(SyncReport& report, const std::atomic<bool>* stop) {
   auto entries = broker_.read_outbox();
   if (!entries) {
+    report.local_error = true;
     note_error(report, "outbox", entries.error().message);
     return;
   }
@@ -203,7 +204,10 @@ void Connector::forward_outbox(SyncReport& report, const std::atomic<bool>* stop
   if (outcomes.empty()) return;
   // Entries not tried this round have no outcome and stay as they are.
   auto settled = broker_.settle_outbox(outcomes);
-  if (!settled) note_error(report, "outbox", settled.error().message);
+  if (!settled) {
+    report.local_error = true;
+    note_error(report, "outbox", settled.error().message);
+  }
 }
 
 bool Connector::has_untried_outbox() {
@@ -260,6 +264,7 @@ void Connector::pull_inbox(const Session& s, SyncReport& report) {
   // Write locally first; acknowledge only what is safely in the local inbox.
   auto delivered = broker_.deliver(s.session_id, local);
   if (!delivered) {
+    report.local_error = true;
     note_error(report, "deliver", s.alias + ": " + delivered.error().message);
     return;
   }

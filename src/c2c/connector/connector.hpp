@@ -45,6 +45,7 @@ struct SyncReport {
   bool refused = false;              // the relay refused our credentials or a registration
   bool contacted_relay = false;      // at least one request was sent this round
   bool throttled = false;            // the relay answered 429: slow down
+  bool local_error = false;          // reading/settling the outbox or writing an inbox failed
   std::string last_error;            // "<op>: <detail>", "" when the round was clean
   std::vector<std::string> details;  // one line per action, for --verbose
 

@@ -146,7 +146,7 @@ int run_loop(Connector& connector, const LoopOptions& options, StopSource& stop,
     if (on_round) on_round(round, delay);
     // Our own round rewrote the outbox: those events are not news. Mail queued while the round
     // ran is, and goes out now (a healthy, unthrottled relay only; otherwise keep the backoff).
-    const bool eager = watch && healthy && !round->throttled;
+    const bool eager = watch && healthy && !round->throttled && !round->local_error;
     if (watch) watch->drain();
     if (eager && connector.has_untried_outbox()) continue;
     const int fd = eager ? watch->fd() : -1;
