@@ -70,7 +70,7 @@ bench_send_dev() {
 
 bench_send_signed() {
   echo "== POST /send, prod mode (every request Ed25519-signed), memory storage"
-  printf 'bench-token\n' > "$tmp/token"
+  (umask 077; printf 'bench-token\n' > "$tmp/token")
   start_relay --token-file "$tmp/token"
   "$fill" identity --out "$tmp/identity.json" > /dev/null
   "$fill" register --url "$url" --alias alice --identity "$tmp/identity.json" --node na --session sa > /dev/null

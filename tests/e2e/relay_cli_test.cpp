@@ -115,7 +115,7 @@ TEST_F(RelayCli, IdentityPathFromFlagAndEnvironment) {
 
 TEST_F(RelayCli, SetupSavesAPrivateConfigAndMasksTheToken) {
   const auto token_file = dir / "relay.token";
-  write_file(token_file, "s3cret-token\n");
+  c2c::test::write_private_file(token_file, "s3cret-token\n");
   env.erase("C2C_MCP_BROKER_ROOT");
   auto r = c2c({"relay", "setup", "--url", "http://relay.example:7331/", "--token-file",
                 token_file.string(), "--node-id", "laptop-1"});

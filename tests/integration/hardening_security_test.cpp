@@ -1,8 +1,5 @@
 // Security review checks that other suites do not already cover (docs/security.md maps every
 // review point to its test). Real `c2c relay serve` processes; the broker through its API.
-//
-// DISABLED_ tests state a rule the code does not enforce yet: each is an open finding in
-// docs/security.md with the fix it needs; enable it together with the fix.
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -198,9 +195,9 @@ TEST(HardeningSecurity, ConcurrentFirstRunsCreateExactlyOneIdentity) {
       << "the identity on disk is not the one that was announced: " << show.out;
 }
 
-// Open finding S3 (docs/security.md): relay.json may hold the admin token; it is written 0600
-// but read whatever its mode.
-TEST(HardeningSecurity, DISABLED_RelayConfigReadableByOthersIsRefused) {
+// S3 (docs/security.md): relay.json may hold the token; it is written 0600, and a copy others can
+// read is refused.
+TEST(HardeningSecurity, RelayConfigReadableByOthersIsRefused) {
   test::TempDir dir;
   fs::create_directories(dir / "home");
   auto setup = test::run_c2c(
@@ -380,24 +377,23 @@ TEST(HardeningSecurity, BrokerSessionAndRoomIdsCannotEscapeTheRoot) {
   EXPECT_EQ(top, (std::set<std::string>{"broker"}));
 }
 
-// Open finding S1 (docs/security.md): the relay reads --token-file whatever its mode; a token
-// readable by other users should be refused like identity.json is (LoadIdentity refuses 0644).
-TEST(HardeningSecurity, DISABLED_TokenFileReadableByOthersIsRefused) {
+// S1 (docs/security.md): a --token-file readable by other users is refused like identity.json is
+// (LoadIdentity refuses 0644).
+TEST(HardeningSecurity, TokenFileReadableByOthersIsRefused) {
   test::TempDir dir;
   const std::string path = token_file(dir);
   fs::permissions(path, fs::perms::group_read | fs::perms::others_read, fs::perm_options::add);
   auto env = relay_env();
-  env.timeout = std::chrono::seconds(10);  // today it starts and serves: do not wait a minute
+  env.timeout = std::chrono::seconds(20);  // were it to start and serve, do not wait a minute
   auto r = test::run_c2c({"relay", "serve", "--listen", "127.0.0.1:0", "--token-file", path}, env);
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("0644"), std::string::npos) << r.err;
 }
 
-// Open finding S2 (docs/security.md): in prod mode the room routes are self-auth and an unsigned
-// request may name any alias, so anyone can post as, or remove, a member whose alias is bound
-// to a key. D3's rule for /register (an unsigned request cannot act for a key-bound alias)
-// should hold for room operations too.
-TEST(HardeningSecurity, DISABLED_UnsignedRoomOpsCannotActForAKeyBoundAliasInProd) {
+// S2 (docs/security.md): in prod mode the room routes are self-auth, but an unsigned request may
+// not act for an alias bound to a key (D3's rule for /register, applied to rooms): nobody can
+// post as, or remove, a key-bound member.
+TEST(HardeningSecurity, UnsignedRoomOpsCannotActForAKeyBoundAliasInProd) {
   test::TempDir dir;
   auto relay = test::start_relay({"--token-file", token_file(dir)}, relay_env());
   Caller http(relay.url);
@@ -410,14 +406,30 @@ TEST(HardeningSecurity, DISABLED_UnsignedRoomOpsCannotActForAKeyBoundAliasInProd
   ASSERT_TRUE(
       signed_post(http, bob, "bob", "/join_room", {{"alias", "bob"}, {"room_id", "lounge"}}).ok());
   // Unsigned: post as alice, remove bob, join elsewhere as alice, flip visibility.
-  EXPECT_FALSE(http.post("/send_room",
-                         {{"from_alias", "alice"}, {"room_id", "lounge"}, {"content", "spoofed"}})
-                   .ok());
-  EXPECT_FALSE(http.post("/leave_room", {{"alias", "bob"}, {"room_id", "lounge"}}).ok());
-  EXPECT_FALSE(http.post("/join_room", {{"alias", "alice"}, {"room_id", "elsewhere"}}).ok());
-  EXPECT_FALSE(http.post("/set_room_visibility",
-                         {{"alias", "alice"}, {"room_id", "lounge"}, {"visibility", "invite"}})
-                   .ok());
+  const std::vector<std::pair<std::string, Json>> spoofs = {
+      {"/send_room", {{"from_alias", "alice"}, {"room_id", "lounge"}, {"content", "spoofed"}}},
+      {"/leave_room", {{"alias", "bob"}, {"room_id", "lounge"}}},
+      {"/join_room", {{"alias", "alice"}, {"room_id", "elsewhere"}}},
+      {"/set_room_visibility",
+       {{"alias", "alice"}, {"room_id", "lounge"}, {"visibility", "invite"}}}};
+  for (const auto& [path, body] : spoofs) {
+    const auto a = http.post(path, body);
+    EXPECT_EQ(a.status, 401) << path << ": " << a.raw;
+    EXPECT_EQ(a.body.value("error_code", ""), "unsigned_room_op") << path;
+  }
+  // Nothing changed: bob is still a member, public room, no spoofed message queued.
+  const auto rooms = http.get("/list_rooms");
+  ASSERT_TRUE(rooms.ok()) << rooms.raw;
+  ASSERT_EQ(rooms.body["rooms"].size(), 1u) << rooms.raw;
+  EXPECT_EQ(rooms.body["rooms"][0]["members"], (Json{"alice", "bob"}));
+  EXPECT_EQ(rooms.body["rooms"][0]["visibility"], "public");
+  const auto inbox =
+      signed_post(http, bob, "bob", "/peek_inbox", {{"node_id", "nb"}, {"session_id", "sb"}});
+  ASSERT_TRUE(inbox.ok()) << inbox.raw;
+  for (const auto& m : inbox.body["messages"]) EXPECT_NE(m["content"], "spoofed");
+  // The owners themselves, signing, still can.
+  EXPECT_TRUE(
+      signed_post(http, bob, "bob", "/leave_room", {{"alias", "bob"}, {"room_id", "lounge"}}).ok());
   relay.child->signal(SIGTERM);
   EXPECT_EQ(relay.child->wait(std::chrono::seconds(20)), 0);
 }

@@ -171,29 +171,33 @@ TEST(HardeningSqliteKill, AcknowledgedMessagesAreDeliveredExactlyOnceAfterSigkil
   EXPECT_EQ(lost, 0u);
   EXPECT_EQ(duplicated, 0u);
 
-  // 2. The client retries every DM it got no answer for, with the same id: each ends up
-  //    delivered exactly once (persisted dedup catches the ones that had landed).
+  // 2. The client retries every send it got no answer for, with the same id: each DM ends up
+  //    delivered exactly once and each room message once per member (the persisted dedup
+  //    window, which covers /send_room with a client id, catches the ones that had landed).
   size_t retried = 0;
   for (const auto& id : ledger.unanswered) {
     const int r = ledger.to[id];
-    if (r < 0) continue;  // send_room has no dedup (reference semantics): not retried
     ++retried;
-    auto a = http.post("/send", {{"from_alias", "retrier"},
-                                 {"to_alias", recipient(r)},
-                                 {"content", "dm " + id},
-                                 {"message_id", id}});
+    auto a = r < 0 ? http.post("/send_room", {{"from_alias", recipient(-1 - r)},
+                                              {"room_id", "lounge"},
+                                              {"content", "room " + id},
+                                              {"message_id", id}})
+                   : http.post("/send", {{"from_alias", "retrier"},
+                                         {"to_alias", recipient(r)},
+                                         {"content", "dm " + id},
+                                         {"message_id", id}});
     EXPECT_TRUE(a.ok()) << a.raw;
   }
   auto second = drain_all(http);
   for (const auto& id : ledger.unanswered) {
-    if (ledger.to[id] < 0) continue;
-    EXPECT_EQ(delivered[id] + second[id], 1) << id << " after retry";
+    const int want = ledger.to[id] < 0 ? kRecipients - 1 : 1;
+    EXPECT_EQ(delivered[id] + second[id], want) << id << " after retry";
   }
   for (const auto& [id, n] : second) {
     EXPECT_TRUE(ledger.unanswered.count(id)) << id << " delivered again after a retry";
   }
   std::printf(
-      "sqlite kill: %d SIGKILLs under load, %zu acknowledged (%zu room), %zu unanswered (%zu DMs "
+      "sqlite kill: %d SIGKILLs under load, %zu acknowledged (%zu room), %zu unanswered (%zu "
       "retried), lost %zu, duplicated %zu\n",
       kRounds, ledger.acked.size(), room_acked, ledger.unanswered.size(), retried, lost,
       duplicated);

@@ -1,5 +1,7 @@
 // Hostile and malformed input against a real relay: every case gets its exact status and
 // error_code, and afterwards nothing was stored (peers, inboxes, rooms, history, dead letters).
+#include <chrono>
+
 #include "relay_http.hpp"
 
 namespace c2c::relay::itest {
@@ -112,12 +114,18 @@ TEST(RelayBadInput, RateLimitAnswers429WithRetryAfter) {
   Http http(relay.url);
   int ok = 0;
   Reply denied;
-  for (int i = 0; i < 200 && denied.status != 429; ++i) {
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 1000 && denied.status != 429; ++i) {
     auto r = http.get("/pubkey/nobody");
     if (r.status == 404) ++ok;
     if (r.status == 429) denied = r;
   }
-  EXPECT_EQ(ok, 100) << "exactly the /pubkey bucket's capacity";
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  // The /pubkey bucket holds 100 and refills 10 per second: on a slow (sanitized, loaded)
+  // machine a few tokens come back while the loop runs, never more than the refill allows.
+  EXPECT_GE(ok, 100) << "at least the /pubkey bucket's capacity";
+  EXPECT_LE(ok, 100 + static_cast<int>(10 * elapsed) + 1) << "elapsed " << elapsed << " s";
   ASSERT_EQ(denied.status, 429);
   EXPECT_EQ(denied.body["ok"], false);
   EXPECT_EQ(denied.code(), "rate_limit_exceeded");

@@ -42,7 +42,7 @@ TEST(RelayServe, DevMemoryStartupLines) {
 
 TEST(RelayServe, ProdSqliteStartupLinesWithTokenFile) {
   test::TempDir dir;
-  test::write_file(dir / "token", "s3cret\n");
+  test::write_private_file(dir / "token", "s3cret\n");
   const std::string db = (dir / "relay.db").string();
   auto relay = test::start_relay({"--token-file", (dir / "token").string(), "--storage", "sqlite",
                                   "--db-path", db, "--gc-interval", "300"},
@@ -164,7 +164,7 @@ TEST(RelayServe, MemoryPersistDirKeepsRoomHistoryAndIdentity) {
 
 TEST(RelayServe, StatusPageAndMetricsOverHttp) {
   test::TempDir dir;
-  test::write_file(dir / "token", "tok");
+  test::write_private_file(dir / "token", "tok");
   auto relay = test::start_relay({"--token-file", (dir / "token").string()}, relay_env());
   Http http(relay.url);
   auto page = http.get("/");

@@ -78,6 +78,8 @@ class FaultyStore final : public relay::Store {
   std::vector<relay::DeadLetter> dead_letters() override;
 
   Result<void> commit() override;
+  void begin_atomic() override { inner_.begin_atomic(); }
+  void end_atomic() override { inner_.end_atomic(); }
 
  private:
   // Counts one fallible call; true when this one must fail.

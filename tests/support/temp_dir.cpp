@@ -34,4 +34,10 @@ void write_file(const std::filesystem::path& p, const std::string& content) {
   out << content;
 }
 
+void write_private_file(const std::filesystem::path& p, const std::string& content) {
+  write_file(p, content);
+  std::filesystem::permissions(
+      p, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+}
+
 }  // namespace c2c::test

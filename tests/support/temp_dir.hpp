@@ -22,5 +22,7 @@ class TempDir {
 // Reads a whole file ("" if missing).
 std::string read_file(const std::filesystem::path& p);
 void write_file(const std::filesystem::path& p, const std::string& content);
+// write_file, then chmod 600: how a user stores a token (c2c refuses secrets others can read).
+void write_private_file(const std::filesystem::path& p, const std::string& content);
 
 }  // namespace c2c::test

@@ -162,6 +162,9 @@ struct SweepResult {
   std::vector<std::string> deleted_inboxes;
   size_t preserved_messages = 0;
   std::vector<std::pair<std::string, std::string>> evicted_room_members;  // (room, alias)
+  // "<file>.tmp.<pid>.<tid>" left behind by writers killed before their rename, relative to the
+  // broker root; removed only when that pid is gone.
+  std::vector<std::string> removed_temp_files;
 };
 
 struct DeadLetterRecord {

@@ -1,6 +1,7 @@
 // Sweep and dead letters (reference §4.9) and the remote outbox shared with the relay
 // connector (§2.6, DESIGN D9/D10: every access holds remote-outbox.lock).
 #include <dirent.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <map>
@@ -34,6 +35,36 @@ std::vector<std::string> list_dir(const fs::path& dir) {
   ::closedir(d);
   std::sort(out.begin(), out.end());
   return out;
+}
+
+// The writer pid of an atomic-replace temp name "<file>.tmp.<pid>.<tid>", if it is one.
+std::optional<long long> temp_writer_pid(std::string_view name) {
+  const auto at = name.rfind(".tmp.");
+  if (at == std::string_view::npos || at == 0) return std::nullopt;
+  const auto rest = name.substr(at + 5);
+  const auto dot = rest.find('.');
+  if (dot == std::string_view::npos || dot == 0 || dot + 1 == rest.size()) return std::nullopt;
+  long long pid = 0;
+  for (char c : rest.substr(0, dot)) {
+    if (c < '0' || c > '9' || pid > 1'000'000'000) return std::nullopt;
+    pid = pid * 10 + (c - '0');
+  }
+  for (char c : rest.substr(dot + 1)) {
+    if (c < '0' || c > '9') return std::nullopt;
+  }
+  return pid;
+}
+
+// Temp files of writers that died between create and rename: readers never look at them, and
+// their pid being gone means no rename can still come.
+void remove_dead_writers_temp_files(const fs::path& root, const fs::path& dir,
+                                    std::vector<std::string>& removed) {
+  for (const auto& name : list_dir(dir)) {
+    const auto pid = temp_writer_pid(name);
+    if (!pid || *pid <= 0 || proc_start_time(*pid)) continue;
+    const fs::path path = dir / name;
+    if (::unlink(path.c_str()) == 0) removed.push_back(path.lexically_relative(root).string());
+  }
 }
 
 std::string alias_part(std::string_view to_alias) {
@@ -179,6 +210,13 @@ Result<SweepResult> Broker::sweep() {
     });
     if (!evicted) return fail(evicted.error());
     for (auto& alias : *evicted) out.evicted_room_members.emplace_back(room, std::move(alias));
+  }
+
+  remove_dead_writers_temp_files(root_, root_, out.removed_temp_files);
+  for (const auto& room : list_dir(rooms_dir(root_))) {
+    if (is_valid_room_id(room)) {
+      remove_dead_writers_temp_files(root_, rooms_dir(root_) / room, out.removed_temp_files);
+    }
   }
   return out;
 }

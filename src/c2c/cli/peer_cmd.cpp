@@ -273,7 +273,8 @@ void add_sweep(CLI::App& app) {
       print_json({{"dropped_regs", dropped},
                   {"deleted_inboxes", r.deleted_inboxes},
                   {"preserved_messages", r.preserved_messages},
-                  {"evicted_room_members", evicted}});
+                  {"evicted_room_members", evicted},
+                  {"removed_temp_files", r.removed_temp_files}});
       return;
     }
     std::cout << "Dropped " << r.dropped.size() << " registrations, " << r.deleted_inboxes.size()

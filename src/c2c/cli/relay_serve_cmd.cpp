@@ -15,6 +15,7 @@
 
 #include "c2c/cli/cli_common.hpp"
 #include "c2c/core/clock.hpp"
+#include "c2c/core/secret_file.hpp"
 #include "c2c/core/text.hpp"
 #include "c2c/core/version.hpp"
 #include "c2c/crypto/crypto.hpp"
@@ -92,10 +93,10 @@ std::string resolve_token(const ServeOptions& o) {
     return o.token;
   }
   if (!o.token_file.empty()) {
-    std::ifstream in(o.token_file);
-    if (!in) fail("cannot read --token-file " + o.token_file);
-    std::string line;
-    std::getline(in, line);
+    // A token file others can read is refused, as an identity key is (seed: chmod 600).
+    auto text = read_secret_file(o.token_file);
+    if (!text) fail("cannot read --token-file " + o.token_file + ": " + text.error().message);
+    std::string line = text->substr(0, text->find('\n'));
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty())
       fail("--token-file " + o.token_file + " is empty (the token is its first line)");

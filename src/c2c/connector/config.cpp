@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "c2c/core/secret_file.hpp"
 #include "c2c/core/text.hpp"
 #include "c2c/crypto/crypto.hpp"
 
@@ -144,6 +145,21 @@ Result<SavedConfig> read_config_file(const fs::path& path) {
     const auto v = it.value().get<std::string>();
     if (!trim(v).empty()) *slot = v;
   }
+  if (c.token) {
+    // A config holding the token is a secret file: refused when others can read it.
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return fail(ErrorCode::kIo, "cannot read relay config " + path.string());
+    auto mode = check_private_mode(fd, path);
+    ::close(fd);
+    if (!mode) {
+      return fail(ErrorCode::kIo, mode.error().message +
+                                      ": it holds the relay token; run "
+                                      "'chmod 600 " +
+                                      path.string() +
+                                      "' if no one else has read it, "
+                                      "else choose a new token");
+    }
+  }
   c.extra_json = extra.dump();
   return c;
 }
@@ -239,14 +255,15 @@ Result<std::string> normalize_url(std::string_view url) {
 }
 
 Result<std::string> read_token_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  // A token file others can read is refused, as an identity key is (seed: chmod 600).
+  auto text = read_secret_file(path);
+  if (!text) {
     return fail(ErrorCode::kIo,
-                "cannot read token file " + path.string() + ": " + std::strerror(errno));
+                "cannot read token file " + path.string() + ": " +
+                    (text.error().code == ErrorCode::kNotFound ? std::string(std::strerror(ENOENT))
+                                                               : text.error().message));
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string token(trim(ss.str()));
+  std::string token(trim(*text));
   if (token.empty())
     return fail(ErrorCode::kBadRequest, "token file " + path.string() + " is empty");
   return token;

@@ -36,4 +36,8 @@ std::string format_date_hhmm_utc(double epoch_seconds);
 // Parses a finite float; nullopt for anything else (including nan/inf).
 std::optional<double> parse_finite_double(std::string_view s);
 
+// Appends s as a quoted JSON string (", \ and control characters escaped; other bytes as is).
+// For the hand-written JSON on hot paths (broker files, fixed HTTP error bodies).
+void append_json_string(std::string& out, std::string_view s);
+
 }  // namespace c2c

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "c2c/core/secret_file.hpp"
 #include "c2c/core/text.hpp"
 
 namespace c2c::crypto {
@@ -170,15 +171,8 @@ Result<Identity> load_identity(const fs::path& path) {
     }
     return io_error("cannot open", path, errno);
   }
-  // fstat the open descriptor: the mode checked is the mode of the bytes we read.
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return io_error("cannot stat", path, errno);
-  if ((st.st_mode & 0077) != 0) {
-    char mode[16];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    return fail(ErrorCode::kIo, "permissions too permissive on " + path.string() + ": " + mode +
-                                    " (expected 0600)");
-  }
+  // Check the open descriptor: the mode checked is the mode of the bytes we read.
+  if (auto mode = check_private_mode(fd.get(), path); !mode) return Unexpected{mode.error()};
   auto text = read_all(fd.get(), path);
   if (!text) return Unexpected{text.error()};
   return parse_identity(*text);

@@ -1,6 +1,6 @@
 #include "c2c/net/detail/wire.hpp"
 
-#include <cstdio>
+#include "c2c/core/text.hpp"
 
 namespace c2c::net::detail {
 namespace {
@@ -123,44 +123,14 @@ std::string serialize_head(const Response& res, const HeadOptions& options) {
   return out;
 }
 
-std::string json_escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size() + 8);
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-          out += buf;
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  return out;
-}
-
 Response error_response(int status, std::string_view error_code, std::string_view message) {
   Response res;
   res.status = status;
-  res.body = R"({"ok":false,"error_code":")" + json_escape(error_code) + R"(","error":")" +
-             json_escape(message) + "\"}";
+  res.body = R"({"ok":false,"error_code":)";
+  append_json_string(res.body, error_code);
+  res.body += R"(,"error":)";
+  append_json_string(res.body, message);
+  res.body += "}";
   return res;
 }
 

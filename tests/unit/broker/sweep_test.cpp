@@ -83,6 +83,27 @@ TEST_F(BrokerTest, TornDeadLetterLineIsKeptOnRewrite) {
   EXPECT_EQ(c2c::test::read_file(root() / "dead-letter.jsonl"), "{\"deleted_at\":1,\"fr\n");
 }
 
+TEST_F(BrokerTest, SweepRemovesTempFilesOfDeadWritersOnly) {
+  reg("alice", "ses-a");
+  ASSERT_TRUE(broker_.join_room("r", "alice", "ses-a").has_value());
+  const std::string live = std::to_string(::getpid());
+  const std::string dead = std::to_string(kDeadPid);
+  const std::vector<fs::path> litter = {root() / ("registry.json.tmp." + dead + ".7"),
+                                        root() / ("rooms/r/members.json.tmp." + dead + ".1")};
+  const std::vector<fs::path> kept = {root() / ("ses-a.inbox.json.tmp." + live + ".3"),
+                                      root() / "notes.tmp.txt", root() / ("x.tmp." + dead)};
+  for (const auto& p : litter) c2c::test::write_file(p, "{torn");
+  for (const auto& p : kept) c2c::test::write_file(p, "{");
+  auto r = broker_.sweep();
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->removed_temp_files,
+            (std::vector<std::string>{"registry.json.tmp." + dead + ".7",
+                                      "rooms/r/members.json.tmp." + dead + ".1"}));
+  for (const auto& p : litter) EXPECT_FALSE(fs::exists(p)) << p;
+  for (const auto& p : kept) EXPECT_TRUE(fs::exists(p)) << p << ": a live writer's or no temp";
+  EXPECT_EQ(broker_.registrations()->size(), 1u) << "the registry itself is untouched";
+}
+
 TEST_F(BrokerTest, SweepOfMissingRootIsEmptyAndCreatesNothing) {
   auto r = broker_.sweep();
   ASSERT_TRUE(r.has_value());

@@ -145,6 +145,38 @@ TEST_F(ConfigTest, SavedFileIsPrivateAndKeepsUnknownKeys) {
   EXPECT_EQ(back->token.value_or(""), "secret");
 }
 
+TEST_F(ConfigTest, ConfigHoldingATokenIsRefusedWhenOthersCanReadIt) {
+  write_file(home_config(), R"({"url":"http://a:1","token":"secret"})");
+  fs::permissions(home_config(), fs::perms::owner_read | fs::perms::owner_write |
+                                     fs::perms::group_read | fs::perms::others_read);
+  auto r = resolve({}, env.env(), host);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("permissions too permissive on " + home_config().string() +
+                                   ": 0644 (expected 0600)"),
+            std::string::npos)
+      << r.error().message;
+  EXPECT_EQ(r.error().message.find("secret"), std::string::npos) << "never echo the token";
+  // Private: accepted. A readable config without a token holds no secret: accepted too.
+  fs::permissions(home_config(), fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_EQ(must_resolve({}).token, "secret");
+  write_file(home_config(), R"({"url":"http://a:1"})");
+  fs::permissions(home_config(), fs::perms::owner_read | fs::perms::owner_write |
+                                     fs::perms::group_read | fs::perms::others_read);
+  EXPECT_TRUE(resolve({}, env.env(), host));
+}
+
+TEST_F(ConfigTest, TokenFileReadableByOthersIsRefused) {
+  write_file(dir / "token", "abc123\n");
+  fs::permissions(dir / "token",
+                  fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
+  Flags f;
+  f.token_file = dir / "token";
+  auto r = resolve(f, env.env(), host);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("0640 (expected 0600)"), std::string::npos) << r.error().message;
+  EXPECT_EQ(r.error().message.find("abc123"), std::string::npos);
+}
+
 TEST_F(ConfigTest, InvalidConfigIsAClearErrorNamingTheFile) {
   write_file(home_config(), "{not json");
   auto r = resolve({}, env.env(), host);
@@ -162,7 +194,7 @@ TEST_F(ConfigTest, InvalidConfigIsAClearErrorNamingTheFile) {
 }
 
 TEST_F(ConfigTest, TokenFileIsTrimmedAndBeatsEnv) {
-  write_file(dir / "token", "  abc123 \n");
+  c2c::test::write_private_file(dir / "token", "  abc123 \n");
   env.vars["C2C_RELAY_TOKEN"] = "env";
   Flags f;
   f.token_file = dir / "token";
@@ -177,7 +209,7 @@ TEST_F(ConfigTest, UnreadableOrEmptyTokenFileIsAnError) {
   auto r = resolve(f, env.env(), host);
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("cannot read token file"), std::string::npos);
-  write_file(dir / "empty", "\n \n");
+  c2c::test::write_private_file(dir / "empty", "\n \n");
   f.token_file = dir / "empty";
   r = resolve(f, env.env(), host);
   ASSERT_FALSE(r);

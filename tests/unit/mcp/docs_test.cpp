@@ -1,17 +1,15 @@
 // docs/mcp.md documents exactly the tools the server lists (one "### `name`" section each).
-#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
 #include "mcp_fixture.hpp"
+#include "support/process.hpp"
 
 namespace c2c::mcp::test {
 namespace {
 
 TEST(McpDocs, ToolReferenceMatchesToolsList) {
-  const char* src = std::getenv("C2C_SOURCE_DIR");
-  ASSERT_NE(src, nullptr) << "C2C_SOURCE_DIR is set by ctest";
-  std::ifstream in(std::string(src) + "/docs/mcp.md");
+  std::ifstream in(c2c::test::source_dir() + "/docs/mcp.md");
   ASSERT_TRUE(in) << "docs/mcp.md missing";
   std::stringstream ss;
   ss << in.rdbuf();

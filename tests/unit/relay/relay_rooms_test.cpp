@@ -103,6 +103,27 @@ TEST(RelayRooms, SendRoomFansOutToOthersAndRecordsHistory) {
       h.post("/room_history", {{"room_id", "lounge"}, {"limit", 0}}).body["history"].empty());
 }
 
+TEST(RelayRooms, RetriedSendRoomWithTheSameIdDeliversAndRecordsOnce) {
+  Harness h;
+  for (const char* a : {"alice", "bob"}) {
+    ASSERT_TRUE(h.register_alias(a, std::string("n-") + a, "s").ok());
+    ASSERT_TRUE(h.post("/join_room", room_op(a, "lounge")).ok());
+  }
+  for (const char* a : {"alice", "bob"}) h.post("/poll_inbox", session(std::string("n-") + a, "s"));
+  const Json body = {
+      {"from_alias", "alice"}, {"room_id", "lounge"}, {"content", "once"}, {"message_id", "r-1"}};
+  ASSERT_EQ(h.post("/send_room", body).body["result"], "ok");
+  auto again = h.post("/send_room", body);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again.body["result"], "duplicate");
+  EXPECT_EQ(again.body["delivered"], Json::array());
+  EXPECT_EQ(h.post("/poll_inbox", session("n-bob", "s")).body["messages"].size(), 1u);
+  auto hist = h.post("/room_history", {{"room_id", "lounge"}, {"limit", 10}}).body["history"];
+  size_t copies = 0;
+  for (const auto& m : hist) copies += m["content"] == "once" ? 1 : 0;
+  EXPECT_EQ(copies, 1u);
+}
+
 TEST(RelayRooms, SendRoomToUnknownOrEmptyRoomRecordsNothing) {
   Harness h;
   auto r = h.post("/send_room", {{"from_alias", "alice"}, {"room_id", "void"}, {"content", "x"}});

@@ -194,6 +194,26 @@ TEST(RelayService, DuplicateMessageIdIsAcknowledgedNotQueued) {
   EXPECT_EQ(h.store->queued_messages(), 1u);
 }
 
+TEST(RelayService, RetriedSendAllWithTheSameIdDeliversOnce) {
+  Harness h;
+  ASSERT_TRUE(h.register_alias("bob", "nb", "sb").ok());
+  ASSERT_TRUE(h.register_alias("carol", "nc", "sc").ok());
+  const Json body = {{"from_alias", "alice"}, {"content", "hi all"}, {"message_id", "all-1"}};
+  auto first = h.post("/send_all", body);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first.body["result"], "ok");
+  auto again = h.post("/send_all", body);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again.body["result"], "duplicate");
+  EXPECT_EQ(again.body["duplicate"], true);
+  EXPECT_EQ(again.body["delivered"], Json::array());
+  EXPECT_EQ(h.store->queued_messages(), 2u) << "one copy each for bob and carol";
+  // Without a client id every call is a new message.
+  ASSERT_TRUE(h.post("/send_all", {{"from_alias", "alice"}, {"content", "x"}}).ok());
+  ASSERT_TRUE(h.post("/send_all", {{"from_alias", "alice"}, {"content", "x"}}).ok());
+  EXPECT_EQ(h.store->queued_messages(), 6u);
+}
+
 TEST(RelayService, DedupIsCheckedAfterTheRecipientIsAlive) {
   Harness h;
   EXPECT_EQ(h.post("/send", send_body("a", "bob", "x", "early")).code(), "unknown_alias");

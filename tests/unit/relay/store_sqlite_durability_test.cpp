@@ -1,5 +1,6 @@
-// SQLite store durability: a writer SIGKILLed after commit() loses nothing it committed, and
-// commit() from many threads shares transactions (group commit).
+// SQLite store durability: a writer SIGKILLed after commit() loses nothing it committed,
+// commit() from many threads shares transactions (group commit), and an atomic section's writes
+// are never split across transactions.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -149,6 +150,59 @@ TEST(SqliteStoreDurability, ConcurrentCommitsShareTransactions) {
   auto s = open_sqlite(path);
   ASSERT_NE(s, nullptr);
   EXPECT_EQ(s->queued_messages(), size_t{kThreads * kRounds});
+}
+
+// The writer thread wakes on every record; without sections it would commit the first write of
+// an operation alone (a crash then keeps a message without its dedup entry). Each section here is
+// two writes with a yield between them, then a commit: exactly one transaction per section.
+TEST(SqliteStoreAtomicSection, WritesOfASectionShareOneTransaction) {
+  test::TempDir dir("c2c-store-section");
+  const std::string path = (dir / "relay.db").string();
+  constexpr int kSections = 50;
+  {
+    auto s = open_sqlite(path);
+    ASSERT_NE(s, nullptr);
+    const auto before = s->stats();
+    for (int i = 0; i < kSections; ++i) {
+      s->begin_atomic();
+      ASSERT_TRUE(s->append({{kKey, message("m" + std::to_string(i))}}));
+      std::this_thread::yield();
+      ASSERT_TRUE(s->remember_message_id("m" + std::to_string(i), 10000));
+      s->end_atomic();
+      ASSERT_TRUE(s->commit());
+    }
+    const auto after = s->stats();
+    EXPECT_EQ(after.records - before.records, uint64_t{2 * kSections});
+    EXPECT_EQ(after.transactions - before.transactions, uint64_t{kSections})
+        << "a transaction held part of a section";
+  }
+  auto s = open_sqlite(path);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->queued_messages(), size_t{kSections});
+  EXPECT_TRUE(s->seen_message_id("m0"));
+  EXPECT_TRUE(s->seen_message_id("m" + std::to_string(kSections - 1)));
+}
+
+// A write from another thread while a section is open waits for the section, and commit() from
+// that thread returns once both are durable.
+TEST(SqliteStoreAtomicSection, OtherThreadsWritesWaitForTheOpenSection) {
+  test::TempDir dir("c2c-store-section2");
+  auto s = open_sqlite((dir / "relay.db").string());
+  ASSERT_NE(s, nullptr);
+  s->begin_atomic();
+  ASSERT_TRUE(s->append({{kKey, message("in-section")}}));
+  std::atomic<bool> committed{false};
+  std::thread other([&] {
+    EXPECT_TRUE(s->remember_nonce("request", "n-1", 1000, 120).has_value());
+    EXPECT_TRUE(s->commit());
+    committed = true;
+  });
+  ASSERT_TRUE(s->remember_message_id("in-section", 10000));
+  s->end_atomic();
+  other.join();
+  EXPECT_TRUE(committed.load());
+  ASSERT_TRUE(s->commit());
+  EXPECT_EQ(s->stats().records, 3u);
 }
 
 }  // namespace

@@ -24,7 +24,4 @@ std::string serialize_head(const Response& res, const HeadOptions& options);
 // {"ok":false,"error_code":"<code>","error":"<message>"} with the given status.
 Response error_response(int status, std::string_view error_code, std::string_view message);
 
-// Minimal JSON string escaping for messages the server composes itself.
-std::string json_escape(std::string_view s);
-
 }  // namespace c2c::net::detail

@@ -5,9 +5,11 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "c2c/core/error.hpp"
+#include "c2c/core/result.hpp"
 
 namespace c2c::relay::protocol::detail {
 
@@ -40,5 +42,28 @@ class Fields {
   bool strict_;
   std::optional<Error> error_;
 };
+
+// The value, or the first error the field reads recorded.
+template <typename T>
+Result<T> finish(const Fields& f, T value) {
+  if (!f.ok()) return fail(*f.error());
+  return value;
+}
+
+// Optional string fields are omitted from the JSON when empty.
+inline void put_if(nlohmann::json& j, const char* key, const std::string& v) {
+  if (!v.empty()) j[key] = v;
+}
+
+template <typename T>
+nlohmann::json array_of(const std::vector<T>& items) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const auto& i : items) a.push_back(i.to_json());
+  return a;
+}
+
+inline std::vector<std::string> strings(Fields& f, const char* key) {
+  return f.str_list(key).value_or(std::vector<std::string>{});
+}
 
 }  // namespace c2c::relay::protocol::detail

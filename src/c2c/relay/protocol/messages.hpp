@@ -277,7 +277,8 @@ struct FanoutResponse {
   std::string message_id;
   std::vector<std::string> delivered;
   std::vector<std::string> skipped;
-  std::string room_id;  // /send_room only; omitted when ""
+  std::string room_id;     // /send_room only; omitted when ""
+  bool duplicate = false;  // the client's message_id was already fanned out: nothing was queued
 
   Json to_json() const;
   static Result<FanoutResponse> from_json(const Json& j);

@@ -11,16 +11,8 @@ namespace c2c::relay::protocol {
 namespace {
 
 using detail::Fields;
-
-template <typename T>
-Result<T> finish(const Fields& f, T value) {
-  if (!f.ok()) return fail(*f.error());
-  return value;
-}
-
-void put_if(Json& j, const char* key, const std::string& v) {
-  if (!v.empty()) j[key] = v;
-}
+using detail::finish;
+using detail::put_if;
 
 RoomProof read_proof(Fields& f) {
   RoomProof p;

@@ -6,20 +6,10 @@ namespace c2c::relay::protocol {
 
 namespace {
 
+using detail::array_of;
 using detail::Fields;
-
-template <typename T>
-Result<T> finish(const Fields& f, T value) {
-  if (!f.ok()) return fail(*f.error());
-  return value;
-}
-
-template <typename T>
-Json array_of(const std::vector<T>& items) {
-  Json a = Json::array();
-  for (const auto& i : items) a.push_back(i.to_json());
-  return a;
-}
+using detail::finish;
+using detail::strings;
 
 // Parses an array of records, skipping elements that are not objects.
 template <typename T>
@@ -33,10 +23,6 @@ std::vector<T> records(const Json& j, const char* key) {
     if (auto r = T::from_json(e)) out.push_back(std::move(r).value());
   }
   return out;
-}
-
-std::vector<std::string> strings(Fields& f, const char* key) {
-  return f.str_list(key).value_or(std::vector<std::string>{});
 }
 
 }  // namespace
@@ -106,10 +92,14 @@ Result<SendResponse> SendResponse::from_json(const Json& j) {
 }
 
 Json FanoutResponse::to_json() const {
-  Json j = {
-      {"ok", true}, {"result", "ok"}, {"ts", ts}, {"delivered", delivered}, {"skipped", skipped}};
+  Json j = {{"ok", true},
+            {"result", duplicate ? "duplicate" : "ok"},
+            {"ts", ts},
+            {"delivered", delivered},
+            {"skipped", skipped}};
   if (!message_id.empty()) j["message_id"] = message_id;
   if (!room_id.empty()) j["room_id"] = room_id;
+  if (duplicate) j["duplicate"] = true;
   return j;
 }
 Result<FanoutResponse> FanoutResponse::from_json(const Json& j) {
@@ -120,6 +110,7 @@ Result<FanoutResponse> FanoutResponse::from_json(const Json& j) {
   r.delivered = strings(f, "delivered");
   r.skipped = strings(f, "skipped");
   r.room_id = f.str("room_id");
+  r.duplicate = f.str("result") == "duplicate" || f.boolean("duplicate").value_or(false);
   return finish(f, std::move(r));
 }
 

@@ -98,6 +98,12 @@ class RelayService {
   std::optional<Failure> check_content(const std::string& content) const;
   std::optional<Failure> check_sender(const std::string& from_alias,
                                       const std::string& signer) const;
+  // A room operation naming `alias` without a proof, envelope or verified header from it: refused
+  // when the relay requires signed room ops, and in prod mode when `alias` is bound to a key
+  // (D3's rule for /register, applied to rooms: nobody acts unsigned for a key-bound alias).
+  enum class RoomOpGate { kGated, kKeyBoundOnly };
+  std::optional<Failure> check_room_op_signed(const std::string& alias, bool is_signed,
+                                              RoomOpGate gate = RoomOpGate::kGated) const;
   // Appends to history and to the persistence sink (caller holds mu_).
   Result<void> record_history(const std::string& room_id, const StoredMessage& entry);
   // A c2c-system notice to `recipients` + history (caller holds mu_).
@@ -118,6 +124,20 @@ class RelayService {
   crypto::Identity identity_;
   HistorySink history_sink_;
   AuditSink audit_sink_;
+
+  // What every compound operation holds: mu_ (operations see and leave consistent state) and one
+  // store atomic section (after a crash their writes are all durable or none).
+  class Section {
+   public:
+    Section(std::mutex& mu, Store& store) : lock_(mu), store_(store) { store_.begin_atomic(); }
+    ~Section() { store_.end_atomic(); }
+    Section(const Section&) = delete;
+    Section& operator=(const Section&) = delete;
+
+   private:
+    std::lock_guard<std::mutex> lock_;
+    Store& store_;
+  };
 
   std::mutex mu_;
   // node_id -> number of leases registered from it (alias@<node_id> routing, D7).

@@ -107,7 +107,7 @@ Reply<protocol::RegisterResponse> RelayService::register_alias(
 
   protocol::RegisterResponse out;
   {
-    std::lock_guard lock(mu_);
+    const Section section(mu_, store_);
     const auto binding = store_.get_binding(req.alias);
     if (!pk.empty() && binding && *binding != pk) {
       return reject(ErrorCode::kAliasIdentityMismatch,
@@ -165,7 +165,7 @@ Reply<protocol::RegisterResponse> RelayService::register_alias(
 Reply<protocol::RegisterResponse> RelayService::heartbeat(const protocol::SessionRequest& req,
                                                           const std::string& signer) {
   const double now = clock_.now();
-  std::lock_guard lock(mu_);
+  const Section section(mu_, store_);
   auto lease = store_.find_lease({req.node_id, req.session_id});
   if (!signer.empty() && (!lease || lease->alias != signer)) {
     return failure(FailureKind::kForbidden, ErrorCode::kSignatureInvalid,
@@ -201,7 +201,7 @@ protocol::ListResponse RelayService::list(bool include_dead) {
 Reply<protocol::GcResponse> RelayService::gc() {
   const double now = clock_.now();
   protocol::GcResponse out;
-  std::lock_guard lock(mu_);
+  const Section section(mu_, store_);
   std::unordered_set<InboxKey, InboxKeyHash> owned;
   const auto rooms = store_.list_rooms();
   for (const auto& l : store_.list_leases()) {
@@ -243,7 +243,7 @@ Reply<protocol::UnbindResponse> RelayService::unbind(const protocol::UnbindReque
   protocol::UnbindResponse out;
   out.alias = req.alias;
   {
-    std::lock_guard lock(mu_);
+    const Section section(mu_, store_);
     auto removed = store_.remove_binding(req.alias);
     if (!removed) return storage_failure(removed.error());
     out.removed = removed.value();

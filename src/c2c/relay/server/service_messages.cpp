@@ -67,7 +67,7 @@ Reply<protocol::SendResponse> RelayService::send(const protocol::SendRequest& re
   const std::string bare = req.to_alias.substr(0, at);
   const std::string host = at == std::string::npos ? "" : req.to_alias.substr(at + 1);
 
-  std::lock_guard lock(mu_);
+  const Section section(mu_, store_);
   if (!is_local_host(host)) {
     msg.to_alias = req.to_alias;  // the dead letter keeps what the sender asked for
     if (auto r = dead_letter(msg, "unknown_host", now); !r) return storage_failure(r.error());
@@ -117,7 +117,14 @@ Reply<protocol::FanoutResponse> RelayService::send_all(const protocol::SendAllRe
   out.ts = now;
   out.message_id = req.message_id.empty() ? new_uuid_v4() : req.message_id;
 
-  std::lock_guard lock(mu_);
+  const Section section(mu_, store_);
+  // A retry of a fan-out that was applied (lost response, failed commit) must not deliver
+  // twice: a client-supplied id goes through the dedup window like a /send.
+  const bool client_id = !req.message_id.empty();
+  if (client_id && store_.seen_message_id(out.message_id)) {
+    out.duplicate = true;
+    return out;
+  }
   std::vector<Delivery> deliveries;
   for (const auto& l : store_.list_leases()) {
     if (l.alias == req.from_alias) continue;
@@ -136,6 +143,11 @@ Reply<protocol::FanoutResponse> RelayService::send_all(const protocol::SendAllRe
   }
   if (!deliveries.empty()) {
     if (auto r = store_.append(deliveries); !r) return storage_failure(r.error());
+  }
+  if (client_id) {
+    if (auto r = store_.remember_message_id(out.message_id, config_.dedup_window); !r) {
+      return storage_failure(r.error());
+    }
   }
   return out;
 }

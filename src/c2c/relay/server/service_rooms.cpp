@@ -28,6 +28,20 @@ bool contains(const std::vector<std::string>& v, const std::string& x) {
 
 }  // namespace
 
+std::optional<Failure> RelayService::check_room_op_signed(const std::string& alias, bool is_signed,
+                                                          RoomOpGate gate) const {
+  if (is_signed) return std::nullopt;
+  if (gate == RoomOpGate::kGated && config_.require_signed_room_ops) {
+    return failure(ErrorCode::kUnsignedRoomOp, "room operations must be signed on this relay");
+  }
+  if (auth_.prod_mode() && store_.get_binding(alias)) {
+    return failure(ErrorCode::kUnsignedRoomOp,
+                   "alias " + in_quotes(alias) +
+                       " is bound to an identity key: room operations for it must be signed");
+  }
+  return std::nullopt;
+}
+
 Result<void> RelayService::record_history(const std::string& room_id, const StoredMessage& entry) {
   C2C_TRY(store_.append_history(room_id, entry));
   if (history_sink_) history_sink_(room_id, entry);
@@ -76,15 +90,15 @@ Reply<protocol::RoomOpResponse> RelayService::join_room(const protocol::RoomOpRe
   auto proof = auth_.verify_room_proof(crypto::kCtxRoomJoin, req.room_id, req.alias, req.proof);
   if (!proof) return std::move(proof).take_failure();
   const bool header_signed = !signer.empty() && signer == req.alias;
-  if (proof.value().empty() && !header_signed && config_.require_signed_room_ops) {
-    return failure(ErrorCode::kUnsignedRoomOp, "room operations must be signed on this relay");
+  if (auto f = check_room_op_signed(req.alias, !proof.value().empty() || header_signed)) {
+    return std::move(*f);
   }
   // The key that speaks for the caller: the proof's, else the binding behind a verified header.
   std::string caller_pk = proof.value();
   if (caller_pk.empty() && header_signed) caller_pk = store_.get_binding(req.alias).value_or("");
 
   const double now = clock_.now();
-  std::lock_guard lock(mu_);
+  const Section section(mu_, store_);
   auto room = store_.get_room(req.room_id);
   const bool already_member = room && contains(room->members, req.alias);
   if (room && room->visibility == "invite" && !already_member &&
@@ -121,11 +135,11 @@ Reply<protocol::RoomOpResponse> RelayService::leave_room(const protocol::RoomOpR
   auto proof = auth_.verify_room_proof(crypto::kCtxRoomLeave, req.room_id, req.alias, req.proof);
   if (!proof) return std::move(proof).take_failure();
   const bool header_signed = !signer.empty() && signer == req.alias;
-  if (proof.value().empty() && !header_signed && config_.require_signed_room_ops) {
-    return failure(ErrorCode::kUnsignedRoomOp, "room operations must be signed on this relay");
+  if (auto f = check_room_op_signed(req.alias, !proof.value().empty() || header_signed)) {
+    return std::move(*f);
   }
   const double now = clock_.now();
-  std::lock_guard lock(mu_);
+  const Section section(mu_, store_);
   // Leaving a room that does not exist is a no-op (the reference created an empty room).
   if (store_.get_room(req.room_id)) {
     auto removed = store_.remove_member(req.room_id, req.alias);
@@ -153,16 +167,28 @@ Reply<protocol::FanoutResponse> RelayService::send_room(const protocol::SendRoom
     auto v = auth_.verify_envelope(req.room_id, req.from_alias, req.content, *req.envelope);
     if (!v) return std::move(v).take_failure();
   }
+  // send_room is outside the require_signed_room_ops gate (reference), not the key-bound rule.
+  const bool is_signed = req.envelope || (!signer.empty() && signer == req.from_alias);
+  if (auto f = check_room_op_signed(req.from_alias, is_signed, RoomOpGate::kKeyBoundOnly)) {
+    return std::move(*f);
+  }
   const double now = clock_.now();
   protocol::FanoutResponse out;
   out.ts = now;
   out.room_id = req.room_id;
   out.message_id = req.message_id.empty() ? new_uuid_v4() : req.message_id;
 
-  std::lock_guard lock(mu_);
+  const Section section(mu_, store_);
   auto room = store_.get_room(req.room_id);
   // An unknown or empty room records nothing (reference).
   if (!room || room->members.empty()) return out;
+  // A retried fan-out (lost response, failed commit) must not deliver twice: a client-supplied
+  // id goes through the dedup window like a /send.
+  const bool client_id = !req.message_id.empty();
+  if (client_id && store_.seen_message_id(out.message_id)) {
+    out.duplicate = true;
+    return out;
+  }
   StoredMessage msg;
   msg.message_id = out.message_id;
   msg.from_alias = req.from_alias;
@@ -178,6 +204,11 @@ Reply<protocol::FanoutResponse> RelayService::send_room(const protocol::SendRoom
     return storage_failure(r.error());
   }
   if (auto r = record_history(req.room_id, msg); !r) return storage_failure(r.error());
+  if (client_id) {
+    if (auto r = store_.remember_message_id(out.message_id, config_.dedup_window); !r) {
+      return storage_failure(r.error());
+    }
+  }
   return out;
 }
 
@@ -209,10 +240,10 @@ Reply<protocol::VisibilityResponse> RelayService::set_room_visibility(
       auth_.verify_room_proof(crypto::kCtxRoomSetVisibility, req.room_id, req.alias, req.proof);
   if (!proof) return std::move(proof).take_failure();
   const bool header_signed = !signer.empty() && signer == req.alias;
-  if (proof.value().empty() && !header_signed && config_.require_signed_room_ops) {
-    return failure(ErrorCode::kUnsignedRoomOp, "room operations must be signed on this relay");
+  if (auto f = check_room_op_signed(req.alias, !proof.value().empty() || header_signed)) {
+    return std::move(*f);
   }
-  std::lock_guard lock(mu_);
+  const Section section(mu_, store_);
   auto room = store_.get_room(req.room_id);
   if (!room || !contains(room->members, req.alias)) {
     return failure(
@@ -242,7 +273,11 @@ Reply<protocol::InviteResponse> RelayService::invite(const protocol::InviteReque
   auto proof = auth_.verify_room_proof(add ? crypto::kCtxRoomInvite : crypto::kCtxRoomUninvite,
                                        req.room_id, req.alias, req.proof);
   if (!proof) return std::move(proof).take_failure();
-  std::lock_guard lock(mu_);
+  if (auto f = check_room_op_signed(req.alias, !proof.value().empty() || !signer.empty(),
+                                    RoomOpGate::kKeyBoundOnly)) {
+    return std::move(*f);
+  }
+  const Section section(mu_, store_);
   auto room = store_.get_room(req.room_id);
   if (!room || !contains(room->members, req.alias)) {
     return failure(

@@ -1,6 +1,7 @@
 #include "c2c/relay/store/sqlite_store.hpp"
 
 #include <chrono>
+#include <iterator>
 #include <utility>
 
 #include "c2c/relay/store/sqlite_schema.hpp"
@@ -74,6 +75,20 @@ void SqliteStore::record(redo::Op op) {
     std::lock_guard lock(log_mu_);
     pending_.push_back(std::move(op));
     ++appended_;
+    if (open_sections_ == 0) ready_ = pending_.size();
+  }
+  writer_cv_.notify_one();
+}
+
+void SqliteStore::begin_atomic() {
+  std::lock_guard lock(log_mu_);
+  ++open_sections_;
+}
+
+void SqliteStore::end_atomic() {
+  {
+    std::lock_guard lock(log_mu_);
+    if (--open_sections_ == 0) ready_ = pending_.size();
   }
   writer_cv_.notify_one();
 }
@@ -104,16 +119,18 @@ void SqliteStore::writer_loop() {
   std::vector<redo::Op> batch;  // not yet durable, in log order; kept across a failed attempt
   std::unique_lock lock(log_mu_);
   for (;;) {
-    writer_cv_.wait(
-        lock, [&] { return stop_ || !pending_.empty() || (!batch.empty() && retry_wanted_); });
-    if (pending_.empty() && batch.empty()) break;  // stop_ with nothing left to write
-    if (batch.empty()) {
-      batch.swap(pending_);
-    } else {
-      for (auto& op : pending_) batch.push_back(std::move(op));
-      pending_.clear();
+    writer_cv_.wait(lock, [&] { return stop_ || ready_ > 0 || (!batch.empty() && retry_wanted_); });
+    if (stop_) ready_ = pending_.size();  // shutting down: no section is left to finish
+    if (ready_ == 0 && batch.empty()) {
+      if (stop_) break;  // nothing left to write
+      continue;
     }
-    const uint64_t upto = appended_;
+    batch.insert(batch.end(), std::make_move_iterator(pending_.begin()),
+                 std::make_move_iterator(pending_.begin() + static_cast<ptrdiff_t>(ready_)));
+    pending_.erase(pending_.begin(), pending_.begin() + static_cast<ptrdiff_t>(ready_));
+    taken_ += ready_;
+    ready_ = open_sections_ == 0 ? pending_.size() : 0;
+    const uint64_t upto = taken_;
     retry_wanted_ = false;
 
     lock.unlock();

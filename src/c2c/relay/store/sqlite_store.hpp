@@ -39,6 +39,8 @@ class SqliteStore final : public MemoryStore, private redo::Sink {
 
   std::string_view kind() const override { return "sqlite"; }
   Result<void> commit() override;
+  void begin_atomic() override;
+  void end_atomic() override;
 
   struct Stats {
     uint64_t transactions = 0;  // committed (fsynced) write transactions
@@ -60,6 +62,12 @@ class SqliteStore final : public MemoryStore, private redo::Sink {
   std::condition_variable writer_cv_;
   std::condition_variable commit_cv_;
   std::vector<redo::Op> pending_;
+  // How many records at the front of pending_ the writer may take: all of them, except while an
+  // atomic section is open, when the section's records (and any queued after its start) wait
+  // until it ends, so no transaction ever holds part of a section.
+  size_t ready_ = 0;
+  int open_sections_ = 0;
+  uint64_t taken_ = 0;      // records handed to the writer so far
   uint64_t appended_ = 0;   // sequence number of the last record queued
   uint64_t committed_ = 0;  // sequence number of the last record made durable
   uint64_t failures_ = 0;

@@ -8,6 +8,11 @@
 // the call is durable; concurrent callers share one transaction/fsync (group commit). The
 // service calls commit() after releasing its lock and before acknowledging a request.
 // The memory backend's commit() is a no-op. Every method is thread-safe on its own.
+//
+// Atomic sections: the writes made between begin_atomic() and end_atomic() become durable in one
+// transaction, so a crash keeps all of them or none (a queued message is never durable without
+// its dedup entry, a member without its join notice). The service opens one per compound
+// operation, under its own lock, so sections never overlap.
 
 #include <cstdint>
 #include <memory>
@@ -134,6 +139,9 @@ class Store {
 
   // See the durability contract above.
   virtual Result<void> commit() = 0;
+  // See "Atomic sections" above. Backends without durability have nothing to do.
+  virtual void begin_atomic() {}
+  virtual void end_atomic() {}
 };
 
 // memory:                      -> in-memory store

@@ -1,0 +1,21 @@
+#pragma once
+// Files that hold secrets (the relay token, a config that carries it, an identity key) must be
+// readable by their owner only: like ssh with a private key, c2c refuses to use one that group or
+// others can read or write, instead of silently trusting a secret that may already have leaked.
+
+#include <filesystem>
+#include <string>
+
+#include "c2c/core/result.hpp"
+
+namespace c2c {
+
+// Ok when the open file `fd` (of `path`, for the message) has no group/other permission bits;
+// else kIo "permissions too permissive on <path>: 0644 (expected 0600)".
+Result<void> check_private_mode(int fd, const std::filesystem::path& path);
+
+// The whole file, after check_private_mode on the descriptor that is read (no race between the
+// check and the read). kNotFound when it does not exist, kIo on other errors.
+Result<std::string> read_secret_file(const std::filesystem::path& path);
+
+}  // namespace c2c
