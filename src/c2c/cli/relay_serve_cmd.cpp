@@ -222,8 +222,8 @@ void run_serve(ServeOptions o) {
   rs::RateLimiter limiter(parse_rate_limit(o.rate_limit));
   rs::Router router(service, auth, *store, limiter, clock);
 
-  // SQLite: answers of writing requests wait for a shared commit on the batcher's thread, so
-  // no I/O thread blocks on fsync. Memory: answered inline (commit is a no-op).
+  // SQLite: answers of writing requests are sent by the store's writer thread once their
+  // transaction committed, so no I/O thread blocks on fsync. Memory: answered inline.
   std::unique_ptr<rs::CommitBatcher> batcher;
   if (sqlite) {
     batcher = std::make_unique<rs::CommitBatcher>(*store);

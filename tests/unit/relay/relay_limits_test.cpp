@@ -10,6 +10,7 @@
 #include "c2c/relay/server/commit_batcher.hpp"
 #include "c2c/relay/server/gc_loop.hpp"
 #include "c2c/relay/server/persist.hpp"
+#include "c2c/relay/store/sqlite_store.hpp"
 #include "relay_harness.hpp"
 #include "support/temp_dir.hpp"
 
@@ -133,6 +134,14 @@ TEST(RelayLimits, SqliteWritesAreAnsweredAfterASharedCommit) {
     h.router->handle(health, [&](net::Response r) { answered_inline = r.status == 200; });
     EXPECT_TRUE(answered_inline);
 
+    auto* sqlite = dynamic_cast<SqliteStore*>(h.store.get());
+    ASSERT_NE(sqlite, nullptr);
+    ASSERT_TRUE(h.store->commit());
+    const auto before = sqlite->stats();
+    // Hold the writer back (an open atomic section, as a long operation would) while the
+    // requests arrive: none may be answered before its write is durable, and once the section
+    // ends they all share one transaction.
+    h.store->begin_atomic();
     std::mutex mu;
     std::condition_variable cv;
     int answered = 0, ok = 0;
@@ -150,12 +159,20 @@ TEST(RelayLimits, SqliteWritesAreAnsweredAfterASharedCommit) {
         cv.notify_all();
       });
     }
+    {
+      std::lock_guard lock(mu);
+      EXPECT_EQ(answered, 0) << "answered before the write was durable";
+    }
+    EXPECT_EQ(sqlite->stats().transactions, before.transactions);
+    h.store->end_atomic();
     std::unique_lock lock(mu);
     ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return answered == kRequests; }));
     EXPECT_EQ(ok, kRequests);
     const auto stats = batcher.stats();
+    EXPECT_EQ(stats.submitted, static_cast<uint64_t>(kRequests));
     EXPECT_EQ(stats.answers, static_cast<uint64_t>(kRequests));
-    EXPECT_LE(stats.commits, stats.answers);
+    EXPECT_EQ(sqlite->stats().transactions - before.transactions, 1u)
+        << "the requests queued together share one transaction";
   }
   // Everything acknowledged is in the database.
   auto reopened = open_store(url);

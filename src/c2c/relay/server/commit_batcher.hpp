@@ -3,17 +3,14 @@
 //
 // Handlers run on the I/O threads: the SQLite store serves reads from memory and only queues
 // redo records on writes, so nothing there waits for the disk. What must wait is the answer:
-// a write is acknowledged only once durable. Instead of parking a thread per request in
-// Store::commit(), answers ready to go are queued here; one committer thread takes everything
-// queued, calls commit() once (covering every write issued before it) and then sends all those
-// answers. While one fsync runs, the next batch gathers: concurrent requests share commits and
-// no I/O thread ever blocks on the disk.
+// a write is acknowledged only once durable. No thread is parked per request: each answer is
+// handed to Store::when_durable(), and the store's writer thread sends it as soon as the
+// transaction holding that request's writes has committed. Concurrent requests share each
+// transaction (and its fsync), and an answer never waits for writes issued after its own.
 
-#include <condition_variable>
-#include <deque>
+#include <atomic>
+#include <cstdint>
 #include <functional>
-#include <mutex>
-#include <thread>
 
 #include "c2c/relay/store/store.hpp"
 
@@ -24,35 +21,28 @@ class CommitBatcher {
   // Called once the commit covering the request finished (successfully or not); it answers.
   using Send = std::function<void(const Result<void>& committed)>;
 
-  explicit CommitBatcher(Store& store);
-  ~CommitBatcher();  // shutdown()
+  explicit CommitBatcher(Store& store) : store_(store) {}
+  ~CommitBatcher() { shutdown(); }
   CommitBatcher(const CommitBatcher&) = delete;
   CommitBatcher& operator=(const CommitBatcher&) = delete;
 
-  // Calls `send` after the next commit, with its outcome.
+  // Calls `send` after the commit covering every write issued so far, with its outcome.
   void submit(Send send);
-  // Commits and answers everything queued, then stops the thread. Later submits are committed
-  // and answered on the caller's thread. Idempotent.
-  void shutdown();
+  // After shutdown, submits commit and answer on the caller's thread (the server has stopped;
+  // nothing should arrive, but nothing is left unanswered either). Idempotent.
+  void shutdown() { stopped_ = true; }
 
   struct Stats {
-    uint64_t commits = 0;
-    uint64_t answers = 0;
+    uint64_t submitted = 0;  // answers handed over
+    uint64_t answers = 0;    // answers sent
   };
-  Stats stats();
+  Stats stats() const { return {submitted_.load(), answers_.load()}; }
 
  private:
-  void run();
-  void flush(std::deque<Send>& batch);
-
   Store& store_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Send> queue_;
-  bool stopping_ = false;
-  bool stopped_ = false;
-  Stats stats_;
-  std::thread thread_;
+  std::atomic<bool> stopped_{false};
+  std::atomic<uint64_t> submitted_{0};
+  std::atomic<uint64_t> answers_{0};
 };
 
 }  // namespace c2c::relay::server

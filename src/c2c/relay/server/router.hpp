@@ -8,8 +8,9 @@
 //
 // Threading: handle() runs on the calling (I/O) thread. A request that wrote is answered after
 // Store::commit(): inline for memory storage (commit is a no-op), or through a CommitBatcher for
-// SQLite, so no I/O thread waits for fsync and concurrent requests share one commit. Either way
-// the responder is called exactly once.
+// SQLite (Store::when_durable: the writer thread answers once the request's transaction
+// committed), so no I/O thread waits for fsync and concurrent requests share one commit. Either
+// way the responder is called exactly once.
 
 #include <chrono>
 #include <functional>

@@ -10,6 +10,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -39,6 +40,7 @@ class SqliteStore final : public MemoryStore, private redo::Sink {
 
   std::string_view kind() const override { return "sqlite"; }
   Result<void> commit() override;
+  void when_durable(Durable done) override;
   void begin_atomic() override;
   void end_atomic() override;
 
@@ -70,6 +72,13 @@ class SqliteStore final : public MemoryStore, private redo::Sink {
   uint64_t taken_ = 0;      // records handed to the writer so far
   uint64_t appended_ = 0;   // sequence number of the last record queued
   uint64_t committed_ = 0;  // sequence number of the last record made durable
+  // when_durable() callbacks, in record order: each runs once committed_ (or a failed
+  // transaction) covers its target.
+  struct Waiter {
+    uint64_t target;
+    Durable done;
+  };
+  std::deque<Waiter> waiters_;
   uint64_t failures_ = 0;
   uint64_t failed_upto_ = 0;  // sequence covered by the last failed transaction
   Error last_error_;

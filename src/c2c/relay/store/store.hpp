@@ -15,6 +15,7 @@
 // operation, under its own lock, so sections never overlap.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -139,6 +140,11 @@ class Store {
 
   // See the durability contract above.
   virtual Result<void> commit() = 0;
+  // commit() without blocking the caller: `done` runs once every write issued before this call
+  // is durable, with commit()'s outcome, either inline (nothing pending) or on a store thread.
+  // `done` must not call back into the store. Backends without a writer thread commit inline.
+  using Durable = std::function<void(const Result<void>&)>;
+  virtual void when_durable(Durable done) { done(commit()); }
   // See "Atomic sections" above. Backends without durability have nothing to do.
   virtual void begin_atomic() {}
   virtual void end_atomic() {}
