@@ -39,6 +39,11 @@ std::vector<Case> cases() {
       {"/room_history", R"({})", 400, "bad_request"},
       {"/heartbeat", R"({"session_id":"s"})", 400, "bad_request"},
       {"/peek_inbox", R"({"node_id":"na"})", 400, "bad_request"},
+      // Numbers JSON cannot hold in a double (found by the relay_router fuzzer: was a 500).
+      {"/register", R"({"node_id":"n","session_id":"s","alias":"mallory","ttl":1e999})", 400,
+       "bad_request"},
+      {"/send", R"({"from_alias":"a","to_alias":"bob","content":"x","ts":-1e400})", 400,
+       "bad_request"},
       // Wrong-typed fields.
       {"/register", R"({"node_id":"n","session_id":"s","alias":["mallory"]})", 400, "bad_request"},
       {"/register", R"({"node_id":"n","session_id":"s","alias":"mallory","ttl":"300"})", 400,

@@ -337,9 +337,10 @@ std::vector<std::string_view> lines_of(std::string_view text) {
     if (end == std::string_view::npos) end = text.size();
     std::string_view line = text.substr(start, end - start);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    // Blank = JSON whitespace only (a line of stray CRs included), as codec::blank sees it.
     bool blank = true;
     for (char c : line) {
-      if (c != ' ' && c != '\t') {
+      if (c != ' ' && c != '\t' && c != '\r') {
         blank = false;
         break;
       }

@@ -109,7 +109,7 @@ Result<Identity> parse_identity(const std::string& text) {
   ordered_json j;
   try {
     j = ordered_json::parse(text);
-  } catch (const ordered_json::parse_error& e) {
+  } catch (const ordered_json::exception& e) {  // parse_error, or out_of_range for 1e999
     return bad(std::string("identity json parse: ") + e.what());
   }
   if (!j.is_object()) return bad("identity json parse: expected a JSON object");

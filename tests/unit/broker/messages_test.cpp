@@ -157,6 +157,20 @@ TEST_F(BrokerTest, MalformedOutboxLinesMoveToDlqAndLegacyLinesGetIds) {
   EXPECT_EQ(j["raw"], "{not json");
 }
 
+// Found by the broker_files fuzzer: a line of stray CRs (an editor's CRLF damage) is blank,
+// not a malformed entry for the dead-letter file.
+TEST_F(BrokerTest, OutboxLinesOfWhitespaceAndCarriageReturnsAreBlank) {
+  fs::create_directories(root());
+  c2c::test::write_file(root() / "remote-outbox.jsonl",
+                        "\r\r\r\n{\"from_alias\":\"a\",\"to_alias\":\"b@h\",\"content\":\"x\","
+                        "\"attempts\":1,\"enqueued_at\":1.0}\r\n \t\r \r\n");
+  auto entries = broker_.read_outbox();
+  ASSERT_TRUE(entries.has_value()) << entries.error().message;
+  ASSERT_EQ(entries->size(), 1u);
+  EXPECT_EQ((*entries)[0].content, "x");
+  EXPECT_FALSE(fs::exists(root() / "remote-outbox-dlq.jsonl")) << "nothing was malformed";
+}
+
 TEST_F(BrokerTest, DrainPushLeavesDeferrableAndEphemeralIsNotArchived) {
   reg("alice", "ses-a");
   reg("bob", "ses-b");

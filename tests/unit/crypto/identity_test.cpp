@@ -171,7 +171,7 @@ TEST(LoadIdentity, RefusesGroupOrWorldReadableFiles) {
 
 TEST(LoadIdentity, BadJson) {
   TempDir dir;
-  for (const std::string text : {"", "{", "not json", "{\"version\":1,}"}) {
+  for (const std::string text : {"", "{", "not json", "{\"version\":1,}", "{\"version\":1e999}"}) {
     const auto r = load_identity(write_private(dir, text));
     ASSERT_FALSE(r) << text;
     EXPECT_TRUE(r.error().message.starts_with("identity json parse: ")) << r.error().message;

@@ -25,7 +25,7 @@ Reply<Dto> parse_body(const net::Request& req) {
   protocol::Json j;
   try {
     j = protocol::Json::parse(req.body);
-  } catch (const protocol::Json::parse_error& e) {
+  } catch (const protocol::Json::exception& e) {  // parse_error, or out_of_range for 1e999
     return failure(FailureKind::kInvalid, ErrorCode::kBadRequest,
                    std::string("invalid JSON: ") + e.what());
   }
