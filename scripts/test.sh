@@ -19,4 +19,15 @@ BUILD_DIR="$build_dir" BUILD_TYPE=Debug "$here/scripts/build.sh" -DC2C_SANITIZE=
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 cd "$build_dir"
-ctest --output-on-failure --parallel "$(nproc)" --timeout 600 "$@"
+status=0
+ctest --output-on-failure --parallel "$(nproc)" --timeout 600 "$@" || status=$?
+# Then every libFuzzer target (clang-14, ASan+UBSan+LeakSanitizer) fuzzes for a short bounded
+# time from its committed corpus and regressions; longer runs: scripts/fuzz.sh SECONDS.
+# C2C_TEST_FUZZ_SECONDS=0 skips this part; it is skipped too when ctest was given a selection.
+fuzz_seconds="${C2C_TEST_FUZZ_SECONDS-10}"
+if [ "$fuzz_seconds" != "0" ] && [ $# -eq 0 ]; then
+  echo "== fuzzing each target for ${fuzz_seconds}s (scripts/fuzz.sh)"
+  FUZZ_BUILD_DIR="${FUZZ_BUILD_DIR:-$here/build-test-fuzz}" \
+    "$here/scripts/fuzz.sh" "$fuzz_seconds" || status=1
+fi
+exit "$status"

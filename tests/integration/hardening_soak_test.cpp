@@ -10,6 +10,8 @@
 //  - direct HTTP clients (h1..h3) register, heartbeat, send (with stable message ids, retried
 //    after a failure), send_room to a room they all joined, and poll.
 // Duration: $C2C_SOAK_SECONDS (default 15) of load; scripts/soak.sh runs it for minutes.
+// $C2C_SOAK_RELAY_RESTARTS=0 keeps one relay process for the whole run (connectors are still
+// restarted): then its RSS and fd count must stay flat over the second half of the run.
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -38,6 +40,11 @@ using Clock = std::chrono::steady_clock;
 double soak_seconds() {
   const char* v = std::getenv("C2C_SOAK_SECONDS");
   return v && *v ? std::max(5.0, std::atof(v)) : 15.0;
+}
+
+bool relay_restarts_enabled() {
+  const char* v = std::getenv("C2C_SOAK_RELAY_RESTARTS");
+  return !(v && std::string(v) == "0");
 }
 
 test::ProcessOptions child_env(const test::TempDir& dir) {
@@ -292,6 +299,7 @@ TEST(HardeningSoak, MixedWorkloadWithRestartsAccountsForEveryMessage) {
 
   // Chaos: restart the relay (alternating SIGTERM / SIGKILL) and the connectors.
   std::vector<long> fds, rss;
+  const bool restart_relay = relay_restarts_enabled();
   const auto start = Clock::now();
   int tick = 0;
   while (seconds_since(start) < seconds) {
@@ -299,7 +307,7 @@ TEST(HardeningSoak, MixedWorkloadWithRestartsAccountsForEveryMessage) {
     ++tick;
     fds.push_back(count_fds(relay.child->pid()));
     rss.push_back(rss_kib(relay.child->pid()));
-    if (tick % 5 == 0) relay.restart(/*kill=*/tick % 10 == 0);
+    if (restart_relay && tick % 5 == 0) relay.restart(/*kill=*/tick % 10 == 0);
     if (tick % 4 == 0) {
       Connector& c = tick % 8 == 0 ? ca : cb;
       c.stop(/*kill=*/true);
@@ -395,6 +403,28 @@ TEST(HardeningSoak, MixedWorkloadWithRestartsAccountsForEveryMessage) {
   long max_fds = 0, max_rss = 0;
   for (long f : fds) max_fds = std::max(max_fds, f);
   for (long r : rss) max_rss = std::max(max_rss, r);
+  if (!restart_relay && rss.size() >= 60) {
+    // One relay process under a steady load for a minute or more: after warm-up (dedup window
+    // full, connection pools and SQLite caches sized) memory and fds must not keep growing.
+    // Room history does grow by design (~250 bytes per room message), hence the allowance.
+    const size_t half = rss.size() / 2;
+    long rss_half_max = 0, fds_half_max = 0, fds_second_max = 0;
+    for (size_t i = 0; i < half; ++i) {
+      rss_half_max = std::max(rss_half_max, rss[i]);
+      fds_half_max = std::max(fds_half_max, fds[i]);
+    }
+    for (size_t i = half; i < fds.size(); ++i) fds_second_max = std::max(fds_second_max, fds[i]);
+    const long history_allowance_kib =
+        static_cast<long>(tally.room_acked.size() * 250 / 1024) + 8 * 1024;
+    std::printf(
+        "steady relay: RSS at 25%% %ld KiB, 50%% %ld, 75%% %ld, end %ld; fds max first "
+        "half %ld, second half %ld\n",
+        rss[rss.size() / 4], rss[half], rss[3 * rss.size() / 4], rss.back(), fds_half_max,
+        fds_second_max);
+    EXPECT_LE(rss.back() - rss_half_max, history_allowance_kib)
+        << "relay RSS kept growing in the second half";
+    EXPECT_LE(fds_second_max, fds_half_max + 4) << "relay fds kept growing in the second half";
+  }
   std::printf(
       "soak %.0fs: relay restarts %d, connector restarts %d+%d; broker messages acked %zu "
       "(lost %zu, duplicated %zu); direct DMs acked %zu (lost %zu, dup %zu, %zu send "
