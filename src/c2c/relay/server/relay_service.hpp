@@ -101,6 +101,8 @@ class RelayService {
   // A room operation naming `alias` without a proof, envelope or verified header from it: refused
   // when the relay requires signed room ops, and in prod mode when `alias` is bound to a key
   // (D3's rule for /register, applied to rooms: nobody acts unsigned for a key-bound alias).
+  // D3: a verified signer may read only the inbox of a session its alias holds.
+  std::optional<Failure> check_inbox_owner(const InboxKey& key, const std::string& signer);
   enum class RoomOpGate { kGated, kKeyBoundOnly };
   std::optional<Failure> check_room_op_signed(const std::string& alias, bool is_signed,
                                               RoomOpGate gate = RoomOpGate::kGated) const;

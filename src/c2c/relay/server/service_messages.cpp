@@ -152,17 +152,20 @@ Reply<protocol::FanoutResponse> RelayService::send_all(const protocol::SendAllRe
   return out;
 }
 
+std::optional<Failure> RelayService::check_inbox_owner(const InboxKey& key,
+                                                       const std::string& signer) {
+  if (signer.empty()) return std::nullopt;  // dev mode: the gate let an unsigned read through
+  auto lease = store_.find_lease(key);
+  if (lease && lease->alias == signer) return std::nullopt;
+  return failure(FailureKind::kForbidden, ErrorCode::kSignatureInvalid,
+                 "verified signer " + in_quotes(signer) + " does not own session (" + key.node_id +
+                     ", " + key.session_id + ")");
+}
+
 Reply<protocol::InboxResponse> RelayService::poll_inbox(const protocol::PollRequest& req,
                                                         const std::string& signer) {
   const InboxKey key{req.node_id, req.session_id};
-  if (!signer.empty()) {
-    auto lease = store_.find_lease(key);
-    if (!lease || lease->alias != signer) {
-      return failure(FailureKind::kForbidden, ErrorCode::kSignatureInvalid,
-                     "verified signer " + in_quotes(signer) + " does not own session (" +
-                         req.node_id + ", " + req.session_id + ")");
-    }
-  }
+  if (auto f = check_inbox_owner(key, signer)) return std::move(*f);
   auto drained = req.message_ids ? store_.drain_ids(key, *req.message_ids) : store_.drain(key);
   if (!drained) return storage_failure(drained.error());
   protocol::InboxResponse out;
@@ -173,14 +176,7 @@ Reply<protocol::InboxResponse> RelayService::poll_inbox(const protocol::PollRequ
 Reply<protocol::InboxResponse> RelayService::peek_inbox(const protocol::SessionRequest& req,
                                                         const std::string& signer) {
   const InboxKey key{req.node_id, req.session_id};
-  if (!signer.empty()) {
-    auto lease = store_.find_lease(key);
-    if (!lease || lease->alias != signer) {
-      return failure(FailureKind::kForbidden, ErrorCode::kSignatureInvalid,
-                     "verified signer " + in_quotes(signer) + " does not own session (" +
-                         req.node_id + ", " + req.session_id + ")");
-    }
-  }
+  if (auto f = check_inbox_owner(key, signer)) return std::move(*f);
   protocol::InboxResponse out;
   out.messages = to_wire(store_.peek(key));
   return out;
