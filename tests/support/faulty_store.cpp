@@ -158,6 +158,11 @@ std::vector<relay::DeadLetter> FaultyStore::dead_letters() {
   return inner_.dead_letters();
 }
 
+Result<void> FaultyStore::apply(const relay::WriteBatch& batch) {
+  if (should_fail("apply")) return injected_error("apply");
+  return inner_.apply(batch);
+}
+
 Result<void> FaultyStore::commit() {
   if (should_fail("commit")) return injected_error("commit");
   return inner_.commit();

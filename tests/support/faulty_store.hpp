@@ -77,6 +77,8 @@ class FaultyStore final : public relay::Store {
   Result<void> add_dead_letter(const relay::DeadLetter& dl) override;
   std::vector<relay::DeadLetter> dead_letters() override;
 
+  // One fallible call: the whole batch fails, or the inner store applies all of it.
+  Result<void> apply(const relay::WriteBatch& batch) override;
   Result<void> commit() override;
   void begin_atomic() override { inner_.begin_atomic(); }
   void end_atomic() override { inner_.end_atomic(); }

@@ -106,16 +106,17 @@ class RelayService {
   enum class RoomOpGate { kGated, kKeyBoundOnly };
   std::optional<Failure> check_room_op_signed(const std::string& alias, bool is_signed,
                                               RoomOpGate gate = RoomOpGate::kGated) const;
-  // Appends to history and to the persistence sink (caller holds mu_).
-  Result<void> record_history(const std::string& room_id, const StoredMessage& entry);
-  // A c2c-system notice to `recipients` + history (caller holds mu_).
-  Result<void> room_notice(const std::string& room_id, const std::vector<std::string>& recipients,
-                           const std::string& content, double now);
-  // Delivers `msg` to each recipient's live lease as "<member>#<room>"; the rest are
-  // dead-lettered and returned in `skipped` (caller holds mu_).
-  Result<void> fan_out(const std::string& room_id, const std::vector<std::string>& recipients,
-                       const StoredMessage& msg, double now, std::vector<std::string>* delivered,
-                       std::vector<std::string>* skipped);
+  // Applies `batch` all or nothing, then hands its room history to the persistence sink
+  // (caller holds mu_).
+  Result<void> apply(const WriteBatch& batch);
+  // Adds a c2c-system notice to `recipients` and to history to `batch`.
+  void room_notice(const std::string& room_id, const std::vector<std::string>& recipients,
+                   const std::string& content, double now, WriteBatch& batch);
+  // Adds `msg` for each recipient's live lease as "<member>#<room>" to `batch`; the rest become
+  // dead letters and are returned in `skipped` (caller holds mu_).
+  void fan_out(const std::string& room_id, const std::vector<std::string>& recipients,
+               const StoredMessage& msg, double now, WriteBatch& batch,
+               std::vector<std::string>* delivered, std::vector<std::string>* skipped);
   Result<void> dead_letter(const StoredMessage& msg, const std::string& reason, double now);
   void track_node(const std::string& node_id, int delta);  // caller holds mu_
 

@@ -130,16 +130,16 @@ Reply<protocol::RegisterResponse> RelayService::register_alias(
       fresh.registered_at = existing->registered_at;
     }
     fresh.identity_pk = !pk.empty() ? pk : binding.value_or("");
-    if (!pk.empty() && !binding) {
-      if (auto r = store_.put_binding(req.alias, pk); !r) return storage_failure(r.error());
-    }
+    // Binding, inbox move and lease: one all-or-nothing write.
+    WriteBatch batch;
+    if (!pk.empty() && !binding) batch.binding.emplace(req.alias, pk);
     if (existing && existing->node_id == req.node_id && existing->session_id != req.session_id) {
       // Managed restart on the same node: the new session inherits the queued messages.
-      auto r = store_.move_inbox({existing->node_id, existing->session_id},
-                                 {req.node_id, req.session_id});
-      if (!r) return storage_failure(r.error());
+      batch.move_inbox.emplace(InboxKey{existing->node_id, existing->session_id},
+                               InboxKey{req.node_id, req.session_id});
     }
-    if (auto r = store_.put_lease(fresh); !r) return storage_failure(r.error());
+    batch.lease = fresh;
+    if (auto r = apply(batch); !r) return storage_failure(r.error());
     if (existing) track_node(existing->node_id, -1);
     track_node(fresh.node_id, +1);
     out.lease = lease_info(fresh, now);
@@ -202,6 +202,9 @@ Reply<protocol::GcResponse> RelayService::gc() {
   const double now = clock_.now();
   protocol::GcResponse out;
   const Section section(mu_, store_);
+  // Expired leases, their memberships and the inboxes nobody owns: one all-or-nothing write.
+  WriteBatch batch;
+  std::vector<std::string> expired_nodes;
   std::unordered_set<InboxKey, InboxKeyHash> owned;
   const auto rooms = store_.list_rooms();
   for (const auto& l : store_.list_leases()) {
@@ -209,21 +212,21 @@ Reply<protocol::GcResponse> RelayService::gc() {
       owned.insert({l.node_id, l.session_id});
       continue;
     }
-    if (auto r = store_.remove_lease(l.alias); !r) return storage_failure(r.error());
-    track_node(l.node_id, -1);
+    batch.remove_leases.push_back(l.alias);
+    expired_nodes.push_back(l.node_id);
     for (const auto& room : rooms) {
       for (const auto& m : room.members) {
-        if (m != l.alias) continue;
-        if (auto r = store_.remove_member(room.room_id, m); !r) return storage_failure(r.error());
+        if (m == l.alias) batch.remove_members.emplace_back(room.room_id, m);
       }
     }
     out.expired.push_back(l.alias);
   }
   for (const auto& key : store_.inbox_keys()) {
-    if (owned.count(key)) continue;
-    if (auto r = store_.remove_inbox(key); !r) return storage_failure(r.error());
-    ++out.pruned;
+    if (!owned.count(key)) batch.remove_inboxes.push_back(key);
   }
+  if (auto r = apply(batch); !r) return storage_failure(r.error());
+  for (const auto& node : expired_nodes) track_node(node, -1);
+  out.pruned = static_cast<int64_t>(batch.remove_inboxes.size());
   return out;
 }
 
@@ -244,14 +247,16 @@ Reply<protocol::UnbindResponse> RelayService::unbind(const protocol::UnbindReque
   out.alias = req.alias;
   {
     const Section section(mu_, store_);
-    auto removed = store_.remove_binding(req.alias);
-    if (!removed) return storage_failure(removed.error());
-    out.removed = removed.value();
-    // The lease forgets the key too, so the next signed registration may bind a new one.
+    // The binding and the lease's copy of the key (so the next signed registration may bind a
+    // new one): one all-or-nothing write.
+    WriteBatch batch;
+    out.removed = store_.get_binding(req.alias).has_value();
+    if (out.removed) batch.remove_binding = req.alias;
     if (auto lease = store_.get_lease(req.alias); lease && !lease->identity_pk.empty()) {
       lease->identity_pk.clear();
-      if (auto r = store_.put_lease(*lease); !r) return storage_failure(r.error());
+      batch.lease = std::move(*lease);
     }
+    if (auto r = apply(batch); !r) return storage_failure(r.error());
   }
   if (audit_sink_) {
     audit_sink_("audit: admin_unbind alias=" + req.alias +

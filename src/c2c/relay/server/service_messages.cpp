@@ -96,15 +96,12 @@ Reply<protocol::SendResponse> RelayService::send(const protocol::SendRequest& re
     out.duplicate = true;
     return out;
   }
-  // Built in place: an initializer list would copy the message.
-  std::vector<Delivery> one;
-  one.push_back(Delivery{{lease->node_id, lease->session_id}, std::move(msg)});
-  if (auto r = store_.append(one); !r) {
-    return storage_failure(r.error());
-  }
-  if (auto r = store_.remember_message_id(out.message_id, config_.dedup_window); !r) {
-    return storage_failure(r.error());
-  }
+  // The message and its dedup id: one all-or-nothing write (built in place: an initializer
+  // list would copy the message).
+  WriteBatch batch;
+  batch.deliveries.push_back(Delivery{{lease->node_id, lease->session_id}, std::move(msg)});
+  batch.remember_id.emplace(out.message_id, config_.dedup_window);
+  if (auto r = apply(batch); !r) return storage_failure(r.error());
   return out;
 }
 
@@ -125,7 +122,8 @@ Reply<protocol::FanoutResponse> RelayService::send_all(const protocol::SendAllRe
     out.duplicate = true;
     return out;
   }
-  std::vector<Delivery> deliveries;
+  WriteBatch batch;
+  auto& deliveries = batch.deliveries;
   for (const auto& l : store_.list_leases()) {
     if (l.alias == req.from_alias) continue;
     if (!l.alive(now)) {
@@ -141,14 +139,9 @@ Reply<protocol::FanoutResponse> RelayService::send_all(const protocol::SendAllRe
     deliveries.push_back(Delivery{{l.node_id, l.session_id}, std::move(msg)});
     out.delivered.push_back(l.alias);
   }
-  if (!deliveries.empty()) {
-    if (auto r = store_.append(deliveries); !r) return storage_failure(r.error());
-  }
-  if (client_id) {
-    if (auto r = store_.remember_message_id(out.message_id, config_.dedup_window); !r) {
-      return storage_failure(r.error());
-    }
-  }
+  // Every copy and the dedup id: one all-or-nothing write.
+  if (client_id) batch.remember_id.emplace(out.message_id, config_.dedup_window);
+  if (auto r = apply(batch); !r) return storage_failure(r.error());
   return out;
 }
 

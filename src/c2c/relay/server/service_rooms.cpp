@@ -42,46 +42,45 @@ std::optional<Failure> RelayService::check_room_op_signed(const std::string& ali
   return std::nullopt;
 }
 
-Result<void> RelayService::record_history(const std::string& room_id, const StoredMessage& entry) {
-  C2C_TRY(store_.append_history(room_id, entry));
-  if (history_sink_) history_sink_(room_id, entry);
+Result<void> RelayService::apply(const WriteBatch& batch) {
+  if (batch.empty()) return {};
+  C2C_TRY(store_.apply(batch));
+  if (history_sink_) {
+    for (const auto& [room_id, entry] : batch.history) history_sink_(room_id, entry);
+  }
   return {};
 }
 
-Result<void> RelayService::fan_out(const std::string& room_id,
-                                   const std::vector<std::string>& recipients,
-                                   const StoredMessage& msg, double now,
-                                   std::vector<std::string>* delivered,
-                                   std::vector<std::string>* skipped) {
-  std::vector<Delivery> deliveries;
+void RelayService::fan_out(const std::string& room_id, const std::vector<std::string>& recipients,
+                           const StoredMessage& msg, double now, WriteBatch& batch,
+                           std::vector<std::string>* delivered, std::vector<std::string>* skipped) {
   for (const auto& member : recipients) {
     StoredMessage copy = msg;
     copy.to_alias = member + "#" + room_id;
     copy.room_id = room_id;
     const auto lease = store_.get_lease(member);
     if (!lease || !lease->alive(now)) {
-      C2C_TRY(dead_letter(copy, lease ? "recipient_dead" : "unknown_alias", now));
+      batch.dead_letters.push_back(
+          DeadLetter{std::move(copy), lease ? "recipient_dead" : "unknown_alias", now});
       if (skipped) skipped->push_back(member);
       continue;
     }
-    deliveries.push_back(Delivery{{lease->node_id, lease->session_id}, std::move(copy)});
+    batch.deliveries.push_back(Delivery{{lease->node_id, lease->session_id}, std::move(copy)});
     if (delivered) delivered->push_back(member);
   }
-  if (!deliveries.empty()) C2C_TRY(store_.append(deliveries));
-  return {};
 }
 
-Result<void> RelayService::room_notice(const std::string& room_id,
-                                       const std::vector<std::string>& recipients,
-                                       const std::string& content, double now) {
+void RelayService::room_notice(const std::string& room_id,
+                               const std::vector<std::string>& recipients,
+                               const std::string& content, double now, WriteBatch& batch) {
   StoredMessage notice;
   notice.message_id = new_uuid_v4();
   notice.from_alias = std::string(protocol::kSystemAlias);
   notice.content = content;
   notice.ts = now;
   notice.room_id = room_id;
-  C2C_TRY(record_history(room_id, notice));
-  return fan_out(room_id, recipients, notice, now, nullptr, nullptr);
+  batch.history.emplace_back(room_id, notice);
+  fan_out(room_id, recipients, notice, now, batch, nullptr, nullptr);
 }
 
 Reply<protocol::RoomOpResponse> RelayService::join_room(const protocol::RoomOpRequest& req,
@@ -111,17 +110,19 @@ Reply<protocol::RoomOpResponse> RelayService::join_room(const protocol::RoomOpRe
     return failure(ErrorCode::kUnknownAlias,
                    "alias " + in_quotes(req.alias) + " is not registered");
   }
-  if (!room) {
-    Room fresh;
-    fresh.room_id = req.room_id;
-    if (auto r = store_.put_room(fresh); !r) return storage_failure(r.error());
-  }
-  auto added = store_.add_member(req.room_id, req.alias);
-  if (!added) return storage_failure(added.error());
-  if (added.value()) {
-    auto members = store_.get_room(req.room_id).value_or(Room{}).members;
-    auto r = room_notice(req.room_id, members, req.alias + " joined room " + req.room_id, now);
-    if (!r) return storage_failure(r.error());
+  if (!already_member) {
+    // The room (when new), the membership and the join notice: one all-or-nothing write.
+    WriteBatch batch;
+    if (!room) {
+      room.emplace();
+      room->room_id = req.room_id;
+      batch.room = *room;
+    }
+    batch.add_member.emplace(req.room_id, req.alias);
+    auto members = room->members;
+    members.push_back(req.alias);  // the joiner gets the notice too
+    room_notice(req.room_id, members, req.alias + " joined room " + req.room_id, now, batch);
+    if (auto r = apply(batch); !r) return storage_failure(r.error());
   }
   protocol::RoomOpResponse out;
   out.room_id = req.room_id;
@@ -141,16 +142,18 @@ Reply<protocol::RoomOpResponse> RelayService::leave_room(const protocol::RoomOpR
   const double now = clock_.now();
   const Section section(mu_, store_);
   // Leaving a room that does not exist is a no-op (the reference created an empty room).
-  if (store_.get_room(req.room_id)) {
-    auto removed = store_.remove_member(req.room_id, req.alias);
-    if (!removed) return storage_failure(removed.error());
-    if (removed.value()) {
-      auto remaining = store_.get_room(req.room_id).value_or(Room{}).members;
-      if (!remaining.empty()) {
-        auto r = room_notice(req.room_id, remaining, req.alias + " left room " + req.room_id, now);
-        if (!r) return storage_failure(r.error());
-      }
+  if (auto room = store_.get_room(req.room_id); room && contains(room->members, req.alias)) {
+    // The membership and the leave notice to those who stay: one all-or-nothing write.
+    WriteBatch batch;
+    batch.remove_members.emplace_back(req.room_id, req.alias);
+    std::vector<std::string> remaining;
+    for (auto& m : room->members) {
+      if (m != req.alias) remaining.push_back(std::move(m));
     }
+    if (!remaining.empty()) {
+      room_notice(req.room_id, remaining, req.alias + " left room " + req.room_id, now, batch);
+    }
+    if (auto r = apply(batch); !r) return storage_failure(r.error());
   }
   protocol::RoomOpResponse out;
   out.room_id = req.room_id;
@@ -200,15 +203,12 @@ Reply<protocol::FanoutResponse> RelayService::send_room(const protocol::SendRoom
   for (const auto& m : room->members) {
     if (m != req.from_alias) recipients.push_back(m);
   }
-  if (auto r = fan_out(req.room_id, recipients, msg, now, &out.delivered, &out.skipped); !r) {
-    return storage_failure(r.error());
-  }
-  if (auto r = record_history(req.room_id, msg); !r) return storage_failure(r.error());
-  if (client_id) {
-    if (auto r = store_.remember_message_id(out.message_id, config_.dedup_window); !r) {
-      return storage_failure(r.error());
-    }
-  }
+  // Copies, dead letters, the history entry and the dedup id: one all-or-nothing write.
+  WriteBatch batch;
+  fan_out(req.room_id, recipients, msg, now, batch, &out.delivered, &out.skipped);
+  batch.history.emplace_back(req.room_id, msg);
+  if (client_id) batch.remember_id.emplace(out.message_id, config_.dedup_window);
+  if (auto r = apply(batch); !r) return storage_failure(r.error());
   return out;
 }
 

@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "c2c/core/result.hpp"
@@ -75,6 +76,31 @@ struct Room {
 struct Delivery {
   InboxKey key;
   StoredMessage message;
+};
+
+// The writes of one compound operation, applied all or nothing by Store::apply, in this order:
+// binding put / removed, inbox move, lease put / removed, room, member added / removed, inboxes
+// removed, dead letters, deliveries, room history, dedup id.
+struct WriteBatch {
+  std::optional<std::pair<std::string, std::string>> binding;  // alias -> identity pk
+  std::optional<std::string> remove_binding;                   // alias
+  std::optional<std::pair<InboxKey, InboxKey>> move_inbox;     // from -> to
+  std::optional<Lease> lease;
+  std::vector<std::string> remove_leases;                           // aliases
+  std::optional<Room> room;                                         // put_room (members ignored)
+  std::optional<std::pair<std::string, std::string>> add_member;    // room id, alias
+  std::vector<std::pair<std::string, std::string>> remove_members;  // room id, alias
+  std::vector<InboxKey> remove_inboxes;
+  std::vector<DeadLetter> dead_letters;
+  std::vector<Delivery> deliveries;                            // one append call
+  std::vector<std::pair<std::string, StoredMessage>> history;  // room id -> entry
+  std::optional<std::pair<std::string, size_t>> remember_id;   // message id, window
+
+  bool empty() const {
+    return !binding && !remove_binding && !move_inbox && !lease && remove_leases.empty() && !room &&
+           !add_member && remove_members.empty() && remove_inboxes.empty() &&
+           dead_letters.empty() && deliveries.empty() && history.empty() && !remember_id;
+  }
 };
 
 class Store {
@@ -137,6 +163,14 @@ class Store {
   // --- dead letters (append-only, oldest first) ---
   virtual Result<void> add_dead_letter(const DeadLetter& dl) = 0;
   virtual std::vector<DeadLetter> dead_letters() = 0;
+
+  // All of `batch` or none of it (then the error): what a request that writes several things
+  // (a send and its dedup id, a fan-out with its dead letters and history, a registration's
+  // binding, inbox move and lease) must use, so a failed write never leaves half a request.
+  // The default applies the parts one by one, which is all-or-nothing only because the memory
+  // and SQLite backends' single writes cannot fail (SQLite fails in commit(), which an atomic
+  // section makes whole); a backend whose writes can fail must override it.
+  virtual Result<void> apply(const WriteBatch& batch);
 
   // See the durability contract above.
   virtual Result<void> commit() = 0;
