@@ -27,7 +27,8 @@ ctest --output-on-failure --parallel "$(nproc)" --timeout 600 "$@" || status=$?
 fuzz_seconds="${C2C_TEST_FUZZ_SECONDS-10}"
 if [ "$fuzz_seconds" != "0" ] && [ $# -eq 0 ]; then
   echo "== fuzzing each target for ${fuzz_seconds}s (scripts/fuzz.sh)"
-  FUZZ_BUILD_DIR="${FUZZ_BUILD_DIR:-$here/build-test-fuzz}" \
+  # The fuzzers keep LeakSanitizer on (the suite above turned it off for killed processes).
+  ASAN_OPTIONS="detect_leaks=1" FUZZ_BUILD_DIR="${FUZZ_BUILD_DIR:-$here/build-test-fuzz}" \
     "$here/scripts/fuzz.sh" "$fuzz_seconds" || status=1
 fi
 exit "$status"
