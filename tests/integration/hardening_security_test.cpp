@@ -16,6 +16,7 @@
 #include "c2c/crypto/request_auth.hpp"
 #include "hardening_util.hpp"
 #include "support/process.hpp"
+#include "support/relay_proofs.hpp"
 #include "support/temp_dir.hpp"
 
 namespace c2c::hardening {
@@ -36,9 +37,7 @@ crypto::KeyPair key(uint8_t fill) {
   return crypto::KeyPair::from_seed(seed);
 }
 
-std::string pk_of(const crypto::KeyPair& k) {
-  return crypto::b64u_encode(k.public_key);
-}
+using test::pk_of;
 
 test::ProcessOptions relay_env() {
   test::ProcessOptions o;
@@ -57,16 +56,7 @@ std::string token_file(const test::TempDir& dir, const std::string& token = kTok
 Json register_body(const std::string& url, const std::string& alias, const std::string& node,
                    const std::string& session, const crypto::KeyPair* k) {
   Json b = {{"node_id", node}, {"session_id", session}, {"alias", alias}};
-  if (k) {
-    const std::string ts = format_rfc3339_utc(now());
-    const std::string nonce = crypto::random_nonce();
-    const std::string pk = pk_of(*k);
-    b["identity_pk"] = pk;
-    b["timestamp"] = ts;
-    b["nonce"] = nonce;
-    b["signature"] = crypto::sign_b64u(
-        *k, crypto::canonical_blob(crypto::kCtxRegister, {alias, casefold(url), pk, ts, nonce}));
-  }
+  if (k) test::add_register_proof(b, *k, alias, url, now());
   return b;
 }
 

@@ -19,6 +19,7 @@
 #include "c2c/crypto/request_auth.hpp"
 #include "c2c/net/http_client.hpp"
 #include "support/process.hpp"
+#include "support/relay_proofs.hpp"
 #include "support/temp_dir.hpp"
 
 namespace c2c::relay::itest {
@@ -36,9 +37,7 @@ inline crypto::KeyPair key(uint8_t fill) {
   return crypto::KeyPair::from_seed(seed);
 }
 
-inline std::string pk_of(const crypto::KeyPair& k) {
-  return crypto::b64u_encode(k.public_key);
-}
+using test::pk_of;
 
 struct Reply {
   int status = 0;
@@ -107,16 +106,7 @@ class Http {
   Json register_body(const std::string& alias, const std::string& node, const std::string& session,
                      const crypto::KeyPair* k = nullptr) const {
     Json b = {{"node_id", node}, {"session_id", session}, {"alias", alias}};
-    if (k) {
-      const std::string ts = format_rfc3339_utc(now());
-      const std::string nonce = crypto::random_nonce();
-      const std::string pk = pk_of(*k);
-      b["identity_pk"] = pk;
-      b["timestamp"] = ts;
-      b["nonce"] = nonce;
-      b["signature"] = crypto::sign_b64u(
-          *k, crypto::canonical_blob(crypto::kCtxRegister, {alias, casefold(url_), pk, ts, nonce}));
-    }
+    if (k) test::add_register_proof(b, *k, alias, url_, now());
     return b;
   }
   Reply register_alias(const std::string& alias, const std::string& node,
@@ -126,14 +116,7 @@ class Http {
 
   static Json room_proof(std::string_view ctx, const crypto::KeyPair& k, const std::string& room,
                          const std::string& alias) {
-    const std::string ts = format_rfc3339_utc(now());
-    const std::string nonce = crypto::random_nonce();
-    const std::string pk = pk_of(k);
-    return {
-        {"identity_pk", pk},
-        {"ts", ts},
-        {"nonce", nonce},
-        {"sig", crypto::sign_b64u(k, crypto::canonical_blob(ctx, {room, alias, pk, ts, nonce}))}};
+    return test::room_proof(ctx, k, room, alias, now());
   }
 
   const std::string& url() const { return url_; }

@@ -35,6 +35,7 @@
 #include "c2c/relay/server/relay_service.hpp"
 #include "c2c/relay/server/router.hpp"
 #include "c2c/relay/store/store.hpp"
+#include "support/relay_proofs.hpp"
 
 namespace c2c::relay {
 namespace {
@@ -182,15 +183,10 @@ Json reg(const std::string& alias, const std::string& node, const std::string& s
 Json signed_reg(const std::string& alias, const std::string& node, const std::string& sid,
                 const crypto::KeyPair& k, int attempt = 0) {
   Json b = reg(alias, node, sid);
-  const std::string ts = format_rfc3339_utc(kT0);
-  const std::string nonce = crypto::b64u_encode(std::string(15, static_cast<char>(alias.size())) +
-                                                static_cast<char>(attempt));
-  const std::string pk = crypto::b64u_encode(k.public_key);
-  b["identity_pk"] = pk;
-  b["timestamp"] = ts;
-  b["nonce"] = nonce;
-  b["signature"] = crypto::sign_b64u(
-      k, crypto::canonical_blob(crypto::kCtxRegister, {alias, kRelayUrl, pk, ts, nonce}));
+  // A nonce fixed by (alias, attempt): the same request replays byte for byte across runs.
+  test::add_register_proof(b, k, alias, kRelayUrl, kT0,
+                           crypto::b64u_encode(std::string(15, static_cast<char>(alias.size())) +
+                                               static_cast<char>(attempt)));
   return b;
 }
 Json room_op(const std::string& alias, const std::string& room) {

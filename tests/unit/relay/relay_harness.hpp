@@ -21,6 +21,7 @@
 #include "c2c/relay/server/relay_service.hpp"
 #include "c2c/relay/server/router.hpp"
 #include "c2c/relay/store/store.hpp"
+#include "support/relay_proofs.hpp"
 
 namespace c2c::relay::testing {
 
@@ -45,9 +46,7 @@ inline crypto::KeyPair key(uint8_t fill) {
   return crypto::KeyPair::from_seed(seed);
 }
 
-inline std::string pk_of(const crypto::KeyPair& k) {
-  return crypto::b64u_encode(k.public_key);
-}
+using test::pk_of;
 
 struct HarnessOptions {
   std::string token;  // "" = dev mode
@@ -114,16 +113,7 @@ class Harness {
   Json register_body(const std::string& alias, const std::string& node, const std::string& session,
                      const crypto::KeyPair* k = nullptr) {
     Json b = {{"node_id", node}, {"session_id", session}, {"alias", alias}};
-    if (k) {
-      const std::string ts = format_rfc3339_utc(clock.now());
-      const std::string nonce = crypto::random_nonce();
-      const std::string pk = pk_of(*k);
-      b["identity_pk"] = pk;
-      b["timestamp"] = ts;
-      b["nonce"] = nonce;
-      b["signature"] = crypto::sign_b64u(
-          *k, crypto::canonical_blob(crypto::kCtxRegister, {alias, kRelayUrl, pk, ts, nonce}));
-    }
+    if (k) test::add_register_proof(b, *k, alias, kRelayUrl, clock.now());
     return b;
   }
 
@@ -135,14 +125,7 @@ class Harness {
   // Room-op proof fields for ctx over (room, alias).
   Json room_proof(std::string_view ctx, const crypto::KeyPair& k, const std::string& room,
                   const std::string& alias) {
-    const std::string ts = format_rfc3339_utc(clock.now());
-    const std::string nonce = crypto::random_nonce();
-    const std::string pk = pk_of(k);
-    return {
-        {"identity_pk", pk},
-        {"ts", ts},
-        {"nonce", nonce},
-        {"sig", crypto::sign_b64u(k, crypto::canonical_blob(ctx, {room, alias, pk, ts, nonce}))}};
+    return test::room_proof(ctx, k, room, alias, clock.now());
   }
 
   FakeClock clock;

@@ -1,0 +1,46 @@
+#pragma once
+// The proofs a signing relay client puts in register and room-operation bodies (reference
+// §3.3-3.4), built exactly as RelayClient builds them, for tests that talk to a relay directly.
+// Header-only: only targets that link c2c_crypto include it.
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "c2c/core/text.hpp"
+#include "c2c/crypto/canonical.hpp"
+#include "c2c/crypto/crypto.hpp"
+
+namespace c2c::test {
+
+inline std::string pk_of(const crypto::KeyPair& k) {
+  return crypto::b64u_encode(k.public_key);
+}
+
+// Adds identity_pk, timestamp, nonce and signature for registering `alias` on the relay whose
+// origin (lower-cased URL, as the relay checks it) is `origin`.
+inline void add_register_proof(nlohmann::json& body, const crypto::KeyPair& k,
+                               const std::string& alias, const std::string& origin, double now,
+                               std::string nonce = crypto::random_nonce()) {
+  const std::string ts = format_rfc3339_utc(now);
+  const std::string pk = pk_of(k);
+  body["identity_pk"] = pk;
+  body["timestamp"] = ts;
+  body["nonce"] = nonce;
+  body["signature"] = crypto::sign_b64u(
+      k, crypto::canonical_blob(crypto::kCtxRegister, {alias, casefold(origin), pk, ts, nonce}));
+}
+
+// The proof fields (identity_pk, ts, nonce, sig) of room operation `ctx` over (room, alias).
+inline nlohmann::json room_proof(std::string_view ctx, const crypto::KeyPair& k,
+                                 const std::string& room, const std::string& alias, double now) {
+  const std::string ts = format_rfc3339_utc(now);
+  const std::string nonce = crypto::random_nonce();
+  const std::string pk = pk_of(k);
+  return {{"identity_pk", pk},
+          {"ts", ts},
+          {"nonce", nonce},
+          {"sig", crypto::sign_b64u(k, crypto::canonical_blob(ctx, {room, alias, pk, ts, nonce}))}};
+}
+
+}  // namespace c2c::test
