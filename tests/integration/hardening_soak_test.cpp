@@ -223,6 +223,32 @@ TEST(HardeningSoak, MixedWorkloadWithRestartsAccountsForEveryMessage) {
         }
       }
     };
+    // Resends every pending DM with its own id (a client that never gives up). With
+    // `stop_at_failure`, the first failure ends the pass (the relay is restarting). Returns
+    // whether anything was pending.
+    auto retry_pending = [&](bool stop_at_failure) {
+      std::vector<std::string> pending;
+      {
+        std::lock_guard lock(tally.mu);
+        pending.assign(tally.dm_pending.begin(), tally.dm_pending.end());
+      }
+      for (const auto& pid : pending) {
+        const int n = std::stoi(pid.substr(3));
+        auto a = http.post("/send", {{"from_alias", kDirect[n % 3]},
+                                     {"to_alias", kDirect[(n + 1) % 3]},
+                                     {"content", pid},
+                                     {"message_id", pid}});
+        std::lock_guard lock(tally.mu);
+        if (a.ok()) {
+          tally.dm_pending.erase(pid);
+          tally.dm_acked.insert(pid);
+        } else if (stop_at_failure) {
+          ++tally.http_failures;
+          break;
+        }
+      }
+      return !pending.empty();
+    };
     while (!stop && !setup()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     for (int i = 0; !stop && i < 100'000; ++i) {
       const std::string& from = kDirect[i % 3];
@@ -239,27 +265,7 @@ TEST(HardeningSoak, MixedWorkloadWithRestartsAccountsForEveryMessage) {
           std::lock_guard lock(tally.mu);
           tally.dm_pending.insert(id);
         }
-        // Retry every pending DM with its own id (a client that never gives up).
-        std::vector<std::string> pending;
-        {
-          std::lock_guard lock(tally.mu);
-          pending.assign(tally.dm_pending.begin(), tally.dm_pending.end());
-        }
-        for (const auto& pid : pending) {
-          const int n = std::stoi(pid.substr(3));
-          auto a = http.post("/send", {{"from_alias", kDirect[n % 3]},
-                                       {"to_alias", kDirect[(n + 1) % 3]},
-                                       {"content", pid},
-                                       {"message_id", pid}});
-          std::lock_guard lock(tally.mu);
-          if (a.ok()) {
-            tally.dm_pending.erase(pid);
-            tally.dm_acked.insert(pid);
-          } else {
-            ++tally.http_failures;
-            break;
-          }
-        }
+        retry_pending(/*stop_at_failure=*/true);
       }
       if (i % 10 == 0) {
         for (const auto& a : kDirect) {
@@ -273,25 +279,7 @@ TEST(HardeningSoak, MixedWorkloadWithRestartsAccountsForEveryMessage) {
     }
     // Drain: keep retrying the pending DMs, then poll until nothing more arrives.
     const auto until = Clock::now() + std::chrono::seconds(30);
-    while (Clock::now() < until) {
-      std::vector<std::string> pending;
-      {
-        std::lock_guard lock(tally.mu);
-        pending.assign(tally.dm_pending.begin(), tally.dm_pending.end());
-      }
-      if (pending.empty()) break;
-      for (const auto& pid : pending) {
-        const int n = std::stoi(pid.substr(3));
-        auto a = http.post("/send", {{"from_alias", kDirect[n % 3]},
-                                     {"to_alias", kDirect[(n + 1) % 3]},
-                                     {"content", pid},
-                                     {"message_id", pid}});
-        std::lock_guard lock(tally.mu);
-        if (a.ok()) {
-          tally.dm_pending.erase(pid);
-          tally.dm_acked.insert(pid);
-        }
-      }
+    while (Clock::now() < until && retry_pending(/*stop_at_failure=*/false)) {
     }
     poll_all();
     poll_all();
