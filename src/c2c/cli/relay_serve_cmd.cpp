@@ -21,7 +21,6 @@
 #include "c2c/crypto/crypto.hpp"
 #include "c2c/net/http_server.hpp"
 #include "c2c/relay/server/auth.hpp"
-#include "c2c/relay/server/commit_batcher.hpp"
 #include "c2c/relay/server/gc_loop.hpp"
 #include "c2c/relay/server/persist.hpp"
 #include "c2c/relay/server/rate_limiter.hpp"
@@ -222,14 +221,6 @@ void run_serve(ServeOptions o) {
   rs::RateLimiter limiter(parse_rate_limit(o.rate_limit));
   rs::Router router(service, auth, *store, limiter, clock);
 
-  // SQLite: answers of writing requests are sent by the store's writer thread once their
-  // transaction committed, so no I/O thread blocks on fsync. Memory: answered inline.
-  std::unique_ptr<rs::CommitBatcher> batcher;
-  if (sqlite) {
-    batcher = std::make_unique<rs::CommitBatcher>(*store);
-    router.set_commit_batcher(batcher.get());
-  }
-
   net::ServerOptions so;
   so.host = listen.host;
   so.port = listen.port;
@@ -288,7 +279,6 @@ void run_serve(ServeOptions o) {
 
   server.run();  // returns after SIGINT/SIGTERM once in-flight requests finished
   if (gc_loop) gc_loop->stop();
-  if (batcher) batcher->shutdown();
   if (auto r = store->commit(); !r) fail("final commit failed: " + r.error().message);
   std::cerr << "c2c relay: stopped\n";
 }

@@ -170,46 +170,38 @@ void Router::finish(size_t metric_index, std::chrono::steady_clock::time_point s
   metrics_.record(metric_index, status, std::chrono::duration<double>(elapsed).count());
 }
 
+net::Response Router::answer(const net::Request& req, size_t* metric_index, bool* needs_commit) {
+  const Route* route = match(req, metric_index);
+  if (auto denied = limit(req, route)) return std::move(*denied);
+  return process(req, route, needs_commit);
+}
+
 net::Response Router::handle_sync(const net::Request& req) {
   const auto start = std::chrono::steady_clock::now();
   size_t metric_index = 0;
-  const Route* route = match(req, &metric_index);
-  net::Response resp;
-  if (auto denied = limit(req, route)) {
-    resp = std::move(*denied);
-  } else {
-    bool needs_commit = false;
-    resp = process(req, route, &needs_commit);
-    if (needs_commit) {
-      if (auto r = store_.commit(); !r) resp = error_response(storage_failure(r.error()));
-    }
+  bool needs_commit = false;
+  net::Response resp = answer(req, &metric_index, &needs_commit);
+  if (needs_commit) {
+    if (auto r = store_.commit(); !r) resp = error_response(storage_failure(r.error()));
   }
   finish(metric_index, start, resp.status);
   return resp;
 }
 
 void Router::handle(net::Request req, net::Responder respond) {
-  if (!batcher_) {
-    respond(handle_sync(req));
-    return;
-  }
   const auto start = std::chrono::steady_clock::now();
   size_t metric_index = 0;
-  const Route* route = match(req, &metric_index);
-  net::Response resp;
   bool needs_commit = false;
-  if (auto denied = limit(req, route)) {
-    resp = std::move(*denied);
-  } else {
-    resp = process(req, route, &needs_commit);
-  }
+  net::Response resp = answer(req, &metric_index, &needs_commit);
   if (!needs_commit) {
     finish(metric_index, start, resp.status);
     respond(std::move(resp));
     return;
   }
-  batcher_->submit([this, metric_index, start, resp = std::move(resp),
-                    respond = std::move(respond)](const Result<void>& committed) mutable {
+  // Sent once the request's writes are durable: inline for memory storage, by the SQLite
+  // writer thread right after the transaction holding them (no I/O thread waits for fsync).
+  store_.when_durable([this, metric_index, start, resp = std::move(resp),
+                       respond = std::move(respond)](const Result<void>& committed) mutable {
     net::Response out =
         committed ? std::move(resp) : error_response(storage_failure(committed.error()));
     finish(metric_index, start, out.status);

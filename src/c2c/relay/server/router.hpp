@@ -6,11 +6,10 @@
 // route's protocol DTO -> RelayService -> Store::commit() for routes that write -> response.
 // It sees net::Request/net::Response values only; no sockets, so tests call it directly.
 //
-// Threading: handle() runs on the calling (I/O) thread. A request that wrote is answered after
-// Store::commit(): inline for memory storage (commit is a no-op), or through a CommitBatcher for
-// SQLite (Store::when_durable: the writer thread answers once the request's transaction
-// committed), so no I/O thread waits for fsync and concurrent requests share one commit. Either
-// way the responder is called exactly once.
+// Threading: handle() runs on the calling (I/O) thread. A request that wrote is answered once its
+// writes are durable (Store::when_durable): inline for memory storage, by the SQLite writer thread
+// right after the transaction holding them, so no I/O thread waits for fsync and concurrent
+// requests share one commit. Either way the responder is called exactly once.
 
 #include <chrono>
 #include <functional>
@@ -22,7 +21,6 @@
 #include "c2c/core/clock.hpp"
 #include "c2c/net/http_types.hpp"
 #include "c2c/relay/server/auth.hpp"
-#include "c2c/relay/server/commit_batcher.hpp"
 #include "c2c/relay/server/metrics.hpp"
 #include "c2c/relay/server/outcome.hpp"
 #include "c2c/relay/server/rate_limiter.hpp"
@@ -41,9 +39,6 @@ class Router {
  public:
   Router(RelayService& service, Authenticator& auth, Store& store, RateLimiter& limiter,
          const Clock& clock);
-
-  // Answers of writing requests go through `batcher` (durable stores); nullptr = commit inline.
-  void set_commit_batcher(CommitBatcher* batcher) { batcher_ = batcher; }
 
   // The net::Handler.
   void handle(net::Request req, net::Responder respond);
@@ -68,6 +63,8 @@ class Router {
   // Rate limit; returns a 429 response when denied.
   std::optional<net::Response> limit(const net::Request& req, const Route* route);
   // Runs the pipeline; *needs_commit is set when the answer must wait for Store::commit().
+  // Match, rate-limit and process: the answer, before its writes are durable.
+  net::Response answer(const net::Request& req, size_t* metric_index, bool* needs_commit);
   net::Response process(const net::Request& req, const Route* route, bool* needs_commit);
   void finish(size_t metric_index, std::chrono::steady_clock::time_point start, int status);
 
@@ -103,7 +100,6 @@ class Router {
   RateLimiter& limiter_;
   const Clock& clock_;
   Metrics metrics_;
-  CommitBatcher* batcher_ = nullptr;
   std::unordered_map<std::string_view, size_t> exact_;  // path -> index in routes()
 };
 
