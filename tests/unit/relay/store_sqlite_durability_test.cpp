@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <future>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -183,26 +184,33 @@ TEST(SqliteStoreAtomicSection, WritesOfASectionShareOneTransaction) {
   EXPECT_TRUE(s->seen_message_id("m" + std::to_string(kSections - 1)));
 }
 
-// A write from another thread while a section is open waits for the section, and commit() from
-// that thread returns once both are durable.
+// A write from another thread while a section is open waits for the section: its commit()
+// cannot return before end_atomic(), and then everything goes out in one transaction.
 TEST(SqliteStoreAtomicSection, OtherThreadsWritesWaitForTheOpenSection) {
   test::TempDir dir("c2c-store-section2");
   auto s = open_sqlite((dir / "relay.db").string());
   ASSERT_NE(s, nullptr);
+  const auto before = s->stats();
   s->begin_atomic();
   ASSERT_TRUE(s->append({{kKey, message("in-section")}}));
+  std::promise<void> recorded;
   std::atomic<bool> committed{false};
   std::thread other([&] {
     EXPECT_TRUE(s->remember_nonce("request", "n-1", 1000, 120).has_value());
+    recorded.set_value();
     EXPECT_TRUE(s->commit());
     committed = true;
   });
+  recorded.get_future().wait();  // the other thread's write is queued, its commit() pending
   ASSERT_TRUE(s->remember_message_id("in-section", 10000));
+  EXPECT_FALSE(committed.load()) << "commit() returned while the section was open";
+  EXPECT_EQ(s->stats().transactions, before.transactions);
   s->end_atomic();
   other.join();
   EXPECT_TRUE(committed.load());
-  ASSERT_TRUE(s->commit());
-  EXPECT_EQ(s->stats().records, 3u);
+  const auto after = s->stats();
+  EXPECT_EQ(after.records - before.records, 3u);
+  EXPECT_EQ(after.transactions - before.transactions, 1u);
 }
 
 }  // namespace

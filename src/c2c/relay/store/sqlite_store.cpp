@@ -113,6 +113,10 @@ Result<void> SqliteStore::commit() {
            writer_exited_;
   });
   if (committed_ >= target) return {};
+  return write_failed();
+}
+
+Unexpected SqliteStore::write_failed() const {
   return fail(ErrorCode::kIo,
               "relay database " + db_.path() + ": write failed: " + last_error_.message);
 }
@@ -175,11 +179,7 @@ void SqliteStore::writer_loop() {
       waiters_.pop_front();
     }
     if (!due.empty()) {
-      const Result<void> outcome =
-          written
-              ? Result<void>{}
-              : Result<void>{fail(ErrorCode::kIo, "relay database " + db_.path() +
-                                                      ": write failed: " + last_error_.message)};
+      const Result<void> outcome = written ? Result<void>{} : Result<void>{write_failed()};
       lock.unlock();
       for (auto& w : due) w.done(outcome);
       lock.lock();

@@ -56,6 +56,8 @@ class SqliteStore final : public MemoryStore, private redo::Sink {
   void record(redo::Op op) override;
   void writer_loop();
   Result<void> write_batch(const std::vector<redo::Op>& batch);
+  // The error commit() and when_durable() report for a failed transaction (caller holds log_mu_).
+  Unexpected write_failed() const;
 
   sql::Db db_;  // used only by the writer thread once it runs
   sql::Applier applier_;
