@@ -147,11 +147,7 @@ Result<SavedConfig> read_config_file(const fs::path& path) {
   }
   if (c.token) {
     // A config holding the token is a secret file: refused when others can read it.
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return fail(ErrorCode::kIo, "cannot read relay config " + path.string());
-    auto mode = check_private_mode(fd, path);
-    ::close(fd);
-    if (!mode) {
+    if (auto mode = check_private_mode(path); !mode) {
       return fail(ErrorCode::kIo, mode.error().message +
                                       ": it holds the relay token; run "
                                       "'chmod 600 " +

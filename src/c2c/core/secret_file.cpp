@@ -16,16 +16,26 @@ Unexpected io_failure(const char* what, const std::filesystem::path& path, int e
   return fail(ErrorCode::kIo, std::string(what) + " " + path.string() + ": " + std::strerror(err));
 }
 
-}  // namespace
-
-Result<void> check_private_mode(int fd, const std::filesystem::path& path) {
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) return io_failure("cannot stat", path, errno);
+Result<void> check_mode_bits(const struct stat& st, const std::filesystem::path& path) {
   if ((st.st_mode & 0077) == 0) return {};
   char mode[16];
   std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
   return fail(ErrorCode::kIo,
               "permissions too permissive on " + path.string() + ": " + mode + " (expected 0600)");
+}
+
+}  // namespace
+
+Result<void> check_private_mode(int fd, const std::filesystem::path& path) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return io_failure("cannot stat", path, errno);
+  return check_mode_bits(st, path);
+}
+
+Result<void> check_private_mode(const std::filesystem::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return io_failure("cannot stat", path, errno);
+  return check_mode_bits(st, path);
 }
 
 Result<std::string> read_secret_file(const std::filesystem::path& path) {

@@ -13,6 +13,8 @@ namespace c2c {
 // Ok when the open file `fd` (of `path`, for the message) has no group/other permission bits;
 // else kIo "permissions too permissive on <path>: 0644 (expected 0600)".
 Result<void> check_private_mode(int fd, const std::filesystem::path& path);
+// The same check by path, for a file already read some other way.
+Result<void> check_private_mode(const std::filesystem::path& path);
 
 // The whole file, after check_private_mode on the descriptor that is read (no race between the
 // check and the read). kNotFound when it does not exist, kIo on other errors.
