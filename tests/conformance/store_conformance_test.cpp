@@ -1,4 +1,4 @@
-// One suite, every Store backend (DESIGN D2): each case runs against memory: and sqlite:.
+// One suite, every Store backend (docs/decisions.md D2): each case runs against memory: and sqlite:.
 #include <gtest/gtest.h>
 
 #include <algorithm>

@@ -39,7 +39,7 @@ class BrokerCli : public ::testing::Test {
     env["HOME"] = (dir / "home").string();
   }
 
-  // The root c2c resolves from this HOME outside a repository (reference §1).
+  // The root c2c resolves from this HOME outside a repository (docs/protocol.md §6).
   std::filesystem::path root() const {
     return dir.path() / "home" / ".c2c" / "repos" / "default" / "broker";
   }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The relay quickstart (shared/seed/relay-quickstart.txt) as a script: Steps 1-5, the
+# The relay quickstart (docs/quickstart.md) as a script: Steps 1-5, the
 # two-machine localhost test with seeded registries, token files and environment variables.
 # Runs the binary in $C2C_BIN against a relay on a free port; exits non-zero on the first
 # deviation from what the quickstart shows.
@@ -48,7 +48,7 @@ chmod 600 "$HOME/.config/c2c/relay.token"
 expect "$work/setup.out" "relay config saved to $HOME/.config/c2c/relay.json"
 [ "$(stat -c %a "$HOME/.config/c2c/relay.json")" = 600 ] || fail "relay.json is not 0600"
 
-# Two-machine localhost test, with the seed's registry format.
+# Two-machine localhost test, with the quickstart's registry format.
 mkdir -p "$work/broker-a" "$work/broker-b"
 echo '[{"session_id":"ses-a","alias":"relay-peer-a","pid":1,"pid_start_time":1}]' >"$work/broker-a/registry.json"
 echo '[{"session_id":"ses-b","alias":"relay-peer-b","pid":1,"pid_start_time":1}]' >"$work/broker-b/registry.json"

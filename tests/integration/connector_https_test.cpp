@@ -1,4 +1,4 @@
-// HTTPS relay URLs in every client command (DESIGN.md D12): a relay terminating TLS with a
+// HTTPS relay URLs in every client command (docs/decisions.md D12): a relay terminating TLS with a
 // self-signed certificate for 127.0.0.1; clients trust it through C2C_RELAY_CA_BUNDLE or
 // `relay setup --ca-bundle`, and refuse it otherwise.
 #include <gtest/gtest.h>

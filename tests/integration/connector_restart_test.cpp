@@ -1,6 +1,6 @@
 // Loop-mode connectors (--interval 1) survive a relay restart without being restarted: with
 // SQLite the relay keeps leases and queued mail; with memory storage it forgets every session
-// and the connectors register again (DESIGN.md D9).
+// and the connectors register again (docs/decisions.md D9).
 #include <gtest/gtest.h>
 #include <signal.h>
 

@@ -1,4 +1,4 @@
-// The seed's two-machine localhost test, automated: one relay process, two "machines" (own HOME,
+// The quickstart's two-machine localhost test (docs/quickstart.md), automated: one relay process, two "machines" (own HOME,
 // own broker root, own node id), `c2c relay connect --once` on each, in dev and prod mode.
 #include <gtest/gtest.h>
 
@@ -84,7 +84,7 @@ TEST_P(TwoMachines, DirectMessageArrivesExactlyOnce) {
   EXPECT_EQ(msgs[0]["content"], "hi back from B");
 }
 
-// The seed's Step 5 through MCP: mcp__c2c__send(to_alias="bob@machine-b") on A, the two
+// The quickstart's step 5 through MCP: mcp__c2c__send(to_alias="bob@machine-b") on A, the two
 // connectors, then mcp__c2c__poll_inbox on B returns it once.
 class McpSession {
  public:

@@ -1,6 +1,6 @@
 // The auth matrix against a real relay process: every route x {dev, prod} x {no credential,
 // Bearer, valid Ed25519, invalid Ed25519, replayed nonce, skewed ts} -> exact status and
-// error_code (reference §2 with DESIGN D3: inbox reads are peer routes).
+// error_code (docs/protocol.md §2 with docs/decisions.md D3: inbox reads are peer routes).
 #include "relay_http.hpp"
 
 namespace c2c::relay::itest {

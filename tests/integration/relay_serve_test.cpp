@@ -1,4 +1,4 @@
-// `c2c relay serve` as a process: startup lines exactly as the seed shows them, flags, token
+// `c2c relay serve` as a process: startup lines exactly as docs/quickstart.md shows them, flags, token
 // sources, graceful shutdown, TLS, and persistence of the memory backend's persist dir.
 #include <sstream>
 

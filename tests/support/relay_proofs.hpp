@@ -1,6 +1,6 @@
 #pragma once
-// The proofs a signing relay client puts in register and room-operation bodies (reference
-// §3.3-3.4), built exactly as RelayClient builds them, for tests that talk to a relay directly.
+// The proofs a signing relay client puts in register and room-operation bodies (docs/protocol.md
+// §3.3-3.5), built exactly as RelayClient builds them, for tests that talk to a relay directly.
 // Header-only: only targets that link c2c_crypto include it.
 
 #include <nlohmann/json.hpp>

@@ -1,7 +1,7 @@
 #pragma once
 // The local broker: a directory of JSON files shared by every c2c process on one machine
 // (CLI, MCP servers, the relay connector). File formats, locks and semantics follow
-// shared/reference/broker-mcp.md §2 and §4 with the decisions of DESIGN.md (D1, D7, D10):
+// docs/protocol.md §6 with docs/decisions.md D1, D7, D10:
 // FIFO inboxes, lockf sidecar locks taken by every writer (the outbox included), atomic
 // replace (tmp + fsync + rename), files 0600, no read size cap, unknown aliases are errors.
 //
@@ -25,7 +25,7 @@ namespace detail {
 struct RegistryCache;
 }
 
-// ---------- root resolution (reference §1) ----------
+// ---------- root resolution (docs/protocol.md §6) ----------
 
 // First 12 hex chars of sha256(input).
 std::string fingerprint_of(std::string_view input);
@@ -34,7 +34,7 @@ std::string repo_fingerprint();
 // C2C_MCP_BROKER_ROOT > $XDG_STATE_HOME/c2c/repos/<fp>/broker > $HOME/.c2c/repos/<fp>/broker.
 std::filesystem::path resolve_root();
 
-// ---------- records (reference §2) ----------
+// ---------- records (docs/protocol.md §6) ----------
 
 struct Registration {
   std::string session_id;
@@ -114,7 +114,7 @@ struct RegisterRequest {
   std::string client_type;
   std::string role;
   // When false (CLI `register`), an alias held by another live session is taken over, as the
-  // reference does; when true (MCP), that fails with kAliasConflict and a suggested alias.
+  // original c2c does; when true (MCP), that fails with kAliasConflict and a suggested alias.
   bool guard_alias = true;
 };
 
@@ -223,7 +223,7 @@ class Broker {
   // Returns how many were appended.
   Result<size_t> deliver(std::string_view session_id, const std::vector<Message>& messages);
 
-  // Rooms (reference §4.10). history_limit is clamped to 0..200.
+  // Rooms (docs/cli.md Rooms). history_limit is clamped to 0..200.
   Result<JoinResult> join_room(std::string_view room_id, std::string_view alias,
                                std::string_view session_id, size_t history_limit = 20);
   Result<std::vector<RoomMember>> leave_room(std::string_view room_id, std::string_view alias);

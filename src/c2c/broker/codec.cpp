@@ -160,7 +160,7 @@ std::string archive_line(const ArchiveEntry& e) {
   put_string(out, e.drained_by);
   key(out, "session_id", first);
   put_string(out, e.session_id);
-  // The reference archives no ts; we keep it (readers ignore unknown keys) so history can
+  // The original c2c archives no ts; we keep it (readers ignore unknown keys) so history can
   // show when a message was sent.
   put_message_fields(out, e.message, first, true);
   out.push_back('}');

@@ -1,5 +1,5 @@
 #pragma once
-// JSON encodings of the broker's records (reference §2), key order as the reference writes
+// JSON encodings of the broker's records (docs/protocol.md §6), key order as the original c2c writes
 // them. Writers produce compact JSON by hand (fast, ordered); the registry has its own
 // single-pass reader because every send parses it and it can hold 10,000 rows.
 
@@ -28,7 +28,7 @@ std::string room_history_line(const RoomHistoryEntry& e);
 std::string meta_json(const RoomMeta& meta);
 std::string string_array_json(const std::vector<std::string>& items);
 
-// Readers. Missing optional keys take their defaults (reference §2.3: deferrable/ephemeral
+// Readers. Missing optional keys take their defaults (docs/protocol.md §6: deferrable/ephemeral
 // false, ts 0); a record missing a required key or with a wrong type is an error.
 Result<Message> message_from(const nlohmann::json& j);
 Result<std::vector<Message>> parse_inbox(std::string_view text);

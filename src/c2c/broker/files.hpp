@@ -19,7 +19,7 @@ namespace c2c::broker::files {
 namespace fs = std::filesystem;
 
 // A held lock on a sidecar lock file. Combines an open-file-description lock
-// (F_OFD_SETLKW: excludes other processes, including Python's fcntl.lockf and the reference's
+// (F_OFD_SETLKW: excludes other processes, including Python's fcntl.lockf and the original c2c's
 // lockf, and other threads because each acquisition opens its own description) with an
 // in-process shared_mutex per path (keeps threads of one process from piling up in the kernel
 // and makes the exclusion explicit). Never acquire the same path twice in one thread.
@@ -54,7 +54,7 @@ void set_fsync_enabled(bool on);
 // mkdir -p with the given mode for the directories it creates.
 Result<void> ensure_dir(const fs::path& dir, mode_t mode = 0755);
 
-// Whole file contents; nullopt when the file does not exist. No size cap (DESIGN D10).
+// Whole file contents; nullopt when the file does not exist. No size cap (docs/decisions.md D10).
 Result<std::optional<std::string>> read_file(const fs::path& path);
 
 // A file kept open after reading it, so its inode cannot be freed and its number reused:

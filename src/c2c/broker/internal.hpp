@@ -118,7 +118,7 @@ struct Resolution {
   Resolve kind = Resolve::kUnknown;
   std::optional<Registration> reg;  // set when kFound
 };
-// Reference §4.4: rows whose alias matches case-insensitively; the first (most recently
+// docs/cli.md (send): rows whose alias matches case-insensitively; the first (most recently
 // registered) one that is not known dead wins. Only matching rows are materialised.
 Result<Resolution> resolve_alias(const RegistryView& view, std::string_view alias);
 // The row of a session id, if any.

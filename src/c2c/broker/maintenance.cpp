@@ -1,5 +1,5 @@
-// Sweep and dead letters (reference §4.9) and the remote outbox shared with the relay
-// connector (§2.6, DESIGN D9/D10: every access holds remote-outbox.lock).
+// Sweep and dead letters (docs/cli.md Maintenance) and the remote outbox shared with the relay
+// connector (docs/protocol.md §6, docs/decisions.md D9/D10: every access holds remote-outbox.lock).
 #include <dirent.h>
 #include <unistd.h>
 

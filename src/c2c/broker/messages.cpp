@@ -1,4 +1,4 @@
-// Direct messages and inbox reads (reference §4.5-4.7, DESIGN D1/D7): FIFO inboxes,
+// Direct messages and inbox reads (docs/cli.md, docs/decisions.md D1/D7): FIFO inboxes,
 // drains archived before the inbox is cleared, alias@host to the remote outbox.
 #include <unistd.h>
 

@@ -1,4 +1,4 @@
-// Registrations: the registry file, liveness, alias resolution and register (reference §4.1-4.4).
+// Registrations: the registry file, liveness, alias resolution and register (docs/cli.md Peers).
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -212,7 +212,7 @@ bool held_by_live_other(const std::vector<Registration>& rows, std::string_view 
   return false;
 }
 
-// Reference §4.3: casefolded base + "-p" for p in 2,3,5,7,11; first not held by a live row.
+// docs/cli.md (register): casefolded base + "-p" for p in 2,3,5,7,11; first not held by a live row.
 std::optional<std::string> suggest_alias(const std::vector<Registration>& rows,
                                          std::string_view alias, std::string_view session_id) {
   for (int p : {2, 3, 5, 7, 11}) {

@@ -1,4 +1,4 @@
-// Local rooms (reference §4.10): members.json + meta.json under the room's members lock,
+// Local rooms (docs/protocol.md §6, docs/cli.md Rooms): members.json + meta.json under the room's members lock,
 // history.jsonl under its history lock, fan-out into each member's inbox with
 // to_alias "<member>#<room>". The members lock is never held while taking the registry lock.
 #include <dirent.h>
@@ -102,7 +102,7 @@ Result<void> append_history(const fs::path& root, std::string_view room,
   return files::append_line(history_path(root, room), codec::room_history_line(e));
 }
 
-// The member's registration by session, else by alias; none = dead (reference §3.10).
+// The member's registration by session, else by alias; none = dead (docs/mcp.md).
 Result<Liveness> member_liveness(const RegistryView& view, const RoomMember& m) {
   auto by_session = find_session_row(view, m.session_id);
   if (!by_session) return fail(by_session.error());

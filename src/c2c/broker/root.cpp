@@ -1,4 +1,4 @@
-// Broker root resolution (reference §1): env override, else a per-repository directory keyed
+// Broker root resolution (docs/protocol.md §6): env override, else a per-repository directory keyed
 // by a fingerprint of the repository's origin URL (or top-level path).
 #include <fcntl.h>
 #include <spawn.h>

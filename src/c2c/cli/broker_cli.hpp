@@ -11,7 +11,7 @@
 
 namespace c2c::cli {
 
-// The broker at the resolved root (reference §1).
+// The broker at the resolved root (docs/protocol.md §6).
 broker::Broker open_broker();
 
 // C2C_MCP_SESSION_ID, then CLAUDE_SESSION_ID, then CODEX_THREAD_ID (trimmed); "" if none.
@@ -19,7 +19,7 @@ std::string env_session_id();
 // C2C_MCP_AUTO_REGISTER_ALIAS (trimmed); "" if unset.
 std::string env_alias();
 
-// DESIGN D14: --from > alias registered for the env session > C2C_MCP_AUTO_REGISTER_ALIAS >
+// docs/decisions.md D14: --from > alias registered for the env session > C2C_MCP_AUTO_REGISTER_ALIAS >
 // the only alias registered in this broker > error naming --from.
 std::string resolve_sender(broker::Broker& b, const std::string& from_flag);
 

@@ -1,4 +1,4 @@
-// Inbox commands on the local broker: poll-inbox, peek-inbox, history (reference §5).
+// Inbox commands on the local broker: poll-inbox, peek-inbox, history (docs/cli.md Inbox).
 #include <iostream>
 
 #include "c2c/cli/broker_cli.hpp"

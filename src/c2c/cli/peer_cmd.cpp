@@ -1,5 +1,5 @@
 // Peer commands on the local broker: register, whoami, list, send, send-all, sweep,
-// dead-letter (reference §5, DESIGN D7/D14).
+// dead-letter (docs/cli.md, docs/decisions.md D7/D14).
 #include <unistd.h>
 
 #include <cstdio>

@@ -15,7 +15,7 @@ namespace protocol = relay::protocol;
 struct RoomOptions {
   ConnOptions conn;
   std::string room;
-  std::string room_flag;  // --room, for scripts written against the reference syntax
+  std::string room_flag;  // --room, for scripts written against the original c2c's syntax
   std::string alias;
   std::vector<std::string> words;
   int limit = 50;

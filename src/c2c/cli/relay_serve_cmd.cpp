@@ -92,7 +92,7 @@ std::string resolve_token(const ServeOptions& o) {
     return o.token;
   }
   if (!o.token_file.empty()) {
-    // A token file others can read is refused, as an identity key is (seed: chmod 600).
+    // A token file others can read is refused, as an identity key is (docs/quickstart.md: chmod 600).
     auto text = read_secret_file(o.token_file);
     if (!text) fail("cannot read --token-file " + o.token_file + ": " + text.error().message);
     std::string line = text->substr(0, text->find('\n'));

@@ -1,5 +1,5 @@
 // Local rooms: `c2c rooms` (alias `room`) join|leave|send|list|history|members|invite|
-// visibility, and my-rooms (reference §4.10, §5).
+// visibility, and my-rooms (docs/cli.md Rooms).
 #include <chrono>
 #include <iostream>
 

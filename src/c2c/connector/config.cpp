@@ -251,7 +251,7 @@ Result<std::string> normalize_url(std::string_view url) {
 }
 
 Result<std::string> read_token_file(const fs::path& path) {
-  // A token file others can read is refused, as an identity key is (seed: chmod 600).
+  // A token file others can read is refused, as an identity key is (docs/quickstart.md: chmod 600).
   auto text = read_secret_file(path);
   if (!text) {
     return fail(ErrorCode::kIo,

@@ -1,6 +1,6 @@
 #pragma once
 // Relay client configuration: where the relay is, the admin token, this machine's node id and
-// identity file. One resolution order for every `c2c relay` client command (the seed's):
+// identity file. One resolution order for every `c2c relay` client command (docs/quickstart.md):
 //   URL / token: flags > C2C_RELAY_URL / C2C_RELAY_TOKEN > saved relay.json
 //   relay.json:  C2C_RELAY_CONFIG > <broker-root>/relay.json > ~/.config/c2c/relay.json
 //                (reading uses the first of those files that exists)

@@ -146,7 +146,7 @@ Result<Identity> parse_identity(const std::string& text) {
   id.keys = KeyPair::from_seed(*seed);
   // A key pair whose halves disagree would sign requests no relay accepts; say so here.
   if (id.keys.public_key != *pk) return bad("public_key does not match private_key");
-  id.fingerprint = std::move(*fp);  // informational; not re-derived (reference behaviour)
+  id.fingerprint = std::move(*fp);  // informational; not re-derived (as the original c2c does)
   id.created_at = std::move(*created_at);
   id.alias_hint = std::move(alias_hint);
   return id;

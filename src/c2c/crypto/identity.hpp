@@ -21,10 +21,10 @@ struct Identity {
 
 Identity new_identity(std::string alias_hint, double now_epoch_seconds);
 
-// Errors carry the reference texts: "identity file not found: <path>",
+// Errors carry the original c2c's texts: "identity file not found: <path>",
 // "permissions too permissive on <path>: 0644 (expected 0600)", "identity json parse: ...",
 // "missing field: <f>", "unsupported version: <n> (expected 1)", ... plus one check the
-// reference lacks: "public_key does not match private_key" (the seed is authoritative).
+// original lacks: "public_key does not match private_key" (the seed is authoritative).
 // Save errors are ErrorCode::kIo; a failed save leaves any previous file untouched.
 Result<Identity> load_identity(const std::filesystem::path& path);
 Result<void> save_identity(const std::filesystem::path& path, const Identity& id);

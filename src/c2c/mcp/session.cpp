@@ -115,7 +115,7 @@ bool alive(broker::Broker& broker, const broker::Registration& reg) {
   return reg.pid.has_value() && broker.liveness(reg) == broker::Liveness::kAlive;
 }
 
-// The reference's auto-register guards; returns why registering must be skipped. Its "same
+// The original c2c's auto-register guards; returns why registering must be skipped. Its "same
 // pid, other session" guard is not kept: one client process may host several agents (an
 // orchestrator, a test harness), each with its own session and alias.
 std::optional<std::string> auto_register_blocked(broker::Broker& broker, const std::string& sid,
@@ -142,7 +142,7 @@ std::vector<std::string> auto_register_and_join(broker::Broker& broker, const Se
   std::vector<std::string> log;
   const std::string& alias = config.auto_register_alias;
   if (!alias.empty()) {
-    // No env id: the alias doubles as the session id (reference §3.6), so a restarted server
+    // No env id: the alias doubles as the session id (docs/mcp.md), so a restarted server
     // finds the same inbox.
     const std::string sid = config.env_session_id.value_or(alias);
     if (!session.get()) session.bind(sid);
@@ -154,7 +154,7 @@ std::vector<std::string> auto_register_and_join(broker::Broker& broker, const Se
       auto reg = broker.register_session(req);
       if (!reg && reg.error().code == ErrorCode::kAliasConflict) {
         // The holder is this same client process under an older session (e.g. the client
-        // restarted its conversation): taking the alias over is what the reference does.
+        // restarted its conversation): taking the alias over is what the original c2c does.
         const auto holder = broker.find_alias(alias);
         if (holder && holder->has_value() && (*holder)->pid == pid) {
           req.guard_alias = false;

@@ -1,6 +1,6 @@
 #pragma once
 // Who this MCP server speaks for: the session id and alias taken from the environment the
-// agent's client launched us with (reference §3.5, §3.6), the live "current session" that a
+// agent's client launched us with (docs/mcp.md), the live "current session" that a
 // `register` call may bind later, and the startup auto-register / auto-join.
 
 #include <functional>
@@ -41,7 +41,7 @@ bool pid_exists(long long pid);
 long long registration_pid(const std::string& client_pid);
 
 // The session the server currently acts for. Starts as the env session (or the auto-register
-// alias when no env id exists, as the reference does); an explicit `register` binds it when the
+// alias when no env id exists, as the original c2c does); an explicit `register` binds it when the
 // environment gave none. Read by the request loop and the push watcher: thread-safe.
 class SessionState {
  public:
@@ -58,7 +58,7 @@ class SessionState {
   std::function<void()> on_change_;
 };
 
-// Startup: auto-register C2C_MCP_AUTO_REGISTER_ALIAS for the session (with the reference's
+// Startup: auto-register C2C_MCP_AUTO_REGISTER_ALIAS for the session (with the original c2c's
 // guards: never rename a live session, never take an alias from another live process), then
 // join C2C_MCP_AUTO_JOIN_ROOMS. Never fails the server: returns human lines for stderr.
 std::vector<std::string> auto_register_and_join(broker::Broker& broker, const SessionConfig& config,

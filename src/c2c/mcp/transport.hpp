@@ -1,7 +1,7 @@
 #pragma once
 // Framing of JSON-RPC messages on stdio, kept apart from dispatch (clangd's Transport split).
 //
-// Input accepts both framings, message by message (reference §3.2): a line starting with
+// Input accepts both framings, message by message (docs/protocol.md §7): a line starting with
 // "Content-Length:" (any case) opens a header block that ends at the first blank line and is
 // followed by exactly N body bytes; any other non-blank line is one newline-delimited message.
 // Output is always one compact JSON value per line, never Content-Length framed.
@@ -33,7 +33,7 @@ class FrameDecoder {
   // Appends bytes and returns every frame they complete, in order.
   std::vector<Frame> feed(std::string_view bytes);
   // Called at end of input: a final line without '\n' is still a message; a partial
-  // Content-Length body is dropped (the reference ends the session on a short body).
+  // Content-Length body is dropped (the original c2c ends the session on a short body).
   std::vector<Frame> finish();
 
  private:

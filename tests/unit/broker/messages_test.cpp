@@ -246,7 +246,7 @@ TEST_F(BrokerTest, CorruptInboxIsReportedAndNeverOverwritten) {
 TEST_F(BrokerTest, LargeInboxHasNoReadCap) {
   reg("alice", "ses-a");
   reg("bob", "ses-b");
-  const std::string big(100 * 1024, 'x');  // past the reference's 64 KiB cap
+  const std::string big(100 * 1024, 'x');  // past the original c2c's 64 KiB read cap
   ASSERT_TRUE(broker_.send("alice", "bob", big).has_value());
   ASSERT_TRUE(broker_.send("alice", "bob", "second").has_value());
   auto msgs = poll("ses-b");

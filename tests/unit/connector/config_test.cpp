@@ -1,4 +1,4 @@
-// Relay config resolution: the seed's order, relay.json files, node id (D8), token files.
+// Relay config resolution: the order of docs/quickstart.md, relay.json files, node id (docs/decisions.md D8), token files.
 #include "c2c/connector/config.hpp"
 
 #include <gtest/gtest.h>

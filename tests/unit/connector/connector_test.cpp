@@ -31,7 +31,7 @@ class ConnectorTest : public ::testing::Test {
   }();
 
   void SetUp() override {
-    // The seed's registry format: a JSON array of rows.
+    // The quickstart's registry format: a JSON array of rows.
     write_file(dir / "registry.json",
                R"([{"session_id":"ses-alice","alias":"alice","pid":1,"pid_start_time":1},
                    {"session_id":"ses-carol","alias":"carol","pid":1,"pid_start_time":1}])");

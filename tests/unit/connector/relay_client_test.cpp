@@ -183,12 +183,12 @@ TEST_F(RelayClientTest, RepliesAndFailures) {
       401,
       "application/json",
       {},
-      R"j({"ok":false,"error_code":"unauthorized","error":"peer route requires Ed25519 auth (spec §5.1)"})j"};
+      R"j({"ok":false,"error_code":"unauthorized","error":"peer route requires Ed25519 auth"})j"};
   auto r = c.heartbeat("n", "s", "a");
   ASSERT_TRUE(r);
   EXPECT_FALSE(r->ok());
   EXPECT_TRUE(r->auth_refused());
-  EXPECT_EQ(r->describe(), "unauthorized: peer route requires Ed25519 auth (spec §5.1)");
+  EXPECT_EQ(r->describe(), "unauthorized: peer route requires Ed25519 auth");
 
   cap.next = {502, "text/html", {}, "<html>bad gateway</html>"};
   r = c.health();

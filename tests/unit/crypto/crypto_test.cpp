@@ -90,7 +90,7 @@ TEST(B64u, FixedLengthDecodeChecksTheDecodedSize) {
 TEST(Sha256, KnownVectors) {
   EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  // relay-protocol.md §3.3 pinned vector.
+  // docs/protocol.md §3.3 pinned vector.
   EXPECT_EQ(sha256_b64u("abc"), "ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0");
   const Digest d = sha256("abc");
   EXPECT_EQ(d[0], 0xba);

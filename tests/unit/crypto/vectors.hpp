@@ -1,5 +1,5 @@
 #pragma once
-// The worked example of relay-protocol.md §3.6 (seed = bytes 0x00..0x1f), shared by the
+// The worked example of docs/protocol.md §3.6 (seed = bytes 0x00..0x1f), shared by the
 // crypto unit tests. Values are copied from the spec, computed independently of c2c.
 
 #include <string>

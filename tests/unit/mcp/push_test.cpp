@@ -90,7 +90,7 @@ TEST_F(PushTest, AClientThatSkipsInitializedIsReadyAtItsFirstToolCall) {
 }
 
 TEST_F(PushTest, FalseOrNullCapabilityDoesNotEnablePush) {
-  for (const json v : {json(false), json(nullptr)}) {
+  for (const json& v : {json(false), json(nullptr)}) {
     Agent c(dir_.path(), std::optional<std::string>("ses-c"));
     c.request("initialize", {{"capabilities", {{"experimental", {{"claude/channel", v}}}}}});
     c.server().handle_line(R"({"jsonrpc":"2.0","method":"notifications/initialized"})");

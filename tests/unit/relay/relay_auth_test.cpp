@@ -1,5 +1,5 @@
-// Auth through the router: the reference's worked examples (§3.6) verify end to end, the route
-// gate (§2), request-header verification (§3.4), body proofs (§3.5) and the DESIGN D3 fixes.
+// Auth through the router: the worked examples of docs/protocol.md §3.6 verify end to end, the route
+// gate (§2), request-header verification (§3.4), body proofs (§3.5) and the docs/decisions.md D3 fixes.
 #include "relay_harness.hpp"
 
 namespace c2c::relay::testing {
@@ -15,7 +15,7 @@ HarnessOptions prod() {
   return o;
 }
 
-// Registers alice with the reference's register example (seed 00..1f, proof at 00:05:30Z).
+// Registers alice with the register example of docs/protocol.md §3.6 (seed 00..1f, proof at 00:05:30Z).
 void register_worked_example(Harness& h) {
   Json body = {
       {"node_id", "node-a"},
@@ -115,7 +115,7 @@ TEST(RelayAuth, PeerRouteRejectsBearerAndMissingAuthInProd) {
   EXPECT_NE(text.find("admin-only"), std::string::npos);
   auto none = h.call("GET", "/list");
   EXPECT_EQ(none.status, 401);
-  EXPECT_EQ(none.body["error"], "peer route requires Ed25519 auth (spec §5.1)");
+  EXPECT_EQ(none.body["error"], "peer route requires Ed25519 auth");
   // Unknown paths are peer-class: auth runs first.
   EXPECT_EQ(h.call("GET", "/nope").status, 401);
 }

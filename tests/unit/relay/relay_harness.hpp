@@ -27,7 +27,7 @@ namespace c2c::relay::testing {
 
 using Json = nlohmann::json;
 
-// The reference's worked-example clock: 2026-04-21T00:06:40Z.
+// The worked-example clock (docs/protocol.md §3.6): 2026-04-21T00:06:40Z.
 inline constexpr double kT0 = 1'776'730'000.0;
 inline constexpr const char* kHost = "127.0.0.1:7331";
 inline constexpr const char* kRelayUrl = "http://127.0.0.1:7331";

@@ -1,4 +1,4 @@
-// Relay semantics through the router (reference §5, §9 and the behaviours pinned in §12):
+// Relay semantics through the router (docs/relay-server.md, docs/protocol.md §4):
 // leases, alias ownership, direct messages, dedup, dead letters, alias@host, GC.
 #include "relay_harness.hpp"
 

@@ -1,4 +1,4 @@
-// Identity tools: register, whoami, list (reference §3.9-3.10, §4.3).
+// Identity tools: register, whoami, list (docs/mcp.md).
 #include "c2c/core/text.hpp"
 #include "c2c/mcp/tools/tools.hpp"
 

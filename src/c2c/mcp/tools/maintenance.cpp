@@ -1,4 +1,4 @@
-// Maintenance tools: sweep (reference §3.10, §4.9).
+// Maintenance tools: sweep (docs/mcp.md).
 #include "c2c/mcp/tools/tools.hpp"
 
 namespace c2c::mcp::tools {

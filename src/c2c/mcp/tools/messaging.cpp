@@ -1,4 +1,4 @@
-// Messaging tools: send, send_all, poll_inbox, peek_inbox, history (reference §3.10, §4.5-4.7).
+// Messaging tools: send, send_all, poll_inbox, peek_inbox, history (docs/mcp.md).
 #include "c2c/core/text.hpp"
 #include "c2c/mcp/tools/tools.hpp"
 

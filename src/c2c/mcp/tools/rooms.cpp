@@ -1,5 +1,5 @@
 // Room tools: join_room, leave_room, send_room, list_rooms, my_rooms, room_history
-// (reference §3.10, §4.10).
+// (docs/mcp.md).
 #include <algorithm>
 
 #include "c2c/core/text.hpp"

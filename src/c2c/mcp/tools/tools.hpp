@@ -1,6 +1,6 @@
 #pragma once
 // What a tool handler may use (the broker, the session, the env config) and the helpers every
-// family shares: which session a call acts for and which alias it acts as (reference §3.5).
+// family shares: which session a call acts for and which alias it acts as (docs/mcp.md).
 // One registration function per tool family, one .cpp each.
 
 #include <initializer_list>

@@ -27,7 +27,7 @@ bool Reply::ok() const {
 std::string Reply::error_code() const {
   const auto it = body.find("error_code");
   if (it != body.end() && it->is_string()) return it->get<std::string>();
-  // The reference's 429 body carries the code in "error".
+  // The original c2c's 429 body carries the code in "error".
   if (http_status == 429) return "rate_limit_exceeded";
   return "";
 }

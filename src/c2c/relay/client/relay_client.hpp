@@ -1,7 +1,7 @@
 #pragma once
 // RelayClient: typed calls to a c2c relay over net::HttpClient (http:// and https://).
 //
-// Auth, per route class (shared/reference/relay-protocol.md §2, DESIGN.md D3):
+// Auth, per route class (docs/protocol.md §2, docs/decisions.md D3):
 //   peer routes  (/heartbeat /send /send_all /peek_inbox /poll_inbox /list)
 //                -> "Authorization: Ed25519 ..." signed as the acting alias when an identity is
 //                   loaded; never a Bearer token (the relay rejects Bearer on peer routes).
@@ -129,7 +129,7 @@ class RelayClient {
   Transport transport_;
 };
 
-// The identity loading rules every command shares (DESIGN.md D13).
+// The identity loading rules every command shares (docs/decisions.md D13).
 struct IdentityLoad {
   std::optional<crypto::Identity> identity;
   bool created = false;  // a new identity was written to `path`

@@ -1,11 +1,11 @@
 #pragma once
-// Wire DTOs of the relay API and their JSON (reference relay-protocol.md §5-§8).
+// Wire DTOs of the relay API and their JSON (docs/protocol.md §4).
 // One struct per request or response body; both directions are here so the server, the relay
 // client and the connector agree byte for byte.
 //
 // from_json() of a *request* validates what the wire format says about it: known fields must
 // have the right JSON type (a string field sent as a number is rejected, not coerced), required
-// fields must be non-empty (the error texts are the reference's), ids are bounded by
+// fields must be non-empty (the error texts are the original c2c's), ids are bounded by
 // kMaxIdBytes. Errors are ErrorCode::kBadRequest. from_json() of a *response* is lenient:
 // missing fields get defaults, as clients must tolerate older relays.
 // to_json() of a response includes "ok": true; errors use ErrorResponse.
@@ -136,7 +136,7 @@ struct SessionRequest {
 };
 
 // /poll_inbox. With message_ids, only those messages are removed and returned (acknowledged
-// delivery after a peek); without, the whole inbox is drained (reference behaviour).
+// delivery after a peek); without, the whole inbox is drained (docs/protocol.md §4).
 struct PollRequest {
   std::string node_id;
   std::string session_id;

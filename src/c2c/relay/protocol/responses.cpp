@@ -237,7 +237,7 @@ Result<ErrorResponse> ErrorResponse::from_json(const Json& j) {
   ErrorResponse r;
   r.error_code = f.str("error_code");
   r.error = f.str("error");
-  // The reference's 429 body carries the code in "error" and has no error_code.
+  // The original c2c's 429 body carries the code in "error" and has no error_code.
   if (r.error_code.empty() && r.error == "rate_limit_exceeded") r.error_code = r.error;
   if (const Json* l = f.object("existing_lease")) {
     if (auto lease = LeaseInfo::from_json(*l)) r.existing_lease = std::move(lease).value();

@@ -1,5 +1,5 @@
 #pragma once
-// Route names of the relay's HTTP API (reference relay-protocol.md §4), shared by the server's
+// Route names of the relay's HTTP API (docs/protocol.md §4), shared by the server's
 // route table and the clients. Paths are compared exactly: no trailing '/', no /v1 prefix.
 
 #include <string_view>
@@ -41,7 +41,7 @@ inline constexpr int kDefaultHistoryLimit = 50;
 inline constexpr int kMaxHistoryLimit = 1000;
 inline constexpr size_t kMaxIdBytes = 256;  // node_id, session_id, alias, room_id, message_id
 
-// True for the query values the reference treats as "include_dead": 1, true, yes (any case).
+// True for the query values the original c2c treats as "include_dead": 1, true, yes (any case).
 bool is_truthy(std::string_view value);
 
 }  // namespace c2c::relay::protocol

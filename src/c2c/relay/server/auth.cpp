@@ -20,13 +20,13 @@ std::string skew_text(double skew) {
   return buf;
 }
 
-// The decoded pieces of a body proof, or the failure the reference specifies for each step.
+// The decoded pieces of a body proof, or the failure docs/protocol.md §3.5 specifies for each step.
 struct DecodedProof {
   crypto::PublicKey pk{};
   double ts = 0;
 };
 
-// Steps shared by register and room proofs, in the reference's order: pk, signature encoding,
+// Steps shared by register and room proofs, in the order of docs/protocol.md §3.5: pk, signature encoding,
 // signature length, RFC 3339 ts, window. `sig_len_kind` / `window_kind` differ by route
 // (register answers 400 where room operations answer 401).
 Reply<DecodedProof> decode_proof(std::string_view pk_b64u, std::string_view sig_b64u,
@@ -86,7 +86,7 @@ Reply<Caller> Authenticator::gate(RouteClass cls, const net::Request& req) {
 
   if (cls == RouteClass::kSelf) {
     // Self-auth handlers check body proofs; a verified header additionally names the caller
-    // (used for signer/ownership checks), a failing one is ignored as in the reference.
+    // (used for signer/ownership checks), a failing one is ignored (docs/protocol.md §2).
     if (ed25519) {
       auto v = verify_request_header(*auth, req);
       if (v) {
@@ -102,7 +102,7 @@ Reply<Caller> Authenticator::gate(RouteClass cls, const net::Request& req) {
       auto v = verify_request_header(*auth, req);
       if (!v) return std::move(v).take_failure();
       return failure(k401, ErrorCode::kUnauthorized,
-                     "admin routes require Bearer token; Ed25519 is for peer routes (spec §5.1)");
+                     "admin routes require Bearer token; Ed25519 is for peer routes");
     }
     if (!prod_mode() || bearer_matches(req)) return caller;
     return failure(k401, ErrorCode::kUnauthorized, "admin route requires Bearer token");
@@ -119,9 +119,9 @@ Reply<Caller> Authenticator::gate(RouteClass cls, const net::Request& req) {
   if (!prod_mode()) return caller;
   if (bearer) {
     return failure(k401, ErrorCode::kUnauthorized,
-                   "peer routes require Ed25519 auth per spec §5.1; Bearer is admin-only");
+                   "peer routes require Ed25519 auth; Bearer is admin-only");
   }
-  return failure(k401, ErrorCode::kUnauthorized, "peer route requires Ed25519 auth (spec §5.1)");
+  return failure(k401, ErrorCode::kUnauthorized, "peer route requires Ed25519 auth");
 }
 
 Reply<std::string> Authenticator::verify_request_header(std::string_view header_value,

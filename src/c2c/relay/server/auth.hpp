@@ -1,9 +1,9 @@
 #pragma once
-// Relay authentication (reference relay-protocol.md §2-§3, DESIGN.md D3): the route gate
+// Relay authentication (docs/protocol.md §2-§3, docs/decisions.md D3): the route gate
 // (unauth / self / peer / admin classes, dev vs prod mode), the per-request Ed25519 header,
 // and the body-level proofs of /register, room operations and room envelopes.
 //
-// Differences from the reference, on purpose: a nonce is recorded only after its signature
+// Differences from the original c2c, on purpose: a nonce is recorded only after its signature
 // verified (a forged request cannot burn someone's nonce); non-finite ts values are rejected;
 // the Bearer token is compared in constant time; in dev mode a Bearer header on a peer route is
 // ignored instead of rejected ("dev mode allows every request").
@@ -49,7 +49,7 @@ class Authenticator {
   bool prod_mode() const { return !token_.empty(); }
   std::string_view auth_mode() const { return prod_mode() ? "prod" : "dev"; }
 
-  // The route gate. Admin and peer failures are 401 with the reference's texts.
+  // The route gate. Admin and peer failures are 401 with the original c2c's texts.
   Reply<Caller> gate(RouteClass cls, const net::Request& req);
 
   // Verifies `Authorization: Ed25519 ...`; returns the signer's alias.

@@ -19,7 +19,7 @@ enum class FailureKind {
   kForbidden,        // authenticated, but not as the party that may do this (403)
   kNotFound,         // unknown route, alias or host (404)
   kTooLarge,         // body over the limit (413)
-  kRejected,         // a semantic "no" in the reference's shape: HTTP 200 + ok:false
+  kRejected,         // a semantic "no" in the original shape (docs/decisions.md D5): HTTP 200 + ok:false
   kRateLimited,      // (429)
   kInternal,         // storage failure or bug (500)
 };

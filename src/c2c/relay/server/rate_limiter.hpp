@@ -1,6 +1,6 @@
 #pragma once
-// Token buckets per (client IP, route class) (reference §9.8 capacities; DESIGN.md D4).
-// Unlike the reference, each route class has its own bucket per IP, so a burst of /send does
+// Token buckets per (client IP, route class) (capacities in docs/relay-server.md; docs/decisions.md D4).
+// Unlike the original c2c, each route class has its own bucket per IP, so a burst of /send does
 // not starve /heartbeat. Denied requests do not consume tokens. Idle full buckets are swept.
 
 #include <mutex>
@@ -31,7 +31,7 @@ class RateLimiter {
   RateLimitMode mode() const { return mode_; }
   size_t bucket_count();
 
-  // Capacity and refill per second of a class (reference §9.8).
+  // Capacity and refill per second of a class (docs/relay-server.md, Limits and errors).
   static std::pair<double, double> policy(RateClass cls);
   static std::string_view name(RateClass cls);
   static bool is_loopback(std::string_view ip);

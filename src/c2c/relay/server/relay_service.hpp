@@ -1,5 +1,5 @@
 #pragma once
-// RelayService: every rule of the relay (reference relay-protocol.md §5-§9 with DESIGN.md D1-D7)
+// RelayService: every rule of the relay (docs/relay-server.md, docs/protocol.md §4, docs/decisions.md)
 // over a Store. It never sees a socket: the router hands it parsed request DTOs and the caller's
 // verified alias, and maps its Reply to HTTP.
 //
@@ -32,7 +32,7 @@ struct ServiceConfig {
   size_t max_content_bytes = 256 * 1024;
   size_t dedup_window = 10'000;
   std::map<std::string, std::string> allowlist;  // alias -> pinned identity pk (b64u)
-  // Unsigned join/leave/set_visibility answer 401 unsigned_room_op (reference env gate
+  // Unsigned join/leave/set_visibility answer 401 unsigned_room_op (the original c2c's env gate
   // C2C_REQUIRE_SIGNED_ROOM_OPS=1).
   bool require_signed_room_ops = false;
 };

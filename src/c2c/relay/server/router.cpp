@@ -56,7 +56,7 @@ const std::vector<Router::Route>& Router::routes() {
     {"GET",  route::kList,               false, C::kPeer,   R::kNone,        false, &Router::list},
     {"POST", route::kSend,               false, C::kPeer,   R::kSend,        true,  &Router::send},
     {"POST", route::kSendAll,            false, C::kPeer,   R::kSend,        true,  &Router::send_all},
-    // DESIGN D3: inbox reads are peer routes (signed by the session's owner in prod).
+    // docs/decisions.md D3: inbox reads are peer routes (signed by the session's owner in prod).
     {"POST", route::kPollInbox,          false, C::kPeer,   R::kSession,     true,  &Router::poll_inbox},
     {"POST", route::kPeekInbox,          false, C::kPeer,   R::kSession,     false, &Router::peek_inbox},
     {"POST", route::kJoinRoom,           false, C::kSelf,   R::kNone,        true,  &Router::join_room},
@@ -117,7 +117,7 @@ const Router::Route* Router::match(const net::Request& req, size_t* metric_index
       }
     }
   }
-  // A known path with another method is an unknown endpoint, as in the reference.
+  // A known path with another method is an unknown endpoint, (docs/protocol.md §1).
   if (!found || found->method != req.method) return nullptr;
   *metric_index = index;
   return found;

@@ -90,7 +90,7 @@ net::Response Router::room_history(const net::Request& req, const Caller&) {
 }
 
 net::Response Router::gc(const net::Request&, const Caller&) {
-  // The body is ignored (reference).
+  // The body is ignored (docs/protocol.md §4).
   return reply(service_.gc());
 }
 

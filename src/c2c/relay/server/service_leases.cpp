@@ -114,7 +114,7 @@ Reply<protocol::RegisterResponse> RelayService::register_alias(
                     "alias " + in_quotes(req.alias) + " is bound to a different identity key");
     }
     if (pk.empty() && binding && auth_.prod_mode()) {
-      // DESIGN D3: in prod an unsigned registration cannot take over a key-bound alias.
+      // docs/decisions.md D3: in prod an unsigned registration cannot take over a key-bound alias.
       return reject(ErrorCode::kAliasIdentityMismatch,
                     "alias " + in_quotes(req.alias) +
                         " is bound to an identity key; the registration must be signed with it");

@@ -141,7 +141,7 @@ Reply<protocol::RoomOpResponse> RelayService::leave_room(const protocol::RoomOpR
   }
   const double now = clock_.now();
   const Section section(mu_, store_);
-  // Leaving a room that does not exist is a no-op (the reference created an empty room).
+  // Leaving a room that does not exist is a no-op (the original c2c created an empty room).
   if (auto room = store_.get_room(req.room_id); room && contains(room->members, req.alias)) {
     // The membership and the leave notice to those who stay: one all-or-nothing write.
     WriteBatch batch;
@@ -170,7 +170,7 @@ Reply<protocol::FanoutResponse> RelayService::send_room(const protocol::SendRoom
     auto v = auth_.verify_envelope(req.room_id, req.from_alias, req.content, *req.envelope);
     if (!v) return std::move(v).take_failure();
   }
-  // send_room is outside the require_signed_room_ops gate (reference), not the key-bound rule.
+  // send_room is outside the require_signed_room_ops gate (docs/protocol.md §2), not the key-bound rule.
   const bool is_signed = req.envelope || (!signer.empty() && signer == req.from_alias);
   if (auto f = check_room_op_signed(req.from_alias, is_signed, RoomOpGate::kKeyBoundOnly)) {
     return std::move(*f);
@@ -183,7 +183,7 @@ Reply<protocol::FanoutResponse> RelayService::send_room(const protocol::SendRoom
 
   const Section section(mu_, store_);
   auto room = store_.get_room(req.room_id);
-  // An unknown or empty room records nothing (reference).
+  // An unknown or empty room records nothing (docs/protocol.md §4).
   if (!room || room->members.empty()) return out;
   // A retried fan-out (lost response, failed commit) must not deliver twice: a client-supplied
   // id goes through the dedup window like a /send.
