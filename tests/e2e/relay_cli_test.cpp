@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
@@ -231,6 +232,84 @@ TEST_F(RelayCli, UsageErrors) {
   EXPECT_EQ(c2c({"relay", "connect", "--once", "--interval", "0"}).exit_code, 2);
 }
 
+// Issue 8.21: a mistyped command names the word and the closest command, in one line, exit 2.
+TEST_F(RelayCli, MistypedCommandNamesTheWordAndSuggestsTheClosest) {
+  auto r = c2c({"relay", "staus"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err,
+            "error: unknown command 'staus' for 'c2c relay'; did you mean 'c2c relay status'?\n");
+  r = c2c({"sned", "bob", "hi"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "error: unknown command 'sned' for 'c2c'; did you mean 'c2c send'?\n");
+  r = c2c({"relay", "rooms", "jion", "lounge"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(has(r.err, "did you mean 'c2c relay rooms join'?")) << r.err;
+  r = c2c({"frobnicate"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err,
+            "error: unknown command 'frobnicate' for 'c2c' (run 'c2c --help' for the list)\n");
+}
+
+// Issue 8.18: an empty relay.json is an empty config; `setup` repairs an invalid one; a broken
+// one does not stop a command given --relay-url.
+TEST_F(RelayCli, EmptyOrBrokenConfigDoesNotBreakSetupOrExplicitUrls) {
+  env.erase("C2C_MCP_BROKER_ROOT");
+  fs::create_directories(config_dir());
+  const auto cfg = config_dir() / "relay.json";
+  write_file(cfg, "");
+  auto r = c2c({"relay", "status", "--relay-url", kDeadUrl});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(has(r.err, "relay UNREACHABLE")) << r.err;  // got as far as the relay
+  r = c2c({"relay", "status"});
+  EXPECT_TRUE(has(r.err, "relay URL not configured")) << r.err;
+  r = c2c({"relay", "setup", "--url", "http://127.0.0.1:2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(read_file(cfg))["url"], "http://127.0.0.1:2");
+
+  write_file(cfg, "{\"url\": ");  // torn
+  r = c2c({"relay", "status"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(has(r.err, "not valid JSON")) << r.err;
+  r = c2c({"relay", "status", "--relay-url", kDeadUrl});
+  EXPECT_TRUE(has(r.err, "note: ignoring the saved relay config")) << r.err;
+  EXPECT_TRUE(has(r.err, "relay UNREACHABLE")) << r.err;
+  r = c2c({"relay", "setup", "--url", "http://127.0.0.1:3"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(has(r.err, "replacing the unusable relay config")) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(read_file(cfg))["url"], "http://127.0.0.1:3");
+  EXPECT_EQ(mode_of(cfg), 0600u);
+}
+
+// Issue 8.16: `install self` and `relay setup` create ~/.config/c2c and ~/.local/share/c2c.
+TEST_F(RelayCli, InstallSelfAndSetupCreateTheUserDirectories) {
+  const auto data = dir / "home" / ".local" / "share" / "c2c";
+  auto r = c2c({"install", "self", "--prefix", (dir / "bin").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(mode_of(data), 0700u);
+  EXPECT_EQ(mode_of(config_dir()), 0700u);
+  fs::remove_all(dir / "home");
+  fs::create_directories(dir / "home");
+  r = c2c({"relay", "setup", "--url", "http://127.0.0.1:2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(mode_of(data), 0700u);
+  EXPECT_EQ(mode_of(config_dir()), 0700u);
+}
+
+// Issue 8.24: connector lines carry an ISO 8601 UTC timestamp.
+TEST_F(RelayCli, ConnectorLinesCarryIsoTimestamps) {
+  auto r = c2c({"relay", "connect", "--once", "--relay-url", kDeadUrl});
+  ASSERT_FALSE(r.out.empty());
+  std::istringstream lines(r.out);
+  std::string line;
+  while (std::getline(lines, line)) {
+    ASSERT_GE(line.size(), 21u) << line;
+    EXPECT_EQ(line[4], '-') << line;
+    EXPECT_EQ(line[10], 'T') << line;
+    EXPECT_EQ(line.substr(19, 2), "Z ") << line;
+    EXPECT_TRUE(has(line, "[relay-connector]")) << line;
+  }
+}
+
 // Against a live relay in prod mode.
 class RelayCliLive : public RelayCli {
  protected:
@@ -281,7 +360,8 @@ TEST_F(RelayCliLive, RegisterThenStatusListAndHealth) {
   EXPECT_TRUE(has(r.out, "node=node-live")) << r.out;
 
   r = c2c({"health"});
-  EXPECT_TRUE(has(r.out + r.err, "✓ Relay: " + relay.url + " (1 alive peers)")) << r.out << r.err;
+  // Issue 8.24: one peer, singular.
+  EXPECT_TRUE(has(r.out + r.err, "✓ Relay: " + relay.url + " (1 alive peer)\n")) << r.out << r.err;
 
   env["C2C_RELAY_URL"] = kDeadUrl;
   r = c2c({"health"});
@@ -306,6 +386,72 @@ TEST_F(RelayCliLive, ConnectOnceExitsNonZeroWhenTheRelayRefusesIt) {
   EXPECT_TRUE(has(r.out + r.err, "alias_"))
       << r.out << r.err;  // alias_identity_mismatch / conflict
   EXPECT_TRUE(has(r.err, "refused")) << r.err;
+}
+
+// Issue 8.15: the seed's operator sequence on a configured machine, no alias registered first:
+// join registers the alias with this machine's identity; send without --alias acts as it.
+TEST_F(RelayCliLive, RoomsJoinAndSendWorkAsTheQuickstartShows) {
+  env.erase("C2C_MCP_BROKER_ROOT");
+  env.erase("C2C_RELAY_URL");
+  ASSERT_EQ(c2c({"relay", "setup", "--url", relay.url}).exit_code, 0);
+  auto r = c2c({"relay", "rooms", "join", "swarm-lounge", "--alias", "my-alias"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "joined room swarm-lounge as my-alias")) << r.out;
+  EXPECT_TRUE(has(r.err, "registered my-alias on " + relay.url)) << r.err;
+  EXPECT_TRUE(has(r.err, "saved my-alias as this machine's operator alias")) << r.err;
+  r = c2c({"relay", "rooms", "send", "swarm-lounge", "hello from the operator"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "sent to room swarm-lounge")) << r.out;
+  EXPECT_TRUE(has(r.err, "acting as my-alias")) << r.err;
+  r = c2c({"relay", "rooms", "history", "swarm-lounge"});
+  EXPECT_TRUE(has(r.out, "my-alias: hello from the operator")) << r.out;
+  // A second join with another alias keeps the saved one.
+  ASSERT_EQ(c2c({"relay", "rooms", "join", "swarm-lounge", "--alias", "other"}).exit_code, 0);
+  r = c2c({"relay", "rooms", "send", "swarm-lounge", "again"});
+  EXPECT_TRUE(has(r.err, "acting as my-alias")) << r.err;
+  // `relay setup --alias` chooses it explicitly.
+  ASSERT_EQ(c2c({"relay", "setup", "--alias", "other"}).exit_code, 0);
+  r = c2c({"relay", "rooms", "send", "swarm-lounge", "from other"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(has(r.err, "acting as other")) << r.err;
+  r = c2c({"relay", "rooms", "leave", "swarm-lounge", "--alias", "my-alias"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+// Issue 8.4: the token saved for one relay is never sent to another URL from the environment
+// (here both relays share the token, so a leaked token would be accepted and gc would succeed).
+TEST_F(RelayCliLive, SavedTokenIsNotSentToAnotherRelay) {
+  RelayProcess other = start_relay({"--token", "live-token"});
+  ASSERT_FALSE(other.url.empty());
+  env.erase("C2C_MCP_BROKER_ROOT");
+  env.erase("C2C_RELAY_URL");
+  const auto token_file = dir / "relay.token";
+  c2c::test::write_private_file(token_file, "live-token\n");
+  ASSERT_EQ(
+      c2c({"relay", "setup", "--url", relay.url, "--token-file", token_file.string()}).exit_code,
+      0);
+  EXPECT_EQ(c2c({"relay", "gc", "--once"}).exit_code, 0);  // its own relay: token sent
+  env["C2C_RELAY_URL"] = other.url;
+  auto r = c2c({"relay", "gc", "--once"});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_TRUE(has(r.err, "admin route requires Bearer token")) << r.err;
+  EXPECT_TRUE(has(r.err, "note: not sending the token saved in")) << r.err;
+  env.erase("C2C_RELAY_URL");
+  r = c2c({"relay", "gc", "--once", "--relay-url", other.url});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  // Given explicitly, the token goes with the given URL.
+  r = c2c({"relay", "gc", "--once", "--relay-url", other.url, "--token-file", token_file.string()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+// Issue 8.24: https:// to a plain-HTTP relay says so instead of blaming a certificate.
+TEST_F(RelayCliLive, HttpsUrlToAPlainHttpRelaySaysSo) {
+  const std::string https = "https://" + relay.url.substr(7);
+  auto r = c2c({"relay", "status", "--relay-url", https});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(has(r.err, "plain HTTP")) << r.err;
+  EXPECT_TRUE(has(r.err, "use " + relay.url)) << r.err;
+  EXPECT_FALSE(has(r.err, "certificate")) << r.err;
 }
 
 }  // namespace

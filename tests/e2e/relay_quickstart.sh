@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The relay quickstart (docs/quickstart.md) as a script: Steps 1-5, the
-# two-machine localhost test with seeded registries, token files and environment variables.
+# The relay quickstart (docs/quickstart.md) as a script: Steps 1-5 (including the nohup connector line in a fresh
+# HOME), the operator's rooms commands exactly as written, the two-machine localhost test with
+# seeded registries, token files, an empty relay.json, and environment variables.
 # Runs the binary in $C2C_BIN against a relay on a free port; exits non-zero on the first
 # deviation from what the quickstart shows.
 set -euo pipefail
@@ -8,7 +9,9 @@ set -euo pipefail
 C2C="${C2C_BIN:?set C2C_BIN to the c2c binary}"
 work="$(mktemp -d "${TMPDIR:-/tmp}/c2c-quickstart.XXXXXX")"
 relay_pid=""
+nohup_pid=""
 cleanup() {
+  if [ -n "$nohup_pid" ]; then kill "$nohup_pid" 2>/dev/null || true; wait "$nohup_pid" 2>/dev/null || true; fi
   if [ -n "$relay_pid" ]; then kill "$relay_pid" 2>/dev/null || true; wait "$relay_pid" 2>/dev/null || true; fi
   rm -rf "$work"
 }
@@ -48,6 +51,35 @@ chmod 600 "$HOME/.config/c2c/relay.token"
 expect "$work/setup.out" "relay config saved to $HOME/.config/c2c/relay.json"
 [ "$(stat -c %a "$HOME/.config/c2c/relay.json")" = 600 ] || fail "relay.json is not 0600"
 
+# Step 3 in a fresh HOME: `c2c install self` (the prerequisite) and `c2c relay setup` create
+# ~/.local/share/c2c, so the quickstart's nohup line can append its log there.
+fresh="$work/fresh-home"
+mkdir -p "$fresh"
+HOME="$fresh" "$C2C" install self --prefix "$work/bin" >/dev/null
+[ "$(stat -c %a "$fresh/.local/share/c2c")" = 700 ] || fail "install self did not create ~/.local/share/c2c 0700"
+[ "$(stat -c %a "$fresh/.config/c2c")" = 700 ] || fail "install self did not create ~/.config/c2c 0700"
+rm -rf "$fresh" && mkdir -p "$fresh"
+HOME="$fresh" "$C2C" relay setup --url "$URL" --token-file "$HOME/.config/c2c/relay.token" >/dev/null
+mkdir -p "$work/broker-nohup"
+(
+  export HOME="$fresh" C2C_MCP_BROKER_ROOT="$work/broker-nohup"
+  cd "$work"
+  nohup "$C2C" relay connect --interval 15 >> ~/.local/share/c2c/relay-connector.log 2>&1 &
+  echo $! >"$work/nohup.pid"
+)
+nohup_pid=$(cat "$work/nohup.pid")
+log="$fresh/.local/share/c2c/relay-connector.log"
+for _ in $(seq 1 400); do
+  grep -q "sync: " "$log" 2>/dev/null && break
+  kill -0 "$nohup_pid" 2>/dev/null || break
+  sleep 0.05
+done
+expect "$log" "[relay-connector] starting — relay=$URL"
+expect "$log" "[relay-connector] sync: "
+grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z \[relay-connector\] starting' "$log" \
+  || { cat "$log" >&2; fail "connector log lines carry no ISO timestamp"; }
+kill "$nohup_pid"; wait "$nohup_pid" 2>/dev/null || true; nohup_pid=""
+
 # Two-machine localhost test, with the quickstart's registry format.
 mkdir -p "$work/broker-a" "$work/broker-b"
 echo '[{"session_id":"ses-a","alias":"relay-peer-a","pid":1,"pid_start_time":1}]' >"$work/broker-a/registry.json"
@@ -84,6 +116,22 @@ C2C_MCP_BROKER_ROOT="$work/broker-b" "$C2C" peek-inbox --session-id ses-b >"$wor
 expect "$work/peek.out" "hello from A"
 [ "$(grep -c "hello from A" "$work/peek.out")" = 1 ] || fail "message delivered more than once"
 
+# Relay rooms, exactly as the quickstart writes them: join registers my-alias with this machine's
+# identity, send without --alias acts as it (and says so).
+"$C2C" relay rooms list >/dev/null
+"$C2C" relay rooms join swarm-lounge --alias my-alias >"$work/seed-join.out" 2>"$work/seed-join.err" \
+  || fail "rooms join: $(cat "$work/seed-join.err")"
+expect "$work/seed-join.out" "joined room swarm-lounge as my-alias"
+"$C2C" relay rooms send swarm-lounge "hello from the operator" >"$work/seed-send.out" 2>"$work/seed-send.err" \
+  || fail "rooms send: $(cat "$work/seed-send.err")"
+expect "$work/seed-send.out" "sent to room swarm-lounge"
+expect "$work/seed-send.err" "acting as my-alias"
+"$C2C" relay rooms history swarm-lounge >"$work/seed-hist.out"
+expect "$work/seed-hist.out" "my-alias: hello from the operator"
+"$C2C" relay rooms history swarm-lounge --limit 20 >/dev/null
+"$C2C" relay rooms leave swarm-lounge --alias my-alias >"$work/seed-leave.out"
+expect "$work/seed-leave.out" "left room swarm-lounge"
+
 # Rooms (operator commands, positional room ids).
 "$C2C" relay rooms join swarm-lounge --alias relay-peer-a >"$work/join.out"
 expect "$work/join.out" "joined room swarm-lounge as relay-peer-a"
@@ -99,6 +147,15 @@ C2C_MCP_BROKER_ROOT="$work/broker-b" "$C2C" peek-inbox --session-id ses-b >"$wor
 expect "$work/peek2.out" "hello from the operator"
 "$C2C" relay rooms leave swarm-lounge --alias relay-peer-a >"$work/leave.out"
 expect "$work/leave.out" "left room swarm-lounge"
+
+# An empty relay.json is an empty config: explicit URLs work, setup repairs it.
+: >"$HOME/.config/c2c/relay.json"
+"$C2C" relay status --relay-url "$URL" >"$work/empty.out" 2>"$work/empty.err" || fail "status with an empty relay.json: $(cat "$work/empty.err")"
+expect "$work/empty.out" "status: OK"
+"$C2C" relay setup --url "$URL" --token-file "$HOME/.config/c2c/relay.token" >/dev/null 2>"$work/empty-setup.err" \
+  || fail "setup over an empty relay.json: $(cat "$work/empty-setup.err")"
+"$C2C" relay status >"$work/repaired.out" || fail "status after setup repaired relay.json"
+expect "$work/repaired.out" "status: OK"
 
 # Environment variables instead of flags and config.
 rm "$HOME/.config/c2c/relay.json"

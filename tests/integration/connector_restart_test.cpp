@@ -106,6 +106,34 @@ TEST_P(RelayRestart, LoopConnectorsRecoverWithoutRestarting) {
   EXPECT_TRUE(contains(conn_a->out(), "[relay-connector] shutdown complete")) << conn_a->out();
 }
 
+// What docs/reliability.md says about restarts (issue 8.14): mail the relay acknowledged but no
+// connector had pulled yet survives a restart with SQLite and is lost with memory storage.
+TEST_P(RelayRestart, MailQueuedOnTheRelaySurvivesOnlyWithSqlite) {
+  std::string url;
+  auto relay = serve("127.0.0.1:0", &url);
+  ASSERT_NE(relay, nullptr);
+  a.add_session("alice", "ses-a");
+  b.add_session("bob", "ses-b");
+  ASSERT_EQ(b.connect_once(url, token).exit_code, 0);  // bob is known to the relay
+  ASSERT_EQ(a.c2c({"send", "bob@machine-b", "queued on the relay", "--from", "alice"}).exit_code,
+            0);
+  const auto forwarded = a.connect_once(url, token);
+  ASSERT_EQ(forwarded.exit_code, 0) << forwarded.out << forwarded.err;
+  ASSERT_TRUE(contains(forwarded.out, "fwd=1")) << forwarded.out;  // acknowledged by the relay
+
+  relay->signal(SIGTERM);
+  ASSERT_GE(relay->wait(20s), 0);
+  relay.reset();
+  std::string url2;
+  relay = serve("127.0.0.1:" + port_of(url), &url2);
+  ASSERT_NE(relay, nullptr) << "could not rebind " << url;
+
+  const auto pulled = b.connect_once(url, token);
+  ASSERT_EQ(pulled.exit_code, 0) << pulled.out << pulled.err;
+  const size_t expected = std::string(GetParam()) == "sqlite" ? 1 : 0;
+  EXPECT_EQ(count_content(b.inbox("ses-b"), "queued on the relay"), expected) << pulled.out;
+}
+
 INSTANTIATE_TEST_SUITE_P(Storage, RelayRestart, ::testing::Values("sqlite", "memory"),
                          [](const auto& p) { return std::string(p.param); });
 

@@ -1,13 +1,79 @@
 #include "c2c/cli/app.hpp"
 
+#include <algorithm>
 #include <iostream>
+#include <string_view>
+#include <vector>
 
 #include "c2c/cli/cli_common.hpp"
 #include "c2c/core/version.hpp"
 
 namespace c2c::cli {
 
-void print_json(const nlohmann::json& j) { std::cout << j.dump(2) << "\n" << std::flush; }
+void print_json(const nlohmann::json& j) {
+  std::cout << j.dump(2) << "\n" << std::flush;
+}
+
+namespace {
+
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// When a parse failed because a word stands where a command group expects one of its commands
+// (`c2c sned`, `c2c relay staus`), the one-line message naming that word and the closest
+// command; "" when the failure is something else. CLI11 alone only says "A subcommand is
+// required".
+std::string unknown_command_message(CLI::App& app, int argc, char** argv) {
+  CLI::App* cur = &app;
+  std::string path = app.get_name();
+  for (int i = 1; i < argc; ++i) {
+    const std::string word = argv[i];
+    if (word.empty() || word[0] == '-') return "";  // options: their values cannot be told apart
+    const auto subs = cur->get_subcommands([](CLI::App*) { return true; });
+    const auto known = std::find_if(subs.begin(), subs.end(),
+                                    [&](const CLI::App* sub) { return sub->check_name(word); });
+    if (known != subs.end()) {
+      cur = *known;
+      path += " " + (*known)->get_name();
+      continue;
+    }
+    const auto positionals =
+        cur->get_options([](const CLI::Option* o) { return o->get_positional(); });
+    if (subs.empty() || !positionals.empty()) return "";
+    std::string best;
+    size_t best_d = std::string::npos;
+    for (const CLI::App* sub : subs) {
+      const size_t d = edit_distance(word, sub->get_name());
+      if (d < best_d) {
+        best_d = d;
+        best = sub->get_name();
+      }
+    }
+    std::string msg = "unknown command '" + word + "' for '" + path + "'";
+    // A suggestion only when it is plausibly a typo (at most a third of the word wrong, >= 1).
+    if (!best.empty() && best_d <= std::max<size_t>(1, word.size() / 3 + 1)) {
+      msg += "; did you mean '" + path + " " + best + "'?";
+    } else {
+      msg += " (run '" + path + " --help' for the list)";
+    }
+    return msg;
+  }
+  return "";
+}
+
+}  // namespace
 
 int run(int argc, char** argv) {
   CLI::App app{"c2c: messaging for AI coding agents (local broker, MCP server, relay)", "c2c"};
@@ -38,6 +104,10 @@ int run(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     // Usage errors: one line on stderr, exit 2.
+    if (const auto unknown = unknown_command_message(app, argc, argv); !unknown.empty()) {
+      std::cerr << "error: " << unknown << "\n";
+      return kExitUsage;
+    }
     std::cerr << "error: " << e.what() << "\n";
     std::cerr << "run 'c2c --help' (or 'c2c <command> --help') for usage\n";
     return kExitUsage;

@@ -1,12 +1,13 @@
 // `c2c install self [--prefix DIR]`: copies the running binary to DIR/c2c (default ~/.local/bin).
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <system_error>
 
-#include <unistd.h>
-
 #include "c2c/cli/cli_common.hpp"
+#include "c2c/connector/config.hpp"
 
 namespace c2c::cli {
 namespace fs = std::filesystem;
@@ -33,13 +34,20 @@ void install_self(const std::string& prefix_arg, bool json) {
   } else {
     fs::copy_file(self, tmp, fs::copy_options::overwrite_existing, ec);
     if (ec) fail("cannot copy to " + tmp.string() + ": " + ec.message());
-    fs::permissions(tmp, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                             fs::perms::others_read | fs::perms::others_exec, ec);
+    fs::permissions(tmp,
+                    fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                        fs::perms::others_read | fs::perms::others_exec,
+                    ec);
     fs::rename(tmp, dest, ec);
     if (ec) {
       fs::remove(tmp);
       fail("cannot install " + dest.string() + ": " + ec.message());
     }
+  }
+  // The quickstart's next steps write ~/.config/c2c/relay.json and a connector log under
+  // ~/.local/share/c2c (a shell redirection, which does not create directories).
+  if (auto dirs = connector::ensure_user_dirs(connector::process_env()); !dirs) {
+    fail(dirs.error().message);
   }
   if (json) {
     print_json({{"ok", true}, {"installed", dest.string()}});

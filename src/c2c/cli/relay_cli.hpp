@@ -59,8 +59,15 @@ relay::Reply expect_ok(const std::string& op, const std::string& url, Result<rel
 std::string hint_for(const relay::Reply& reply);
 
 // The alias a command acts as when --alias is not given (D14): the alias registered for
-// C2C_MCP_SESSION_ID in the local broker, else C2C_MCP_AUTO_REGISTER_ALIAS, else the only
-// alias registered in the local broker. nullopt when none of them decides.
+// C2C_MCP_SESSION_ID in the local broker, else C2C_MCP_AUTO_REGISTER_ALIAS, else the operator
+// alias saved in relay.json (`relay setup --alias`, or the first `relay rooms join --alias`),
+// else the only alias registered in the local broker. nullopt when none of them decides.
+struct AliasChoice {
+  std::string alias;
+  std::string source;  // for the user: "C2C_MCP_SESSION_ID", "saved in <path>", ...
+};
+std::optional<AliasChoice> choose_alias(const connector::Resolved& r,
+                                        const std::string& broker_root_flag);
 std::optional<std::string> default_alias(const connector::Resolved& r,
                                          const std::string& broker_root_flag);
 

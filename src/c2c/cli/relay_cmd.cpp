@@ -54,6 +54,7 @@ connector::Resolved resolve(const ConnOptions& o) {
   if (!o.identity_path.empty()) f.identity_path = o.identity_path;
   auto r = connector::resolve(f, connector::process_env(), connector::system_host_facts());
   if (!r) fail(r.error().message);
+  for (const auto& note : r->notes) std::cerr << "note: " << note << "\n";
   return std::move(r).value();
 }
 
@@ -112,6 +113,16 @@ void fail_unreachable(const std::string& url, const Error& error, bool json) {
                 {"url", url}});
   }
   if (!unreachable) fail(error.message);
+  // An https:// URL to a relay that speaks plain HTTP fails in the TLS handshake with OpenSSL's
+  // "wrong version number" / "packet length too long": the fix is the scheme, not a certificate.
+  const bool plain_http = starts_with(casefold(url), "https://") &&
+                          (error.message.find("wrong version number") != std::string::npos ||
+                           error.message.find("packet length too long") != std::string::npos ||
+                           error.message.find("http request") != std::string::npos);
+  if (plain_http) {
+    fail("relay UNREACHABLE: " + url + " (" + error.message + ")\n  The relay answered in plain " +
+         "HTTP, not TLS: use http://" + url.substr(8) + " (or put a TLS proxy in front of it)");
+  }
   const bool tls = error.message.find("certificate") != std::string::npos ||
                    error.message.find("TLS") != std::string::npos ||
                    error.message.find("SSL") != std::string::npos;
@@ -185,23 +196,36 @@ std::vector<std::string> local_aliases(const std::string& broker_root_flag) {
   return out;
 }
 
-std::optional<std::string> default_alias(const connector::Resolved& /*r*/,
-                                         const std::string& broker_root_flag) {
+std::optional<AliasChoice> choose_alias(const connector::Resolved& r,
+                                        const std::string& broker_root_flag) {
   auto env = connector::process_env();
   if (auto sid = env("C2C_MCP_SESSION_ID"); sid && !trim(*sid).empty()) {
     auto b = local_broker(broker_root_flag);
     std::error_code ec;
     if (std::filesystem::is_directory(b.root(), ec)) {
       auto reg = b.find_session(std::string(trim(*sid)));
-      if (reg && reg.value() && !reg.value()->alias.empty()) return reg.value()->alias;
+      if (reg && reg.value() && !reg.value()->alias.empty()) {
+        return AliasChoice{reg.value()->alias, "the alias of C2C_MCP_SESSION_ID"};
+      }
     }
   }
   if (auto a = env("C2C_MCP_AUTO_REGISTER_ALIAS"); a && !trim(*a).empty()) {
-    return std::string(trim(*a));
+    return AliasChoice{std::string(trim(*a)), "C2C_MCP_AUTO_REGISTER_ALIAS"};
+  }
+  if (!r.alias.empty()) {
+    return AliasChoice{r.alias, "the operator alias saved in " +
+                                    (r.config_path ? r.config_path->string() : "relay.json")};
   }
   auto aliases = local_aliases(broker_root_flag);
-  if (aliases.size() == 1) return aliases.front();
+  if (aliases.size() == 1) return AliasChoice{aliases.front(), "the only local alias"};
   return std::nullopt;
+}
+
+std::optional<std::string> default_alias(const connector::Resolved& r,
+                                         const std::string& broker_root_flag) {
+  auto choice = choose_alias(r, broker_root_flag);
+  if (!choice) return std::nullopt;
+  return choice->alias;
 }
 
 std::string local_hms(double epoch_seconds) {

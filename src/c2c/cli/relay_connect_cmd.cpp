@@ -7,6 +7,8 @@
 #include "c2c/cli/relay_cli.hpp"
 #include "c2c/connector/connector.hpp"
 #include "c2c/connector/run_loop.hpp"
+#include "c2c/core/clock.hpp"
+#include "c2c/core/text.hpp"
 
 namespace c2c::cli::relay_cli {
 
@@ -21,11 +23,15 @@ struct ConnectOptions {
 
 constexpr const char* kTag = "[relay-connector] ";
 
+// Every line carries a UTC timestamp: the connector usually runs for days into a log file.
 void say(const std::string& line) {
-  std::cout << line << "\n" << std::flush;  // one line at a time: logs and tests read them live
+  // One line at a time: logs and tests read them live.
+  std::cout << format_rfc3339_utc(SystemClock::instance().now()) << " " << line << "\n"
+            << std::flush;
 }
 
 void print_round(const connector::SyncReport& r, bool verbose, size_t max_error) {
+  for (const auto& n : r.notices) say(kTag + n);
   if (verbose) {
     for (const auto& d : r.details) say(kTag + d);
   }
@@ -60,6 +66,12 @@ void run_connect(const ConnectOptions& o) {
     if (round->unreachable) fail("relay connect: relay UNREACHABLE at " + r.url);
     if (round->refused)
       fail("relay connect: the relay refused this connector (" + round->last_error + ")");
+    if (!round->refused_aliases.empty()) {
+      std::string aliases;
+      for (const auto& a : round->refused_aliases) aliases += (aliases.empty() ? "" : ", ") + a;
+      fail("relay connect: the relay refused alias(es) " + aliases + " (" + round->last_error +
+           ")");
+    }
     return;
   }
 
@@ -68,20 +80,22 @@ void run_connect(const ConnectOptions& o) {
   connector::LoopOptions lo;
   lo.interval_seconds = o.interval;
   lo.watch_root = root;
-  connector::run_loop(
-      conn, lo, stop, [&](const Result<connector::SyncReport>& round, double delay) {
-        if (!round) {
-          std::cerr << kTag << "sync exception: " << round.error().message << "\n" << std::flush;
-        } else {
-          print_round(round.value(), o.verbose, 80);
-        }
-        if (o.verbose && delay > o.interval * 1.0001) {
-          char buf[96];
-          std::snprintf(buf, sizeof buf, "relay unhealthy; backing off, next round in %.1fs",
-                        delay);
-          say(std::string(kTag) + buf);
-        }
-      });
+  connector::run_loop(conn, lo, stop,
+                      [&](const Result<connector::SyncReport>& round, double delay) {
+                        if (!round) {
+                          std::cerr << format_rfc3339_utc(SystemClock::instance().now()) << " "
+                                    << kTag << "sync failed: " << round.error().message << "\n"
+                                    << std::flush;
+                        } else {
+                          print_round(round.value(), o.verbose, 80);
+                        }
+                        if (o.verbose && delay > o.interval * 1.0001) {
+                          char buf[96];
+                          std::snprintf(buf, sizeof buf,
+                                        "relay unhealthy; backing off, next round in %.1fs", delay);
+                          say(std::string(kTag) + buf);
+                        }
+                      });
   if (o.verbose && stop.signal_number() != 0)
     say(std::string(kTag) + "received signal, shutting down...");
   say(std::string(kTag) + "shutdown complete");

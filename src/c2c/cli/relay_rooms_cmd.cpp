@@ -1,4 +1,5 @@
 // c2c relay rooms list|join|send|history|leave, and c2c relay register.
+#include <functional>
 #include <iostream>
 #include <memory>
 
@@ -34,10 +35,95 @@ std::string room_id_of(const RoomOptions& o, const char* sub) {
 
 std::string alias_of(const RoomOptions& o, const connector::Resolved& r, const char* sub) {
   if (!o.alias.empty()) return o.alias;
-  if (auto a = default_alias(r, o.conn.broker_root)) return *a;
+  if (auto a = choose_alias(r, o.conn.broker_root)) {
+    // Acting as an alias nobody typed: say which, so a surprise is visible at once.
+    std::cerr << "relay rooms " << sub << ": acting as " << a->alias << " (" << a->source
+              << "; pass --alias to choose another)\n";
+    return a->alias;
+  }
   fail(std::string("relay rooms ") + sub +
-           ": cannot tell which alias to act as; pass --alias ALIAS (or --from ALIAS)",
+           ": cannot tell which alias to act as; pass --alias ALIAS once ('relay rooms join' "
+           "remembers it) or save one with 'c2c relay setup --alias ALIAS'",
        kExitUsage);
+}
+
+// The relay session for an alias registered from the CLI: --session-id, else the local
+// broker's session for this alias (so the connector later refreshes the same lease), else
+// cli-<alias>.
+std::string cli_session_for(const std::string& alias, const std::string& session_flag,
+                            const std::string& broker_root) {
+  if (!session_flag.empty()) return session_flag;
+  broker::Broker b(broker_root.empty() ? broker::resolve_root()
+                                       : std::filesystem::path(broker_root));
+  std::error_code ec;
+  if (std::filesystem::is_directory(b.root(), ec)) {
+    if (auto found = b.find_alias(alias); found && found.value()) {
+      return found.value()->session_id;
+    }
+  }
+  return "cli-" + alias;
+}
+
+Result<relay::Reply> register_alias(relay::RelayClient& client, const connector::Resolved& r,
+                                    const std::string& alias, const std::string& session) {
+  relay::RegisterParams p;
+  p.node_id = r.node_id;
+  p.session_id = session;
+  p.alias = alias;
+  p.client_type = "cli";
+  return client.register_session(p);
+}
+
+// The relay does not know this alias (never registered, or its lease was collected).
+bool needs_registration(const Result<relay::Reply>& res) {
+  if (!res || res->ok()) return false;
+  return res->error_code() == "unknown_alias" ||
+         (res->auth_refused() && res->error_text().find("identity binding") != std::string::npos);
+}
+
+// Runs a room operation as `alias`; when the relay does not know the alias yet, registers it
+// with this machine's identity and node id first (stderr says so) and tries once more.
+Result<relay::Reply> as_registered(relay::RelayClient& client, const connector::Resolved& r,
+                                   const RoomOptions& o, const std::string& alias,
+                                   const std::function<Result<relay::Reply>()>& op) {
+  auto res = op();
+  if (!needs_registration(res)) return res;
+  const std::string session = cli_session_for(alias, "", o.conn.broker_root);
+  auto reg = register_alias(client, r, alias, session);
+  if (!reg || !reg->ok()) {
+    // Report why the registration failed (alias_conflict etc.), not the first refusal.
+    expect_ok("register " + alias, r.url, std::move(reg), o.conn.json);
+  }
+  std::cerr << "registered " << alias << " on " << r.url << " (node=" << r.node_id
+            << ", session=" << session << ")\n";
+  return op();
+}
+
+// After the first successful join with an explicit --alias, remember it as this machine's
+// operator alias, so `relay rooms send ROOM TEXT` works without --alias (the quickstart's
+// sequence). An alias already saved is never replaced.
+void remember_operator_alias(const connector::Resolved& r, const RoomOptions& o,
+                             const std::string& alias) {
+  if (o.alias.empty() || !r.alias.empty()) return;
+  const auto env = connector::process_env();
+  std::optional<std::filesystem::path> root;
+  if (!o.conn.broker_root.empty()) root = o.conn.broker_root;
+  const auto path = r.config_path.value_or(connector::config_save_path(env, root));
+  connector::SavedConfig c;
+  if (auto existing = connector::read_config_file(path)) {
+    c = std::move(existing).value();
+  } else if (existing.error().code != ErrorCode::kNotFound) {
+    return;  // not ours to repair here; `relay setup` does that
+  }
+  if (c.alias) return;
+  c.alias = alias;
+  if (auto w = connector::write_config_file(path, c); !w) {
+    std::cerr << "warning: could not save " << alias
+              << " as the operator alias: " << w.error().message << "\n";
+    return;
+  }
+  std::cerr << "saved " << alias << " as this machine's operator alias in " << path.string()
+            << " ('relay rooms send' uses it when --alias is not given)\n";
 }
 
 void run_list(const RoomOptions& o) {
@@ -72,9 +158,12 @@ void run_join_leave(const RoomOptions& o, bool join) {
   require_url(r);
   const std::string alias = alias_of(o, r, sub);
   auto client = make_client(r, load_identity(r, /*create_if_missing=*/true, alias));
-  auto res = join ? client.join_room(room, alias) : client.leave_room(room, alias);
+  auto res = join
+                 ? as_registered(client, r, o, alias, [&] { return client.join_room(room, alias); })
+                 : client.leave_room(room, alias);
   const auto reply =
       expect_ok(join ? "join_room" : "leave_room", r.url, std::move(res), o.conn.json);
+  if (join) remember_operator_alias(r, o, alias);
   if (o.conn.json) {
     print_json(reply.body);
     return;
@@ -101,8 +190,10 @@ void run_send(const RoomOptions& given) {
   require_url(r);
   const std::string alias = alias_of(o, r, "send");
   auto client = make_client(r, load_identity(r, /*create_if_missing=*/true, alias));
-  const auto reply =
-      expect_ok("send_room", r.url, client.send_room(room, alias, content), o.conn.json);
+  const auto reply = expect_ok(
+      "send_room", r.url,
+      as_registered(client, r, o, alias, [&] { return client.send_room(room, alias, content); }),
+      o.conn.json);
   if (o.conn.json) {
     print_json(reply.body);
     return;
@@ -151,28 +242,10 @@ void run_register(const RegisterOptions& o) {
   }
   const auto r = resolve(o.conn);
   require_url(r);
-  // The session: --session-id, else the local broker's session for this alias (so the connector
-  // later refreshes the same lease), else cli-<alias>.
-  std::string session = o.session_id;
-  if (session.empty()) {
-    broker::Broker b(o.conn.broker_root.empty() ? broker::resolve_root()
-                                                : std::filesystem::path(o.conn.broker_root));
-    std::error_code ec;
-    if (std::filesystem::is_directory(b.root(), ec)) {
-      if (auto found = b.find_alias(o.alias); found && found.value()) {
-        session = found.value()->session_id;
-      }
-    }
-  }
-  if (session.empty()) session = "cli-" + o.alias;
-
+  const std::string session = cli_session_for(o.alias, o.session_id, o.conn.broker_root);
   auto client = make_client(r, load_identity(r, /*create_if_missing=*/true, o.alias));
-  relay::RegisterParams p;
-  p.node_id = r.node_id;
-  p.session_id = session;
-  p.alias = o.alias;
-  p.client_type = "cli";
-  const auto reply = expect_ok("register", r.url, client.register_session(p), o.conn.json);
+  const auto reply =
+      expect_ok("register", r.url, register_alias(client, r, o.alias, session), o.conn.json);
   if (o.conn.json) {
     print_json(reply.body);
     return;
@@ -199,7 +272,8 @@ void register_rooms_commands(CLI::App& relay) {
     if (with_alias) {
       cmd->add_option("--alias,--from", o->alias,
                       "Alias to act as (default: this session's alias, "
-                      "C2C_MCP_AUTO_REGISTER_ALIAS, or the only local alias)");
+                      "C2C_MCP_AUTO_REGISTER_ALIAS, the saved operator alias, or the only "
+                      "local alias)");
     }
     return std::make_pair(cmd, o);
   };

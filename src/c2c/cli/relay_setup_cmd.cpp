@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "c2c/cli/relay_cli.hpp"
+#include "c2c/core/text.hpp"
 
 namespace c2c::cli::relay_cli {
 
@@ -14,6 +15,7 @@ struct SetupOptions {
   std::string token_file;
   std::string node_id;
   std::string ca_bundle;
+  std::string alias;
   std::string broker_root;
   bool show = false;
   bool json = false;
@@ -25,6 +27,7 @@ nlohmann::json masked(const connector::SavedConfig& c) {
   if (c.token) j["token"] = "***";
   if (c.node_id) j["node_id"] = *c.node_id;
   if (c.ca_bundle) j["ca_bundle"] = *c.ca_bundle;
+  if (c.alias) j["alias"] = *c.alias;
   return j;
 }
 
@@ -33,6 +36,7 @@ void print_fields(const connector::SavedConfig& c) {
   if (c.token) std::cout << "  token: ***\n";
   if (c.node_id) std::cout << "  node_id: " << *c.node_id << "\n";
   if (c.ca_bundle) std::cout << "  ca_bundle: " << *c.ca_bundle << "\n";
+  if (c.alias) std::cout << "  alias: " << *c.alias << "\n";
 }
 
 void run_show(const SetupOptions& o, const connector::Env& env) {
@@ -68,12 +72,15 @@ void run_setup(const SetupOptions& o) {
   if (!o.broker_root.empty()) root = o.broker_root;
   const auto path = connector::config_save_path(env, root);
 
-  // Merge into what is there: `setup --token NEW` keeps the saved URL and node id.
+  // Merge into what is there: `setup --token NEW` keeps the saved URL and node id. Setup is
+  // what every config error tells the user to run, so an unreadable file is replaced, never
+  // a reason to stop (a too-open one is rewritten 0600 below).
   connector::SavedConfig c;
-  if (auto existing = connector::read_config_file(path)) {
+  if (auto existing = connector::read_config_file(path, /*check_mode=*/false)) {
     c = std::move(existing).value();
   } else if (existing.error().code != ErrorCode::kNotFound) {
-    fail(existing.error().message);
+    std::cerr << "warning: replacing the unusable relay config (" << existing.error().message
+              << ")\n";
   }
   if (!o.url.empty()) {
     auto url = connector::normalize_url(o.url);
@@ -104,7 +111,19 @@ void run_setup(const SetupOptions& o) {
     }
     c.ca_bundle = abs.string();
   }
+  if (!o.alias.empty()) {
+    if (!is_valid_alias(o.alias)) {
+      fail("relay setup: invalid alias '" + o.alias +
+               "' (1-64 characters of A-Z a-z 0-9 . _ -, not starting with '.')",
+           kExitUsage);
+    }
+    c.alias = o.alias;
+  }
   if (!c.url) fail("relay setup: --url is required (e.g. --url http://RELAY_HOST:7331)");
+
+  // The seed's next steps write under these (the connector log goes to ~/.local/share/c2c).
+  if (auto dirs = connector::ensure_user_dirs(env); !dirs)
+    fail("relay setup: " + dirs.error().message);
 
   auto written = connector::write_config_file(path, c);
   if (!written) fail("relay setup: " + written.error().message);
@@ -128,6 +147,8 @@ void register_setup_command(CLI::App& relay) {
   cmd->add_option("--node-id", o->node_id, "This machine's node id (the host in alias@host)");
   cmd->add_option("--ca-bundle", o->ca_bundle,
                   "PEM file of CAs to trust for an https:// relay (default: the system store)");
+  cmd->add_option("--alias", o->alias,
+                  "Operator alias that 'c2c relay rooms' acts as when --alias is not given");
   cmd->add_option("--broker-root", o->broker_root,
                   "Save to <broker-root>/relay.json instead of the user config");
   cmd->add_flag("--show", o->show, "Print the saved config (token masked)");

@@ -285,8 +285,9 @@ RelayHealth probe_relay_health() {
   } catch (const CliError&) {
   }
   if (!peers) return {"green", "✓ Relay: " + r.url + " (reachable; peer count needs credentials)"};
-  return {"green",
-          "✓ Relay: " + r.url + " (" + std::to_string(count_alive(*peers)) + " alive peers)"};
+  const size_t alive = count_alive(*peers);
+  return {"green", "✓ Relay: " + r.url + " (" + std::to_string(alive) + " alive peer" +
+                       (alive == 1 ? "" : "s") + ")"};
 }
 
 }  // namespace c2c::cli

@@ -47,6 +47,14 @@ Result<void> make_private_dirs(const fs::path& dir) {
   return {};
 }
 
+// True when the saved URL and the resolved one name the same relay (scheme and host compare
+// case-insensitively; a trailing '/' does not matter).
+bool same_relay(const std::optional<std::string>& saved_url, const std::string& url) {
+  if (!saved_url || url.empty()) return false;
+  auto saved = normalize_url(*saved_url);
+  return saved && casefold(saved.value()) == casefold(url);
+}
+
 // Trims a one-line command output.
 std::string run_capture(const char* cmd) {
   std::string out;
@@ -104,7 +112,7 @@ bool is_valid_node_id(std::string_view id) {
   return true;
 }
 
-Result<SavedConfig> read_config_file(const fs::path& path) {
+Result<SavedConfig> read_config_file(const fs::path& path, bool check_mode) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     if (!fs::exists(path)) return fail(ErrorCode::kNotFound, "no relay config at " + path.string());
@@ -112,6 +120,8 @@ Result<SavedConfig> read_config_file(const fs::path& path) {
   }
   std::stringstream ss;
   ss << in.rdbuf();
+  // An empty file (a truncated write, `touch relay.json`) holds nothing: an empty config.
+  if (trim(ss.str()).empty()) return SavedConfig{};
   ordered_json j;
   try {
     j = ordered_json::parse(ss.str());
@@ -133,6 +143,7 @@ Result<SavedConfig> read_config_file(const fs::path& path) {
     if (key == "token") slot = &c.token;
     if (key == "node_id") slot = &c.node_id;
     if (key == "ca_bundle") slot = &c.ca_bundle;
+    if (key == "alias") slot = &c.alias;
     if (slot == nullptr) {
       extra[key] = it.value();
       continue;
@@ -145,7 +156,7 @@ Result<SavedConfig> read_config_file(const fs::path& path) {
     const auto v = it.value().get<std::string>();
     if (!trim(v).empty()) *slot = v;
   }
-  if (c.token) {
+  if (c.token && check_mode) {
     // A config holding the token is a secret file: refused when others can read it.
     if (auto mode = check_private_mode(path); !mode) {
       return fail(ErrorCode::kIo, mode.error().message +
@@ -166,6 +177,7 @@ Result<void> write_config_file(const fs::path& path, const SavedConfig& config) 
   if (config.token) j["token"] = *config.token;
   if (config.node_id) j["node_id"] = *config.node_id;
   if (config.ca_bundle) j["ca_bundle"] = *config.ca_bundle;
+  if (config.alias) j["alias"] = *config.alias;
   try {
     const auto extra = ordered_json::parse(config.extra_json);
     for (auto it = extra.begin(); it != extra.end(); ++it) j[it.key()] = it.value();
@@ -209,6 +221,21 @@ fs::path user_config_dir(const Env& env) {
   if (auto xdg = non_blank(env, "XDG_CONFIG_HOME")) return fs::path(*xdg) / "c2c";
   if (auto home = non_blank(env, "HOME")) return fs::path(*home) / ".config" / "c2c";
   return fs::path(".config") / "c2c";
+}
+
+fs::path user_data_dir(const Env& env) {
+  if (auto xdg = non_blank(env, "XDG_DATA_HOME")) return fs::path(*xdg) / "c2c";
+  if (auto home = non_blank(env, "HOME")) return fs::path(*home) / ".local" / "share" / "c2c";
+  return fs::path(".local") / "share" / "c2c";
+}
+
+Result<void> ensure_user_dirs(const Env& env) {
+  const auto home = non_blank(env, "HOME");
+  // Without HOME the defaults are relative paths: never scatter them into the current directory.
+  if (home || non_blank(env, "XDG_CONFIG_HOME")) C2C_TRY(make_private_dirs(user_config_dir(env)));
+  if (home || non_blank(env, "XDG_DATA_HOME")) C2C_TRY(make_private_dirs(user_data_dir(env)));
+  if (home) C2C_TRY(make_private_dirs(fs::path(*home) / ".local" / "share" / "c2c"));
+  return {};
 }
 
 namespace {
@@ -268,7 +295,11 @@ Result<std::string> read_token_file(const fs::path& path) {
 Result<Resolved> resolve(const Flags& flags, const Env& env, const HostFacts& facts) {
   Resolved r;
 
-  // The saved config: first existing file among the candidates.
+  const bool explicit_url = (flags.relay_url && !trim(*flags.relay_url).empty()) ||
+                            non_blank(env, "C2C_RELAY_URL").has_value();
+
+  // The saved config: first existing file among the candidates. A broken one stops only the
+  // commands that need it: with the URL given explicitly it is skipped with a note.
   std::optional<SavedConfig> saved;
   for (const auto& p : config_search_paths(env, flags.broker_root)) {
     auto c = read_config_file(p);
@@ -277,7 +308,10 @@ Result<Resolved> resolve(const Flags& flags, const Env& env, const HostFacts& fa
       r.config_path = p;
       break;
     }
-    if (c.error().code != ErrorCode::kNotFound) return Unexpected{c.error()};
+    if (c.error().code == ErrorCode::kNotFound) continue;
+    if (!explicit_url) return Unexpected{c.error()};
+    r.notes.push_back("ignoring the saved relay config: " + c.error().message);
+    break;
   }
 
   // URL.
@@ -298,7 +332,8 @@ Result<Resolved> resolve(const Flags& flags, const Env& env, const HostFacts& fa
     r.url = std::move(n).value();
   }
 
-  // Token.
+  // Token. The saved token is a credential for the saved relay only: sending it to a URL from
+  // a flag or the environment would hand the admin token to whoever runs that host.
   if (flags.token && !trim(*flags.token).empty()) {
     r.token = std::string(trim(*flags.token));
     r.token_source = "--token";
@@ -311,9 +346,16 @@ Result<Resolved> resolve(const Flags& flags, const Env& env, const HostFacts& fa
     r.token = std::string(trim(*v));
     r.token_source = "C2C_RELAY_TOKEN";
   } else if (saved && saved->token) {
-    r.token = std::string(trim(*saved->token));
-    r.token_source = r.config_path->string();
+    if (same_relay(saved->url, r.url)) {
+      r.token = std::string(trim(*saved->token));
+      r.token_source = r.config_path->string();
+    } else if (!r.url.empty()) {
+      r.notes.push_back("not sending the token saved in " + r.config_path->string() +
+                        ": it was saved for " + saved->url.value_or("no URL") + ", not " + r.url +
+                        " (pass --token-file or set C2C_RELAY_TOKEN for this relay)");
+    }
   }
+  if (saved && saved->alias) r.alias = std::string(trim(*saved->alias));
 
   // Node id (D8).
   if (flags.node_id && !trim(*flags.node_id).empty()) {

@@ -2,6 +2,7 @@
 // Relay client configuration: where the relay is, the admin token, this machine's node id and
 // identity file. One resolution order for every `c2c relay` client command (docs/quickstart.md):
 //   URL / token: flags > C2C_RELAY_URL / C2C_RELAY_TOKEN > saved relay.json
+//                (a saved token goes only to the URL saved with it: docs/security.md)
 //   relay.json:  C2C_RELAY_CONFIG > <broker-root>/relay.json > ~/.config/c2c/relay.json
 //                (reading uses the first of those files that exists)
 //   node id:     --node-id > C2C_RELAY_NODE_ID > saved node_id > <hostname>-<git hash> (D8)
@@ -45,17 +46,26 @@ struct SavedConfig {
   std::optional<std::string> token;
   std::optional<std::string> node_id;
   std::optional<std::string> ca_bundle;
-  std::string extra_json = "{}";  // unknown keys, as a JSON object text
+  std::optional<std::string> alias;  // the operator alias for `relay rooms` (setup / first join)
+  std::string extra_json = "{}";     // unknown keys, as a JSON object text
 };
 
-// Reads relay.json. kNotFound when missing; kBadRequest with the path when it is not a JSON
-// object or a known field is not a string.
-Result<SavedConfig> read_config_file(const std::filesystem::path& path);
+// Reads relay.json. An empty (or all-whitespace) file is an empty config. kNotFound when missing;
+// kBadRequest with the path when it is not a JSON object or a known field is not a string; kIo
+// when it holds a token and others can read it (unless check_mode is false: `relay setup`
+// rewrites the file 0600 anyway).
+Result<SavedConfig> read_config_file(const std::filesystem::path& path, bool check_mode = true);
 // Writes relay.json atomically (tmp + fsync + rename), mode 0600, parent dirs created 0700.
 Result<void> write_config_file(const std::filesystem::path& path, const SavedConfig& config);
 
 // ~/.config/c2c (XDG_CONFIG_HOME/c2c when set).
 std::filesystem::path user_config_dir(const Env& env);
+// ~/.local/share/c2c (XDG_DATA_HOME/c2c when set): logs, e.g. the connector's under nohup.
+std::filesystem::path user_data_dir(const Env& env);
+// Creates user_config_dir and user_data_dir (and ~/.local/share/c2c when XDG_DATA_HOME moves the
+// data dir elsewhere: the quickstart writes there literally), missing parents too, mode 0700.
+// Existing directories are left as they are.
+Result<void> ensure_user_dirs(const Env& env);
 // Where `relay setup` writes: C2C_RELAY_CONFIG > <broker-root>/relay.json > user config dir.
 std::filesystem::path config_save_path(const Env& env,
                                        const std::optional<std::filesystem::path>& broker_root);
@@ -78,16 +88,24 @@ struct Resolved {
   std::string url_source;  // "--relay-url", "C2C_RELAY_URL", "<path>", ""
   std::string token;       // "" = no token
   std::string token_source;
+  std::string alias;  // the saved operator alias, "" when none
   std::string node_id;
   std::string node_id_source;
   std::optional<std::filesystem::path> config_path;  // the relay.json that was read, if any
   std::string ca_bundle;
   std::filesystem::path identity_path;
   bool identity_path_explicit = false;  // from the flag or C2C_RELAY_IDENTITY_PATH
+  // What the user should know about the saved config that did not stop the command: an invalid
+  // relay.json ignored because the URL was given explicitly, or a saved token not sent because
+  // it was saved for another URL. One line each; empty when there is nothing to say.
+  std::vector<std::string> notes;
 };
 
-// Resolves everything. Errors: unreadable/empty --token-file, invalid relay.json, a URL that is
-// not http(s)://, an invalid node id.
+// Resolves everything. Errors: unreadable/empty --token-file, a URL that is not http(s)://, an
+// invalid node id, and an invalid relay.json when the command needs it (no URL given by flag or
+// environment); with an explicit URL an invalid relay.json is ignored with a note.
+// The saved token is used only when the resolved URL is the one saved with it; a token given by
+// flag, token file or environment goes to whatever URL was resolved.
 Result<Resolved> resolve(const Flags& flags, const Env& env, const HostFacts& facts);
 
 // "http://host:7331/" -> "http://host:7331". kBadRequest unless http:// or https:// with a host.

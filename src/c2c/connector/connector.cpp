@@ -32,7 +32,17 @@ namespace {
 bool stopping(const std::atomic<bool>* stop) {
   return stop != nullptr && stop->load();
 }
+
+// Refusals that concern one alias, not this connector's credentials or the relay's health.
+bool is_alias_refusal(const std::string& code) {
+  return code == "alias_conflict" || code == "alias_identity_mismatch" ||
+         code == "alias_not_allowed" || code == "reserved_alias" || code == "invalid_alias";
+}
 }  // namespace
+
+bool Connector::alias_refused(const std::string& alias) const {
+  return alias_refusals_.count(casefold(alias)) != 0;
+}
 
 Result<SyncReport> Connector::sync_once(const std::atomic<bool>* stop) {
   SyncReport report;
@@ -116,10 +126,29 @@ bool Connector::register_session(const Session& s, SyncReport& report, const cha
     return false;
   }
   if (!r->ok()) {
-    // alias_conflict, alias_identity_mismatch, 401... : the relay refused this registration.
+    if (is_alias_refusal(r->error_code())) {
+      // One alias is unavailable (e.g. held by another node): say so once, keep trying it
+      // quietly every round (the other lease may expire), and sync the rest as usual.
+      report.refused_aliases.push_back(s.alias);
+      const std::string reason = r->describe();
+      auto& last = alias_refusals_[casefold(s.alias)];
+      if (last != reason) {
+        last = reason;
+        report.notices.push_back("alias " + s.alias + " not synced: " + reason +
+                                 " (retried every round; its outbox entries stay queued)");
+        note_error(report, "register", s.alias + ": " + reason);
+      } else {
+        report.details.push_back("alias " + s.alias + " still refused (" + reason + ")");
+      }
+      return false;
+    }
+    // 401 and the like: the relay refused this connector's credentials.
     report.refused = true;
     note_error(report, "register", s.alias + ": " + r->describe());
     return false;
+  }
+  if (alias_refusals_.erase(casefold(s.alias)) != 0) {
+    report.notices.push_back("alias " + s.alias + " is registered on the relay again");
   }
   registered_.insert(s.session_id);
   ++report.registered;
@@ -169,6 +198,9 @@ void Connector::forward_outbox(SyncReport& report, const std::atomic<bool>* stop
   outcomes.reserve(entries->size());
   for (const auto& e : entries.value()) {
     if (stopping(stop)) break;
+    // The relay would refuse to take mail from an alias it refuses to register for us; leave
+    // those entries queued until the alias is ours again.
+    if (alias_refused(e.from_alias)) continue;
     relay::SendParams p;
     p.message_id = e.message_id;
     p.from_alias = e.from_alias;
@@ -189,7 +221,11 @@ void Connector::forward_outbox(SyncReport& report, const std::atomic<bool>* stop
       const std::string why = sent ? sent->describe() : sent.error().message;
       if (d.dead_lettered()) {
         ++report.dlqed;
-        note_error(report, "send", d.outcome.reason + ": " + e.to_alias + ": " + why);
+        // `why` usually starts with the reason already (unknown_host: unknown host ...).
+        note_error(report, "send",
+                   e.to_alias + ": " + why +
+                       (starts_with(why, d.outcome.reason) ? "" : " (" + d.outcome.reason + ")") +
+                       "; dead-lettered");
         report.details.push_back("dead-lettered " + e.message_id + " -> " + e.to_alias + " (" +
                                  d.outcome.reason + ")");
       } else {
@@ -214,7 +250,7 @@ bool Connector::has_untried_outbox() {
   auto entries = broker_.read_outbox();
   if (!entries) return false;
   for (const auto& e : entries.value()) {
-    if (e.attempts <= 1) return true;
+    if (e.attempts <= 1 && !alias_refused(e.from_alias)) return true;
   }
   return false;
 }

@@ -8,6 +8,9 @@
 //   2. outbox: remote-outbox.jsonl entries are forwarded with their stable message_ids (the relay
 //      deduplicates, so a retry after a lost answer never delivers twice), then settled through
 //      the broker (retry with attempt/age limits, or remote-outbox-dlq.jsonl with a reason).
+//      An alias the relay refuses for a reason of its own (alias_conflict: another node holds
+//      it) is reported once and skipped, with its outbox entries left queued; it is not a relay
+//      failure, so the loop does not back off and the other aliases are not delayed.
 //   3. inbound: each registered session's relay inbox is peeked, written into the local inbox
 //      (Broker::deliver skips message_ids it already holds), and only then acknowledged by id.
 //      A connector killed at any point therefore neither loses nor duplicates a message.
@@ -15,6 +18,7 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -48,6 +52,13 @@ struct SyncReport {
   bool local_error = false;          // reading/settling the outbox or writing an inbox failed
   std::string last_error;            // "<op>: <detail>", "" when the round was clean
   std::vector<std::string> details;  // one line per action, for --verbose
+  // Aliases the relay refused this round for a reason of their own (another node holds the
+  // alias, it is bound to another identity, reserved...). Not a relay failure: the round stays
+  // healthy and the other aliases are synced as usual.
+  std::vector<std::string> refused_aliases;
+  // Lines worth showing even without --verbose, each said once: an alias became refused (and
+  // why), or is registered again.
+  std::vector<std::string> notices;
 
   // [relay-connector] sync: registered=.. heartbeated=.. fwd=.. failed=.. dlqed=.. inbound=..
   // followed by " [<last_error>]" when there is one (cut to max_error chars; 0 = no cut).
@@ -85,6 +96,9 @@ class Connector {
   relay::RelayClient& client_;
   ConnectorOptions options_;
   std::set<std::string> registered_;  // session_ids the relay knows (as far as we know)
+  // casefolded alias -> the refusal last reported for it (so each is said once).
+  std::map<std::string, std::string> alias_refusals_;
+  bool alias_refused(const std::string& alias) const;
   // When the relay was last seen to have forgotten a session of ours (restart), or nullopt.
   std::optional<double> relay_restart_seen_at_;
 };

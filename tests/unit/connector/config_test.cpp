@@ -259,5 +259,108 @@ TEST_F(ConfigTest, IdentityPathFlagBeatsEnvBeatsDefault) {
   EXPECT_EQ(must_resolve(f).identity_path, fs::path("/flag/identity.json"));
 }
 
+// Issue 8.4: the admin token saved for relay A must never be sent to a URL given by a flag or
+// the environment; an explicitly given token goes with whatever URL was given.
+TEST_F(ConfigTest, SavedTokenGoesOnlyToTheUrlItWasSavedWith) {
+  ASSERT_TRUE(write_config_file(home_config(), {"http://relay-a:7331", "token-a", std::nullopt}));
+  auto r = must_resolve();
+  EXPECT_EQ(r.token, "token-a");
+  EXPECT_TRUE(r.notes.empty());
+
+  env.vars["C2C_RELAY_URL"] = "http://elsewhere:7331";
+  r = must_resolve();
+  EXPECT_EQ(r.url, "http://elsewhere:7331");
+  EXPECT_EQ(r.token, "") << "the saved token must not go to another host";
+  ASSERT_EQ(r.notes.size(), 1u);
+  EXPECT_NE(r.notes[0].find("not sending the token saved in " + home_config().string()),
+            std::string::npos)
+      << r.notes[0];
+  EXPECT_EQ(r.notes[0].find("token-a"), std::string::npos) << "never echo the token";
+
+  Flags f;
+  f.relay_url = "http://other:1";
+  EXPECT_EQ(must_resolve(f).token, "");
+  // The same relay, spelled with a trailing slash or another case, keeps its token.
+  f.relay_url = "HTTP://Relay-A:7331/";
+  EXPECT_EQ(must_resolve(f).token, "token-a");
+
+  // Explicit tokens go wherever the URL points.
+  f.relay_url = "http://other:1";
+  env.vars["C2C_RELAY_TOKEN"] = "env-token";
+  EXPECT_EQ(must_resolve(f).token, "env-token");
+  f.token = "flag-token";
+  EXPECT_EQ(must_resolve(f).token, "flag-token");
+
+  // A saved token with no saved URL is bound to nothing: never sent.
+  env.vars.erase("C2C_RELAY_TOKEN");
+  f.token.reset();
+  write_file(home_config(), R"({"token":"orphan"})");
+  fs::permissions(home_config(), fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_EQ(must_resolve(f).token, "");
+}
+
+// Issue 8.18: a 0-byte relay.json is an empty config, not an error.
+TEST_F(ConfigTest, EmptyConfigFileIsAnEmptyConfig) {
+  write_file(home_config(), "");
+  auto c = read_config_file(home_config());
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_FALSE(c->url);
+  EXPECT_FALSE(c->token);
+  auto r = must_resolve();
+  EXPECT_EQ(r.url, "");
+  EXPECT_EQ(r.config_path, home_config());
+  write_file(home_config(), " \n\t\n");
+  EXPECT_TRUE(read_config_file(home_config()));
+  Flags f;
+  f.relay_url = "http://given:1";
+  EXPECT_EQ(must_resolve(f).url, "http://given:1");
+}
+
+// Issue 8.18: an invalid relay.json stops only the commands that need it.
+TEST_F(ConfigTest, InvalidConfigIsIgnoredWithANoteWhenTheUrlIsGiven) {
+  write_file(home_config(), "{not json");
+  EXPECT_FALSE(resolve({}, env.env(), host));  // it would have to provide the URL
+  Flags f;
+  f.relay_url = "http://given:1";
+  auto r = must_resolve(f);
+  EXPECT_EQ(r.url, "http://given:1");
+  ASSERT_EQ(r.notes.size(), 1u);
+  EXPECT_NE(r.notes[0].find("ignoring the saved relay config"), std::string::npos) << r.notes[0];
+  EXPECT_NE(r.notes[0].find(home_config().string()), std::string::npos) << r.notes[0];
+  f.relay_url.reset();
+  env.vars["C2C_RELAY_URL"] = "http://env:2";
+  EXPECT_EQ(must_resolve(f).url, "http://env:2");
+}
+
+TEST_F(ConfigTest, OperatorAliasIsSavedAndRead) {
+  SavedConfig c;
+  c.url = "http://a:1";
+  c.alias = "my-alias";
+  ASSERT_TRUE(write_config_file(home_config(), c));
+  EXPECT_EQ(read_config_file(home_config())->alias.value_or(""), "my-alias");
+  EXPECT_EQ(must_resolve().alias, "my-alias");
+}
+
+// Issue 8.16: the quickstart redirects the connector log into ~/.local/share/c2c.
+TEST_F(ConfigTest, EnsureUserDirsCreatesPrivateConfigAndDataDirs) {
+  ASSERT_TRUE(ensure_user_dirs(env.env()));
+  for (const auto& d :
+       {dir / "home" / ".config" / "c2c", dir / "home" / ".local" / "share" / "c2c"}) {
+    struct stat st {};
+    ASSERT_EQ(::stat(d.c_str(), &st), 0) << d;
+    EXPECT_TRUE(S_ISDIR(st.st_mode));
+    EXPECT_EQ(st.st_mode & 0777, 0700u) << d;
+  }
+  EXPECT_TRUE(ensure_user_dirs(env.env()));  // idempotent
+  env.vars["XDG_DATA_HOME"] = (dir / "xdg-data").string();
+  ASSERT_TRUE(ensure_user_dirs(env.env()));
+  EXPECT_TRUE(fs::is_directory(dir / "xdg-data" / "c2c"));
+  EXPECT_EQ(user_data_dir(env.env()), dir / "xdg-data" / "c2c");
+  // Without HOME nothing is created relative to the current directory.
+  FakeEnv bare;
+  EXPECT_TRUE(ensure_user_dirs(bare.env()));
+  EXPECT_FALSE(fs::exists(".config/c2c"));
+}
+
 }  // namespace
 }  // namespace c2c::connector

@@ -297,13 +297,67 @@ TEST_F(ConnectorTest, OneRelaySessionPerAlias) {
   EXPECT_EQ(relay.leases["alice"].session_id, "new");
 }
 
-TEST_F(ConnectorTest, ARefusedRegistrationIsReported) {
+// Issue 8.11: another node holding one of our aliases is that alias's problem, not the relay's:
+// reported once, the round stays healthy (no backoff), the other aliases sync as usual, and the
+// squatted alias's outbox waits (without making the loop spin) until the alias is ours again.
+TEST_F(ConnectorTest, ASquattedAliasIsReportedOnceAndDoesNotCountAsARelayFailure) {
   relay.leases["carol"] = {"machine-z", "elsewhere"};
+  queue("bob@machine-b", "from carol", "carol");
+  queue("bob@machine-b", "from alice");
+  Connector c(broker, client, options);
+  auto r = round(c);
+  EXPECT_EQ(r.registered, 1);
+  EXPECT_FALSE(r.refused);
+  EXPECT_TRUE(r.healthy());
+  EXPECT_EQ(r.refused_aliases, std::vector<std::string>{"carol"});
+  ASSERT_EQ(r.notices.size(), 1u);
+  EXPECT_NE(r.notices[0].find("alias carol not synced: alias_conflict"), std::string::npos)
+      << r.notices[0];
+  EXPECT_NE(r.last_error.find("alias_conflict"), std::string::npos);
+  EXPECT_EQ(r.forwarded, 1);  // alice's mail went out
+  EXPECT_EQ(r.failed, 0);     // carol's was not even tried
+  EXPECT_EQ(outbox_size(), 1u);
+  EXPECT_FALSE(c.has_untried_outbox()) << "a waiting entry must not make the loop spin";
+  EXPECT_EQ(next_delay(1.0, 0, r.healthy() ? 0 : 1, 0.0), 1.0);
+
+  // Later rounds: quiet, still healthy.
+  r = round(c);
+  EXPECT_TRUE(r.healthy());
+  EXPECT_TRUE(r.notices.empty());
+  EXPECT_EQ(r.last_error, "");
+  EXPECT_EQ(r.refused_aliases, std::vector<std::string>{"carol"});
+
+  // The other node lets go: carol registers, says so once, and its mail goes out.
+  relay.leases.erase("carol");
+  r = round(c);
+  EXPECT_EQ(r.registered, 1);
+  ASSERT_EQ(r.notices.size(), 1u);
+  EXPECT_NE(r.notices[0].find("alias carol is registered on the relay again"), std::string::npos);
+  EXPECT_EQ(r.forwarded, 1);
+  EXPECT_EQ(outbox_size(), 0u);
+  EXPECT_EQ(relay.inbox_size("bob"), 2u);
+}
+
+TEST_F(ConnectorTest, RefusedCredentialsStillCountAsARelayFailure) {
+  relay.refuse_credentials = true;
   Connector c(broker, client, options);
   const auto r = round(c);
-  EXPECT_EQ(r.registered, 1);
   EXPECT_TRUE(r.refused);
-  EXPECT_NE(r.last_error.find("alias_conflict"), std::string::npos);
+  EXPECT_FALSE(r.healthy());
+  EXPECT_TRUE(r.refused_aliases.empty());
+}
+
+// Issue 8.24: the dead-letter line names the reason once, not "unknown_host: ...: unknown_host".
+TEST_F(ConnectorTest, DeadLetterErrorSaysTheReasonOnce) {
+  queue("bob@atlantis", "to an unknown host");
+  Connector c(broker, client, options);
+  const auto r = round(c);
+  EXPECT_EQ(r.dlqed, 1);
+  const auto first = r.last_error.find("unknown_host");
+  ASSERT_NE(first, std::string::npos) << r.last_error;
+  EXPECT_EQ(r.last_error.find("unknown_host", first + 1), std::string::npos) << r.last_error;
+  EXPECT_NE(r.last_error.find("bob@atlantis"), std::string::npos) << r.last_error;
+  EXPECT_NE(r.last_error.find("dead-lettered"), std::string::npos) << r.last_error;
 }
 
 TEST_F(ConnectorTest, WithNothingToSyncTheRoundStillChecksTheRelay) {

@@ -60,6 +60,7 @@ net::Response FakeRelay::handle(const net::ClientRequest& req) {
   const std::string path = req.target.substr(0, req.target.find('?'));
   json b = req.body.empty() ? json::object() : json::parse(req.body);
   if (path == "/health") return answer(200, {{"ok", true}, {"auth_mode", "dev"}});
+  if (refuse_credentials) return error(401, "unauthorized", "signature does not verify");
   if (path == "/register") {
     const std::string alias = b["alias"];
     auto it = leases.find(alias);

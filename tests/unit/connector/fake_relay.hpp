@@ -20,7 +20,8 @@ class FakeRelay {
   relay::Transport transport();
 
   // Failure injection.
-  bool down = false;  // every request: kUnavailable
+  bool down = false;                // every request: kUnavailable
+  bool refuse_credentials = false;  // every request but /health: 401 unauthorized
   // Called before a request is applied; returning false drops it as "unreachable".
   std::function<bool(const net::ClientRequest&)> before;
   // Called after a request was applied; returning false loses the answer (kUnavailable).
