@@ -388,7 +388,7 @@ TEST_F(RelayCliLive, ConnectOnceExitsNonZeroWhenTheRelayRefusesIt) {
   EXPECT_TRUE(has(r.err, "refused")) << r.err;
 }
 
-// Issue 8.15: the seed's operator sequence on a configured machine, no alias registered first:
+// Issue 8.15: the quickstart's operator sequence on a configured machine, no alias registered first:
 // join registers the alias with this machine's identity; send without --alias acts as it.
 TEST_F(RelayCliLive, RoomsJoinAndSendWorkAsTheQuickstartShows) {
   env.erase("C2C_MCP_BROKER_ROOT");

@@ -121,7 +121,7 @@ void run_setup(const SetupOptions& o) {
   }
   if (!c.url) fail("relay setup: --url is required (e.g. --url http://RELAY_HOST:7331)");
 
-  // The seed's next steps write under these (the connector log goes to ~/.local/share/c2c).
+  // The quickstart's next steps write under these (the connector log goes to ~/.local/share/c2c).
   if (auto dirs = connector::ensure_user_dirs(env); !dirs)
     fail("relay setup: " + dirs.error().message);
 
