@@ -1,6 +1,7 @@
 // CLI transcripts of the `c2c relay` client commands in a temporary HOME: identity, setup and
 // config resolution, the troubleshooting table's messages, status/list/gc/rooms output, health.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <nlohmann/json.hpp>
@@ -388,8 +389,8 @@ TEST_F(RelayCliLive, ConnectOnceExitsNonZeroWhenTheRelayRefusesIt) {
   EXPECT_TRUE(has(r.err, "refused")) << r.err;
 }
 
-// Issue 8.15: the quickstart's operator sequence on a configured machine, no alias registered first:
-// join registers the alias with this machine's identity; send without --alias acts as it.
+// Issue 8.15: the quickstart's operator sequence on a configured machine, no alias registered
+// first: join registers the alias with this machine's identity; send without --alias acts as it.
 TEST_F(RelayCliLive, RoomsJoinAndSendWorkAsTheQuickstartShows) {
   env.erase("C2C_MCP_BROKER_ROOT");
   env.erase("C2C_RELAY_URL");
@@ -452,6 +453,43 @@ TEST_F(RelayCliLive, HttpsUrlToAPlainHttpRelaySaysSo) {
   EXPECT_TRUE(has(r.err, "plain HTTP")) << r.err;
   EXPECT_TRUE(has(r.err, "use " + relay.url)) << r.err;
   EXPECT_FALSE(has(r.err, "certificate")) << r.err;
+}
+
+// Issue 8.11, with real processes: a loop connector whose alias another node holds says so once
+// and keeps its interval (no backoff), while its other alias syncs every round.
+TEST_F(RelayCliLive, LoopConnectorWithASquattedAliasDoesNotBackOff) {
+  TempDir other{"c2c-other-home"};
+  {
+    ProcessOptions o;
+    o.env = {{"HOME", other.str()}, {"C2C_RELAY_URL", relay.url}};
+    o.unset_env = {"C2C_RELAY_TOKEN", "C2C_RELAY_CONFIG", "XDG_CONFIG_HOME"};
+    auto r = run_c2c({"relay", "register", "--alias", "shared", "--node-id", "node-x"}, o);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  write_file(dir / "broker" / "registry.json",
+             R"([{"session_id":"ses-s","alias":"shared","pid":1,"pid_start_time":1},
+                 {"session_id":"ses-m","alias":"mine","pid":1,"pid_start_time":1}])");
+  ProcessOptions o;
+  o.env = env;
+  o.unset_env = {"C2C_RELAY_TOKEN", "C2C_RELAY_CONFIG", "XDG_CONFIG_HOME", "C2C_RELAY_NODE_ID"};
+  o.cwd = dir.str();
+  Child conn(
+      {c2c_bin(), "relay", "connect", "--interval", "0.2", "--verbose", "--node-id", "node-y"}, o);
+  // Four rounds; the old connector printed "relay unhealthy; backing off" after each one.
+  int rounds = 0;
+  ASSERT_TRUE(
+      conn.wait_for_line([&](const std::string& l) { return has(l, "sync: ") && ++rounds == 4; },
+                         std::chrono::seconds(60)))
+      << conn.out() << conn.err();
+  conn.signal(SIGTERM);
+  EXPECT_EQ(conn.wait(), 0);
+  const std::string out = conn.out();
+  EXPECT_FALSE(has(out, "backing off")) << out;
+  const auto notice = out.find("alias shared not synced: alias_");
+  ASSERT_NE(notice, std::string::npos) << out;
+  EXPECT_EQ(out.find("alias shared not synced", notice + 1), std::string::npos) << "said once\n"
+                                                                                << out;
+  EXPECT_TRUE(has(out, "heartbeated=1")) << "the other alias syncs every round\n" << out;
 }
 
 }  // namespace
