@@ -30,6 +30,8 @@ int main(int argc, char** argv) {
   options.port = any_port ? 0 : parsed->port;
   options.threads = threads;
   options.stop_on_signals = true;
+  // The load generator's many connections all come from one loopback address.
+  options.limits.max_connections_per_ip = 0;
   c2c::net::HttpServer server(options, [](c2c::net::Request, c2c::net::Responder respond) {
     c2c::net::Response r;
     r.body = R"({"ok":true})";

@@ -33,9 +33,18 @@ uint16_t port_of(const std::string& url) {
   return static_cast<uint16_t>(std::stoi(url.substr(url.rfind(':') + 1)));
 }
 
-int connect_to(uint16_t port) {
+// From 127.0.0.<source_host>: the attackers are spread over four loopback addresses, 250 each,
+// under the relay's default per-IP connection cap (256), as many clients would be.
+int connect_to(uint16_t port, int source_host) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
+  sockaddr_in src{};
+  src.sin_family = AF_INET;
+  src.sin_addr.s_addr = htonl((127u << 24) | static_cast<uint32_t>(source_host));
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof src) != 0) {
+    ::close(fd);
+    return -1;
+  }
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_port = htons(port);
@@ -60,7 +69,7 @@ TEST(HardeningSlowloris, ThousandIdleOrTricklingConnectionsDoNotStarveANormalCli
 
   std::vector<int> idle, trickle;
   for (int i = 0; i < kIdle + kTrickle; ++i) {
-    const int fd = connect_to(port);
+    const int fd = connect_to(port, 2 + i % 4);
     ASSERT_GE(fd, 0) << "connection " << i << " failed: " << std::strerror(errno);
     (i % 2 == 0 ? idle : trickle).push_back(fd);
   }

@@ -4,4 +4,5 @@ c2c_add_test(NAME relay_integration_test LABELS integration
                      ${CMAKE_CURRENT_LIST_DIR}/relay_auth_matrix_test.cpp
                      ${CMAKE_CURRENT_LIST_DIR}/relay_bad_input_test.cpp
                      ${CMAKE_CURRENT_LIST_DIR}/relay_sqlite_restart_test.cpp
+                     ${CMAKE_CURRENT_LIST_DIR}/relay_serve_ops_test.cpp
              LIBS c2c_crypto c2c_net nlohmann_json::nlohmann_json)

@@ -38,6 +38,7 @@ namespace rs = c2c::relay::server;
 struct ServeOptions {
   std::string listen = "127.0.0.1:7331";
   std::string token;
+  bool token_given = false;  // --token was on the command line, even as ""
   std::string token_file;
   std::string storage = "memory";
   std::string db_path;
@@ -51,6 +52,8 @@ struct ServeOptions {
   bool verbose = false;
   size_t max_body_bytes = 1 << 20;
   size_t max_content_bytes = 256 * 1024;
+  size_t max_connections = net::ServerLimits{}.max_connections;
+  size_t max_connections_per_ip = net::ServerLimits{}.max_connections_per_ip;
   std::string rate_limit = "auto";
   bool require_signed_room_ops = false;
 };
@@ -84,9 +87,21 @@ std::string url_host(const std::string& host) {
   return host.find(':') != std::string::npos ? "[" + host + "]" : host;
 }
 
-// Token precedence: --token > --token-file > $C2C_RELAY_TOKEN. "" = dev mode.
+bool blank(const std::string& s) {
+  return s.find_first_not_of(" \t\r\n") == std::string::npos;
+}
+
+// Token precedence: --token > --token-file > $C2C_RELAY_TOKEN. None of them = dev mode.
+// A token that is given but empty (`--token "$TOKEN"` with $TOKEN unset in a new shell) is
+// refused: it would otherwise start an open relay silently (docs/security.md).
 std::string resolve_token(const ServeOptions& o) {
-  if (!o.token.empty()) {
+  if (o.token_given) {
+    if (blank(o.token)) {
+      fail(
+          "--token is empty (is the variable you passed unset?): give the token, or omit "
+          "--token to run in dev mode without auth",
+          kExitUsage);
+    }
     std::cerr << "warning: --token is visible to other users in the process list; prefer "
                  "--token-file FILE or the C2C_RELAY_TOKEN environment variable\n";
     return o.token;
@@ -97,11 +112,18 @@ std::string resolve_token(const ServeOptions& o) {
     if (!text) fail("cannot read --token-file " + o.token_file + ": " + text.error().message);
     std::string line = text->substr(0, text->find('\n'));
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty())
+    if (blank(line))
       fail("--token-file " + o.token_file + " is empty (the token is its first line)");
     return line;
   }
-  if (const char* env = std::getenv("C2C_RELAY_TOKEN"); env && *env) return env;
+  if (const char* env = std::getenv("C2C_RELAY_TOKEN")) {
+    if (blank(env)) {
+      fail(
+          "C2C_RELAY_TOKEN is set but empty: set the token, or unset C2C_RELAY_TOKEN to run "
+          "in dev mode without auth");
+    }
+    return env;
+  }
   return {};
 }
 
@@ -140,6 +162,7 @@ void run_serve(ServeOptions o) {
     fail("--storage must be memory or sqlite, got \"" + o.storage + "\"", kExitUsage);
   }
   if (o.gc_interval < 0) fail("--gc-interval must be >= 0 seconds", kExitUsage);
+  if (o.max_connections == 0) fail("--max-connections must be at least 1", kExitUsage);
   if (o.persist_dir.empty()) {
     if (const char* env = std::getenv("C2C_RELAY_PERSIST_DIR"); env && *env) o.persist_dir = env;
   }
@@ -156,10 +179,17 @@ void run_serve(ServeOptions o) {
               : !o.persist_dir.empty() ? (fs::path(o.persist_dir) / "c2c_relay.db").string()
                                        : "./c2c_relay.db";
   }
+  // Directories c2c creates for its data are private (0700): they hold the relay key and every
+  // queued message. The error names the directory that could not be created.
   if (!o.persist_dir.empty()) {
-    std::error_code ec;
-    fs::create_directories(o.persist_dir, ec);
-    if (ec) fail("cannot create --persist-dir " + o.persist_dir + ": " + ec.message());
+    if (auto r = make_private_dirs(o.persist_dir); !r) {
+      fail("--persist-dir " + o.persist_dir + ": " + r.error().message);
+    }
+  }
+  if (sqlite) {
+    if (auto r = make_private_dirs(fs::path(db_path).parent_path()); !r) {
+      fail("--db-path " + db_path + ": " + r.error().message);
+    }
   }
 
   // Banner and config echo (stderr).
@@ -169,8 +199,8 @@ void run_serve(ServeOptions o) {
             << "   '-'       '-'     build=" << (build && *build ? build : "dev")
             << "  git=" << kGitHash << "\n"
             << "  listen=" << url_host(listen.host) << ":" << listen.port << "\n"
-            << "  relay-name=" << relay_name << "\n"
-            << "  persist-dir=" << (o.persist_dir.empty() ? "none" : o.persist_dir) << "\n";
+            << "  relay-name=" << relay_name << "\n";
+  if (o.persist_dir.empty()) std::cerr << "  persist_dir: none\n";
 
   auto store = unwrap(relay::open_store(sqlite ? "sqlite:" + db_path : "memory:"));
   SystemClock& clock = SystemClock::instance();
@@ -220,12 +250,15 @@ void run_serve(ServeOptions o) {
   });
   rs::RateLimiter limiter(parse_rate_limit(o.rate_limit));
   rs::Router router(service, auth, *store, limiter, clock);
+  router.set_persist_dir(o.persist_dir);
 
   net::ServerOptions so;
   so.host = listen.host;
   so.port = listen.port;
   so.threads = o.threads;
   so.limits.max_body_bytes = o.max_body_bytes;
+  so.limits.max_connections = o.max_connections;
+  so.limits.max_connections_per_ip = o.max_connections_per_ip;
   so.stop_on_signals = true;
   if (!o.tls_cert.empty()) so.tls = net::TlsFiles{o.tls_cert, o.tls_key};
 
@@ -264,6 +297,7 @@ void run_serve(ServeOptions o) {
               << url_host(listen.host) << ":" << port << "\n"
               << "storage: " << o.storage << "\n";
     if (sqlite) std::cout << "db: " << db_path << "\n";
+    if (!o.persist_dir.empty()) std::cout << "persist_dir: " << o.persist_dir << "\n";
     std::cout << (token.empty() ? "auth: DISABLED (no token set — do not expose publicly)"
                                 : "auth: Bearer token required")
               << "\n";
@@ -290,9 +324,10 @@ void register_relay_serve(CLI::App& relay) {
   auto* cmd = relay.add_subcommand("serve", "Run the relay server");
   cmd->add_option("--listen", opts->listen, "HOST:PORT to listen on (port 0 picks a free port)")
       ->capture_default_str();
-  cmd->add_option("--token", opts->token,
-                  "Bearer token for admin routes; enables prod mode (visible in ps: prefer "
-                  "--token-file or C2C_RELAY_TOKEN)");
+  auto* token =
+      cmd->add_option("--token", opts->token,
+                      "Bearer token for admin routes; enables prod mode (visible in ps: prefer "
+                      "--token-file or C2C_RELAY_TOKEN)");
   cmd->add_option("--token-file", opts->token_file, "File whose first line is the token");
   cmd->add_option("--storage", opts->storage, "memory or sqlite")->capture_default_str();
   cmd->add_option("--db-path", opts->db_path,
@@ -317,12 +352,23 @@ void register_relay_serve(CLI::App& relay) {
   cmd->add_option("--max-content-bytes", opts->max_content_bytes,
                   "Largest message content (larger: 400 bad_request)")
       ->capture_default_str();
+  cmd->add_option(
+         "--max-connections", opts->max_connections,
+         "Open connections at most; at the cap the one idle longest is closed for a new one")
+      ->capture_default_str();
+  cmd->add_option("--max-connections-per-ip", opts->max_connections_per_ip,
+                  "Open connections one client IP may hold (0: no per-IP cap; raise it behind a "
+                  "reverse proxy, where every client has the proxy's IP)")
+      ->capture_default_str();
   cmd->add_option("--rate-limit", opts->rate_limit,
                   "Per-IP rate limits: on, off, or auto (on except for loopback clients)")
       ->capture_default_str();
   cmd->add_flag("--require-signed-room-ops", opts->require_signed_room_ops,
                 "Refuse unsigned join/leave/visibility (env C2C_REQUIRE_SIGNED_ROOM_OPS=1)");
-  cmd->callback([opts] { run_serve(*opts); });
+  cmd->callback([opts, token] {
+    opts->token_given = token->count() > 0;
+    run_serve(*opts);
+  });
 }
 
 }  // namespace c2c::cli

@@ -11,6 +11,7 @@ std::string_view to_wire(ErrorCode code) {
     case ErrorCode::kUnavailable: return "connection_error";
     case ErrorCode::kPayloadTooLarge: return "payload_too_large";
     case ErrorCode::kRateLimited: return "rate_limit_exceeded";
+    case ErrorCode::kStorageUnavailable: return "storage_unavailable";
     case ErrorCode::kUnauthorized: return "unauthorized";
     case ErrorCode::kSignatureInvalid: return "signature_invalid";
     case ErrorCode::kTimestampOutOfWindow: return "timestamp_out_of_window";

@@ -17,6 +17,7 @@ enum class ErrorCode {
   kUnavailable,      // peer unreachable, connection refused, timeout (connection_error)
   kPayloadTooLarge,  // body over the limit (payload_too_large)
   kRateLimited,      // too many requests (rate_limit_exceeded)
+  kStorageUnavailable,  // writes cannot be made durable now, e.g. disk full (storage_unavailable)
   // Auth
   kUnauthorized,           // missing / wrong credential (unauthorized)
   kSignatureInvalid,       // Ed25519 signature does not verify (signature_invalid)

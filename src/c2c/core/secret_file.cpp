@@ -65,4 +65,39 @@ Result<std::string> read_secret_file(const std::filesystem::path& path) {
   return out;
 }
 
+Result<void> make_private_dirs(const std::filesystem::path& dir) {
+  std::filesystem::path acc;
+  for (const auto& part : dir) {
+    acc /= part;
+    if (::mkdir(acc.c_str(), 0700) == 0) {
+      ::chmod(acc.c_str(), 0700);  // mkdir's mode is masked by the umask; 0700 is wanted
+      continue;
+    }
+    const int err = errno;
+    struct stat st {};
+    if (err == EEXIST && ::stat(acc.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) continue;
+    if (err == EEXIST)
+      return fail(ErrorCode::kIo,
+                  "cannot create directory " + acc.string() + ": a file of that name exists");
+    return io_failure("cannot create directory", acc, err);
+  }
+  return {};
+}
+
+Result<void> precreate_private_file(const std::filesystem::path& path) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd >= 0) {
+    ::fchmod(fd, 0600);  // the umask cannot widen 0600, but a restrictive one could narrow it
+    ::close(fd);
+    return {};
+  }
+  if (errno == EEXIST) return {};
+  const int err = errno;
+  if (err == ENOENT && path.has_parent_path()) {
+    return fail(ErrorCode::kNotFound,
+                "directory " + path.parent_path().string() + " does not exist");
+  }
+  return io_failure("cannot create", path, err);
+}
+
 }  // namespace c2c

@@ -20,4 +20,15 @@ Result<void> check_private_mode(const std::filesystem::path& path);
 // check and the read). kNotFound when it does not exist, kIo on other errors.
 Result<std::string> read_secret_file(const std::filesystem::path& path);
 
+// mkdir -p where every directory it creates is 0700 whatever the umask (directories that hold
+// keys, tokens or a database); existing directories are left as they are. The error names the
+// directory that could not be created: "cannot create directory <dir>: <reason>".
+Result<void> make_private_dirs(const std::filesystem::path& dir);
+
+// Creates `path` empty with mode 0600 (O_EXCL, so an existing file, or a symlink planted in its
+// place, is never followed or changed) unless it already exists. For files another library then
+// opens with its own default mode (SQLite: 0644, and its -wal/-shm copy the database's mode).
+// A missing parent is kNotFound "directory <parent> does not exist".
+Result<void> precreate_private_file(const std::filesystem::path& path);
+
 }  // namespace c2c

@@ -15,6 +15,50 @@
 
 namespace c2c::net {
 
+namespace detail {
+
+ServerCore::Admit ServerCore::admit(const std::string& ip) {
+  std::shared_ptr<SessionBase> victim;
+  {
+    std::lock_guard lock(mu);
+    if (limits.max_connections_per_ip > 0) {
+      auto it = per_ip.find(ip);
+      if (it != per_ip.end() && it->second >= limits.max_connections_per_ip) return Admit::kIpFull;
+    }
+    if (open_connections.load(std::memory_order_relaxed) >= limits.max_connections) {
+      // Full: the connection idle longest makes room (docs/security.md "Connection caps"). O(n)
+      // over the sessions, paid only at the cap.
+      SessionBase* oldest = nullptr;
+      int64_t oldest_since = 0;
+      for (const auto& [ptr, weak] : sessions) {
+        const int64_t since = ptr->idle_since.load(std::memory_order_relaxed);
+        if (since >= 0 && (oldest == nullptr || since < oldest_since)) {
+          oldest = ptr;
+          oldest_since = since;
+        }
+      }
+      if (oldest == nullptr) return Admit::kFull;
+      // Marked so that the next accept picks another one; the session overwrites the mark if it
+      // wakes up with a request before the eviction reaches it (then it is kept, and the server
+      // is one connection over its cap until a connection ends).
+      if (!oldest->idle_since.compare_exchange_strong(oldest_since, SessionBase::kEvicting)) {
+        return Admit::kFull;
+      }
+      victim = sessions.find(oldest)->second.lock();
+      if (!victim) return Admit::kFull;
+    }
+    ++per_ip[ip];
+  }
+  if (victim) {
+    evicted_idle.fetch_add(1, std::memory_order_relaxed);
+    const auto executor = victim->executor();
+    asio::post(executor, [victim = std::move(victim)] { victim->evict_if_idle(); });
+  }
+  return Admit::kYes;
+}
+
+}  // namespace detail
+
 using detail::Session;
 using PlainSession = Session<detail::PlainStream>;
 using TlsSession = Session<detail::TlsStream>;
@@ -43,7 +87,7 @@ struct HttpServer::Impl {
         signals(*contexts[0]) {}
 
   asio::awaitable<void> accept_loop();
-  void spawn_session(detail::SessionSocket socket);
+  void spawn_session(detail::SessionSocket socket, std::string remote_ip);
   void do_stop();  // on contexts[0]
 
   const ServerOptions options;
@@ -74,23 +118,27 @@ asio::awaitable<void> HttpServer::Impl::accept_loop() {
       co_await backoff.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
-    if (core.open_connections.load(std::memory_order_relaxed) >= core.limits.max_connections) {
+    auto remote = socket.remote_endpoint(ec);
+    std::string remote_ip = ec ? std::string() : remote.address().to_string();
+    const auto admitted = core.admit(remote_ip);
+    if (admitted != detail::ServerCore::Admit::kYes) {
       core.rejected_connections.fetch_add(1, std::memory_order_relaxed);
+      if (admitted == detail::ServerCore::Admit::kIpFull) {
+        core.rejected_per_ip.fetch_add(1, std::memory_order_relaxed);
+      }
       socket.close(ec);
       continue;
     }
     core.accepted_connections.fetch_add(1, std::memory_order_relaxed);
     core.open_connections.fetch_add(1, std::memory_order_relaxed);
-    spawn_session(std::move(socket));
+    spawn_session(std::move(socket), std::move(remote_ip));
   }
 }
 
-void HttpServer::Impl::spawn_session(detail::SessionSocket socket) {
+void HttpServer::Impl::spawn_session(detail::SessionSocket socket, std::string remote_ip) {
   auto executor = socket.get_executor();
   error_code ec;
   socket.set_option(tcp::no_delay(true), ec);
-  auto remote = socket.remote_endpoint(ec);
-  std::string remote_ip = ec ? std::string() : remote.address().to_string();
   if (tls) {
     auto session =
         std::make_shared<TlsSession>(core, executor, std::move(remote_ip), std::move(socket), *tls);
@@ -208,6 +256,8 @@ ServerStats HttpServer::stats() const {
   out.open_connections = impl_->core.open_connections.load();
   out.accepted_connections = impl_->core.accepted_connections.load();
   out.rejected_connections = impl_->core.rejected_connections.load();
+  out.rejected_per_ip = impl_->core.rejected_per_ip.load();
+  out.evicted_idle = impl_->core.evicted_idle.load();
   return out;
 }
 

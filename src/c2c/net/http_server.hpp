@@ -1,6 +1,7 @@
 #pragma once
 // HTTP/1.1 server on Boost.Beast/Asio C++20 coroutines: keep-alive, N threads, body and header
-// limits, read/idle timeouts, a connection cap, optional TLS, graceful stop.
+// limits, read/idle timeouts, connection caps (global and per client IP), optional TLS, graceful
+// stop.
 // Knows nothing of c2c's domain: it hands each request to a Handler.
 
 #include <chrono>
@@ -20,7 +21,12 @@ struct ServerLimits {
   std::chrono::milliseconds read_timeout{10'000};   // a request must arrive within this
   std::chrono::milliseconds idle_timeout{60'000};   // keep-alive connection idle limit
   std::chrono::milliseconds write_timeout{10'000};  // a response must be taken within this
-  size_t max_connections = 4096;                    // accepts beyond this are closed at once
+  // At the global cap a new connection takes the place of the connection that has waited longest
+  // for a request (a kept-alive or a silent new one); with none idle it is closed at once.
+  size_t max_connections = 4096;
+  // Connections one client IP may hold; more are closed at once, so a single client cannot fill
+  // the global cap. 0 = no per-IP cap. Behind a reverse proxy every client has the proxy's IP.
+  size_t max_connections_per_ip = 256;
 };
 
 struct TlsFiles {
@@ -40,7 +46,9 @@ struct ServerOptions {
 struct ServerStats {
   size_t open_connections = 0;
   uint64_t accepted_connections = 0;
-  uint64_t rejected_connections = 0;
+  uint64_t rejected_connections = 0;  // closed at accept (either cap)
+  uint64_t rejected_per_ip = 0;       // of which: the client IP was at its cap
+  uint64_t evicted_idle = 0;          // idle connections closed to make room at the global cap
 };
 
 class HttpServer {

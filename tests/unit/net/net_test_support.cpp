@@ -66,11 +66,21 @@ bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds tim
   return true;
 }
 
-RawSocket::RawSocket(const std::string& host, uint16_t port) {
+RawSocket::RawSocket(const std::string& host, uint16_t port, const std::string& source_ip) {
   bool v6 = host.find(':') != std::string::npos;
   fd_ = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd_ < 0) return;
-  int rc;
+  int rc = 0;
+  if (!source_ip.empty() && !v6) {
+    sockaddr_in src{};
+    src.sin_family = AF_INET;
+    ::inet_pton(AF_INET, source_ip.c_str(), &src.sin_addr);
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&src), sizeof src) != 0) {
+      ::close(fd_);
+      fd_ = -1;
+      return;
+    }
+  }
   if (v6) {
     sockaddr_in6 addr{};
     addr.sin6_family = AF_INET6;

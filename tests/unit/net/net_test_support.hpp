@@ -51,7 +51,9 @@ bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds tim
 // A blocking TCP client socket (closed on destruction).
 class RawSocket {
  public:
-  RawSocket(const std::string& host, uint16_t port);
+  // `source_ip` (IPv4): bind the client end to it first, e.g. 127.0.0.2 to act as a second
+  // client address on loopback.
+  RawSocket(const std::string& host, uint16_t port, const std::string& source_ip = "");
   ~RawSocket();
   RawSocket(const RawSocket&) = delete;
   RawSocket& operator=(const RawSocket&) = delete;

@@ -1,5 +1,5 @@
 // HttpServer under bad or hostile input: body and header limits, malformed requests, stalled
-// and idle connections, the connection cap.
+// and idle connections, the connection caps (global with idle eviction, per client IP).
 
 #include <gtest/gtest.h>
 
@@ -130,6 +130,7 @@ TEST(ServerLimitsTest, IdleKeepAliveConnectionClosedAfterIdleTimeout) {
   EXPECT_TRUE(eventually([&] { return server.server().stats().open_connections == 0; }));
 }
 
+// Both connections are busy (a request head has begun), so none can be evicted.
 TEST(ServerLimitsTest, ConnectionsBeyondTheCapAreClosedAtOnce) {
   ServerOptions o = TestServer::default_options();
   o.limits.max_connections = 2;
@@ -137,6 +138,8 @@ TEST(ServerLimitsTest, ConnectionsBeyondTheCapAreClosedAtOnce) {
   ASSERT_TRUE(server.ok());
   auto a = std::make_unique<RawSocket>("127.0.0.1", server.port());
   RawSocket b("127.0.0.1", server.port());
+  ASSERT_TRUE(a->send("GET / HTTP/1.1\r\n"));
+  ASSERT_TRUE(b.send("GET / HTTP/1.1\r\n"));
   ASSERT_TRUE(eventually([&] { return server.server().stats().open_connections == 2; }));
 
   RawSocket c("127.0.0.1", server.port());
@@ -155,7 +158,9 @@ TEST(ServerLimitsTest, ConnectionsBeyondTheCapAreClosedAtOnce) {
 }
 
 TEST(ServerLimitsTest, ThousandIdleAndTricklingConnectionsDoNotBlockAClient) {
-  TestServer server(ok_handler);
+  ServerOptions o = TestServer::default_options();
+  o.limits.max_connections_per_ip = 0;  // many clients, all on 127.0.0.1 here
+  TestServer server(ok_handler, o);
   ASSERT_TRUE(server.ok());
   std::vector<std::unique_ptr<RawSocket>> idle;
   for (int i = 0; i < 1000; ++i) {
@@ -173,6 +178,73 @@ TEST(ServerLimitsTest, ThousandIdleAndTricklingConnectionsDoNotBlockAClient) {
     ASSERT_TRUE(r.has_value()) << r.error().message;
     EXPECT_EQ(r->status, 200);
   }
+}
+
+// One client IP (127.0.0.2) opens more connections than its cap and keeps them busy; before the
+// per-IP cap it took the whole server (issue 8.10: ~4,200 idle sockets locked everyone out).
+TEST(ServerLimitsTest, OneClientIpCannotTakeEveryConnection) {
+  ServerOptions o = TestServer::default_options();
+  o.limits.max_connections = 12;
+  o.limits.max_connections_per_ip = 8;
+  TestServer server(ok_handler, o);
+  ASSERT_TRUE(server.ok());
+  std::vector<std::unique_ptr<RawSocket>> hog;
+  for (int i = 0; i < 16; ++i) {
+    hog.push_back(std::make_unique<RawSocket>("127.0.0.1", server.port(), "127.0.0.2"));
+    ASSERT_TRUE(hog.back()->connected()) << "cannot bind a client socket to 127.0.0.2";
+    hog.back()->send("POST /send HTTP/1.1\r\nHost: x\r\n");  // busy: never evicted
+  }
+  ASSERT_TRUE(eventually([&] {
+    const auto st = server.server().stats();
+    return st.open_connections == 8 && st.rejected_per_ip == 8;
+  })) << "open "
+      << server.server().stats().open_connections << ", rejected per ip "
+      << server.server().stats().rejected_per_ip;
+  size_t closed = 0;
+  for (auto& s : hog) closed += s->wait_closed(50ms) ? 1 : 0;
+  EXPECT_EQ(closed, 8u) << "the connections over the cap are closed at once";
+
+  // Another client address is served, on several connections at once.
+  std::vector<std::unique_ptr<RawSocket>> other;
+  for (int i = 0; i < 3; ++i) {
+    other.push_back(std::make_unique<RawSocket>("127.0.0.1", server.port()));
+    ASSERT_TRUE(other.back()->send("GET /x HTTP/1.1\r\nHost: x\r\n\r\n"));
+  }
+  for (auto& s : other) {
+    const std::string resp = s->read_response();
+    EXPECT_NE(resp.find("200"), std::string::npos) << resp;
+  }
+}
+
+// At the global cap, a new connection evicts the keep-alive connection idle longest instead of
+// being refused; busy and newer idle connections stay.
+TEST(ServerLimitsTest, AtTheGlobalCapTheOldestIdleKeepAliveIsEvicted) {
+  ServerOptions o = TestServer::default_options();
+  o.limits.max_connections = 3;
+  o.limits.max_connections_per_ip = 0;
+  TestServer server(ok_handler, o);
+  ASSERT_TRUE(server.ok());
+  const std::string get = "GET /x HTTP/1.1\r\nHost: x\r\n\r\n";
+  RawSocket oldest("127.0.0.1", server.port());
+  ASSERT_TRUE(oldest.send(get));
+  ASSERT_NE(oldest.read_response().find("200"), std::string::npos);  // now idle, kept alive
+  RawSocket busy("127.0.0.1", server.port());
+  ASSERT_TRUE(busy.send("GET /x HTTP/1.1\r\n"));  // a request under way
+  RawSocket newer("127.0.0.1", server.port());
+  ASSERT_TRUE(newer.send(get));
+  ASSERT_NE(newer.read_response().find("200"), std::string::npos);
+  ASSERT_TRUE(eventually([&] { return server.server().stats().open_connections == 3; }));
+
+  RawSocket fresh("127.0.0.1", server.port());
+  ASSERT_TRUE(fresh.send(get));
+  EXPECT_NE(fresh.read_response().find("200"), std::string::npos) << "the new client is served";
+  EXPECT_TRUE(oldest.wait_closed(3s)) << "the oldest idle keep-alive made room";
+  EXPECT_EQ(server.server().stats().evicted_idle, 1u);
+  EXPECT_EQ(server.server().stats().rejected_connections, 0u);
+  ASSERT_TRUE(busy.send("Host: x\r\n\r\n"));
+  EXPECT_NE(busy.read_response().find("200"), std::string::npos) << "a busy one is never evicted";
+  ASSERT_TRUE(newer.send(get));
+  EXPECT_NE(newer.read_response().find("200"), std::string::npos) << "a newer idle one stays";
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
 #include <memory>
 #include <string>
 #include <vector>
@@ -81,7 +82,16 @@ class Harness {
     req.body = body;
     req.remote_ip = ip;
     Reply r;
-    r.raw = router->handle_sync(req);
+    if (async) {
+      // The server's path: Router::handle answers through Store::when_durable.
+      std::promise<net::Response> answered;
+      auto future = answered.get_future();
+      router->handle(std::move(req),
+                     [&answered](net::Response resp) { answered.set_value(std::move(resp)); });
+      r.raw = future.get();
+    } else {
+      r.raw = router->handle_sync(req);
+    }
     r.status = r.raw.status;
     if (r.raw.content_type == "application/json") {
       r.body = Json::parse(r.raw.body, nullptr, false);
@@ -128,6 +138,8 @@ class Harness {
     return test::room_proof(ctx, k, room, alias, clock.now());
   }
 
+  // true: requests go through Router::handle (the server's path) instead of handle_sync.
+  bool async = false;
   FakeClock clock;
   std::unique_ptr<Store> store;
   std::unique_ptr<server::Authenticator> auth;

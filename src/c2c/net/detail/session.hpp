@@ -46,9 +46,8 @@ class Session final : public SessionBase {
   template <class... StreamArgs>
   Session(ServerCore& core, asio::any_io_executor executor, std::string remote_ip,
           StreamArgs&&... stream_args)
-      : SessionBase(core, std::move(executor)),
-        stream_(std::forward<StreamArgs>(stream_args)...),
-        remote_ip_(std::move(remote_ip)) {}
+      : SessionBase(core, std::move(executor), std::move(remote_ip)),
+        stream_(std::forward<StreamArgs>(stream_args)...) {}
 
   // The coroutine owns the session through `self`.
   static SessionAwaitable<void> run(std::shared_ptr<Session> self) {
@@ -68,6 +67,12 @@ class Session final : public SessionBase {
         if (!ec && reading_) lowest().cancel();
       });
     }
+  }
+
+  // Chosen by a full server: only a connection still waiting for a request is closed (one that
+  // has started sending keeps its request).
+  void evict_if_idle() override {
+    if (idle_) lowest().cancel();
   }
 
  private:
@@ -94,12 +99,14 @@ class Session final : public SessionBase {
       if (buffer.size() == 0) {
         if (core_.stopping.load(std::memory_order_relaxed)) break;
         idle_ = true;
+        idle_since.store(now_ns(), std::memory_order_relaxed);
         lowest().expires_after(first ? std::min(limits().read_timeout, limits().idle_timeout)
                                      : limits().idle_timeout);
         size_t n = co_await stream_.async_read_some(buffer.prepare(kReadChunk),
                                                     asio::redirect_error(kUseAwaitable, ec));
         idle_ = false;
-        if (ec) break;  // closed by the peer, idle timeout, or stop()
+        idle_since.store(kBusy, std::memory_order_relaxed);
+        if (ec) break;  // closed by the peer, idle timeout, stop() or eviction
         buffer.commit(n);
       }
       first = false;
@@ -250,7 +257,6 @@ class Session final : public SessionBase {
   }
 
   Stream stream_;
-  std::string remote_ip_;
   // Only touched on the session's strand.
   bool idle_ = false;     // waiting for the first byte of a request
   bool reading_ = false;  // receiving a request (or the TLS handshake)

@@ -242,6 +242,11 @@ struct HealthResponse {
   std::string git_hash;
   std::string auth_mode;  // "dev" | "prod"
   std::string storage;    // "memory" | "sqlite"
+  // "persistence": what survives a restart (docs/relay-server.md "GET /health").
+  std::string persist_dir;              // "" -> null (none set)
+  bool messages_persisted = false;      // queued messages, leases, dedup ids: sqlite storage
+  bool room_history_persisted = false;  // sqlite storage, or memory storage with a persist dir
+  bool writable = true;  // false while the store cannot persist writes (e.g. a full disk)
 
   Json to_json() const;
   static Result<HealthResponse> from_json(const Json& j);

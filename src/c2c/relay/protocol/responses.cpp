@@ -38,7 +38,13 @@ Json HealthResponse::to_json() const {
           {"version", version},
           {"git_hash", git_hash},
           {"auth_mode", auth_mode},
-          {"storage", storage}};
+          {"storage", storage},
+          {"persistence",
+           {{"storage", storage},
+            {"persist_dir", persist_dir.empty() ? Json(nullptr) : Json(persist_dir)},
+            {"messages_persisted", messages_persisted},
+            {"room_history_persisted", room_history_persisted},
+            {"writable", writable}}}};
 }
 Result<HealthResponse> HealthResponse::from_json(const Json& j) {
   Fields f(j, false);
@@ -47,6 +53,13 @@ Result<HealthResponse> HealthResponse::from_json(const Json& j) {
   r.git_hash = f.str("git_hash");
   r.auth_mode = f.str("auth_mode");
   r.storage = f.str("storage");
+  if (const Json* p = f.object("persistence")) {
+    Fields pf(*p, false);
+    r.persist_dir = pf.str("persist_dir");
+    r.messages_persisted = pf.boolean("messages_persisted").value_or(false);
+    r.room_history_persisted = pf.boolean("room_history_persisted").value_or(false);
+    r.writable = pf.boolean("writable").value_or(true);
+  }
   return finish(f, std::move(r));
 }
 

@@ -155,7 +155,7 @@ Reply<std::string> Authenticator::verify_request_header(std::string_view header_
   }
   // Only a verified request may consume its nonce.
   auto fresh = store_.remember_nonce("request", h.nonce, *ts, kRequestNonceTtl);
-  if (!fresh) return failure(FailureKind::kInternal, fresh.error().code, fresh.error().message);
+  if (!fresh) return storage_failure(fresh.error());
   if (!fresh.value()) return failure(k401, ErrorCode::kNonceReplay, "request nonce replay");
   return h.alias;
 }
@@ -184,7 +184,7 @@ Reply<std::string> Authenticator::verify_register_proof(
                    "Ed25519 signature does not verify against identity_pk");
   }
   auto fresh = store_.remember_nonce("register", req.nonce, decoded.value().ts, kProofNonceTtl);
-  if (!fresh) return failure(FailureKind::kInternal, fresh.error().code, fresh.error().message);
+  if (!fresh) return storage_failure(fresh.error());
   if (!fresh.value())
     return failure(k400, ErrorCode::kNonceReplay, "nonce already seen within TTL");
   return req.identity_pk;
@@ -212,7 +212,7 @@ Reply<std::string> Authenticator::verify_room_proof(std::string_view ctx, std::s
     return failure(k401, ErrorCode::kSignatureInvalid, "Ed25519 room proof does not verify");
   }
   auto fresh = store_.remember_nonce("register", proof.nonce, decoded.value().ts, kProofNonceTtl);
-  if (!fresh) return failure(FailureKind::kInternal, fresh.error().code, fresh.error().message);
+  if (!fresh) return storage_failure(fresh.error());
   if (!fresh.value())
     return failure(k401, ErrorCode::kNonceReplay, "nonce already seen within TTL");
   return proof.identity_pk;
@@ -265,7 +265,7 @@ Reply<std::string> Authenticator::verify_envelope(std::string_view room_id,
                    "Ed25519 envelope signature does not verify");
   }
   auto fresh = store_.remember_nonce("register", env.nonce, *ts, kProofNonceTtl);
-  if (!fresh) return failure(FailureKind::kInternal, fresh.error().code, fresh.error().message);
+  if (!fresh) return storage_failure(fresh.error());
   if (!fresh.value())
     return failure(k401, ErrorCode::kNonceReplay, "nonce already seen within TTL");
   return env.sender_pk;

@@ -24,6 +24,8 @@ FailureKind default_kind(ErrorCode code) {
       return FailureKind::kTooLarge;
     case ErrorCode::kRateLimited:
       return FailureKind::kRateLimited;
+    case ErrorCode::kStorageUnavailable:
+      return FailureKind::kUnavailable;
     case ErrorCode::kInvalidAlias:
     case ErrorCode::kReservedAlias:
     case ErrorCode::kUnknownAlias:
@@ -38,6 +40,13 @@ FailureKind default_kind(ErrorCode code) {
       return FailureKind::kInternal;
   }
   return FailureKind::kInternal;
+}
+
+Failure storage_failure(const Error& e) {
+  // Nothing unsaved is acknowledged: the client is told to retry (503), not that it failed for
+  // good (docs/reliability.md "Disk full").
+  return failure(FailureKind::kUnavailable, ErrorCode::kStorageUnavailable,
+                 "storage unavailable, retry later: " + e.message);
 }
 
 }  // namespace c2c::relay::server

@@ -21,6 +21,7 @@ enum class FailureKind {
   kTooLarge,         // body over the limit (413)
   kRejected,         // a semantic "no" in the original shape (docs/decisions.md D5): HTTP 200 + ok:false
   kRateLimited,      // (429)
+  kUnavailable,      // storage cannot persist writes now: retry later (503 + Retry-After)
   kInternal,         // storage failure or bug (500)
 };
 
@@ -33,6 +34,9 @@ struct Failure {
 
 // The kind a code has unless the caller says otherwise.
 FailureKind default_kind(ErrorCode code);
+
+// Failure for a storage error: 503 storage_unavailable (retry later).
+Failure storage_failure(const Error& e);
 
 inline Failure failure(ErrorCode code, std::string message) {
   return Failure{default_kind(code), Error{code, std::move(message)}, {}, {}};

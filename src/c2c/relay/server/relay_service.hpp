@@ -147,7 +147,4 @@ class RelayService {
   std::unordered_map<std::string, size_t> node_refs_;
 };
 
-// Failure for a storage error.
-Failure storage_failure(const Error& e);
-
 }  // namespace c2c::relay::server

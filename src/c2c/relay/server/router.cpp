@@ -27,6 +27,8 @@ int status_of(FailureKind kind) {
       return 200;
     case FailureKind::kRateLimited:
       return 429;
+    case FailureKind::kUnavailable:
+      return 503;
     case FailureKind::kInternal:
       return 500;
   }
@@ -39,7 +41,12 @@ net::Response error_response(const Failure& f) {
   body.error = f.error.message;
   body.existing_lease = f.existing_lease;
   body.lease = f.lease;
-  return json_response(status_of(f.kind), body.to_json());
+  net::Response resp = json_response(status_of(f.kind), body.to_json());
+  if (f.kind == FailureKind::kUnavailable) {
+    // About when the store's writer tries again (it backs off to one attempt every 2 s).
+    resp.headers.push_back({"Retry-After", std::to_string(kStorageRetryAfterSeconds)});
+  }
+  return resp;
 }
 
 const std::vector<Router::Route>& Router::routes() {
@@ -154,8 +161,16 @@ net::Response Router::process(const net::Request& req, const Route* route, bool*
     return error_response(
         failure(FailureKind::kNotFound, ErrorCode::kNotFound, "unknown endpoint: " + req.path));
   }
-  // Acknowledge only what is durable: anything written (a nonce included) is committed first.
-  *needs_commit = route->writes || gate.value().recorded_nonce;
+  // Acknowledge only what is durable: a writing route is answered once its writes (its request
+  // nonce included, recorded before them) are committed. A read waits for nothing: its nonce is
+  // refused as a replay from memory and persisted best-effort, so reads keep working on a full
+  // disk (docs/reliability.md "Disk full").
+  if (route->writes) {
+    // While the store cannot persist, a write is refused before it touches the state (applying
+    // it in memory would only pile it onto the failing retry), and at once: nothing to wait for.
+    if (auto blocked = store_.write_blocked()) return error_response(storage_failure(*blocked));
+  }
+  *needs_commit = route->writes;
   try {
     return (this->*route->handler)(req, gate.value());
   } catch (const std::exception& e) {

@@ -31,6 +31,8 @@ namespace c2c::relay::server {
 
 // HTTP status of each failure kind (the single mapping point).
 int status_of(FailureKind kind);
+// Retry-After (seconds) of a 503 storage_unavailable answer.
+inline constexpr int kStorageRetryAfterSeconds = 2;
 
 // The response for a failure: {"ok":false,"error_code",..,"error",..[,"existing_lease"|"lease"]}.
 net::Response error_response(const Failure& f);
@@ -46,6 +48,8 @@ class Router {
   net::Response handle_sync(const net::Request& req);
 
   Metrics& metrics() { return metrics_; }
+  // The persist dir /health reports ("" when none was configured).
+  void set_persist_dir(std::string dir) { persist_dir_ = std::move(dir); }
 
  private:
   using Handler = net::Response (Router::*)(const net::Request&, const Caller&);
@@ -100,6 +104,7 @@ class Router {
   RateLimiter& limiter_;
   const Clock& clock_;
   Metrics metrics_;
+  std::string persist_dir_;
   std::unordered_map<std::string_view, size_t> exact_;  // path -> index in routes()
 };
 

@@ -18,6 +18,10 @@ net::Response Router::health(const net::Request&, const Caller&) {
   h.git_hash = kGitHash;
   h.auth_mode = std::string(auth_.auth_mode());
   h.storage = std::string(store_.kind());
+  h.persist_dir = persist_dir_;
+  h.messages_persisted = h.storage != "memory";
+  h.room_history_persisted = h.messages_persisted || !persist_dir_.empty();
+  h.writable = !store_.write_blocked().has_value();
   return json_response(200, h.to_json());
 }
 

@@ -24,10 +24,6 @@ struct InboxKeyHash {
 
 }  // namespace
 
-Failure storage_failure(const Error& e) {
-  return failure(FailureKind::kInternal, ErrorCode::kInternal, "storage error: " + e.message);
-}
-
 RelayService::RelayService(Store& store, Authenticator& auth, const Clock& clock,
                            ServiceConfig config, crypto::Identity relay_identity)
     : store_(store),

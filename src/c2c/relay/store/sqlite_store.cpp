@@ -1,9 +1,12 @@
 #include "c2c/relay/store/sqlite_store.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <iterator>
 #include <utility>
+#include <variant>
 
+#include "c2c/core/secret_file.hpp"
 #include "c2c/relay/store/sqlite_schema.hpp"
 
 namespace c2c::relay {
@@ -12,7 +15,16 @@ namespace {
 constexpr int kBusyTimeoutMs = 5000;
 // Only for taking the exclusive lock at open: another relay holding it will not let go.
 constexpr int kOpenLockTimeoutMs = 1000;
-constexpr auto kRetryBackoff = std::chrono::milliseconds(100);
+// A failed transaction is retried by the writer itself, first after 100 ms, then backing off to
+// one attempt every 2 s: a full disk recovers without a restart once space returns.
+constexpr auto kRetryBackoffMin = std::chrono::milliseconds(100);
+constexpr auto kRetryBackoffMax = std::chrono::milliseconds(2000);
+
+// Nonce records are persisted best-effort (docs/reliability.md "Disk full"): the nonce cache in
+// memory is what refuses a replay; the database copy only carries it across a restart.
+bool best_effort(const redo::Op& op) {
+  return std::holds_alternative<redo::RememberNonce>(op);
+}
 
 Unexpected open_error(const std::string& path, const Error& e) {
   const bool locked = e.message.find("database is locked") != std::string::npos;
@@ -25,6 +37,11 @@ Unexpected open_error(const std::string& path, const Error& e) {
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
                                                        const SqliteOptions& options) {
   if (path.empty()) return fail(ErrorCode::kBadRequest, "sqlite: storage needs a file path");
+  // The database holds every queued message: create it 0600 before SQLite would create it 0644
+  // (its -wal file takes the database's mode). docs/security.md "File modes".
+  if (auto r = precreate_private_file(path); !r) {
+    return fail(ErrorCode::kIo, "cannot open relay database " + path + ": " + r.error().message);
+  }
   auto db = sql::Db::open(path);
   if (!db) return Unexpected{db.error()};
   db->set_busy_timeout_ms(kOpenLockTimeoutMs);
@@ -169,6 +186,7 @@ void SqliteStore::writer_loop() {
     } else {
       ++failures_;
       failed_upto_ = upto;
+      degraded_ = true;  // before the waiters hear of it: their retries must find it set
       last_error_ = written.error();
     }
     commit_cv_.notify_all();
@@ -184,11 +202,14 @@ void SqliteStore::writer_loop() {
       for (auto& w : due) w.done(outcome);
       lock.lock();
     }
-    if (!written) {
+    if (written) {
+      degraded_ = false;
+      backoff_ = std::chrono::milliseconds(0);
+    } else {
       // A shutdown cannot wait for a failing disk: what was not committed is lost, and every
       // commit() that covered it has already returned the error.
       if (stop_) break;
-      writer_cv_.wait_for(lock, kRetryBackoff, [&] { return stop_; });
+      after_failure(batch, lock);
     }
   }
   writer_exited_ = true;
@@ -200,6 +221,21 @@ void SqliteStore::writer_loop() {
   for (auto& w : left) {
     w.done(fail(ErrorCode::kIo, "relay database " + db_.path() + ": closed before the write"));
   }
+}
+
+void SqliteStore::after_failure(std::vector<redo::Op>& batch, std::unique_lock<std::mutex>& lock) {
+  // Retrying them would only grow every attempt (each signed read adds one) on a full disk.
+  std::erase_if(batch, best_effort);
+  degraded_ = !batch.empty();
+  backoff_ = std::clamp(backoff_ * 2, kRetryBackoffMin, kRetryBackoffMax);
+  writer_cv_.wait_for(lock, backoff_, [&] { return stop_; });
+  retry_wanted_ = true;  // the kept records are retried even if nobody asks
+}
+
+std::optional<Error> SqliteStore::write_blocked() {
+  std::lock_guard lock(log_mu_);
+  if (!degraded_) return std::nullopt;
+  return write_failed().error;
 }
 
 Result<void> SqliteStore::write_batch(const std::vector<redo::Op>& batch) {

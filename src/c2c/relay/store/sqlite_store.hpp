@@ -5,9 +5,16 @@
 // BEGIN IMMEDIATE ... COMMIT per batch of everything queued. commit() waits until the writer has
 // committed the caller's last record, so concurrent callers share one fsync (group commit).
 //
+// A failed transaction (e.g. a full disk) keeps its records and the writer retries it by itself,
+// backing off from 100 ms to 2 s, so the store recovers once space returns; meanwhile
+// write_blocked() tells the relay to refuse new writes (503) rather than pile them onto the
+// retry. Nonce records are best-effort: dropped from a failed transaction (the in-memory cache
+// still refuses replays) so signed reads never depend on the disk.
+//
 // The database is held with locking_mode=EXCLUSIVE: a second relay opening the same file would
 // otherwise load a copy of the state and silently diverge; it gets "database is locked" instead.
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -43,6 +50,7 @@ class SqliteStore final : public MemoryStore, private redo::Sink {
   void when_durable(Durable done) override;
   void begin_atomic() override;
   void end_atomic() override;
+  std::optional<Error> write_blocked() override;
 
   struct Stats {
     uint64_t transactions = 0;  // committed (fsynced) write transactions
@@ -58,6 +66,8 @@ class SqliteStore final : public MemoryStore, private redo::Sink {
   Result<void> write_batch(const std::vector<redo::Op>& batch);
   // The error commit() and when_durable() report for a failed transaction (caller holds log_mu_).
   Unexpected write_failed() const;
+  // After a failed transaction: drops its best-effort records and waits out the backoff.
+  void after_failure(std::vector<redo::Op>& batch, std::unique_lock<std::mutex>& lock);
 
   sql::Db db_;  // used only by the writer thread once it runs
   sql::Applier applier_;
@@ -85,6 +95,10 @@ class SqliteStore final : public MemoryStore, private redo::Sink {
   uint64_t failed_upto_ = 0;  // sequence covered by the last failed transaction
   Error last_error_;
   bool retry_wanted_ = false;
+  // A failed transaction's records wait for the writer's own retry (backoff below); new writes
+  // are refused meanwhile (write_blocked) so the retry does not grow.
+  bool degraded_ = false;
+  std::chrono::milliseconds backoff_{0};
   bool stop_ = false;
   bool writer_exited_ = false;
   Stats stats_;

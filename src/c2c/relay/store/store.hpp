@@ -182,6 +182,10 @@ class Store {
   // See "Atomic sections" above. Backends without durability have nothing to do.
   virtual void begin_atomic() {}
   virtual void end_atomic() {}
+  // Set while the backend cannot make writes durable (its last transaction failed, e.g. a full
+  // disk, and is being retried): the error to answer a new write with, instead of applying it in
+  // memory and piling it onto the failing retry. Reads keep working. nullopt when healthy.
+  virtual std::optional<Error> write_blocked() { return std::nullopt; }
 };
 
 // memory:                      -> in-memory store
