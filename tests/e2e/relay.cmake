@@ -5,6 +5,6 @@ c2c_add_test(NAME relay_cli_e2e_test LABELS e2e
              LIBS nlohmann_json::nlohmann_json)
 foreach(script relay_quickstart relay_onboarding_smoke)
   add_test(NAME e2e_${script} COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/${script}.sh)
-  set_tests_properties(e2e_${script} PROPERTIES LABELS e2e TIMEOUT 120
+  set_tests_properties(e2e_${script} PROPERTIES LABELS e2e TIMEOUT 240
                        ENVIRONMENT "C2C_BIN=$<TARGET_FILE:c2c>")
 endforeach()
