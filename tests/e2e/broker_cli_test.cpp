@@ -84,7 +84,14 @@ TEST_F(BrokerCli, SendPollPeekHistoryTranscript) {
   reg("bob", "ses-b");
   auto s = c2c({"send", "bob", "hello", "there", "--from", "alice"});
   ASSERT_EQ(s.exit_code, 0) << s.err;
-  EXPECT_EQ(s.out, "ok -> bob (from alice)\n");
+  const std::string prefix = "ok -> bob (from alice), message_id ";
+  ASSERT_EQ(s.out.rfind(prefix, 0), 0u) << s.out;
+  const std::string first_id = s.out.substr(prefix.size(), s.out.size() - prefix.size() - 1);
+  EXPECT_EQ(first_id.size(), 36u) << s.out;
+  auto st = c2c({"delivery-status", first_id});
+  ASSERT_EQ(st.exit_code, 0) << st.err;
+  EXPECT_EQ(st.out.rfind("message " + first_id + " from alice\n  bob: delivered (accepted ", 0), 0u)
+      << st.out;
   auto sj = json_of(c2c({"send", "bob", "second", "--json"}, {{"C2C_MCP_SESSION_ID", "ses-a"}}));
   EXPECT_EQ(sj["queued"], true);
   EXPECT_EQ(sj["remote"], false);
@@ -114,6 +121,18 @@ TEST_F(BrokerCli, SendPollPeekHistoryTranscript) {
   ASSERT_EQ(hj.size(), 1u);
   EXPECT_EQ(hj[0]["content"], "second");
   EXPECT_EQ(hj[0]["drained_by"], "cli_poll");
+
+  // Both messages went accepted -> delivered -> read.
+  auto dj = json_of(c2c({"delivery-status", sj["message_id"].get<std::string>(), "--json"}));
+  EXPECT_EQ(dj["state"], "read");
+  EXPECT_EQ(dj["from_alias"], "alice");
+  EXPECT_EQ(dj["recipients"][0]["recipient"], "bob");
+  EXPECT_TRUE(dj["recipients"][0]["read_at"].is_number());
+  EXPECT_EQ(dj["events"].back()["via"], "cli_poll");
+  EXPECT_TRUE(has(c2c({"delivery-status", first_id}).out, "  bob: read (")) << first_id;
+  auto unknown_id = c2c({"delivery-status", "00000000-0000-4000-8000-000000000000"});
+  EXPECT_EQ(unknown_id.exit_code, 1);
+  expect_one_error_line(unknown_id, "no receipts for message_id");
 
   auto no_session = c2c({"poll-inbox"});
   EXPECT_EQ(no_session.exit_code, 1);
@@ -147,7 +166,7 @@ TEST_F(BrokerCli, SendErrorsAndExitCodes) {
   // The env alias is used when the env session is not registered.
   auto by_alias = c2c({"send", "bob", "x"}, {{"C2C_MCP_SESSION_ID", "unknown-ses"},
                                              {"C2C_MCP_AUTO_REGISTER_ALIAS", "alice"}});
-  EXPECT_EQ(by_alias.out, "ok -> bob (from alice)\n") << by_alias.err;
+  EXPECT_EQ(by_alias.out.rfind("ok -> bob (from alice), message_id ", 0), 0u) << by_alias.err;
 
   // A room name given as the alias gets a hint.
   ASSERT_EQ(c2c({"rooms", "join", "lounge", "-s", "ses-a"}).exit_code, 0);
@@ -177,7 +196,11 @@ TEST_F(BrokerCli, SeedQuickstartSendToRemoteAlias) {
   auto s = c2c({"send", "relay-peer-b@machine-b", "hello from A"},
                {{"C2C_MCP_BROKER_ROOT", a.string()}});
   ASSERT_EQ(s.exit_code, 0) << s.err;
-  EXPECT_EQ(s.out, "ok -> relay-peer-b@machine-b (from relay-peer-a) queued for the relay\n");
+  EXPECT_EQ(s.out.rfind("ok -> relay-peer-b@machine-b (from relay-peer-a) queued for the relay, "
+                        "message_id ",
+                        0),
+            0u)
+      << s.out;
   std::ifstream outbox(a / "remote-outbox.jsonl");
   std::string line;
   ASSERT_TRUE(std::getline(outbox, line));

@@ -70,6 +70,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   config.channel_delivery = false;
   c2c::mcp::SessionState session(config.env_session_id);
   c2c::mcp::Server server(broker, config, session);
+  // Blocking tools (wait_for_message) run cancelled at once, so an input cannot stall the
+  // fuzzer for their timeout; their answers are dropped, as for a cancelled request.
+  server.set_async_runner([&server](c2c::mcp::Server::Job job) {
+    server.cancel_all();
+    (void)job();
+  });
 
   std::string_view in(reinterpret_cast<const char*>(data), size);
   for (int i = 0; i < 16 && !in.empty(); ++i) {

@@ -11,7 +11,9 @@ struct Mode {
   const char* name;
   std::string token;  // "" = dev mode
 };
-void PrintTo(const Mode& m, std::ostream* os) { *os << m.name; }
+void PrintTo(const Mode& m, std::ostream* os) {
+  *os << m.name;
+}
 
 class TwoMachines : public ::testing::TestWithParam<Mode> {
  protected:
@@ -149,6 +151,53 @@ TEST_P(TwoMachines, McpSendToAliasAtHostReachesMcpPollOnTheOtherMachine) {
   EXPECT_EQ(polled[0]["content"], "Hello from machine A!");
   EXPECT_EQ(polled[0]["from_alias"], "alice");
   EXPECT_TRUE(nlohmann::json::parse(bob.tool("poll_inbox", nlohmann::json::object())).empty());
+}
+
+// Delivery receipts end to end (issue 9 item 5): A's MCP send to bob@machine-b goes accepted
+// (queued) -> accepted by the relay -> delivered (B's connector wrote it into bob's inbox; the
+// signed receipt came back through the relay) -> read (bob's wait_for_message drained it), one
+// connector round of each side per step; A sees it through MCP delivery_status and the CLI.
+TEST_P(TwoMachines, SenderSeesAcceptedDeliveredRead) {
+  McpSession alice(a, "ses-a", "alice");
+  const auto sent = nlohmann::json::parse(
+      alice.tool("send", {{"to_alias", "bob@machine-b"}, {"content", "are you there?"}}));
+  const std::string id = sent.value("message_id", "");
+  ASSERT_FALSE(id.empty()) << sent.dump();
+  auto status = [&] {
+    return nlohmann::json::parse(alice.tool("delivery_status", {{"message_id", id}}));
+  };
+  auto st = status();
+  EXPECT_EQ(st["state"], "accepted") << st.dump();
+  EXPECT_EQ(st["recipients"][0]["recipient"], "bob@machine-b");
+
+  ASSERT_EQ(a.connect_once(relay.url, token()).exit_code, 0);
+  st = status();
+  EXPECT_EQ(st["state"], "accepted") << st.dump();
+  EXPECT_EQ(st["events"].back()["via"], "relay") << st.dump();
+
+  auto r = b.connect_once(relay.url, token());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(contains(r.out, "inbound=1")) << r.out;
+  r = a.connect_once(relay.url, token());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  st = status();
+  EXPECT_EQ(st["state"], "delivered") << st.dump() << r.out;
+  EXPECT_EQ(st["events"].back()["via"], "remote") << st.dump();
+  EXPECT_EQ(st["events"].back()["node"], "machine-b") << st.dump();
+  if (!token().empty()) EXPECT_EQ(st["events"].back()["verified"], "ed25519") << st.dump();
+
+  McpSession bob(b, "ses-b", "bob");
+  const auto got = nlohmann::json::parse(bob.tool("wait_for_message", {{"timeout_s", 10}}));
+  ASSERT_EQ(got.size(), 1u) << got.dump();
+  EXPECT_EQ(got[0]["content"], "are you there?");
+  ASSERT_EQ(b.connect_once(relay.url, token()).exit_code, 0);
+  ASSERT_EQ(a.connect_once(relay.url, token()).exit_code, 0);
+  st = status();
+  EXPECT_EQ(st["state"], "read") << st.dump();
+  EXPECT_TRUE(st["recipients"][0]["read_at"].is_number()) << st.dump();
+  const auto cli = a.c2c({"delivery-status", id});
+  EXPECT_EQ(cli.exit_code, 0) << cli.err;
+  EXPECT_TRUE(contains(cli.out, "  bob@machine-b: read (accepted ")) << cli.out;
 }
 
 TEST_P(TwoMachines, RoomSharedAcrossHosts) {

@@ -15,9 +15,9 @@ import { z } from 'zod';
 const BIN = process.env.C2C_BIN;
 if (!BIN) throw new Error('C2C_BIN must name the c2c binary under test');
 
-const TOOLS = ['register', 'whoami', 'list', 'send', 'send_all', 'poll_inbox', 'peek_inbox',
-  'history', 'join_room', 'leave_room', 'send_room', 'list_rooms', 'my_rooms', 'room_history',
-  'sweep'];
+const TOOLS = ['register', 'whoami', 'list', 'send', 'send_all', 'poll_inbox',
+  'wait_for_message', 'delivery_status', 'peek_inbox', 'history', 'join_room', 'leave_room',
+  'send_room', 'list_rooms', 'my_rooms', 'room_history', 'sweep'];
 
 let root;
 const clients = [];
@@ -118,6 +118,22 @@ test('send, then poll drains exactly once', async () => {
   const history = await callJson(bob, 'history', { limit: 5 });
   assert.equal(history[0].content, 'hello bob');
 });
+
+test('wait_for_message: ping answered while it waits; the message arrives; the sender sees read',
+  async () => {
+    const waiting = callJson(bob, 'wait_for_message', { timeout_s: 20 });
+    // The server keeps answering while the wait is pending.
+    assert.deepEqual(await bob.ping(), {});
+    const receipt = await callJson(alice, 'send', { to_alias: 'bob', content: 'are you there?' });
+    const got = await waiting;
+    assert.equal(got.length, 1);
+    assert.equal(got[0].content, 'are you there?');
+    const status = await callJson(alice, 'delivery_status', { message_id: receipt.message_id });
+    assert.equal(status.state, 'read');
+    assert.equal(status.recipients[0].recipient, 'bob');
+    // Nothing waiting: the timeout gives [].
+    assert.deepEqual(await callJson(bob, 'wait_for_message', { timeout_s: 0.2 }), []);
+  });
 
 test('rooms: join, send_room fan-out, history, list', async () => {
   const joined = await callJson(alice, 'join_room', { room_id: 'lounge' });

@@ -61,6 +61,9 @@ struct Message {
   std::optional<std::string> message_id;
   std::optional<std::string> enc_status;
   std::optional<std::string> room_id;  // set on messages pulled from a relay room
+  // Written into this inbox by the relay connector (Broker::deliver): its `read` receipt goes
+  // back to the sender's machine (docs/relay-client.md "Delivery receipts").
+  bool via_relay = false;
 };
 
 struct ArchiveEntry {
@@ -141,6 +144,7 @@ struct SendReceipt {
 
 struct BroadcastResult {
   std::vector<std::string> sent_to;
+  std::vector<std::string> message_ids;                      // parallel to sent_to
   std::vector<std::pair<std::string, std::string>> skipped;  // (alias, reason)
 };
 
@@ -155,6 +159,8 @@ struct RoomSendResult {
   std::vector<std::string> delivered_to;
   std::vector<std::string> skipped;
   double ts = 0;
+  // One id shared by every member's copy (empty when the send was a deduplicated retry).
+  std::string message_id;
 };
 
 struct SweepResult {
@@ -165,6 +171,7 @@ struct SweepResult {
   // "<file>.tmp.<pid>.<tid>" left behind by writers killed before their rename, relative to the
   // broker root; removed only when that pid is gone.
   std::vector<std::string> removed_temp_files;
+  size_t pruned_receipts = 0;  // receipt files past their retention (docs/cli.md)
 };
 
 struct DeadLetterRecord {
@@ -180,6 +187,62 @@ struct OutboxOutcome {
   Kind kind = Kind::kRetry;
   std::string reason;  // last_error for kRetry, dlq_reason for kDeadLetter
 };
+
+// ---------- delivery receipts (docs/cli.md "Delivery receipts") ----------
+
+// States a message moves through, in order. A later state implies the earlier ones.
+enum class ReceiptState { kAccepted, kDelivered, kRead };
+std::string_view receipt_state_name(ReceiptState s);
+std::optional<ReceiptState> parse_receipt_state(std::string_view name);
+
+// One recorded state change of one message for one recipient.
+struct ReceiptEvent {
+  std::string message_id;
+  ReceiptState state = ReceiptState::kAccepted;
+  // Who the state is about: the local alias (room copies: "alias#room"), or the address the
+  // sender used for a remote recipient ("alias@node").
+  std::string recipient;
+  double ts = 0;
+  // What recorded it: "local" (local send), "outbox" (queued for the relay), "relay" (the
+  // relay stored it), "connector" (written into an inbox from the relay), the drain that read
+  // it ("poll_inbox", "watcher", "wait_for_message", "cli"), "remote" (a receipt from the
+  // recipient's machine).
+  std::string via;
+  std::string from_alias;  // the sender, when known (accepted records)
+  // Remote receipts: the recipient's node and how the sender's connector checked it
+  // ("ed25519" = signature verified against the pinned key, "dev" = unsigned dev relay).
+  std::string node;
+  std::string verified;
+};
+
+// A delivered/read state of a message that came through the relay, waiting in
+// receipts-outbox.jsonl for the connector to send it back to the sender's machine.
+struct ReceiptOutboxEntry {
+  std::string message_id;
+  ReceiptState state = ReceiptState::kDelivered;
+  std::string recipient;  // the local alias (room copies: "alias#room")
+  std::string sender;     // the sender's alias on the relay
+  double ts = 0;
+};
+
+struct RecipientStatus {
+  std::string recipient;
+  ReceiptState state = ReceiptState::kAccepted;  // the furthest state reached
+  std::optional<double> accepted_at, delivered_at, read_at;
+};
+
+struct DeliveryStatus {
+  std::string message_id;
+  std::string from_alias;
+  std::vector<RecipientStatus> recipients;  // in order of first appearance
+  std::vector<ReceiptEvent> events;         // as recorded
+};
+
+// The JSON answer of `c2c delivery-status --json` and the MCP delivery_status tool:
+// {message_id, from_alias, state, recipients:[{recipient, state, accepted_at, delivered_at,
+// read_at}], events:[...]}; `state` is the least advanced recipient's, times are epoch seconds
+// (null until reached).
+nlohmann::json delivery_status_json(const DeliveryStatus& status);
 
 // ---------- the broker ----------
 
@@ -251,6 +314,23 @@ class Broker {
   Result<void> append_outbox(const OutboxEntry& entry);
   Result<std::vector<OutboxEntry>> read_outbox();
   Result<void> settle_outbox(const std::vector<OutboxOutcome>& outcomes);
+
+  // Delivery receipts, one small append-only file per message under receipts/ (see
+  // receipts.cpp). Recording never blocks on a lock; ids that are not safe file names are
+  // refused by delivery_status and silently not recorded (every id c2c assigns is a UUID).
+  Result<void> record_receipts(const std::vector<ReceiptEvent>& events);
+  // nullopt when nothing was recorded for this id (unknown, or pruned).
+  Result<std::optional<DeliveryStatus>> delivery_status(std::string_view message_id);
+  // receipts-outbox.jsonl (under receipts-outbox.lock), filled by deliver() and by drains of
+  // messages that came through the relay; the connector reads it and settles what the relay
+  // took. Bounded: settle keeps at most the newest kReceiptOutboxKept entries.
+  Result<std::vector<ReceiptOutboxEntry>> read_receipt_outbox();
+  Result<void> settle_receipt_outbox(const std::vector<ReceiptOutboxEntry>& sent);
+  // Ed25519 keys (b64u) pinned for remote recipients' relay aliases, in receipt-keys.json: the
+  // first key seen for an alias stays (docs/security.md "Delivery receipts").
+  Result<std::optional<std::string>> pinned_receipt_key(std::string_view alias);
+  // Pins pk for alias unless a key is pinned already; returns the pinned key.
+  Result<std::string> pin_receipt_key(std::string_view alias, std::string_view pk);
 
  private:
   std::filesystem::path root_;

@@ -77,6 +77,10 @@ void put_message_fields(std::string& out, const Message& m, bool& first, bool wi
     key(out, "room_id", first);
     put_string(out, *m.room_id);
   }
+  if (m.via_relay) {
+    key(out, "via_relay", first);
+    out += "true";
+  }
 }
 
 void put_registration(std::string& out, const Registration& r) {
@@ -331,6 +335,7 @@ Result<Message> message_from(const json& j) {
   if (m.message_id && m.message_id->empty()) m.message_id.reset();
   m.enc_status = opt_string(j, "enc_status");
   m.room_id = opt_string(j, "room_id");
+  m.via_relay = bool_or(j, "via_relay");
   return m;
 }
 

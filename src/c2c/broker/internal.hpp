@@ -96,7 +96,32 @@ inline fs::path room_dir(const fs::path& root, std::string_view room) {
   return rooms_dir(root) / std::string(room);
 }
 
+inline fs::path receipts_dir(const fs::path& root) {
+  return root / "receipts";
+}
+inline fs::path receipt_path(const fs::path& root, std::string_view message_id) {
+  return receipts_dir(root) / (std::string(message_id) + ".jsonl");
+}
+
+inline fs::path receipt_outbox_path(const fs::path& root) {
+  return root / "receipts-outbox.jsonl";
+}
+inline fs::path receipt_outbox_lock(const fs::path& root) {
+  return root / "receipts-outbox.lock";
+}
+
+inline fs::path receipt_keys_path(const fs::path& root) {
+  return root / "receipt-keys.json";
+}
+inline fs::path receipt_keys_lock(const fs::path& root) {
+  return root / "receipt-keys.lock";
+}
+
 inline constexpr size_t kDeliveredIdsKept = 4096;
+inline constexpr size_t kReceiptOutboxKept = 10000;
+// Receipt files older than this, or beyond the newest kReceiptsKept, go at sweep.
+inline constexpr double kReceiptRetentionSeconds = 7 * 24 * 3600;
+inline constexpr size_t kReceiptsKept = 20000;
 
 // ---------- registry ----------
 using RegistrySnapshot = std::shared_ptr<const RegistryView>;
@@ -145,6 +170,19 @@ Result<void> ensure_root(const fs::path& root);
 // '#') into the session's inbox. Lock order: inbox -> dead-letter. Returns how many moved.
 Result<size_t> redeliver_dead_letters(const fs::path& root, std::string_view sid,
                                       std::string_view alias, Clock& clock);
+
+// ---------- receipts ----------
+// Appends the events to their messages' receipt files (best effort for callers whose message
+// is already stored: see receipts.cpp).
+Result<void> record_receipts(const fs::path& root, const std::vector<ReceiptEvent>& events);
+// Queues receipts of relay messages for the connector (best effort, as record_receipts).
+void queue_remote_receipts(const fs::path& root, const std::vector<ReceiptOutboxEntry>& entries);
+// The read receipts of drained messages (drained_by names the drain); those of messages that
+// came through the relay are also queued for the sender's machine.
+void record_read(const fs::path& root, const std::vector<Message>& drained,
+                 std::string_view drained_by, double now);
+// Removes receipt files past retention or beyond the newest kReceiptsKept; returns how many.
+size_t prune_receipts(const fs::path& root, double now);
 
 // ---------- rooms ----------
 // Removes the members of `room` matching pred (under its members lock); returns their aliases.

@@ -212,6 +212,7 @@ Result<SweepResult> Broker::sweep() {
     for (auto& alias : *evicted) out.evicted_room_members.emplace_back(room, std::move(alias));
   }
 
+  out.pruned_receipts = prune_receipts(root_, clock_.now());
   remove_dead_writers_temp_files(root_, root_, out.removed_temp_files);
   for (const auto& room : list_dir(rooms_dir(root_))) {
     if (is_valid_room_id(room)) {

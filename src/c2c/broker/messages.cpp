@@ -124,7 +124,20 @@ Result<std::vector<Message>> drain(const fs::path& root, Clock& clock, std::stri
     C2C_TRY(files::append_line(archive_path(root, sid), lines));
   }
   C2C_TRY(write_inbox(root, sid, kept));
+  record_read(root, taken, drained_by, now);
   return taken;
+}
+
+ReceiptEvent make_event(const std::string& id, ReceiptState state, std::string recipient, double ts,
+                        std::string via, std::string from = {}) {
+  ReceiptEvent e;
+  e.message_id = id;
+  e.state = state;
+  e.recipient = std::move(recipient);
+  e.ts = ts;
+  e.via = std::move(via);
+  e.from_alias = std::move(from);
+  return e;
 }
 
 }  // namespace
@@ -162,6 +175,10 @@ Result<SendReceipt> Broker::send(std::string_view from_alias, std::string_view t
     entry.enqueued_at = receipt.ts;
     C2C_TRY(append_outbox(entry));
     receipt.remote = true;
+    // Best effort from here on: the message is queued; an error now would invite a resend.
+    (void)detail::record_receipts(
+        root_, {make_event(receipt.message_id, ReceiptState::kAccepted, receipt.to_alias,
+                           receipt.ts, "outbox", receipt.from_alias)});
     return receipt;
   }
 
@@ -188,6 +205,12 @@ Result<SendReceipt> Broker::send(std::string_view from_alias, std::string_view t
   m.ephemeral = opts.ephemeral;
   m.message_id = receipt.message_id;
   C2C_TRY(append_to_inbox(root_, res.reg->session_id, {m}));
+  // Best effort: the message is in the inbox; an error now would invite a duplicate resend.
+  (void)detail::record_receipts(
+      root_,
+      {make_event(receipt.message_id, ReceiptState::kAccepted, m.to_alias, receipt.ts, "local",
+                  receipt.from_alias),
+       make_event(receipt.message_id, ReceiptState::kDelivered, m.to_alias, receipt.ts, "local")});
   return receipt;
 }
 
@@ -241,7 +264,12 @@ Result<BroadcastResult> Broker::send_all(std::string_view from_alias, std::strin
     m.ephemeral = opts.ephemeral;
     m.message_id = new_uuid_v4();
     C2C_TRY(append_to_inbox(root_, target->session_id, {m}));
+    (void)detail::record_receipts(
+        root_, {make_event(*m.message_id, ReceiptState::kAccepted, m.to_alias, m.ts, "local",
+                           m.from_alias),
+                make_event(*m.message_id, ReceiptState::kDelivered, m.to_alias, m.ts, "local")});
     out.sent_to.push_back(target->alias);
+    out.message_ids.push_back(*m.message_id);
   }
   return out;
 }
@@ -320,16 +348,29 @@ Result<size_t> Broker::deliver(std::string_view session_id, const std::vector<Me
     if (m.message_id) known.insert(*m.message_id);
   }
   size_t appended = 0;
+  std::vector<ReceiptEvent> delivered;
   for (Message m : messages) {
     if (!m.message_id || m.message_id->empty()) m.message_id = new_uuid_v4();
     if (!known.insert(*m.message_id).second) continue;
     if (m.ts == 0) m.ts = clock_.now();
+    m.via_relay = true;
     record.push_back(*m.message_id);
+    delivered.push_back(make_event(*m.message_id, ReceiptState::kDelivered, m.to_alias,
+                                   clock_.now(), "connector", m.from_alias));
     inbox->push_back(std::move(m));
     ++appended;
   }
   if (appended == 0) return appended;
   C2C_TRY(write_inbox(root_, session_id, *inbox));
+  // Best effort: the messages are in the inbox (see record_read).
+  (void)detail::record_receipts(root_, delivered);
+  std::vector<ReceiptOutboxEntry> remote;
+  remote.reserve(delivered.size());
+  for (const auto& e : delivered) {
+    remote.push_back(ReceiptOutboxEntry{e.message_id, ReceiptState::kDelivered, e.recipient,
+                                        e.from_alias.substr(0, e.from_alias.find('@')), e.ts});
+  }
+  queue_remote_receipts(root_, remote);
   if (record.size() > kDeliveredIdsKept) {
     record.erase(record.begin(), record.end() - static_cast<long>(kDeliveredIdsKept));
   }

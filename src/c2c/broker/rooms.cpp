@@ -149,6 +149,7 @@ namespace {
 struct FanOut {
   std::vector<std::string> delivered;
   std::vector<std::string> skipped;
+  std::string message_id;  // shared by every member's copy
 };
 
 // Appends `content` to the inbox of every member except `skip_alias`, addressed
@@ -158,6 +159,8 @@ Result<FanOut> fan_out(const fs::path& root, RegistryCache& cache, Clock& clock,
                        std::string_view from, const std::string& content,
                        std::string_view skip_alias) {
   FanOut out;
+  out.message_id = new_uuid_v4();
+  std::vector<ReceiptEvent> receipts;
   auto reg_lock = FileLock::acquire(registry_lock(root), FileLock::Mode::kShared);
   if (!reg_lock) return fail(reg_lock.error());
   auto snap = load_registry(root, cache);
@@ -176,10 +179,22 @@ Result<FanOut> fan_out(const fs::path& root, RegistryCache& cache, Clock& clock,
     m.to_alias = member.alias + "#" + std::string(room);
     m.content = content;
     m.ts = clock.now();
-    m.message_id = new_uuid_v4();
+    m.message_id = out.message_id;
     C2C_TRY(append_to_inbox(root, res.reg->session_id, {m}));
     out.delivered.push_back(member.alias);
+    for (auto state : {ReceiptState::kAccepted, ReceiptState::kDelivered}) {
+      ReceiptEvent e;
+      e.message_id = out.message_id;
+      e.state = state;
+      e.recipient = m.to_alias;
+      e.ts = m.ts;
+      e.via = "local";
+      e.from_alias = m.from_alias;
+      receipts.push_back(std::move(e));
+    }
   }
+  // Best effort: every copy is in its inbox already.
+  (void)record_receipts(root, receipts);
   return out;
 }
 
@@ -330,6 +345,7 @@ Result<RoomSendResult> Broker::send_room(std::string_view room_id, std::string_v
   if (!sent) return fail(sent.error());
   out.delivered_to = std::move(sent->delivered);
   out.skipped = std::move(sent->skipped);
+  out.message_id = std::move(sent->message_id);
   return out;
 }
 

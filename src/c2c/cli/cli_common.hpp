@@ -2,11 +2,10 @@
 // Shared by every command group: the error type that carries an exit code, Result unwrapping,
 // and output helpers. Data goes to stdout, diagnostics to stderr.
 
-#include <stdexcept>
-#include <string>
-
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
 
 #include "c2c/core/result.hpp"
 
@@ -43,19 +42,21 @@ inline void unwrap(Result<void> r) {
 void print_json(const nlohmann::json& j);
 
 // Command-group registration; each lives in its own *_cmd.cpp.
-void register_peer_commands(CLI::App& app);     // register, whoami, list, send, send-all, sweep, dead-letter
-void register_inbox_commands(CLI::App& app);    // poll-inbox, peek-inbox, history
-void register_room_commands(CLI::App& app);     // rooms / room, my-rooms
-void register_health_command(CLI::App& app);    // health
-void register_install_command(CLI::App& app);   // install self
-void register_mcp_command(CLI::App& app);       // mcp
-void register_relay_serve(CLI::App& relay);     // relay serve
-void register_relay_client_commands(CLI::App& relay);  // relay setup|connect|status|list|gc|rooms|register|identity|dm
+void register_peer_commands(
+    CLI::App& app);  // register, whoami, list, send, send-all, sweep, dead-letter, delivery-status
+void register_inbox_commands(CLI::App& app);   // poll-inbox, peek-inbox, history
+void register_room_commands(CLI::App& app);    // rooms / room, my-rooms
+void register_health_command(CLI::App& app);   // health
+void register_install_command(CLI::App& app);  // install self
+void register_mcp_command(CLI::App& app);      // mcp
+void register_relay_serve(CLI::App& relay);    // relay serve
+void register_relay_client_commands(
+    CLI::App& relay);  // relay setup|connect|status|list|gc|rooms|register|identity|dm
 
 // The relay line of `c2c health` (implemented with the relay client commands).
 struct RelayHealth {
-  std::string status;   // "green" | "yellow" | "red" | "none"
-  std::string line;     // e.g. "✓ Relay: http://127.0.0.1:7331 (3 alive peers)"
+  std::string status;  // "green" | "yellow" | "red" | "none"
+  std::string line;    // e.g. "✓ Relay: http://127.0.0.1:7331 (3 alive peers)"
 };
 RelayHealth probe_relay_health();
 

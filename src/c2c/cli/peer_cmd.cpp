@@ -208,7 +208,7 @@ void add_send(CLI::App& app) {
     }
     std::cout << "ok -> " << receipt.to_alias << " (from " << receipt.from_alias << ")";
     if (receipt.remote) std::cout << " queued for the relay";
-    std::cout << "\n";
+    std::cout << ", message_id " << receipt.message_id << "\n";
   });
 }
 
@@ -241,7 +241,11 @@ void add_send_all(CLI::App& app) {
       for (const auto& [alias, reason] : r.skipped) {
         skipped.push_back({{"alias", alias}, {"reason", reason}});
       }
-      print_json({{"sent_to", r.sent_to}, {"skipped", skipped}});
+      nlohmann::json ids = nlohmann::json::object();
+      for (size_t i = 0; i < r.sent_to.size() && i < r.message_ids.size(); ++i) {
+        ids[r.sent_to[i]] = r.message_ids[i];
+      }
+      print_json({{"sent_to", r.sent_to}, {"skipped", skipped}, {"message_ids", ids}});
       return;
     }
     std::cout << "Sent to: " << (r.sent_to.empty() ? "(none)" : "");
@@ -274,7 +278,8 @@ void add_sweep(CLI::App& app) {
                   {"deleted_inboxes", r.deleted_inboxes},
                   {"preserved_messages", r.preserved_messages},
                   {"evicted_room_members", evicted},
-                  {"removed_temp_files", r.removed_temp_files}});
+                  {"removed_temp_files", r.removed_temp_files},
+                  {"pruned_receipts", r.pruned_receipts}});
       return;
     }
     std::cout << "Dropped " << r.dropped.size() << " registrations, " << r.deleted_inboxes.size()
@@ -319,6 +324,48 @@ void add_dead_letter(CLI::App& app) {
 
 }  // namespace
 
+void add_delivery_status(CLI::App& app) {
+  struct Opts {
+    std::string id;
+    bool json = false;
+  };
+  auto o = std::make_shared<Opts>();
+  auto* cmd = app.add_subcommand(
+      "delivery-status",
+      "Show how far a sent message got, per recipient: accepted (queued locally or stored by the "
+      "relay), delivered (written into the recipient's inbox), read (drained by the recipient "
+      "with poll-inbox / poll_inbox / wait_for_message or pushed to its MCP client)");
+  cmd->add_option("message_id", o->id, "The message_id a send printed")->required();
+  cmd->add_flag("--json,-j", o->json, "Print JSON");
+  cmd->callback([o] {
+    auto b = open_broker();
+    auto status = unwrap(b.delivery_status(trim(o->id)));
+    if (!status) {
+      fail("no receipts for message_id " + o->id +
+           " in this broker (not sent from here, or older than the 7-day retention)");
+    }
+    if (o->json) {
+      print_json(broker::delivery_status_json(*status));
+      return;
+    }
+    std::cout << "message " << status->message_id;
+    if (!status->from_alias.empty()) std::cout << " from " << status->from_alias;
+    std::cout << "\n";
+    for (const auto& r : status->recipients) {
+      std::cout << "  " << r.recipient << ": " << broker::receipt_state_name(r.state);
+      const char* sep = " (";
+      for (const auto& [name, at] :
+           {std::pair{"accepted", r.accepted_at}, std::pair{"delivered", r.delivered_at},
+            std::pair{"read", r.read_at}}) {
+        if (!at) continue;
+        std::cout << sep << name << " " << format_rfc3339_utc(*at);
+        sep = ", ";
+      }
+      std::cout << (std::string_view(sep) == ", " ? ")" : "") << "\n";
+    }
+  });
+}
+
 void register_peer_commands(CLI::App& app) {
   add_register(app);
   add_whoami(app);
@@ -327,6 +374,7 @@ void register_peer_commands(CLI::App& app) {
   add_send_all(app);
   add_sweep(app);
   add_dead_letter(app);
+  add_delivery_status(app);
 }
 
 }  // namespace c2c::cli

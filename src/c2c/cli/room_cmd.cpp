@@ -169,7 +169,10 @@ void add_send(CLI::App& rooms) {
     opts.tag = o->tags.tag();
     auto r = unwrap(b.send_room(o->room, from, join_words(o->words), opts));
     if (o->json) {
-      print_json({{"delivered_to", r.delivered_to}, {"skipped", r.skipped}, {"ts", r.ts}});
+      print_json({{"delivered_to", r.delivered_to},
+                  {"skipped", r.skipped},
+                  {"ts", r.ts},
+                  {"message_id", r.message_id}});
       return;
     }
     std::cout << "Sent to room " << o->room << " (" << r.delivered_to.size() << " delivered, "

@@ -38,6 +38,17 @@ bool is_alias_refusal(const std::string& code) {
   return code == "alias_conflict" || code == "alias_identity_mismatch" ||
          code == "alias_not_allowed" || code == "reserved_alias" || code == "invalid_alias";
 }
+
+// The second `accepted` of an alias@host message: the relay stored it durably.
+broker::ReceiptEvent relay_accepted_event(const broker::OutboxEntry& e, double now) {
+  broker::ReceiptEvent ev;
+  ev.message_id = e.message_id;
+  ev.state = broker::ReceiptState::kAccepted;
+  ev.recipient = e.to_alias;
+  ev.ts = now;
+  ev.via = "relay";
+  return ev;
+}
 }  // namespace
 
 bool Connector::alias_refused(const std::string& alias) const {
@@ -94,6 +105,12 @@ Result<SyncReport> Connector::sync_once(const std::atomic<bool>* stop) {
   for (const auto& s : sessions) {
     if (stopping(stop) || report.unreachable) break;
     if (registered_.count(s.session_id) != 0) pull_inbox(s, report);
+  }
+  // 4. Delivery receipts, both ways.
+  if (!stopping(stop) && !report.unreachable) forward_receipts(sessions, report);
+  for (const auto& s : sessions) {
+    if (stopping(stop) || report.unreachable) break;
+    if (registered_.count(s.session_id) != 0) fetch_receipts(s, report);
   }
   // Nothing to sync (no sessions, empty outbox): still tell whether the relay is there, so
   // `--once` and the loop's backoff reflect reality.
@@ -195,6 +212,7 @@ void Connector::forward_outbox(SyncReport& report, const std::atomic<bool>* stop
     return;
   }
   std::vector<broker::OutboxOutcome> outcomes;
+  std::vector<broker::ReceiptEvent> relay_accepted;
   outcomes.reserve(entries->size());
   for (const auto& e : entries.value()) {
     if (stopping(stop)) break;
@@ -216,6 +234,7 @@ void Connector::forward_outbox(SyncReport& report, const std::atomic<bool>* stop
     if (d.delivered()) {
       ++report.forwarded;
       report.details.push_back("forwarded " + e.message_id + " -> " + e.to_alias);
+      relay_accepted.push_back(relay_accepted_event(e, now));
     } else {
       ++report.failed;
       const std::string why = sent ? sent->describe() : sent.error().message;
@@ -237,6 +256,8 @@ void Connector::forward_outbox(SyncReport& report, const std::atomic<bool>* stop
     if (sent && sent->rate_limited()) report.throttled = true;
     if (d.stop_round) break;
   }
+  // Best effort, like every receipt: the message itself is on the relay.
+  (void)broker_.record_receipts(relay_accepted);
   if (outcomes.empty()) return;
   // Entries not tried this round have no outcome and stay as they are.
   auto settled = broker_.settle_outbox(outcomes);

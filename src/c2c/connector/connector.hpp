@@ -15,6 +15,11 @@
 //      (Broker::deliver skips message_ids it already holds), and only then acknowledged by id.
 //      A connector killed at any point therefore neither loses nor duplicates a message.
 // Room messages arrive in step 3 like direct messages (the relay fans them out per member).
+//   4. receipts (receipts.cpp, docs/relay-client.md "Delivery receipts"): the delivered/read
+//      receipts of messages that came through the relay are signed with the machine identity
+//      and posted for their senders; this machine's own senders' receipts are fetched,
+//      verified against the key pinned for the recipient's alias, recorded in the broker and
+//      acknowledged on the next fetch.
 
 #include <atomic>
 #include <functional>
@@ -90,6 +95,10 @@ class Connector {
   bool register_session(const Session& s, SyncReport& report, const char* why);
   void forward_outbox(SyncReport& report, const std::atomic<bool>* stop);
   void pull_inbox(const Session& s, SyncReport& report);
+  void forward_receipts(const std::vector<Session>& sessions, SyncReport& report);
+  void fetch_receipts(const Session& s, SyncReport& report);
+  // The key the receipt's recipient alias is pinned to ("" when the relay has none for it).
+  Result<std::string> recipient_key(const std::string& alias, const std::string& sign_as);
   void note_error(SyncReport& report, const std::string& op, const std::string& detail);
 
   broker::Broker& broker_;
@@ -101,6 +110,8 @@ class Connector {
   bool alias_refused(const std::string& alias) const;
   // When the relay was last seen to have forgotten a session of ours (restart), or nullopt.
   std::optional<double> relay_restart_seen_at_;
+  // Receipt ids recorded locally, acknowledged with the next fetch (per sender alias).
+  std::map<std::string, std::vector<std::string>> receipt_acks_;
 };
 
 }  // namespace c2c::connector

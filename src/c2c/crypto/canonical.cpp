@@ -72,6 +72,12 @@ std::string canonical_blob(std::string_view ctx, std::initializer_list<std::stri
   return out;
 }
 
+std::string delivery_receipt_blob(std::string_view message_id, std::string_view state,
+                                  std::string_view recipient, long long ts_ms) {
+  const std::string ts = std::to_string(ts_ms);
+  return canonical_blob(kCtxDeliveryReceipt, {message_id, state, recipient, ts});
+}
+
 std::string body_hash(std::string_view body) {
   if (body.empty()) return "";
   return sha256_b64u(body);

@@ -19,6 +19,7 @@ inline constexpr std::string_view kCtxRoomInvite = "c2c/v1/room-invite";
 inline constexpr std::string_view kCtxRoomUninvite = "c2c/v1/room-uninvite";
 inline constexpr std::string_view kCtxRoomSetVisibility = "c2c/v1/room-set-visibility";
 inline constexpr std::string_view kCtxRoomSend = "c2c/v1/room-send";
+inline constexpr std::string_view kCtxDeliveryReceipt = "c2c/v1/delivery-receipt";
 
 std::string canonical_blob(std::string_view ctx, std::initializer_list<std::string_view> fields);
 
@@ -33,6 +34,13 @@ std::string canonical_query(std::string_view raw_query);
 std::string request_blob(std::string_view method, std::string_view path, std::string_view query,
                          std::string_view body_hash_b64u, std::string_view ts,
                          std::string_view nonce);
+
+// Blob of a delivery receipt (ctx c2c/v1/delivery-receipt), signed by the recipient machine's
+// identity (docs/security.md "Delivery receipts"): message id, state ("delivered" | "read"),
+// recipient "alias@node", and the time in integer milliseconds (decimal), so both sides build
+// the same bytes without formatting a float.
+std::string delivery_receipt_blob(std::string_view message_id, std::string_view state,
+                                  std::string_view recipient, long long ts_ms);
 
 // b64u(sign(blob)).
 std::string sign_b64u(const KeyPair& keys, std::string_view blob);

@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "c2c/mcp/inbox_wait.hpp"
+
 namespace c2c::mcp {
 
 PushWatcher::PushWatcher(std::filesystem::path dir, SessionProvider session,
@@ -26,7 +28,7 @@ Result<void> PushWatcher::start() {
   inotify_fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (inotify_fd_ < 0)
     return fail(ErrorCode::kIo, std::string("inotify_init1: ") + strerror(errno));
-  if (::inotify_add_watch(inotify_fd_, dir_.c_str(), IN_CLOSE_WRITE | IN_MOVED_TO) < 0) {
+  if (::inotify_add_watch(inotify_fd_, dir_.c_str(), kInboxEvents) < 0) {
     const int err = errno;
     ::close(inotify_fd_);
     inotify_fd_ = -1;
@@ -64,7 +66,6 @@ void PushWatcher::stop() {
 }
 
 void PushWatcher::run() {
-  alignas(inotify_event) char buf[16 * 1024];
   while (!stopping_) {
     pollfd fds[2] = {{inotify_fd_, POLLIN, 0}, {event_fd_, POLLIN, 0}};
     if (::poll(fds, 2, -1) < 0) {
@@ -80,18 +81,8 @@ void PushWatcher::run() {
     }
     if (fds[0].revents & POLLIN) {
       const auto sid = session_();
-      const std::string inbox = sid ? *sid + ".inbox.json" : std::string();
-      while (true) {
-        const ssize_t n = ::read(inotify_fd_, buf, sizeof buf);
-        if (n <= 0) break;  // EAGAIN: drained every queued event
-        for (ssize_t off = 0; off < n;) {
-          const auto* ev = reinterpret_cast<const inotify_event*>(buf + off);
-          // A queue overflow may have hidden our event: treat it as a change.
-          if ((ev->mask & IN_Q_OVERFLOW) || (!inbox.empty() && ev->len > 0 && inbox == ev->name)) {
-            changed = true;
-          }
-          off += static_cast<ssize_t>(sizeof(inotify_event) + ev->len);
-        }
+      if (read_inbox_events(inotify_fd_, sid ? *sid + ".inbox.json" : std::string())) {
+        changed = true;
       }
     }
     if (changed && !stopping_) on_change_();

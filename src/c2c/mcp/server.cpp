@@ -18,9 +18,13 @@ const char* const kInstructions =
     "2. Read: call poll_inbox at the start of each turn and after sending; it returns and "
     "removes waiting messages, oldest first (history shows ones already read). If your client "
     "shows channel notifications (notifications/claude/channel), messages also arrive by "
-    "themselves; a pushed message is not returned again by poll_inbox.\n"
+    "themselves; a pushed message is not returned again by poll_inbox. To wait for an answer "
+    "when your client shows no notifications, call wait_for_message {timeout_s} instead of "
+    "calling poll_inbox in a loop.\n"
     "3. Write: list shows who is registered; send {to_alias, content} messages one agent "
-    "(alias@host reaches an agent on another machine); send_all messages everyone.\n"
+    "(alias@host reaches an agent on another machine); send_all messages everyone. Each send "
+    "returns a message_id; delivery_status "
+    "{message_id} tells whether it was delivered and read.\n"
     "4. Rooms: join_room, send_room, room_history, list_rooms, my_rooms, leave_room. A room "
     "message reaches you with to_alias '<you>#<room>': answer with send_room to that room.\n"
     "Reply to a direct message by sending to its from_alias. Keep messages short and "
@@ -114,15 +118,19 @@ std::vector<std::string> Server::handle_line(std::string_view line) {
         return {dump(error_response(nullptr, kInvalidRequest, "Invalid Request: empty batch"))};
       }
       json responses = json::array();
+      // A batch is answered as one array: blocking calls in it are answered inline.
+      in_batch_ = true;
       for (const auto& item : msg) {
         if (auto r = handle_message(item)) responses.push_back(std::move(*r));
       }
+      in_batch_ = false;
       if (responses.empty()) return {};
       return {dump(responses)};
     }
     if (auto r = handle_message(msg)) return {dump(*r)};
     return {};
   } catch (const std::exception& e) {
+    in_batch_ = false;
     return {
         dump(error_response(nullptr, kInternalError, std::string("Internal error: ") + e.what()))};
   }
@@ -159,6 +167,7 @@ std::optional<json> Server::handle_message(const json& msg) {
   if (!has_id) {
     // Notifications get no response, whatever they are.
     if (method == "notifications/initialized") mark_ready();
+    if (method == "notifications/cancelled" && params.is_object()) cancel_request(params);
     return std::nullopt;
   }
   if (!params.is_object()) {
@@ -172,6 +181,13 @@ std::optional<json> Server::handle_message(const json& msg) {
   }
   if (method == "tools/call") {
     mark_ready();
+    if (runner_ && !in_batch_) {
+      const auto name = params.find("name");
+      const ToolSpec* tool = name != params.end() && name->is_string()
+                                 ? tools_.find(name->get<std::string>())
+                                 : nullptr;
+      if (tool != nullptr && tool->blocking) return start_blocking(id, params);
+    }
     return call_tool(id, params);
   }
   return error_response(id, kMethodNotFound, "Unknown method: " + method);
@@ -197,7 +213,76 @@ json Server::initialize(const json& params) {
           {"instructions", kInstructions}};
 }
 
-json Server::call_tool(const json& id, const json& params) {
+namespace {
+
+// The response of a blocking call that returned no messages (`[]`).
+bool drained_nothing(const std::string& response_line) {
+  const json r = json::parse(response_line, nullptr, false);
+  const json* text = r.is_object() ? &r : nullptr;
+  for (const char* k : {"result", "content"}) {
+    if (text == nullptr || !text->is_object() || !text->contains(k)) return true;
+    text = &(*text)[k];
+  }
+  if (!text->is_array() || text->empty()) return true;
+  const auto t = (*text)[0].find("text");
+  return t == (*text)[0].end() || *t == "[]";
+}
+
+}  // namespace
+
+std::optional<json> Server::start_blocking(const json& id, const json& params) {
+  const std::string key = id.dump();
+  auto cancel = std::make_shared<Cancellation>();
+  {
+    std::lock_guard lock(pending_mu_);
+    if (pending_.count(key) != 0) {
+      return error_response(id, kInvalidRequest,
+                            "Invalid Request: request id " + key + " is already in use");
+    }
+    if (pending_.size() >= kMaxBlockingCalls) {
+      return result_response(
+          id, tool_result("too many blocking calls pending (at most " +
+                              std::to_string(kMaxBlockingCalls) + "); wait for one to end",
+                          true));
+    }
+    pending_.emplace(key, cancel);
+  }
+  // Counted from now, not from when the thread starts: push holds back from the moment the
+  // request was read, so a message sent after any later response goes to this call.
+  ++blocking_calls_;
+  runner_([this, id, params, key, cancel]() -> std::optional<std::string> {
+    std::optional<std::string> line;
+    try {
+      line = dump(call_tool(id, params, cancel.get()));
+    } catch (const std::exception& e) {
+      line = dump(error_response(id, kInternalError, std::string("Internal error: ") + e.what()));
+    }
+    {
+      std::lock_guard lock(pending_mu_);
+      pending_.erase(key);
+    }
+    if (--blocking_calls_ == 0 && on_blocking_done_) on_blocking_done_();
+    // A cancelled call answers nothing (MCP), unless it drained messages just before: those
+    // must reach the client rather than vanish.
+    if (cancel->cancelled() && drained_nothing(*line)) return std::nullopt;
+    return line;
+  });
+  return std::nullopt;
+}
+
+void Server::cancel_request(const json& params) {
+  const auto it = params.find("requestId");
+  if (it == params.end() || !(it->is_string() || it->is_number())) return;
+  std::lock_guard lock(pending_mu_);
+  if (const auto p = pending_.find(it->dump()); p != pending_.end()) p->second->cancel();
+}
+
+void Server::cancel_all() {
+  std::lock_guard lock(pending_mu_);
+  for (auto& [key, cancel] : pending_) cancel->cancel();
+}
+
+json Server::call_tool(const json& id, const json& params, const Cancellation* cancel) {
   const auto name_it = params.find("name");
   if (name_it == params.end() || !name_it->is_string()) {
     return error_response(id, kInvalidParams, "Invalid params: tools/call needs a string 'name'");
@@ -218,12 +303,25 @@ json Server::call_tool(const json& id, const json& params) {
     return result_response(id, tool_result(name + ": " + valid.error().message, true));
   }
   ToolContext ctx(broker_, config_, session_);
+  ctx.set_cancellation(cancel);
   Result<json> out = fail(ErrorCode::kInternal, "");
+  // Inside a batch (answered as one array) a blocking tool only looks once.
+  std::optional<Cancellation> batch_cancel;
+  const bool inline_blocking = tool->blocking && cancel == nullptr;
+  if (inline_blocking && in_batch_) {
+    batch_cancel.emplace();
+    batch_cancel->cancel();
+    ctx.set_cancellation(&*batch_cancel);
+  }
+  // Inline blocking calls count here; start_blocking counts the ones on a runner.
+  const bool count = inline_blocking;
+  if (count) ++blocking_calls_;
   try {
     out = tool->handler(ctx, args);
   } catch (const std::exception& e) {
     out = fail(ErrorCode::kInternal, name + ": internal error: " + e.what());
   }
+  if (count && --blocking_calls_ == 0 && on_blocking_done_) on_blocking_done_();
   if (!out) return result_response(id, tool_result(out.error().message, true));
   return result_response(
       id, tool_result(out->is_string() ? out->get<std::string>() : dump(*out), false));
@@ -240,7 +338,8 @@ bool Server::push_enabled() const {
 
 Result<std::vector<std::string>> Server::drain_push() {
   std::vector<std::string> lines;
-  if (!push_enabled()) return lines;
+  // A wait_for_message call is waiting: it takes the messages (and reports them read).
+  if (!push_enabled() || blocking_calls_ > 0) return lines;
   const auto sid = session_.get();
   if (!sid) return lines;
   auto msgs = broker_.drain_push(*sid);

@@ -12,6 +12,9 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -19,6 +22,7 @@
 #include <vector>
 
 #include "c2c/broker/broker.hpp"
+#include "c2c/mcp/inbox_wait.hpp"
 #include "c2c/mcp/session.hpp"
 #include "c2c/mcp/tool_registry.hpp"
 
@@ -64,10 +68,29 @@ class Server {
 
   SessionState& session() { return session_; }
 
+  // Blocking tools (ToolSpec::blocking, i.e. wait_for_message). With a runner set, a
+  // tools/call of one (outside a batch) is handed to it as a job and handle_line answers
+  // nothing for now; the job returns the response line, or nullopt when the call was
+  // cancelled (notifications/cancelled: no response, as MCP asks). Without a runner they are
+  // answered inline. At most kMaxBlockingCalls run at once; more get a tool error.
+  using Job = std::function<std::optional<std::string>()>;
+  void set_async_runner(std::function<void(Job)> runner) { runner_ = std::move(runner); }
+  static constexpr size_t kMaxBlockingCalls = 8;
+  // Cancels every pending blocking call (shutdown); their jobs return promptly.
+  void cancel_all();
+  // Runs after each blocking call ends, on its thread: the push watcher drains what it held
+  // back while the call was waiting (push stays off meanwhile, so the call gets the messages).
+  void on_blocking_done(std::function<void()> callback) { on_blocking_done_ = std::move(callback); }
+
  private:
   std::optional<nlohmann::json> handle_message(const nlohmann::json& msg);
   nlohmann::json initialize(const nlohmann::json& params);
-  nlohmann::json call_tool(const nlohmann::json& id, const nlohmann::json& params);
+  nlohmann::json call_tool(const nlohmann::json& id, const nlohmann::json& params,
+                           const Cancellation* cancel = nullptr);
+  // Hands a blocking tools/call to the runner; nullopt when it did (the job answers).
+  std::optional<nlohmann::json> start_blocking(const nlohmann::json& id,
+                                               const nlohmann::json& params);
+  void cancel_request(const nlohmann::json& params);
   void mark_ready();
 
   broker::Broker& broker_;
@@ -77,6 +100,12 @@ class Server {
   std::atomic<bool> channel_capable_{false};
   std::atomic<bool> ready_{false};
   std::function<void()> on_push_ready_;
+  std::function<void(Job)> runner_;
+  std::function<void()> on_blocking_done_;
+  bool in_batch_ = false;               // handle_line's thread only
+  std::atomic<int> blocking_calls_{0};  // running blocking calls (inline or on a runner)
+  std::mutex pending_mu_;
+  std::map<std::string, std::shared_ptr<Cancellation>> pending_;  // by request id (JSON text)
 };
 
 }  // namespace c2c::mcp

@@ -2,9 +2,12 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "c2c/broker/broker.hpp"
 #include "c2c/core/version.hpp"
@@ -59,6 +62,34 @@ int run_stdio_server(const StdioOptions& options, const EnvLookup& env) {
     }
   }
 
+  // Blocking tools (wait_for_message) run on their own threads and write their response
+  // through the same LineWriter; the request loop keeps answering meanwhile.
+  struct Worker {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  std::vector<Worker> workers;
+  auto reap = [&workers](bool all) {
+    for (auto it = workers.begin(); it != workers.end();) {
+      if (all || it->done->load()) {
+        it->thread.join();
+        it = workers.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  };
+  server.set_async_runner([&](Server::Job job) {
+    reap(false);
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    workers.push_back({std::thread([job = std::move(job), done, &out] {
+                         if (auto line = job()) out.write_line(*line);
+                         done->store(true);
+                       }),
+                       done});
+  });
+  if (watcher) server.on_blocking_done([w = watcher.get()] { w->kick(); });
+
   FrameDecoder decoder;
   auto serve = [&](const std::vector<Frame>& frames) {
     for (const auto& frame : frames) {
@@ -84,6 +115,9 @@ int run_stdio_server(const StdioOptions& options, const EnvLookup& env) {
       break;
     }
   }
+  // Pending waits end now (their answers are dropped: the client is gone).
+  server.cancel_all();
+  reap(true);
   // Stop pushing before the objects the watcher's callback uses go away.
   session.on_change(nullptr);
   if (watcher) watcher->stop();

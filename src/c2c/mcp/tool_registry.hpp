@@ -25,6 +25,9 @@ struct ToolSpec {
   std::string description;
   nlohmann::json input_schema;  // {"type":"object","properties":{...},"required":[...]}
   ToolHandler handler;
+  // May block for long (wait_for_message): the stdio server runs it on its own thread so
+  // other requests (ping, notifications/cancelled) keep being answered meanwhile.
+  bool blocking = false;
 };
 
 // Schema builders so each family's table reads as one screen.

@@ -130,6 +130,33 @@ net::Response FakeRelay::handle(const net::ClientRequest& req) {
     }
     return answer(200, {{"ok", true}, {"messages", out}});
   }
+  if (path == "/receipts") {
+    int accepted = 0;
+    for (auto r : b["receipts"]) {
+      posted_receipts.push_back(r);
+      r["receipt_id"] = "r" + std::to_string(++next_receipt_id_);
+      receipts[r["to_alias"].get<std::string>()].push_back(r);
+      ++accepted;
+    }
+    return answer(200, {{"ok", true}, {"receipts", json::array()}, {"accepted", accepted}});
+  }
+  if (path == "/receipts/fetch") {
+    auto& queue = receipts[b["alias"].get<std::string>()];
+    const json ack = b.value("ack", json::array());
+    const std::set<std::string> acked(ack.begin(), ack.end());
+    std::vector<json> keep;
+    for (const auto& r : queue) {
+      if (acked.count(r["receipt_id"].get<std::string>()) == 0) keep.push_back(r);
+    }
+    queue = keep;
+    return answer(200, {{"ok", true}, {"receipts", queue}, {"accepted", 0}});
+  }
+  if (path.rfind("/pubkey/", 0) == 0) {
+    const std::string alias = path.substr(8);
+    const auto it = pubkeys.find(alias);
+    if (it == pubkeys.end()) return error(404, "not_found", "unknown alias: " + alias);
+    return answer(200, {{"ok", true}, {"alias", alias}, {"ed25519_pubkey", it->second}});
+  }
   return error(404, "not_found", "unknown endpoint: " + path);
 }
 

@@ -38,6 +38,11 @@ class FakeRelay {
   std::set<std::string> seen_ids;
   std::vector<nlohmann::json> dead_letters;
   std::map<std::string, int> calls;  // path -> count
+  // Delivery receipts: queued per sender alias (each with a receipt_id), every one posted, and
+  // the keys /pubkey/<alias> answers (404 when absent).
+  std::map<std::string, std::vector<nlohmann::json>> receipts;
+  std::vector<nlohmann::json> posted_receipts;
+  std::map<std::string, std::string> pubkeys;
 
   // Queues a message for alias (as if another machine had sent it).
   void enqueue(const std::string& to_alias, const std::string& from, const std::string& content,
@@ -46,6 +51,7 @@ class FakeRelay {
 
  private:
   net::Response handle(const net::ClientRequest& req);
+  int next_receipt_id_ = 0;
   static std::string key(const std::string& node, const std::string& session) {
     return node + "|" + session;
   }

@@ -79,10 +79,11 @@ TEST_F(ServerTest, ToolsListHasEveryToolWithAnObjectSchema) {
       EXPECT_FALSE(p.value("description", "").empty()) << t["name"] << "." << k;
     }
   }
-  EXPECT_EQ(names, (std::vector<std::string>{"register", "whoami", "list", "send", "send_all",
-                                             "poll_inbox", "peek_inbox", "history", "join_room",
-                                             "leave_room", "send_room", "list_rooms", "my_rooms",
-                                             "room_history", "sweep"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{
+                "register", "whoami", "list", "send", "send_all", "poll_inbox", "wait_for_message",
+                "delivery_status", "peek_inbox", "history", "join_room", "leave_room", "send_room",
+                "list_rooms", "my_rooms", "room_history", "sweep"}));
 }
 
 TEST_F(ServerTest, NotificationsGetNoResponse) {

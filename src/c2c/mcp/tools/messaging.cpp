@@ -1,5 +1,10 @@
-// Messaging tools: send, send_all, poll_inbox, peek_inbox, history (docs/mcp.md).
+// Messaging tools: send, send_all, poll_inbox, wait_for_message, delivery_status, peek_inbox,
+// history (docs/mcp.md).
+#include <algorithm>
+#include <chrono>
+
 #include "c2c/core/text.hpp"
+#include "c2c/mcp/inbox_wait.hpp"
 #include "c2c/mcp/tools/tools.hpp"
 
 namespace c2c::mcp::tools {
@@ -9,6 +14,8 @@ using nlohmann::json;
 namespace {
 
 constexpr size_t kDefaultHistoryLimit = 50;
+constexpr double kDefaultWaitSeconds = 60;
+constexpr double kMaxWaitSeconds = 300;
 
 broker::SendOptions send_options(const json& args) {
   broker::SendOptions opts;
@@ -76,7 +83,13 @@ Result<json> send_all_tool(ToolContext& ctx, const json& args) {
   for (const auto& [alias, reason] : result->skipped) {
     skipped.push_back({{"alias", alias}, {"reason", reason}});
   }
-  return json{{"sent_to", result->sent_to}, {"skipped", std::move(skipped)}};
+  json ids = json::object();
+  for (size_t i = 0; i < result->sent_to.size() && i < result->message_ids.size(); ++i) {
+    ids[result->sent_to[i]] = result->message_ids[i];
+  }
+  return json{{"sent_to", result->sent_to},
+              {"skipped", std::move(skipped)},
+              {"message_ids", std::move(ids)}};
 }
 
 Result<json> poll_inbox_tool(ToolContext& ctx, const json& args) {
@@ -95,6 +108,52 @@ Result<json> poll_inbox_tool(ToolContext& ctx, const json& args) {
   auto msgs = ctx.broker().poll(*sid, "poll_inbox");
   if (!msgs) return Unexpected{msgs.error()};
   return messages_json(*msgs);
+}
+
+// Blocks until this session's inbox holds a message or timeout_s passes; returns the drained
+// messages like poll_inbox ([] on timeout). The watch is installed before each look at the
+// inbox, so a message landing in between is never slept through.
+Result<json> wait_for_message_tool(ToolContext& ctx, const json& args) {
+  auto sid = ctx.own_session("wait_for_message");
+  if (!sid) return Unexpected{sid.error()};
+  double timeout = opt_number(args, "timeout_s").value_or(kDefaultWaitSeconds);
+  if (!(timeout >= 0)) timeout = 0;
+  timeout = std::min(timeout, kMaxWaitSeconds);
+  InboxWait watch;
+  C2C_TRY(watch.start(ctx.broker().root(), *sid));
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(static_cast<long long>(timeout * 1000));
+  while (true) {
+    auto msgs = ctx.broker().poll(*sid, "wait_for_message");
+    if (!msgs) return Unexpected{msgs.error()};
+    if (!msgs->empty()) return messages_json(*msgs);
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          deadline - std::chrono::steady_clock::now())
+                          .count();
+    if (left <= 0) return json::array();
+    const auto outcome = watch.wait(left, ctx.cancellation());
+    // Cancelled (notifications/cancelled, shutdown, or inside a batch): nothing more is
+    // drained, so no message goes into a response nobody reads.
+    if (outcome == InboxWait::Outcome::kCancelled) return json::array();
+    if (outcome == InboxWait::Outcome::kTimeout) {
+      // One last look: the timeout and a message may have crossed.
+      auto last = ctx.broker().poll(*sid, "wait_for_message");
+      if (!last) return Unexpected{last.error()};
+      return messages_json(*last);
+    }
+  }
+}
+
+Result<json> delivery_status_tool(ToolContext& ctx, const json& args) {
+  const std::string id(trim(args.at("message_id").get<std::string>()));
+  auto status = ctx.broker().delivery_status(id);
+  if (!status) return Unexpected{status.error()};
+  if (!*status) {
+    return fail(ErrorCode::kNotFound,
+                "delivery_status: no receipts for message_id " + id +
+                    " in this broker (not sent from here, or older than the 7-day retention)");
+  }
+  return broker::delivery_status_json(**status);
 }
 
 Result<json> peek_inbox_tool(ToolContext& ctx, const json&) {
@@ -132,7 +191,8 @@ void register_messaging_tools(ToolRegistry& r) {
          "Send a direct message to another agent by alias. A bare alias must be registered in "
          "this broker (see list); 'alias@host' reaches an agent on another machine through the "
          "relay. The recipient reads it with poll_inbox (or gets it pushed). Returns "
-         "{queued, ts, from_alias, to_alias, message_id}.",
+         "{queued, ts, from_alias, to_alias, message_id}; delivery_status {message_id} "
+         "tells whether it was delivered and read.",
          object({{"to_alias", string_prop("Recipient alias, or alias@host for a remote agent.")},
                  {"content", string_prop("Message body (plain text).")},
                  {"from_alias", string_prop("Sender alias; only used when this session is not "
@@ -147,7 +207,8 @@ void register_messaging_tools(ToolRegistry& r) {
          send_tool});
   r.add({"send_all",
          "Broadcast a message to every other registered agent in this broker (one copy per "
-         "recipient). Returns {sent_to:[alias], skipped:[{alias, reason}]}.",
+         "recipient). Returns {sent_to:[alias], skipped:[{alias, reason}], "
+         "message_ids:{alias: message_id}}.",
          object({{"content", string_prop("Message body (plain text).")},
                  {"exclude_aliases", string_array_prop("Aliases that should not receive it.")},
                  {"from_alias", string_prop("Sender alias; only used when this session is not "
@@ -163,6 +224,21 @@ void register_messaging_tools(ToolRegistry& r) {
          object({{"session_id", string_prop("Only for servers without a session id; must match "
                                             "this server's session otherwise.")}}),
          poll_inbox_tool});
+  r.add({"wait_for_message",
+         "Wait until a message arrives for you, then read and remove it (like poll_inbox), "
+         "or until timeout_s seconds pass. Use it to wait for an answer when your client does "
+         "not show pushed messages, instead of calling poll_inbox in a loop. Returns the same "
+         "array as poll_inbox; [] when the timeout passed.",
+         object({{"timeout_s", number_prop("Seconds to wait (default 60, at most 300; 0 = look "
+                                           "once).")}}),
+         wait_for_message_tool, /*blocking=*/true});
+  r.add({"delivery_status",
+         "How far a message you sent got, per recipient: accepted (queued locally or stored by "
+         "the relay), delivered (written into the recipient's inbox), read (the recipient "
+         "drained it or got it pushed). Returns {message_id, from_alias, state, "
+         "recipients:[{recipient, state, accepted_at, delivered_at, read_at}], events}.",
+         object({{"message_id", string_prop("The message_id a send returned.")}}, {"message_id"}),
+         delivery_status_tool});
   r.add({"peek_inbox",
          "Look at the messages waiting in your inbox without removing them (same shape as "
          "poll_inbox).",

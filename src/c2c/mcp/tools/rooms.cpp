@@ -115,7 +115,10 @@ Result<json> send_room_tool(ToolContext& ctx, const json& args) {
   opts.tag = opt_string(args, "tag").value_or("");
   auto sent = ctx.broker().send_room(*room, *from, args.at("content").get<std::string>(), opts);
   if (!sent) return Unexpected{sent.error()};
-  return json{{"delivered_to", sent->delivered_to}, {"skipped", sent->skipped}, {"ts", sent->ts}};
+  return json{{"delivered_to", sent->delivered_to},
+              {"skipped", sent->skipped},
+              {"ts", sent->ts},
+              {"message_id", sent->message_id}};
 }
 
 Result<json> list_rooms_tool(ToolContext& ctx, const json&) {

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "c2c/broker/broker.hpp"
+#include "c2c/mcp/inbox_wait.hpp"
 #include "c2c/mcp/session.hpp"
 #include "c2c/mcp/tool_registry.hpp"
 
@@ -21,6 +22,10 @@ class ToolContext {
       : broker_(broker), config_(config), session_(session) {}
 
   broker::Broker& broker() { return broker_; }
+  // Set while a blocking tool runs on its own thread: fires on notifications/cancelled or
+  // server shutdown. Null for calls answered inline.
+  const Cancellation* cancellation() const { return cancel_; }
+  void set_cancellation(const Cancellation* cancel) { cancel_ = cancel; }
   const SessionConfig& config() const { return config_; }
   SessionState& session() { return session_; }
 
@@ -43,6 +48,7 @@ class ToolContext {
   broker::Broker& broker_;
   const SessionConfig& config_;
   SessionState& session_;
+  const Cancellation* cancel_ = nullptr;
 };
 
 // Reads an optional argument already validated against the tool's schema (null = absent).
@@ -57,8 +63,9 @@ nlohmann::json history_entry_json(const broker::RoomHistoryEntry& e);
 nlohmann::json liveness_json(broker::Liveness l);  // true | false | null (unknown)
 
 namespace tools {
-void register_identity_tools(ToolRegistry& r);   // register, whoami, list
-void register_messaging_tools(ToolRegistry& r);  // send, send_all, poll_inbox, peek_inbox, history
+void register_identity_tools(ToolRegistry& r);  // register, whoami, list
+// send, send_all, poll_inbox, peek_inbox, history, wait_for_message, delivery_status
+void register_messaging_tools(ToolRegistry& r);
 void register_rooms_tools(
     ToolRegistry& r);  // join_room, leave_room, send_room, list_rooms, my_rooms, room_history
 void register_maintenance_tools(ToolRegistry& r);  // sweep

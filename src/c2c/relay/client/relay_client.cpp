@@ -269,6 +269,22 @@ Result<Reply> RelayClient::poll_inbox(std::string_view node_id, std::string_view
   return call("POST", route::kPollInbox, b.to_json().dump(), Auth::kPeer, alias);
 }
 
+Result<Reply> RelayClient::post_receipts(std::string_view alias,
+                                         std::vector<protocol::DeliveryReceipt> receipts) {
+  protocol::PostReceiptsRequest b{std::string(alias), std::move(receipts)};
+  return call("POST", route::kReceipts, b.to_json().dump(), Auth::kPeer, alias);
+}
+
+Result<Reply> RelayClient::fetch_receipts(std::string_view alias, std::vector<std::string> ack) {
+  protocol::FetchReceiptsRequest b{std::string(alias), std::move(ack)};
+  return call("POST", route::kFetchReceipts, b.to_json().dump(), Auth::kPeer, alias);
+}
+
+Result<Reply> RelayClient::pubkey(std::string_view alias, std::string_view sign_as) {
+  return call("GET", std::string(route::kPubkeyPrefix) + std::string(alias), "", Auth::kPeer,
+              sign_as);
+}
+
 Result<Reply> RelayClient::list_peers(std::string_view sign_as) {
   return call("GET", route::kList, "", Auth::kPeer, sign_as);
 }

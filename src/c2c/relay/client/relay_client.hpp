@@ -106,6 +106,13 @@ class RelayClient {
   Result<Reply> poll_inbox(std::string_view node_id, std::string_view session_id,
                            std::string_view alias,
                            const std::optional<std::vector<std::string>>& ack_ids = std::nullopt);
+  // Delivery receipts: the recipient side posts them signed as the recipient's alias; the
+  // sender side fetches its alias's receipts, acknowledging the receipt ids it recorded.
+  Result<Reply> post_receipts(std::string_view alias,
+                              std::vector<protocol::DeliveryReceipt> receipts);
+  Result<Reply> fetch_receipts(std::string_view alias, std::vector<std::string> ack);
+  // GET /pubkey/<alias>: the key the relay bound to the alias.
+  Result<Reply> pubkey(std::string_view alias, std::string_view sign_as);
   // Live peers; signed as sign_as when an identity is loaded and sign_as is not empty.
   Result<Reply> list_peers(std::string_view sign_as);
 

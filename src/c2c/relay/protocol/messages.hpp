@@ -93,6 +93,24 @@ struct Receipt {  // relay -> client proof of a signed registration (ctx c2c/v1/
   static Result<Receipt> from_json(const Json& j);
 };
 
+// A delivery receipt (docs/relay-server.md "Delivery receipts"): the recipient machine tells the
+// sender that a message reached (`delivered`) or was drained by (`read`) the recipient. `sig`
+// is b64u Ed25519 over crypto::delivery_receipt_blob(message_id, state, recipient, ts_ms) by
+// the recipient machine's identity ("" from a connector without one, dev mode).
+struct DeliveryReceipt {
+  std::string message_id;
+  std::string state;      // "delivered" | "read"
+  std::string recipient;  // "alias@node" of the recipient
+  std::string to_alias;   // the sender, who gets the receipt
+  int64_t ts_ms = 0;      // when the state was reached, on the recipient machine
+  std::string sig;
+  std::string receipt_id;  // relay -> sender only: what the sender acknowledges
+
+  Json to_json() const;
+  // Strict (a request's items): every field but sig/receipt_id required, state known.
+  static Result<DeliveryReceipt> from_json(const Json& j);
+};
+
 struct RoomInfo {
   std::string room_id;
   std::string visibility = "public";
@@ -228,6 +246,27 @@ struct RoomHistoryRequest {
   static Result<RoomHistoryRequest> from_json(const Json& j);
 };
 
+// /receipts: the recipient machine hands receipts to the relay, signed as `alias` (the
+// recipient's bare alias, which every receipt's recipient must name).
+struct PostReceiptsRequest {
+  std::string alias;
+  std::vector<DeliveryReceipt> receipts;
+
+  Json to_json() const;
+  static Result<PostReceiptsRequest> from_json(const Json& j);
+};
+inline constexpr size_t kMaxReceiptsPerRequest = 1000;
+
+// /receipts/fetch: the sender's connector, signed as `alias` (the sender), drops the receipts
+// it acknowledges (ack: receipt ids) and gets the next ones.
+struct FetchReceiptsRequest {
+  std::string alias;
+  std::vector<std::string> ack;
+
+  Json to_json() const;
+  static Result<FetchReceiptsRequest> from_json(const Json& j);
+};
+
 struct UnbindRequest {
   std::string alias;
 
@@ -294,6 +333,14 @@ struct InboxResponse {  // /poll_inbox and /peek_inbox
 
   Json to_json() const;
   static Result<InboxResponse> from_json(const Json& j);
+};
+
+struct ReceiptsResponse {  // /receipts (accepted = how many were queued) and /receipts/fetch
+  std::vector<DeliveryReceipt> receipts;
+  int64_t accepted = 0;
+
+  Json to_json() const;
+  static Result<ReceiptsResponse> from_json(const Json& j);
 };
 
 struct RoomOpResponse {  // /join_room and /leave_room

@@ -280,4 +280,89 @@ Result<UnbindRequest> UnbindRequest::from_json(const Json& j) {
   return finish(f, std::move(r));
 }
 
+// ---------------------------------------------------------------- delivery receipts
+
+Json DeliveryReceipt::to_json() const {
+  Json j = {{"message_id", message_id},
+            {"state", state},
+            {"recipient", recipient},
+            {"to_alias", to_alias},
+            {"ts_ms", ts_ms}};
+  put_if(j, "sig", sig);
+  put_if(j, "receipt_id", receipt_id);
+  return j;
+}
+
+Result<DeliveryReceipt> DeliveryReceipt::from_json(const Json& j) {
+  Fields f(j, true);
+  DeliveryReceipt r;
+  r.message_id = f.id("message_id");
+  r.state = f.str("state");
+  r.recipient = f.id("recipient");
+  r.to_alias = f.id("to_alias");
+  r.ts_ms = f.integer("ts_ms").value_or(0);
+  r.sig = f.str("sig");
+  r.receipt_id = f.id("receipt_id");
+  if (f.ok() && (r.message_id.empty() || r.recipient.empty() || r.to_alias.empty())) {
+    f.fail("receipts need message_id, recipient and to_alias");
+  }
+  if (f.ok() && r.state != "delivered" && r.state != "read") {
+    f.fail("receipt state must be \"delivered\" or \"read\"");
+  }
+  if (f.ok() && r.recipient.find('@') == std::string::npos) {
+    f.fail("receipt recipient must be alias@node");
+  }
+  if (f.ok() && r.ts_ms <= 0) f.fail("receipt ts_ms must be a positive integer");
+  if (f.ok() && r.sig.size() > kMaxIdBytes) f.fail("receipt sig is too long");
+  return finish(f, std::move(r));
+}
+
+Json PostReceiptsRequest::to_json() const {
+  Json items = Json::array();
+  for (const auto& r : receipts) items.push_back(r.to_json());
+  return {{"alias", alias}, {"receipts", std::move(items)}};
+}
+
+Result<PostReceiptsRequest> PostReceiptsRequest::from_json(const Json& j) {
+  Fields f(j, true);
+  PostReceiptsRequest r;
+  r.alias = f.id("alias");
+  if (f.ok() && r.alias.empty()) f.fail("alias is required");
+  const auto it = j.is_object() ? j.find("receipts") : j.end();
+  if (f.ok() && (it == j.end() || !it->is_array())) f.fail("receipts must be an array");
+  if (f.ok() && it->size() > kMaxReceiptsPerRequest) {
+    f.fail("at most " + std::to_string(kMaxReceiptsPerRequest) + " receipts per request");
+  }
+  if (f.ok()) {
+    for (const auto& item : *it) {
+      auto one = DeliveryReceipt::from_json(item);
+      if (!one) {
+        f.fail(one.error().message);
+        break;
+      }
+      r.receipts.push_back(std::move(*one));
+    }
+  }
+  return finish(f, std::move(r));
+}
+
+Json FetchReceiptsRequest::to_json() const {
+  return {{"alias", alias}, {"ack", ack}};
+}
+
+Result<FetchReceiptsRequest> FetchReceiptsRequest::from_json(const Json& j) {
+  Fields f(j, true);
+  FetchReceiptsRequest r;
+  r.alias = f.id("alias");
+  r.ack = detail::strings(f, "ack");
+  if (f.ok() && r.alias.empty()) f.fail("alias is required");
+  if (f.ok() && r.ack.size() > kMaxReceiptsPerRequest) f.fail("too many ack ids");
+  for (const auto& id : r.ack) {
+    if (f.ok() && (id.empty() || id.size() > kMaxIdBytes)) {
+      f.fail("ack must hold non-empty ids of at most 256 bytes");
+    }
+  }
+  return finish(f, std::move(r));
+}
+
 }  // namespace c2c::relay::protocol

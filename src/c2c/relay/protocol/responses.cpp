@@ -136,6 +136,18 @@ Result<InboxResponse> InboxResponse::from_json(const Json& j) {
   return r;
 }
 
+Json ReceiptsResponse::to_json() const {
+  return {{"ok", true}, {"receipts", array_of(receipts)}, {"accepted", accepted}};
+}
+Result<ReceiptsResponse> ReceiptsResponse::from_json(const Json& j) {
+  Fields f(j, false);
+  ReceiptsResponse r;
+  // Items that fail the strict check are dropped: the sender verifies what it keeps anyway.
+  r.receipts = records<DeliveryReceipt>(j, "receipts");
+  r.accepted = f.integer("accepted").value_or(0);
+  return finish(f, std::move(r));
+}
+
 Json RoomOpResponse::to_json() const {
   return {{"ok", true}, {"result", "ok"}, {"room_id", room_id}, {"alias", alias}};
 }

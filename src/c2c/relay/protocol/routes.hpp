@@ -28,6 +28,9 @@ inline constexpr std::string_view kInviteRoom = "/invite_room";
 inline constexpr std::string_view kUninviteRoom = "/uninvite_room";
 inline constexpr std::string_view kAdminUnbind = "/admin/unbind";
 inline constexpr std::string_view kPubkeyPrefix = "/pubkey/";  // GET /pubkey/<alias>
+// POST, peer: delivery receipts in (recipient side) and out (sender side).
+inline constexpr std::string_view kReceipts = "/receipts";
+inline constexpr std::string_view kFetchReceipts = "/receipts/fetch";
 
 }  // namespace c2c::relay::protocol::route
 

@@ -87,6 +87,13 @@ class RelayService {
   Reply<protocol::UnbindResponse> unbind(const protocol::UnbindRequest& req);
   Reply<protocol::PubkeyResponse> pubkey(const std::string& alias);
 
+  // Delivery receipts (service_receipts.cpp): queued for the sender's alias, fetched and
+  // acknowledged by the sender's connector.
+  Reply<protocol::ReceiptsResponse> post_receipts(const protocol::PostReceiptsRequest& req,
+                                                  const std::string& signer);
+  Reply<protocol::ReceiptsResponse> fetch_receipts(const protocol::FetchReceiptsRequest& req,
+                                                   const std::string& signer);
+
   Gauges gauges();
   const crypto::Identity& relay_identity() const { return identity_; }
   const ServiceConfig& config() const { return config_; }
@@ -146,5 +153,10 @@ class RelayService {
   // node_id -> number of leases registered from it (alias@<node_id> routing, D7).
   std::unordered_map<std::string, size_t> node_refs_;
 };
+
+// The node id of the inboxes that hold delivery receipts, one per sender alias. Not a valid
+// node id for a registration ('#'), so no session ever reads one.
+inline constexpr std::string_view kReceiptsNode = "#receipts";
+inline constexpr size_t kMaxReceiptsPerFetch = 500;
 
 }  // namespace c2c::relay::server

@@ -78,6 +78,8 @@ const std::vector<Router::Route>& Router::routes() {
     {"POST", route::kUninviteRoom,       false, C::kPeer,   R::kNone,        true,  &Router::uninvite_room},
     {"POST", route::kAdminUnbind,        false, C::kAdmin,  R::kNone,        true,  &Router::admin_unbind},
     {"GET",  route::kPubkeyPrefix,       true,  C::kPeer,   R::kPubkey,      false, &Router::pubkey},
+    {"POST", route::kReceipts,           false, C::kPeer,   R::kSession,     true,  &Router::post_receipts},
+    {"POST", route::kFetchReceipts,      false, C::kPeer,   R::kSession,     true,  &Router::fetch_receipts},
   };
   // clang-format on
   return table;

@@ -82,6 +82,8 @@ class Router {
   net::Response send_all(const net::Request&, const Caller&);
   net::Response poll_inbox(const net::Request&, const Caller&);
   net::Response peek_inbox(const net::Request&, const Caller&);
+  net::Response post_receipts(const net::Request&, const Caller&);
+  net::Response fetch_receipts(const net::Request&, const Caller&);
   net::Response join_room(const net::Request&, const Caller&);
   net::Response leave_room(const net::Request&, const Caller&);
   net::Response send_room(const net::Request&, const Caller&);

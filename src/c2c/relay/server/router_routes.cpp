@@ -127,6 +127,16 @@ net::Response Router::pubkey(const net::Request& req, const Caller&) {
   return reply(service_.pubkey(alias));
 }
 
+net::Response Router::post_receipts(const net::Request& req, const Caller& caller) {
+  C2C_PARSE(PostReceiptsRequest, body, req);
+  return reply(service_.post_receipts(body, caller.verified_alias));
+}
+
+net::Response Router::fetch_receipts(const net::Request& req, const Caller& caller) {
+  C2C_PARSE(FetchReceiptsRequest, body, req);
+  return reply(service_.fetch_receipts(body, caller.verified_alias));
+}
+
 #undef C2C_PARSE
 
 }  // namespace c2c::relay::server

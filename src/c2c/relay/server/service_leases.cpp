@@ -206,6 +206,7 @@ Reply<protocol::GcResponse> RelayService::gc() {
   for (const auto& l : store_.list_leases()) {
     if (l.alive(now)) {
       owned.insert({l.node_id, l.session_id});
+      owned.insert({std::string(kReceiptsNode), l.alias});  // its delivery receipts
       continue;
     }
     batch.remove_leases.push_back(l.alias);

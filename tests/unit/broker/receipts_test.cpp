@@ -1,0 +1,225 @@
+// Delivery receipts: accepted -> delivered -> read recorded by the paths that enqueue and
+// drain, queried by message id, crash-tolerant files, pruned by sweep.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <thread>
+
+#include "broker_fixture.hpp"
+
+namespace c2c::broker {
+namespace {
+
+using test_support::BrokerTest;
+
+class ReceiptsTest : public BrokerTest {
+ protected:
+  DeliveryStatus status(const std::string& id) {
+    auto s = broker_.delivery_status(id);
+    EXPECT_TRUE(s.has_value()) << (s ? "" : s.error().message);
+    EXPECT_TRUE(s && s->has_value()) << "no receipts for " << id;
+    return s && *s ? **s : DeliveryStatus{};
+  }
+  std::filesystem::path file(const std::string& id) {
+    return root() / "receipts" / (id + ".jsonl");
+  }
+};
+
+TEST_F(ReceiptsTest, LocalSendIsDeliveredThenReadWhenDrained) {
+  reg("alice", "ses-a");
+  reg("bob", "ses-b");
+  clock_.set(1000);
+  auto sent = broker_.send("alice", "bob", "hi");
+  ASSERT_TRUE(sent) << sent.error().message;
+  ASSERT_FALSE(sent->message_id.empty());
+
+  auto s = status(sent->message_id);
+  EXPECT_EQ(s.from_alias, "alice");
+  ASSERT_EQ(s.recipients.size(), 1u);
+  EXPECT_EQ(s.recipients[0].recipient, "bob");
+  EXPECT_EQ(s.recipients[0].state, ReceiptState::kDelivered);
+  EXPECT_EQ(s.recipients[0].accepted_at, 1000);
+  EXPECT_EQ(s.recipients[0].delivered_at, 1000);
+  EXPECT_FALSE(s.recipients[0].read_at);
+
+  clock_.set(1005);
+  ASSERT_EQ(poll("ses-b").size(), 1u);
+  s = status(sent->message_id);
+  EXPECT_EQ(s.recipients[0].state, ReceiptState::kRead);
+  EXPECT_EQ(s.recipients[0].read_at, 1005);
+  EXPECT_EQ(s.events.back().via, "poll_inbox");
+  EXPECT_EQ(delivery_status_json(s)["state"], "read");
+}
+
+TEST_F(ReceiptsTest, PushDrainRecordsReadAndPeekDoesNot) {
+  reg("alice", "ses-a");
+  reg("bob", "ses-b");
+  auto sent = broker_.send("alice", "bob", "hi");
+  ASSERT_TRUE(sent);
+  ASSERT_TRUE(broker_.peek("ses-b"));
+  EXPECT_EQ(status(sent->message_id).recipients[0].state, ReceiptState::kDelivered);
+  ASSERT_EQ(broker_.drain_push("ses-b")->size(), 1u);
+  const auto s = status(sent->message_id);
+  EXPECT_EQ(s.recipients[0].state, ReceiptState::kRead);
+  EXPECT_EQ(s.events.back().via, "watcher");
+}
+
+TEST_F(ReceiptsTest, RemoteSendIsAcceptedInTheOutboxOnly) {
+  reg("alice", "ses-a");
+  auto sent = broker_.send("alice", "bob@machine-b", "hi");
+  ASSERT_TRUE(sent);
+  const auto s = status(sent->message_id);
+  ASSERT_EQ(s.recipients.size(), 1u);
+  EXPECT_EQ(s.recipients[0].recipient, "bob@machine-b");
+  EXPECT_EQ(s.recipients[0].state, ReceiptState::kAccepted);
+  EXPECT_EQ(s.events[0].via, "outbox");
+}
+
+TEST_F(ReceiptsTest, ConnectorDeliveryRecordsDeliveredAndMarksTheMessage) {
+  reg("bob", "ses-b");
+  Message m;
+  m.from_alias = "alice";
+  m.to_alias = "bob";
+  m.content = "from afar";
+  m.message_id = "remote-id-1";
+  ASSERT_EQ(broker_.deliver("ses-b", {m}).value(), 1u);
+  EXPECT_EQ(status("remote-id-1").recipients[0].state, ReceiptState::kDelivered);
+  EXPECT_EQ(status("remote-id-1").events[0].via, "connector");
+  const auto drained = poll("ses-b");
+  ASSERT_EQ(drained.size(), 1u);
+  EXPECT_TRUE(drained[0].via_relay);
+  EXPECT_EQ(status("remote-id-1").recipients[0].state, ReceiptState::kRead);
+}
+
+TEST_F(ReceiptsTest, SendAllGivesEveryCopyItsOwnId) {
+  reg("alice", "ses-a");
+  reg("bob", "ses-b");
+  reg("carol", "ses-c");
+  auto r = broker_.send_all("alice", "all", {});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->sent_to.size(), 2u);
+  ASSERT_EQ(r->message_ids.size(), 2u);
+  EXPECT_NE(r->message_ids[0], r->message_ids[1]);
+  for (size_t i = 0; i < 2; ++i) {
+    const auto s = status(r->message_ids[i]);
+    ASSERT_EQ(s.recipients.size(), 1u);
+    EXPECT_EQ(s.recipients[0].recipient, r->sent_to[i]);
+    EXPECT_EQ(s.recipients[0].state, ReceiptState::kDelivered);
+  }
+}
+
+TEST_F(ReceiptsTest, RoomSendSharesOneIdAndTracksEveryMember) {
+  reg("alice", "ses-a");
+  reg("bob", "ses-b");
+  reg("carol", "ses-c");
+  ASSERT_TRUE(broker_.join_room("lounge", "bob", "ses-b"));
+  ASSERT_TRUE(broker_.join_room("lounge", "carol", "ses-c"));
+  poll("ses-b");  // join notices
+  auto r = broker_.send_room("lounge", "alice", "hello room");
+  ASSERT_TRUE(r);
+  ASSERT_FALSE(r->message_id.empty());
+  poll("ses-b");
+  const auto s = status(r->message_id);
+  ASSERT_EQ(s.recipients.size(), 2u);
+  EXPECT_EQ(s.recipients[0].recipient, "bob#lounge");
+  EXPECT_EQ(s.recipients[0].state, ReceiptState::kRead);
+  EXPECT_EQ(s.recipients[1].recipient, "carol#lounge");
+  EXPECT_EQ(s.recipients[1].state, ReceiptState::kDelivered);
+  // The overall state is the least advanced recipient's.
+  EXPECT_EQ(delivery_status_json(s)["state"], "delivered");
+}
+
+TEST_F(ReceiptsTest, UnknownIdIsNothingAndAnUnsafeIdIsRefused) {
+  auto none = broker_.delivery_status("00000000-0000-4000-8000-000000000000");
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(none->has_value());
+  for (const char* bad : {"../registry", "a/b", "", ".."}) {
+    auto r = broker_.delivery_status(bad);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().code, ErrorCode::kBadRequest);
+  }
+}
+
+TEST_F(ReceiptsTest, FilesArePrivateAndSymlinksAreNotFollowed) {
+  reg("alice", "ses-a");
+  reg("bob", "ses-b");
+  auto sent = broker_.send("alice", "bob", "hi");
+  ASSERT_TRUE(sent);
+  struct stat st {};
+  ASSERT_EQ(::stat(file(sent->message_id).c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600);
+  ASSERT_EQ(::stat((root() / "receipts").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700);
+
+  // A receipt path planted as a symlink is neither written through nor read through.
+  const auto target = dir_.path() / "victim";
+  std::ofstream(target) << "untouched";
+  std::filesystem::create_symlink(target, file("planted"));
+  ReceiptEvent e;
+  e.message_id = "planted";
+  e.recipient = "bob";
+  EXPECT_FALSE(broker_.record_receipts({e}));
+  EXPECT_FALSE(broker_.delivery_status("planted"));
+  std::ifstream in(target);
+  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(content, "untouched");
+}
+
+TEST_F(ReceiptsTest, ATornLineIsSkipped) {
+  reg("alice", "ses-a");
+  reg("bob", "ses-b");
+  auto sent = broker_.send("alice", "bob", "hi");
+  ASSERT_TRUE(sent);
+  // As a power cut could leave it: half a record, no newline; later records still count.
+  std::ofstream(file(sent->message_id), std::ios::app) << R"({"message_id":"x","sta)";
+  ASSERT_EQ(poll("ses-b").size(), 1u);
+  const auto s = status(sent->message_id);
+  EXPECT_EQ(s.recipients[0].state, ReceiptState::kRead);
+  EXPECT_EQ(s.events.size(), 3u);
+}
+
+TEST_F(ReceiptsTest, ConcurrentWritersKeepWholeRecords) {
+  constexpr int kThreads = 8, kEach = 50;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([this, t] {
+      Broker b(root());
+      for (int i = 0; i < kEach; ++i) {
+        ReceiptEvent e;
+        e.message_id = "shared";
+        e.state = ReceiptState::kRead;
+        e.recipient = "r" + std::to_string(t) + "-" + std::to_string(i) + std::string(200, 'x');
+        ASSERT_TRUE(b.record_receipts({e}));
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  const auto s = status("shared");
+  EXPECT_EQ(s.events.size(), static_cast<size_t>(kThreads * kEach));
+  EXPECT_EQ(s.recipients.size(), static_cast<size_t>(kThreads * kEach));
+}
+
+TEST_F(ReceiptsTest, SweepPrunesReceiptsPastRetention) {
+  reg("alice", "ses-a");
+  reg("bob", "ses-b");
+  auto old_msg = broker_.send("alice", "bob", "old");
+  auto new_msg = broker_.send("alice", "bob", "new");
+  ASSERT_TRUE(old_msg && new_msg);
+  const double now = static_cast<double>(::time(nullptr));
+  clock_.set(now);
+  // Eight days old.
+  const timeval tv[2] = {{static_cast<time_t>(now) - 8 * 86400, 0},
+                         {static_cast<time_t>(now) - 8 * 86400, 0}};
+  ASSERT_EQ(::utimes(file(old_msg->message_id).c_str(), tv), 0);
+  auto swept = broker_.sweep();
+  ASSERT_TRUE(swept);
+  EXPECT_EQ(swept->pruned_receipts, 1u);
+  EXPECT_FALSE(broker_.delivery_status(old_msg->message_id)->has_value());
+  EXPECT_TRUE(broker_.delivery_status(new_msg->message_id)->has_value());
+}
+
+}  // namespace
+}  // namespace c2c::broker

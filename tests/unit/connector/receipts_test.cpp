@@ -1,0 +1,198 @@
+// Connector step 4: delivery receipts both ways against the FakeRelay, which also plays a
+// malicious relay (forged, re-keyed and unsolicited receipts must not be recorded).
+#include <gtest/gtest.h>
+
+#include "c2c/connector/connector.hpp"
+#include "c2c/crypto/canonical.hpp"
+#include "c2c/crypto/identity.hpp"
+#include "fake_relay.hpp"
+#include "support/temp_dir.hpp"
+
+namespace c2c::connector {
+namespace {
+
+using c2c::test::FakeRelay;
+using c2c::test::TempDir;
+using c2c::test::write_file;
+using nlohmann::json;
+
+crypto::KeyPair key(uint8_t fill) {
+  crypto::Seed seed{};
+  for (size_t i = 0; i < seed.size(); ++i) seed[i] = static_cast<uint8_t>(fill + i);
+  return crypto::KeyPair::from_seed(seed);
+}
+
+json receipt(const std::string& id, const std::string& state, const std::string& recipient,
+             int64_t ts_ms, const crypto::KeyPair* k) {
+  json r = {{"message_id", id},    {"state", state}, {"recipient", recipient},
+            {"to_alias", "alice"}, {"ts_ms", ts_ms}, {"receipt_id", "x-" + id + "-" + state}};
+  if (k)
+    r["sig"] = crypto::sign_b64u(*k, crypto::delivery_receipt_blob(id, state, recipient, ts_ms));
+  return r;
+}
+
+class ConnectorReceipts : public ::testing::Test {
+ protected:
+  TempDir dir{"c2c-connector-receipts"};
+  FakeClock clock{1'776'730'000.0};
+  FakeRelay relay;
+  broker::Broker broker{dir.path(), clock};
+  crypto::Identity identity = crypto::new_identity("machine-a", 1'776'730'000.0);
+  relay::RelayClient client{
+      relay::RelayClientOptions{"http://relay.test:7331", "", identity, {}, &clock},
+      relay.transport()};
+  ConnectorOptions options = [] {
+    ConnectorOptions o;
+    o.node_id = "machine-a";
+    return o;
+  }();
+  Connector connector{broker, client, options};
+  crypto::KeyPair bob_key = key(40);
+
+  void SetUp() override {
+    write_file(dir / "registry.json",
+               R"([{"session_id":"ses-alice","alias":"alice","pid":1,"pid_start_time":1}])");
+    relay.leases["bob"] = {"machine-b", "ses-bob"};
+    relay.pubkeys["bob"] = crypto::b64u_encode(bob_key.public_key);
+  }
+  SyncReport round() {
+    auto r = connector.sync_once();
+    EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
+    return r.value_or(SyncReport{});
+  }
+  broker::DeliveryStatus status(const std::string& id) {
+    auto s = broker.delivery_status(id);
+    EXPECT_TRUE(s && *s) << id;
+    return s && *s ? **s : broker::DeliveryStatus{};
+  }
+  // alice -> bob@machine-b, forwarded to the relay.
+  std::string sent_to_bob() {
+    auto sent = broker.send("alice", "bob@machine-b", "hello");
+    EXPECT_TRUE(sent);
+    round();
+    return sent ? sent->message_id : "";
+  }
+};
+
+TEST_F(ConnectorReceipts, RecipientSideSignsAndPostsDeliveredThenRead) {
+  round();  // registers alice
+  relay.enqueue("alice", "bob", "hi alice", "m-in-1");
+  round();
+  ASSERT_EQ(relay.posted_receipts.size(), 1u);
+  json r = relay.posted_receipts[0];
+  EXPECT_EQ(r["message_id"], "m-in-1");
+  EXPECT_EQ(r["state"], "delivered");
+  EXPECT_EQ(r["recipient"], "alice@machine-a");
+  EXPECT_EQ(r["to_alias"], "bob");
+  EXPECT_TRUE(crypto::verify_b64u(
+      identity.keys.public_key,
+      crypto::delivery_receipt_blob("m-in-1", "delivered", "alice@machine-a", r["ts_ms"]),
+      r["sig"].get<std::string>()));
+  EXPECT_TRUE(broker.read_receipt_outbox()->empty());
+
+  clock.advance(5);
+  ASSERT_EQ(broker.poll("ses-alice")->size(), 1u);
+  EXPECT_EQ(broker.read_receipt_outbox()->size(), 1u);
+  round();
+  ASSERT_EQ(relay.posted_receipts.size(), 2u);
+  r = relay.posted_receipts[1];
+  EXPECT_EQ(r["state"], "read");
+  EXPECT_EQ(r["ts_ms"], static_cast<int64_t>((1'776'730'000.0 + 5) * 1000));
+  EXPECT_TRUE(broker.read_receipt_outbox()->empty());
+}
+
+TEST_F(ConnectorReceipts, ReceiptsWaitWhileTheRelayIsDown) {
+  round();
+  relay.enqueue("alice", "bob", "hi", "m-in-2");
+  relay.before = [](const net::ClientRequest& req) {
+    return req.target.rfind("/receipts", 0) != 0;  // everything but receipts gets through
+  };
+  round();
+  EXPECT_EQ(broker.read_receipt_outbox()->size(), 1u);
+  relay.before = nullptr;
+  round();
+  EXPECT_TRUE(broker.read_receipt_outbox()->empty());
+  EXPECT_EQ(relay.posted_receipts.size(), 1u);
+}
+
+TEST_F(ConnectorReceipts, SenderSideRecordsVerifiedReceiptsAndAcksThem) {
+  const std::string id = sent_to_bob();
+  auto s = status(id);
+  ASSERT_EQ(s.recipients.size(), 1u);
+  EXPECT_EQ(s.recipients[0].state, broker::ReceiptState::kAccepted);
+  EXPECT_EQ(s.events.back().via, "relay");
+
+  relay.receipts["alice"] = {
+      receipt(id, "delivered", "bob@machine-b", 1'776'730'001'000, &bob_key)};
+  round();
+  s = status(id);
+  EXPECT_EQ(s.recipients[0].recipient, "bob@machine-b");
+  EXPECT_EQ(s.recipients[0].state, broker::ReceiptState::kDelivered);
+  EXPECT_DOUBLE_EQ(*s.recipients[0].delivered_at, 1'776'730'001.0);
+  EXPECT_EQ(s.events.back().via, "remote");
+  EXPECT_EQ(s.events.back().node, "machine-b");
+  EXPECT_EQ(s.events.back().verified, "ed25519");
+  EXPECT_EQ(*broker.pinned_receipt_key("bob"), relay.pubkeys["bob"]);
+
+  relay.receipts["alice"].push_back(
+      receipt(id, "read", "bob@machine-b", 1'776'730'009'000, &bob_key));
+  round();  // acknowledges the first, records the second
+  EXPECT_EQ(status(id).recipients[0].state, broker::ReceiptState::kRead);
+  round();
+  EXPECT_TRUE(relay.receipts["alice"].empty());
+}
+
+TEST_F(ConnectorReceipts, AForgedReceiptIsDropped) {
+  const std::string id = sent_to_bob();
+  const auto relay_key = key(90);  // a relay signing with a key of its own
+  relay.receipts["alice"] = {receipt(id, "read", "bob@machine-b", 1'776'730'001'000, &relay_key),
+                             receipt(id, "delivered", "bob@machine-b", 1'776'730'001'000, nullptr)};
+  const auto r = round();
+  EXPECT_NE(r.last_error.find("does not verify"), std::string::npos) << r.last_error;
+  EXPECT_EQ(status(id).recipients[0].state, broker::ReceiptState::kAccepted);
+  round();
+  EXPECT_TRUE(relay.receipts["alice"].empty());  // dropped, not retried forever
+}
+
+TEST_F(ConnectorReceipts, ARelayCannotReplaceThePinnedKey) {
+  const std::string id = sent_to_bob();
+  relay.receipts["alice"] = {
+      receipt(id, "delivered", "bob@machine-b", 1'776'730'001'000, &bob_key)};
+  round();
+  ASSERT_EQ(status(id).recipients[0].state, broker::ReceiptState::kDelivered);
+  // The relay now claims bob has another key, and signs "read" with it.
+  const auto other = key(120);
+  relay.pubkeys["bob"] = crypto::b64u_encode(other.public_key);
+  relay.receipts["alice"].push_back(
+      receipt(id, "read", "bob@machine-b", 1'776'730'002'000, &other));
+  round();
+  EXPECT_EQ(status(id).recipients[0].state, broker::ReceiptState::kDelivered);
+}
+
+TEST_F(ConnectorReceipts, AReceiptForAMessageNotSentThereIsDropped) {
+  const std::string id = sent_to_bob();
+  relay.leases["carol"] = {"machine-c", "ses-carol"};
+  const auto carol_key = key(7);
+  relay.pubkeys["carol"] = crypto::b64u_encode(carol_key.public_key);
+  relay.receipts["alice"] = {
+      receipt("never-sent", "read", "bob@machine-b", 1'776'730'001'000, &bob_key),
+      receipt(id, "read", "carol@machine-c", 1'776'730'001'000, &carol_key)};
+  round();
+  EXPECT_EQ(status(id).recipients[0].state, broker::ReceiptState::kAccepted);
+  EXPECT_FALSE(broker.delivery_status("never-sent")->has_value());
+  round();
+  EXPECT_TRUE(relay.receipts["alice"].empty());
+}
+
+TEST_F(ConnectorReceipts, WithoutAKeyOnTheRelayReceiptsAreMarkedUnsigned) {
+  const std::string id = sent_to_bob();
+  relay.pubkeys.clear();
+  relay.receipts["alice"] = {receipt(id, "delivered", "bob@machine-b", 1'776'730'001'000, nullptr)};
+  round();
+  const auto s = status(id);
+  EXPECT_EQ(s.recipients[0].state, broker::ReceiptState::kDelivered);
+  EXPECT_EQ(s.events.back().verified, "unsigned");
+}
+
+}  // namespace
+}  // namespace c2c::connector
