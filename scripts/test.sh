@@ -12,7 +12,7 @@ build_dir="${BUILD_DIR:-$here/build-test}"
 # -O0 -g1: sanitizer builds of JSON-heavy code compile ~4x faster than -O2 -g on 2 cores, and the
 # suite is I/O-bound. Benchmarks are measured from a Release build (docs/performance.md).
 BUILD_DIR="$build_dir" BUILD_TYPE=Debug "$here/scripts/build.sh" -DC2C_SANITIZE="$sanitize" \
-  -DC2C_BUILD_TESTS=ON -DC2C_BUILD_BENCH=ON -DC2C_WERROR=OFF -DCMAKE_CXX_FLAGS_DEBUG="-O0 -g1"
+  -DC2C_BUILD_TESTS=ON -DC2C_BUILD_BENCH=ON -DC2C_WERROR=ON -DCMAKE_CXX_FLAGS_DEBUG="-O0 -g1"
 # Memory errors and undefined behaviour fail the suite. Leak checking at process exit is off by
 # default here (the tests kill servers and clients on purpose); the fuzz targets run with
 # LeakSanitizer (scripts/fuzz.sh). ASAN_OPTIONS=detect_leaks=1 scripts/test.sh turns it on.

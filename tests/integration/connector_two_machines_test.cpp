@@ -184,7 +184,9 @@ TEST_P(TwoMachines, SenderSeesAcceptedDeliveredRead) {
   EXPECT_EQ(st["state"], "delivered") << st.dump() << r.out;
   EXPECT_EQ(st["events"].back()["via"], "remote") << st.dump();
   EXPECT_EQ(st["events"].back()["node"], "machine-b") << st.dump();
-  if (!token().empty()) EXPECT_EQ(st["events"].back()["verified"], "ed25519") << st.dump();
+  if (!token().empty()) {
+    EXPECT_EQ(st["events"].back()["verified"], "ed25519") << st.dump();
+  }
 
   McpSession bob(b, "ses-b", "bob");
   const auto got = nlohmann::json::parse(bob.tool("wait_for_message", {{"timeout_s", 10}}));
