@@ -321,6 +321,15 @@ class RelayCliLive : public RelayCli {
     ASSERT_FALSE(relay.url.empty());
     env["C2C_RELAY_URL"] = relay.url;
   }
+  // Another machine (its own HOME and identity) registers `alias` on node-x.
+  void another_machine_holds(const std::string& alias) {
+    ProcessOptions o;
+    o.env = {{"HOME", other_home.str()}, {"C2C_RELAY_URL", relay.url}};
+    o.unset_env = {"C2C_RELAY_TOKEN", "C2C_RELAY_CONFIG", "XDG_CONFIG_HOME"};
+    auto r = run_c2c({"relay", "register", "--alias", alias, "--node-id", "node-x"}, o);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  TempDir other_home{"c2c-other-home"};
 };
 
 TEST_F(RelayCliLive, GcNeedsTheAdminTokenAndReports) {
@@ -371,14 +380,7 @@ TEST_F(RelayCliLive, RegisterThenStatusListAndHealth) {
 
 TEST_F(RelayCliLive, ConnectOnceExitsNonZeroWhenTheRelayRefusesIt) {
   // Another machine (its own identity) holds alias "shared" on node-x.
-  TempDir other{"c2c-other-home"};
-  {
-    ProcessOptions o;
-    o.env = {{"HOME", other.str()}, {"C2C_RELAY_URL", relay.url}};
-    o.unset_env = {"C2C_RELAY_TOKEN", "C2C_RELAY_CONFIG", "XDG_CONFIG_HOME"};
-    auto r = run_c2c({"relay", "register", "--alias", "shared", "--node-id", "node-x"}, o);
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-  }
+  ASSERT_NO_FATAL_FAILURE(another_machine_holds("shared"));
   write_file(dir / "broker" / "registry.json",
              R"([{"session_id":"ses-s","alias":"shared","pid":1,"pid_start_time":1}])");
   auto r = c2c({"relay", "connect", "--once", "--node-id", "node-y"});
@@ -458,14 +460,7 @@ TEST_F(RelayCliLive, HttpsUrlToAPlainHttpRelaySaysSo) {
 // Issue 8.11, with real processes: a loop connector whose alias another node holds says so once
 // and keeps its interval (no backoff), while its other alias syncs every round.
 TEST_F(RelayCliLive, LoopConnectorWithASquattedAliasDoesNotBackOff) {
-  TempDir other{"c2c-other-home"};
-  {
-    ProcessOptions o;
-    o.env = {{"HOME", other.str()}, {"C2C_RELAY_URL", relay.url}};
-    o.unset_env = {"C2C_RELAY_TOKEN", "C2C_RELAY_CONFIG", "XDG_CONFIG_HOME"};
-    auto r = run_c2c({"relay", "register", "--alias", "shared", "--node-id", "node-x"}, o);
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-  }
+  ASSERT_NO_FATAL_FAILURE(another_machine_holds("shared"));
   write_file(dir / "broker" / "registry.json",
              R"([{"session_id":"ses-s","alias":"shared","pid":1,"pid_start_time":1},
                  {"session_id":"ses-m","alias":"mine","pid":1,"pid_start_time":1}])");
