@@ -78,7 +78,7 @@ TEST_P(StoreConformance, LeasesPutGetFindListRemove) {
   EXPECT_DOUBLE_EQ(got->last_seen, 150.5);
   EXPECT_EQ(got->identity_pk, "pk-bob");
   EXPECT_DOUBLE_EQ(got->signed_at, 99.25);
-  EXPECT_FALSE(s().get_lease("BOB").has_value()) << "aliases are exact-case keys";
+  EXPECT_EQ(s().get_lease("BOB")->alias, "bob") << "aliases match in any case (8.6)";
 
   auto found = s().find_lease(kBob);
   ASSERT_TRUE(found.has_value());
@@ -310,20 +310,116 @@ TEST_P(StoreConformance, HistoryLimitIsLastNOldestFirst) {
 }
 
 TEST_P(StoreConformance, DedupWindowEvictsOldest) {
-  EXPECT_FALSE(s().seen_message_id("a"));
-  ASSERT_TRUE(s().remember_message_id("a", 3));
-  ASSERT_TRUE(s().remember_message_id("b", 3));
-  ASSERT_TRUE(s().remember_message_id("c", 3));
-  EXPECT_TRUE(s().seen_message_id("a"));
-  EXPECT_TRUE(s().seen_message_id("c"));
-  ASSERT_TRUE(s().remember_message_id("d", 3));
-  EXPECT_FALSE(s().seen_message_id("a")) << "4th id evicts the oldest";
-  EXPECT_TRUE(s().seen_message_id("b"));
-  EXPECT_TRUE(s().seen_message_id("d"));
-  ASSERT_TRUE(s().remember_message_id("a", 3));  // counts as new again, evicts b
-  EXPECT_TRUE(s().seen_message_id("a"));
-  EXPECT_FALSE(s().seen_message_id("b"));
-  EXPECT_TRUE(s().seen_message_id("c"));
+  EXPECT_FALSE(s().seen_message_id("alice", "a"));
+  ASSERT_TRUE(s().remember_message_id("alice", "a", 3));
+  ASSERT_TRUE(s().remember_message_id("alice", "b", 3));
+  ASSERT_TRUE(s().remember_message_id("alice", "c", 3));
+  EXPECT_TRUE(s().seen_message_id("alice", "a"));
+  EXPECT_TRUE(s().seen_message_id("alice", "c"));
+  ASSERT_TRUE(s().remember_message_id("alice", "d", 3));
+  EXPECT_FALSE(s().seen_message_id("alice", "a")) << "4th id evicts the oldest";
+  EXPECT_TRUE(s().seen_message_id("alice", "b"));
+  EXPECT_TRUE(s().seen_message_id("alice", "d"));
+  ASSERT_TRUE(s().remember_message_id("alice", "a", 3));  // counts as new again, evicts b
+  EXPECT_TRUE(s().seen_message_id("alice", "a"));
+  EXPECT_FALSE(s().seen_message_id("alice", "b"));
+  EXPECT_TRUE(s().seen_message_id("alice", "c"));
+}
+
+// docs/security.md finding 8.7: one sender's id never marks another's message.
+TEST_P(StoreConformance, DedupWindowIsPerSender) {
+  ASSERT_TRUE(s().remember_message_id("mallory", "m-1", 3));
+  EXPECT_TRUE(s().seen_message_id("mallory", "m-1"));
+  EXPECT_TRUE(s().seen_message_id("MALLORY", "m-1")) << "senders compare case-insensitively";
+  EXPECT_FALSE(s().seen_message_id("alice", "m-1"));
+  ASSERT_TRUE(s().remember_message_id("alice", "m-1", 3));
+  EXPECT_TRUE(s().seen_message_id("alice", "m-1"));
+  // The window counts (sender, id) pairs: two more pairs evict mallory's, not alice's.
+  ASSERT_TRUE(s().remember_message_id("bob", "m-2", 3));
+  ASSERT_TRUE(s().remember_message_id("bob", "m-3", 3));
+  EXPECT_FALSE(s().seen_message_id("mallory", "m-1"));
+  EXPECT_TRUE(s().seen_message_id("alice", "m-1"));
+}
+
+// docs/security.md finding 8.6: one lease, binding and membership per alias in any case.
+TEST_P(StoreConformance, AliasesAreUniqueCaseInsensitively) {
+  ASSERT_TRUE(s().put_lease(lease("xa1", "node-a", "sa")));
+  ASSERT_TRUE(s().put_binding("xa1", "pk-a"));
+  auto got = s().get_lease("XA1");
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->alias, "xa1") << "case kept for display";
+  EXPECT_EQ(s().get_binding("Xa1"), "pk-a");
+  ASSERT_TRUE(s().put_lease(lease("XA1", "node-a", "sa2")));
+  ASSERT_EQ(s().list_leases().size(), 1u);
+  EXPECT_EQ(s().get_lease("xa1")->alias, "XA1");
+  EXPECT_EQ(s().get_lease("xa1")->session_id, "sa2");
+  EXPECT_FALSE(s().find_lease({"node-a", "sa"}).has_value());
+  EXPECT_EQ(s().find_lease({"node-a", "sa2"})->alias, "XA1");
+  ASSERT_TRUE(s().put_binding("XA1", "pk-b"));
+  EXPECT_EQ(s().get_binding("xa1"), "pk-b");
+  EXPECT_EQ(s().remove_binding("xA1").value(), true);
+  EXPECT_FALSE(s().get_binding("XA1").has_value());
+  ASSERT_TRUE(s().remove_lease("xa1"));
+  EXPECT_TRUE(s().list_leases().empty());
+
+  EXPECT_EQ(s().add_member("lounge", "Bob").value(), true);
+  EXPECT_EQ(s().add_member("lounge", "BOB").value(), false);
+  EXPECT_EQ(s().get_room("lounge")->members, (std::vector<std::string>{"Bob"}));
+  EXPECT_EQ(s().remove_member("lounge", "bob").value(), true);
+  EXPECT_TRUE(s().get_room("lounge")->members.empty());
+  ASSERT_TRUE(s().commit());
+}
+
+// docs/relay-server.md "Inbox pages": bounded by count and bytes, never empty while queued.
+TEST_P(StoreConformance, InboxPagesAreBoundedByCountAndBytes) {
+  const std::string kb(1000, 'x');
+  std::vector<Delivery> ds;
+  for (int i = 0; i < 5; ++i) ds.push_back({kBob, msg("p" + std::to_string(i), kb)});
+  ASSERT_TRUE(s().append(ds));
+  bool more = false;
+  auto page = s().peek_page(kBob, {2, 1 << 20}, &more);
+  EXPECT_EQ(ids_of(page), (std::vector<std::string>{"p0", "p1"}));
+  EXPECT_TRUE(more);
+  // 2,500 bytes hold two messages of ~1,010 bytes (page_bytes counts every field).
+  page = s().peek_page(kBob, {100, 2500}, &more);
+  EXPECT_EQ(ids_of(page), (std::vector<std::string>{"p0", "p1"}));
+  // A budget smaller than one message still yields that message, alone.
+  page = s().peek_page(kBob, {100, 10}, &more);
+  EXPECT_EQ(ids_of(page), (std::vector<std::string>{"p0"}));
+  EXPECT_TRUE(more);
+  auto drained = s().drain_page(kBob, {3, 1 << 20}, &more);
+  ASSERT_TRUE(drained);
+  EXPECT_EQ(ids_of(*drained), (std::vector<std::string>{"p0", "p1", "p2"}));
+  EXPECT_TRUE(more);
+  EXPECT_EQ(s().queued_messages(), 2u);
+  drained = s().drain_page(kBob, {3, 1 << 20}, &more);
+  ASSERT_TRUE(drained);
+  EXPECT_EQ(ids_of(*drained), (std::vector<std::string>{"p3", "p4"}));
+  EXPECT_FALSE(more);
+  EXPECT_TRUE(s().peek(kBob).empty());
+  EXPECT_TRUE(s().peek_page(kCarol, {1, 1}, &more).empty());
+  EXPECT_FALSE(more);
+  ASSERT_TRUE(s().commit());
+}
+
+// Two senders may use one id (dedup is per sender): acknowledging a page that holds only the
+// first must not remove the second.
+TEST_P(StoreConformance, DrainIdsTakesTheOldestMessagePerListedId) {
+  ASSERT_TRUE(s().append({{kBob, msg("same", "from mallory")},
+                          {kBob, msg("other")},
+                          {kBob, msg("same", "from alice")}}));
+  auto taken = s().drain_ids(kBob, {"same"});
+  ASSERT_TRUE(taken);
+  ASSERT_EQ(taken->size(), 1u);
+  EXPECT_EQ((*taken)[0].content, "from mallory");
+  auto left = s().peek(kBob);
+  ASSERT_EQ(left.size(), 2u);
+  EXPECT_EQ(left[1].content, "from alice");
+  taken = s().drain_ids(kBob, {"same", "same", "other"});
+  ASSERT_TRUE(taken);
+  EXPECT_EQ(taken->size(), 2u);
+  EXPECT_TRUE(s().peek(kBob).empty());
+  ASSERT_TRUE(s().commit());
 }
 
 TEST_P(StoreConformance, NonceReplayAndPruningByAge) {

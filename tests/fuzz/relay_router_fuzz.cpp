@@ -46,6 +46,7 @@ struct Relay {
         *store, *auth, clock, relay::server::ServiceConfig{}, identity());
     limiter = std::make_unique<relay::server::RateLimiter>(relay::server::RateLimitMode::kOn);
     router = std::make_unique<relay::server::Router>(*service, *auth, *store, *limiter, clock);
+    service->set_register_urls({"http://127.0.0.1:7331"});
   }
   // Generating a key per input would dominate the run time.
   static const crypto::Identity& identity() {

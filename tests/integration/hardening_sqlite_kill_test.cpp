@@ -50,20 +50,25 @@ struct Ledger {
   std::set<std::string> acked;       // ok:true seen by the client
   std::set<std::string> unanswered;  // sent, but no answer (in flight at the kill)
   std::map<std::string, int> to;     // message id -> recipient index (-1 - r: room message from r)
-  std::condition_variable progress;  // signalled on every acknowledgement
+  std::map<std::string, std::string> from;  // message id -> sender (dedup is per sender)
+  std::condition_variable progress;         // signalled on every acknowledgement
 };
 
 // Drains every recipient inbox; returns message id -> times delivered.
 std::map<std::string, int> drain_all(Caller& http, std::map<std::string, int>* by_room = nullptr) {
   std::map<std::string, int> seen;
   for (int r = 0; r < kRecipients; ++r) {
-    auto a = http.post("/poll_inbox", session_of(r));
-    EXPECT_TRUE(a.ok()) << a.raw;
-    for (const auto& m : a.body["messages"]) {
-      const std::string id = m.value("message_id", "");
-      if (m.value("from_alias", "") == "c2c-system") continue;  // join notices
-      if (!m.value("room_id", "").empty() && by_room) ++(*by_room)[id + "/" + recipient(r)];
-      ++seen[id];
+    // The relay answers one page at a time ("more": true while some remain).
+    for (bool more = true; more;) {
+      auto a = http.post("/poll_inbox", session_of(r));
+      EXPECT_TRUE(a.ok()) << a.raw;
+      more = a.ok() && a.body.value("more", false);
+      for (const auto& m : a.body["messages"]) {
+        const std::string id = m.value("message_id", "");
+        if (m.value("from_alias", "") == "c2c-system") continue;  // join notices
+        if (!m.value("room_id", "").empty() && by_room) ++(*by_room)[id + "/" + recipient(r)];
+        ++seen[id];
+      }
     }
   }
   return seen;
@@ -114,6 +119,7 @@ TEST(HardeningSqliteKill, AcknowledgedMessagesAreDeliveredExactlyOnceAfterSigkil
                                                 {"message_id", id}});
           std::lock_guard lock(ledger.mu);
           ledger.to[id] = room ? -1 - r : r;
+          ledger.from[id] = room ? recipient(r) : "sender" + std::to_string(t);
           if (a.ok()) {
             ledger.acked.insert(id);
             if (room) ++room_acked;
@@ -182,7 +188,7 @@ TEST(HardeningSqliteKill, AcknowledgedMessagesAreDeliveredExactlyOnceAfterSigkil
                                               {"room_id", "lounge"},
                                               {"content", "room " + id},
                                               {"message_id", id}})
-                   : http.post("/send", {{"from_alias", "retrier"},
+                   : http.post("/send", {{"from_alias", ledger.from[id]},
                                          {"to_alias", recipient(r)},
                                          {"content", "dm " + id},
                                          {"message_id", id}});

@@ -136,12 +136,13 @@ std::vector<relay::StoredMessage> FaultyStore::history(std::string_view room_id,
   return inner_.history(room_id, limit);
 }
 
-bool FaultyStore::seen_message_id(std::string_view message_id) {
-  return inner_.seen_message_id(message_id);
+bool FaultyStore::seen_message_id(std::string_view sender, std::string_view message_id) {
+  return inner_.seen_message_id(sender, message_id);
 }
-Result<void> FaultyStore::remember_message_id(std::string_view message_id, size_t window) {
+Result<void> FaultyStore::remember_message_id(std::string_view sender, std::string_view message_id,
+                                              size_t window) {
   if (should_fail("remember_message_id")) return injected_error("remember_message_id");
-  return inner_.remember_message_id(message_id, window);
+  return inner_.remember_message_id(sender, message_id, window);
 }
 
 Result<bool> FaultyStore::remember_nonce(std::string_view cache, std::string_view nonce, double ts,

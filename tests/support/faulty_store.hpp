@@ -68,8 +68,9 @@ class FaultyStore final : public relay::Store {
   Result<void> append_history(std::string_view room_id, const relay::StoredMessage& entry) override;
   std::vector<relay::StoredMessage> history(std::string_view room_id, size_t limit) override;
 
-  bool seen_message_id(std::string_view message_id) override;
-  Result<void> remember_message_id(std::string_view message_id, size_t window) override;
+  bool seen_message_id(std::string_view sender, std::string_view message_id) override;
+  Result<void> remember_message_id(std::string_view sender, std::string_view message_id,
+                                   size_t window) override;
 
   Result<bool> remember_nonce(std::string_view cache, std::string_view nonce, double ts,
                               double ttl_seconds) override;

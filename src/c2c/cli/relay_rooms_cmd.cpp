@@ -126,11 +126,23 @@ void remember_operator_alias(const connector::Resolved& r, const RoomOptions& o,
             << " ('relay rooms send' uses it when --alias is not given)\n";
 }
 
+// Reads (list, history) act as --alias or the default alias when there is one, signed when
+// this machine has an identity: a relay shows invite-only rooms to their members only.
+std::string reader_alias(const RoomOptions& o, const connector::Resolved& r) {
+  if (!o.alias.empty()) return o.alias;
+  return default_alias(r, o.conn.broker_root).value_or("");
+}
+
+relay::RelayClient reader_client(const connector::Resolved& r, const std::string& alias) {
+  return make_client(r, alias.empty() ? std::nullopt : load_identity(r, false, alias));
+}
+
 void run_list(const RoomOptions& o) {
   const auto r = resolve(o.conn);
   require_url(r);
-  auto client = make_client(r, std::nullopt);
-  const auto reply = expect_ok("list_rooms", r.url, client.list_rooms(), o.conn.json);
+  const std::string alias = reader_alias(o, r);
+  auto client = reader_client(r, alias);
+  const auto reply = expect_ok("list_rooms", r.url, client.list_rooms(alias), o.conn.json);
   if (o.conn.json) {
     print_json(reply.body);
     return;
@@ -209,9 +221,10 @@ void run_history(const RoomOptions& o) {
   if (o.limit < 0) fail("relay rooms history: --limit must be >= 0", kExitUsage);
   const auto r = resolve(o.conn);
   require_url(r);
-  auto client = make_client(r, std::nullopt);
+  const std::string alias = reader_alias(o, r);
+  auto client = reader_client(r, alias);
   const auto reply =
-      expect_ok("room_history", r.url, client.room_history(room, o.limit), o.conn.json);
+      expect_ok("room_history", r.url, client.room_history(room, o.limit, alias), o.conn.json);
   if (o.conn.json) {
     print_json(reply.body);
     return;
@@ -278,7 +291,7 @@ void register_rooms_commands(CLI::App& relay) {
     return std::make_pair(cmd, o);
   };
 
-  auto [list, lo] = add("list", "List rooms on the relay", false, false);
+  auto [list, lo] = add("list", "List rooms on the relay (invite-only: yours only)", true, false);
   list->callback([lo = lo] { run_list(*lo); });
 
   auto [join, jo] = add("join", "Join a room as an alias", true, true);
@@ -291,7 +304,7 @@ void register_rooms_commands(CLI::App& relay) {
   send->add_option("message", so->words, "Message text (words are joined by spaces)");
   send->callback([so = so] { run_send(*so); });
 
-  auto [history, ho] = add("history", "Show a room's recent messages", false, true);
+  auto [history, ho] = add("history", "Show a room's recent messages", true, true);
   history->add_option("--limit", ho->limit, "At most N messages (default 50)");
   history->callback([ho = ho] { run_history(*ho); });
 }

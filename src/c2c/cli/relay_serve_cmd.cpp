@@ -20,6 +20,7 @@
 #include "c2c/core/version.hpp"
 #include "c2c/crypto/crypto.hpp"
 #include "c2c/net/http_server.hpp"
+#include "c2c/net/local_addresses.hpp"
 #include "c2c/relay/server/auth.hpp"
 #include "c2c/relay/server/gc_loop.hpp"
 #include "c2c/relay/server/persist.hpp"
@@ -56,6 +57,7 @@ struct ServeOptions {
   size_t max_connections_per_ip = net::ServerLimits{}.max_connections_per_ip;
   std::string rate_limit = "auto";
   bool require_signed_room_ops = false;
+  std::vector<std::string> public_urls;
 };
 
 struct ListenAddress {
@@ -107,7 +109,8 @@ std::string resolve_token(const ServeOptions& o) {
     return o.token;
   }
   if (!o.token_file.empty()) {
-    // A token file others can read is refused, as an identity key is (docs/quickstart.md: chmod 600).
+    // A token file others can read is refused, as an identity key is (docs/quickstart.md: chmod
+    // 600).
     auto text = read_secret_file(o.token_file);
     if (!text) fail("cannot read --token-file " + o.token_file + ": " + text.error().message);
     std::string line = text->substr(0, text->find('\n'));
@@ -163,6 +166,9 @@ void run_serve(ServeOptions o) {
   }
   if (o.gc_interval < 0) fail("--gc-interval must be >= 0 seconds", kExitUsage);
   if (o.max_connections == 0) fail("--max-connections must be at least 1", kExitUsage);
+  if (auto urls = rs::register_proof_urls(o.public_urls); !urls) {
+    fail("--public-url: " + urls.error().message, kExitUsage);
+  }
   if (o.persist_dir.empty()) {
     if (const char* env = std::getenv("C2C_RELAY_PERSIST_DIR"); env && *env) o.persist_dir = env;
   }
@@ -277,6 +283,20 @@ void run_serve(ServeOptions o) {
   }
   net::HttpServer server(so, std::move(handler));
   const uint16_t port = unwrap(server.listen());
+  // Register proofs must name one of these (never a URL rebuilt from request headers).
+  const auto public_urls =
+      !o.public_urls.empty()
+          ? o.public_urls
+          : rs::default_public_urls(listen.host, port, so.tls.has_value(),
+                                    net::local_interface_addresses(), net::host_name());
+  service.set_register_urls(unwrap(rs::register_proof_urls(public_urls)));
+  {
+    std::string list;
+    for (const auto& u : public_urls) list += (list.empty() ? "" : " ") + u;
+    std::cerr << "  public-url=" << list
+              << (o.public_urls.empty() ? " (from --listen; set --public-url behind a proxy)" : "")
+              << "\n";
+  }
 
   std::unique_ptr<rs::GcLoop> gc_loop;
   if (o.gc_interval > 0) {
@@ -363,6 +383,10 @@ void register_relay_serve(CLI::App& relay) {
   cmd->add_option("--rate-limit", opts->rate_limit,
                   "Per-IP rate limits: on, off, or auto (on except for loopback clients)")
       ->capture_default_str();
+  cmd->add_option(
+      "--public-url", opts->public_urls,
+      "URL clients use to reach this relay (repeatable), e.g. https://relay.example.com; "
+      "signed registrations must name one. Default: derived from --listen and TLS");
   cmd->add_flag("--require-signed-room-ops", opts->require_signed_room_ops,
                 "Refuse unsigned join/leave/visibility (env C2C_REQUIRE_SIGNED_ROOM_OPS=1)");
   cmd->callback([opts, token] {

@@ -277,25 +277,38 @@ bool Connector::has_untried_outbox() {
 }
 
 void Connector::pull_inbox(const Session& s, SyncReport& report) {
+  // The relay answers a backlog in pages (docs/relay-server.md, "Inbox pages"): one page in
+  // memory at a time, acknowledged before the next is read. The cap keeps one round bounded
+  // (about 100,000 messages at the relay's default page); the rest comes next round.
+  constexpr int kMaxPagesPerRound = 1000;
+  for (int page = 0; page < kMaxPagesPerRound; ++page) {
+    if (!pull_page(s, report)) return;
+  }
+}
+
+bool Connector::pull_page(const Session& s, SyncReport& report) {
   report.contacted_relay = true;
   auto peeked = client_.peek_inbox(options_.node_id, s.session_id, s.alias);
   if (!peeked) {
     report.unreachable = peeked.error().code == ErrorCode::kUnavailable;
     note_error(report, "poll_inbox", peeked.error().message);
-    return;
+    return false;
   }
   if (!peeked->ok()) {
     if (peeked->auth_refused()) report.refused = true;
     note_error(report, "poll_inbox", s.alias + ": " + peeked->describe());
-    return;
+    return false;
   }
+  // Older relays never say "more": they answer the whole inbox at once.
+  const auto more_it = peeked->body.find("more");
+  const bool more = more_it != peeked->body.end() && more_it->is_boolean() && more_it->get<bool>();
   size_t malformed = 0;
   const auto messages = relay::parse_messages(peeked.value(), &malformed);
   if (malformed > 0) {
     note_error(report, "poll_inbox",
                s.alias + ": skipped " + std::to_string(malformed) + " malformed relay message(s)");
   }
-  if (messages.empty()) return;
+  if (messages.empty()) return false;
 
   std::vector<broker::Message> local;
   std::vector<std::string> ids;
@@ -323,7 +336,7 @@ void Connector::pull_inbox(const Session& s, SyncReport& report) {
   if (!delivered) {
     report.local_error = true;
     note_error(report, "deliver", s.alias + ": " + delivered.error().message);
-    return;
+    return false;
   }
   report.inbound += static_cast<int>(delivered.value());
   if (delivered.value() > 0) {
@@ -334,9 +347,13 @@ void Connector::pull_inbox(const Session& s, SyncReport& report) {
   if (!acked) {
     report.unreachable = acked.error().code == ErrorCode::kUnavailable;
     note_error(report, "ack", acked.error().message);
-  } else if (!acked->ok()) {
-    note_error(report, "ack", s.alias + ": " + acked->describe());
+    return false;
   }
+  if (!acked->ok()) {
+    note_error(report, "ack", s.alias + ": " + acked->describe());
+    return false;
+  }
+  return more;
 }
 
 }  // namespace c2c::connector

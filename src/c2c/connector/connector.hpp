@@ -99,6 +99,9 @@ class Connector {
   void fetch_receipts(const Session& s, SyncReport& report);
   // The key the receipt's recipient alias is pinned to ("" when the relay has none for it).
   Result<std::string> recipient_key(const std::string& alias, const std::string& sign_as);
+  // One page: peek, deliver locally, acknowledge. True when it all worked and the relay holds
+  // more for this session.
+  bool pull_page(const Session& s, SyncReport& report);
   void note_error(SyncReport& report, const std::string& op, const std::string& detail);
 
   broker::Broker& broker_;

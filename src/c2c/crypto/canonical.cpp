@@ -78,6 +78,21 @@ std::string delivery_receipt_blob(std::string_view message_id, std::string_view 
   return canonical_blob(kCtxDeliveryReceipt, {message_id, state, recipient, ts});
 }
 
+std::string register_blob_v1(std::string_view alias, std::string_view relay_url,
+                             std::string_view identity_pk, std::string_view timestamp,
+                             std::string_view nonce) {
+  return canonical_blob(kCtxRegister, {alias, relay_url, identity_pk, timestamp, nonce});
+}
+
+std::string register_blob_v2(std::string_view alias, std::string_view relay_url,
+                             std::string_view identity_pk, std::string_view timestamp,
+                             std::string_view nonce, std::string_view node_id,
+                             std::string_view session_id, int64_t ttl_seconds) {
+  const std::string ttl = std::to_string(ttl_seconds);
+  return canonical_blob(
+      kCtxRegisterV2, {alias, relay_url, identity_pk, timestamp, nonce, node_id, session_id, ttl});
+}
+
 std::string body_hash(std::string_view body) {
   if (body.empty()) return "";
   return sha256_b64u(body);

@@ -2,6 +2,7 @@
 // The bytes c2c signs. Exactly one place builds them, for client and server alike:
 // canonical = CTX US field1 US ... US fieldN   (US = 0x1F, no trailing separator).
 
+#include <cstdint>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -11,6 +12,7 @@
 namespace c2c::crypto {
 
 inline constexpr std::string_view kCtxRegister = "c2c/v1/register";
+inline constexpr std::string_view kCtxRegisterV2 = "c2c/v2/register";
 inline constexpr std::string_view kCtxRequest = "c2c/v1/request";
 inline constexpr std::string_view kCtxRegisterReceipt = "c2c/v1/register-receipt";
 inline constexpr std::string_view kCtxRoomJoin = "c2c/v1/room-join";
@@ -22,6 +24,19 @@ inline constexpr std::string_view kCtxRoomSend = "c2c/v1/room-send";
 inline constexpr std::string_view kCtxDeliveryReceipt = "c2c/v1/delivery-receipt";
 
 std::string canonical_blob(std::string_view ctx, std::initializer_list<std::string_view> fields);
+
+// The bytes of a /register proof. Version 1 (the reference's) signs only
+//   alias, relay_url, identity_pk, timestamp, nonce;
+// version 2 also binds what the registration authorises (docs/relay-server.md, "Register proof"):
+//   alias, relay_url, identity_pk, timestamp, nonce, node_id, session_id, ttl
+// with ttl the lease's whole seconds in decimal.
+std::string register_blob_v1(std::string_view alias, std::string_view relay_url,
+                             std::string_view identity_pk, std::string_view timestamp,
+                             std::string_view nonce);
+std::string register_blob_v2(std::string_view alias, std::string_view relay_url,
+                             std::string_view identity_pk, std::string_view timestamp,
+                             std::string_view nonce, std::string_view node_id,
+                             std::string_view session_id, int64_t ttl_seconds);
 
 // "" for an empty body, else b64u(sha256(body)).
 std::string body_hash(std::string_view body);

@@ -275,6 +275,25 @@ TEST_F(ConnectorTest, OnlyAcknowledgesWhatItPeeked) {
   EXPECT_EQ(broker.peek("ses-alice")->size(), 2u);
 }
 
+// Issue 8.13: a backlog arrives in pages, each acknowledged before the next is read.
+TEST_F(ConnectorTest, DrainsABacklogPageByPageInOneRound) {
+  Connector c(broker, client, options);
+  round(c);
+  relay.page = 10;
+  for (int i = 0; i < 35; ++i) {
+    relay.enqueue("alice", "bob", "m" + std::to_string(i), "id-" + std::to_string(i));
+  }
+  relay.calls.clear();
+  EXPECT_EQ(round(c).inbound, 35);
+  EXPECT_EQ(relay.inbox_size("alice"), 0u);
+  EXPECT_EQ(relay.calls["/peek_inbox"], 1 + 4) << "carol once, alice four pages";
+  EXPECT_EQ(relay.largest_page, 10u);
+  auto local = broker.peek("ses-alice");
+  ASSERT_TRUE(local);
+  ASSERT_EQ(local->size(), 35u);
+  for (int i = 0; i < 35; ++i) EXPECT_EQ((*local)[i].content, "m" + std::to_string(i));
+}
+
 TEST_F(ConnectorTest, RoomMessagesKeepTheirRoom) {
   Connector c(broker, client, options);
   round(c);

@@ -112,7 +112,10 @@ net::Response FakeRelay::handle(const net::ClientRequest& req) {
     auto& inbox = inboxes[key(b["node_id"], b["session_id"])];
     json out = json::array();
     if (path == "/peek_inbox") {
-      for (const auto& m : inbox) out.push_back(m);
+      const size_t n = page == 0 ? inbox.size() : std::min(page, inbox.size());
+      for (size_t i = 0; i < n; ++i) out.push_back(inbox[i]);
+      largest_page = std::max(largest_page, n);
+      if (n < inbox.size()) return answer(200, {{"ok", true}, {"messages", out}, {"more", true}});
     } else if (b.contains("message_ids")) {
       std::set<std::string> ids(b["message_ids"].begin(), b["message_ids"].end());
       std::vector<json> keep;

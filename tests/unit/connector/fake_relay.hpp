@@ -43,6 +43,10 @@ class FakeRelay {
   std::map<std::string, std::vector<nlohmann::json>> receipts;
   std::vector<nlohmann::json> posted_receipts;
   std::map<std::string, std::string> pubkeys;
+  // Inbox pages as the relay answers them: at most `page` messages per /peek_inbox (0: all), with
+  // "more": true when some remain; the largest page served is kept.
+  size_t page = 0;
+  size_t largest_page = 0;
 
   // Queues a message for alias (as if another machine had sent it).
   void enqueue(const std::string& to_alias, const std::string& from, const std::string& content,

@@ -135,11 +135,50 @@ TEST_F(RelayClientTest, RegisterProofVerifiesAgainstTheRelayOrigin) {
   EXPECT_EQ(b["client_type"], "claude");
   EXPECT_EQ(b["identity_pk"], id.public_key_b64u());
   EXPECT_EQ(b["timestamp"], "2026-04-21T00:06:40Z");
-  const std::string blob = crypto::canonical_blob(
-      crypto::kCtxRegister,
-      {"alice", "http://relay.example:7331", b["identity_pk"].get<std::string>(),
-       b["timestamp"].get<std::string>(), b["nonce"].get<std::string>()});
+  EXPECT_EQ(b["proof_version"], 2);
+  // Version 2 binds node, session and ttl (docs/relay-server.md, "Register proof").
+  const std::string blob = crypto::register_blob_v2(
+      "alice", "http://relay.example:7331", b["identity_pk"].get<std::string>(),
+      b["timestamp"].get<std::string>(), b["nonce"].get<std::string>(), "node-a", "ses-a", 300);
   EXPECT_TRUE(crypto::verify_b64u(id.keys.public_key, blob, b["signature"].get<std::string>()));
+  EXPECT_EQ(cap.requests.size(), 1u);
+}
+
+TEST_F(RelayClientTest, RegisterFallsBackToAVersion1ProofForAnOlderRelay) {
+  auto c = client(true, "t", "http://relay.example:7331");
+  // An older relay checks the version-1 bytes and refuses the version-2 signature.
+  cap.next = {
+      401, "application/json", {}, R"({"ok":false,"error_code":"signature_invalid","error":"no"})"};
+  ASSERT_TRUE(c.register_session({"node-a", "ses-a", "alice", "claude", 300}));
+  ASSERT_EQ(cap.requests.size(), 2u);
+  const auto b = nlohmann::json::parse(cap.requests.back().body);
+  EXPECT_FALSE(b.contains("proof_version"));
+  const std::string blob = crypto::register_blob_v1(
+      "alice", "http://relay.example:7331", b["identity_pk"].get<std::string>(),
+      b["timestamp"].get<std::string>(), b["nonce"].get<std::string>());
+  EXPECT_TRUE(crypto::verify_b64u(id.keys.public_key, blob, b["signature"].get<std::string>()));
+  EXPECT_NE(b["nonce"], nlohmann::json::parse(cap.requests.front().body)["nonce"]);
+  // Any other refusal is final.
+  cap.requests.clear();
+  cap.next = {
+      200, "application/json", {}, R"({"ok":false,"error_code":"alias_conflict","error":"held"})"};
+  ASSERT_TRUE(c.register_session({"node-a", "ses-a", "alice", "claude", 300}));
+  EXPECT_EQ(cap.requests.size(), 1u);
+}
+
+TEST_F(RelayClientTest, RoomReadsNamingAMemberAreSignedAsIt) {
+  auto c = client(true);
+  ASSERT_TRUE(c.room_history("vip", 5, "bob"));
+  expect_signed_as("bob", "/room_history");
+  EXPECT_EQ(nlohmann::json::parse(cap.requests.back().body)["alias"], "bob");
+  ASSERT_TRUE(c.list_rooms("bob"));
+  const auto& req = cap.requests.back();
+  EXPECT_EQ(req.target, "/list_rooms?alias=bob");
+  auto h = crypto::parse_ed25519_header(*header(req, "Authorization"));
+  ASSERT_TRUE(h);
+  EXPECT_TRUE(
+      crypto::verify_request(id.keys.public_key, h.value(), "GET", "/list_rooms", "alias=bob", ""))
+      << "the query is signed in its canonical form";
 }
 
 TEST_F(RelayClientTest, RoomOperationsCarryVerifiableProofs) {

@@ -75,6 +75,7 @@ struct Relay {
                                                      crypto::new_identity("relay", kT0));
     limiter = std::make_unique<server::RateLimiter>(server::RateLimitMode::kOff);
     router = std::make_unique<server::Router>(*service, *auth, *faulty, *limiter, clock);
+    service->set_register_urls(server::register_proof_urls({kRelayUrl}).value());
   }
 
   net::Response call(const Call& c, std::vector<net::Header> headers = {}) {
@@ -156,8 +157,10 @@ std::string snapshot(Store& s, const std::vector<std::string>& aliases,
     msg(d.message);
     o << "\n";
   }
-  for (const auto& id : message_ids) {
-    if (s.seen_message_id(id)) o << "seen " << id << "\n";
+  for (const auto& a : aliases) {
+    for (const auto& id : message_ids) {
+      if (s.seen_message_id(a, id)) o << "seen " << a << " " << id << "\n";
+    }
   }
   return o.str();
 }
@@ -469,7 +472,7 @@ TEST(FaultyStore, FailsOnlyTheArmedCall) {
   f.arm(1);
   EXPECT_TRUE(f.put_lease(l));
   EXPECT_FALSE(f.put_binding("a", "pk"));
-  EXPECT_TRUE(f.remember_message_id("m", 10));
+  EXPECT_TRUE(f.remember_message_id("a", "m", 10));
   EXPECT_TRUE(f.get_lease("a").has_value());
   EXPECT_FALSE(f.get_binding("a").has_value());  // the failed call never reached the store
   EXPECT_EQ(f.calls(), 3u);

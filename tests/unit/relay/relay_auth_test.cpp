@@ -354,7 +354,9 @@ TEST(RelayAuth, RegisterProofFailures) {
   EXPECT_TRUE(h.post("/register", stamped).ok()) << "a failed window check does not burn the nonce";
   h.clock.set(kT0);
 
-  Json other_url = h.register_body("alice", "n", "s", &k);
+  // A proof for another relay's URL, whatever the Host header says (issue 8.5).
+  Json other_url = {{"node_id", "n"}, {"session_id", "s"}, {"alias", "alice"}};
+  test::add_register_proof(other_url, k, "alice", "http://evil:1", h.clock.now());
   auto wrong_host = h.call("POST", "/register", other_url.dump(), {{"Host", "evil:1"}});
   // The harness adds its own Host after ours; the first Host header wins in lookups.
   EXPECT_EQ(wrong_host.status, 401);
@@ -367,19 +369,18 @@ TEST(RelayAuth, RegisterProofFailures) {
   EXPECT_EQ(replay.code(), "nonce_replay");
 }
 
-TEST(RelayAuth, RegisterProofHonoursForwardedProtoAndDefaultPorts) {
-  net::Request req;
-  req.headers = {{"Host", "Relay.Example.com"}, {"X-Forwarded-Proto", "HTTPS"}};
-  auto urls = server::relay_url_candidates(req);
-  ASSERT_EQ(urls.size(), 2u);
-  EXPECT_EQ(urls[0], "https://relay.example.com");
-  EXPECT_EQ(urls[1], "https://relay.example.com:443");
-  req.headers = {{"Host", "host:80"}};
-  urls = server::relay_url_candidates(req);
-  EXPECT_EQ(urls, (std::vector<std::string>{"http://host:80", "http://host"}));
-  req.headers = {{"Host", "[::1]:7331"}};
-  urls = server::relay_url_candidates(req);
-  EXPECT_EQ(urls, (std::vector<std::string>{"http://[::1]:7331"}));
+TEST(RelayAuth, RegisterProofUrlsAreOriginsWithAndWithoutTheDefaultPort) {
+  auto urls = server::register_proof_urls({"HTTPS://Relay.Example.com/c2c/"});
+  ASSERT_TRUE(urls.has_value());
+  EXPECT_EQ(*urls, (std::vector<std::string>{"https://relay.example.com",
+                                             "https://relay.example.com:443"}));
+  urls = server::register_proof_urls({"http://host:80", "http://[::1]:7331"});
+  ASSERT_TRUE(urls.has_value());
+  EXPECT_EQ(*urls,
+            (std::vector<std::string>{"http://host:80", "http://host", "http://[::1]:7331"}));
+  EXPECT_FALSE(server::register_proof_urls({"relay.example.com:7331"}).has_value());
+  EXPECT_FALSE(server::register_proof_urls({"ftp://relay"}).has_value());
+  EXPECT_FALSE(server::register_proof_urls({"http://"}).has_value());
 }
 
 TEST(RelayAuth, DifferentKeyCannotRebindAndBindingStays) {

@@ -67,6 +67,7 @@ class Harness {
                                                      crypto::new_identity("relay", kT0));
     limiter = std::make_unique<server::RateLimiter>(options.rate_limit);
     router = std::make_unique<server::Router>(*service, *auth, *store, *limiter, clock);
+    service->set_register_urls(server::register_proof_urls({kRelayUrl}).value());
   }
 
   Reply call(const std::string& method, const std::string& target, const std::string& body = "",

@@ -48,7 +48,7 @@ TEST(SqliteStoreKillChild, WriteCommitThenKeepWriting) {
   ASSERT_TRUE(s->put_binding("bob", "pk-bob"));
   ASSERT_TRUE(s->add_member("lobby", "bob"));
   ASSERT_TRUE(s->append_history("lobby", message("h1")));
-  ASSERT_TRUE(s->remember_message_id("seen-1", 10000));
+  ASSERT_TRUE(s->remember_message_id("alice", "seen-1", 10000));
   ASSERT_TRUE(s->remember_nonce("request", "nonce-1", 1000, 120));
   ASSERT_TRUE(s->add_dead_letter(DeadLetter{message("dead-1"), "unknown_alias", 5}));
   for (int i = 0; i < kCommittedBatch; ++i) {
@@ -99,7 +99,7 @@ TEST(SqliteStoreDurability, KillAfterCommitLosesNothingCommitted) {
   EXPECT_EQ(s->get_binding("bob").value_or(""), "pk-bob");
   EXPECT_EQ(s->get_room("lobby").value_or(Room{}).members, (std::vector<std::string>{"bob"}));
   EXPECT_EQ(s->history("lobby", 5).size(), 1u);
-  EXPECT_TRUE(s->seen_message_id("seen-1"));
+  EXPECT_TRUE(s->seen_message_id("alice", "seen-1"));
   EXPECT_FALSE(s->remember_nonce("request", "nonce-1", 1000, 120).value());
   EXPECT_EQ(s->dead_letters().size(), 1u);
 
@@ -168,7 +168,7 @@ TEST(SqliteStoreAtomicSection, WritesOfASectionShareOneTransaction) {
       s->begin_atomic();
       ASSERT_TRUE(s->append({{kKey, message("m" + std::to_string(i))}}));
       std::this_thread::yield();
-      ASSERT_TRUE(s->remember_message_id("m" + std::to_string(i), 10000));
+      ASSERT_TRUE(s->remember_message_id("alice", "m" + std::to_string(i), 10000));
       s->end_atomic();
       ASSERT_TRUE(s->commit());
     }
@@ -180,8 +180,8 @@ TEST(SqliteStoreAtomicSection, WritesOfASectionShareOneTransaction) {
   auto s = open_sqlite(path);
   ASSERT_NE(s, nullptr);
   EXPECT_EQ(s->queued_messages(), size_t{kSections});
-  EXPECT_TRUE(s->seen_message_id("m0"));
-  EXPECT_TRUE(s->seen_message_id("m" + std::to_string(kSections - 1)));
+  EXPECT_TRUE(s->seen_message_id("alice", "m0"));
+  EXPECT_TRUE(s->seen_message_id("alice", "m" + std::to_string(kSections - 1)));
 }
 
 // A write from another thread while a section is open waits for the section: its commit()
@@ -202,7 +202,7 @@ TEST(SqliteStoreAtomicSection, OtherThreadsWritesWaitForTheOpenSection) {
     committed = true;
   });
   recorded.get_future().wait();  // the other thread's write is queued, its commit() pending
-  ASSERT_TRUE(s->remember_message_id("in-section", 10000));
+  ASSERT_TRUE(s->remember_message_id("alice", "in-section", 10000));
   EXPECT_FALSE(committed.load()) << "commit() returned while the section was open";
   EXPECT_EQ(s->stats().transactions, before.transactions);
   s->end_atomic();

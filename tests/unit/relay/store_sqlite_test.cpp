@@ -83,7 +83,8 @@ void populate(Store& s) {
   ASSERT_TRUE(s.append_history("lobby", h));
   ASSERT_TRUE(s.append_history("lobby", message("h2")));
 
-  for (const char* id : {"d1", "d2", "d3", "d4"}) ASSERT_TRUE(s.remember_message_id(id, 3));
+  for (const char* id : {"d1", "d2", "d3", "d4"})
+    ASSERT_TRUE(s.remember_message_id("alice", id, 3));
 
   ASSERT_TRUE(s.remember_nonce("request", "old", 1000, 100));
   ASSERT_TRUE(s.remember_nonce("request", "kept", 1090, 100));
@@ -155,13 +156,13 @@ TEST(SqliteStoreReopen, KeepsEveryItem) {
   EXPECT_EQ(history[0].envelope, "env-h1");
   EXPECT_EQ(history[0].room_id, "lobby");
 
-  EXPECT_FALSE(s->seen_message_id("d1")) << "evicted before the restart";
-  EXPECT_TRUE(s->seen_message_id("d2"));
-  EXPECT_TRUE(s->seen_message_id("d4"));
+  EXPECT_FALSE(s->seen_message_id("alice", "d1")) << "evicted before the restart";
+  EXPECT_TRUE(s->seen_message_id("alice", "d2"));
+  EXPECT_TRUE(s->seen_message_id("alice", "d4"));
   // The window's order survived: the next id evicts d2, the oldest.
-  ASSERT_TRUE(s->remember_message_id("d5", 3));
-  EXPECT_FALSE(s->seen_message_id("d2"));
-  EXPECT_TRUE(s->seen_message_id("d3"));
+  ASSERT_TRUE(s->remember_message_id("alice", "d5", 3));
+  EXPECT_FALSE(s->seen_message_id("alice", "d2"));
+  EXPECT_TRUE(s->seen_message_id("alice", "d3"));
 
   EXPECT_FALSE(s->remember_nonce("request", "kept", 1150, 100).value()) << "replay after restart";
   EXPECT_FALSE(s->remember_nonce("request", "new", 1150, 100).value());
@@ -262,7 +263,7 @@ TEST(SqliteStoreReopen, RandomOperationsMatchTheMemoryModel) {
             ASSERT_TRUE(s->append_history("room-" + alias, message(id, alias, ts)));
             break;
           case 13:
-            ASSERT_TRUE(s->remember_message_id(id, 10));
+            ASSERT_TRUE(s->remember_message_id("alice", id, 10));
             break;
           case 14: {
             DeadLetter dl{message(id), "reason-" + alias, ts};

@@ -84,8 +84,10 @@ inline std::string dump(Store& s, const std::vector<std::string>& aliases,
     for (const auto& m : s.history(r, 1'000'000))
       o << "history " << r << ' ' << describe(m) << '\n';
   }
-  for (const auto& id : ids) {
-    if (s.seen_message_id(id)) o << "seen " << id << '\n';
+  for (const auto& a : aliases) {
+    for (const auto& id : ids) {
+      if (s.seen_message_id(a, id)) o << "seen " << a << ' ' << id << '\n';
+    }
   }
   for (const auto& dl : s.dead_letters()) {
     o << "dead " << describe(dl.message) << ' ' << dl.reason << ' ' << dl.ts << '\n';

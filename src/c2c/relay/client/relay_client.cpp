@@ -116,13 +116,15 @@ Result<Reply> RelayClient::call(std::string_view method, std::string_view path, 
   if (auth == Auth::kAdmin && !options_.token.empty()) {
     req.headers.push_back({"Authorization", "Bearer " + options_.token});
   } else if (auth == Auth::kPeer && options_.identity && !alias.empty()) {
-    // The relay verifies the path it received (prefix included) and the exact body bytes.
+    // The relay verifies the path it received (prefix included), the query in its canonical
+    // form and the exact body bytes.
     const auto q = path.find('?');
     const std::string signed_path = path_prefix_ + std::string(path.substr(0, q));
-    req.headers.push_back(
-        {"Authorization",
-         crypto::sign_request(options_.identity->keys, alias, req.method, signed_path,
-                              /*query=*/"", req.body, options_.clock->now())});
+    const std::string query =
+        q == std::string_view::npos ? std::string() : crypto::canonical_query(path.substr(q + 1));
+    req.headers.push_back({"Authorization", crypto::sign_request(options_.identity->keys, alias,
+                                                                 req.method, signed_path, query,
+                                                                 req.body, options_.clock->now())});
   }
   auto resp = transport_(req);
   if (!resp) {
@@ -149,15 +151,20 @@ Result<Reply> RelayClient::health() {
   return call("GET", route::kHealth, "", Auth::kNone);
 }
 
-Result<Reply> RelayClient::list_rooms() {
-  return call("GET", route::kListRooms, "", Auth::kNone);
+Result<Reply> RelayClient::list_rooms(std::string_view alias) {
+  if (alias.empty()) return call("GET", route::kListRooms, "", Auth::kNone);
+  // Aliases are [A-Za-z0-9._-]: nothing to escape in the query.
+  return call("GET", std::string(route::kListRooms) + "?alias=" + std::string(alias), "",
+              Auth::kPeer, alias);
 }
 
-Result<Reply> RelayClient::room_history(std::string_view room_id, int limit) {
+Result<Reply> RelayClient::room_history(std::string_view room_id, int limit,
+                                        std::string_view alias) {
   protocol::RoomHistoryRequest b;
   b.room_id = std::string(room_id);
   b.limit = limit;
-  return call("POST", route::kRoomHistory, b.to_json().dump(), Auth::kNone);
+  b.alias = std::string(alias);
+  return call("POST", route::kRoomHistory, b.to_json().dump(), Auth::kPeer, alias);
 }
 
 Result<Reply> RelayClient::register_session(const RegisterParams& p) {
@@ -167,19 +174,32 @@ Result<Reply> RelayClient::register_session(const RegisterParams& p) {
   b.alias = p.alias;
   b.client_type = p.client_type.empty() ? "unknown" : p.client_type;
   b.ttl = p.ttl;
-  if (options_.identity) {
+  if (!options_.identity) return call("POST", route::kRegister, b.to_json().dump(), Auth::kNone);
+  // A version-2 proof binds node, session and ttl (docs/relay-server.md, "Register proof").
+  auto signed_body = [&](int version) {
     const auto& id = *options_.identity;
-    const std::string pk = id.public_key_b64u();
-    const std::string ts = format_rfc3339_utc(options_.clock->now());
-    const std::string nonce = crypto::random_nonce();
-    const std::string blob = crypto::canonical_blob(
-        crypto::kCtxRegister, {p.alias, url_origin(options_.base_url), pk, ts, nonce});
-    b.identity_pk = pk;
+    b.proof_version = version;
+    b.identity_pk = id.public_key_b64u();
+    b.timestamp = format_rfc3339_utc(options_.clock->now());
+    b.nonce = crypto::random_nonce();
+    const std::string origin = url_origin(options_.base_url);
+    const std::string blob =
+        version == 2
+            ? crypto::register_blob_v2(b.alias, origin, b.identity_pk, b.timestamp, b.nonce,
+                                       b.node_id, b.session_id, b.lease_ttl_seconds())
+            : crypto::register_blob_v1(b.alias, origin, b.identity_pk, b.timestamp, b.nonce);
     b.signature = crypto::sign_b64u(id.keys, blob);
-    b.nonce = nonce;
-    b.timestamp = ts;
+    return b.to_json().dump();
+  };
+  auto reply = call("POST", route::kRegister, signed_body(2), Auth::kNone);
+  // A relay older than proof version 2 ignores proof_version, checks the version-1 bytes and
+  // answers signature_invalid: say it again in version 1, which such a relay accepts. A newer
+  // relay gives a version-1 proof less (it cannot move a lease), so the retry grants no more
+  // than the first attempt; a wrong relay URL fails both alike.
+  if (reply && reply->http_status == 401 && reply->error_code() == "signature_invalid") {
+    return call("POST", route::kRegister, signed_body(1), Auth::kNone);
   }
-  return call("POST", route::kRegister, b.to_json().dump(), Auth::kNone);
+  return reply;
 }
 
 protocol::RoomProof RelayClient::room_proof(std::string_view ctx, std::string_view room_id,

@@ -8,7 +8,10 @@
 //   admin routes (/gc /dead_letter /list?include_dead=1) -> "Authorization: Bearer <token>".
 //   self-auth    (/register /join_room /leave_room /send_room) -> body proofs when an identity
 //                   is loaded (register proof, room-op proof, room-send envelope).
-//   open         (/health /list_rooms /room_history) -> no credentials.
+//   open         (/health) -> no credentials; /list_rooms and /room_history are open too, but
+//                   signed as `alias` when one is given and an identity is loaded, so the relay
+//                   shows that member its invite-only rooms (without identity the alias is
+//                   only named, which a dev-mode relay trusts).
 //
 // Errors: Result errors mean "no usable answer" — kUnavailable when the relay could not be
 // reached (refused, DNS, TLS, timeout), kBadRequest when the answer was not a JSON object.
@@ -86,8 +89,8 @@ class RelayClient {
 
   // Open routes.
   Result<Reply> health();
-  Result<Reply> list_rooms();
-  Result<Reply> room_history(std::string_view room_id, int limit);
+  Result<Reply> list_rooms(std::string_view alias = {});
+  Result<Reply> room_history(std::string_view room_id, int limit, std::string_view alias = {});
 
   // Self-auth routes (body proofs when an identity is loaded).
   Result<Reply> register_session(const RegisterParams& p);

@@ -128,7 +128,10 @@ struct RegisterRequest {
   std::string alias;
   std::string client_type;    // "" -> "unknown"
   std::optional<double> ttl;  // seconds; absent -> 300
-  // Body proof (ctx c2c/v1/register): all four or none.
+  // Body proof: all four or none. proof_version 1 (absent on the wire; ctx c2c/v1/register)
+  // signs alias, relay_url, identity_pk, timestamp and nonce; 2 (ctx c2c/v2/register) also
+  // node_id, session_id and the lease ttl (crypto::register_blob_v2).
+  int proof_version = 1;
   std::string identity_pk;
   std::string signature;
   std::string nonce;
@@ -140,6 +143,9 @@ struct RegisterRequest {
 
   bool has_any_proof_field() const;
   bool has_full_proof() const;
+  // The lease ttl this request asks for, in whole seconds (absent -> kDefaultLeaseTtl): what
+  // the lease gets and what a version-2 proof signs.
+  int64_t lease_ttl_seconds() const;
   Json to_json() const;
   static Result<RegisterRequest> from_json(const Json& j);
 };
@@ -241,6 +247,9 @@ struct SendRoomRequest {
 struct RoomHistoryRequest {
   std::string room_id;
   int64_t limit = 50;  // negative -> 0; above kMaxHistoryLimit -> kMaxHistoryLimit
+  // Optional: the member reading an invite-only room. Trusted as is in dev mode only; in prod
+  // the request must be signed (Ed25519 header) by a member (docs/relay-server.md).
+  std::string alias;
 
   Json to_json() const;
   static Result<RoomHistoryRequest> from_json(const Json& j);
@@ -330,6 +339,9 @@ struct FanoutResponse {
 
 struct InboxResponse {  // /poll_inbox and /peek_inbox
   std::vector<Message> messages;
+  // The inbox holds more than this page (wire: "more": true, omitted when false); read again
+  // (after acknowledging this page) for the rest. docs/relay-server.md, "Inbox pages".
+  bool more = false;
 
   Json to_json() const;
   static Result<InboxResponse> from_json(const Json& j);

@@ -1,5 +1,6 @@
 // JSON of request bodies. from_json() is what the relay trusts: strict types, required fields.
 #include <algorithm>
+#include <cmath>
 
 #include "c2c/core/text.hpp"
 #include "c2c/relay/protocol/json_fields.hpp"
@@ -46,10 +47,15 @@ bool RegisterRequest::has_full_proof() const {
   return !identity_pk.empty() && !signature.empty() && !nonce.empty() && !timestamp.empty();
 }
 
+int64_t RegisterRequest::lease_ttl_seconds() const {
+  return static_cast<int64_t>(std::trunc(ttl.value_or(kDefaultLeaseTtl)));
+}
+
 Json RegisterRequest::to_json() const {
   Json j = {{"node_id", node_id}, {"session_id", session_id}, {"alias", alias}};
   put_if(j, "client_type", client_type);
   if (ttl) j["ttl"] = *ttl;
+  if (proof_version != 1) j["proof_version"] = proof_version;
   put_if(j, "identity_pk", identity_pk);
   put_if(j, "signature", signature);
   put_if(j, "nonce", nonce);
@@ -75,6 +81,10 @@ Result<RegisterRequest> RegisterRequest::from_json(const Json& j) {
   r.enc_pubkey = f.id("enc_pubkey");
   r.signed_at = f.num("signed_at");
   r.sig_b64 = f.id("sig_b64");
+  if (auto v = f.integer("proof_version")) {
+    if (*v != 1 && *v != 2) f.fail("proof_version must be 1 or 2");
+    r.proof_version = static_cast<int>(*v);
+  }
   if (f.ok() && (r.node_id.empty() || r.session_id.empty() || r.alias.empty())) {
     f.fail("node_id, session_id, and alias are required");
   }
@@ -254,7 +264,9 @@ Result<SendRoomRequest> SendRoomRequest::from_json(const Json& j) {
 }
 
 Json RoomHistoryRequest::to_json() const {
-  return {{"room_id", room_id}, {"limit", limit}};
+  Json j = {{"room_id", room_id}, {"limit", limit}};
+  if (!alias.empty()) j["alias"] = alias;
+  return j;
 }
 
 Result<RoomHistoryRequest> RoomHistoryRequest::from_json(const Json& j) {
@@ -264,6 +276,7 @@ Result<RoomHistoryRequest> RoomHistoryRequest::from_json(const Json& j) {
   if (auto limit = f.integer("limit")) {
     r.limit = std::clamp<int64_t>(*limit, 0, kMaxHistoryLimit);
   }
+  r.alias = f.id("alias");
   if (f.ok() && r.room_id.empty()) f.fail("room_id is required");
   return finish(f, std::move(r));
 }

@@ -128,11 +128,15 @@ Result<FanoutResponse> FanoutResponse::from_json(const Json& j) {
 }
 
 Json InboxResponse::to_json() const {
-  return {{"ok", true}, {"messages", array_of(messages)}};
+  Json j = {{"ok", true}, {"messages", array_of(messages)}};
+  if (more) j["more"] = true;
+  return j;
 }
 Result<InboxResponse> InboxResponse::from_json(const Json& j) {
   InboxResponse r;
   r.messages = records<Message>(j, "messages");
+  Fields f(j, false);
+  r.more = f.boolean("more").value_or(false);
   return r;
 }
 

@@ -1,5 +1,6 @@
 #include "c2c/relay/server/auth.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "c2c/core/text.hpp"
@@ -172,16 +173,24 @@ Reply<std::string> Authenticator::verify_register_proof(
   if (!decoded) return std::move(decoded).take_failure();
   bool verified = false;
   for (const auto& url : relay_urls) {
-    const std::string blob = crypto::canonical_blob(
-        crypto::kCtxRegister, {req.alias, url, req.identity_pk, req.timestamp, req.nonce});
+    const std::string blob =
+        req.proof_version == 2
+            ? crypto::register_blob_v2(req.alias, url, req.identity_pk, req.timestamp, req.nonce,
+                                       req.node_id, req.session_id, req.lease_ttl_seconds())
+            : crypto::register_blob_v1(req.alias, url, req.identity_pk, req.timestamp, req.nonce);
     if (crypto::verify_b64u(decoded.value().pk, blob, req.signature)) {
       verified = true;
       break;
     }
   }
   if (!verified) {
+    // The URL is the usual culprit: the proof must name one of this relay's public URLs.
+    std::string urls;
+    for (const auto& url : relay_urls) urls += (urls.empty() ? "" : ", ") + url;
     return failure(k401, ErrorCode::kSignatureInvalid,
-                   "Ed25519 signature does not verify against identity_pk");
+                   "Ed25519 signature does not verify against identity_pk for this relay's "
+                   "URL (" +
+                       (urls.empty() ? std::string("none configured") : urls) + ")");
   }
   auto fresh = store_.remember_nonce("register", req.nonce, decoded.value().ts, kProofNonceTtl);
   if (!fresh) return storage_failure(fresh.error());
@@ -271,26 +280,67 @@ Reply<std::string> Authenticator::verify_envelope(std::string_view room_id,
   return env.sender_pk;
 }
 
-std::vector<std::string> relay_url_candidates(const net::Request& req) {
-  std::string scheme = req.tls ? "https" : "http";
-  if (const std::string* proto = find_header(req, "X-Forwarded-Proto"); proto && !proto->empty()) {
-    scheme = casefold(trim(*proto));
+Result<std::vector<std::string>> register_proof_urls(const std::vector<std::string>& public_urls) {
+  std::vector<std::string> out;
+  auto add = [&](std::string url) {
+    if (std::find(out.begin(), out.end(), url) == out.end()) out.push_back(std::move(url));
+  };
+  for (const auto& given : public_urls) {
+    const std::string url = casefold(trim(given));
+    const auto scheme_end = url.find("://");
+    const std::string scheme = scheme_end == std::string::npos ? "" : url.substr(0, scheme_end);
+    if (scheme != "http" && scheme != "https") {
+      return fail(ErrorCode::kBadRequest,
+                  "public URL \"" + given + "\" must start with http:// or https://");
+    }
+    // The origin: clients sign scheme://host[:port] without any path.
+    const std::string host =
+        url.substr(scheme_end + 3, url.find('/', scheme_end + 3) - (scheme_end + 3));
+    if (host.empty())
+      return fail(ErrorCode::kBadRequest, "public URL \"" + given + "\" has no host");
+    // Clients may spell the default port or leave it out: accept both.
+    const std::string default_port = scheme == "https" ? ":443" : ":80";
+    const bool bracketed_v6 = host.back() == ']';
+    const auto colon = host.rfind(':');
+    const bool has_port = !bracketed_v6 && colon != std::string::npos;
+    add(scheme + "://" + host);
+    if (!has_port) {
+      add(scheme + "://" + host + default_port);
+    } else if (host.size() > default_port.size() &&
+               host.compare(host.size() - default_port.size(), default_port.size(), default_port) ==
+                   0) {
+      add(scheme + "://" + host.substr(0, host.size() - default_port.size()));
+    }
   }
-  const std::string* host_header = find_header(req, "Host");
-  const std::string host = host_header ? casefold(trim(*host_header)) : std::string();
-  std::vector<std::string> out{scheme + "://" + host};
-  const std::string default_port = scheme == "https" ? ":443" : ":80";
-  const bool bracketed_v6 = !host.empty() && host.back() == ']';
-  const auto colon = host.rfind(':');
-  const bool has_port =
-      !bracketed_v6 && colon != std::string::npos && host.find(']', colon) == std::string::npos;
-  if (host.empty()) return out;
-  if (!has_port) {
-    out.push_back(scheme + "://" + host + default_port);
-  } else if (host.size() > default_port.size() &&
-             host.compare(host.size() - default_port.size(), default_port.size(), default_port) ==
-                 0) {
-    out.push_back(scheme + "://" + host.substr(0, host.size() - default_port.size()));
+  return out;
+}
+
+std::vector<std::string> default_public_urls(const std::string& listen_host, uint16_t port,
+                                             bool tls,
+                                             const std::vector<std::string>& local_addresses,
+                                             const std::string& hostname) {
+  const std::string scheme = tls ? "https://" : "http://";
+  const std::string suffix = ":" + std::to_string(port);
+  auto url_host = [](const std::string& h) {
+    return h.find(':') != std::string::npos ? "[" + h + "]" : h;
+  };
+  std::vector<std::string> hosts;
+  const bool wildcard = listen_host.empty() || listen_host == "0.0.0.0" || listen_host == "::";
+  const bool loopback =
+      listen_host == "127.0.0.1" || listen_host == "::1" || casefold(listen_host) == "localhost";
+  if (wildcard) {
+    hosts = local_addresses;
+    if (!hostname.empty()) hosts.push_back(hostname);
+  } else {
+    hosts.push_back(listen_host);
+  }
+  if (wildcard || loopback) {
+    for (const char* h : {"localhost", "127.0.0.1", "::1"}) hosts.push_back(h);
+  }
+  std::vector<std::string> out;
+  for (const auto& h : hosts) {
+    std::string url = casefold(scheme + url_host(h) + suffix);
+    if (std::find(out.begin(), out.end(), url) == out.end()) out.push_back(std::move(url));
   }
   return out;
 }

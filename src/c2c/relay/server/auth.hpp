@@ -8,6 +8,7 @@
 // the Bearer token is compared in constant time; in dev mode a Bearer header on a peer route is
 // ignored instead of rejected ("dev mode allows every request").
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,7 +56,8 @@ class Authenticator {
   // Verifies `Authorization: Ed25519 ...`; returns the signer's alias.
   Reply<std::string> verify_request_header(std::string_view header_value, const net::Request& req);
 
-  // /register body proof against any of `relay_urls` (the URL the client signed, lower-case).
+  // /register body proof (version req.proof_version) against any of `relay_urls`
+  // (register_proof_urls()).
   // Returns the verified identity pk (b64u), or "" when the request carries no proof.
   Reply<std::string> verify_register_proof(const protocol::RegisterRequest& req,
                                            const std::vector<std::string>& relay_urls);
@@ -75,9 +77,19 @@ class Authenticator {
   std::string token_;
 };
 
-// "<scheme>://<Host>" lower-cased as the client signed it, with the scheme from
-// X-Forwarded-Proto, else https when the connection is TLS, else http. Also the same URL with
-// the default port added or removed, since clients may spell it either way.
-std::vector<std::string> relay_url_candidates(const net::Request& req);
+// The URLs a register proof may name (docs/relay-server.md, "Register proof"): each public URL's
+// origin (scheme://host[:port], lower-cased, path dropped), also with the default port added or
+// removed since clients may spell it either way. Never taken from request headers: a proof made
+// for another relay must not verify here whatever Host or X-Forwarded-Proto says. An URL that is
+// not http(s)://host... is an error.
+Result<std::vector<std::string>> register_proof_urls(const std::vector<std::string>& public_urls);
+
+// The public URLs of a relay started without --public-url: its scheme (https with TLS) and bound
+// port with the listen host; for a wildcard listen (0.0.0.0, ::) every local interface address
+// and the host name; for a wildcard or loopback listen also localhost, 127.0.0.1 and ::1.
+std::vector<std::string> default_public_urls(const std::string& listen_host, uint16_t port,
+                                             bool tls,
+                                             const std::vector<std::string>& local_addresses,
+                                             const std::string& hostname);
 
 }  // namespace c2c::relay::server

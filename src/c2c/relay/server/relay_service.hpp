@@ -35,6 +35,9 @@ struct ServiceConfig {
   // Unsigned join/leave/set_visibility answer 401 unsigned_room_op (the original c2c's env gate
   // C2C_REQUIRE_SIGNED_ROOM_OPS=1).
   bool require_signed_room_ops = false;
+  // One /peek_inbox or /poll_inbox answer holds at most this much (always at least one message);
+  // `message_ids` of an acknowledging poll are limited to max_messages.
+  PageLimit inbox_page{100, 1024 * 1024};
 };
 
 // Called under the service lock whenever an entry is appended to a room's history
@@ -51,10 +54,13 @@ class RelayService {
   void set_history_sink(HistorySink sink) { history_sink_ = std::move(sink); }
   void set_audit_sink(AuditSink sink) { audit_sink_ = std::move(sink); }
 
+  // The URLs register proofs must name (register_proof_urls() of the relay's public URLs).
+  // Set once before serving: none set, no signed registration verifies.
+  void set_register_urls(std::vector<std::string> urls) { register_urls_ = std::move(urls); }
+  const std::vector<std::string>& register_urls() const { return register_urls_; }
+
   // `signer` is the alias of a verified Ed25519 request header, "" when unsigned.
-  // `relay_urls`: the URLs a register proof may have signed (relay_url_candidates()).
-  Reply<protocol::RegisterResponse> register_alias(const protocol::RegisterRequest& req,
-                                                   const std::vector<std::string>& relay_urls);
+  Reply<protocol::RegisterResponse> register_alias(const protocol::RegisterRequest& req);
   Reply<protocol::RegisterResponse> heartbeat(const protocol::SessionRequest& req,
                                               const std::string& signer);
   protocol::ListResponse list(bool include_dead);
@@ -73,8 +79,11 @@ class RelayService {
                                              const std::string& signer);
   Reply<protocol::FanoutResponse> send_room(const protocol::SendRoomRequest& req,
                                             const std::string& signer);
-  protocol::ListRoomsResponse list_rooms();
-  Reply<protocol::RoomHistoryResponse> room_history(const protocol::RoomHistoryRequest& req);
+  // Invite-only rooms are listed, and their history read, only for a member: the verified
+  // signer, or in dev mode the alias the caller names (`named`, `req.alias`).
+  protocol::ListRoomsResponse list_rooms(const std::string& named, const std::string& signer);
+  Reply<protocol::RoomHistoryResponse> room_history(const protocol::RoomHistoryRequest& req,
+                                                    const std::string& signer);
   Reply<protocol::VisibilityResponse> set_room_visibility(const protocol::SetVisibilityRequest& req,
                                                           const std::string& signer);
   // invite = true for /invite_room, false for /uninvite_room.
@@ -111,6 +120,9 @@ class RelayService {
   // D3: a verified signer may read only the inbox of a session its alias holds.
   std::optional<Failure> check_inbox_owner(const InboxKey& key, const std::string& signer);
   enum class RoomOpGate { kGated, kKeyBoundOnly };
+  // The alias a room read speaks for: the verified signer; in dev mode, else, the named alias
+  // (dev mode trusts what callers claim, as on every other route); "" for nobody.
+  std::string room_reader(const std::string& named, const std::string& signer) const;
   std::optional<Failure> check_room_op_signed(const std::string& alias, bool is_signed,
                                               RoomOpGate gate = RoomOpGate::kGated) const;
   // Applies `batch` all or nothing, then hands its room history to the persistence sink
@@ -134,6 +146,7 @@ class RelayService {
   crypto::Identity identity_;
   HistorySink history_sink_;
   AuditSink audit_sink_;
+  std::vector<std::string> register_urls_;
 
   // What every compound operation holds: mu_ (operations see and leave consistent state) and one
   // store atomic section (after a crash their writes are all durable or none).

@@ -69,8 +69,9 @@ const std::vector<Router::Route>& Router::routes() {
     {"POST", route::kJoinRoom,           false, C::kSelf,   R::kNone,        true,  &Router::join_room},
     {"POST", route::kLeaveRoom,          false, C::kSelf,   R::kNone,        true,  &Router::leave_room},
     {"POST", route::kSendRoom,           false, C::kSelf,   R::kSend,        true,  &Router::send_room},
-    {"GET",  route::kListRooms,          false, C::kUnauth, R::kNone,        false, &Router::list_rooms},
-    {"POST", route::kRoomHistory,        false, C::kUnauth, R::kRoomHistory, false, &Router::room_history},
+    // Open, but a verified Ed25519 header names the member an invite-only room is shown to.
+    {"GET",  route::kListRooms,          false, C::kSelf,   R::kNone,        false, &Router::list_rooms},
+    {"POST", route::kRoomHistory,        false, C::kSelf,   R::kRoomHistory, false, &Router::room_history},
     {"POST", route::kGc,                 false, C::kAdmin,  R::kNone,        true,  &Router::gc},
     {"GET",  route::kDeadLetter,         false, C::kAdmin,  R::kNone,        false, &Router::dead_letter},
     {"POST", route::kSetRoomVisibility,  false, C::kSelf,   R::kNone,        true,  &Router::set_room_visibility},

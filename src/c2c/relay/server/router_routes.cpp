@@ -36,7 +36,7 @@ net::Response Router::metrics_text(const net::Request&, const Caller&) {
 
 net::Response Router::register_alias(const net::Request& req, const Caller&) {
   C2C_PARSE(RegisterRequest, body, req);
-  return reply(service_.register_alias(body, relay_url_candidates(req)));
+  return reply(service_.register_alias(body));
 }
 
 net::Response Router::heartbeat(const net::Request& req, const Caller& caller) {
@@ -84,13 +84,14 @@ net::Response Router::send_room(const net::Request& req, const Caller& caller) {
   return reply(service_.send_room(body, caller.verified_alias));
 }
 
-net::Response Router::list_rooms(const net::Request&, const Caller&) {
-  return json_response(200, service_.list_rooms().to_json());
+net::Response Router::list_rooms(const net::Request& req, const Caller& caller) {
+  const std::string named(query_param(req.query, "alias"));
+  return json_response(200, service_.list_rooms(named, caller.verified_alias).to_json());
 }
 
-net::Response Router::room_history(const net::Request& req, const Caller&) {
+net::Response Router::room_history(const net::Request& req, const Caller& caller) {
   C2C_PARSE(RoomHistoryRequest, body, req);
-  return reply(service_.room_history(body));
+  return reply(service_.room_history(body, caller.verified_alias));
 }
 
 net::Response Router::gc(const net::Request&, const Caller&) {

@@ -1,4 +1,5 @@
 // RelayService: leases, key bindings, GC and the operator routes.
+#include <algorithm>
 #include <cmath>
 #include <unordered_set>
 
@@ -61,9 +62,9 @@ protocol::LeaseInfo RelayService::lease_info(const Lease& l, double now) const {
 }
 
 Reply<protocol::RegisterResponse> RelayService::register_alias(
-    const protocol::RegisterRequest& req, const std::vector<std::string>& relay_urls) {
+    const protocol::RegisterRequest& req) {
   // Proof first (expensive, no lock needed): "" = unsigned.
-  auto proof = auth_.verify_register_proof(req, relay_urls);
+  auto proof = auth_.verify_register_proof(req, register_urls_);
   if (!proof) return std::move(proof).take_failure();
   const std::string& pk = proof.value();
 
@@ -87,12 +88,23 @@ Reply<protocol::RegisterResponse> RelayService::register_alias(
     return f;
   };
 
+  // alias_identity_mismatch reports the lease that holds the alias (none: the alias is bound
+  // but has no lease), never the refused request.
+  auto mismatch = [&](const std::optional<Lease>& holder, std::string message) -> Failure {
+    Failure f = failure(ErrorCode::kAliasIdentityMismatch, std::move(message));
+    if (holder) f.existing_lease = lease_info(*holder, now);
+    return f;
+  };
+
   if (!is_valid_alias(req.alias) || is_reserved_alias(req.alias)) {
     return reject(ErrorCode::kInvalidAlias,
                   "invalid alias " + in_quotes(req.alias) +
                       ": use 1-64 of [A-Za-z0-9._-], no leading '.', not c2c or c2c-system");
   }
-  if (auto pinned = config_.allowlist.find(req.alias); pinned != config_.allowlist.end()) {
+  const auto pinned =
+      std::find_if(config_.allowlist.begin(), config_.allowlist.end(),
+                   [&](const auto& entry) { return iequals(entry.first, req.alias); });
+  if (pinned != config_.allowlist.end()) {
     if (pk.empty() || pk != pinned->second) {
       return reject(ErrorCode::kAliasNotAllowed,
                     "alias " + in_quotes(req.alias) +
@@ -105,22 +117,45 @@ Reply<protocol::RegisterResponse> RelayService::register_alias(
   {
     const Section section(mu_, store_);
     const auto binding = store_.get_binding(req.alias);
+    // Looked up case-insensitively: "XA1" finds xa1's binding and lease (finding 8.6 in
+    // docs/security.md).
+    const auto existing = store_.get_lease(req.alias);
     if (!pk.empty() && binding && *binding != pk) {
-      return reject(ErrorCode::kAliasIdentityMismatch,
-                    "alias " + in_quotes(req.alias) + " is bound to a different identity key");
+      return mismatch(existing,
+                      "alias " + in_quotes(req.alias) + " is bound to a different identity key");
     }
     if (pk.empty() && binding && auth_.prod_mode()) {
       // docs/decisions.md D3: in prod an unsigned registration cannot take over a key-bound alias.
-      return reject(ErrorCode::kAliasIdentityMismatch,
-                    "alias " + in_quotes(req.alias) +
-                        " is bound to an identity key; the registration must be signed with it");
+      return mismatch(existing,
+                      "alias " + in_quotes(req.alias) +
+                          " is bound to an identity key; the registration must be signed with it");
     }
-    const auto existing = store_.get_lease(req.alias);
     if (existing && existing->alive(now) && existing->node_id != req.node_id) {
       return reject(ErrorCode::kAliasConflict,
                     "alias " + in_quotes(req.alias) + " is held by a live session on node " +
                         in_quotes(existing->node_id),
                     existing);
+    }
+    const bool proof_v1 = !pk.empty() && req.proof_version == 1;
+    if (proof_v1 && existing &&
+        (existing->node_id != req.node_id || existing->session_id != req.session_id)) {
+      // A version-1 proof does not sign node_id, session_id or ttl: replayed with other values
+      // it would move the lease and its queued messages (docs/security.md, 8.5). It may create a
+      // lease, or refresh the very session it names, never move one.
+      return reject(ErrorCode::kSignatureInvalid,
+                    "alias " + in_quotes(req.alias) +
+                        " has a lease on another session; a version-1 register proof (no "
+                        "node_id/session_id/ttl signed) cannot move it: upgrade c2c, whose "
+                        "clients sign version 2",
+                    existing);
+    }
+    if (proof_v1 && existing) {
+      // Same session: a refresh. What the proof does not sign stays as the lease has it.
+      fresh.ttl = existing->ttl;
+      fresh.client_type = existing->client_type;
+      fresh.enc_pubkey = existing->enc_pubkey;
+      fresh.signed_at = existing->signed_at;
+      fresh.sig_b64 = existing->sig_b64;
     }
     if (existing && existing->node_id == req.node_id) {
       fresh.registered_at = existing->registered_at;
@@ -163,7 +198,7 @@ Reply<protocol::RegisterResponse> RelayService::heartbeat(const protocol::Sessio
   const double now = clock_.now();
   const Section section(mu_, store_);
   auto lease = store_.find_lease({req.node_id, req.session_id});
-  if (!signer.empty() && (!lease || lease->alias != signer)) {
+  if (!signer.empty() && (!lease || !iequals(lease->alias, signer))) {
     return failure(FailureKind::kForbidden, ErrorCode::kSignatureInvalid,
                    "verified signer " + in_quotes(signer) + " does not own session (" +
                        req.node_id + ", " + req.session_id + ")");
@@ -213,7 +248,7 @@ Reply<protocol::GcResponse> RelayService::gc() {
     expired_nodes.push_back(l.node_id);
     for (const auto& room : rooms) {
       for (const auto& m : room.members) {
-        if (m == l.alias) batch.remove_members.emplace_back(room.room_id, m);
+        if (iequals(m, l.alias)) batch.remove_members.emplace_back(room.room_id, m);
       }
     }
     out.expired.push_back(l.alias);

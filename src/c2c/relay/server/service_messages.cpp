@@ -30,7 +30,7 @@ std::optional<Failure> RelayService::check_sender(const std::string& from_alias,
     return failure(FailureKind::kInvalid, ErrorCode::kInvalidAlias,
                    "from_alias " + in_quotes(from_alias) + " is reserved");
   }
-  if (!signer.empty() && signer != from_alias) {
+  if (!signer.empty() && !iequals(signer, from_alias)) {
     return failure(FailureKind::kForbidden, ErrorCode::kSignatureInvalid,
                    "verified signer " + in_quotes(signer) + " does not match body from_alias " +
                        in_quotes(from_alias));
@@ -77,6 +77,7 @@ Reply<protocol::SendResponse> RelayService::send(const protocol::SendRequest& re
                        " and the node ids registered on it");
   }
   msg.to_alias = bare;
+  // Aliases are case-insensitive (docs/security.md, finding 8.6): "BOB" reaches bob's lease.
   const auto lease = store_.get_lease(bare);
   if (!lease || !lease->alive(now)) {
     const bool unknown = !lease;
@@ -92,15 +93,17 @@ Reply<protocol::SendResponse> RelayService::send(const protocol::SendRequest& re
   out.ts = now;
   out.message_id = msg.message_id;
   // Dedup only once the recipient is known to be alive, so a failed send does not burn the id.
-  if (store_.seen_message_id(msg.message_id)) {
+  // The window is per sender: another sender's message with the same id is not a retry.
+  if (store_.seen_message_id(req.from_alias, msg.message_id)) {
     out.duplicate = true;
     return out;
   }
+  msg.to_alias = lease->alias;  // the recipient's registered spelling
   // The message and its dedup id: one all-or-nothing write (built in place: an initializer
   // list would copy the message).
   WriteBatch batch;
   batch.deliveries.push_back(Delivery{{lease->node_id, lease->session_id}, std::move(msg)});
-  batch.remember_id.emplace(out.message_id, config_.dedup_window);
+  batch.remember_id = DedupId{req.from_alias, out.message_id, config_.dedup_window};
   if (auto r = apply(batch); !r) return storage_failure(r.error());
   return out;
 }
@@ -118,14 +121,14 @@ Reply<protocol::FanoutResponse> RelayService::send_all(const protocol::SendAllRe
   // A retry of a fan-out that was applied (lost response, failed commit) must not deliver
   // twice: a client-supplied id goes through the dedup window like a /send.
   const bool client_id = !req.message_id.empty();
-  if (client_id && store_.seen_message_id(out.message_id)) {
+  if (client_id && store_.seen_message_id(req.from_alias, out.message_id)) {
     out.duplicate = true;
     return out;
   }
   WriteBatch batch;
   auto& deliveries = batch.deliveries;
   for (const auto& l : store_.list_leases()) {
-    if (l.alias == req.from_alias) continue;
+    if (iequals(l.alias, req.from_alias)) continue;
     if (!l.alive(now)) {
       out.skipped.push_back(l.alias);
       continue;
@@ -140,7 +143,7 @@ Reply<protocol::FanoutResponse> RelayService::send_all(const protocol::SendAllRe
     out.delivered.push_back(l.alias);
   }
   // Every copy and the dedup id: one all-or-nothing write.
-  if (client_id) batch.remember_id.emplace(out.message_id, config_.dedup_window);
+  if (client_id) batch.remember_id = DedupId{req.from_alias, out.message_id, config_.dedup_window};
   if (auto r = apply(batch); !r) return storage_failure(r.error());
   return out;
 }
@@ -149,7 +152,7 @@ std::optional<Failure> RelayService::check_inbox_owner(const InboxKey& key,
                                                        const std::string& signer) {
   if (signer.empty()) return std::nullopt;  // dev mode: the gate let an unsigned read through
   auto lease = store_.find_lease(key);
-  if (lease && lease->alias == signer) return std::nullopt;
+  if (lease && iequals(lease->alias, signer)) return std::nullopt;
   return failure(FailureKind::kForbidden, ErrorCode::kSignatureInvalid,
                  "verified signer " + in_quotes(signer) + " does not own session (" + key.node_id +
                      ", " + key.session_id + ")");
@@ -159,9 +162,18 @@ Reply<protocol::InboxResponse> RelayService::poll_inbox(const protocol::PollRequ
                                                         const std::string& signer) {
   const InboxKey key{req.node_id, req.session_id};
   if (auto f = check_inbox_owner(key, signer)) return std::move(*f);
-  auto drained = req.message_ids ? store_.drain_ids(key, *req.message_ids) : store_.drain(key);
-  if (!drained) return storage_failure(drained.error());
+  // An acknowledgement names what one page delivered: bounded like a page, so a response never
+  // carries a whole backlog (docs/relay-server.md, "Inbox pages").
+  if (req.message_ids && req.message_ids->size() > config_.inbox_page.max_messages) {
+    return failure(FailureKind::kInvalid, ErrorCode::kBadRequest,
+                   "message_ids lists " + std::to_string(req.message_ids->size()) +
+                       " ids; at most " + std::to_string(config_.inbox_page.max_messages) +
+                       " per request");
+  }
   protocol::InboxResponse out;
+  auto drained = req.message_ids ? store_.drain_ids(key, *req.message_ids)
+                                 : store_.drain_page(key, config_.inbox_page, &out.more);
+  if (!drained) return storage_failure(drained.error());
   out.messages = to_wire(std::move(drained).value());
   return out;
 }
@@ -171,7 +183,7 @@ Reply<protocol::InboxResponse> RelayService::peek_inbox(const protocol::SessionR
   const InboxKey key{req.node_id, req.session_id};
   if (auto f = check_inbox_owner(key, signer)) return std::move(*f);
   protocol::InboxResponse out;
-  out.messages = to_wire(store_.peek(key));
+  out.messages = to_wire(store_.peek_page(key, config_.inbox_page, &out.more));
   return out;
 }
 

@@ -26,6 +26,12 @@ bool contains(const std::vector<std::string>& v, const std::string& x) {
   return std::find(v.begin(), v.end(), x) != v.end();
 }
 
+// Room members are aliases, which are case-insensitive (docs/security.md, finding 8.6).
+bool is_member(const Room& room, const std::string& alias) {
+  return std::any_of(room.members.begin(), room.members.end(),
+                     [&](const std::string& m) { return iequals(m, alias); });
+}
+
 }  // namespace
 
 std::optional<Failure> RelayService::check_room_op_signed(const std::string& alias, bool is_signed,
@@ -41,6 +47,26 @@ std::optional<Failure> RelayService::check_room_op_signed(const std::string& ali
   }
   return std::nullopt;
 }
+
+std::string RelayService::room_reader(const std::string& named, const std::string& signer) const {
+  if (!signer.empty()) return signer;
+  return auth_.prod_mode() ? std::string() : named;
+}
+
+namespace {
+
+bool invite_only(const Room& room) {
+  return room.visibility == "invite";
+}
+
+Failure closed_room(const std::string& room_id, const std::string& alias, const char* what) {
+  return failure(ErrorCode::kNotAMember,
+                 "room " + in_quotes(room_id) + " is invite-only: only its members may " + what +
+                     (alias.empty() ? std::string(" (sign the request as a member)")
+                                    : ", and " + in_quotes(alias) + " is not one"));
+}
+
+}  // namespace
 
 Result<void> RelayService::apply(const WriteBatch& batch) {
   if (batch.empty()) return {};
@@ -88,7 +114,7 @@ Reply<protocol::RoomOpResponse> RelayService::join_room(const protocol::RoomOpRe
   if (auto f = check_room_id(req.room_id)) return std::move(*f);
   auto proof = auth_.verify_room_proof(crypto::kCtxRoomJoin, req.room_id, req.alias, req.proof);
   if (!proof) return std::move(proof).take_failure();
-  const bool header_signed = !signer.empty() && signer == req.alias;
+  const bool header_signed = !signer.empty() && iequals(signer, req.alias);
   if (auto f = check_room_op_signed(req.alias, !proof.value().empty() || header_signed)) {
     return std::move(*f);
   }
@@ -99,14 +125,15 @@ Reply<protocol::RoomOpResponse> RelayService::join_room(const protocol::RoomOpRe
   const double now = clock_.now();
   const Section section(mu_, store_);
   auto room = store_.get_room(req.room_id);
-  const bool already_member = room && contains(room->members, req.alias);
+  const bool already_member = room && is_member(*room, req.alias);
   if (room && room->visibility == "invite" && !already_member &&
       (caller_pk.empty() || !contains(room->invited, caller_pk))) {
     return failure(ErrorCode::kNotInvited, "room " + in_quotes(req.room_id) +
                                                " is invite-only and " + in_quotes(req.alias) +
                                                " is not invited");
   }
-  if (!store_.get_lease(req.alias)) {
+  const auto lease = store_.get_lease(req.alias);
+  if (!lease) {
     return failure(ErrorCode::kUnknownAlias,
                    "alias " + in_quotes(req.alias) + " is not registered");
   }
@@ -118,9 +145,10 @@ Reply<protocol::RoomOpResponse> RelayService::join_room(const protocol::RoomOpRe
       room->room_id = req.room_id;
       batch.room = *room;
     }
-    batch.add_member.emplace(req.room_id, req.alias);
+    // Members are listed as their aliases are registered (one spelling per alias).
+    batch.add_member.emplace(req.room_id, lease->alias);
     auto members = room->members;
-    members.push_back(req.alias);  // the joiner gets the notice too
+    members.push_back(lease->alias);  // the joiner gets the notice too
     room_notice(req.room_id, members, req.alias + " joined room " + req.room_id, now, batch);
     if (auto r = apply(batch); !r) return storage_failure(r.error());
   }
@@ -135,20 +163,20 @@ Reply<protocol::RoomOpResponse> RelayService::leave_room(const protocol::RoomOpR
   if (auto f = check_room_id(req.room_id)) return std::move(*f);
   auto proof = auth_.verify_room_proof(crypto::kCtxRoomLeave, req.room_id, req.alias, req.proof);
   if (!proof) return std::move(proof).take_failure();
-  const bool header_signed = !signer.empty() && signer == req.alias;
+  const bool header_signed = !signer.empty() && iequals(signer, req.alias);
   if (auto f = check_room_op_signed(req.alias, !proof.value().empty() || header_signed)) {
     return std::move(*f);
   }
   const double now = clock_.now();
   const Section section(mu_, store_);
   // Leaving a room that does not exist is a no-op (the original c2c created an empty room).
-  if (auto room = store_.get_room(req.room_id); room && contains(room->members, req.alias)) {
+  if (auto room = store_.get_room(req.room_id); room && is_member(*room, req.alias)) {
     // The membership and the leave notice to those who stay: one all-or-nothing write.
     WriteBatch batch;
     batch.remove_members.emplace_back(req.room_id, req.alias);
     std::vector<std::string> remaining;
     for (auto& m : room->members) {
-      if (m != req.alias) remaining.push_back(std::move(m));
+      if (!iequals(m, req.alias)) remaining.push_back(std::move(m));
     }
     if (!remaining.empty()) {
       room_notice(req.room_id, remaining, req.alias + " left room " + req.room_id, now, batch);
@@ -170,8 +198,9 @@ Reply<protocol::FanoutResponse> RelayService::send_room(const protocol::SendRoom
     auto v = auth_.verify_envelope(req.room_id, req.from_alias, req.content, *req.envelope);
     if (!v) return std::move(v).take_failure();
   }
-  // send_room is outside the require_signed_room_ops gate (docs/protocol.md §2), not the key-bound rule.
-  const bool is_signed = req.envelope || (!signer.empty() && signer == req.from_alias);
+  // send_room is outside the require_signed_room_ops gate (docs/protocol.md §2), not the key-bound
+  // rule.
+  const bool is_signed = req.envelope || (!signer.empty() && iequals(signer, req.from_alias));
   if (auto f = check_room_op_signed(req.from_alias, is_signed, RoomOpGate::kKeyBoundOnly)) {
     return std::move(*f);
   }
@@ -183,12 +212,22 @@ Reply<protocol::FanoutResponse> RelayService::send_room(const protocol::SendRoom
 
   const Section section(mu_, store_);
   auto room = store_.get_room(req.room_id);
+  if (room && invite_only(*room)) {
+    // Closed to non-members, as in the local broker; in prod the sender proves membership with
+    // the member's bound key (an envelope from an unbound alias could be signed by anyone).
+    if (!is_member(*room, req.from_alias)) return closed_room(req.room_id, req.from_alias, "send");
+    if (auth_.prod_mode() && !(is_signed && store_.get_binding(req.from_alias))) {
+      return failure(ErrorCode::kUnsignedRoomOp,
+                     "room " + in_quotes(req.room_id) +
+                         " is invite-only: sends must be signed with the member's bound key");
+    }
+  }
   // An unknown or empty room records nothing (docs/protocol.md §4).
   if (!room || room->members.empty()) return out;
   // A retried fan-out (lost response, failed commit) must not deliver twice: a client-supplied
   // id goes through the dedup window like a /send.
   const bool client_id = !req.message_id.empty();
-  if (client_id && store_.seen_message_id(out.message_id)) {
+  if (client_id && store_.seen_message_id(req.from_alias, out.message_id)) {
     out.duplicate = true;
     return out;
   }
@@ -201,20 +240,24 @@ Reply<protocol::FanoutResponse> RelayService::send_room(const protocol::SendRoom
   if (req.envelope) msg.envelope = req.envelope->to_json().dump();
   std::vector<std::string> recipients;
   for (const auto& m : room->members) {
-    if (m != req.from_alias) recipients.push_back(m);
+    if (!iequals(m, req.from_alias)) recipients.push_back(m);
   }
   // Copies, dead letters, the history entry and the dedup id: one all-or-nothing write.
   WriteBatch batch;
   fan_out(req.room_id, recipients, msg, now, batch, &out.delivered, &out.skipped);
   batch.history.emplace_back(req.room_id, msg);
-  if (client_id) batch.remember_id.emplace(out.message_id, config_.dedup_window);
+  if (client_id) batch.remember_id = DedupId{req.from_alias, out.message_id, config_.dedup_window};
   if (auto r = apply(batch); !r) return storage_failure(r.error());
   return out;
 }
 
-protocol::ListRoomsResponse RelayService::list_rooms() {
+protocol::ListRoomsResponse RelayService::list_rooms(const std::string& named,
+                                                     const std::string& signer) {
+  const std::string reader = room_reader(named, signer);
   protocol::ListRoomsResponse out;
   for (auto& room : store_.list_rooms()) {
+    // An invite-only room is invisible to non-members: neither it nor its members are listed.
+    if (invite_only(room) && (reader.empty() || !is_member(room, reader))) continue;
     protocol::RoomInfo info;
     info.room_id = std::move(room.room_id);
     info.visibility = std::move(room.visibility);
@@ -225,8 +268,14 @@ protocol::ListRoomsResponse RelayService::list_rooms() {
 }
 
 Reply<protocol::RoomHistoryResponse> RelayService::room_history(
-    const protocol::RoomHistoryRequest& req) {
+    const protocol::RoomHistoryRequest& req, const std::string& signer) {
   if (auto f = check_room_id(req.room_id)) return std::move(*f);
+  if (auto room = store_.get_room(req.room_id); room && invite_only(*room)) {
+    const std::string reader = room_reader(req.alias, signer);
+    if (reader.empty() || !is_member(*room, reader)) {
+      return closed_room(req.room_id, reader, "read its history");
+    }
+  }
   protocol::RoomHistoryResponse out;
   out.room_id = req.room_id;
   out.history = to_wire(store_.history(req.room_id, static_cast<size_t>(req.limit)));
@@ -239,13 +288,13 @@ Reply<protocol::VisibilityResponse> RelayService::set_room_visibility(
   auto proof =
       auth_.verify_room_proof(crypto::kCtxRoomSetVisibility, req.room_id, req.alias, req.proof);
   if (!proof) return std::move(proof).take_failure();
-  const bool header_signed = !signer.empty() && signer == req.alias;
+  const bool header_signed = !signer.empty() && iequals(signer, req.alias);
   if (auto f = check_room_op_signed(req.alias, !proof.value().empty() || header_signed)) {
     return std::move(*f);
   }
   const Section section(mu_, store_);
   auto room = store_.get_room(req.room_id);
-  if (!room || !contains(room->members, req.alias)) {
+  if (!room || !is_member(*room, req.alias)) {
     return failure(
         ErrorCode::kNotAMember,
         "alias " + in_quotes(req.alias) + " is not a member of room " + in_quotes(req.room_id));
@@ -265,7 +314,7 @@ Reply<protocol::InviteResponse> RelayService::invite(const protocol::InviteReque
     return failure(FailureKind::kInvalid, ErrorCode::kBadRequest,
                    "invitee_pk must be a base64url (no padding) Ed25519 public key of 32 bytes");
   }
-  if (!signer.empty() && signer != req.alias) {
+  if (!signer.empty() && !iequals(signer, req.alias)) {
     return failure(FailureKind::kForbidden, ErrorCode::kSignatureInvalid,
                    "verified signer " + in_quotes(signer) + " does not match body alias " +
                        in_quotes(req.alias));
@@ -279,7 +328,7 @@ Reply<protocol::InviteResponse> RelayService::invite(const protocol::InviteReque
   }
   const Section section(mu_, store_);
   auto room = store_.get_room(req.room_id);
-  if (!room || !contains(room->members, req.alias)) {
+  if (!room || !is_member(*room, req.alias)) {
     return failure(
         ErrorCode::kNotAMember,
         "alias " + in_quotes(req.alias) + " is not a member of room " + in_quotes(req.room_id));

@@ -2,10 +2,17 @@
 #include <algorithm>
 #include <iterator>
 
+#include "c2c/core/text.hpp"
 #include "c2c/relay/store/memory_store.hpp"
 
 namespace c2c::relay {
 namespace {
+
+// Members are aliases: one member per alias whatever its case (store.hpp).
+auto find_member(std::vector<std::string>& members, std::string_view alias) {
+  return std::find_if(members.begin(), members.end(),
+                      [&](const std::string& m) { return iequals(m, alias); });
+}
 
 std::vector<StoredMessage> unpack_all(const std::deque<PackedMessage>& q) {
   std::vector<StoredMessage> out;
@@ -57,18 +64,84 @@ Result<std::vector<StoredMessage>> MemoryStore::drain(const InboxKey& key) {
   return unpack_all(taken);
 }
 
+// How many messages of a queue, from the front, make the page `limit` allows.
+static size_t page_length(const std::deque<PackedMessage>& q, const PageLimit& limit) {
+  size_t n = 0;
+  size_t bytes = 0;
+  while (n < q.size() && n < limit.max_messages) {
+    bytes += q[n].page_bytes();
+    if (n > 0 && bytes > limit.max_bytes) break;
+    ++n;
+  }
+  return n;
+}
+
+std::vector<StoredMessage> MemoryStore::peek_page(const InboxKey& key, const PageLimit& limit,
+                                                  bool* more) {
+  std::vector<StoredMessage> out;
+  std::lock_guard lock(mu_);
+  auto it = inboxes_.find(key);
+  if (more != nullptr) *more = false;
+  if (it == inboxes_.end()) return out;
+  const size_t n = page_length(it->second, limit);
+  out.reserve(n);
+  for (size_t i = 0; i < n; ++i) out.push_back(it->second[i].unpack());
+  if (more != nullptr) *more = n < it->second.size();
+  return out;
+}
+
+Result<std::vector<StoredMessage>> MemoryStore::drain_page(const InboxKey& key,
+                                                           const PageLimit& limit, bool* more) {
+  Queue taken;
+  {
+    std::lock_guard lock(mu_);
+    auto it = inboxes_.find(key);
+    if (more != nullptr) *more = false;
+    if (it == inboxes_.end()) return std::vector<StoredMessage>{};
+    Queue& q = it->second;
+    const size_t n = page_length(q, limit);
+    std::vector<std::string> ids;
+    ids.reserve(n);
+    for (size_t i = 0; i < n; ++i) {
+      ids.emplace_back(q.front().message_id());
+      taken.push_back(std::move(q.front()));
+      q.pop_front();
+    }
+    queued_ -= n;
+    if (more != nullptr) *more = !q.empty();
+    if (q.empty()) {
+      inboxes_.erase(it);
+      emit(redo::RemoveInbox{key});
+    } else {
+      // The oldest occurrence of each id: exactly the page (RemoveIds' rule).
+      emit(redo::RemoveIds{key, std::move(ids)});
+    }
+  }
+  return unpack_all(taken);
+}
+
 Result<std::vector<StoredMessage>> MemoryStore::drain_ids(const InboxKey& key,
                                                           const std::vector<std::string>& ids) {
   if (ids.empty()) return std::vector<StoredMessage>{};
-  const StringSet wanted(ids.begin(), ids.end());
+  // Each listed id takes the oldest queued message with that id (store.hpp).
+  std::unordered_map<std::string, size_t, StringHash, std::equal_to<>> wanted;
+  for (const auto& id : ids) ++wanted[id];
   Queue taken;
+  std::vector<std::string> taken_ids;
   {
     std::lock_guard lock(mu_);
     auto it = inboxes_.find(key);
     if (it == inboxes_.end()) return std::vector<StoredMessage>{};
     Queue kept;
     for (auto& p : it->second) {
-      (wanted.contains(p.message_id()) ? taken : kept).push_back(std::move(p));
+      auto w = wanted.find(p.message_id());
+      if (w != wanted.end() && w->second > 0) {
+        --w->second;
+        taken_ids.emplace_back(p.message_id());
+        taken.push_back(std::move(p));
+      } else {
+        kept.push_back(std::move(p));
+      }
     }
     if (taken.empty()) {
       it->second = std::move(kept);  // every element was moved out and back, order unchanged
@@ -80,7 +153,7 @@ Result<std::vector<StoredMessage>> MemoryStore::drain_ids(const InboxKey& key,
     } else {
       it->second = std::move(kept);
     }
-    emit(redo::RemoveIds{key, ids});
+    emit(redo::RemoveIds{key, std::move(taken_ids)});
   }
   return unpack_all(taken);
 }
@@ -159,7 +232,7 @@ Result<bool> MemoryStore::add_member(std::string_view room_id, std::string_view 
     it->second.room_id = room_id;
   }
   auto& members = it->second.members;
-  if (std::find(members.begin(), members.end(), alias) != members.end()) return false;
+  if (find_member(members, alias) != members.end()) return false;
   members.emplace_back(alias);
   emit(redo::AddMember{std::string(room_id), std::string(alias)});
   return true;
@@ -170,10 +243,10 @@ Result<bool> MemoryStore::remove_member(std::string_view room_id, std::string_vi
   auto it = rooms_.find(room_id);
   if (it == rooms_.end()) return false;
   auto& members = it->second.members;
-  auto m = std::find(members.begin(), members.end(), alias);
+  auto m = find_member(members, alias);
   if (m == members.end()) return false;
+  emit(redo::RemoveMember{std::string(room_id), *m});
   members.erase(m);
-  emit(redo::RemoveMember{std::string(room_id), std::string(alias)});
   return true;
 }
 

@@ -4,7 +4,22 @@
 
 #include <algorithm>
 
+#include "c2c/core/text.hpp"
+
 namespace c2c::relay {
+
+namespace {
+
+// The dedup set's key of (folded sender, id); 0x1F cannot occur in an alias.
+std::string dedup_key(std::string_view folded_sender, std::string_view message_id) {
+  std::string key;
+  key.reserve(folded_sender.size() + 1 + message_id.size());
+  key.append(folded_sender).push_back('\x1f');
+  key.append(message_id);
+  return key;
+}
+
+}  // namespace
 
 void MemoryStore::attach_sink(redo::Sink* sink) {
   std::lock_guard lock(mu_);
@@ -14,19 +29,20 @@ void MemoryStore::attach_sink(redo::Sink* sink) {
 // --- leases ---
 
 void MemoryStore::index_lease(const Lease& lease) {
-  lease_by_key_[InboxKey{lease.node_id, lease.session_id}].push_back(lease.alias);
+  lease_by_key_[InboxKey{lease.node_id, lease.session_id}].push_back(casefold(lease.alias));
 }
 
 void MemoryStore::unindex_lease(const Lease& lease) {
   auto it = lease_by_key_.find(InboxKey{lease.node_id, lease.session_id});
   if (it == lease_by_key_.end()) return;
-  std::erase(it->second, lease.alias);
+  std::erase(it->second, casefold(lease.alias));
   if (it->second.empty()) lease_by_key_.erase(it);
 }
 
 std::optional<Lease> MemoryStore::get_lease(std::string_view alias) {
+  const std::string key = casefold(alias);
   std::lock_guard lock(mu_);
-  auto it = leases_.find(alias);
+  auto it = leases_.find(key);
   if (it == leases_.end()) return std::nullopt;
   return it->second;
 }
@@ -48,8 +64,9 @@ std::vector<Lease> MemoryStore::list_leases() {
 }
 
 Result<void> MemoryStore::put_lease(const Lease& lease) {
+  std::string key = casefold(lease.alias);
   std::lock_guard lock(mu_);
-  auto [it, inserted] = leases_.try_emplace(lease.alias, lease);
+  auto [it, inserted] = leases_.try_emplace(std::move(key), lease);
   if (!inserted) {
     unindex_lease(it->second);
     it->second = lease;
@@ -60,8 +77,9 @@ Result<void> MemoryStore::put_lease(const Lease& lease) {
 }
 
 Result<void> MemoryStore::remove_lease(std::string_view alias) {
+  const std::string key = casefold(alias);
   std::lock_guard lock(mu_);
-  auto it = leases_.find(alias);
+  auto it = leases_.find(key);
   if (it == leases_.end()) return {};
   unindex_lease(it->second);
   leases_.erase(it);
@@ -72,23 +90,26 @@ Result<void> MemoryStore::remove_lease(std::string_view alias) {
 // --- bindings ---
 
 std::optional<std::string> MemoryStore::get_binding(std::string_view alias) {
+  const std::string key = casefold(alias);
   std::lock_guard lock(mu_);
-  auto it = bindings_.find(alias);
+  auto it = bindings_.find(key);
   if (it == bindings_.end()) return std::nullopt;
   return it->second;
 }
 
 Result<void> MemoryStore::put_binding(std::string_view alias, std::string_view pk_b64u) {
+  std::string key = casefold(alias);
   std::lock_guard lock(mu_);
-  auto [it, inserted] = bindings_.try_emplace(std::string(alias), pk_b64u);
+  auto [it, inserted] = bindings_.try_emplace(std::move(key), pk_b64u);
   if (!inserted) it->second = pk_b64u;
   emit(redo::PutBinding{std::string(alias), std::string(pk_b64u)});
   return {};
 }
 
 Result<bool> MemoryStore::remove_binding(std::string_view alias) {
+  const std::string key = casefold(alias);
   std::lock_guard lock(mu_);
-  auto it = bindings_.find(alias);
+  auto it = bindings_.find(key);
   if (it == bindings_.end()) return false;
   bindings_.erase(it);
   emit(redo::RemoveBinding{std::string(alias)});
@@ -97,19 +118,25 @@ Result<bool> MemoryStore::remove_binding(std::string_view alias) {
 
 // --- dedup window ---
 
-bool MemoryStore::seen_message_id(std::string_view message_id) {
+bool MemoryStore::seen_message_id(std::string_view sender, std::string_view message_id) {
+  const std::string key = dedup_key(casefold(sender), message_id);
+  // Schema-1 entries (no sender) still count for every sender until they age out.
+  const std::string legacy = dedup_key("", message_id);
   std::lock_guard lock(mu_);
-  return seen_.contains(message_id);
+  return seen_.contains(key) || seen_.contains(legacy);
 }
 
-Result<void> MemoryStore::remember_message_id(std::string_view message_id, size_t window) {
+Result<void> MemoryStore::remember_message_id(std::string_view sender, std::string_view message_id,
+                                              size_t window) {
+  redo::SenderId id{casefold(sender), std::string(message_id)};
+  std::string key = dedup_key(id.sender, id.message_id);
   std::lock_guard lock(mu_);
-  if (seen_.contains(message_id)) return {};
-  seen_.emplace(message_id);
-  seen_fifo_.emplace_back(message_id);
-  redo::RememberId rec{std::string(message_id), {}};
+  if (seen_.contains(key)) return {};
+  seen_.insert(std::move(key));
+  seen_fifo_.push_back(id);
+  redo::RememberId rec{std::move(id), {}};
   while (seen_fifo_.size() > window) {
-    seen_.erase(seen_fifo_.front());
+    seen_.erase(dedup_key(seen_fifo_.front().sender, seen_fifo_.front().message_id));
     if (sink_ != nullptr) rec.evicted.push_back(std::move(seen_fifo_.front()));
     seen_fifo_.pop_front();
   }

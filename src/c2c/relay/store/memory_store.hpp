@@ -55,6 +55,10 @@ class MemoryStore : public Store {
   Result<std::vector<StoredMessage>> drain(const InboxKey& key) override;
   Result<std::vector<StoredMessage>> drain_ids(const InboxKey& key,
                                                const std::vector<std::string>& ids) override;
+  std::vector<StoredMessage> peek_page(const InboxKey& key, const PageLimit& limit,
+                                       bool* more) override;
+  Result<std::vector<StoredMessage>> drain_page(const InboxKey& key, const PageLimit& limit,
+                                                bool* more) override;
   Result<void> move_inbox(const InboxKey& from, const InboxKey& to) override;
   std::vector<InboxKey> inbox_keys() override;
   Result<size_t> remove_inbox(const InboxKey& key) override;
@@ -68,8 +72,9 @@ class MemoryStore : public Store {
   Result<void> append_history(std::string_view room_id, const StoredMessage& entry) override;
   std::vector<StoredMessage> history(std::string_view room_id, size_t limit) override;
 
-  bool seen_message_id(std::string_view message_id) override;
-  Result<void> remember_message_id(std::string_view message_id, size_t window) override;
+  bool seen_message_id(std::string_view sender, std::string_view message_id) override;
+  Result<void> remember_message_id(std::string_view sender, std::string_view message_id,
+                                   size_t window) override;
 
   Result<bool> remember_nonce(std::string_view cache, std::string_view nonce, double ts,
                               double ttl_seconds) override;
@@ -99,10 +104,11 @@ class MemoryStore : public Store {
   std::mutex mu_;
   redo::Sink* sink_ = nullptr;
 
+  // Keyed by casefold(alias): aliases are unique case-insensitively (store.hpp).
   std::map<std::string, Lease, std::less<>> leases_;
-  // (node, session) -> aliases holding it, most recently put last.
+  // (node, session) -> casefold(alias) of the leases holding it, most recently put last.
   std::unordered_map<InboxKey, std::vector<std::string>, InboxKeyHash> lease_by_key_;
-  std::map<std::string, std::string, std::less<>> bindings_;
+  std::map<std::string, std::string, std::less<>> bindings_;  // casefold(alias) -> pk
 
   // Only non-empty queues are kept, so inbox_keys() lists keys with something queued.
   std::unordered_map<InboxKey, Queue, InboxKeyHash> inboxes_;
@@ -111,8 +117,8 @@ class MemoryStore : public Store {
   std::map<std::string, Room, std::less<>> rooms_;
   std::map<std::string, Queue, std::less<>> history_;
 
-  std::deque<std::string> seen_fifo_;
-  StringSet seen_;
+  std::deque<redo::SenderId> seen_fifo_;  // senders case-folded
+  StringSet seen_;                        // dedup_key() of every entry of seen_fifo_
 
   std::map<std::string, NonceCache, std::less<>> nonce_caches_;
   std::vector<DeadLetter> dead_letters_;

@@ -42,6 +42,12 @@ std::string_view PackedMessage::field(Field f) const {
   return {base + offset, length_at(base, f)};
 }
 
+size_t PackedMessage::page_bytes() const {
+  size_t total = 0;
+  for (uint32_t i = 0; i < kFieldCount; ++i) total += length_at(data_.get(), i);
+  return total;
+}
+
 double PackedMessage::ts() const {
   double ts = 0;
   std::memcpy(&ts, data_.get(), sizeof ts);

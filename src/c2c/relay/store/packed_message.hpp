@@ -24,6 +24,8 @@ class PackedMessage {
   std::string_view field(Field f) const;
   std::string_view message_id() const { return field(kMessageId); }
   double ts() const;
+  // page_bytes() of the message, without unpacking it.
+  size_t page_bytes() const;
   bool empty() const { return !data_; }
 
  private:

@@ -31,7 +31,7 @@ struct Append {
 struct RemoveInbox {  // drain() and remove_inbox()
   InboxKey key;
 };
-struct RemoveIds {  // drain_ids(): every queued message of `key` whose id is listed
+struct RemoveIds {  // drain_ids(), drain_page(): per listed id, the oldest message of `key` with it
   InboxKey key;
   std::vector<std::string> ids;
 };
@@ -56,9 +56,13 @@ struct AppendHistory {
   std::string room_id;
   StoredMessage entry;
 };
-struct RememberId {
+struct SenderId {  // one dedup window entry; sender is case-folded, "" for schema-1 entries
+  std::string sender;
   std::string message_id;
-  std::vector<std::string> evicted;
+};
+struct RememberId {
+  SenderId id;
+  std::vector<SenderId> evicted;
 };
 struct RememberNonce {
   std::string cache;

@@ -28,15 +28,19 @@ Result<Applier> Applier::prepare(Db& db) {
        "INSERT OR REPLACE INTO leases (alias, node_id, session_id, client_type, registered_at,"
        " last_seen, ttl, identity_pk, enc_pubkey, signed_at, sig_b64)"
        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"},
-      {&a.remove_lease_, "DELETE FROM leases WHERE alias = ?1"},
+      // Aliases are unique case-insensitively: the NOCASE unique indexes (schema version 2) make
+      // REPLACE drop a row spelled in another case, and deletes match any case.
+      {&a.remove_lease_, "DELETE FROM leases WHERE alias = ?1 COLLATE NOCASE"},
       {&a.put_binding_, "INSERT OR REPLACE INTO bindings (alias, identity_pk) VALUES (?1, ?2)"},
-      {&a.remove_binding_, "DELETE FROM bindings WHERE alias = ?1"},
+      {&a.remove_binding_, "DELETE FROM bindings WHERE alias = ?1 COLLATE NOCASE"},
       {&a.append_,
        "INSERT INTO inboxes (node_id, session_id, message_id, from_alias, to_alias, content, ts,"
        " room_id, envelope) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"},
       {&a.remove_inbox_, "DELETE FROM inboxes WHERE node_id = ?1 AND session_id = ?2"},
+      // One row per listed id, the oldest: the in-memory drain_ids() rule (store.hpp).
       {&a.remove_id_,
-       "DELETE FROM inboxes WHERE node_id = ?1 AND session_id = ?2 AND message_id = ?3"},
+       "DELETE FROM inboxes WHERE id = (SELECT min(id) FROM inboxes"
+       " WHERE node_id = ?1 AND session_id = ?2 AND message_id = ?3)"},
       // Re-inserting (rather than re-keying) gives the moved rows new, larger ids: they land at
       // the end of the destination queue, in their original order.
       {&a.copy_inbox_,
@@ -51,12 +55,13 @@ Result<Applier> Applier::prepare(Db& db) {
        "INSERT INTO room_invites (room_id, position, identity_pk) VALUES (?1, ?2, ?3)"},
       {&a.ensure_room_, "INSERT OR IGNORE INTO rooms (room_id, visibility) VALUES (?1, 'public')"},
       {&a.add_member_, "INSERT OR IGNORE INTO room_members (room_id, alias) VALUES (?1, ?2)"},
-      {&a.remove_member_, "DELETE FROM room_members WHERE room_id = ?1 AND alias = ?2"},
+      {&a.remove_member_,
+       "DELETE FROM room_members WHERE room_id = ?1 AND alias = ?2 COLLATE NOCASE"},
       {&a.append_history_,
        "INSERT INTO room_history (room, message_id, from_alias, to_alias, content, ts, room_id,"
        " envelope) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"},
-      {&a.remember_id_, "INSERT OR IGNORE INTO seen_ids (message_id) VALUES (?1)"},
-      {&a.forget_id_, "DELETE FROM seen_ids WHERE message_id = ?1"},
+      {&a.remember_id_, "INSERT OR IGNORE INTO seen_ids (sender, message_id) VALUES (?1, ?2)"},
+      {&a.forget_id_, "DELETE FROM seen_ids WHERE sender = ?1 AND message_id = ?2"},
       {&a.remember_nonce_, "INSERT OR REPLACE INTO nonces (cache, nonce, ts) VALUES (?1, ?2, ?3)"},
       {&a.prune_nonces_, "DELETE FROM nonces WHERE cache = ?1 AND ts < ?2"},
       {&a.add_dead_letter_,
@@ -158,8 +163,10 @@ Result<void> Applier::operator()(const redo::AppendHistory& r) {
 }
 
 Result<void> Applier::operator()(const redo::RememberId& r) {
-  C2C_TRY(remember_id_.bind(1, r.message_id).run());
-  for (const auto& id : r.evicted) C2C_TRY(forget_id_.bind(1, id).run());
+  C2C_TRY(remember_id_.bind(1, r.id.sender).bind(2, r.id.message_id).run());
+  for (const auto& id : r.evicted) {
+    C2C_TRY(forget_id_.bind(1, id.sender).bind(2, id.message_id).run());
+  }
   return {};
 }
 

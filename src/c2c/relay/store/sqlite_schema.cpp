@@ -8,8 +8,10 @@
 namespace c2c::relay::sql {
 namespace {
 
-// Message columns shared by inboxes, room_history and dead_letters, in StoredMessage order.
-constexpr const char* kSchema = R"sql(
+// Schema version 1, as the first c2c relay created it; a new database is created at version 1
+// and migrated, so every database goes through the same migrations. Message columns are shared
+// by inboxes, room_history and dead_letters, in StoredMessage order.
+constexpr const char* kSchemaV1 = R"sql(
 CREATE TABLE schema_version (version INTEGER PRIMARY KEY);
 CREATE TABLE leases (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, alias TEXT NOT NULL UNIQUE,
@@ -45,6 +47,43 @@ CREATE TABLE dead_letters (
   reason TEXT NOT NULL, dead_at REAL NOT NULL);
 )sql";
 
+// Version 1 -> 2 (docs/security.md, findings 8.6 and 8.7):
+// - the dedup window is keyed by (sender, message_id); version-1 ids keep sender '' (they match
+//   every sender until they age out of the window);
+// - aliases are unique case-insensitively. A version-1 database may hold the same alias in two
+//   cases (the squatting this version stops): the first binding made wins, a lease spelled
+//   otherwise than its alias' binding goes, then the last lease put; a room keeps its earliest
+//   member of each alias. NOCASE unique indexes then hold the rule (REPLACE drops the row of
+//   another spelling). NOCASE folds ASCII only, which is all an alias may contain.
+constexpr const char* kMigrateTo2 = R"sql(
+CREATE TABLE seen_ids_v2 (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, sender TEXT NOT NULL, message_id TEXT NOT NULL,
+  UNIQUE (sender, message_id));
+INSERT INTO seen_ids_v2 (seq, sender, message_id) SELECT seq, '', message_id FROM seen_ids;
+DROP TABLE seen_ids;
+ALTER TABLE seen_ids_v2 RENAME TO seen_ids;
+DELETE FROM bindings WHERE rowid NOT IN (SELECT min(rowid) FROM bindings GROUP BY lower(alias));
+DELETE FROM leases WHERE EXISTS (SELECT 1 FROM bindings b
+  WHERE lower(b.alias) = lower(leases.alias) AND b.alias <> leases.alias);
+DELETE FROM leases WHERE seq NOT IN (SELECT max(seq) FROM leases GROUP BY lower(alias));
+DELETE FROM room_members
+  WHERE id NOT IN (SELECT min(id) FROM room_members GROUP BY room_id, lower(alias));
+CREATE UNIQUE INDEX bindings_alias_nocase ON bindings (alias COLLATE NOCASE);
+CREATE UNIQUE INDEX leases_alias_nocase ON leases (alias COLLATE NOCASE);
+CREATE UNIQUE INDEX room_members_alias_nocase ON room_members (room_id, alias COLLATE NOCASE);
+INSERT INTO schema_version VALUES (2);
+)sql";
+
+// Runs `sql` in one write transaction (all of it or none).
+Result<void> exec_atomic(Db& db, const std::string& sql) {
+  auto done = db.exec("BEGIN IMMEDIATE;" + sql + "COMMIT;");
+  if (!done) {
+    (void)db.exec("ROLLBACK");
+    return Unexpected{done.error()};
+  }
+  return {};
+}
+
 constexpr const char* kMessageColumns =
     "message_id, from_alias, to_alias, content, ts, room_id, envelope";
 
@@ -79,24 +118,33 @@ Error with_path(const Db& db, const Error& e) {
 
 }  // namespace
 
+std::string_view schema_version_1() {
+  return kSchemaV1;
+}
+
 Result<void> ensure_schema(Db& db) {
   auto tables = db.query_text("SELECT count(*) FROM sqlite_master WHERE type = 'table'");
   if (!tables) return Unexpected{with_path(db, tables.error())};
   if (tables.value() == "0") {
     auto created =
-        db.exec(std::string("BEGIN IMMEDIATE;") + kSchema + "INSERT INTO schema_version VALUES (" +
-                std::to_string(kSchemaVersion) + "); COMMIT;");
-    if (!created) {
-      (void)db.exec("ROLLBACK");
-      return Unexpected{with_path(db, created.error())};
-    }
-    return {};
+        exec_atomic(db, std::string(kSchemaV1) + "INSERT INTO schema_version VALUES (1);");
+    if (!created) return Unexpected{with_path(db, created.error())};
   }
   auto version = db.query_text("SELECT max(version) FROM schema_version");
   if (!version || version.value().empty()) {
     return fail(ErrorCode::kIo, "relay database " + db.path() +
                                     " was not created by this c2c relay (no schema_version); "
                                     "use a new database path");
+  }
+  if (version.value() == "1") {
+    if (auto migrated = exec_atomic(db, kMigrateTo2); !migrated) {
+      return fail(ErrorCode::kIo, "relay database " + db.path() +
+                                      ": upgrading schema version 1 to 2 failed (the database is "
+                                      "unchanged): " +
+                                      migrated.error().message);
+    }
+    version = db.query_text("SELECT max(version) FROM schema_version");
+    if (!version) return Unexpected{with_path(db, version.error())};
   }
   if (version.value() != std::to_string(kSchemaVersion)) {
     return fail(ErrorCode::kIo, "relay database " + db.path() + " has schema version " +
@@ -167,9 +215,10 @@ Result<void> load(Db& db, MemoryStore& store) {
       [&](const Stmt& s) { return store.append_history(s.text(0), read_message(s, 1)); }));
 
   // The window size is the service's choice; restore every persisted id, oldest first.
-  C2C_TRY(for_each_row(db, "SELECT message_id FROM seen_ids ORDER BY seq", [&](const Stmt& s) {
-    return store.remember_message_id(s.text(0), std::numeric_limits<size_t>::max());
-  }));
+  C2C_TRY(
+      for_each_row(db, "SELECT sender, message_id FROM seen_ids ORDER BY seq", [&](const Stmt& s) {
+        return store.remember_message_id(s.text(0), s.text(1), std::numeric_limits<size_t>::max());
+      }));
   C2C_TRY(for_each_row(db, "SELECT cache, nonce, ts FROM nonces ORDER BY ts",
                        [&](const Stmt& s) -> Result<void> {
                          auto r = store.remember_nonce(s.text(0), s.text(1), s.real(2),

@@ -1,5 +1,8 @@
 #pragma once
-// The relay database's schema (version 1) and loading it into the in-memory working set.
+// The relay database's schema (version 2; version 1 databases are upgraded when opened) and loading
+// it into the in-memory working set.
+
+#include <string_view>
 
 #include "c2c/core/result.hpp"
 #include "c2c/relay/store/memory_store.hpp"
@@ -7,11 +10,16 @@
 
 namespace c2c::relay::sql {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
-// Creates the schema in an empty database; accepts a database already at kSchemaVersion;
-// refuses anything else (another program's database, a newer c2c) with a clear error.
+// Creates the schema in an empty database; upgrades a version-1 database in one transaction;
+// accepts a database already at kSchemaVersion; refuses anything else (another program's database,
+// a newer c2c) with a clear error.
 Result<void> ensure_schema(Db& db);
+
+// The DDL of schema version 1 (without its schema_version row): new databases start from it,
+// and tests build version-1 databases with it to check the upgrade.
+std::string_view schema_version_1();
 
 // Reads every table into `store` in its stored order (inboxes FIFO, members in join order,
 // the dedup window oldest first, ...). `store` must not have a sink attached yet.

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -78,6 +79,30 @@ struct Delivery {
   StoredMessage message;
 };
 
+// The bounds of one page of an inbox read (docs/relay-server.md, "Inbox pages").
+struct PageLimit {
+  size_t max_messages = std::numeric_limits<size_t>::max();
+  size_t max_bytes = std::numeric_limits<size_t>::max();  // of page_bytes()
+};
+
+// What a message counts for against PageLimit::max_bytes: the bytes of its fields.
+inline size_t page_bytes(size_t id, size_t from, size_t to, size_t content, size_t room,
+                         size_t envelope) {
+  return id + from + to + content + room + envelope;
+}
+inline size_t page_bytes(const StoredMessage& m) {
+  return page_bytes(m.message_id.size(), m.from_alias.size(), m.to_alias.size(), m.content.size(),
+                    m.room_id.size(), m.envelope.size());
+}
+
+// One entry of the dedup window: the window is keyed by (sender, message id), so one sender's
+// ids never mark another's messages as duplicates (docs/security.md, finding 8.7).
+struct DedupId {
+  std::string sender;  // the sending alias (compared case-insensitively)
+  std::string message_id;
+  size_t window = 0;  // the window's size when this id is remembered
+};
+
 // The writes of one compound operation, applied all or nothing by Store::apply, in this order:
 // binding put / removed, inbox move, lease put / removed, room, member added / removed, inboxes
 // removed, dead letters, deliveries, room history, dedup id.
@@ -94,7 +119,7 @@ struct WriteBatch {
   std::vector<DeadLetter> dead_letters;
   std::vector<Delivery> deliveries;                            // one append call
   std::vector<std::pair<std::string, StoredMessage>> history;  // room id -> entry
-  std::optional<std::pair<std::string, size_t>> remember_id;   // message id, window
+  std::optional<DedupId> remember_id;
 
   bool empty() const {
     return !binding && !remove_binding && !move_inbox && !lease && remove_leases.empty() && !room &&
@@ -109,12 +134,17 @@ class Store {
 
   virtual std::string_view kind() const = 0;  // "memory" | "sqlite"
 
-  // --- leases (one per alias, exact-case key) ---
+  // Aliases are unique case-insensitively (ASCII; the alias rule allows only [A-Za-z0-9._-]):
+  // every alias argument below matches its stored spelling whatever its case, and what is
+  // stored keeps the case it was first written with (docs/security.md, finding 8.6).
+
+  // --- leases (one per alias) ---
   virtual std::optional<Lease> get_lease(std::string_view alias) = 0;
   // The lease holding this (node, session); if several aliases share it, the one put last.
   virtual std::optional<Lease> find_lease(const InboxKey& key) = 0;
   virtual std::vector<Lease> list_leases() = 0;
-  virtual Result<void> put_lease(const Lease& lease) = 0;  // insert or replace by alias
+  // Insert or replace by alias; a replaced lease takes the new spelling.
+  virtual Result<void> put_lease(const Lease& lease) = 0;
   virtual Result<void> remove_lease(std::string_view alias) = 0;
 
   // --- key bindings (alias -> identity pk b64u); survive lease GC ---
@@ -128,9 +158,20 @@ class Store {
   virtual std::vector<StoredMessage> peek(const InboxKey& key) = 0;
   // Removes and returns the whole queue, oldest first.
   virtual Result<std::vector<StoredMessage>> drain(const InboxKey& key) = 0;
-  // Removes and returns only the messages whose ids are listed (acknowledged delivery).
+  // Removes and returns only the listed messages (acknowledged delivery): each listed id removes
+  // the oldest queued message with that id (listed twice, two of them), so acknowledging a page
+  // removes exactly that page even when two senders used the same id.
   virtual Result<std::vector<StoredMessage>> drain_ids(const InboxKey& key,
                                                        const std::vector<std::string>& ids) = 0;
+  // The oldest messages that fit `limit`: at most max_messages, and while their page_bytes()
+  // total stays within max_bytes — but always the first one, whatever its size, so a message
+  // larger than the budget still goes out, alone. *more: messages remain after the page.
+  // The defaults go through peek() and drain_ids(); backends override them to read only the page.
+  virtual std::vector<StoredMessage> peek_page(const InboxKey& key, const PageLimit& limit,
+                                               bool* more);
+  // Removes and returns what peek_page() would return.
+  virtual Result<std::vector<StoredMessage>> drain_page(const InboxKey& key, const PageLimit& limit,
+                                                        bool* more);
   // Moves every queued message of `from` to the end of `to` (inbox migration on re-register).
   virtual Result<void> move_inbox(const InboxKey& from, const InboxKey& to) = 0;
   virtual std::vector<InboxKey> inbox_keys() = 0;  // keys with at least one queued message
@@ -142,17 +183,22 @@ class Store {
   virtual std::vector<Room> list_rooms() = 0;
   // Creates the room if missing; replaces visibility and invite list.
   virtual Result<void> put_room(const Room& room_without_members) = 0;
-  // Appends to the member list (false if already a member); creates a missing room as public.
+  // Appends to the member list (false if already a member, in any case); creates a missing room
+  // as public.
   virtual Result<bool> add_member(std::string_view room_id, std::string_view alias) = 0;
   virtual Result<bool> remove_member(std::string_view room_id, std::string_view alias) = 0;
   virtual Result<void> append_history(std::string_view room_id, const StoredMessage& entry) = 0;
   // The last `limit` entries, oldest first (limit 0 -> none).
   virtual std::vector<StoredMessage> history(std::string_view room_id, size_t limit) = 0;
 
-  // --- dedup window of message ids (FIFO, bounded by `window`) ---
-  virtual bool seen_message_id(std::string_view message_id) = 0;
-  // Records the id; evicts the oldest beyond `window` ids.
-  virtual Result<void> remember_message_id(std::string_view message_id, size_t window) = 0;
+  // --- dedup window of (sender, message id) pairs (FIFO, bounded by `window`) ---
+  // True if `sender` already sent `message_id` (sender compared case-insensitively). Entries
+  // written before the window was keyed by sender (schema version 1) have no sender and match
+  // any sender until they age out.
+  virtual bool seen_message_id(std::string_view sender, std::string_view message_id) = 0;
+  // Records the pair; evicts the oldest beyond `window` pairs.
+  virtual Result<void> remember_message_id(std::string_view sender, std::string_view message_id,
+                                           size_t window) = 0;
 
   // --- nonce caches: `cache` is "request" or "register" ---
   // Returns false if the nonce is already recorded (replay); else records it with its ts and

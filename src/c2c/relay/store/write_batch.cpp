@@ -1,5 +1,5 @@
 // Store::apply's default: the batch's parts one by one (see store.hpp for why that is atomic for
-// the memory and SQLite backends).
+// the memory and SQLite backends); the default inbox pages.
 #include "c2c/relay/store/store.hpp"
 
 namespace c2c::relay {
@@ -20,9 +20,34 @@ Result<void> Store::apply(const WriteBatch& batch) {
   if (!batch.deliveries.empty()) C2C_TRY(append(batch.deliveries));
   for (const auto& [room_id, entry] : batch.history) C2C_TRY(append_history(room_id, entry));
   if (batch.remember_id) {
-    C2C_TRY(remember_message_id(batch.remember_id->first, batch.remember_id->second));
+    const DedupId& d = *batch.remember_id;
+    C2C_TRY(remember_message_id(d.sender, d.message_id, d.window));
   }
   return {};
+}
+
+std::vector<StoredMessage> Store::peek_page(const InboxKey& key, const PageLimit& limit,
+                                            bool* more) {
+  auto all = peek(key);
+  size_t n = 0;
+  size_t bytes = 0;
+  while (n < all.size() && n < limit.max_messages) {
+    bytes += page_bytes(all[n]);
+    if (n > 0 && bytes > limit.max_bytes) break;
+    ++n;
+  }
+  if (more != nullptr) *more = n < all.size();
+  all.resize(n);
+  return all;
+}
+
+Result<std::vector<StoredMessage>> Store::drain_page(const InboxKey& key, const PageLimit& limit,
+                                                     bool* more) {
+  const auto page = peek_page(key, limit, more);
+  std::vector<std::string> ids;
+  ids.reserve(page.size());
+  for (const auto& m : page) ids.push_back(m.message_id);
+  return drain_ids(key, ids);
 }
 
 }  // namespace c2c::relay

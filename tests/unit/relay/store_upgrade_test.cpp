@@ -1,0 +1,111 @@
+// A relay database of schema version 1 keeps working after the upgrade to version 2 (dedup per
+// sender, aliases unique case-insensitively): its data loads, the squatted case duplicates it may
+// hold are resolved, and the new rules hold from then on (docs/security.md).
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "c2c/relay/store/sqlite_db.hpp"
+#include "c2c/relay/store/sqlite_schema.hpp"
+#include "c2c/relay/store/sqlite_store.hpp"
+#include "support/temp_dir.hpp"
+
+namespace c2c::relay {
+namespace {
+
+// A version-1 database in which "XA1" squatted "xa1": a second binding, a second lease (put
+// later) and a second room membership; plus a dedup id of the old, sender-less window.
+void write_version_1(const std::string& path) {
+  auto db = sql::Db::open(path);
+  ASSERT_TRUE(db.has_value()) << db.error().message;
+  const std::string lease_cols =
+      "INSERT INTO leases (alias, node_id, session_id, client_type, registered_at, last_seen, "
+      "ttl, identity_pk, enc_pubkey, signed_at, sig_b64) VALUES ";
+  auto r =
+      db->exec(std::string(sql::schema_version_1()) + "INSERT INTO schema_version VALUES (1);" +
+               "INSERT INTO bindings (alias, identity_pk) VALUES ('xa1', 'pk-victim');"
+               "INSERT INTO bindings (alias, identity_pk) VALUES ('XA1', 'pk-squatter');" +
+               lease_cols + "('xa1', 'node-a', 'sa', 'cli', 1, 1, 300, 'pk-victim', '', 0, '');" +
+               lease_cols + "('XA1', 'node-x', 'sx', 'cli', 2, 2, 300, 'pk-squatter', '', 0, '');" +
+               lease_cols + "('bob', 'node-b', 'sb', 'cli', 3, 3, 300, '', '', 0, '');" +
+               "INSERT INTO rooms (room_id, visibility) VALUES ('lounge', 'public');"
+               "INSERT INTO room_members (room_id, alias) VALUES ('lounge', 'xa1');"
+               "INSERT INTO room_members (room_id, alias) VALUES ('lounge', 'bob');"
+               "INSERT INTO room_members (room_id, alias) VALUES ('lounge', 'XA1');"
+               "INSERT INTO seen_ids (message_id) VALUES ('m-old');");
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+}
+
+TEST(StoreUpgrade, Version1DatabaseLoadsAndFollowsTheNewRules) {
+  test::TempDir dir("c2c-store-upgrade");
+  const std::string path = (dir / "relay.db").string();
+  write_version_1(path);
+  {
+    auto opened = SqliteStore::open(path);
+    ASSERT_TRUE(opened.has_value()) << opened.error().message;
+    auto& s = **opened;
+    // The first binding made keeps the alias; the squatter's lease and membership are gone.
+    EXPECT_EQ(s.get_binding("XA1"), "pk-victim");
+    auto lease = s.get_lease("XA1");
+    ASSERT_TRUE(lease.has_value());
+    EXPECT_EQ(lease->alias, "xa1");
+    EXPECT_EQ(lease->node_id, "node-a");
+    EXPECT_EQ(s.list_leases().size(), 2u);
+    auto room = s.get_room("lounge");
+    ASSERT_TRUE(room.has_value());
+    EXPECT_EQ(room->members, (std::vector<std::string>{"xa1", "bob"}));
+    // The old id still deduplicates (for any sender) until it ages out.
+    EXPECT_TRUE(s.seen_message_id("bob", "m-old"));
+    // New writes follow the new rules and persist.
+    ASSERT_TRUE(s.remember_message_id("alice", "m-new", 100));
+    ASSERT_TRUE(s.put_binding("Carol", "pk-carol"));
+    Lease carol;
+    carol.alias = "Carol";
+    carol.node_id = "node-c";
+    carol.session_id = "sc";
+    ASSERT_TRUE(s.put_lease(carol));
+    carol.alias = "CAROL";
+    carol.session_id = "sc2";
+    ASSERT_TRUE(s.put_lease(carol));
+    ASSERT_TRUE(s.commit());
+  }
+  auto reopened = SqliteStore::open(path);
+  ASSERT_TRUE(reopened.has_value()) << reopened.error().message;
+  auto& s = **reopened;
+  EXPECT_TRUE(s.seen_message_id("ALICE", "m-new"));
+  EXPECT_FALSE(s.seen_message_id("bob", "m-new")) << "ids are per sender";
+  EXPECT_EQ(s.get_binding("carol"), "pk-carol");
+  auto carol = s.get_lease("carol");
+  ASSERT_TRUE(carol.has_value());
+  EXPECT_EQ(carol->alias, "CAROL") << "a replaced lease takes the new spelling";
+  EXPECT_EQ(carol->session_id, "sc2");
+  EXPECT_EQ(s.list_leases().size(), 3u) << "one row per alias in the database too";
+}
+
+TEST(StoreUpgrade, ANewerSchemaIsRefusedAndAFailedUpgradeChangesNothing) {
+  test::TempDir dir("c2c-store-upgrade");
+  const std::string path = (dir / "relay.db").string();
+  {
+    auto db = sql::Db::open(path);
+    ASSERT_TRUE(db.has_value());
+    ASSERT_TRUE(db->exec(std::string(sql::schema_version_1()) +
+                         "INSERT INTO schema_version VALUES (1);"
+                         // An index name the upgrade creates: the upgrade must fail whole.
+                         "CREATE INDEX leases_alias_nocase ON leases (node_id);"));
+  }
+  auto opened = SqliteStore::open(path);
+  ASSERT_FALSE(opened.has_value());
+  EXPECT_NE(opened.error().message.find("upgrading schema version 1 to 2 failed"),
+            std::string::npos)
+      << opened.error().message;
+  auto db = sql::Db::open(path);
+  ASSERT_TRUE(db.has_value());
+  EXPECT_EQ(db->query_text("SELECT max(version) FROM schema_version").value(), "1");
+  EXPECT_EQ(db->query_text("SELECT count(*) FROM pragma_table_info('seen_ids')"
+                           " WHERE name = 'sender'")
+                .value(),
+            "0");
+}
+
+}  // namespace
+}  // namespace c2c::relay
