@@ -88,6 +88,7 @@ TEST(SqliteDiskFullChild, Scenario) {
     HarnessOptions o;
     o.token = "admin-token";  // prod: every inbox read is signed and records a nonce
     o.store_url = "sqlite:" + db.string();
+    o.config.inbox_page.max_messages = 100'000;  // one peek shows every acknowledged message
     Harness h(o);
     h.async = true;  // answered through Store::when_durable, as the server does
     auto ka = key(1), kb = key(2);
