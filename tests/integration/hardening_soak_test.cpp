@@ -312,7 +312,7 @@ TEST(HardeningSoak, MixedWorkloadWithRestartsAccountsForEveryMessage) {
   cb.stop(false);
   const auto quiesce = Clock::now();
   int quiet_rounds = 0;
-  while (quiet_rounds < 2 && seconds_since(quiesce) < 60) {
+  while (quiet_rounds < 2 && seconds_since(quiesce) < 180) {
     bool quiet = true;
     for (Connector* c : {&ca, &cb}) {
       auto r = test::run(c->argv(relay.url, true), child_env(dir));
