@@ -7,7 +7,7 @@ set -euo pipefail
 APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   libboost-dev libboost-system-dev libboost-program-options-dev
-  libssl-dev libsodium-dev libsqlite3-dev sqlite3
+  libssl-dev libsodium-dev libsqlite3-dev sqlite3 libtomlplusplus-dev
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-nacl openssl curl xxd
@@ -35,12 +35,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# Node test tools (the official MCP TypeScript SDK client), pinned by the lockfile.
+# Node test tools, pinned by their lockfiles: the official MCP TypeScript SDK client
+# (tests/mcp) and the real agent clients that read `c2c install`'s files (tests/clients).
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-if [ "${C2C_SKIP_NPM:-0}" != "1" ] && [ -f "$here/tests/mcp/package.json" ]; then
-  if [ ! -d "$here/tests/mcp/node_modules" ] || \
-     [ "$here/tests/mcp/package-lock.json" -nt "$here/tests/mcp/node_modules" ]; then
-    echo "install-deps: npm ci in tests/mcp" >&2
-    (cd "$here/tests/mcp" && npm ci --no-audit --no-fund --loglevel=error && touch node_modules)
-  fi
+if [ "${C2C_SKIP_NPM:-0}" != "1" ]; then
+  for d in tests/mcp tests/clients; do
+    [ -f "$here/$d/package.json" ] || continue
+    if [ ! -d "$here/$d/node_modules" ] || \
+       [ "$here/$d/package-lock.json" -nt "$here/$d/node_modules" ]; then
+      echo "install-deps: npm ci in $d" >&2
+      (cd "$here/$d" && npm ci --no-audit --no-fund --loglevel=error && touch node_modules)
+    fi
+  done
 fi

@@ -1,6 +1,7 @@
 // Drives real `c2c mcp` processes with the official MCP TypeScript SDK client: two agents on
 // one broker directory register, send, poll, use rooms, and a channel-capable third agent
-// receives a push notification. Run by ctest (label mcp) with C2C_BIN set, or:
+// receives a push notification. Every client lists the tools first, so the SDK validates each
+// tool result's structuredContent against that tool's outputSchema. Run by ctest (label mcp) with C2C_BIN set, or:
 //   C2C_BIN=build/src/c2c/cli/c2c node --test tests/mcp/
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -22,8 +23,25 @@ const TOOLS = ['register', 'whoami', 'list', 'send', 'send_all', 'poll_inbox',
 let root;
 const clients = [];
 
-// Starts `c2c mcp` for one agent and connects the SDK client to it.
-async function connect(sessionId, alias, { channel = false } = {}) {
+// A transport that records every message both ways (to see the negotiated revision).
+class Recording {
+  constructor(inner) {
+    this.inner = inner;
+    this.sent = [];
+    this.received = [];
+  }
+  get stderr() { return this.inner.stderr; }
+  async start() {
+    this.inner.onmessage = (m) => { this.received.push(m); this.onmessage?.(m); };
+    this.inner.onclose = () => this.onclose?.();
+    this.inner.onerror = (e) => this.onerror?.(e);
+    return this.inner.start();
+  }
+  send(m, o) { this.sent.push(m); return this.inner.send(m, o); }
+  close() { return this.inner.close(); }
+}
+
+function serverEnv(sessionId, alias) {
   const env = {
     C2C_MCP_BROKER_ROOT: root,
     C2C_MCP_SESSION_ID: sessionId,
@@ -32,7 +50,14 @@ async function connect(sessionId, alias, { channel = false } = {}) {
   for (const k of ['ASAN_OPTIONS', 'UBSAN_OPTIONS', 'LSAN_OPTIONS']) {
     if (process.env[k]) env[k] = process.env[k];
   }
-  const transport = new StdioClientTransport({ command: BIN, args: ['mcp'], env, stderr: 'pipe' });
+  return env;
+}
+
+// Starts `c2c mcp` for one agent and connects the SDK client to it.
+async function connect(sessionId, alias, { channel = false } = {}) {
+  const env = serverEnv(sessionId, alias);
+  const transport = new Recording(
+    new StdioClientTransport({ command: BIN, args: ['mcp'], env, stderr: 'pipe' }));
   let stderr = '';
   transport.stderr?.on('data', (d) => { stderr += d; });
   const client = new Client(
@@ -41,16 +66,26 @@ async function connect(sessionId, alias, { channel = false } = {}) {
   await client.connect(transport);
   clients.push(client);
   client.stderrText = () => stderr;
+  client.recorded = transport;
+  await client.listTools();  // caches the output validators for callTool
   return client;
 }
 
-// Calls a tool and returns its text, failing the test on isError.
+// Calls a tool and returns its text, failing the test on isError. The SDK has already checked
+// structuredContent against the tool's outputSchema; the text block must carry the same data.
 async function call(client, name, args = {}) {
   const r = await client.callTool({ name, arguments: args });
   assert.equal(r.content.length, 1);
   assert.equal(r.content[0].type, 'text');
   assert.equal(r.isError, false, `${name} failed: ${r.content[0].text}`);
-  return r.content[0].text;
+  assert.ok(r.structuredContent, `${name}: no structuredContent`);
+  const text = r.content[0].text;
+  if (text.startsWith('[')) {
+    assert.deepEqual(Object.values(r.structuredContent), [JSON.parse(text)], name);
+  } else if (text.startsWith('{') && name !== 'whoami') {
+    assert.deepEqual(r.structuredContent, JSON.parse(text), name);
+  }
+  return text;
 }
 const callJson = async (client, name, args) => JSON.parse(await call(client, name, args));
 
@@ -73,6 +108,59 @@ before(async () => {
 after(async () => {
   for (const c of clients) await c.close();
   rmSync(root, { recursive: true, force: true });
+});
+
+test('initialize: the SDK asks for 2025-11-25 and the server answers it', () => {
+  const init = alice.recorded.sent.find((m) => m.method === 'initialize');
+  assert.equal(init.params.protocolVersion, '2025-11-25');
+  const answer = alice.recorded.received.find((m) => m.id === init.id);
+  assert.equal(answer.result.protocolVersion, '2025-11-25');
+});
+
+test('server/discover (2026-07-28 probe) is declined, then initialize works on the same process', async () => {
+  const transport = new StdioClientTransport(
+    { command: BIN, args: ['mcp'], env: serverEnv('ses-probe', 'probe'), stderr: 'pipe' });
+  const answers = new Map();
+  const waiters = new Map();
+  transport.onmessage = (m) => {
+    answers.set(m.id, m);
+    waiters.get(m.id)?.(m);
+  };
+  const ask = (msg) => within(10000, msg.method, (resolve) => {
+    waiters.set(msg.id, resolve);
+    transport.send(msg);
+  });
+  await transport.start();
+  try {
+    const probe = await ask({ jsonrpc: '2.0', id: 'discover-1', method: 'server/discover', params: {
+      _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+        'io.modelcontextprotocol/clientCapabilities': {} } } });
+    // Any error but a stateless one (-32022 UnsupportedProtocolVersion) means: fall back.
+    assert.equal(probe.error.code, -32601);
+    assert.notEqual(probe.error.code, -32022);
+    assert.match(probe.error.message, /2025-11-25/);
+    const init = await ask({ jsonrpc: '2.0', id: 2, method: 'initialize', params: {
+      protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'probe', version: '1' } } });
+    assert.equal(init.result.protocolVersion, '2025-11-25');
+    assert.equal(init.result.serverInfo.name, 'c2c');
+  } finally {
+    await transport.close();
+  }
+});
+
+test('every tool has a title, annotations and an object outputSchema', async () => {
+  const { tools } = await bob.listTools();
+  for (const t of tools) {
+    assert.ok(t.title, t.name);
+    assert.equal(t.outputSchema?.type, 'object', t.name);
+    for (const h of ['readOnlyHint', 'destructiveHint', 'idempotentHint', 'openWorldHint']) {
+      assert.equal(typeof t.annotations[h], 'boolean', `${t.name}.${h}`);
+    }
+  }
+  const byName = Object.fromEntries(tools.map((t) => [t.name, t]));
+  assert.equal(byName.peek_inbox.annotations.readOnlyHint, true);
+  assert.equal(byName.sweep.annotations.destructiveHint, true);
+  assert.equal(byName.send.annotations.idempotentHint, false);
 });
 
 test('initialize: server info, capabilities, instructions', () => {
@@ -199,4 +287,12 @@ test('push: a channel-capable client receives notifications/claude/channel', asy
   assert.deepEqual(await callJson(carol, 'poll_inbox'), []);
   const history = await callJson(carol, 'history');
   assert.equal(history[0].content, 'pushed to carol');
+});
+
+test('sweep and whoami results validate against their outputSchema', async () => {
+  const swept = await callJson(alice, 'sweep');
+  assert.ok(Array.isArray(swept.dropped_regs));
+  const r = await alice.callTool({ name: 'whoami', arguments: {} });
+  assert.deepEqual([r.structuredContent.registered, r.structuredContent.alias], [true, 'alice']);
+  assert.equal(r.content[0].text, 'alice');
 });

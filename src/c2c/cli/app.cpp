@@ -87,6 +87,8 @@ int run(int argc, char** argv) {
   register_health_command(app);
   register_install_command(app);
   register_mcp_command(app);
+  register_client_commands(app);  // install <client> (after install self), uninstall, mail-hook
+  register_doctor_command(app);
 
   auto* relay = app.add_subcommand(
       "relay", "Cross-machine messaging: relay server, connector, identity and relay admin");

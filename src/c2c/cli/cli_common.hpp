@@ -49,6 +49,8 @@ void register_room_commands(CLI::App& app);    // rooms / room, my-rooms
 void register_health_command(CLI::App& app);   // health
 void register_install_command(CLI::App& app);  // install self
 void register_mcp_command(CLI::App& app);      // mcp
+void register_client_commands(CLI::App& app);  // install <client>, uninstall, mail-hook
+void register_doctor_command(CLI::App& app);   // doctor
 void register_relay_serve(CLI::App& relay);    // relay serve
 void register_relay_client_commands(
     CLI::App& relay);  // relay setup|connect|status|list|gc|rooms|register|identity|dm

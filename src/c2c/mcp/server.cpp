@@ -83,6 +83,17 @@ std::string negotiate_protocol_version(const json& requested) {
   return std::end(kProtocolVersions)[-1];
 }
 
+json decline_discover(const json& id) {
+  std::string versions;
+  for (const char* v : kProtocolVersions) versions += std::string(versions.empty() ? "" : ", ") + v;
+  // Not -32022 (UnsupportedProtocolVersion) and no DiscoverResult: both would tell the client
+  // this server is stateless. Any other error makes it send initialize.
+  return error_response(id, kMethodNotFound,
+                        "server/discover is not supported: c2c speaks MCP with the initialize "
+                        "handshake (protocol versions " +
+                            versions + "); send initialize");
+}
+
 json channel_notification(const broker::Message& m) {
   return {
       {"jsonrpc", "2.0"},
@@ -190,6 +201,7 @@ std::optional<json> Server::handle_message(const json& msg) {
     }
     return call_tool(id, params);
   }
+  if (method == "server/discover") return decline_discover(id);
   return error_response(id, kMethodNotFound, "Unknown method: " + method);
 }
 
@@ -206,11 +218,12 @@ json Server::initialize(const json& params) {
       }
     }
   }
-  return {{"protocolVersion", negotiate_protocol_version(version)},
-          {"serverInfo", {{"name", "c2c"}, {"version", kVersion}}},
-          {"capabilities",
-           {{"tools", json::object()}, {"experimental", {{"claude/channel", json::object()}}}}},
-          {"instructions", kInstructions}};
+  return {
+      {"protocolVersion", negotiate_protocol_version(version)},
+      {"serverInfo", {{"name", "c2c"}, {"title", "c2c agent messaging"}, {"version", kVersion}}},
+      {"capabilities",
+       {{"tools", json::object()}, {"experimental", {{"claude/channel", json::object()}}}}},
+      {"instructions", kInstructions}};
 }
 
 namespace {
@@ -323,8 +336,7 @@ json Server::call_tool(const json& id, const json& params, const Cancellation* c
   }
   if (count && --blocking_calls_ == 0 && on_blocking_done_) on_blocking_done_();
   if (!out) return result_response(id, tool_result(out.error().message, true));
-  return result_response(
-      id, tool_result(out->is_string() ? out->get<std::string>() : dump(*out), false));
+  return result_response(id, tool->success_result(*out));
 }
 
 void Server::mark_ready() {

@@ -29,9 +29,15 @@
 namespace c2c::mcp {
 
 // Protocol versions this server speaks, oldest first; the last one is answered to clients
-// asking for a version we do not know.
-inline constexpr const char* kProtocolVersions[] = {"2024-11-05", "2025-03-26", "2025-06-18"};
+// asking for a version we do not know. All of them open with the initialize handshake
+// (docs/mcp.md "Protocol revisions"): push and the session binding need its state.
+inline constexpr const char* kProtocolVersions[] = {"2024-11-05", "2025-03-26", "2025-06-18",
+                                                    "2025-11-25"};
 std::string negotiate_protocol_version(const nlohmann::json& requested);
+
+// The answer to `server/discover` (the stateless revision's probe): declined with -32601,
+// naming the handshake versions above, so a dual-era client falls back to initialize.
+nlohmann::json decline_discover(const nlohmann::json& id);
 
 // JSON-RPC error codes.
 inline constexpr int kParseError = -32700;

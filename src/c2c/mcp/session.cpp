@@ -40,22 +40,39 @@ std::optional<long long> parse_pid(std::string_view s) {
 
 }  // namespace
 
+std::vector<const char*> session_variables(const std::string& client_type) {
+  // A client's own variable is inherited by every process it starts (another client run from
+  // its shell tool included), so with a known client type only that client's variable counts.
+  if (client_type == "claude") {
+    return {"C2C_MCP_SESSION_ID", "CLAUDE_SESSION_ID", "CLAUDE_CODE_SESSION_ID"};
+  }
+  if (client_type == "codex") return {"C2C_MCP_SESSION_ID", "CODEX_THREAD_ID"};
+  if (!client_type.empty()) return {"C2C_MCP_SESSION_ID"};
+  return {"C2C_MCP_SESSION_ID", "CLAUDE_SESSION_ID", "CLAUDE_CODE_SESSION_ID", "CODEX_THREAD_ID"};
+}
+
 SessionConfig SessionConfig::from_env(const EnvLookup& env) {
   SessionConfig c;
-  for (const char* name : {"C2C_MCP_SESSION_ID", "CLAUDE_SESSION_ID", "CODEX_THREAD_ID"}) {
+  c.client_pid = trimmed_env(env, "C2C_MCP_CLIENT_PID");
+  c.client_type = trimmed_env(env, "C2C_MCP_CLIENT_TYPE");
+  for (const char* name : session_variables(c.client_type)) {
     std::string v = trimmed_env(env, name);
     if (!v.empty()) {
       c.env_session_id = std::move(v);
       break;
     }
   }
+  // Installed by `c2c install <client>` for a client without a session variable of its own:
+  // one session per running client process, so two agents never share an inbox
+  // (docs/mcp.md "Environment").
+  if (!c.env_session_id && !c.client_type.empty() && is_safe_file_component(c.client_type)) {
+    c.env_session_id = c.client_type + "-" + std::to_string(registration_pid(c.client_pid));
+  }
   c.auto_register_alias = trimmed_env(env, "C2C_MCP_AUTO_REGISTER_ALIAS");
   for (const auto& part : split(trimmed_env(env, "C2C_MCP_AUTO_JOIN_ROOMS"), ',')) {
     const std::string room(trim(part));
     if (is_valid_room_id(room)) c.auto_join_rooms.push_back(room);
   }
-  c.client_pid = trimmed_env(env, "C2C_MCP_CLIENT_PID");
-  c.client_type = trimmed_env(env, "C2C_MCP_CLIENT_TYPE");
   if (const auto v = env("C2C_MCP_CHANNEL_DELIVERY")) c.channel_delivery = !is_false_word(*v);
   return c;
 }

@@ -17,8 +17,14 @@ namespace c2c::mcp {
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 EnvLookup process_env();
 
+// The variables that name the session, in order, for a C2C_MCP_CLIENT_TYPE ("" = unknown):
+// C2C_MCP_SESSION_ID first, then the client's own (claude: CLAUDE_SESSION_ID,
+// CLAUDE_CODE_SESSION_ID; codex: CODEX_THREAD_ID; unknown type: all of them).
+std::vector<const char*> session_variables(const std::string& client_type);
+
 struct SessionConfig {
-  // C2C_MCP_SESSION_ID > CLAUDE_SESSION_ID > CODEX_THREAD_ID (trimmed; blank = unset).
+  // The first of session_variables(client_type) that is set (trimmed; blank = unset); else,
+  // when C2C_MCP_CLIENT_TYPE is set, "<type>-<client pid>" (one session per client process).
   std::optional<std::string> env_session_id;
   // C2C_MCP_AUTO_REGISTER_ALIAS (trimmed; "" = no auto-register).
   std::string auto_register_alias;

@@ -35,11 +35,57 @@ json object(json props, std::vector<std::string> required) {
           {"required", std::move(required)},
           {"additionalProperties", false}};
 }
+json out_object(json props, std::vector<std::string> required) {
+  return {{"type", "object"}, {"properties", std::move(props)}, {"required", std::move(required)}};
+}
+json out_array(json items) {
+  return {{"type", "array"}, {"items", std::move(items)}};
+}
+json out(const char* type) {
+  return {{"type", type}};
+}
+json out_nullable(const char* type) {
+  return {{"type", json::array({type, "null"})}};
+}
+json out_strings() {
+  return out_array(out("string"));
+}
 }  // namespace schema
 
-void ToolRegistry::add(ToolSpec spec) {
+ToolSpec& ToolSpec::output(std::string tool_title, ToolHints tool_hints, json schema,
+                           std::string wrap) {
+  title = std::move(tool_title);
+  hints = tool_hints;
+  output_schema = std::move(schema);
+  wrap_key = std::move(wrap);
+  return *this;
+}
+
+json ToolSpec::success_result(const json& payload) const {
+  const auto dump = [](const json& j) {
+    return j.dump(-1, ' ', false, json::error_handler_t::replace);
+  };
+  std::string body;
+  if (payload.is_string()) {
+    body = payload.get<std::string>();
+  } else if (payload.is_object() && text) {
+    body = text(payload);
+  } else {
+    body = dump(payload);
+  }
+  json result = {{"content", json::array({{{"type", "text"}, {"text", std::move(body)}}})}};
+  if (!output_schema.is_null()) {
+    result["structuredContent"] =
+        payload.is_object() || wrap_key.empty() ? payload : json{{wrap_key, payload}};
+  }
+  result["isError"] = false;
+  return result;
+}
+
+ToolSpec& ToolRegistry::add(ToolSpec spec) {
   if (find(spec.name) != nullptr) throw std::logic_error("duplicate MCP tool: " + spec.name);
   tools_.push_back(std::move(spec));
+  return tools_.back();
 }
 
 const ToolSpec* ToolRegistry::find(std::string_view name) const {
@@ -52,8 +98,18 @@ const ToolSpec* ToolRegistry::find(std::string_view name) const {
 json ToolRegistry::list_json() const {
   json tools = json::array();
   for (const auto& t : tools_) {
-    tools.push_back(
-        {{"name", t.name}, {"description", t.description}, {"inputSchema", t.input_schema}});
+    json tool = {{"name", t.name}};
+    if (!t.title.empty()) tool["title"] = t.title;
+    tool["description"] = t.description;
+    tool["inputSchema"] = t.input_schema;
+    if (!t.output_schema.is_null()) tool["outputSchema"] = t.output_schema;
+    json annotations = {{"readOnlyHint", t.hints.read_only},
+                        {"destructiveHint", t.hints.destructive},
+                        {"idempotentHint", t.hints.idempotent},
+                        {"openWorldHint", t.hints.open_world}};
+    if (!t.title.empty()) annotations["title"] = t.title;
+    tool["annotations"] = std::move(annotations);
+    tools.push_back(std::move(tool));
   }
   return {{"tools", std::move(tools)}};
 }

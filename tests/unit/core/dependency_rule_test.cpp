@@ -1,5 +1,6 @@
 // Enforces the module boundaries of ARCHITECTURE.md by reading the sources:
-// only net/ includes Boost, only crypto/ includes libsodium, the relay store knows no JSON,
+// only net/ includes Boost, only crypto/ includes libsodium, only clients/ includes toml++,
+// the relay store knows no JSON,
 // the relay service/router include no Boost, and no module includes one above it.
 #include <gtest/gtest.h>
 
@@ -73,14 +74,15 @@ TEST(DependencyRuleTest, ModulesIncludeOnlyWhatTheyMayDependOn) {
       {"net", {"core", "net"}},
       {"broker", {"core", "broker", "crypto"}},
       {"mcp", {"core", "broker", "mcp"}},
+      {"clients", {"core", "clients"}},
       {"relay/store", {"core", "relay/store"}},
       {"relay/protocol", {"core", "crypto", "relay/protocol"}},
       {"relay/server", {"core", "crypto", "net", "relay/protocol", "relay/store", "relay/server"}},
       {"relay/client", {"core", "crypto", "net", "relay/protocol", "relay/client"}},
       {"connector", {"core", "crypto", "broker", "relay/protocol", "relay/client", "connector"}},
       {"cli",
-       {"core", "crypto", "net", "broker", "mcp", "relay/protocol", "relay/store", "relay/server",
-        "relay/client", "connector", "cli"}},
+       {"core", "crypto", "net", "broker", "mcp", "clients", "relay/protocol", "relay/store",
+        "relay/server", "relay/client", "connector", "cli"}},
   };
 
   int checked = 0;
@@ -103,6 +105,8 @@ TEST(DependencyRuleTest, ModulesIncludeOnlyWhatTheyMayDependOn) {
     EXPECT_FALSE(sqlite && mod != "relay/store") << inc.file << ": only relay/store uses SQLite";
     EXPECT_FALSE(libpq && mod != "relay/store") << inc.file << ": only relay/store uses libpq";
     EXPECT_FALSE(cli11 && mod != "cli") << inc.file << ": only cli/ includes CLI11";
+    const bool toml = inc.target.rfind("toml++/", 0) == 0;
+    EXPECT_FALSE(toml && mod != "clients") << inc.file << ": only clients/ may include toml++";
     if (!dep.empty()) {
       const auto it = allowed.find(mod);
       ASSERT_NE(it, allowed.end()) << "unknown module " << mod << " (update this test)";

@@ -29,7 +29,7 @@ class ServerTest : public ::testing::Test {
 };
 
 TEST_F(ServerTest, InitializeAnswersTheClientsSupportedVersion) {
-  for (const char* v : {"2024-11-05", "2025-03-26", "2025-06-18"}) {
+  for (const char* v : {"2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"}) {
     const json r =
         agent_.request("initialize", {{"protocolVersion", v}, {"capabilities", json::object()}});
     EXPECT_EQ(r["result"]["protocolVersion"], v);
@@ -39,16 +39,37 @@ TEST_F(ServerTest, InitializeAnswersTheClientsSupportedVersion) {
 TEST_F(ServerTest, InitializeAnswersTheLatestVersionForUnknownOrMissingOnes) {
   EXPECT_EQ(agent_.request("initialize",
                            {{"protocolVersion", "1999-01-01"}})["result"]["protocolVersion"],
-            "2025-06-18");
+            "2025-11-25");
   EXPECT_EQ(agent_.request("initialize", json::object())["result"]["protocolVersion"],
-            "2025-06-18");
+            "2025-11-25");
   EXPECT_EQ(agent_.request("initialize", {{"protocolVersion", 42}})["result"]["protocolVersion"],
-            "2025-06-18");
+            "2025-11-25");
+}
+
+// Claude Code 2.1 opens with the stateless revision's probe, then falls back to initialize when
+// the answer is an error other than the stateless ones (-32022 UnsupportedProtocolVersion).
+TEST_F(ServerTest, DiscoverProbeIsDeclinedSoTheClientFallsBackToInitialize) {
+  const json probe =
+      one(R"({"jsonrpc":"2.0","id":"discover-1","method":"server/discover","params":{"_meta":)"
+          R"({"io.modelcontextprotocol/protocolVersion":"2026-07-28",)"
+          R"("io.modelcontextprotocol/clientCapabilities":{}}}})");
+  expect_error(probe, kMethodNotFound, "discover-1");
+  const std::string message = probe["error"]["message"];
+  for (const char* v : kProtocolVersions) EXPECT_NE(message.find(v), std::string::npos) << v;
+  EXPECT_NE(message.find("initialize"), std::string::npos);
+  EXPECT_FALSE(probe["error"].contains("data"));
+  // The handshake that follows is unaffected.
+  const json init = agent_.request(
+      "initialize", {{"protocolVersion", "2025-11-25"}, {"capabilities", json::object()}});
+  EXPECT_EQ(init["result"]["protocolVersion"], "2025-11-25");
+  // Still declined after initialize: the era does not change within one process.
+  expect_error(one(R"({"jsonrpc":"2.0","id":7,"method":"server/discover"})"), kMethodNotFound, 7);
 }
 
 TEST_F(ServerTest, InitializeReportsServerInfoCapabilitiesAndInstructions) {
   const json r = agent_.initialize(false)["result"];
   EXPECT_EQ(r["serverInfo"]["name"], "c2c");
+  EXPECT_EQ(r["serverInfo"]["title"], "c2c agent messaging");
   EXPECT_EQ(r["serverInfo"]["version"], kVersion);
   EXPECT_EQ(r["capabilities"]["tools"], json::object());
   EXPECT_EQ(r["capabilities"]["experimental"]["claude/channel"], json::object());
@@ -239,8 +260,10 @@ TEST(ProtocolVersion, Negotiation) {
   EXPECT_EQ(negotiate_protocol_version("2024-11-05"), "2024-11-05");
   EXPECT_EQ(negotiate_protocol_version("2025-03-26"), "2025-03-26");
   EXPECT_EQ(negotiate_protocol_version("2025-06-18"), "2025-06-18");
-  EXPECT_EQ(negotiate_protocol_version("2099-01-01"), "2025-06-18");
-  EXPECT_EQ(negotiate_protocol_version(nullptr), "2025-06-18");
+  EXPECT_EQ(negotiate_protocol_version("2025-11-25"), "2025-11-25");
+  EXPECT_EQ(negotiate_protocol_version("2026-07-28"), "2025-11-25");
+  EXPECT_EQ(negotiate_protocol_version("2099-01-01"), "2025-11-25");
+  EXPECT_EQ(negotiate_protocol_version(nullptr), "2025-11-25");
 }
 
 }  // namespace

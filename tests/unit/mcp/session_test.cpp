@@ -31,6 +31,42 @@ TEST(SessionConfig, SessionIdPrecedence) {
   EXPECT_FALSE(SessionConfig::from_env(env_of({})).env_session_id.has_value());
 }
 
+// Claude Code 2.1 gives its MCP servers CLAUDE_CODE_SESSION_ID.
+TEST(SessionConfig, ClaudeCodesSessionVariableIsRead) {
+  EXPECT_EQ(SessionConfig::from_env(env_of({{"CLAUDE_CODE_SESSION_ID", "c-1"}})).env_session_id,
+            "c-1");
+  EXPECT_EQ(SessionConfig::from_env(
+                env_of({{"C2C_MCP_CLIENT_TYPE", "claude"}, {"CLAUDE_CODE_SESSION_ID", "c-1"}}))
+                .env_session_id,
+            "c-1");
+}
+
+// With a known client type only that client's variable counts: a Codex started from Claude
+// Code's shell inherits CLAUDE_CODE_SESSION_ID and must not share Claude's inbox.
+TEST(SessionConfig, AKnownClientIgnoresOtherClientsInheritedVariables) {
+  const auto codex = SessionConfig::from_env(env_of({{"C2C_MCP_CLIENT_TYPE", "codex"},
+                                                     {"CLAUDE_CODE_SESSION_ID", "c-1"},
+                                                     {"CODEX_THREAD_ID", "t-9"}}));
+  EXPECT_EQ(codex.env_session_id, "t-9");
+  const auto gemini = SessionConfig::from_env(
+      env_of({{"C2C_MCP_CLIENT_TYPE", "gemini"}, {"CLAUDE_CODE_SESSION_ID", "c-1"}}));
+  EXPECT_EQ(gemini.env_session_id, "gemini-" + std::to_string(::getppid()));
+}
+
+// A client without a session variable (Gemini CLI, OpenCode): one session per client process.
+TEST(SessionConfig, InstalledClientWithoutSessionVariableGetsOneSessionPerProcess) {
+  EXPECT_EQ(SessionConfig::from_env(env_of({{"C2C_MCP_CLIENT_TYPE", "opencode"}})).env_session_id,
+            "opencode-" + std::to_string(::getppid()));
+  EXPECT_EQ(SessionConfig::from_env(
+                env_of({{"C2C_MCP_CLIENT_TYPE", "opencode"}, {"C2C_MCP_CLIENT_PID", "0"}}))
+                .env_session_id,
+            "opencode-" + std::to_string(::getpid()));
+  EXPECT_EQ(SessionConfig::from_env(
+                env_of({{"C2C_MCP_CLIENT_TYPE", "opencode"}, {"C2C_MCP_SESSION_ID", "explicit"}}))
+                .env_session_id,
+            "explicit");
+}
+
 TEST(SessionConfig, BlankValuesAreUnsetAndValuesAreTrimmed) {
   const auto c = SessionConfig::from_env(env_of({{"C2C_MCP_SESSION_ID", "   "},
                                                  {"CLAUDE_SESSION_ID", "  claude-1 \n"},

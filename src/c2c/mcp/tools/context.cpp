@@ -47,6 +47,24 @@ json liveness_json(broker::Liveness l) {
   return nullptr;
 }
 
+json message_schema() {
+  using namespace schema;
+  return out_object({{"from_alias", out("string")},
+                     {"to_alias", out("string")},
+                     {"content", out("string")},
+                     {"ts", out("number")},
+                     {"deferrable", out("boolean")},
+                     {"enc_status", out("string")}},
+                    {"from_alias", "to_alias", "content", "ts"});
+}
+
+json room_history_entry_schema() {
+  using namespace schema;
+  return out_object(
+      {{"ts", out("number")}, {"from_alias", out("string")}, {"content", out("string")}},
+      {"ts", "from_alias", "content"});
+}
+
 json member_json(const broker::RoomMember& m) {
   return {{"alias", m.alias}, {"session_id", m.session_id}, {"joined_at", m.joined_at}};
 }

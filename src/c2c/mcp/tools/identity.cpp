@@ -82,12 +82,28 @@ Result<json> register_tool(ToolContext& ctx, const json& args) {
   // A server started without a session id now speaks for the one it registered.
   if (!current) ctx.session().bind(*sid);
 
-  std::string text = "registered " + reg->registration.alias;
-  if (const size_t n = reg->redelivered_dead_letters; n > 0) {
+  return json{{"alias", reg->registration.alias},
+              {"session_id", *sid},
+              {"redelivered_dead_letters", reg->redelivered_dead_letters}};
+}
+
+// register's text block: `registered <alias>` (+ how many dead letters came back).
+std::string register_text(const json& out) {
+  std::string text = "registered " + out.at("alias").get<std::string>();
+  if (const size_t n = out.at("redelivered_dead_letters").get<size_t>(); n > 0) {
     text +=
         " (redelivered " + std::to_string(n) + " dead-letter message" + (n == 1 ? "" : "s") + ")";
   }
-  return json(text);
+  return text;
+}
+
+// whoami's text block: the alias (empty when unregistered), or {alias, canonical_alias}.
+std::string whoami_text(const json& out) {
+  if (!out.at("registered").get<bool>()) return "";
+  if (out.contains("canonical_alias")) {
+    return json{{"alias", out["alias"]}, {"canonical_alias", out["canonical_alias"]}}.dump();
+  }
+  return out.at("alias").get<std::string>();
 }
 
 Result<json> whoami_tool(ToolContext& ctx, const json& args) {
@@ -95,12 +111,14 @@ Result<json> whoami_tool(ToolContext& ctx, const json& args) {
   if (!sid) return Unexpected{sid.error()};
   auto reg = ctx.broker().find_session(*sid);
   if (!reg) return Unexpected{reg.error()};
-  if (!reg->has_value()) return json("");  // not an error: this session is just not registered
+  // Not registered is not an error: the agent should call register next.
+  if (!reg->has_value()) return json{{"registered", false}, {"alias", ""}, {"session_id", *sid}};
   const auto& r = **reg;
+  json out = {{"registered", true}, {"alias", r.alias}, {"session_id", *sid}};
   if (const auto it = r.extra.find("canonical_alias"); it != r.extra.end() && it->is_string()) {
-    return json{{"alias", r.alias}, {"canonical_alias", *it}};
+    out["canonical_alias"] = *it;
   }
-  return json(r.alias);
+  return out;
 }
 
 Result<json> list_tool(ToolContext& ctx, const json& args) {
@@ -128,29 +146,53 @@ Result<json> list_tool(ToolContext& ctx, const json& args) {
 void register_identity_tools(ToolRegistry& r) {
   using namespace schema;
   r.add(
-      {"register",
-       "Register this session in the local c2c broker under an alias so other agents can "
-       "message you. Call it once at startup unless the server already auto-registered you "
-       "(check with whoami). Aliases are 1-64 chars of [A-Za-z0-9._-]; if the alias is taken "
-       "by another live agent the error suggests a free one. Returns 'registered <alias>'.",
-       object({{"alias", string_prop("The name other agents will use to reach you. Defaults "
-                                     "to C2C_MCP_AUTO_REGISTER_ALIAS or your current alias.")},
-               {"session_id", string_prop("Session to register. Defaults to this server's "
-                                          "session (C2C_MCP_SESSION_ID); rarely needed.")},
-               {"role", string_prop("Optional free-text role shown to peers, e.g. 'reviewer'.")}}),
-       register_tool});
+       {"register",
+        "Register this session in the local c2c broker under an alias so other agents can "
+        "message you. Call it once at startup unless the server already auto-registered you "
+        "(whoami tells). Aliases are 1-64 chars of [A-Za-z0-9._-]; if another live agent holds "
+        "the alias, the error names a free one to use instead. Registering again with the same "
+        "alias is harmless. Returns 'registered <alias>'.",
+        object({{"alias", string_prop("The name other agents will use to reach you. Defaults "
+                                      "to C2C_MCP_AUTO_REGISTER_ALIAS or your current alias.")},
+                {"session_id", string_prop("Session to register. Defaults to this server's "
+                                           "session (C2C_MCP_SESSION_ID); rarely needed.")},
+                {"role", string_prop("Optional free-text role shown to peers, e.g. 'reviewer'.")}}),
+        register_tool})
+      .output("Register under an alias", {.idempotent = true},
+              out_object({{"alias", out("string")},
+                          {"session_id", out("string")},
+                          {"redelivered_dead_letters", out("integer")}},
+                         {"alias", "session_id", "redelivered_dead_letters"}))
+      .text = register_text;
   r.add({"whoami",
          "Show the alias this session is registered under. Returns the alias as plain text, or "
          "an empty text if this session is not registered yet (then call register).",
          object({{"session_id", string_prop("Session to look up. Defaults to this server's "
                                             "session.")}}),
-         whoami_tool});
+         whoami_tool})
+      .output("Who am I", {.read_only = true, .idempotent = true},
+              out_object({{"registered", out("boolean")},
+                          {"alias", out("string")},
+                          {"session_id", out("string")},
+                          {"canonical_alias", out("string")}},
+                         {"registered", "alias", "session_id"}))
+      .text = whoami_text;
   r.add({"list",
          "List the agents registered in the local broker, as a JSON array of "
          "{session_id, alias, pid?, alive, registered_at?}. alive is true, false (process gone) "
-         "or null (unknown: no pid recorded). Use it to find aliases to send to.",
+         "or null (unknown: no pid recorded). Use it to find the alias to send to.",
          object({{"alive_only", bool_prop("Only return agents whose process is known alive.")}}),
-         list_tool});
+         list_tool})
+      .output("List agents", {.read_only = true, .idempotent = true},
+              out_object({{"agents", out_array(out_object({{"session_id", out("string")},
+                                                           {"alias", out("string")},
+                                                           {"pid", out("integer")},
+                                                           {"alive", out_nullable("boolean")},
+                                                           {"registered_at", out("number")},
+                                                           {"canonical_alias", out("string")}},
+                                                          {"session_id", "alias", "alive"}))}},
+                         {"agents"}),
+              "agents");
 }
 
 }  // namespace c2c::mcp::tools

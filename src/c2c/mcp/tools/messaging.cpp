@@ -190,9 +190,10 @@ void register_messaging_tools(ToolRegistry& r) {
   r.add({"send",
          "Send a direct message to another agent by alias. A bare alias must be registered in "
          "this broker (see list); 'alias@host' reaches an agent on another machine through the "
-         "relay. The recipient reads it with poll_inbox (or gets it pushed). Returns "
-         "{queued, ts, from_alias, to_alias, message_id}; delivery_status {message_id} "
-         "tells whether it was delivered and read.",
+         "relay. The recipient reads it with poll_inbox (or gets it pushed). Do not send to "
+         "yourself. Returns {queued, ts, from_alias, to_alias, message_id}; queued means "
+         "stored in the recipient's inbox (or the relay outbox), not yet read: "
+         "delivery_status {message_id} tells whether it was delivered and read.",
          object({{"to_alias", string_prop("Recipient alias, or alias@host for a remote agent.")},
                  {"content", string_prop("Message body (plain text).")},
                  {"from_alias", string_prop("Sender alias; only used when this session is not "
@@ -204,7 +205,16 @@ void register_messaging_tools(ToolRegistry& r) {
                                          "archive.")},
                  {"tag", tag}},
                 {"to_alias", "content"}),
-         send_tool});
+         send_tool})
+      .output("Send a direct message", {.open_world = true},
+              out_object({{"queued", out("boolean")},
+                          {"ts", out("number")},
+                          {"from_alias", out("string")},
+                          {"to_alias", out("string")},
+                          {"message_id", out("string")},
+                          {"deferrable", out("boolean")},
+                          {"remote", out("boolean")}},
+                         {"queued", "ts", "from_alias", "to_alias", "message_id"}));
   r.add({"send_all",
          "Broadcast a message to every other registered agent in this broker (one copy per "
          "recipient). Returns {sent_to:[alias], skipped:[{alias, reason}], "
@@ -215,15 +225,25 @@ void register_messaging_tools(ToolRegistry& r) {
                                             "registered.")},
                  {"tag", tag}},
                 {"content"}),
-         send_all_tool});
+         send_all_tool})
+      .output("Broadcast to every agent", {.open_world = true},
+              out_object({{"sent_to", out_strings()},
+                          {"skipped", out_array(out_object(
+                                          {{"alias", out("string")}, {"reason", out("string")}},
+                                          {"alias", "reason"}))},
+                          {"message_ids", out("object")}},
+                         {"sent_to", "skipped"}));
   r.add({"poll_inbox",
          "Read and remove every message waiting in your inbox, oldest first. Call it at the "
          "start of each turn and after sending. Returns a JSON array of "
          "{from_alias, to_alias, content, ts, deferrable?}; [] when empty. Room messages have "
-         "to_alias '<you>#<room>'. Drained messages stay readable with history.",
+         "to_alias '<you>#<room>': answer those with send_room. Reply to a direct message by "
+         "sending to its from_alias. Drained messages stay readable with history.",
          object({{"session_id", string_prop("Only for servers without a session id; must match "
                                             "this server's session otherwise.")}}),
-         poll_inbox_tool});
+         poll_inbox_tool})
+      .output("Read and drain inbox", {},
+              out_object({{"messages", out_array(message_schema())}}, {"messages"}), "messages");
   r.add({"wait_for_message",
          "Wait until a message arrives for you, then read and remove it (like poll_inbox), "
          "or until timeout_s seconds pass. Use it to wait for an answer when your client does "
@@ -231,23 +251,54 @@ void register_messaging_tools(ToolRegistry& r) {
          "array as poll_inbox; [] when the timeout passed.",
          object({{"timeout_s", number_prop("Seconds to wait (default 60, at most 300; 0 = look "
                                            "once).")}}),
-         wait_for_message_tool, /*blocking=*/true});
+         wait_for_message_tool, /*blocking=*/true})
+      .output("Wait for a message", {},
+              out_object({{"messages", out_array(message_schema())}}, {"messages"}), "messages");
   r.add({"delivery_status",
          "How far a message you sent got, per recipient: accepted (queued locally or stored by "
          "the relay), delivered (written into the recipient's inbox), read (the recipient "
          "drained it or got it pushed). Returns {message_id, from_alias, state, "
          "recipients:[{recipient, state, accepted_at, delivered_at, read_at}], events}.",
          object({{"message_id", string_prop("The message_id a send returned.")}}, {"message_id"}),
-         delivery_status_tool});
+         delivery_status_tool})
+      .output("Delivery status of a sent message", {.read_only = true, .idempotent = true},
+              out_object({{"message_id", out("string")},
+                          {"from_alias", out("string")},
+                          {"state", out("string")},
+                          {"recipients", out_array(out_object(
+                                             {{"recipient", out("string")},
+                                              {"state", out("string")},
+                                              {"accepted_at", out_nullable("number")},
+                                              {"delivered_at", out_nullable("number")},
+                                              {"read_at", out_nullable("number")}},
+                                             {"recipient", "state"}))},
+                          {"events", out_array(out_object({{"state", out("string")},
+                                                           {"recipient", out("string")},
+                                                           {"ts", out("number")},
+                                                           {"via", out("string")},
+                                                           {"node", out("string")},
+                                                           {"verified", out("string")}},
+                                                          {"state", "recipient", "ts"}))}},
+                         {"message_id", "from_alias", "state", "recipients", "events"}));
   r.add({"peek_inbox",
          "Look at the messages waiting in your inbox without removing them (same shape as "
          "poll_inbox).",
-         object({{"session_id", string_prop("Ignored: always your own inbox.")}}),
-         peek_inbox_tool});
+         object({{"session_id", string_prop("Ignored: always your own inbox.")}}), peek_inbox_tool})
+      .output("Peek at inbox", {.read_only = true, .idempotent = true},
+              out_object({{"messages", out_array(message_schema())}}, {"messages"}), "messages");
   r.add({"history",
          "Messages you already received (drained from your inbox), newest first, as "
          "[{drained_at, from_alias, to_alias, content}].",
-         object({{"limit", int_prop("Maximum number of entries (default 50).")}}), history_tool});
+         object({{"limit", int_prop("Maximum number of entries (default 50).")}}), history_tool})
+      .output("Read history", {.read_only = true, .idempotent = true},
+              out_object({{"messages", out_array(out_object(
+                                           {{"drained_at", out("number")},
+                                            {"from_alias", out("string")},
+                                            {"to_alias", out("string")},
+                                            {"content", out("string")}},
+                                           {"drained_at", "from_alias", "to_alias", "content"}))}},
+                         {"messages"}),
+              "messages");
 }
 
 }  // namespace c2c::mcp::tools

@@ -182,6 +182,24 @@ Result<json> room_history_tool(ToolContext& ctx, const json& args) {
 void register_rooms_tools(ToolRegistry& r) {
   using namespace schema;
   const json room_id = string_prop("Room name: 1-64 chars of [A-Za-z0-9_-].");
+  const json members = out_array(out_object(
+      {{"alias", out("string")}, {"session_id", out("string")}, {"joined_at", out("number")}},
+      {"alias", "session_id", "joined_at"}));
+  const json room_info =
+      out_object({{"room_id", out("string")},
+                  {"member_count", out("integer")},
+                  {"members", out_strings()},
+                  {"alive_member_count", out("integer")},
+                  {"dead_member_count", out("integer")},
+                  {"unknown_member_count", out("integer")},
+                  {"member_details", out_array(out_object({{"alias", out("string")},
+                                                           {"session_id", out("string")},
+                                                           {"alive", out_nullable("boolean")}},
+                                                          {"alias", "session_id", "alive"}))},
+                  {"visibility", out("string")},
+                  {"invited_members", out_strings()}},
+                 {"room_id", "member_count", "members", "member_details", "visibility"});
+  const json rooms = out_object({{"rooms", out_array(room_info)}}, {"rooms"});
   r.add({"join_room",
          "Join a chat room (created if it does not exist) so you receive every message sent to "
          "it; members are told you joined. Returns {room_id, members:[{alias, session_id, "
@@ -192,7 +210,12 @@ void register_rooms_tools(ToolRegistry& r) {
                  {"history_limit", int_prop("How many recent room messages to return "
                                             "(default 20, max 200).")}},
                 {"room_id"}),
-         join_room_tool});
+         join_room_tool})
+      .output("Join a room", {.idempotent = true},
+              out_object({{"room_id", out("string")},
+                          {"members", members},
+                          {"history", out_array(room_history_entry_schema())}},
+                         {"room_id", "members", "history"}));
   r.add({"leave_room",
          "Leave a room; you stop receiving its messages. Returns {room_id, members} after "
          "leaving.",
@@ -200,7 +223,10 @@ void register_rooms_tools(ToolRegistry& r) {
                  {"alias", string_prop("Member alias; only used when this session is not "
                                        "registered.")}},
                 {"room_id"}),
-         leave_room_tool});
+         leave_room_tool})
+      .output(
+          "Leave a room", {.idempotent = true},
+          out_object({{"room_id", out("string")}, {"members", members}}, {"room_id", "members"}));
   r.add({"send_room",
          "Send a message to every member of a room (you need not be a member). Each member "
          "gets it in their inbox with to_alias '<member>#<room>'. Returns {delivered_to, "
@@ -212,20 +238,30 @@ void register_rooms_tools(ToolRegistry& r) {
                  {"tag", enum_prop({"fail", "blocking", "urgent"},
                                    "Optional priority marker prefixed to the message body.")}},
                 {"room_id", "content"}),
-         send_room_tool});
+         send_room_tool})
+      .output(
+          "Send to a room", {.open_world = true},
+          out_object(
+              {{"delivered_to", out_strings()}, {"skipped", out_strings()}, {"ts", out("number")}},
+              {"delivered_to", "skipped", "ts"}));
   r.add({"list_rooms",
          "List the rooms of this broker with their members and liveness counts. Invite-only "
          "rooms are shown only to members (and, without member details, to invitees).",
-         object(json::object()), list_rooms_tool});
+         object(json::object()), list_rooms_tool})
+      .output("List rooms", {.read_only = true, .idempotent = true}, rooms, "rooms");
   r.add({"my_rooms", "List the rooms this session is a member of (same shape as list_rooms).",
-         object(json::object()), my_rooms_tool});
+         object(json::object()), my_rooms_tool})
+      .output("My rooms", {.read_only = true, .idempotent = true}, rooms, "rooms");
   r.add({"room_history",
          "Read a room's message history, oldest to newest: [{ts, from_alias, content}].",
          object({{"room_id", room_id},
                  {"limit", int_prop("Return only the last N messages (default 50; 0 = all).")},
                  {"since", number_prop("Only messages with ts >= this Unix time (seconds).")}},
                 {"room_id"}),
-         room_history_tool});
+         room_history_tool})
+      .output("Read room history", {.read_only = true, .idempotent = true},
+              out_object({{"messages", out_array(room_history_entry_schema())}}, {"messages"}),
+              "messages");
 }
 
 }  // namespace c2c::mcp::tools

@@ -62,6 +62,11 @@ nlohmann::json member_json(const broker::RoomMember& m);
 nlohmann::json history_entry_json(const broker::RoomHistoryEntry& e);
 nlohmann::json liveness_json(broker::Liveness l);  // true | false | null (unknown)
 
+// Output schemas shared by several tools: one inbox message
+// {from_alias, to_alias, content, ts, deferrable?, enc_status?} and one room history entry.
+nlohmann::json message_schema();
+nlohmann::json room_history_entry_schema();
+
 namespace tools {
 void register_identity_tools(ToolRegistry& r);  // register, whoami, list
 // send, send_all, poll_inbox, peek_inbox, history, wait_for_message, delivery_status
