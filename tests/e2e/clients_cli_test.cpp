@@ -37,11 +37,16 @@ class ClientsCli : public ::testing::Test {
 TEST_F(ClientsCli, InstallIsIdempotentAndUninstallRestoresTheFile) {
   const auto file = home_ / ".gemini" / "settings.json";
   write_file(file, "{\n  // mine\n  \"theme\": \"dark\"\n}\n");
-  auto r = c2c({"install", "gemini", "--alias", "gem", "--broker-root", (home_ / "broker").string()});
+  auto r =
+      c2c({"install", "gemini", "--alias", "gem", "--broker-root", (home_ / "broker").string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out, "updated " + file.string() + " (backup: " + file.string() + ".c2c-backup)\n");
+  EXPECT_EQ(r.out, "updated " + file.string() + " (backup: " + file.string() +
+                       ".c2c-backup)\nnote: Gemini CLI starts MCP servers only in trusted folders "
+                       "(/permissions).\n");
   r = c2c({"install", "gemini", "--alias", "gem", "--broker-root", (home_ / "broker").string()});
-  EXPECT_EQ(r.out, "c2c is already installed for gemini (" + file.string() + " unchanged)\n");
+  EXPECT_EQ(
+      r.out.rfind("c2c is already installed for gemini (" + file.string() + " unchanged)\n", 0), 0u)
+      << r.out;
   r = c2c({"uninstall", "gemini", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(json::parse(r.out)["changed"][0]["path"], file.string());

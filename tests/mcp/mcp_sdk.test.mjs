@@ -119,7 +119,7 @@ test('initialize: the SDK asks for 2025-11-25 and the server answers it', () => 
 
 test('server/discover (2026-07-28 probe) is declined, then initialize works on the same process', async () => {
   const transport = new StdioClientTransport(
-    { command: BIN, args: ['mcp'], env: serverEnv('ses-probe', 'probe'), stderr: 'pipe' });
+    { command: BIN, args: ['mcp'], env: serverEnv('ses-probe', ''), stderr: 'pipe' });
   const answers = new Map();
   const waiters = new Map();
   transport.onmessage = (m) => {

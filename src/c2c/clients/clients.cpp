@@ -145,6 +145,15 @@ Result<Plan> plan(const InstallOptions& o, const Locations& loc, bool install) {
                      : jsonc_remove(text, json_path(o.client));
     if (!r) return fail(ErrorCode::kBadRequest, path->string() + ": " + r.error().message);
     after = std::move(*r);
+    // Uninstall also drops the servers object when c2c was its only entry (install created it),
+    // so install + uninstall gives the original file back.
+    const std::string parent = json_path(o.client).front();
+    if (!install && after != text) {
+      auto j = parse_jsonc(after);
+      if (j && j->contains(parent) && (*j)[parent].is_object() && (*j)[parent].empty()) {
+        if (auto dropped = jsonc_remove(after, {parent}); dropped) after = std::move(*dropped);
+      }
+    }
   }
   if (!install && !before->has_value()) after.clear();
   if (auto r = add_change(p, *path, *before, std::move(after)); !r) return Unexpected{r.error()};
@@ -371,7 +380,8 @@ Result<std::optional<InstalledEntry>> read_installed(Client c, Scope s, const Lo
       if (a.is_string()) e.args.push_back(a);
     }
   }
-  for (const auto& [k, v] : cur->value(env_key, ordered_json::object()).items()) {
+  const ordered_json env = cur->value(env_key, ordered_json::object());  // items() needs an lvalue
+  for (const auto& [k, v] : env.items()) {
     if (v.is_string()) e.env.emplace_back(k, v.get<std::string>());
   }
   return std::optional<InstalledEntry>(std::move(e));

@@ -32,7 +32,8 @@ std::string mismatch(const json& schema, const json& v, const std::string& path 
     for (const auto& key : schema.value("required", json::array())) {
       if (!v.contains(key.get<std::string>())) return path + ": missing " + key.dump();
     }
-    for (const auto& [key, sub] : schema.value("properties", json::object()).items()) {
+    const json props = schema.value("properties", json::object());  // items() needs an lvalue
+    for (const auto& [key, sub] : props.items()) {
       if (!v.contains(key)) continue;
       if (auto m = mismatch(sub, v[key], path + "." + key); !m.empty()) return m;
     }
