@@ -36,13 +36,30 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # Node test tools, pinned by their lockfiles: the official MCP TypeScript SDK client
-# (tests/mcp) and the real agent clients that read `c2c install`'s files (tests/clients).
+# (tests/mcp) and the real agent clients that read `c2c install`'s files (tests/clients, ~1.2 GB
+# of node_modules the first time). node_modules is kept between runs and `npm ci` runs again
+# only when the lockfile is newer; npm's own cache (~/.npm) makes a re-run download nothing.
+# The one exception: when the npm registry cannot be reached, tests/clients is left out with a
+# loud warning (npm would otherwise retry every package for many minutes) and
+# clients_real_test reports itself skipped. Any npm failure with the registry reachable stops
+# here.
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+registry_reachable() {
+  timeout 30 npm ping --fetch-retries=0 --fetch-timeout=15000 >/dev/null 2>&1
+}
 if [ "${C2C_SKIP_NPM:-0}" != "1" ]; then
   for d in tests/mcp tests/clients; do
     [ -f "$here/$d/package.json" ] || continue
     if [ ! -d "$here/$d/node_modules" ] || \
        [ "$here/$d/package-lock.json" -nt "$here/$d/node_modules" ]; then
+      if [ "$d" = tests/clients ] && ! registry_reachable; then
+        echo "install-deps: ################################################################" >&2
+        echo "install-deps: WARNING: the npm registry ($(npm config get registry)) is" >&2
+        echo "install-deps: unreachable, so the real agent clients (tests/clients) are NOT" >&2
+        echo "install-deps: installed or updated and clients_real_test will be SKIPPED." >&2
+        echo "install-deps: ################################################################" >&2
+        continue
+      fi
       echo "install-deps: npm ci in $d" >&2
       (cd "$here/$d" && npm ci --no-audit --no-fund --loglevel=error && touch node_modules)
     fi

@@ -64,18 +64,21 @@ TEST(ToolOutput, EveryToolHasATitleAnnotationsAndAnObjectOutputSchema) {
       EXPECT_TRUE(a[hint].is_boolean()) << hint;
     }
     // A read-only tool cannot be destructive.
-    if (a["readOnlyHint"] == true) EXPECT_EQ(a["destructiveHint"], false);
+    if (a["readOnlyHint"] == true) {
+      EXPECT_EQ(a["destructiveHint"], false);
+    }
   }
 }
 
 TEST(ToolOutput, HintsMatchWhatTheToolsDo) {
   const auto hints = [](const char* name) { return default_tools().find(name)->hints; };
-  for (const char* ro :
-       {"whoami", "list", "peek_inbox", "history", "list_rooms", "my_rooms", "room_history"}) {
+  for (const char* ro : {"whoami", "list", "peek_inbox", "history", "delivery_status", "list_rooms",
+                         "my_rooms", "room_history"}) {
     EXPECT_TRUE(hints(ro).read_only) << ro;
   }
-  for (const char* rw : {"register", "send", "send_all", "poll_inbox", "join_room", "leave_room",
-                         "send_room", "sweep"}) {
+  // wait_for_message drains like poll_inbox.
+  for (const char* rw : {"register", "send", "send_all", "poll_inbox", "wait_for_message",
+                         "join_room", "leave_room", "send_room", "sweep"}) {
     EXPECT_FALSE(hints(rw).read_only) << rw;
   }
   EXPECT_TRUE(hints("sweep").destructive);
@@ -102,8 +105,11 @@ class ToolOutputCalls : public ::testing::Test {
     EXPECT_EQ(mismatch(schema, sc), "") << name << ": " << sc.dump();
     const std::string text = res["content"][0]["text"];
     const std::string& wrap = default_tools().find(name)->wrap_key;
-    if (!wrap.empty()) EXPECT_EQ(json::parse(text), sc[wrap]) << name;
-    if (wrap.empty() && !default_tools().find(name)->text) EXPECT_EQ(json::parse(text), sc);
+    if (!wrap.empty()) {
+      EXPECT_EQ(json::parse(text), sc[wrap]) << name;
+    } else if (!default_tools().find(name)->text) {
+      EXPECT_EQ(json::parse(text), sc) << name;
+    }
     return sc;
   }
 };
@@ -118,12 +124,19 @@ TEST_F(ToolOutputCalls, EveryToolsResultMatchesItsSchemaWithATextMirror) {
   EXPECT_EQ(who["alias"], "alice");
   EXPECT_EQ(a_.call("whoami").text, "alice");  // the text block stays the plain alias
   EXPECT_EQ(structured(a_, "list")["agents"].size(), 2u);
-  EXPECT_EQ(structured(a_, "send", {{"to_alias", "bob"}, {"content", "hi"}})["queued"], true);
-  structured(a_, "send_all", {{"content", "all"}});
+  const json sent = structured(a_, "send", {{"to_alias", "bob"}, {"content", "hi"}});
+  EXPECT_EQ(sent["queued"], true);
+  EXPECT_EQ(structured(a_, "send_all", {{"content", "all"}})["message_ids"].size(), 1u);
   EXPECT_EQ(structured(b_, "peek_inbox")["messages"].size(), 2u);
   EXPECT_EQ(structured(b_, "poll_inbox")["messages"].size(), 2u);
   EXPECT_EQ(structured(b_, "poll_inbox")["messages"], json::array());
   EXPECT_EQ(structured(b_, "history")["messages"].size(), 2u);
+  const json st = structured(a_, "delivery_status", {{"message_id", sent["message_id"]}});
+  EXPECT_EQ(st["state"], "read");
+  EXPECT_FALSE(st["events"].empty());
+  EXPECT_EQ(structured(b_, "wait_for_message", {{"timeout_s", 0}})["messages"], json::array());
+  structured(a_, "send", {{"to_alias", "bob"}, {"content", "again"}});
+  EXPECT_EQ(structured(b_, "wait_for_message", {{"timeout_s", 5}})["messages"].size(), 1u);
   structured(a_, "join_room", {{"room_id", "lounge"}});
   structured(b_, "join_room", {{"room_id", "lounge"}});
   structured(a_, "send_room", {{"room_id", "lounge"}, {"content", "standup"}});
