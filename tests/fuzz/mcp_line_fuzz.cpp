@@ -76,6 +76,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     server.cancel_all();
     (void)job();
   });
+  // Initialized first, so the fuzzed lines reach the tools (tools/* before initialize are refused).
+  (void)server.handle_line(R"({"jsonrpc":"2.0","id":0,"method":"initialize"})");
 
   std::string_view in(reinterpret_cast<const char*>(data), size);
   for (int i = 0; i < 16 && !in.empty(); ++i) {

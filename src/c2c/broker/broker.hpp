@@ -180,6 +180,14 @@ struct DeadLetterRecord {
   Message message;
 };
 
+// A remote send (alias@host) the connector gave up on: a line of remote-outbox-dlq.jsonl.
+struct RemoteDeadLetter {
+  OutboxEntry entry;   // empty fields for a malformed outbox line
+  std::string reason;  // dlq_reason: the relay's error code, max_attempts, malformed, ...
+  double dlq_at = 0;
+  std::optional<std::string> raw;  // the unparsable outbox line, for reason "malformed"
+};
+
 // Outcome of one outbox entry after a connector tried to forward it.
 struct OutboxOutcome {
   enum class Kind { kDelivered, kRetry, kDeadLetter };
@@ -279,8 +287,15 @@ class Broker {
                                     std::string_view drained_by = "poll_inbox");
   Result<std::vector<Message>> drain_push(std::string_view session_id);
   Result<std::vector<Message>> peek(std::string_view session_id);
-  // Newest first, at most `limit`.
-  Result<std::vector<ArchiveEntry>> history(std::string_view session_id, size_t limit);
+  // The second half of a two-step drain (peek, hand the messages out, then acknowledge): removes
+  // exactly these messages (matched by message_id, or by their whole record when they have
+  // none) if still queued, archiving them as poll does. Returns how many were removed.
+  Result<size_t> acknowledge(std::string_view session_id, const std::vector<Message>& messages,
+                             std::string_view drained_by);
+  // Newest first, at most `limit`. Archive lines that do not parse (torn by a writer killed
+  // mid-append) are skipped and counted in *unreadable_lines when given.
+  Result<std::vector<ArchiveEntry>> history(std::string_view session_id, size_t limit,
+                                            size_t* unreadable_lines = nullptr);
   // Appends messages to a session's inbox under its lock (used by the relay connector),
   // skipping any whose message_id is already queued in that inbox or was recently delivered.
   // Returns how many were appended.
@@ -306,6 +321,8 @@ class Broker {
   // Maintenance. sweep drops dead registrations; their queued messages go to dead-letter.jsonl.
   Result<SweepResult> sweep();
   Result<std::vector<DeadLetterRecord>> dead_letters();
+  // remote-outbox-dlq.jsonl, oldest first (unparsable lines skipped).
+  Result<std::vector<RemoteDeadLetter>> remote_dead_letters();
 
   // Remote outbox (alias@host), shared with the relay connector. Every access holds
   // remote-outbox.lock. read_outbox moves malformed lines to remote-outbox-dlq.jsonl with

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -18,8 +19,18 @@ namespace c2c::broker::files {
 namespace {
 
 Unexpected io_error(std::string_view what, const fs::path& path, int err) {
+  if (err == ELOOP) {
+    // O_NOFOLLOW met a symlink: broker files are never links (docs/security.md, issue 8.2).
+    return fail(ErrorCode::kIo, std::string(what) + " " + path.string() +
+                                    ": it is a symbolic link; c2c does not follow links in the "
+                                    "broker directory (remove it)");
+  }
   return fail(ErrorCode::kIo, std::string(what) + " " + path.string() + ": " + std::strerror(err));
 }
+
+// Every broker file is opened without following a final symlink, so a link planted in the
+// broker directory (dangling or not) can never make c2c read, create or append outside it.
+constexpr int kNoFollow = O_NOFOLLOW | O_CLOEXEC;
 
 // One shared_mutex per lock path for the life of the process. The map only grows; it holds
 // one entry per distinct lock file this process touched.
@@ -75,7 +86,7 @@ Result<FileLock> FileLock::acquire(const fs::path& lock_path, Mode mode) {
   }
   auto unlock_mu = [&] { mode == Mode::kShared ? mu->unlock_shared() : mu->unlock(); };
 
-  const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | kNoFollow, 0600);
   if (fd < 0) {
     const int err = errno;
     unlock_mu();
@@ -134,12 +145,65 @@ Result<void> ensure_dir(const fs::path& dir, mode_t mode) {
     return fail(ErrorCode::kIo, dir.string() + " exists and is not a directory");
   }
   if (dir.has_parent_path() && dir.parent_path() != dir) {
-    C2C_TRY(ensure_dir(dir.parent_path(), 0755));
+    C2C_TRY(ensure_dir(dir.parent_path(), 0700));
   }
   if (::mkdir(dir.c_str(), mode) != 0 && errno != EEXIST) {
     return io_error("cannot create directory", dir, errno);
   }
   return {};
+}
+
+namespace {
+
+std::string octal_mode(mode_t mode) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
+  return buf;
+}
+
+// The ownership and mode rule of a broker directory, on an lstat/stat result.
+Result<void> check_private(const fs::path& dir, const struct stat& st) {
+  if (!S_ISDIR(st.st_mode)) {
+    return fail(ErrorCode::kIo, "refusing to use " + dir.string() + ": not a directory");
+  }
+  if (st.st_uid != ::geteuid()) {
+    return fail(ErrorCode::kIo, "refusing to use " + dir.string() + ": it is owned by uid " +
+                                    std::to_string(st.st_uid) + ", not by you (uid " +
+                                    std::to_string(::geteuid()) +
+                                    "); another user could read or plant files there");
+  }
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    return fail(ErrorCode::kIo,
+                "refusing to use " + dir.string() + ": mode " + octal_mode(st.st_mode) +
+                    " lets other users write to it (run: chmod 700 " + dir.string() + ")");
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<void> ensure_private_dir(const fs::path& dir, bool follow_link) {
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) != 0) {
+    if (errno != ENOENT) return io_error("cannot stat", dir, errno);
+    C2C_TRY(ensure_dir(dir, 0700));
+    if (::lstat(dir.c_str(), &st) != 0) return io_error("cannot stat", dir, errno);
+  }
+  if (S_ISLNK(st.st_mode)) {
+    // Only the root may be a link (one the user made: the link itself must be theirs).
+    if (!follow_link) {
+      return fail(ErrorCode::kIo, "refusing to use " + dir.string() +
+                                      ": it is a symbolic link; c2c does not follow links in "
+                                      "the broker directory");
+    }
+    if (st.st_uid != ::geteuid()) {
+      return fail(ErrorCode::kIo, "refusing to use " + dir.string() +
+                                      ": it is a symbolic link owned by uid " +
+                                      std::to_string(st.st_uid) + ", not by you");
+    }
+    if (::stat(dir.c_str(), &st) != 0) return io_error("cannot stat", dir, errno);
+  }
+  return check_private(dir, st);
 }
 
 namespace {
@@ -170,7 +234,7 @@ Result<void> read_all(int fd, const fs::path& path, std::string& out, struct sta
 }  // namespace
 
 Result<std::optional<std::string>> read_file(const fs::path& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  const int fd = ::open(path.c_str(), O_RDONLY | kNoFollow);
   if (fd < 0) {
     if (errno == ENOENT) return std::optional<std::string>();
     return io_error("cannot open", path, errno);
@@ -221,7 +285,7 @@ bool PinnedFile::still_at(const fs::path& path) const {
 }
 
 Result<std::optional<PinnedRead>> read_pinned(const fs::path& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  const int fd = ::open(path.c_str(), O_RDONLY | kNoFollow);
   if (fd < 0) {
     if (errno == ENOENT) return std::optional<PinnedRead>();
     return io_error("cannot open", path, errno);
@@ -243,7 +307,7 @@ Result<std::optional<PinnedRead>> read_pinned(const fs::path& path) {
 }
 
 Result<std::optional<std::string>> read_tail(const fs::path& path, size_t max_bytes) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  const int fd = ::open(path.c_str(), O_RDONLY | kNoFollow);
   if (fd < 0) {
     if (errno == ENOENT) return std::optional<std::string>();
     return io_error("cannot open", path, errno);
@@ -277,7 +341,12 @@ Result<std::optional<std::string>> read_tail(const fs::path& path, size_t max_by
 Result<void> write_atomic(const fs::path& path, std::string_view data) {
   const std::string tmp = path.string() + ".tmp." + std::to_string(::getpid()) + "." +
                           std::to_string(static_cast<long>(::syscall(SYS_gettid)));
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  // O_EXCL: a temp name that exists (a link planted there, or the leftover of a dead writer
+  // with our pid and tid) is removed, never written through.
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | kNoFollow, 0600);
+  if (fd < 0 && errno == EEXIST && ::unlink(tmp.c_str()) == 0) {
+    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | kNoFollow, 0600);
+  }
   if (fd < 0) return io_error("cannot create", tmp, errno);
   auto cleanup = [&] { ::unlink(tmp.c_str()); };
   if (auto r = write_all(fd, data, tmp); !r) {
@@ -305,19 +374,61 @@ Result<void> write_atomic(const fs::path& path, std::string_view data) {
   return {};
 }
 
-Result<void> append_line(const fs::path& path, std::string_view line) {
-  const int fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return io_error("cannot open", path, errno);
-  std::string buf;
-  buf.reserve(line.size() + 2);
+namespace {
+
+// Cuts a torn last line (the file does not end in '\n') off the file: it is the partial write of
+// an appender killed mid-line, which never reported success (every appender holds the file's
+// lock and returns only after its whole line is written), so nothing acknowledged is lost.
+Result<void> cut_torn_tail(int fd, const fs::path& path) {
   struct stat st {};
-  if (::fstat(fd, &st) == 0 && st.st_size > 0) {
-    char last = '\n';
-    if (::pread(fd, &last, 1, st.st_size - 1) == 1 && last != '\n') buf.push_back('\n');
+  if (::fstat(fd, &st) != 0) return io_error("cannot stat", path, errno);
+  off_t end = st.st_size;
+  char last = '\n';
+  if (end == 0 || ::pread(fd, &last, 1, end - 1) != 1 || last == '\n') return {};
+  char buf[65536];
+  off_t keep = 0;
+  while (end > 0) {
+    const off_t from =
+        end > static_cast<off_t>(sizeof buf) ? end - static_cast<off_t>(sizeof buf) : 0;
+    const ssize_t n = ::pread(fd, buf, static_cast<size_t>(end - from), from);
+    if (n <= 0) return io_error("cannot read", path, n < 0 ? errno : EIO);
+    const std::string_view chunk(buf, static_cast<size_t>(n));
+    const size_t nl = chunk.rfind('\n');
+    if (nl != std::string_view::npos) {
+      keep = from + static_cast<off_t>(nl) + 1;
+      break;
+    }
+    end = from;
   }
-  buf.append(line);
-  buf.push_back('\n');
-  auto r = write_all(fd, buf, path);
+  if (::ftruncate(fd, keep) != 0) return io_error("cannot truncate", path, errno);
+  return {};
+}
+
+}  // namespace
+
+Result<void> append_line(const fs::path& path, std::string_view line) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | kNoFollow, 0600);
+  if (fd < 0) return io_error("cannot open", path, errno);
+  auto r = cut_torn_tail(fd, path);
+  struct stat st {};
+  if (r && ::fstat(fd, &st) != 0) r = io_error("cannot stat", path, errno);
+  if (r) {
+    std::string buf;
+    buf.reserve(line.size() + 1);
+    buf.append(line);
+    buf.push_back('\n');
+    // One write(2) of whole lines: readers never see a record split across two writes, and a
+    // short write (disk full) is rolled back instead of leaving a torn line.
+    ssize_t n;
+    do {
+      n = ::write(fd, buf.data(), buf.size());
+    } while (n < 0 && errno == EINTR);
+    if (n != static_cast<ssize_t>(buf.size())) {
+      const int err = n < 0 ? errno : ENOSPC;
+      if (n > 0) (void)!::ftruncate(fd, st.st_size);
+      r = io_error("cannot write", path, err);
+    }
+  }
   if (r && fsync_enabled() && ::fdatasync(fd) != 0 && errno != EINVAL)
     r = io_error("cannot fsync", path, errno);
   ::close(fd);

@@ -51,8 +51,14 @@ class FileLock {
 bool fsync_enabled();
 void set_fsync_enabled(bool on);
 
-// mkdir -p with the given mode for the directories it creates.
-Result<void> ensure_dir(const fs::path& dir, mode_t mode = 0755);
+// mkdir -p with the given mode for the directory and 0700 for the parents it creates.
+Result<void> ensure_dir(const fs::path& dir, mode_t mode = 0700);
+
+// A directory of the broker (the root, archive/, rooms/, ...): created 0700 if missing, then
+// refused with a clear kIo error unless it is a real directory owned by the current user and
+// not writable by group or others (docs/security.md, issue 8.2). follow_link: the path may be
+// a symlink the user owns (the root, which the user names); elsewhere a link is refused.
+Result<void> ensure_private_dir(const fs::path& dir, bool follow_link = false);
 
 // Whole file contents; nullopt when the file does not exist. No size cap (docs/decisions.md D10).
 Result<std::optional<std::string>> read_file(const fs::path& path);
@@ -95,9 +101,12 @@ Result<std::optional<std::string>> read_tail(const fs::path& path, size_t max_by
 // readers see the old or the new contents, never a mix. The tmp file is removed on failure.
 Result<void> write_atomic(const fs::path& path, std::string_view data);
 
-// Appends one line (a '\n' is added) with O_APPEND, creating the file 0600. If a previous
-// writer was killed mid-line the file does not end in '\n'; a newline is inserted first so the
-// torn line stays isolated and this record stays intact. Caller holds the file's lock.
+// Every open below uses O_NOFOLLOW: a symlink at `path` is an error, never followed.
+
+// Appends one line (a '\n' is added; it may hold several '\n'-separated records) with
+// O_APPEND and one write(2), creating the file 0600. If a previous writer was killed mid-line
+// the file does not end in '\n': that torn, never-acknowledged tail is cut off first. A short
+// write is rolled back. Caller holds the file's lock.
 Result<void> append_line(const fs::path& path, std::string_view line);
 
 // Removes a file; missing is fine.

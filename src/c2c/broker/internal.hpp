@@ -56,6 +56,13 @@ inline fs::path registry_lock(const fs::path& root) {
 inline fs::path inbox_path(const fs::path& root, std::string_view sid) {
   return root / (std::string(sid) + ".inbox.json");
 }
+// Messages appended to a large inbox without rewriting it (docs/cli.md "Broker files"): one
+// JSON message per line, merged after <sid>.inbox.json by every reader, folded into it by the
+// next rewrite. Used once the inbox file is kInboxJournalThreshold bytes or more.
+inline fs::path inbox_journal_path(const fs::path& root, std::string_view sid) {
+  return root / (std::string(sid) + ".inbox.journal.jsonl");
+}
+inline constexpr size_t kInboxJournalThreshold = 1024 * 1024;
 inline fs::path inbox_lock(const fs::path& root, std::string_view sid) {
   return root / (std::string(sid) + ".inbox.lock");
 }
@@ -151,19 +158,38 @@ Result<std::optional<Registration>> find_session_row(const RegistryView& view,
                                                      std::string_view session_id);
 
 // ---------- inboxes (caller holds the inbox lock for writes) ----------
+// <sid>.inbox.json followed by the journal's messages (a journal message whose id the inbox
+// file already holds is a leftover of a compaction cut short, and is skipped; an unparsable
+// journal line is the torn tail of an appender killed mid-write, never acknowledged).
 Result<std::vector<Message>> read_inbox(const fs::path& root, std::string_view sid);
+// Replaces the whole queue. A journal is first folded into the inbox file and removed, so a
+// crash at any point leaves either the old queue or the new one, never a mix.
 Result<void> write_inbox(const fs::path& root, std::string_view sid,
                          const std::vector<Message>& msgs);
-// Under the inbox lock: read, append, write back.
+// write_inbox(empty) then removes the inbox file.
+Result<void> remove_inbox(const fs::path& root, std::string_view sid);
+// Caller holds the inbox lock: appends in O(message) (journal) once the inbox file is large,
+// else rewrites it (small inboxes stay one JSON array, readable by older c2c versions).
+Result<void> append_locked(const fs::path& root, std::string_view sid,
+                           const std::vector<Message>& msgs);
+// Takes the inbox lock, then append_locked.
 Result<void> append_to_inbox(const fs::path& root, std::string_view sid,
                              const std::vector<Message>& msgs);
+// True if the session has an inbox file or a journal.
+bool inbox_exists(const fs::path& root, std::string_view sid);
 
 // ---------- validation ----------
 Result<void> check_session_id(std::string_view sid);
-Result<void> check_content(std::string_view content);
+// UTF-8 and at most kMaxContentBytes (core/limits.hpp) including a tag prefix of prefix_bytes.
+Result<void> check_content(std::string_view content, size_t prefix_bytes = 0);
+// UTF-8 only (messages the relay already accepted).
+Result<void> check_utf8(std::string_view content);
 // "" / fail / blocking / urgent -> the body prefix.
 Result<std::string> tag_prefix(std::string_view tag);
+// Creates the root (0700) if needed; refuses one another user owns or may write to.
 Result<void> ensure_root(const fs::path& root);
+// The same refusal for readers; a missing root is fine (nothing to read).
+Result<void> check_root(const fs::path& root);
 
 // ---------- dead letters ----------
 // Moves every dead letter addressed to this session or alias (the part of to_alias before

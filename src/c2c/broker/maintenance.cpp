@@ -23,6 +23,7 @@ using namespace detail;
 namespace {
 
 constexpr std::string_view kInboxSuffix = ".inbox.json";
+constexpr std::string_view kJournalSuffix = ".inbox.journal.jsonl";
 
 std::vector<std::string> list_dir(const fs::path& dir) {
   std::vector<std::string> out;
@@ -138,10 +139,7 @@ Result<size_t> redeliver_dead_letters(const fs::path& root, std::string_view sid
   }
   if (found.empty()) return size_t{0};
   // Inbox first, dead-letter file second: a crash in between duplicates, never loses.
-  auto inbox = read_inbox(root, sid);
-  if (!inbox) return fail(inbox.error());
-  inbox->insert(inbox->end(), found.begin(), found.end());
-  C2C_TRY(write_inbox(root, sid, *inbox));
+  C2C_TRY(append_locked(root, sid, found));
   C2C_TRY(write_lines(dead_letter_path(root), keep));
   return found.size();
 }
@@ -174,13 +172,18 @@ Result<SweepResult> Broker::sweep() {
   }
   if (!out.dropped.empty()) C2C_TRY(save_registry(root_, *cache_, survivors));
 
-  // Inboxes of sessions no longer registered: their messages go to dead-letter.jsonl.
+  // Inboxes of sessions no longer registered (an inbox file, a journal, or both): their
+  // messages go to dead-letter.jsonl.
+  std::set<std::string> inbox_sessions;
   for (const auto& name : list_dir(root_)) {
-    if (name.size() <= kInboxSuffix.size() ||
-        name.compare(name.size() - kInboxSuffix.size(), kInboxSuffix.size(), kInboxSuffix) != 0) {
-      continue;
+    for (const std::string_view suffix : {kInboxSuffix, kJournalSuffix}) {
+      if (name.size() > suffix.size() &&
+          name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+        inbox_sessions.insert(name.substr(0, name.size() - suffix.size()));
+      }
     }
-    const std::string sid = name.substr(0, name.size() - kInboxSuffix.size());
+  }
+  for (const auto& sid : inbox_sessions) {
     if (live_sessions.count(sid) != 0 || !is_safe_file_component(sid)) continue;
     auto ilock = FileLock::acquire(inbox_lock(root_, sid));
     if (!ilock) return fail(ilock.error());
@@ -197,7 +200,7 @@ Result<SweepResult> Broker::sweep() {
       if (!dlock) return fail(dlock.error());
       C2C_TRY(files::append_line(dead_letter_path(root_), lines));
     }
-    C2C_TRY(files::remove_file(inbox_path(root_, sid)));
+    C2C_TRY(remove_inbox(root_, sid));
     out.deleted_inboxes.push_back(sid);
     out.preserved_messages += msgs->size();
   }
@@ -223,6 +226,7 @@ Result<SweepResult> Broker::sweep() {
 }
 
 Result<std::vector<DeadLetterRecord>> Broker::dead_letters() {
+  C2C_TRY(check_root(root_));
   auto raw = files::read_file(dead_letter_path(root_));
   if (!raw) return fail(raw.error());
   std::vector<DeadLetterRecord> out;
@@ -232,6 +236,25 @@ Result<std::vector<DeadLetterRecord>> Broker::dead_letters() {
     if (!j) continue;
     auto rec = codec::dead_letter_from(*j);
     if (rec) out.push_back(std::move(*rec));
+  }
+  return out;
+}
+
+Result<std::vector<RemoteDeadLetter>> Broker::remote_dead_letters() {
+  C2C_TRY(check_root(root_));
+  auto raw = files::read_file(outbox_dlq_path(root_));
+  if (!raw) return fail(raw.error());
+  std::vector<RemoteDeadLetter> out;
+  if (!raw->has_value()) return out;
+  for (auto line : files::lines_of(**raw)) {
+    auto j = codec::parse_object_line(line);
+    if (!j) continue;
+    RemoteDeadLetter d;
+    if (auto e = codec::outbox_from(*j)) d.entry = std::move(*e);
+    if (const auto it = j->find("raw"); it != j->end() && it->is_string()) d.raw = *it;
+    if (const auto it = j->find("dlq_reason"); it != j->end() && it->is_string()) d.reason = *it;
+    if (const auto it = j->find("dlq_at"); it != j->end() && it->is_number()) d.dlq_at = *it;
+    out.push_back(std::move(d));
   }
   return out;
 }
@@ -248,6 +271,7 @@ Result<void> Broker::append_outbox(const OutboxEntry& entry) {
 }
 
 Result<std::vector<OutboxEntry>> Broker::read_outbox() {
+  C2C_TRY(check_root(root_));
   std::vector<OutboxEntry> out;
   auto exists = files::read_file(outbox_path(root_));
   if (!exists) return fail(exists.error());

@@ -1,14 +1,17 @@
 // Direct messages and inbox reads (docs/cli.md, docs/decisions.md D1/D7): FIFO inboxes,
 // drains archived before the inbox is cleared, alias@host to the remote outbox.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <functional>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "c2c/broker/codec.hpp"
 #include "c2c/broker/internal.hpp"
 #include "c2c/core/ids.hpp"
+#include "c2c/core/limits.hpp"
 #include "c2c/core/text.hpp"
 
 namespace c2c::broker {
@@ -18,19 +21,47 @@ using files::FileLock;
 
 namespace detail {
 
+bool inbox_exists(const fs::path& root, std::string_view sid) {
+  return ::access(inbox_path(root, sid).c_str(), F_OK) == 0 ||
+         ::access(inbox_journal_path(root, sid).c_str(), F_OK) == 0;
+}
+
 Result<std::vector<Message>> read_inbox(const fs::path& root, std::string_view sid) {
+  C2C_TRY(check_root(root));
+  // The journal before the inbox file: a compaction between the two reads has moved the
+  // journal's messages into the file, where the second read finds them.
+  auto journal = files::read_file(inbox_journal_path(root, sid));
+  if (!journal) return fail(journal.error());
   auto raw = files::read_file(inbox_path(root, sid));
   if (!raw) return fail(raw.error());
-  if (!raw->has_value()) return std::vector<Message>();
-  auto msgs = codec::parse_inbox(**raw);
-  if (!msgs) {
-    return fail(ErrorCode::kIo, inbox_path(root, sid).string() + ": " + msgs.error().message);
+  std::vector<Message> msgs;
+  if (raw->has_value()) {
+    auto parsed = codec::parse_inbox(**raw);
+    if (!parsed) {
+      return fail(ErrorCode::kIo, inbox_path(root, sid).string() + ": " + parsed.error().message);
+    }
+    msgs = std::move(*parsed);
+  }
+  if (!journal->has_value()) return msgs;
+  std::unordered_set<std::string> ids;
+  for (const auto& m : msgs) {
+    if (m.message_id) ids.insert(*m.message_id);
+  }
+  for (auto line : files::lines_of(**journal)) {
+    auto j = codec::parse_object_line(line);
+    if (!j) continue;  // the torn tail of an appender killed mid-write (never acknowledged)
+    auto m = codec::message_from(*j);
+    if (!m) continue;
+    if (m->message_id && !ids.insert(*m->message_id).second) continue;  // already folded in
+    msgs.push_back(std::move(*m));
   }
   return msgs;
 }
 
-Result<void> write_inbox(const fs::path& root, std::string_view sid,
-                         const std::vector<Message>& msgs) {
+namespace {
+
+Result<void> write_inbox_file(const fs::path& root, std::string_view sid,
+                              const std::vector<Message>& msgs) {
   std::string out = "[";
   for (size_t i = 0; i < msgs.size(); ++i) {
     if (i > 0) out.push_back(',');
@@ -40,17 +71,73 @@ Result<void> write_inbox(const fs::path& root, std::string_view sid,
   return files::write_atomic(inbox_path(root, sid), out);
 }
 
+}  // namespace
+
+Result<void> write_inbox(const fs::path& root, std::string_view sid,
+                         const std::vector<Message>& msgs) {
+  const fs::path journal = inbox_journal_path(root, sid);
+  if (::access(journal.c_str(), F_OK) == 0) {
+    // Fold first: the inbox file takes the whole current queue, then the journal goes. A
+    // crash in between leaves journal lines the file already holds (skipped by id on read).
+    // Only then the new contents: writing them straight away and dying before the unlink
+    // would bring drained journal messages back.
+    auto current = read_inbox(root, sid);
+    if (!current) return fail(current.error());
+    C2C_TRY(write_inbox_file(root, sid, *current));
+    C2C_TRY(files::remove_file(journal));
+  }
+  return write_inbox_file(root, sid, msgs);
+}
+
+Result<void> remove_inbox(const fs::path& root, std::string_view sid) {
+  C2C_TRY(write_inbox(root, sid, {}));
+  return files::remove_file(inbox_path(root, sid));
+}
+
+Result<void> append_locked(const fs::path& root, std::string_view sid,
+                           const std::vector<Message>& msgs) {
+  if (msgs.empty()) return {};
+  const fs::path journal = inbox_journal_path(root, sid);
+  struct stat st {};
+  const bool large = ::lstat(inbox_path(root, sid).c_str(), &st) == 0 &&
+                     static_cast<size_t>(st.st_size) >= kInboxJournalThreshold;
+  if (!large && ::access(journal.c_str(), F_OK) != 0) {
+    auto current = read_inbox(root, sid);
+    if (!current) return fail(current.error());
+    current->insert(current->end(), msgs.begin(), msgs.end());
+    return write_inbox_file(root, sid, *current);
+  }
+  // O(message): one write(2) of whole lines (files::append_line cuts a torn tail first).
+  std::string lines;
+  for (Message m : msgs) {
+    // Ids let readers skip lines already folded into the inbox file.
+    if (!m.message_id || m.message_id->empty()) m.message_id = new_uuid_v4();
+    if (!lines.empty()) lines.push_back('\n');
+    lines += codec::message_json(m);
+  }
+  C2C_TRY(check_root(root));
+  return files::append_line(journal, lines);
+}
+
 Result<void> append_to_inbox(const fs::path& root, std::string_view sid,
                              const std::vector<Message>& msgs) {
   auto lock = FileLock::acquire(inbox_lock(root, sid));
   if (!lock) return fail(lock.error());
-  auto current = read_inbox(root, sid);
-  if (!current) return fail(current.error());
-  current->insert(current->end(), msgs.begin(), msgs.end());
-  return write_inbox(root, sid, *current);
+  return append_locked(root, sid, msgs);
 }
 
-Result<void> check_content(std::string_view content) {
+Result<void> check_content(std::string_view content, size_t prefix_bytes) {
+  // One limit for every local send, the relay's default (docs/cli.md "Limits"): a body the
+  // relay would refuse is refused here at send time, not found later in a dead-letter file.
+  if (const size_t n = content.size() + prefix_bytes; n > kMaxContentBytes) {
+    return fail(ErrorCode::kPayloadTooLarge,
+                "message content is " + std::to_string(n) + " bytes; the limit is " +
+                    std::to_string(kMaxContentBytes) + " bytes (256 KiB)");
+  }
+  return check_utf8(content);
+}
+
+Result<void> check_utf8(std::string_view content) {
   if (!codec::valid_utf8(content)) {
     return fail(ErrorCode::kBadRequest, "message content is not valid UTF-8");
   }
@@ -88,40 +175,68 @@ Unexpected unknown_alias(std::string_view to) {
                   "(to reach a peer on another machine, send to " + a + "@<host>)");
 }
 
-// Drains the inbox of `sid` (all messages, or only non-deferrable ones), archiving the
-// drained non-ephemeral messages before the inbox is rewritten: if the archive append fails,
-// the inbox is untouched.
+// The ids of the archive records at the end of the archive: a drain killed after its
+// archive append but before its inbox rewrite finds its messages again, and must not archive
+// them twice. Its records are the last ones written (the inbox lock is held across both), so
+// a tail twice the size of the new records covers them.
+std::unordered_set<std::string> recent_archive_ids(const fs::path& path, size_t new_bytes) {
+  std::unordered_set<std::string> ids;
+  auto tail = files::read_tail(path, 2 * new_bytes + 4096);
+  if (!tail || !tail->has_value()) return ids;
+  for (auto line : files::lines_of(**tail)) {
+    auto j = codec::parse_object_line(line);
+    if (!j) continue;
+    auto e = codec::archive_from(*j);
+    if (e && e->message.message_id) ids.insert(*e->message.message_id);
+  }
+  return ids;
+}
+
+// Drains the messages of `sid` that `take` selects, archiving the non-ephemeral ones before
+// the inbox is rewritten: if the archive append fails, the inbox is untouched; if the process
+// dies between the two, the next drain finds the messages again and does not archive them
+// twice (recent_archive_ids).
 Result<std::vector<Message>> drain(const fs::path& root, Clock& clock, std::string_view sid,
-                                   std::string_view drained_by, bool include_deferrable) {
+                                   std::string_view drained_by,
+                                   const std::function<bool(const Message&)>& take) {
   C2C_TRY(check_session_id(sid));
   // No inbox file: nothing to drain, and no lock file to create in a root nobody wrote to.
   // (A message landing right after this check is picked up by the next drain.)
-  if (::access(inbox_path(root, sid).c_str(), F_OK) != 0) return std::vector<Message>();
+  if (!inbox_exists(root, sid)) return std::vector<Message>();
   auto lock = FileLock::acquire(inbox_lock(root, sid));
   if (!lock) return fail(lock.error());
   auto msgs = read_inbox(root, sid);
   if (!msgs) return fail(msgs.error());
   std::vector<Message> taken, kept;
   for (auto& m : *msgs) {
-    if (include_deferrable || !m.deferrable) {
+    if (take(m)) {
       taken.push_back(std::move(m));
     } else {
       kept.push_back(std::move(m));
     }
   }
   if (taken.empty()) return taken;  // no rewrite: keeps inotify watchers quiet
-  std::string lines;
   const double now = clock.now();
+  std::vector<const Message*> to_archive;
+  size_t bytes = 0;
   for (const auto& m : taken) {
     if (m.ephemeral) continue;
-    if (!lines.empty()) lines.push_back('\n');
-    lines += codec::archive_line(ArchiveEntry{now, std::string(drained_by), std::string(sid), m});
+    to_archive.push_back(&m);
+    bytes += m.content.size() + 256;
   }
-  if (!lines.empty()) {
-    C2C_TRY(files::ensure_dir(archive_dir(root), 0700));
+  if (!to_archive.empty()) {
+    C2C_TRY(files::ensure_private_dir(archive_dir(root)));
     auto alock = FileLock::acquire(archive_lock(root, sid));
     if (!alock) return fail(alock.error());
-    C2C_TRY(files::append_line(archive_path(root, sid), lines));
+    const auto seen = recent_archive_ids(archive_path(root, sid), bytes);
+    std::string lines;
+    for (const Message* m : to_archive) {
+      if (m->message_id && seen.count(*m->message_id) != 0) continue;
+      if (!lines.empty()) lines.push_back('\n');
+      lines +=
+          codec::archive_line(ArchiveEntry{now, std::string(drained_by), std::string(sid), *m});
+    }
+    if (!lines.empty()) C2C_TRY(files::append_line(archive_path(root, sid), lines));
   }
   C2C_TRY(write_inbox(root, sid, kept));
   record_read(root, taken, drained_by, now);
@@ -140,14 +255,20 @@ ReceiptEvent make_event(const std::string& id, ReceiptState state, std::string r
   return e;
 }
 
+// What identifies a queued message for an acknowledgement: its id, or (older writers' messages
+// have none) its whole record.
+std::string ack_key(const Message& m) {
+  return m.message_id ? "id:" + *m.message_id : "m:" + codec::message_json(m);
+}
+
 }  // namespace
 
 Result<SendReceipt> Broker::send(std::string_view from_alias, std::string_view to_alias,
                                  std::string_view content, const SendOptions& opts) {
   C2C_TRY(check_sender(from_alias));
-  C2C_TRY(check_content(content));
   auto prefix = tag_prefix(opts.tag);
   if (!prefix) return fail(prefix.error());
+  C2C_TRY(check_content(content, prefix->size()));
   if (to_alias.empty()) return fail(ErrorCode::kBadRequest, "missing recipient alias");
   if (iequals(from_alias, to_alias)) {
     return fail(ErrorCode::kBadRequest,
@@ -218,9 +339,9 @@ Result<BroadcastResult> Broker::send_all(std::string_view from_alias, std::strin
                                          const std::vector<std::string>& exclude,
                                          const SendOptions& opts) {
   C2C_TRY(check_sender(from_alias));
-  C2C_TRY(check_content(content));
   auto prefix = tag_prefix(opts.tag);
   if (!prefix) return fail(prefix.error());
+  C2C_TRY(check_content(content, prefix->size()));
   BroadcastResult out;
   C2C_TRY(ensure_root(root_));
   auto reg_lock = FileLock::acquire(registry_lock(root_), FileLock::Mode::kShared);
@@ -276,21 +397,49 @@ Result<BroadcastResult> Broker::send_all(std::string_view from_alias, std::strin
 
 Result<std::vector<Message>> Broker::poll(std::string_view session_id,
                                           std::string_view drained_by) {
-  return drain(root_, clock_, session_id, drained_by, true);
+  return drain(root_, clock_, session_id, drained_by, [](const Message&) { return true; });
+}
+
+Result<size_t> Broker::acknowledge(std::string_view session_id,
+                                   const std::vector<Message>& messages,
+                                   std::string_view drained_by) {
+  std::unordered_map<std::string, size_t> wanted;
+  for (const auto& m : messages) ++wanted[ack_key(m)];
+  auto taken = drain(root_, clock_, session_id, drained_by, [&wanted](const Message& m) {
+    const auto it = wanted.find(ack_key(m));
+    if (it == wanted.end() || it->second == 0) return false;
+    --it->second;  // two identical id-less messages need two acknowledgements
+    return true;
+  });
+  if (!taken) return fail(taken.error());
+  return taken->size();
 }
 
 Result<std::vector<Message>> Broker::drain_push(std::string_view session_id) {
-  return drain(root_, clock_, session_id, "watcher", false);
+  return drain(root_, clock_, session_id, "watcher",
+               [](const Message& m) { return !m.deferrable; });
 }
 
 Result<std::vector<Message>> Broker::peek(std::string_view session_id) {
   C2C_TRY(check_session_id(session_id));
-  // Inboxes are only ever replaced atomically, so an unlocked read sees a whole version.
+  // The inbox file is only ever replaced atomically, so an unlocked read of it alone sees a
+  // whole version; with a journal beside it, the two are read under the lock (shared with
+  // other readers) so a compaction cannot slip between them.
+  if (::access(inbox_journal_path(root_, session_id).c_str(), F_OK) != 0) {
+    return read_inbox(root_, session_id);
+  }
+  auto lock = FileLock::acquire(inbox_lock(root_, session_id), FileLock::Mode::kShared);
+  if (!lock) return fail(lock.error());
   return read_inbox(root_, session_id);
 }
 
-Result<std::vector<ArchiveEntry>> Broker::history(std::string_view session_id, size_t limit) {
+Result<std::vector<ArchiveEntry>> Broker::history(std::string_view session_id, size_t limit,
+                                                  size_t* unreadable_lines) {
   C2C_TRY(check_session_id(session_id));
+  C2C_TRY(check_root(root_));
+  if (::access(archive_dir(root_).c_str(), F_OK) == 0) {
+    C2C_TRY(files::ensure_private_dir(archive_dir(root_)));
+  }
   auto raw = files::read_file(archive_path(root_, session_id));
   if (!raw) return fail(raw.error());
   std::vector<ArchiveEntry> out;
@@ -298,16 +447,21 @@ Result<std::vector<ArchiveEntry>> Broker::history(std::string_view session_id, s
   const auto lines = files::lines_of(**raw);
   for (auto it = lines.rbegin(); it != lines.rend() && out.size() < limit; ++it) {
     auto j = codec::parse_object_line(*it);
-    if (!j) continue;  // a line torn by a killed writer is skipped, not fatal
-    auto e = codec::archive_from(*j);
-    if (e) out.push_back(std::move(*e));
+    auto e = j ? codec::archive_from(*j) : Result<ArchiveEntry>(fail(j.error()));
+    if (e) {
+      out.push_back(std::move(*e));
+    } else if (unreadable_lines != nullptr) {
+      // A line torn by an older writer killed mid-append: skipped, and the caller says so.
+      ++*unreadable_lines;
+    }
   }
   return out;
 }
 
 Result<size_t> Broker::deliver(std::string_view session_id, const std::vector<Message>& messages) {
   C2C_TRY(check_session_id(session_id));
-  for (const auto& m : messages) C2C_TRY(check_content(m.content));
+  // No size limit here: the relay already accepted these (its limit is configurable).
+  for (const auto& m : messages) C2C_TRY(check_utf8(m.content));
   C2C_TRY(ensure_root(root_));
   auto reg_lock = FileLock::acquire(registry_lock(root_), FileLock::Mode::kShared);
   if (!reg_lock) return fail(reg_lock.error());
@@ -347,7 +501,7 @@ Result<size_t> Broker::deliver(std::string_view session_id, const std::vector<Me
   for (const auto& m : *inbox) {
     if (m.message_id) known.insert(*m.message_id);
   }
-  size_t appended = 0;
+  std::vector<Message> fresh;
   std::vector<ReceiptEvent> delivered;
   for (Message m : messages) {
     if (!m.message_id || m.message_id->empty()) m.message_id = new_uuid_v4();
@@ -357,11 +511,11 @@ Result<size_t> Broker::deliver(std::string_view session_id, const std::vector<Me
     record.push_back(*m.message_id);
     delivered.push_back(make_event(*m.message_id, ReceiptState::kDelivered, m.to_alias,
                                    clock_.now(), "connector", m.from_alias));
-    inbox->push_back(std::move(m));
-    ++appended;
+    fresh.push_back(std::move(m));
   }
+  const size_t appended = fresh.size();
   if (appended == 0) return appended;
-  C2C_TRY(write_inbox(root_, session_id, *inbox));
+  C2C_TRY(append_locked(root_, session_id, fresh));
   // Best effort: the messages are in the inbox (see record_read).
   (void)detail::record_receipts(root_, delivered);
   std::vector<ReceiptOutboxEntry> remote;
@@ -374,7 +528,7 @@ Result<size_t> Broker::deliver(std::string_view session_id, const std::vector<Me
   if (record.size() > kDeliveredIdsKept) {
     record.erase(record.begin(), record.end() - static_cast<long>(kDeliveredIdsKept));
   }
-  C2C_TRY(files::ensure_dir(delivered_dir(root_), 0700));
+  C2C_TRY(files::ensure_private_dir(delivered_dir(root_)));
   C2C_TRY(files::write_atomic(delivered_path(root_, session_id), codec::string_array_json(record)));
   return appended;
 }

@@ -106,29 +106,6 @@ Result<void> append_records(const fs::path& path, const std::string& data) {
   return {};
 }
 
-Result<std::optional<std::string>> read_records(const fs::path& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return std::optional<std::string>();
-    return io_error("cannot open", path, errno);
-  }
-  std::string out;
-  char buf[16 * 1024];
-  while (true) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int err = errno;
-      ::close(fd);
-      return io_error("cannot read", path, err);
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return std::optional<std::string>(std::move(out));
-}
-
 }  // namespace
 
 Result<void> record_receipts(const fs::path& root, const std::vector<ReceiptEvent>& events) {
@@ -139,7 +116,9 @@ Result<void> record_receipts(const fs::path& root, const std::vector<ReceiptEven
     per_file[e.message_id] += event_line(e);
   }
   if (per_file.empty()) return {};
-  C2C_TRY(files::ensure_dir(receipts_dir(root), 0700));
+  // A private real directory: a symlinked or group-writable receipts/ is refused, as archive/
+  // is (docs/security.md).
+  C2C_TRY(files::ensure_private_dir(receipts_dir(root)));
   for (const auto& [id, data] : per_file) C2C_TRY(append_records(receipt_path(root, id), data));
   return {};
 }
@@ -213,6 +192,8 @@ void record_read(const fs::path& root, const std::vector<Message>& drained,
 
 size_t prune_receipts(const fs::path& root, double now) {
   const fs::path dir = receipts_dir(root);
+  // Never list (and unlink in) a directory reached through a link or writable by others.
+  if (::access(dir.c_str(), F_OK) != 0 || !files::ensure_private_dir(dir)) return 0;
   std::error_code ec;
   std::vector<std::pair<double, fs::path>> files;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
@@ -271,6 +252,7 @@ Result<void> Broker::record_receipts(const std::vector<ReceiptEvent>& events) {
 }
 
 Result<std::vector<ReceiptOutboxEntry>> Broker::read_receipt_outbox() {
+  C2C_TRY(detail::check_root(root_));
   std::vector<ReceiptOutboxEntry> out;
   auto lock = files::FileLock::acquire(detail::receipt_outbox_lock(root_));
   if (!lock) return fail(lock.error());
@@ -284,6 +266,7 @@ Result<std::vector<ReceiptOutboxEntry>> Broker::read_receipt_outbox() {
 }
 
 Result<void> Broker::settle_receipt_outbox(const std::vector<ReceiptOutboxEntry>& sent) {
+  C2C_TRY(detail::check_root(root_));
   auto lock = files::FileLock::acquire(detail::receipt_outbox_lock(root_));
   if (!lock) return fail(lock.error());
   auto raw = files::read_file(detail::receipt_outbox_path(root_));
@@ -323,6 +306,7 @@ Result<json> read_keys(const fs::path& root) {
 }  // namespace
 
 Result<std::optional<std::string>> Broker::pinned_receipt_key(std::string_view alias) {
+  C2C_TRY(detail::check_root(root_));
   auto keys = read_keys(root_);
   if (!keys) return fail(keys.error());
   const auto it = keys->find(casefold(alias));
@@ -350,7 +334,11 @@ Result<std::optional<DeliveryStatus>> Broker::delivery_status(std::string_view m
     return fail(ErrorCode::kBadRequest, "invalid message_id '" + std::string(message_id) +
                                             "' (expected the id a send returned, e.g. a UUID)");
   }
-  auto raw = detail::read_records(detail::receipt_path(root_, message_id));
+  C2C_TRY(detail::check_root(root_));
+  if (::access(detail::receipts_dir(root_).c_str(), F_OK) == 0) {
+    C2C_TRY(files::ensure_private_dir(detail::receipts_dir(root_)));
+  }
+  auto raw = files::read_file(detail::receipt_path(root_, message_id));
   if (!raw) return fail(raw.error());
   if (!raw->has_value()) return std::optional<DeliveryStatus>();
   DeliveryStatus out;

@@ -1,8 +1,10 @@
 // Registrations: the registry file, liveness, alias resolution and register (docs/cli.md Peers).
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <set>
 
@@ -44,6 +46,7 @@ Result<std::shared_ptr<const std::vector<Registration>>> RegistryView::all() con
 }
 
 Result<RegistrySnapshot> load_registry(const fs::path& root, RegistryCache& cache) {
+  C2C_TRY(check_root(root));
   const fs::path path = registry_path(root);
   {
     std::lock_guard guard(cache.mu);
@@ -157,7 +160,13 @@ Result<void> check_session_id(std::string_view sid) {
 }
 
 Result<void> ensure_root(const fs::path& root) {
-  return files::ensure_dir(root, 0755);
+  return files::ensure_private_dir(root, /*follow_link=*/true);
+}
+
+Result<void> check_root(const fs::path& root) {
+  struct stat st {};
+  if (::lstat(root.c_str(), &st) != 0 && errno == ENOENT) return {};  // nothing stored yet
+  return files::ensure_private_dir(root, /*follow_link=*/true);
 }
 
 }  // namespace detail
@@ -244,7 +253,7 @@ Result<void> remove_moved(const fs::path& root, const std::string& sid,
       keep.push_back(std::move(m));
     }
   }
-  if (keep.empty()) return files::remove_file(inbox_path(root, sid));
+  if (keep.empty()) return remove_inbox(root, sid);
   return write_inbox(root, sid, keep);
 }
 

@@ -2,6 +2,8 @@
 // history.jsonl under its history lock, fan-out into each member's inbox with
 // to_alias "<member>#<room>". The members lock is never held while taking the registry lock.
 #include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 
@@ -43,6 +45,20 @@ Result<void> check_room(std::string_view room) {
   if (!is_valid_room_id(room)) {
     return fail(ErrorCode::kInvalidRoom,
                 "invalid room_id: '" + std::string(room) + "' (1-64 chars of [A-Za-z0-9_-])");
+  }
+  return {};
+}
+
+// rooms/ and a room's directory follow the root's rule (files::ensure_private_dir): real
+// directories of this user that nobody else can write. Missing ones are fine for readers.
+Result<void> check_room_dirs(const fs::path& root, std::string_view room) {
+  C2C_TRY(check_root(root));
+  std::vector<fs::path> dirs{rooms_dir(root)};
+  if (!room.empty()) dirs.push_back(room_dir(root, room));
+  for (const auto& dir : dirs) {
+    struct stat st {};
+    if (::lstat(dir.c_str(), &st) != 0) return {};  // missing: nothing below it either
+    C2C_TRY(files::ensure_private_dir(dir));
   }
   return {};
 }
@@ -221,7 +237,9 @@ Result<JoinResult> Broker::join_room(std::string_view room_id, std::string_view 
     return fail(ErrorCode::kInvalidAlias, "invalid alias '" + std::string(alias) + "'");
   }
   C2C_TRY(check_session_id(session_id));
-  C2C_TRY(files::ensure_dir(room_dir(root_, room_id), 0755));
+  C2C_TRY(ensure_root(root_));
+  C2C_TRY(files::ensure_private_dir(rooms_dir(root_)));
+  C2C_TRY(files::ensure_private_dir(room_dir(root_, room_id)));
   JoinResult out;
   out.room_id = std::string(room_id);
   {
@@ -285,6 +303,7 @@ Result<JoinResult> Broker::join_room(std::string_view room_id, std::string_view 
 Result<std::vector<RoomMember>> Broker::leave_room(std::string_view room_id,
                                                    std::string_view alias) {
   C2C_TRY(check_room(room_id));
+  C2C_TRY(check_room_dirs(root_, room_id));
   if (!room_exists(root_, room_id)) return no_such_room(room_id);
   auto evicted = evict_room_members(root_, room_id,
                                     [&](const RoomMember& m) { return iequals(m.alias, alias); });
@@ -301,14 +320,15 @@ Result<std::vector<RoomMember>> Broker::leave_room(std::string_view room_id,
 Result<RoomSendResult> Broker::send_room(std::string_view room_id, std::string_view from_alias,
                                          std::string_view content, const SendOptions& opts) {
   C2C_TRY(check_room(room_id));
+  C2C_TRY(check_room_dirs(root_, room_id));
   if (from_alias.empty()) return fail(ErrorCode::kBadRequest, "missing sender alias");
   if (is_reserved_alias(from_alias)) {
     return fail(ErrorCode::kReservedAlias, "send rejected: from_alias '" + std::string(from_alias) +
                                                "' is a reserved system alias");
   }
-  C2C_TRY(check_content(content));
   auto prefix = tag_prefix(opts.tag);
   if (!prefix) return fail(prefix.error());
+  C2C_TRY(check_content(content, prefix->size()));
   if (!room_exists(root_, room_id)) return no_such_room(room_id);
   auto members = read_members(root_, room_id);
   if (!members) return fail(members.error());
@@ -353,6 +373,7 @@ Result<std::vector<RoomInfo>> Broker::list_rooms() {
   std::vector<RoomInfo> out;
   std::vector<std::string> names;
   std::error_code ec;
+  C2C_TRY(check_room_dirs(root_, ""));
   for (const auto& entry : fs::directory_iterator(rooms_dir(root_), ec)) {
     const std::string name = entry.path().filename().string();
     if (is_valid_room_id(name) && entry.is_directory(ec)) names.push_back(name);
@@ -368,6 +389,7 @@ Result<std::vector<RoomInfo>> Broker::list_rooms() {
 
 Result<std::optional<RoomInfo>> Broker::room(std::string_view room_id) {
   C2C_TRY(check_room(room_id));
+  C2C_TRY(check_room_dirs(root_, room_id));
   if (!room_exists(root_, room_id)) return std::optional<RoomInfo>();
   auto snap = load_registry(root_, *cache_);
   if (!snap) return fail(snap.error());
@@ -391,6 +413,7 @@ Result<std::vector<RoomHistoryEntry>> Broker::room_history(std::string_view room
                                                            std::optional<double> since,
                                                            std::string_view caller_alias) {
   C2C_TRY(check_room(room_id));
+  C2C_TRY(check_room_dirs(root_, room_id));
   if (!room_exists(root_, room_id)) return std::vector<RoomHistoryEntry>();
   if (!caller_alias.empty()) {
     auto meta = read_meta(root_, room_id);
@@ -416,6 +439,7 @@ Result<std::vector<RoomHistoryEntry>> Broker::room_history(std::string_view room
 Result<void> Broker::invite(std::string_view room_id, std::string_view inviter,
                             std::string_view invitee) {
   C2C_TRY(check_room(room_id));
+  C2C_TRY(check_room_dirs(root_, room_id));
   if (!is_valid_alias(invitee)) {
     return fail(ErrorCode::kInvalidAlias, "invalid alias '" + std::string(invitee) + "'");
   }
@@ -458,6 +482,7 @@ Result<void> Broker::invite(std::string_view room_id, std::string_view inviter,
 Result<void> Broker::set_visibility(std::string_view room_id, std::string_view caller,
                                     std::string_view visibility) {
   C2C_TRY(check_room(room_id));
+  C2C_TRY(check_room_dirs(root_, room_id));
   if (visibility != "public" && visibility != "invite_only") {
     return fail(ErrorCode::kBadRequest, "invalid visibility '" + std::string(visibility) +
                                             "' (expected public or invite_only)");

@@ -1,4 +1,9 @@
 // Inbox commands on the local broker: poll-inbox, peek-inbox, history (docs/cli.md Inbox).
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
 #include <iostream>
 
 #include "c2c/cli/broker_cli.hpp"
@@ -8,18 +13,51 @@ namespace c2c::cli {
 
 namespace {
 
-void print_messages(const std::vector<broker::Message>& msgs, bool json) {
+std::string format_messages(const std::vector<broker::Message>& msgs, bool json) {
   if (json) {
     auto arr = nlohmann::json::array();
     for (const auto& m : msgs) arr.push_back(message_to_json(m));
-    print_json(arr);
-    return;
+    return arr.dump(2) + "\n";
   }
-  if (msgs.empty()) {
-    std::cout << "(no messages)\n";
-    return;
+  if (msgs.empty()) return "(no messages)\n";
+  std::string out;
+  for (const auto& m : msgs) out += "[" + m.from_alias + "] " + m.content + "\n";
+  return out;
+}
+
+void print_messages(const std::vector<broker::Message>& msgs, bool json) {
+  std::cout << format_messages(msgs, json) << std::flush;
+}
+
+// Writes all of `text` to stdout with write(2); false (errno set) if any of it could not be
+// written (EPIPE when the reader went away, ENOSPC, ...).
+bool write_stdout(std::string_view text) {
+  while (!text.empty()) {
+    const ssize_t n = ::write(STDOUT_FILENO, text.data(), text.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    text.remove_prefix(static_cast<size_t>(n));
   }
-  for (const auto& m : msgs) std::cout << "[" << m.from_alias << "] " << m.content << "\n";
+  return true;
+}
+
+// poll-inbox drains only what reached stdout (docs/reliability.md, issue 8.12): peek, write
+// everything out, and only then remove exactly those messages. A reader that went away (EPIPE)
+// or a kill before the write completed leaves every message queued for the next poll.
+void poll_and_print(broker::Broker& b, const std::string& sid, bool json) {
+  const auto msgs = unwrap(b.peek(sid));
+  // EPIPE as an error we can report, instead of a silent death by SIGPIPE.
+  std::signal(SIGPIPE, SIG_IGN);
+  std::cout << std::flush;
+  if (!write_stdout(format_messages(msgs, json))) {
+    const int err = errno;
+    fail("cannot write the messages to stdout (" + std::string(std::strerror(err)) +
+         "); nothing was drained, they stay queued");
+  }
+  if (msgs.empty()) return;
+  unwrap(b.acknowledge(sid, msgs, "cli_poll"));
 }
 
 void add_poll(CLI::App& app) {
@@ -35,7 +73,11 @@ void add_poll(CLI::App& app) {
   cmd->callback([o] {
     auto b = open_broker();
     const std::string sid = resolve_session(b, o->session_id);
-    print_messages(unwrap(o->peek ? b.peek(sid) : b.poll(sid, "cli_poll")), o->json);
+    if (o->peek) {
+      print_messages(unwrap(b.peek(sid)), o->json);
+    } else {
+      poll_and_print(b, sid, o->json);
+    }
   });
 }
 
@@ -69,7 +111,12 @@ void add_history(CLI::App& app) {
   cmd->callback([o] {
     auto b = open_broker();
     const std::string sid = resolve_session(b, o->session_id);
-    auto entries = unwrap(b.history(sid, o->limit));
+    size_t unreadable = 0;
+    auto entries = unwrap(b.history(sid, o->limit, &unreadable));
+    if (unreadable > 0) {
+      std::cerr << "warning: skipped " << unreadable
+                << " unreadable line(s) of the archive (torn by a writer killed mid-append)\n";
+    }
     if (o->json) {
       auto arr = nlohmann::json::array();
       for (const auto& e : entries) {

@@ -300,17 +300,34 @@ void add_dead_letter(CLI::App& app) {
   cmd->callback([json] {
     auto b = open_broker();
     auto records = unwrap(b.dead_letters());
+    // Remote sends the connector gave up on (remote-outbox-dlq.jsonl), with the reason.
+    auto remote = unwrap(b.remote_dead_letters());
     if (*json) {
       auto arr = nlohmann::json::array();
       for (const auto& r : records) {
-        arr.push_back({{"deleted_at", r.deleted_at},
+        arr.push_back({{"kind", "local"},
+                       {"deleted_at", r.deleted_at},
                        {"from_session_id", r.from_session_id},
                        {"message", message_to_json(r.message)}});
+      }
+      for (const auto& r : remote) {
+        nlohmann::json row = {{"kind", "remote"},
+                              {"dlq_at", r.dlq_at},
+                              {"reason", r.reason},
+                              {"message",
+                               {{"from_alias", r.entry.from_alias},
+                                {"to_alias", r.entry.to_alias},
+                                {"content", r.entry.content},
+                                {"message_id", r.entry.message_id}}},
+                              {"attempts", r.entry.attempts}};
+        if (r.entry.last_error) row["last_error"] = *r.entry.last_error;
+        if (r.raw) row["raw"] = *r.raw;
+        arr.push_back(std::move(row));
       }
       print_json(arr);
       return;
     }
-    if (records.empty()) {
+    if (records.empty() && remote.empty()) {
       std::cout << "No dead letters.\n";
       return;
     }
@@ -318,6 +335,19 @@ void add_dead_letter(CLI::App& app) {
       std::cout << "[" << format_date_hhmm_utc(r.deleted_at) << "] " << r.message.from_alias
                 << " -> " << r.message.to_alias << " (session " << r.from_session_id
                 << "): " << r.message.content << "\n";
+    }
+    for (const auto& r : remote) {
+      if (r.raw) {
+        std::cout << "[" << format_date_hhmm_utc(r.dlq_at) << "] unreadable remote-outbox line ("
+                  << r.reason << "): " << *r.raw << "\n";
+        continue;
+      }
+      std::cout << "[" << format_date_hhmm_utc(r.dlq_at) << "] " << r.entry.from_alias << " -> "
+                << r.entry.to_alias << " (remote, not delivered: " << r.reason;
+      if (r.entry.last_error && *r.entry.last_error != r.reason) {
+        std::cout << "; last error: " << *r.entry.last_error;
+      }
+      std::cout << "): " << r.entry.content << "\n";
     }
   });
 }

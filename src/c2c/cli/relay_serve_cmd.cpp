@@ -15,6 +15,7 @@
 
 #include "c2c/cli/cli_common.hpp"
 #include "c2c/core/clock.hpp"
+#include "c2c/core/limits.hpp"
 #include "c2c/core/secret_file.hpp"
 #include "c2c/core/text.hpp"
 #include "c2c/core/version.hpp"
@@ -52,7 +53,7 @@ struct ServeOptions {
   std::string tls_key;
   bool verbose = false;
   size_t max_body_bytes = 1 << 20;
-  size_t max_content_bytes = 256 * 1024;
+  size_t max_content_bytes = kMaxContentBytes;
   size_t max_connections = net::ServerLimits{}.max_connections;
   size_t max_connections_per_ip = net::ServerLimits{}.max_connections_per_ip;
   std::string rate_limit = "auto";

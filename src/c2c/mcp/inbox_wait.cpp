@@ -10,12 +10,18 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <utility>
+
+#include "c2c/broker/files.hpp"
 
 namespace c2c::mcp {
 
 const unsigned kInboxEvents = IN_CLOSE_WRITE | IN_MOVED_TO;
 
-bool read_inbox_events(int inotify_fd, const std::string& inbox_name) {
+bool read_inbox_events(int inotify_fd, const std::string& session_id) {
+  const std::string inbox = session_id.empty() ? std::string() : session_id + ".inbox.json";
+  const std::string journal =
+      session_id.empty() ? std::string() : session_id + ".inbox.journal.jsonl";
   alignas(inotify_event) char buf[16 * 1024];
   bool changed = false;
   while (true) {
@@ -24,7 +30,7 @@ bool read_inbox_events(int inotify_fd, const std::string& inbox_name) {
     for (ssize_t off = 0; off < got;) {
       const auto* ev = reinterpret_cast<const inotify_event*>(buf + off);
       if ((ev->mask & IN_Q_OVERFLOW) ||
-          (!inbox_name.empty() && ev->len > 0 && inbox_name == ev->name)) {
+          (!inbox.empty() && ev->len > 0 && (inbox == ev->name || journal == ev->name))) {
         changed = true;
       }
       off += static_cast<ssize_t>(sizeof(inotify_event) + ev->len);
@@ -50,9 +56,8 @@ InboxWait::~InboxWait() {
 }
 
 Result<void> InboxWait::start(const std::filesystem::path& dir, std::string session_id) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return fail(ErrorCode::kIo, "cannot create " + dir.string() + ": " + ec.message());
+  // Created private, as the broker creates it (docs/security.md).
+  C2C_TRY(broker::files::ensure_dir(dir, 0700));
   fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (fd_ < 0) return fail(ErrorCode::kIo, std::string("inotify_init1: ") + strerror(errno));
   if (::inotify_add_watch(fd_, dir.c_str(), kInboxEvents) < 0) {
@@ -61,7 +66,7 @@ Result<void> InboxWait::start(const std::filesystem::path& dir, std::string sess
     fd_ = -1;
     return fail(ErrorCode::kIo, "inotify_add_watch " + dir.string() + ": " + strerror(err));
   }
-  inbox_name_ = session_id + ".inbox.json";
+  session_id_ = std::move(session_id);
   return {};
 }
 
@@ -81,7 +86,7 @@ InboxWait::Outcome InboxWait::wait(long long timeout_ms, const Cancellation* can
     }
     if (fds[1].revents & POLLIN) return Outcome::kCancelled;
     if (!(fds[0].revents & POLLIN)) continue;
-    if (read_inbox_events(fd_, inbox_name_)) return Outcome::kChanged;
+    if (read_inbox_events(fd_, session_id_)) return Outcome::kChanged;
   }
 }
 

@@ -15,9 +15,11 @@ namespace c2c::mcp {
 // rename (IN_MOVED_TO); IN_CLOSE_WRITE covers writers that write in place.
 extern const unsigned kInboxEvents;
 
-// Reads every queued event of a non-blocking inotify fd; true if one touched `inbox_name` (a
-// queue overflow counts too: it may have hidden ours).
-bool read_inbox_events(int inotify_fd, const std::string& inbox_name);
+// Reads every queued event of a non-blocking inotify fd; true if one touched the inbox of
+// `session_id`: `<sid>.inbox.json` (replaced by rename) or its journal
+// `<sid>.inbox.journal.jsonl` (appended to once the inbox is large, docs/cli.md "Inbox
+// journal"). A queue overflow counts too: it may have hidden ours.
+bool read_inbox_events(int inotify_fd, const std::string& session_id);
 
 // A one-shot cancellation flag with an fd that poll(2) sees readable once cancelled.
 class Cancellation {
@@ -44,15 +46,15 @@ class InboxWait {
   InboxWait(const InboxWait&) = delete;
   InboxWait& operator=(const InboxWait&) = delete;
 
-  // Installs the watch on `dir` for `<session>.inbox.json`. Call it before looking at the
-  // inbox, so a message landing in between still wakes the next wait().
+  // Installs the watch on `dir` for the session's inbox and its journal. Call it before looking at
+  // the inbox, so a message landing in between still wakes the next wait().
   Result<void> start(const std::filesystem::path& dir, std::string session_id);
   // Blocks until the inbox changes, `cancel` fires (may be null) or timeout_ms passes.
   Outcome wait(long long timeout_ms, const Cancellation* cancel);
 
  private:
   int fd_ = -1;
-  std::string inbox_name_;
+  std::string session_id_;
 };
 
 }  // namespace c2c::mcp

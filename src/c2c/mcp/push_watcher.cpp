@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "c2c/broker/files.hpp"
 #include "c2c/mcp/inbox_wait.hpp"
 
 namespace c2c::mcp {
@@ -22,9 +23,8 @@ PushWatcher::~PushWatcher() {
 }
 
 Result<void> PushWatcher::start() {
-  std::error_code ec;
-  std::filesystem::create_directories(dir_, ec);
-  if (ec) return fail(ErrorCode::kIo, "cannot create " + dir_.string() + ": " + ec.message());
+  // Created private, as the broker creates it (docs/security.md, issue 8.8).
+  C2C_TRY(broker::files::ensure_dir(dir_, 0700));
   inotify_fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (inotify_fd_ < 0)
     return fail(ErrorCode::kIo, std::string("inotify_init1: ") + strerror(errno));
@@ -81,9 +81,7 @@ void PushWatcher::run() {
     }
     if (fds[0].revents & POLLIN) {
       const auto sid = session_();
-      if (read_inbox_events(inotify_fd_, sid ? *sid + ".inbox.json" : std::string())) {
-        changed = true;
-      }
+      if (read_inbox_events(inotify_fd_, sid ? *sid : std::string())) changed = true;
     }
     if (changed && !stopping_) on_change_();
   }

@@ -1,6 +1,8 @@
 #include "c2c/mcp/server.hpp"
 
+#include <algorithm>
 #include <exception>
+#include <map>
 
 #include "c2c/core/text.hpp"
 #include "c2c/core/version.hpp"
@@ -56,7 +58,82 @@ json tool_result(std::string text, bool is_error) {
 }
 
 bool valid_id(const json& id) {
-  return id.is_string() || id.is_number() || id.is_null();
+  return id.is_string() || id.is_number();
+}
+
+// The exact source text of the request ids that JSON numbers cannot carry exactly (integers
+// beyond 64 bits and fractions parse as doubles), so the answer echoes the id as received.
+// Keys: the index of the message in a batch, or 0 for a single message.
+class RawIdScan : public json::json_sax_t {
+ public:
+  std::map<size_t, std::string> raw;
+
+  bool null() override { return value(); }
+  bool boolean(bool) override { return value(); }
+  bool number_integer(number_integer_t) override { return value(); }
+  bool number_unsigned(number_unsigned_t) override { return value(); }
+  bool number_float(number_float_t, const string_t& text) override {
+    if (expect_id_) raw[batch_ ? element_ : 0] = text;
+    return value();
+  }
+  bool string(string_t&) override { return value(); }
+  bool binary(binary_t&) override { return value(); }
+  bool start_object(std::size_t) override {
+    value();
+    stack_.push_back('o');
+    return true;
+  }
+  bool key(string_t& k) override {
+    const bool message_level =
+        (stack_.size() == 1 && stack_[0] == 'o') || (stack_.size() == 2 && stack_[0] == 'a');
+    expect_id_ = message_level && k == "id";
+    return true;
+  }
+  bool end_object() override {
+    stack_.pop_back();
+    return true;
+  }
+  bool start_array(std::size_t) override {
+    value();
+    if (stack_.empty()) batch_ = true;
+    stack_.push_back('a');
+    return true;
+  }
+  bool end_array() override {
+    stack_.pop_back();
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    return false;
+  }
+
+ private:
+  // Called at the start of every value: counts the elements of a top-level batch.
+  bool value() {
+    if (stack_.size() == 1 && stack_[0] == 'a') ++element_;
+    expect_id_ = false;
+    return true;
+  }
+  std::vector<char> stack_;
+  bool batch_ = false;
+  bool expect_id_ = false;
+  size_t element_ = static_cast<size_t>(-1);
+};
+
+bool has_float_id(const json& msg) {
+  const auto it = msg.is_object() ? msg.find("id") : msg.end();
+  return msg.is_object() && it != msg.end() && it->is_number_float();
+}
+
+// Renders a response, putting back the id's source text when it had to be kept raw.
+std::string render(json response, const std::optional<std::string>& raw_id) {
+  if (!raw_id || !response.is_object() || !response.contains("id") ||
+      !response["id"].is_number_float()) {
+    return dump(response);
+  }
+  response.erase("id");
+  const std::string rest = dump(response);  // "{...}", never empty: it holds "jsonrpc"
+  return "{\"id\":" + *raw_id + (rest.size() > 2 ? "," : "") + rest.substr(1);
 }
 
 enum class Parsed { kOk, kSyntax, kTooDeep };
@@ -123,22 +200,39 @@ std::vector<std::string> Server::handle_line(std::string_view line) {
       case Parsed::kOk:
         break;
     }
+    // Ids that only their source text carries exactly (see RawIdScan).
+    std::map<size_t, std::string> raw_ids;
+    const bool needs_raw =
+        msg.is_array() ? std::any_of(msg.begin(), msg.end(), has_float_id) : has_float_id(msg);
+    if (needs_raw) {
+      RawIdScan scan;
+      (void)json::sax_parse(line.begin(), line.end(), &scan);
+      raw_ids = std::move(scan.raw);
+    }
+    auto raw_of = [&raw_ids](size_t i) -> std::optional<std::string> {
+      const auto it = raw_ids.find(i);
+      if (it == raw_ids.end()) return std::nullopt;
+      return it->second;
+    };
     if (msg.is_array()) {
       // JSON-RPC batch (protocol 2025-03-26): one array of responses, or nothing.
       if (msg.empty()) {
         return {dump(error_response(nullptr, kInvalidRequest, "Invalid Request: empty batch"))};
       }
-      json responses = json::array();
+      std::string responses;
       // A batch is answered as one array: blocking calls in it are answered inline.
       in_batch_ = true;
-      for (const auto& item : msg) {
-        if (auto r = handle_message(item)) responses.push_back(std::move(*r));
+      for (size_t i = 0; i < msg.size(); ++i) {
+        if (auto r = handle_message(msg[i], raw_of(i))) {
+          responses += responses.empty() ? "[" : ",";
+          responses += render(std::move(*r), raw_of(i));
+        }
       }
       in_batch_ = false;
       if (responses.empty()) return {};
-      return {dump(responses)};
+      return {responses + "]"};
     }
-    if (auto r = handle_message(msg)) return {dump(*r)};
+    if (auto r = handle_message(msg, raw_of(0))) return {render(std::move(*r), raw_of(0))};
     return {};
   } catch (const std::exception& e) {
     in_batch_ = false;
@@ -147,21 +241,30 @@ std::vector<std::string> Server::handle_line(std::string_view line) {
   }
 }
 
-std::optional<json> Server::handle_message(const json& msg) {
+std::optional<json> Server::handle_message(const json& msg,
+                                           const std::optional<std::string>& raw_id) {
   if (!msg.is_object()) {
     return error_response(nullptr, kInvalidRequest, "Invalid Request: expected a JSON object");
   }
   const auto id_it = msg.find("id");
-  const bool has_id = id_it != msg.end() && !id_it->is_null();
-  if (id_it != msg.end() && !valid_id(*id_it)) {
+  const bool has_id = id_it != msg.end();
+  const auto method_it = msg.find("method");
+  if (method_it == msg.end() && (msg.contains("result") || msg.contains("error"))) {
+    // A response to a request we never send (an error response may carry id null): ignored.
+    return std::nullopt;
+  }
+  if (has_id && id_it->is_null()) {
+    // JSON-RPC 2.0 makes a message with "id": null a request, not a notification, and MCP
+    // forbids null ids: answer Invalid Request, with id null (docs/mcp.md "Protocol").
+    return error_response(nullptr, kInvalidRequest,
+                          "Invalid Request: id must not be null (use a string or an integer)");
+  }
+  if (has_id && !valid_id(*id_it)) {
     return error_response(nullptr, kInvalidRequest,
                           "Invalid Request: id must be a string or a number");
   }
   const json id = has_id ? *id_it : json(nullptr);
-  const auto method_it = msg.find("method");
   if (method_it == msg.end()) {
-    // A response to a request we never send, or garbage: answer only what carried an id.
-    if (msg.contains("result") || msg.contains("error")) return std::nullopt;
     return error_response(id, kInvalidRequest, "Invalid Request: missing 'method'");
   }
   if (msg.value("jsonrpc", json()) != "2.0") {
@@ -184,8 +287,17 @@ std::optional<json> Server::handle_message(const json& msg) {
   if (!params.is_object()) {
     return error_response(id, kInvalidParams, "Invalid params: 'params' must be an object");
   }
-  if (method == "initialize") return result_response(id, initialize(params));
+  if (method == "initialize") {
+    json result = initialize(params);
+    initialized_ = true;
+    return result_response(id, std::move(result));
+  }
   if (method == "ping") return result_response(id, json::object());
+  if ((method == "tools/list" || method == "tools/call") && !initialized_) {
+    // MCP's lifecycle: nothing but ping before initialize (docs/mcp.md "Protocol").
+    return error_response(id, kNotInitialized,
+                          "Server not initialized: send initialize before " + method);
+  }
   if (method == "tools/list") {
     mark_ready();
     return result_response(id, tools_.list_json());
@@ -197,7 +309,7 @@ std::optional<json> Server::handle_message(const json& msg) {
       const ToolSpec* tool = name != params.end() && name->is_string()
                                  ? tools_.find(name->get<std::string>())
                                  : nullptr;
-      if (tool != nullptr && tool->blocking) return start_blocking(id, params);
+      if (tool != nullptr && tool->blocking) return start_blocking(id, params, raw_id);
     }
     return call_tool(id, params);
   }
@@ -243,7 +355,8 @@ bool drained_nothing(const std::string& response_line) {
 
 }  // namespace
 
-std::optional<json> Server::start_blocking(const json& id, const json& params) {
+std::optional<json> Server::start_blocking(const json& id, const json& params,
+                                           std::optional<std::string> raw_id) {
   const std::string key = id.dump();
   auto cancel = std::make_shared<Cancellation>();
   {
@@ -263,12 +376,13 @@ std::optional<json> Server::start_blocking(const json& id, const json& params) {
   // Counted from now, not from when the thread starts: push holds back from the moment the
   // request was read, so a message sent after any later response goes to this call.
   ++blocking_calls_;
-  runner_([this, id, params, key, cancel]() -> std::optional<std::string> {
+  runner_([this, id, params, key, cancel, raw_id]() -> std::optional<std::string> {
     std::optional<std::string> line;
     try {
-      line = dump(call_tool(id, params, cancel.get()));
+      line = render(call_tool(id, params, cancel.get()), raw_id);
     } catch (const std::exception& e) {
-      line = dump(error_response(id, kInternalError, std::string("Internal error: ") + e.what()));
+      line = render(error_response(id, kInternalError, std::string("Internal error: ") + e.what()),
+                    raw_id);
     }
     {
       std::lock_guard lock(pending_mu_);

@@ -5,8 +5,9 @@
 //
 // Methods: initialize (protocol version negotiation, capabilities), ping, tools/list,
 // tools/call, notifications/initialized. Errors: -32700 parse error (id null), -32600 invalid
-// request, -32601 unknown method, -32602 invalid params. Tool failures are tool results with
-// isError:true, never JSON-RPC errors.
+// request (null ids included), -32601 unknown method, -32602 invalid params, -32002 tools/*
+// before initialize. Ids are echoed as received, digit for digit. Tool failures are tool
+// results with isError:true, never JSON-RPC errors.
 //
 // Threading: handle_line runs on the request loop; drain_push runs on the push watcher thread.
 
@@ -44,6 +45,8 @@ inline constexpr int kParseError = -32700;
 inline constexpr int kInvalidRequest = -32600;
 inline constexpr int kMethodNotFound = -32601;
 inline constexpr int kInvalidParams = -32602;
+// tools/list or tools/call before initialize (LSP's ServerNotInitialized code).
+inline constexpr int kNotInitialized = -32002;
 
 // Text of the initialize `instructions`: how an agent should use the tools.
 extern const char* const kInstructions;
@@ -89,13 +92,16 @@ class Server {
   void on_blocking_done(std::function<void()> callback) { on_blocking_done_ = std::move(callback); }
 
  private:
-  std::optional<nlohmann::json> handle_message(const nlohmann::json& msg);
+  // `raw_id`: the id's source text when only it carries the id exactly (see handle_line).
+  std::optional<nlohmann::json> handle_message(const nlohmann::json& msg,
+                                               const std::optional<std::string>& raw_id);
   nlohmann::json initialize(const nlohmann::json& params);
   nlohmann::json call_tool(const nlohmann::json& id, const nlohmann::json& params,
                            const Cancellation* cancel = nullptr);
   // Hands a blocking tools/call to the runner; nullopt when it did (the job answers).
   std::optional<nlohmann::json> start_blocking(const nlohmann::json& id,
-                                               const nlohmann::json& params);
+                                               const nlohmann::json& params,
+                                               std::optional<std::string> raw_id);
   void cancel_request(const nlohmann::json& params);
   void mark_ready();
 
@@ -105,6 +111,7 @@ class Server {
   const ToolRegistry& tools_;
   std::atomic<bool> channel_capable_{false};
   std::atomic<bool> ready_{false};
+  std::atomic<bool> initialized_{false};  // an initialize request was answered
   std::function<void()> on_push_ready_;
   std::function<void(Job)> runner_;
   std::function<void()> on_blocking_done_;

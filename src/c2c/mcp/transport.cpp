@@ -23,6 +23,14 @@ bool is_content_length_line(std::string_view line) {
          iequals(line.substr(0, kContentLength.size()), kContentLength);
 }
 
+// Where a Content-Length header starts inside a line, if anywhere.
+size_t find_content_length(std::string_view line) {
+  for (size_t i = 0; i + kContentLength.size() <= line.size(); ++i) {
+    if (iequals(line.substr(i, kContentLength.size()), kContentLength)) return i;
+  }
+  return std::string_view::npos;
+}
+
 }  // namespace
 
 void FrameDecoder::take_line(std::string_view line, std::vector<Frame>& out) {
@@ -42,11 +50,30 @@ void FrameDecoder::take_line(std::string_view line, std::vector<Frame>& out) {
   out.push_back(Frame{std::string(line), false});
 }
 
+void FrameDecoder::take_after_body(std::string_view line, std::vector<Frame>& out) {
+  // The rest of the line a Content-Length body ended on. Clients that send frames back to
+  // back put the next header right here; a body longer than its announced length leaves its
+  // tail here, possibly followed by the next header. The tail becomes its own (unparsable)
+  // message and decoding resumes at the header, so one wrong length costs one frame, not the
+  // rest of the stream.
+  const std::string_view stripped = strip_cr(line);
+  if (!is_content_length_line(stripped)) {
+    const size_t at = find_content_length(stripped);
+    if (at != std::string_view::npos && at > 0) {
+      out.push_back(Frame{std::string(stripped.substr(0, at)), false});
+      take_line(stripped.substr(at), out);
+      return;
+    }
+  }
+  take_line(line, out);
+}
+
 std::vector<Frame> FrameDecoder::feed(std::string_view bytes) {
   std::vector<Frame> out;
   while (!bytes.empty()) {
     switch (state_) {
       case State::kLine:
+      case State::kAfterBody:
       case State::kHeaders:
       case State::kSkipLine: {
         const size_t nl = bytes.find('\n');
@@ -69,14 +96,19 @@ std::vector<Frame> FrameDecoder::feed(std::string_view bytes) {
         pending_.clear();
         if (state_ == State::kLine) {
           take_line(line, out);
+        } else if (state_ == State::kAfterBody) {
+          state_ = State::kLine;
+          take_after_body(line, out);
         } else if (trim(strip_cr(line)).empty()) {
           // End of the header block: the body follows.
           if (body_needed_ > max_) {
+            // Skipping the announced length would swallow every message sent after a lying
+            // header: answer it once and resynchronise on the next line instead.
             out.push_back(Frame{{}, true});
-            state_ = State::kSkipBody;
+            state_ = State::kSkipLine;
           } else if (body_needed_ == 0) {
             out.push_back(Frame{{}, false});
-            state_ = State::kLine;
+            state_ = State::kAfterBody;
           } else {
             state_ = State::kBody;
           }
@@ -84,16 +116,15 @@ std::vector<Frame> FrameDecoder::feed(std::string_view bytes) {
         // Other header lines (Content-Type, ...) are skipped.
         break;
       }
-      case State::kBody:
-      case State::kSkipBody: {
+      case State::kBody: {
         const size_t take = std::min(body_needed_, bytes.size());
-        if (state_ == State::kBody) pending_.append(bytes.substr(0, take));
+        pending_.append(bytes.substr(0, take));
         bytes.remove_prefix(take);
         body_needed_ -= take;
         if (body_needed_ == 0) {
-          if (state_ == State::kBody) out.push_back(Frame{std::move(pending_), false});
+          out.push_back(Frame{std::move(pending_), false});
           pending_.clear();
-          state_ = State::kLine;
+          state_ = State::kAfterBody;
         }
         break;
       }
@@ -104,9 +135,13 @@ std::vector<Frame> FrameDecoder::feed(std::string_view bytes) {
 
 std::vector<Frame> FrameDecoder::finish() {
   std::vector<Frame> out;
-  if (state_ == State::kLine && !pending_.empty()) {
+  if ((state_ == State::kLine || state_ == State::kAfterBody) && !pending_.empty()) {
     std::string line = std::move(pending_);
-    take_line(line, out);
+    if (state_ == State::kLine) {
+      take_line(line, out);
+    } else {
+      take_after_body(line, out);
+    }
   }
   pending_.clear();
   state_ = State::kLine;

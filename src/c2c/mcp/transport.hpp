@@ -4,6 +4,10 @@
 // Input accepts both framings, message by message (docs/protocol.md §7): a line starting with
 // "Content-Length:" (any case) opens a header block that ends at the first blank line and is
 // followed by exactly N body bytes; any other non-blank line is one newline-delimited message.
+// Resynchronisation (docs/mcp.md "Protocol"): a header announcing more than the size limit is
+// answered once and decoding resumes on the next line; when a body was longer than its header
+// said, the rest of its line is one more (unparsable) message and a Content-Length header
+// found in that rest starts the next frame.
 // Output is always one compact JSON value per line, never Content-Length framed.
 
 #include <cstddef>
@@ -37,13 +41,15 @@ class FrameDecoder {
   std::vector<Frame> finish();
 
  private:
-  enum class State { kLine, kHeaders, kBody, kSkipLine, kSkipBody };
+  // kAfterBody: the rest of the line a Content-Length body ended on.
+  enum class State { kLine, kAfterBody, kHeaders, kBody, kSkipLine };
   void take_line(std::string_view line, std::vector<Frame>& out);
+  void take_after_body(std::string_view line, std::vector<Frame>& out);
 
   size_t max_;
   State state_ = State::kLine;
   std::string pending_;     // bytes of the current line or body
-  size_t body_needed_ = 0;  // kBody / kSkipBody: bytes still to read
+  size_t body_needed_ = 0;  // kBody: bytes still to read
 };
 
 // Writes newline-terminated messages to a file descriptor. One mutex serialises the request

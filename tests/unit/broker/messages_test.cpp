@@ -49,6 +49,170 @@ TEST_F(BrokerTest, SendPollIsFifoWithUuidIdsAndArchives) {
   EXPECT_EQ(st.st_mode & 0777, 0700u);
 }
 
+// Issue 8.12: acknowledge() is the second half of a two-step drain (peek, write out, remove):
+// it removes exactly the acknowledged messages, whatever arrived meanwhile.
+TEST_F(BrokerTest, AcknowledgeRemovesOnlyTheAcknowledgedMessages) {
+  reg("alice", "ses-a");
+  reg("bob", "ses-b");
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(broker_.send("alice", "bob", "m" + std::to_string(i)));
+  auto seen = broker_.peek("ses-b");
+  ASSERT_TRUE(seen && seen->size() == 3u);
+  ASSERT_TRUE(broker_.send("alice", "bob", "late"));  // arrives after the peek
+  seen->erase(seen->begin() + 1);                     // m1 was not written out
+  auto removed = broker_.acknowledge("ses-b", *seen, "cli_poll");
+  ASSERT_TRUE(removed.has_value()) << removed.error().message;
+  EXPECT_EQ(*removed, 2u);
+  auto left = broker_.peek("ses-b");
+  ASSERT_EQ(left->size(), 2u);
+  EXPECT_EQ((*left)[0].content, "m1");
+  EXPECT_EQ((*left)[1].content, "late");
+  auto hist = broker_.history("ses-b", 10);
+  ASSERT_EQ(hist->size(), 2u);
+  EXPECT_EQ((*hist)[0].drained_by, "cli_poll");
+  // Acknowledging again (a concurrent poll took them already) removes nothing.
+  EXPECT_EQ(*broker_.acknowledge("ses-b", *seen, "cli_poll"), 0u);
+  // Messages of older writers have no id: matched by their whole record.
+  c2c::test::write_file(root() / "ses-b.inbox.json",
+                        R"([{"from_alias":"old","to_alias":"bob","content":"same","ts":1.0},)"
+                        R"({"from_alias":"old","to_alias":"bob","content":"same","ts":1.0}])");
+  auto old = broker_.peek("ses-b");
+  ASSERT_EQ(old->size(), 2u);
+  EXPECT_EQ(*broker_.acknowledge("ses-b", {(*old)[0]}, "cli_poll"), 1u);
+  EXPECT_EQ(broker_.peek("ses-b")->size(), 1u);
+}
+
+// Issue 8.12: a drain killed after its archive append but before its inbox rewrite finds the
+// messages again; they are not archived twice. A torn archive tail is cut, never kept.
+TEST_F(BrokerTest, ArchiveHasNoDuplicateOrTornLinesAfterAKilledDrain) {
+  reg("alice", "ses-a");
+  reg("bob", "ses-b");
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(broker_.send("alice", "bob", "m" + std::to_string(i)));
+  const std::string inbox_before = c2c::test::read_file(root() / "ses-b.inbox.json");
+  ASSERT_EQ(poll("ses-b").size(), 3u);
+  // The state a kill between the two steps leaves: archived, still queued.
+  c2c::test::write_file(root() / "ses-b.inbox.json", inbox_before);
+  ASSERT_EQ(poll("ses-b").size(), 3u);
+  size_t unreadable = 0;
+  auto hist = broker_.history("ses-b", 100, &unreadable);
+  ASSERT_TRUE(hist.has_value());
+  EXPECT_EQ(hist->size(), 3u);
+  // A torn tail (a drain killed inside its append) is cut before the next append.
+  const fs::path archive = root() / "archive" / "ses-b.jsonl";
+  c2c::test::write_file(archive, c2c::test::read_file(archive) + "{\"drained_at\":5.0,\"dra");
+  ASSERT_TRUE(broker_.send("alice", "bob", "m3"));
+  ASSERT_EQ(poll("ses-b").size(), 1u);
+  hist = broker_.history("ses-b", 100, &unreadable);
+  EXPECT_EQ(hist->size(), 4u);
+  EXPECT_EQ(unreadable, 0u);
+  // An unreadable line in the middle (older writers) is counted, not silently skipped.
+  c2c::test::write_file(archive, "{\"torn\n" + c2c::test::read_file(archive));
+  hist = broker_.history("ses-b", 100, &unreadable);
+  EXPECT_EQ(hist->size(), 4u);
+  EXPECT_EQ(unreadable, 1u);
+}
+
+// Issue 8.25: one content limit (core/limits.hpp, the relay's default) for every send.
+TEST_F(BrokerTest, ContentOverTheSharedLimitIsRefused) {
+  reg("alice", "ses-a");
+  reg("bob", "ses-b");
+  const std::string at_limit(256 * 1024, 'x');
+  ASSERT_TRUE(broker_.send("alice", "bob", at_limit).has_value());
+  auto over = broker_.send("alice", "bob", at_limit + "y");
+  ASSERT_FALSE(over.has_value());
+  EXPECT_EQ(over.error().code, ErrorCode::kPayloadTooLarge);
+  EXPECT_EQ(over.error().message,
+            "message content is 262145 bytes; the limit is 262144 bytes (256 KiB)");
+  EXPECT_FALSE(broker_.send("alice", "bob@host", at_limit + "y").has_value());
+  EXPECT_FALSE(broker_.send("alice", "bob", at_limit, {false, false, "urgent"}).has_value());
+  EXPECT_FALSE(broker_.send_all("alice", at_limit + "y", {}).has_value());
+  EXPECT_EQ(broker_.peek("ses-b")->size(), 1u);
+  // Pulled relay messages are not re-limited (the relay's limit is configurable).
+  EXPECT_TRUE(broker_.deliver("ses-b", {Message{"far", "bob", at_limit + at_limit}}).has_value());
+}
+
+// Issue 8.13: a send to a large inbox used to rewrite the whole inbox file (1.5 s per send with
+// 200 x 256 KiB queued). Past kInboxJournalThreshold it appends to the journal instead: the
+// inbox file is not touched, and every reader still sees one FIFO queue.
+TEST_F(BrokerTest, AppendToALargeInboxDoesNotRewriteIt) {
+  reg("alice", "ses-a");
+  reg("bob", "ses-b");
+  const std::string big(256 * 1024, 'x');
+  // Four are just over the threshold (1 MiB): the fourth send still rewrote the file.
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(broker_.send("alice", "bob", big));
+  const fs::path inbox = root() / "ses-b.inbox.json";
+  const fs::path journal = root() / "ses-b.inbox.journal.jsonl";
+  struct stat before {};
+  ASSERT_EQ(::stat(inbox.c_str(), &before), 0);
+  ASSERT_GE(before.st_size, 1024 * 1024);
+  EXPECT_FALSE(fs::exists(journal));
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(broker_.send("alice", "bob", "small" + std::to_string(i)));
+  ASSERT_TRUE(broker_.deliver("ses-b", {Message{"far", "bob", "pulled"}}).has_value());
+  struct stat after {};
+  ASSERT_EQ(::stat(inbox.c_str(), &after), 0);
+  EXPECT_EQ(after.st_ino, before.st_ino);  // not replaced
+  EXPECT_EQ(after.st_size, before.st_size);
+  EXPECT_TRUE(fs::exists(journal));
+  struct stat jst {};
+  ASSERT_EQ(::stat(journal.c_str(), &jst), 0);
+  EXPECT_EQ(jst.st_mode & 0777, 0600u);
+  EXPECT_LT(jst.st_size, 4096);  // O(message): only the small messages were written
+  auto peeked = broker_.peek("ses-b");
+  ASSERT_TRUE(peeked.has_value()) << peeked.error().message;
+  ASSERT_EQ(peeked->size(), 8u);
+  EXPECT_EQ((*peeked)[4].content, "small0");
+  EXPECT_EQ((*peeked)[6].content, "small2");
+  EXPECT_EQ((*peeked)[7].content, "pulled");
+  // A drain folds the journal back in: one JSON array again, then empty.
+  auto msgs = poll("ses-b");
+  ASSERT_EQ(msgs.size(), 8u);
+  EXPECT_EQ(msgs[7].content, "pulled");
+  EXPECT_FALSE(fs::exists(journal));
+  EXPECT_EQ(c2c::test::read_file(inbox), "[]");
+  EXPECT_EQ(broker_.history("ses-b", 100)->size(), 8u);
+}
+
+// Issue 8.13: the journal is crash-safe: a torn tail (appender killed mid-write) is ignored by
+// readers and cut by the next append; a fold cut short before the journal was removed (the
+// inbox file already holds its lines) duplicates nothing; a sweep dead-letters journal lines.
+TEST_F(BrokerTest, InboxJournalSurvivesKilledWritersAndFolds) {
+  reg("alice", "ses-a");
+  reg("bob", "ses-b");
+  const std::string big(256 * 1024, 'x');
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(broker_.send("alice", "bob", big));
+  ASSERT_TRUE(broker_.send("alice", "bob", "j1"));
+  const fs::path inbox = root() / "ses-b.inbox.json";
+  const fs::path journal = root() / "ses-b.inbox.journal.jsonl";
+  ASSERT_TRUE(fs::exists(journal));
+  // Torn tail.
+  c2c::test::write_file(journal, c2c::test::read_file(journal) + R"({"from_alias":"alice","to)");
+  ASSERT_EQ(broker_.peek("ses-b")->size(), 5u);
+  ASSERT_TRUE(broker_.send("alice", "bob", "j2"));
+  auto peeked = broker_.peek("ses-b");
+  ASSERT_EQ(peeked->size(), 6u);
+  EXPECT_EQ((*peeked)[5].content, "j2");
+  EXPECT_EQ(c2c::test::read_file(journal).find("\"to)"), std::string::npos);
+  // A fold cut short: the inbox file already holds everything, the journal is still there.
+  nlohmann::json all = nlohmann::json::array();
+  for (const auto& m : *peeked) {
+    all.push_back({{"from_alias", m.from_alias},
+                   {"to_alias", m.to_alias},
+                   {"content", m.content},
+                   {"ts", m.ts},
+                   {"message_id", *m.message_id}});
+  }
+  c2c::test::write_file(inbox, all.dump());
+  ASSERT_EQ(broker_.peek("ses-b")->size(), 6u);
+  // Sweep of a dead session with a journal: every message dead-lettered once, both files gone.
+  reg("bob", "ses-b", test_support::kDeadPid, false);
+  auto swept = broker_.sweep();
+  ASSERT_TRUE(swept.has_value()) << swept.error().message;
+  EXPECT_EQ(swept->preserved_messages, 6u);
+  EXPECT_FALSE(fs::exists(inbox));
+  EXPECT_FALSE(fs::exists(journal));
+  EXPECT_EQ(broker_.dead_letters()->size(), 6u);
+}
+
 TEST_F(BrokerTest, InboxFileUsesReferenceKeyOrder) {
   reg("alice", "ses-a");
   reg("bob", "ses-b");

@@ -85,16 +85,47 @@ TEST_F(IdentityTools, WithoutASessionRegisterUsesTheAliasAsSessionAndBindsIt) {
   EXPECT_EQ(n.call("whoami").text, "nomad");
 }
 
-TEST_F(IdentityTools, ExplicitSessionIdRegistersThatSession) {
-  EXPECT_EQ(a_.call("register", {{"alias", "helper"}, {"session_id", "ses-helper"}}).text,
-            "registered helper");
-  auto reg = a_.broker().find_session("ses-helper");
-  ASSERT_TRUE(reg && reg->has_value());
-  EXPECT_EQ((*reg)->alias, "helper");
+TEST_F(IdentityTools, ExplicitSessionIdMayNameOnlyTheServersOwnSession) {
+  EXPECT_EQ(a_.call("register", {{"alias", "alice"}, {"session_id", "ses-a"}}).text,
+            "registered alice");
+  EXPECT_NE(a_.err("register", {{"alias", "helper"}, {"session_id", "ses-helper"}})
+                .find("may register only that session"),
+            std::string::npos);
+  EXPECT_FALSE(a_.broker().find_session("ses-helper")->has_value());
   EXPECT_EQ(a_.session().get(), "ses-a");  // the server keeps its own session
+  // A server without a session may claim a free one (and binds to it).
+  Agent n(dir_.path(), std::optional<std::string>());
+  EXPECT_EQ(n.call("register", {{"alias", "helper"}, {"session_id", "ses-helper"}}).text,
+            "registered helper");
+  EXPECT_EQ(n.session().get(), "ses-helper");
+  Agent m(dir_.path(), std::optional<std::string>());
   EXPECT_NE(
-      a_.err("register", {{"alias", "x"}, {"session_id", "../evil"}}).find("invalid session_id"),
+      m.err("register", {{"alias", "x"}, {"session_id", "../evil"}}).find("invalid session_id"),
       std::string::npos);
+}
+
+// Issue 8.3: register {"alias":"decoy","session_id":<victim>} renamed the victim's live session,
+// freeing its alias (and its inbox) for the attacker. Refused now, with or without a session.
+TEST_F(IdentityTools, RegisterCannotRenameAnotherLiveSession) {
+  // The victim is served by another live process (pid 1 outlives the test).
+  ASSERT_TRUE(a_.broker().register_session({"ses-victim", "victim", 1, "", "", true}));
+  const std::string err = a_.err("register", {{"alias", "decoy"}, {"session_id", "ses-victim"}});
+  EXPECT_NE(err.find("may register only that session"), std::string::npos) << err;
+  Agent n(dir_.path(), std::optional<std::string>());
+  const std::string err2 = n.err("register", {{"alias", "decoy"}, {"session_id", "ses-victim"}});
+  EXPECT_NE(err2.find("session 'ses-victim' is registered as 'victim' by another process"),
+            std::string::npos)
+      << err2;
+  auto reg = a_.broker().find_session("ses-victim");
+  ASSERT_TRUE(reg && reg->has_value());
+  EXPECT_EQ((*reg)->alias, "victim");
+  EXPECT_FALSE(n.session().get().has_value());
+  // The alias stays the victim's: taking it is a collision.
+  EXPECT_TRUE(a_.call("register", {{"alias", "victim"}}).is_error);
+  // A dead session may be taken over (its agent is gone).
+  ASSERT_TRUE(a_.broker().register_session({"ses-gone", "gone", kDeadPid, "", "", false}));
+  EXPECT_EQ(n.call("register", {{"alias", "gone"}, {"session_id", "ses-gone"}}).text,
+            "registered gone");
 }
 
 TEST_F(IdentityTools, RegisterRedeliversDeadLetters) {

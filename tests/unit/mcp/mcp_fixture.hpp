@@ -37,8 +37,13 @@ inline SessionConfig config_with(std::optional<std::string> sid, std::string ali
 
 class Agent {
  public:
+  // Answers an initialize request first, as every client does (tools/* are refused before);
+  // notifications/initialized is left to the test (it starts push).
   Agent(const std::filesystem::path& root, SessionConfig config)
-      : broker_(root), session_(config.env_session_id), server_(broker_, config, session_) {}
+      : broker_(root), session_(config.env_session_id), server_(broker_, config, session_) {
+    EXPECT_EQ(server_.handle_line(R"({"jsonrpc":"2.0","id":"init","method":"initialize"})").size(),
+              1u);
+  }
   Agent(const std::filesystem::path& root, std::optional<std::string> sid)
       : Agent(root, config_with(std::move(sid))) {}
 

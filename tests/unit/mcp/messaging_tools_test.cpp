@@ -36,6 +36,26 @@ TEST_F(MessagingTools, SendThenPollDeliversOnceOldestFirst) {
   EXPECT_EQ(b_.ok("poll_inbox"), json::array());
 }
 
+// Issue 8.25: a 15 MiB send used to be queued locally although the relay takes 256 KiB; every
+// sending tool now refuses content over the one shared limit, remote or local.
+TEST_F(MessagingTools, ContentOverTheSharedLimitIsRefusedAtSendTime) {
+  const std::string huge(15 * 1024 * 1024, 'x');
+  for (const char* to : {"bob", "bob@machine-b"}) {
+    const std::string err = a_.err("send", {{"to_alias", to}, {"content", huge}});
+    EXPECT_NE(err.find("message content is 15728640 bytes; the limit is 262144 bytes"),
+              std::string::npos)
+        << err;
+  }
+  EXPECT_NE(a_.err("send_all", {{"content", std::string(256 * 1024 + 1, 'y')}}).find("limit"),
+            std::string::npos);
+  a_.ok("join_room", {{"room_id", "lounge"}});
+  EXPECT_NE(a_.err("send_room", {{"room_id", "lounge"}, {"content", huge}}).find("limit"),
+            std::string::npos);
+  EXPECT_EQ(b_.ok("peek_inbox"), json::array());
+  a_.ok("send", {{"to_alias", "bob"}, {"content", std::string(256 * 1024, 'z')}});
+  EXPECT_EQ(b_.ok("poll_inbox").size(), 1u);
+}
+
 TEST_F(MessagingTools, PeekDoesNotDrain) {
   a_.ok("send", {{"to_alias", "bob"}, {"content", "hello"}});
   EXPECT_EQ(b_.ok("peek_inbox").size(), 1u);

@@ -169,7 +169,19 @@ TEST_F(PushTest, WatcherCreatesAMissingBrokerDirectory) {
       dir_ / "not" / "yet", [] { return std::optional<std::string>("s"); }, [&] { calls.hit(); });
   ASSERT_TRUE(w.start());
   EXPECT_TRUE(std::filesystem::is_directory(dir_ / "not" / "yet"));
+  EXPECT_EQ(std::filesystem::status(dir_ / "not" / "yet").permissions(),
+            std::filesystem::perms::owner_all);
   std::ofstream(dir_ / "not" / "yet" / "s.inbox.json") << "[]";
+  EXPECT_TRUE(calls.wait_for(1, 5s));
+}
+
+// Issue 8.13: a large inbox grows by appends to its journal, which must wake the watcher too.
+TEST_F(PushTest, WatcherFiresOnJournalAppends) {
+  Calls calls;
+  PushWatcher w(
+      dir_.path(), [] { return std::optional<std::string>("s"); }, [&] { calls.hit(); });
+  ASSERT_TRUE(w.start());
+  std::ofstream(dir_ / "s.inbox.journal.jsonl", std::ios::app) << "{}\n";
   EXPECT_TRUE(calls.wait_for(1, 5s));
 }
 

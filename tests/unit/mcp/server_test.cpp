@@ -113,7 +113,67 @@ TEST_F(ServerTest, NotificationsGetNoResponse) {
       raw(R"({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":1}})")
           .empty());
   EXPECT_TRUE(raw(R"({"jsonrpc":"2.0","method":"no/such/thing"})").empty());
-  EXPECT_TRUE(raw(R"({"jsonrpc":"2.0","id":null,"method":"ping"})").empty());
+}
+
+// Issue 8.25: "id": null makes a request, not a notification (JSON-RPC 2.0), and MCP forbids
+// null ids, so it is an Invalid Request answered with id null (it used to get no answer).
+TEST_F(ServerTest, NullIdIsAnInvalidRequestAnsweredWithNullId) {
+  expect_error(one(R"({"jsonrpc":"2.0","id":null,"method":"ping"})"), -32600, nullptr);
+  expect_error(one(R"({"jsonrpc":"2.0","id":null,"method":"tools/list"})"), -32600, nullptr);
+  const json batch = one(R"([{"jsonrpc":"2.0","id":null,"method":"ping"},
+                            {"jsonrpc":"2.0","id":1,"method":"ping"}])");
+  ASSERT_EQ(batch.size(), 2u);
+  expect_error(batch[0], -32600, nullptr);
+  EXPECT_EQ(batch[1]["id"], 1);
+  // An error response from the client (id null) is still a response: ignored.
+  EXPECT_TRUE(raw(R"({"jsonrpc":"2.0","id":null,"error":{"code":1,"message":"x"}})").empty());
+}
+
+// Issue 8.25: ids are echoed exactly as received, even those a double cannot hold.
+TEST_F(ServerTest, HugeAndFractionalIdsAreEchoedDigitForDigit) {
+  const std::string huge = "123456789012345678901234567890";
+  auto out = raw(R"({"jsonrpc":"2.0","id":)" + huge + R"(,"method":"ping"})");
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], R"({"id":)" + huge + R"(,"jsonrpc":"2.0","result":{}})");
+  out = raw(R"({"jsonrpc":"2.0","id":-98765432109876543210987,"method":"nope"})");
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].rfind(R"({"id":-98765432109876543210987,)", 0), 0u) << out[0];
+  out = raw(R"({"jsonrpc":"2.0","id":1.10,"method":"ping"})");
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].rfind(R"({"id":1.10,)", 0), 0u) << out[0];
+  // In a batch each element keeps its own id; an "id" key nested deeper is not mistaken for it.
+  out = raw(R"([{"jsonrpc":"2.0","id":7,"method":"ping"},
+               {"jsonrpc":"2.0","params":{"id":1e2},"id":18446744073709551616,"method":"ping"}])");
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], R"([{"id":7,"jsonrpc":"2.0","result":{}},)"
+                    R"({"id":18446744073709551616,"jsonrpc":"2.0","result":{}}])");
+  // Integers that fit 64 bits stay exact without any of this.
+  EXPECT_EQ(one(R"({"jsonrpc":"2.0","id":18446744073709551615,"method":"ping"})")["id"],
+            18446744073709551615ULL);
+}
+
+// Issue 8.25: MCP's lifecycle allows only ping before initialize.
+TEST(ServerLifecycle, ToolsBeforeInitializeAreRefusedWithNotInitialized) {
+  c2c::test::TempDir dir{"c2c-mcp-lifecycle"};
+  broker::Broker broker(dir.path());
+  SessionState session(std::string("ses-a"));
+  Server server(broker, config_with(std::string("ses-a")), session);
+  for (const char* line : {R"({"jsonrpc":"2.0","id":1,"method":"tools/list"})",
+                           R"({"jsonrpc":"2.0","id":2,"method":"tools/call",)"
+                           R"("params":{"name":"list"}})"}) {
+    const auto out = server.handle_line(line);
+    ASSERT_EQ(out.size(), 1u);
+    const json r = json::parse(out[0]);
+    EXPECT_EQ(r["error"]["code"], -32002) << r.dump();
+    EXPECT_NE(r["error"]["message"].get<std::string>().find("initialize"), std::string::npos);
+  }
+  EXPECT_EQ(
+      json::parse(server.handle_line(R"({"jsonrpc":"2.0","id":3,"method":"ping"})")[0])["result"],
+      json::object());
+  ASSERT_EQ(server.handle_line(R"({"jsonrpc":"2.0","id":4,"method":"initialize"})").size(), 1u);
+  const json r =
+      json::parse(server.handle_line(R"({"jsonrpc":"2.0","id":5,"method":"tools/list"})")[0]);
+  EXPECT_TRUE(r["result"]["tools"].is_array()) << r.dump();
 }
 
 TEST_F(ServerTest, ClientResponsesAreIgnored) {

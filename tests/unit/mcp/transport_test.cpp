@@ -101,8 +101,28 @@ TEST(FrameDecoder, OversizedLineSpanningManyReadsIsReportedOnce) {
 
 TEST(FrameDecoder, OversizedContentLengthBodyIsSkippedWithoutBuffering) {
   const std::string body(100, 'z');
-  EXPECT_EQ(decode_all("Content-Length: 100\r\n\r\n" + body + "{\"ok\":1}\n", 32),
+  EXPECT_EQ(decode_all("Content-Length: 100\r\n\r\n" + body + "\n{\"ok\":1}\n", 32),
             (std::vector<std::string>{"<oversized>", "{\"ok\":1}"}));
+}
+
+// Issue 8.25: a header announcing more than the limit used to make the decoder skip that many
+// bytes, swallowing every later message; it resynchronises on the next line now.
+TEST(FrameDecoder, OverLimitAnnouncedLengthDoesNotSwallowLaterMessages) {
+  EXPECT_EQ(decode_all("Content-Length: 999999999\r\n\r\n{\"short\":1}\n{\"ok\":1}\n"
+                       "{\"ok\":2}\n",
+                       32),
+            (std::vector<std::string>{"<oversized>", "{\"ok\":1}", "{\"ok\":2}"}));
+}
+
+// Issue 8.25: a frame whose body is longer than its Content-Length: the tail is one bad
+// message and the next frame is found again, whether it follows on a new line or directly.
+TEST(FrameDecoder, ShortContentLengthResynchronisesOnTheNextFrame) {
+  const std::string next = "{\"next\":1}";
+  const std::string frame2 = "Content-Length: " + std::to_string(next.size()) + "\r\n\r\n" + next;
+  EXPECT_EQ(decode_all("Content-Length: 5\r\n\r\n{\"a\":\"long body\"}" + frame2 + frame2),
+            (std::vector<std::string>{"{\"a\":", "\"long body\"}", next, next}));
+  EXPECT_EQ(decode_all("Content-Length: 5\r\n\r\n{\"a\":\"long body\"}\n{\"ok\":1}\n"),
+            (std::vector<std::string>{"{\"a\":", "\"long body\"}", "{\"ok\":1}"}));
 }
 
 TEST(FrameDecoder, FinishDeliversAnUnterminatedLastLineAndDropsAShortBody) {

@@ -81,6 +81,25 @@ TEST_F(WaitTest, InsideABatchItLooksOnce) {
   EXPECT_EQ(arr[1]["result"], json::object());
 }
 
+// A wait answered later, from its own thread, echoes its id digit for digit like every other
+// answer (docs/mcp.md "Protocol": ids beyond 64 bits and fractions).
+TEST_F(WaitTest, AnAnswerFromTheWaitThreadEchoesTheIdExactly) {
+  std::vector<Server::Job> jobs;
+  b_.server().set_async_runner([&jobs](Server::Job job) { jobs.push_back(std::move(job)); });
+  for (const std::string id : {"123456789012345678901234567890", "2.50"}) {
+    jobs.clear();
+    EXPECT_TRUE(b_.server()
+                    .handle_line(R"({"jsonrpc":"2.0","id":)" + id +
+                                 R"(,"method":"tools/call","params":{"name":"wait_for_message",)"
+                                 R"("arguments":{"timeout_s":0}}})")
+                    .empty());
+    ASSERT_EQ(jobs.size(), 1u);
+    const auto line = jobs[0]();
+    ASSERT_TRUE(line.has_value());
+    EXPECT_EQ(line->rfind(R"({"id":)" + id + ",", 0), 0u) << *line;
+  }
+}
+
 TEST_F(WaitTest, AnotherSessionsMessageDoesNotEndTheWait) {
   Agent c{dir_.path(), std::optional<std::string>("ses-c")};
   c.register_as("carol");

@@ -28,11 +28,36 @@ Result<json> collision_error(ToolContext& ctx, const std::string& alias) {
   return fail(ErrorCode::kAliasConflict, err.dump());
 }
 
+// A server registers only its own session (docs/security.md, issue 8.3): naming another
+// session would rename that agent and free its alias for the caller to take with its inbox.
+// A server without a session may claim one that is not held by another possibly-live process.
+Result<void> check_own_session(ToolContext& ctx, const std::optional<std::string>& current,
+                               const std::string& sid) {
+  if (current) {
+    if (*current == sid) return {};
+    return fail(ErrorCode::kBadRequest,
+                "register rejected: this server speaks for session '" + *current +
+                    "' and may register only that session, not '" + sid + "'");
+  }
+  auto existing = ctx.broker().find_session(sid);
+  if (!existing) return Unexpected{existing.error()};
+  if (!existing->has_value()) return {};
+  const broker::Registration& reg = **existing;
+  const long long pid = registration_pid(ctx.config().client_pid);
+  if (ctx.broker().liveness(reg) == broker::Liveness::kDead || reg.pid == pid) return {};
+  return fail(ErrorCode::kAliasConflict,
+              "register rejected: session '" + sid + "' is registered as '" + reg.alias +
+                  "' by another process that may be alive" +
+                  (reg.pid ? " (pid " + std::to_string(*reg.pid) + ")" : std::string()) +
+                  "; a server may register only its own session");
+}
+
 Result<json> register_tool(ToolContext& ctx, const json& args) {
   const std::optional<std::string> current = ctx.session().get();
   std::optional<std::string> sid;
   if (auto arg = opt_string(args, "session_id"); arg && !trim(*arg).empty()) {
     sid = std::string(trim(*arg));
+    C2C_TRY(check_own_session(ctx, current, *sid));
   } else {
     sid = current;
   }

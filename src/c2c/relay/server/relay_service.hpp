@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "c2c/core/clock.hpp"
+#include "c2c/core/limits.hpp"
 #include "c2c/crypto/identity.hpp"
 #include "c2c/relay/protocol/messages.hpp"
 #include "c2c/relay/server/auth.hpp"
@@ -29,7 +30,7 @@ namespace c2c::relay::server {
 struct ServiceConfig {
   // alias@host is delivered locally when host is "", "relay", this name, or a registered node_id.
   std::string relay_name = "127.0.0.1";
-  size_t max_content_bytes = 256 * 1024;
+  size_t max_content_bytes = kMaxContentBytes;
   size_t dedup_window = 10'000;
   std::map<std::string, std::string> allowlist;  // alias -> pinned identity pk (b64u)
   // Unsigned join/leave/set_visibility answer 401 unsigned_room_op (the original c2c's env gate
