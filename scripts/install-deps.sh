@@ -13,6 +13,7 @@ APT_PACKAGES=(
   python3 python3-nacl openssl curl xxd
   clang-14 libclang-rt-14-dev
   iproute2 procps
+  systemd chromium
 )
 
 missing=()
@@ -36,8 +37,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # Node test tools, pinned by their lockfiles: the official MCP TypeScript SDK client
-# (tests/mcp) and the real agent clients that read `c2c install`'s files (tests/clients, ~1.2 GB
-# of node_modules the first time). node_modules is kept between runs and `npm ci` runs again
+# (tests/mcp), playwright-core for the dashboard browser test (tests/dashboard; it drives Debian's
+# chromium and downloads no browser) and the real agent clients that read `c2c install`'s files
+# (tests/clients, ~1.2 GB of node_modules the first time). node_modules is kept between runs and `npm ci` runs again
 # only when the lockfile is newer; npm's own cache (~/.npm) makes a re-run download nothing.
 # The one exception: when the npm registry cannot be reached, tests/clients is left out with a
 # loud warning (npm would otherwise retry every package for many minutes) and
@@ -48,7 +50,7 @@ registry_reachable() {
   timeout 30 npm ping --fetch-retries=0 --fetch-timeout=15000 >/dev/null 2>&1
 }
 if [ "${C2C_SKIP_NPM:-0}" != "1" ]; then
-  for d in tests/mcp tests/clients; do
+  for d in tests/mcp tests/dashboard tests/clients; do
     [ -f "$here/$d/package.json" ] || continue
     if [ ! -d "$here/$d/node_modules" ] || \
        [ "$here/$d/package-lock.json" -nt "$here/$d/node_modules" ]; then

@@ -13,6 +13,12 @@ build_dir="${BUILD_DIR:-$here/build-test}"
 # suite is I/O-bound. Benchmarks are measured from a Release build (docs/performance.md).
 BUILD_DIR="$build_dir" BUILD_TYPE=Debug "$here/scripts/build.sh" -DC2C_SANITIZE="$sanitize" \
   -DC2C_BUILD_TESTS=ON -DC2C_BUILD_BENCH=ON -DC2C_WERROR=ON -DCMAKE_CXX_FLAGS_DEBUG="-O0 -g1"
+# The portable-binary test (portable_binary_test) runs the release build from build-release/;
+# building it takes several minutes on 2 cores, so only C2C_TEST_PORTABLE=1 builds it here
+# (without it the test uses an existing build-release/ or is skipped, saying so).
+if [ "${C2C_TEST_PORTABLE:-0}" = "1" ]; then
+  "$here/scripts/build-release.sh"
+fi
 # Memory errors and undefined behaviour fail the suite. Leak checking at process exit is off by
 # default here (the tests kill servers and clients on purpose); the fuzz targets run with
 # LeakSanitizer (scripts/fuzz.sh). ASAN_OPTIONS=detect_leaks=1 scripts/test.sh turns it on.

@@ -52,6 +52,8 @@ void register_mcp_command(CLI::App& app);      // mcp
 void register_client_commands(CLI::App& app);  // install <client>, uninstall, mail-hook
 void register_doctor_command(CLI::App& app);   // doctor
 void register_relay_serve(CLI::App& relay);    // relay serve
+// relay serve --print-service: the systemd system unit for the flags given to `serve`.
+void print_serve_service(const CLI::App& serve);
 void register_relay_client_commands(
     CLI::App& relay);  // relay setup|connect|status|list|gc|rooms|register|identity|dm
 

@@ -283,6 +283,10 @@ void run_serve(ServeOptions o) {
     };
   }
   net::HttpServer server(so, std::move(handler));
+  router.set_connection_gauges([&server] {
+    const net::ServerStats s = server.stats();
+    return rs::ConnectionGauges{s.open_connections, s.accepted_connections, s.rejected_connections};
+  });
   const uint16_t port = unwrap(server.listen());
   // Register proofs must name one of these (never a URL rebuilt from request headers).
   const auto public_urls =
@@ -301,8 +305,9 @@ void run_serve(ServeOptions o) {
 
   std::unique_ptr<rs::GcLoop> gc_loop;
   if (o.gc_interval > 0) {
-    gc_loop = std::make_unique<rs::GcLoop>(o.gc_interval, [&service, &store] {
+    gc_loop = std::make_unique<rs::GcLoop>(o.gc_interval, [&service, &store, &router] {
       auto r = service.gc();
+      router.record_gc(r);
       if (!r) {
         std::cerr << "warning: gc failed: " << r.failure().error.message << "\n";
         return;
@@ -390,7 +395,14 @@ void register_relay_serve(CLI::App& relay) {
       "signed registrations must name one. Default: derived from --listen and TLS");
   cmd->add_flag("--require-signed-room-ops", opts->require_signed_room_ops,
                 "Refuse unsigned join/leave/visibility (env C2C_REQUIRE_SIGNED_ROOM_OPS=1)");
-  cmd->callback([opts, token] {
+  auto print_service = std::make_shared<bool>(false);
+  cmd->add_flag("--print-service", *print_service,
+                "Print a systemd system unit running the relay with these flags, then exit");
+  cmd->callback([opts, token, print_service, cmd] {
+    if (*print_service) {
+      print_serve_service(*cmd);
+      return;
+    }
     opts->token_given = token->count() > 0;
     run_serve(*opts);
   });

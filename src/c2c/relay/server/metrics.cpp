@@ -82,6 +82,28 @@ std::string Metrics::render(const Gauges& g) const {
   out += "# HELP c2c_relay_rate_limit_buckets Token buckets currently tracked.\n";
   out += "# TYPE c2c_relay_rate_limit_buckets gauge\n";
   out += "c2c_relay_rate_limit_buckets " + std::to_string(g.rate_limit_buckets) + "\n";
+  out += "# HELP c2c_relay_messages_sent_total Messages accepted for delivery (per recipient).\n";
+  out += "# TYPE c2c_relay_messages_sent_total counter\n";
+  out += "c2c_relay_messages_sent_total " + std::to_string(g.messages_sent) + "\n";
+  out += "# HELP c2c_relay_messages_polled_total Messages handed out by /poll_inbox.\n";
+  out += "# TYPE c2c_relay_messages_polled_total counter\n";
+  out += "c2c_relay_messages_polled_total " + std::to_string(g.messages_polled) + "\n";
+  out += "# HELP c2c_relay_gc_runs_total Lease GC runs (/gc and --gc-interval).\n";
+  out += "# TYPE c2c_relay_gc_runs_total counter\n";
+  out += "c2c_relay_gc_runs_total " + std::to_string(g.gc_runs) + "\n";
+  if (g.connections) {
+    out += "# HELP c2c_relay_connections_open HTTP connections open now.\n";
+    out += "# TYPE c2c_relay_connections_open gauge\n";
+    out += "c2c_relay_connections_open " + std::to_string(g.connections->open) + "\n";
+    out += "# HELP c2c_relay_connections_accepted_total HTTP connections accepted.\n";
+    out += "# TYPE c2c_relay_connections_accepted_total counter\n";
+    out += "c2c_relay_connections_accepted_total " + std::to_string(g.connections->accepted) + "\n";
+    out +=
+        "# HELP c2c_relay_connections_rejected_total Connections closed at once (over the "
+        "connection cap).\n";
+    out += "# TYPE c2c_relay_connections_rejected_total counter\n";
+    out += "c2c_relay_connections_rejected_total " + std::to_string(g.connections->rejected) + "\n";
+  }
   return out;
 }
 

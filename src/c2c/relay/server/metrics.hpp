@@ -7,10 +7,18 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace c2c::relay::server {
+
+// Connections of the HTTP server in front of the router (net::ServerStats, without net/).
+struct ConnectionGauges {
+  size_t open = 0;
+  uint64_t accepted = 0;
+  uint64_t rejected = 0;  // closed at once: over the connection cap
+};
 
 struct Gauges {
   size_t leases_alive = 0;
@@ -18,6 +26,11 @@ struct Gauges {
   size_t queued_messages = 0;
   size_t rooms = 0;
   size_t rate_limit_buckets = 0;
+  std::optional<ConnectionGauges> connections;  // when the server reports them
+  // From the dashboard's activity record.
+  uint64_t messages_sent = 0;
+  uint64_t messages_polled = 0;
+  uint64_t gc_runs = 0;
 };
 
 class Metrics {

@@ -58,6 +58,8 @@ const std::vector<Router::Route>& Router::routes() {
     {"GET",  route::kHealth,             false, C::kUnauth, R::kNone,        false, &Router::health},
     {"GET",  route::kStatusPage,         false, C::kUnauth, R::kNone,        false, &Router::status_page},
     {"GET",  route::kMetrics,            false, C::kAdmin,  R::kNone,        false, &Router::metrics_text},
+    // Counts for everyone; the operator details need the admin token in prod (dashboard_state.cpp).
+    {"GET",  route::kDashboardState,     false, C::kUnauth, R::kNone,        false, &Router::dashboard_state},
     {"POST", route::kRegister,           false, C::kSelf,   R::kRegister,    true,  &Router::register_alias},
     {"POST", route::kHeartbeat,          false, C::kPeer,   R::kSession,     true,  &Router::heartbeat},
     {"GET",  route::kList,               false, C::kPeer,   R::kNone,        false, &Router::list},
@@ -102,7 +104,8 @@ Router::Router(RelayService& service, Authenticator& auth, Store& store, RateLim
       store_(store),
       limiter_(limiter),
       clock_(clock),
-      metrics_(metric_labels()) {
+      metrics_(metric_labels()),
+      activity_(clock) {
   const auto& table = routes();
   for (size_t i = 0; i < table.size(); ++i) {
     if (!table[i].prefix) exact_.emplace(table[i].path, i);
@@ -183,9 +186,26 @@ net::Response Router::process(const net::Request& req, const Route* route, bool*
   }
 }
 
-void Router::finish(size_t metric_index, std::chrono::steady_clock::time_point start, int status) {
+void Router::finish(size_t metric_index, std::chrono::steady_clock::time_point start,
+                    const net::Response& resp) {
   const auto elapsed = std::chrono::steady_clock::now() - start;
-  metrics_.record(metric_index, status, std::chrono::duration<double>(elapsed).count());
+  metrics_.record(metric_index, resp.status, std::chrono::duration<double>(elapsed).count());
+  if (resp.status >= 400) {
+    ErrorEvent e;
+    const auto& table = routes();
+    e.route = metric_index < table.size() ? std::string(table[metric_index].path) : "unknown";
+    e.status = resp.status;
+    // Our own compact JSON: {"ok":false,"error_code":"...",...}
+    constexpr std::string_view kKey = "\"error_code\":\"";
+    if (const auto at = resp.body.find(kKey); at != std::string::npos) {
+      const auto begin = at + kKey.size();
+      const auto end = resp.body.find('"', begin);
+      if (end != std::string::npos && end - begin <= 64) {
+        e.error_code = resp.body.substr(begin, end - begin);
+      }
+    }
+    activity_.error(std::move(e));
+  }
 }
 
 net::Response Router::answer(const net::Request& req, size_t* metric_index, bool* needs_commit) {
@@ -202,7 +222,7 @@ net::Response Router::handle_sync(const net::Request& req) {
   if (needs_commit) {
     if (auto r = store_.commit(); !r) resp = error_response(storage_failure(r.error()));
   }
-  finish(metric_index, start, resp.status);
+  finish(metric_index, start, resp);
   return resp;
 }
 
@@ -212,7 +232,7 @@ void Router::handle(net::Request req, net::Responder respond) {
   bool needs_commit = false;
   net::Response resp = answer(req, &metric_index, &needs_commit);
   if (!needs_commit) {
-    finish(metric_index, start, resp.status);
+    finish(metric_index, start, resp);
     respond(std::move(resp));
     return;
   }
@@ -222,7 +242,7 @@ void Router::handle(net::Request req, net::Responder respond) {
                        respond = std::move(respond)](const Result<void>& committed) mutable {
     net::Response out =
         committed ? std::move(resp) : error_response(storage_failure(committed.error()));
-    finish(metric_index, start, out.status);
+    finish(metric_index, start, out);
     respond(std::move(out));
   });
 }

@@ -20,6 +20,7 @@
 
 #include "c2c/core/clock.hpp"
 #include "c2c/net/http_types.hpp"
+#include "c2c/relay/server/activity.hpp"
 #include "c2c/relay/server/auth.hpp"
 #include "c2c/relay/server/metrics.hpp"
 #include "c2c/relay/server/outcome.hpp"
@@ -50,6 +51,15 @@ class Router {
   Metrics& metrics() { return metrics_; }
   // The persist dir /health reports ("" when none was configured).
   void set_persist_dir(std::string dir) { persist_dir_ = std::move(dir); }
+  // Deliveries, GC runs and failed requests for the dashboard (GET /, /dashboard/state).
+  Activity& activity() { return activity_; }
+  // Records a GC run (the --gc-interval loop calls this; POST /gc records itself).
+  void record_gc(const Reply<protocol::GcResponse>& r);
+  // Connection counts of the server in front of the router (for /metrics and the dashboard);
+  // without it they are left out.
+  void set_connection_gauges(std::function<ConnectionGauges()> source) {
+    connection_gauges_ = std::move(source);
+  }
 
  private:
   using Handler = net::Response (Router::*)(const net::Request&, const Caller&);
@@ -70,11 +80,15 @@ class Router {
   // Match, rate-limit and process: the answer, before its writes are durable.
   net::Response answer(const net::Request& req, size_t* metric_index, bool* needs_commit);
   net::Response process(const net::Request& req, const Route* route, bool* needs_commit);
-  void finish(size_t metric_index, std::chrono::steady_clock::time_point start, int status);
+  void finish(size_t metric_index, std::chrono::steady_clock::time_point start,
+              const net::Response& resp);
+  // The gauges /metrics and the dashboard sample.
+  Gauges sample_gauges();
 
   net::Response health(const net::Request&, const Caller&);
   net::Response status_page(const net::Request&, const Caller&);
   net::Response metrics_text(const net::Request&, const Caller&);
+  net::Response dashboard_state(const net::Request&, const Caller&);
   net::Response register_alias(const net::Request&, const Caller&);
   net::Response heartbeat(const net::Request&, const Caller&);
   net::Response list(const net::Request&, const Caller&);
@@ -107,6 +121,8 @@ class Router {
   const Clock& clock_;
   Metrics metrics_;
   std::string persist_dir_;
+  Activity activity_;
+  std::function<ConnectionGauges()> connection_gauges_;
   std::unordered_map<std::string_view, size_t> exact_;  // path -> index in routes()
 };
 

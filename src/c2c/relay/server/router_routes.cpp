@@ -25,9 +25,19 @@ net::Response Router::health(const net::Request&, const Caller&) {
   return json_response(200, h.to_json());
 }
 
-net::Response Router::metrics_text(const net::Request&, const Caller&) {
+Gauges Router::sample_gauges() {
   Gauges g = service_.gauges();
   g.rate_limit_buckets = limiter_.bucket_count();
+  if (connection_gauges_) g.connections = connection_gauges_();
+  const auto a = activity_.snapshot();
+  g.messages_sent = a.messages_sent;
+  g.messages_polled = a.messages_polled;
+  g.gc_runs = a.gc_runs;
+  return g;
+}
+
+net::Response Router::metrics_text(const net::Request&, const Caller&) {
+  const Gauges g = sample_gauges();
   net::Response r;
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
   r.body = metrics_.render(g);
@@ -49,19 +59,37 @@ net::Response Router::list(const net::Request& req, const Caller&) {
   return json_response(200, service_.list(include_dead).to_json());
 }
 
+// The dashboard records what was delivered as metadata: never the content.
 net::Response Router::send(const net::Request& req, const Caller& caller) {
   C2C_PARSE(SendRequest, body, req);
-  return reply(service_.send(body, caller.verified_alias));
+  auto r = service_.send(body, caller.verified_alias);
+  if (r && !r.value().duplicate) {
+    activity_.delivery({0, "send", body.from_alias, body.to_alias, body.content.size(), 1});
+  }
+  return reply(r);
 }
 
 net::Response Router::send_all(const net::Request& req, const Caller& caller) {
   C2C_PARSE(SendAllRequest, body, req);
-  return reply(service_.send_all(body, caller.verified_alias));
+  auto r = service_.send_all(body, caller.verified_alias);
+  if (r && !r.value().delivered.empty()) {
+    activity_.delivery(
+        {0, "send_all", body.from_alias, "*", body.content.size(), r.value().delivered.size()});
+  }
+  return reply(r);
 }
 
 net::Response Router::poll_inbox(const net::Request& req, const Caller& caller) {
   C2C_PARSE(PollRequest, body, req);
-  return reply(service_.poll_inbox(body, caller.verified_alias));
+  auto r = service_.poll_inbox(body, caller.verified_alias);
+  if (r && !r.value().messages.empty()) {
+    size_t bytes = 0;
+    for (const auto& m : r.value().messages) bytes += m.content.size();
+    const std::string& to = r.value().messages.front().to_alias;
+    activity_.delivery(
+        {0, "poll", "", to.substr(0, to.find('#')), bytes, r.value().messages.size()});
+  }
+  return reply(r);
 }
 
 net::Response Router::peek_inbox(const net::Request& req, const Caller& caller) {
@@ -81,7 +109,12 @@ net::Response Router::leave_room(const net::Request& req, const Caller& caller) 
 
 net::Response Router::send_room(const net::Request& req, const Caller& caller) {
   C2C_PARSE(SendRoomRequest, body, req);
-  return reply(service_.send_room(body, caller.verified_alias));
+  auto r = service_.send_room(body, caller.verified_alias);
+  if (r && !r.value().delivered.empty()) {
+    activity_.delivery({0, "send_room", body.from_alias, "#" + body.room_id, body.content.size(),
+                        r.value().delivered.size()});
+  }
+  return reply(r);
 }
 
 net::Response Router::list_rooms(const net::Request& req, const Caller& caller) {
@@ -96,7 +129,20 @@ net::Response Router::room_history(const net::Request& req, const Caller& caller
 
 net::Response Router::gc(const net::Request&, const Caller&) {
   // The body is ignored (docs/protocol.md §4).
-  return reply(service_.gc());
+  auto r = service_.gc();
+  record_gc(r);
+  return reply(r);
+}
+
+void Router::record_gc(const Reply<protocol::GcResponse>& r) {
+  GcEvent e;
+  if (r) {
+    e.expired = r.value().expired.size();
+    e.pruned = r.value().pruned;
+  } else {
+    e.error = r.failure().error.message;
+  }
+  activity_.gc(std::move(e));
 }
 
 net::Response Router::dead_letter(const net::Request&, const Caller&) {

@@ -1,0 +1,113 @@
+// GET /dashboard/state: what the operator page (GET /) shows, as JSON (docs/relay-server.md
+// "Dashboard"). Counts are public (they say no more than /health, /list_rooms and /metrics in
+// dev mode); peers, deliveries, GC runs and failed requests are details, given in prod mode
+// only with the admin token in an Authorization header. Deliveries are metadata: aliases, sizes
+// and times, never contents.
+#include <algorithm>
+#include <map>
+
+#include "c2c/core/version.hpp"
+#include "c2c/relay/server/http_util.hpp"
+#include "c2c/relay/server/router.hpp"
+#include "c2c/relay/server/router_support.hpp"
+
+namespace c2c::relay::server {
+
+namespace {
+// Peers listed with their queue depth; a bigger relay shows the first ones by alias.
+constexpr size_t kMaxPeers = 500;
+}  // namespace
+
+net::Response Router::dashboard_state(const net::Request& req, const Caller&) {
+  bool detail = !auth_.prod_mode();
+  if (!detail && find_header(req, "Authorization") != nullptr) {
+    // A wrong token is told as such (the page says "token refused"), not silently ignored.
+    auto gate = auth_.gate(RouteClass::kAdmin, req);
+    if (!gate) return error_response(gate.failure());
+    detail = true;
+  }
+  const Gauges g = sample_gauges();
+  const auto a = activity_.snapshot();
+  protocol::Json counts = {{"peers_alive", g.leases_alive},
+                           {"peers_total", g.leases_total},
+                           {"rooms", g.rooms},
+                           {"queued_messages", g.queued_messages},
+                           {"messages_sent", a.messages_sent},
+                           {"messages_polled", a.messages_polled},
+                           {"gc_runs", a.gc_runs},
+                           {"errors", a.errors},
+                           // The push stream (issue 9) reports here once it exists.
+                           {"streams_open", nullptr}};
+  counts["connections_open"] = g.connections ? protocol::Json(g.connections->open) : nullptr;
+  counts["connections_accepted"] =
+      g.connections ? protocol::Json(g.connections->accepted) : nullptr;
+  protocol::Json out = {{"ok", true},
+                        {"version", std::string(kVersion)},
+                        {"git_hash", std::string(kGitHash)},
+                        {"auth_mode", std::string(auth_.auth_mode())},
+                        {"storage", std::string(store_.kind())},
+                        {"started_at", a.started_at},
+                        {"now", a.now},
+                        {"detail", detail},
+                        {"counts", std::move(counts)},
+                        {"per_second", a.per_second}};
+
+  auto rooms = service_.list_rooms().rooms;
+  std::sort(rooms.begin(), rooms.end(),
+            [](const auto& x, const auto& y) { return x.room_id < y.room_id; });
+  protocol::Json room_list = protocol::Json::array();
+  for (const auto& r : rooms) {
+    protocol::Json j = {
+        {"room_id", r.room_id}, {"visibility", r.visibility}, {"members", r.members.size()}};
+    if (detail) j["member_aliases"] = r.members;
+    room_list.push_back(std::move(j));
+  }
+  out["rooms"] = std::move(room_list);
+  if (!detail) return json_response(200, out);
+
+  // Queue depth per inbox, matched to the lease that owns it.
+  std::map<std::pair<std::string, std::string>, size_t> depth;
+  for (const auto& key : store_.inbox_keys()) {
+    depth[{key.node_id, key.session_id}] = store_.peek(key).size();
+  }
+  auto peers = service_.list(/*include_dead=*/true).peers;
+  std::sort(peers.begin(), peers.end(),
+            [](const auto& x, const auto& y) { return x.alias < y.alias; });
+  protocol::Json peer_list = protocol::Json::array();
+  for (size_t i = 0; i < peers.size() && i < kMaxPeers; ++i) {
+    const auto& p = peers[i];
+    const auto d = depth.find({p.node_id, p.session_id});
+    peer_list.push_back({{"alias", p.alias},
+                         {"node_id", p.node_id},
+                         {"client_type", p.client_type},
+                         {"alive", p.alive},
+                         {"last_seen", p.last_seen},
+                         {"queued", d == depth.end() ? 0 : d->second}});
+  }
+  out["peers"] = std::move(peer_list);
+  protocol::Json deliveries = protocol::Json::array();
+  for (const auto& d : a.deliveries) {
+    deliveries.push_back({{"ts", d.ts},
+                          {"kind", d.kind},
+                          {"from", d.from},
+                          {"to", d.to},
+                          {"bytes", d.bytes},
+                          {"count", d.count}});
+  }
+  out["deliveries"] = std::move(deliveries);
+  protocol::Json gc_runs = protocol::Json::array();
+  for (const auto& e : a.gc_runs_recent) {
+    gc_runs.push_back(
+        {{"ts", e.ts}, {"expired", e.expired}, {"pruned", e.pruned}, {"error", e.error}});
+  }
+  out["gc"] = std::move(gc_runs);
+  protocol::Json errors = protocol::Json::array();
+  for (const auto& e : a.errors_recent) {
+    errors.push_back(
+        {{"ts", e.ts}, {"route", e.route}, {"status", e.status}, {"error_code", e.error_code}});
+  }
+  out["errors"] = std::move(errors);
+  return json_response(200, out);
+}
+
+}  // namespace c2c::relay::server
