@@ -28,7 +28,7 @@ std::string release_bin() {
 
 // The shared libraries ldd lists ("libc.so.6", "ld-linux-x86-64.so.2", ...).
 std::vector<std::string> needed_libraries(const std::string& bin) {
-  const auto r = run({"ldd", bin});
+  const auto r = run({"/usr/bin/ldd", bin});
   std::vector<std::string> libs;
   const std::regex lib(R"(^\s*(\S+))");
   std::istringstream in(r.out);
@@ -69,7 +69,7 @@ TEST_F(PortableBinary, RunsInARootHoldingOnlyGlibcAndReceivesThroughTheRelay) {
   TempDir dir("c2c-portable");
   const fs::path root = dir / "root";
   // Only libc6's files (the loader, libc, libm, NSS modules, gconv, ld.so.conf).
-  const auto copy = run({"sh", "-c",
+  const auto copy = run({"/bin/sh", "-c",
                          "set -e; dpkg -L libc6 | while IFS= read -r p; do "
                          "if [ -d \"$p\" ]; then continue; fi; "  // merged /usr: /lib is a link
                          "if [ -L \"$p\" ] || [ -f \"$p\" ]; then "

@@ -125,26 +125,26 @@ void run_connect(const ConnectOptions& o) {
   connector::LoopOptions lo;
   lo.interval_seconds = o.interval;
   lo.watch_root = root;
-  connector::run_loop(
-      conn, lo, stop, [&](const Result<connector::SyncReport>& round, double delay) {
-        if (!round) {
-          if (g_daemon != nullptr) {
-            say(std::string(kTag) + "sync failed: " + round.error().message);
-          } else {
-            std::cerr << format_rfc3339_utc(SystemClock::instance().now()) << " " << kTag
-                      << "sync failed: " << round.error().message << "\n"
-                      << std::flush;
-          }
-        } else {
-          print_round(round.value(), o.verbose, 80);
-        }
-        if (o.verbose && delay > o.interval * 1.0001) {
-          char buf[96];
-          std::snprintf(buf, sizeof buf, "relay unhealthy; backing off, next round in %.1fs",
-                        delay);
-          say(std::string(kTag) + buf);
-        }
-      });
+  connector::run_loop(conn, lo, stop,
+                      [&](const Result<connector::SyncReport>& round, double delay) {
+                        if (!round) {
+                          if (g_daemon != nullptr) {
+                            say(std::string(kTag) + "sync failed: " + round.error().message);
+                          } else {
+                            std::cerr << format_rfc3339_utc(SystemClock::instance().now()) << " "
+                                      << kTag << "sync failed: " << round.error().message << "\n"
+                                      << std::flush;
+                          }
+                        } else {
+                          print_round(round.value(), o.verbose, 80);
+                        }
+                        if (o.verbose && delay > o.interval * 1.0001) {
+                          char buf[96];
+                          std::snprintf(buf, sizeof buf,
+                                        "relay unhealthy; backing off, next round in %.1fs", delay);
+                          say(std::string(kTag) + buf);
+                        }
+                      });
   if (o.verbose && stop.signal_number() != 0)
     say(std::string(kTag) + "received signal, shutting down...");
   say(std::string(kTag) + "shutdown complete");

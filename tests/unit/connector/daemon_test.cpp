@@ -32,6 +32,7 @@ TEST(ConnectorDaemon, IsoTimestampIsUtcWithMilliseconds) {
 
 TEST(ConnectorDaemon, SecondLockOnTheSameRootIsRefusedAndNamesTheHolder) {
   test::TempDir dir;
+  fs::create_directories(dir.path() / "broker");
   auto first = PidLock::acquire(dir.path() / "broker");
   ASSERT_TRUE(first.has_value()) << first.error().message;
   ConnectorState s;
@@ -54,15 +55,24 @@ TEST(ConnectorDaemon, SecondLockOnTheSameRootIsRefusedAndNamesTheHolder) {
   EXPECT_EQ(st.state->relay_url, "http://127.0.0.1:1");
 }
 
+TEST(ConnectorDaemon, MissingBrokerRootIsRefusedAtStart) {
+  // A loop on a root that does not exist fails at once instead of an error every round.
+  test::TempDir dir;
+  auto lock = PidLock::acquire(dir.path() / "absent");
+  ASSERT_FALSE(lock.has_value());
+  EXPECT_NE(lock.error().message.find("does not exist"), std::string::npos) << lock.error().message;
+  EXPECT_FALSE(fs::exists(dir.path() / "absent"));
+}
+
 TEST(ConnectorDaemon, LockIsFreeAgainWhenTheHolderGoesAndAStalePidfileDoesNotCount) {
   test::TempDir dir;
   const fs::path root = dir.path() / "broker";
+  fs::create_directories(root);
   {
     auto lock = PidLock::acquire(root);
     ASSERT_TRUE(lock.has_value());
   }
   // A pidfile naming a live process (ours) but unlocked is stale.
-  fs::create_directories(root);
   std::ofstream(pidfile_path(root)) << ::getpid() << "\n";
   EXPECT_FALSE(probe(root).running);
   EXPECT_TRUE(PidLock::acquire(root).has_value());

@@ -113,6 +113,8 @@ TEST(RelayDashboard, PageIsTheLiveDashboardWithSafeHeaders) {
   ASSERT_EQ(page.status, 200);
   EXPECT_NE(page.raw.body.find("/dashboard/state"), std::string::npos);
   EXPECT_EQ(page.raw.body.find("{{"), std::string::npos) << "unfilled placeholder";
+  // An inline icon: a browser's own GET /favicon.ico would answer 401 in prod mode.
+  EXPECT_NE(page.raw.body.find(R"(<link rel="icon" href="data:,">)"), std::string::npos);
   bool csp = false;
   for (const auto& hd : page.raw.headers) {
     if (hd.name == "Content-Security-Policy") {

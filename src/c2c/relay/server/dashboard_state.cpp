@@ -30,13 +30,12 @@ net::Response Router::dashboard_state(const net::Request& req, const Caller&) {
   const auto a = activity_.snapshot();
   protocol::Json counts = {{"peers_alive", g.leases_alive},
                            {"peers_total", g.leases_total},
-                           {"rooms", g.rooms},
                            {"queued_messages", g.queued_messages},
                            {"messages_sent", a.messages_sent},
                            {"messages_polled", a.messages_polled},
                            {"gc_runs", a.gc_runs},
                            {"errors", a.errors},
-                           // The push stream (issue 9) reports here once it exists.
+                           // The receive stream reports here once it lands.
                            {"streams_open", nullptr}};
   counts["connections_open"] = g.connections ? protocol::Json(g.connections->open) : nullptr;
   counts["connections_accepted"] =
@@ -52,7 +51,20 @@ net::Response Router::dashboard_state(const net::Request& req, const Caller&) {
                         {"counts", std::move(counts)},
                         {"per_second", a.per_second}};
 
-  auto rooms = service_.list_rooms().rooms;
+  // Public counts show what anonymous /list_rooms shows (invite-only rooms stay hidden,
+  // docs/relay-server.md "Invite-only rooms"); the admin view lists every room.
+  std::vector<protocol::RoomInfo> rooms;
+  if (detail) {
+    for (auto& room : store_.list_rooms()) {
+      protocol::RoomInfo info;
+      info.room_id = std::move(room.room_id);
+      info.visibility = std::move(room.visibility);
+      info.members = std::move(room.members);
+      rooms.push_back(std::move(info));
+    }
+  } else {
+    rooms = service_.list_rooms(/*named=*/"", /*signer=*/"").rooms;
+  }
   std::sort(rooms.begin(), rooms.end(),
             [](const auto& x, const auto& y) { return x.room_id < y.room_id; });
   protocol::Json room_list = protocol::Json::array();
@@ -62,6 +74,7 @@ net::Response Router::dashboard_state(const net::Request& req, const Caller&) {
     if (detail) j["member_aliases"] = r.members;
     room_list.push_back(std::move(j));
   }
+  out["counts"]["rooms"] = rooms.size();
   out["rooms"] = std::move(room_list);
   if (!detail) return json_response(200, out);
 
