@@ -12,6 +12,14 @@ std::string fmt_double(double v) {
   return buf;
 }
 
+// One metric without labels: HELP, TYPE and the value (Prometheus text format).
+void scalar(std::string& out, const char* name, const char* type, const char* help,
+            uint64_t value) {
+  out += std::string("# HELP ") + name + " " + help + "\n";
+  out += std::string("# TYPE ") + name + " " + type + "\n";
+  out += std::string(name) + " " + std::to_string(value) + "\n";
+}
+
 }  // namespace
 
 Metrics::Metrics(std::vector<std::string> route_labels)
@@ -73,36 +81,24 @@ std::string Metrics::render(const Gauges& g) const {
   out += "c2c_relay_leases{state=\"alive\"} " + std::to_string(g.leases_alive) + "\n";
   out += "c2c_relay_leases{state=\"expired\"} " + std::to_string(g.leases_total - g.leases_alive) +
          "\n";
-  out += "# HELP c2c_relay_queued_messages Messages waiting in inboxes.\n";
-  out += "# TYPE c2c_relay_queued_messages gauge\n";
-  out += "c2c_relay_queued_messages " + std::to_string(g.queued_messages) + "\n";
-  out += "# HELP c2c_relay_rooms Rooms known to the relay.\n";
-  out += "# TYPE c2c_relay_rooms gauge\n";
-  out += "c2c_relay_rooms " + std::to_string(g.rooms) + "\n";
-  out += "# HELP c2c_relay_rate_limit_buckets Token buckets currently tracked.\n";
-  out += "# TYPE c2c_relay_rate_limit_buckets gauge\n";
-  out += "c2c_relay_rate_limit_buckets " + std::to_string(g.rate_limit_buckets) + "\n";
-  out += "# HELP c2c_relay_messages_sent_total Messages accepted for delivery (per recipient).\n";
-  out += "# TYPE c2c_relay_messages_sent_total counter\n";
-  out += "c2c_relay_messages_sent_total " + std::to_string(g.messages_sent) + "\n";
-  out += "# HELP c2c_relay_messages_polled_total Messages handed out by /poll_inbox.\n";
-  out += "# TYPE c2c_relay_messages_polled_total counter\n";
-  out += "c2c_relay_messages_polled_total " + std::to_string(g.messages_polled) + "\n";
-  out += "# HELP c2c_relay_gc_runs_total Lease GC runs (/gc and --gc-interval).\n";
-  out += "# TYPE c2c_relay_gc_runs_total counter\n";
-  out += "c2c_relay_gc_runs_total " + std::to_string(g.gc_runs) + "\n";
+  scalar(out, "c2c_relay_queued_messages", "gauge", "Messages waiting in inboxes.",
+         g.queued_messages);
+  scalar(out, "c2c_relay_rooms", "gauge", "Rooms known to the relay.", g.rooms);
+  scalar(out, "c2c_relay_rate_limit_buckets", "gauge", "Token buckets currently tracked.",
+         g.rate_limit_buckets);
+  scalar(out, "c2c_relay_messages_sent_total", "counter",
+         "Messages accepted for delivery (per recipient).", g.messages_sent);
+  scalar(out, "c2c_relay_messages_polled_total", "counter", "Messages handed out by /poll_inbox.",
+         g.messages_polled);
+  scalar(out, "c2c_relay_gc_runs_total", "counter", "Lease GC runs (/gc and --gc-interval).",
+         g.gc_runs);
   if (g.connections) {
-    out += "# HELP c2c_relay_connections_open HTTP connections open now.\n";
-    out += "# TYPE c2c_relay_connections_open gauge\n";
-    out += "c2c_relay_connections_open " + std::to_string(g.connections->open) + "\n";
-    out += "# HELP c2c_relay_connections_accepted_total HTTP connections accepted.\n";
-    out += "# TYPE c2c_relay_connections_accepted_total counter\n";
-    out += "c2c_relay_connections_accepted_total " + std::to_string(g.connections->accepted) + "\n";
-    out +=
-        "# HELP c2c_relay_connections_rejected_total Connections closed at once (over the "
-        "connection cap).\n";
-    out += "# TYPE c2c_relay_connections_rejected_total counter\n";
-    out += "c2c_relay_connections_rejected_total " + std::to_string(g.connections->rejected) + "\n";
+    scalar(out, "c2c_relay_connections_open", "gauge", "HTTP connections open now.",
+           g.connections->open);
+    scalar(out, "c2c_relay_connections_accepted_total", "counter", "HTTP connections accepted.",
+           g.connections->accepted);
+    scalar(out, "c2c_relay_connections_rejected_total", "counter",
+           "Connections closed at once (over the connection cap).", g.connections->rejected);
   }
   return out;
 }
