@@ -13,7 +13,7 @@ APT_PACKAGES=(
   python3 python3-nacl openssl curl xxd
   clang-14 libclang-rt-14-dev
   iproute2 procps
-  systemd chromium
+  systemd chromium nginx
 )
 
 missing=()

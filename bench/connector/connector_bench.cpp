@@ -9,6 +9,22 @@
 //       Two real `c2c relay connect --interval N` processes (machines A and B); messages are
 //       queued on A at random moments and timed until they are in B's local inbox.
 //       Reports p50 / p99 / max.
+//
+// The receive stream (docs/performance.md, "Receive stream"); relay on SQLite in prod mode,
+// connectors in their default loop mode (interval 30 s: everything fast is the stream):
+//   connector_bench stream-latency [--samples 200]
+//       Broker::send (what `c2c send bob@machine-b` does) returns on A -> the
+//       notifications/claude/channel line on B's `c2c mcp`. Target p50 <= 5 ms, p99 <= 20 ms.
+//   connector_bench stream-hop [--samples 200]
+//       The relay's durable acceptance (the /send answer) -> the message in B's local inbox.
+//       Target p50 <= 2 ms.
+//   connector_bench stream-throughput [--messages 20000] [--senders 8]
+//       (a) N messages queued on A through both connectors; (b) N messages sent to the relay by
+//       `--senders` parallel signed clients, received by B's connector alone. Exactly once is
+//       checked by message id. Target >= 5,000 msg/s.
+//   connector_bench stream-backlog [--count 200] [--size 262144]
+//       B's connector starts against a backlog of COUNT messages of SIZE bytes; reports the
+//       drain time and the connector's peak RSS (VmHWM). Target <= 64 MB.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -19,6 +35,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -46,9 +63,11 @@ double seconds_since(Steady::time_point t0) {
 class Proc {
  public:
   Proc(const std::vector<std::string>& argv, const std::vector<std::string>& env_extra,
-       bool capture) {
+       bool capture, bool with_stdin = false) {
     int out[2] = {-1, -1};
+    int in[2] = {-1, -1};
     if (capture && ::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
+    if (with_stdin && ::pipe2(in, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
     std::vector<std::string> env;
     for (char** e = environ; *e != nullptr; ++e) {
       const std::string kv(*e);
@@ -68,7 +87,8 @@ class Proc {
     pid_ = ::fork();
     if (pid_ < 0) throw std::runtime_error("fork");
     if (pid_ == 0) {
-      const int devnull = ::open("/dev/null", O_WRONLY);
+      const int devnull = ::open("/dev/null", O_RDWR);
+      ::dup2(with_stdin ? in[0] : devnull, 0);
       ::dup2(capture ? out[1] : devnull, 1);
       ::dup2(devnull, 2);
       ::execve(cargv[0], cargv.data(), cenv.data());
@@ -78,12 +98,24 @@ class Proc {
       ::close(out[1]);
       from_ = out[0];
     }
+    if (with_stdin) {
+      ::close(in[0]);
+      to_ = in[1];
+    }
   }
   ~Proc() {
+    if (to_ >= 0) ::close(to_);
     ::kill(pid_, SIGTERM);
     int status = 0;
     ::waitpid(pid_, &status, 0);
     if (from_ >= 0) ::close(from_);
+  }
+  pid_t pid() const { return pid_; }
+  void write_line(const std::string& line) {
+    const std::string data = line + "\n";
+    if (::write(to_, data.data(), data.size()) != static_cast<ssize_t>(data.size())) {
+      throw std::runtime_error("write to child failed");
+    }
   }
   std::string read_line() {
     std::string line;
@@ -98,6 +130,7 @@ class Proc {
  private:
   pid_t pid_ = -1;
   int from_ = -1;
+  int to_ = -1;
 };
 
 struct Relay {
@@ -105,11 +138,12 @@ struct Relay {
   std::string url;
 };
 
-Relay start_relay(const std::string& bin) {
+Relay start_relay(const std::string& bin, const std::vector<std::string>& extra = {}) {
   Relay r;
-  r.proc = std::make_unique<Proc>(std::vector<std::string>{bin, "relay", "serve", "--listen",
-                                                           "127.0.0.1:0", "--token", "bench-token"},
-                                  std::vector<std::string>{}, true);
+  std::vector<std::string> argv{bin,           "relay",   "serve",      "--listen",
+                                "127.0.0.1:0", "--token", "bench-token"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  r.proc = std::make_unique<Proc>(argv, std::vector<std::string>{}, true);
   const std::string prefix = "c2c relay serving on ";
   for (int i = 0; i < 20; ++i) {
     const auto line = r.proc->read_line();
@@ -290,6 +324,251 @@ int run_latency(const std::string& bin, int samples, const std::string& interval
   return 0;
 }
 
+// ---------- receive stream ----------
+
+struct StreamRig {
+  fs::path base;
+  Relay relay;
+  struct M {
+    std::string node;
+    fs::path home, root;
+  } a, b;
+  std::unique_ptr<Broker> ba, bb;
+  std::unique_ptr<Proc> ca, cb;
+
+  explicit StreamRig(const std::string& bin)
+      : base(fs::temp_directory_path() / ("c2c-stream-bench-" + std::to_string(::getpid()))) {
+    fs::remove_all(base);
+    fs::create_directories(base);
+    relay = start_relay(bin, {"--storage", "sqlite", "--db-path", (base / "relay.db").string(),
+                              "--rate-limit", "off"});
+    a = {"machine-a", base / "a" / "home", base / "a" / "broker"};
+    b = {"machine-b", base / "b" / "home", base / "b" / "broker"};
+    for (auto* m : {&a, &b}) {
+      fs::create_directories(m->home);
+      fs::create_directories(m->root);
+    }
+    ba = std::make_unique<Broker>(a.root);
+    bb = std::make_unique<Broker>(b.root);
+    c2c::broker::RegisterRequest ra{"ses-a", "alice"}, rb{"ses-b", "bob"};
+    if (!ba->register_session(ra) || !bb->register_session(rb)) {
+      throw std::runtime_error("register");
+    }
+  }
+  ~StreamRig() {
+    ca.reset();
+    cb.reset();
+    relay.proc.reset();
+    fs::remove_all(base);
+  }
+  std::unique_ptr<Proc> connector(const std::string& bin, const M& m) const {
+    return std::make_unique<Proc>(
+        std::vector<std::string>{bin, "relay", "connect", "--relay-url", relay.url, "--node-id",
+                                 m.node, "--broker-root", m.root.string()},
+        std::vector<std::string>{"HOME=" + m.home.string()}, true);
+  }
+  static void wait_open(Proc& c) {
+    while (c.read_line().find("stream: open") == std::string::npos) {
+    }
+  }
+  void start_connectors(const std::string& bin, bool with_a = true) {
+    if (with_a) ca = connector(bin, a);
+    cb = connector(bin, b);
+    if (ca) wait_open(*ca);
+    wait_open(*cb);
+  }
+};
+
+// A signed client registered as `alias` on machine-a (so sends to bob are accepted).
+c2c::relay::RelayClient sender_client(const std::string& url, const std::string& alias) {
+  const auto id = c2c::crypto::new_identity(alias, 0);
+  auto c = make_client(url, id);
+  auto r = c.register_session({"machine-a", "ses-" + alias, alias, "bench", 3600});
+  if (!r || !r->ok()) throw std::runtime_error("cannot register " + alias);
+  return c;
+}
+
+bool inbox_has(Broker& b, const std::string& content) {
+  auto inbox = b.peek("ses-b");
+  if (!inbox) return false;
+  for (const auto& m : *inbox) {
+    if (m.content == content) return true;
+  }
+  return false;
+}
+
+long peak_rss_kb(pid_t pid) {
+  std::FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/status").c_str(), "r");
+  if (!f) return -1;
+  char line[256];
+  long kb = -1;
+  while (std::fgets(line, sizeof line, f)) {
+    if (std::sscanf(line, "VmHWM: %ld kB", &kb) == 1) break;
+  }
+  std::fclose(f);
+  return kb;
+}
+
+int run_stream_latency(const std::string& bin, int samples) {
+  StreamRig rig(bin);
+  rig.start_connectors(bin);
+  Proc mcp({bin, "mcp"},
+           {"HOME=" + rig.b.home.string(), "C2C_MCP_BROKER_ROOT=" + rig.b.root.string(),
+            "C2C_MCP_SESSION_ID=ses-b", "C2C_MCP_AUTO_REGISTER_ALIAS=bob"},
+           true, true);
+  mcp.write_line(R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":)"
+                 R"("2024-11-05","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}})");
+  while (mcp.read_line().find("\"id\":1") == std::string::npos) {
+  }
+  mcp.write_line(R"({"jsonrpc":"2.0","method":"notifications/initialized"})");
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<int> gap_ms(0, 20);
+  Stats lat;
+  for (int i = 0; i < samples; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(gap_ms(rng)));
+    const std::string content = "stream probe " + std::to_string(i);
+    if (!rig.ba->send("alice", "bob@machine-b", content)) throw std::runtime_error("send");
+    const auto t0 = Steady::now();
+    while (true) {
+      const auto line = mcp.read_line();
+      if (line.find("notifications/claude/channel") != std::string::npos &&
+          line.find(content + "\"") != std::string::npos) {
+        break;
+      }
+    }
+    lat.v.push_back(seconds_since(t0) * 1e3);
+  }
+  std::printf("stream latency, send returned on A -> channel notification on B's c2c mcp "
+              "(%zu samples): p50 %.2f ms  p99 %.2f ms  max %.2f ms\n",
+              lat.v.size(), lat.pct(0.5), lat.pct(0.99), lat.pct(1));
+  return 0;
+}
+
+int run_stream_hop(const std::string& bin, int samples) {
+  StreamRig rig(bin);
+  rig.start_connectors(bin, /*with_a=*/false);
+  auto alice = sender_client(rig.relay.url, "alice");
+  Stats lat;
+  for (int i = 0; i < samples; ++i) {
+    const std::string content = "hop probe " + std::to_string(i);
+    auto r = alice.send({"", "alice", "bob@machine-b", content});
+    if (!r || !r->ok()) throw std::runtime_error("relay send failed");
+    const auto t0 = Steady::now();  // the answer came after the message was durable
+    while (!inbox_has(*rig.bb, content)) std::this_thread::sleep_for(std::chrono::microseconds(100));
+    lat.v.push_back(seconds_since(t0) * 1e3);
+    (void)rig.bb->poll("ses-b");
+  }
+  std::printf("relay durable acceptance -> B's local inbox (%zu samples): p50 %.2f ms  p99 %.2f "
+              "ms  max %.2f ms\n",
+              lat.v.size(), lat.pct(0.5), lat.pct(0.99), lat.pct(1));
+  return 0;
+}
+
+// Drains B's inbox (so it stays small, as when an agent reads it) and counts what arrived by
+// message id, per content prefix.
+struct Arrivals {
+  std::map<std::string, int> by_id;
+  std::map<std::string, size_t> by_prefix;
+  bool duplicate = false;
+  void drain(Broker& b, const std::vector<std::string>& prefixes) {
+    auto got = b.poll("ses-b");
+    if (!got) return;
+    for (const auto& m : *got) {
+      if (m.message_id && ++by_id[*m.message_id] > 1) duplicate = true;
+      for (const auto& p : prefixes) {
+        if (m.content.rfind(p, 0) == 0) ++by_prefix[p];
+      }
+    }
+  }
+};
+
+int run_stream_throughput(const std::string& bin, int messages, int senders) {
+  StreamRig rig(bin);
+  rig.start_connectors(bin);
+  Arrivals got;
+  const std::vector<std::string> prefixes{"pair ", "fed "};
+  // (a) through both connectors.
+  auto t0 = Steady::now();
+  for (int i = 0; i < messages; ++i) {
+    if (!rig.ba->send("alice", "bob@machine-b", "pair " + std::to_string(i))) {
+      throw std::runtime_error("queue failed");
+    }
+  }
+  const double queued = seconds_since(t0);
+  while (got.by_prefix["pair "] < static_cast<size_t>(messages)) {
+    if (seconds_since(t0) > 600) throw std::runtime_error("pair: not all delivered in 600 s");
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    got.drain(*rig.bb, prefixes);
+  }
+  const double pair = seconds_since(t0);
+  std::printf("(a) %d messages A -> B through both connectors: %.2f s (queueing %.2f s): %.0f "
+              "msg/s, duplicates: %s\n",
+              messages, pair, queued, messages / pair, got.duplicate ? "YES" : "none");
+  // (b) the relay fed by parallel clients, B's connector alone receiving.
+  rig.ca.reset();
+  std::vector<std::thread> threads;
+  t0 = Steady::now();
+  for (int s = 0; s < senders; ++s) {
+    threads.emplace_back([&, s] {
+      auto c = sender_client(rig.relay.url, "sender" + std::to_string(s));
+      for (int i = s; i < messages; i += senders) {
+        auto r = c.send({"", "sender" + std::to_string(s), "bob@machine-b",
+                         "fed " + std::to_string(i)});
+        if (!r || !r->ok()) std::fprintf(stderr, "send failed\n");
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  const double fed = seconds_since(t0);
+  while (got.by_prefix["fed "] < static_cast<size_t>(messages)) {
+    if (seconds_since(t0) > 600) throw std::runtime_error("fed: not all delivered in 600 s");
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    got.drain(*rig.bb, prefixes);
+  }
+  const double recv = seconds_since(t0);
+  std::printf("(b) %d messages from %d parallel senders, received by B's connector: %.2f s "
+              "(relay accepted them in %.2f s): %.0f msg/s, duplicates: %s\n",
+              messages, senders, recv, fed, messages / recv, got.duplicate ? "YES" : "none");
+  return got.duplicate ? 1 : 0;
+}
+
+int run_stream_backlog(const std::string& bin, int count, size_t size) {
+  StreamRig rig(bin);
+  auto alice = sender_client(rig.relay.url, "alice");
+  // B registers once (a round) so the relay knows bob, then the backlog builds while B is off.
+  {
+    auto once = std::make_unique<Proc>(
+        std::vector<std::string>{bin, "relay", "connect", "--relay-url", rig.relay.url,
+                                 "--node-id", rig.b.node, "--broker-root", rig.b.root.string(),
+                                 "--once"},
+        std::vector<std::string>{"HOME=" + rig.b.home.string()}, true);
+    (void)once->read_line();
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  for (int i = 0; i < count; ++i) {
+    std::string content = "backlog " + std::to_string(i) + " ";
+    content.resize(size, 'x');
+    auto r = alice.send({"", "alice", "bob", content});
+    if (!r || !r->ok()) throw std::runtime_error("backlog send failed");
+  }
+  const auto t0 = Steady::now();
+  rig.cb = rig.connector(bin, rig.b);
+  Arrivals got;
+  long peak = 0;
+  while (got.by_prefix["backlog "] < static_cast<size_t>(count)) {
+    peak = std::max(peak, peak_rss_kb(rig.cb->pid()));
+    if (seconds_since(t0) > 300) throw std::runtime_error("backlog not drained in 300 s");
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    got.drain(*rig.bb, {"backlog "});
+  }
+  const double drained = seconds_since(t0);
+  peak = std::max(peak, peak_rss_kb(rig.cb->pid()));
+  std::printf("backlog of %d x %zu bytes drained through the stream in %.2f s; connector peak "
+              "RSS %.1f MB; duplicates: %s\n",
+              count, size, drained, peak / 1024.0, got.duplicate ? "YES" : "none");
+  return got.duplicate ? 1 : 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -304,6 +583,20 @@ int main(int argc, char** argv) {
       return run_tick(bin, std::stoi(arg(argc, argv, "--sessions", "100")),
                       std::stoi(arg(argc, argv, "--messages", "1000")),
                       std::stoi(arg(argc, argv, "--runs", "5")));
+    }
+    if (mode == "stream-latency") {
+      return run_stream_latency(bin, std::stoi(arg(argc, argv, "--samples", "200")));
+    }
+    if (mode == "stream-hop") {
+      return run_stream_hop(bin, std::stoi(arg(argc, argv, "--samples", "200")));
+    }
+    if (mode == "stream-throughput") {
+      return run_stream_throughput(bin, std::stoi(arg(argc, argv, "--messages", "20000")),
+                                   std::stoi(arg(argc, argv, "--senders", "8")));
+    }
+    if (mode == "stream-backlog") {
+      return run_stream_backlog(bin, std::stoi(arg(argc, argv, "--count", "200")),
+                                std::stoul(arg(argc, argv, "--size", "262144")));
     }
     if (mode == "latency") {
       return run_latency(bin, std::stoi(arg(argc, argv, "--samples", "40")),

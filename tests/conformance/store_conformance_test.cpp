@@ -219,6 +219,134 @@ TEST_P(StoreConformance, MoveInboxAppendsToTheEnd) {
   EXPECT_EQ(s().queued_messages(), 4u);
 }
 
+std::vector<uint64_t> seqs_of(const std::vector<StoredMessage>& ms) {
+  std::vector<uint64_t> out;
+  for (const auto& m : ms) out.push_back(m.seq);
+  return out;
+}
+
+bool strictly_increasing(const std::vector<uint64_t>& v) {
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i] == 0 || (i > 0 && v[i] <= v[i - 1])) return false;
+  }
+  return true;
+}
+
+TEST_P(StoreConformance, AppendAssignsIncreasingSeqsAlongEveryInbox) {
+  ASSERT_TRUE(s().append({{kBob, msg("a")}, {kCarol, msg("x")}, {kBob, msg("b")}}));
+  ASSERT_TRUE(s().append({{kBob, msg("c")}}));
+  const auto bob = s().peek(kBob);
+  EXPECT_EQ(ids_of(bob), (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_TRUE(strictly_increasing(seqs_of(bob)));
+  ASSERT_EQ(s().peek(kCarol).size(), 1u);
+  EXPECT_NE(s().peek(kCarol)[0].seq, 0u);
+  // drain and drain_ids report the seqs too.
+  auto drained = s().drain_ids(kBob, {"b"});
+  ASSERT_TRUE(drained.has_value());
+  ASSERT_EQ(drained->size(), 1u);
+  EXPECT_EQ(drained->front().seq, bob[1].seq);
+}
+
+TEST_P(StoreConformance, PeekPageCarriesTheSeqsPeekReports) {
+  ASSERT_TRUE(s().append({{kBob, msg("1", std::string(1000, 'a'))},
+                          {kBob, msg("2", std::string(1000, 'b'))},
+                          {kBob, msg("3")}}));
+  const auto all = s().peek(kBob);
+  bool more = false;
+  const auto page = s().peek_page(kBob, {2, 1 << 20}, &more);
+  ASSERT_EQ(ids_of(page), (std::vector<std::string>{"1", "2"}));
+  EXPECT_TRUE(more);
+  EXPECT_EQ(seqs_of(page), (std::vector<uint64_t>{all[0].seq, all[1].seq}));
+  EXPECT_EQ(s().queued_messages(), 3u) << "peek_page does not remove";
+}
+
+TEST_P(StoreConformance, DropThroughRemovesOnlyTheAcknowledgedHead) {
+  ASSERT_TRUE(s().append({{kBob, msg("a")}, {kBob, msg("b")}, {kCarol, msg("x")}}));
+  const auto bob = s().peek(kBob);
+  ASSERT_EQ(bob.size(), 2u);
+  auto none = s().drop_through(kBob, bob[0].seq - 1);
+  ASSERT_TRUE(none.has_value());
+  EXPECT_EQ(none.value(), 0u);
+  auto one = s().drop_through(kBob, bob[0].seq);
+  ASSERT_TRUE(one.has_value());
+  EXPECT_EQ(one.value(), 1u);
+  EXPECT_EQ(ids_of(s().peek(kBob)), (std::vector<std::string>{"b"}));
+  ASSERT_TRUE(s().append({{kBob, msg("c")}}));
+  // A stale acknowledgement (an older frame's seq) never reaches a later message.
+  auto stale = s().drop_through(kBob, bob[1].seq);
+  ASSERT_TRUE(stale.has_value());
+  EXPECT_EQ(stale.value(), 1u);
+  EXPECT_EQ(ids_of(s().peek(kBob)), (std::vector<std::string>{"c"}));
+  EXPECT_EQ(ids_of(s().peek(kCarol)), (std::vector<std::string>{"x"})) << "other keys untouched";
+  auto all = s().drop_through(kBob, UINT64_MAX);
+  ASSERT_TRUE(all.has_value());
+  EXPECT_EQ(all.value(), 1u);
+  EXPECT_EQ(s().queued_messages(), 1u);
+  EXPECT_EQ(s().inbox_keys().size(), 1u) << "an emptied inbox has no key left";
+}
+
+TEST_P(StoreConformance, MoveInboxRenumbersMovedMessagesAfterTheDestination) {
+  ASSERT_TRUE(s().append({{kBob, msg("old1")}, {kBob, msg("old2")}}));
+  ASSERT_TRUE(s().append({{kCarol, msg("new1")}}));
+  ASSERT_TRUE(s().move_inbox(kBob, kCarol));
+  const auto carol = s().peek(kCarol);
+  EXPECT_EQ(ids_of(carol), (std::vector<std::string>{"new1", "old1", "old2"}));
+  EXPECT_TRUE(strictly_increasing(seqs_of(carol)));
+  // A cumulative acknowledgement of the destination's old head leaves the moved ones queued.
+  ASSERT_TRUE(s().drop_through(kCarol, carol[0].seq));
+  EXPECT_EQ(ids_of(s().peek(kCarol)), (std::vector<std::string>{"old1", "old2"}));
+}
+
+TEST_P(StoreConformance, LeasesOnNodeFollowPutsAndRemoves) {
+  ASSERT_TRUE(s().put_lease(lease("bob", "node-b", "s1")));
+  ASSERT_TRUE(s().put_lease(lease("bea", "node-b", "s2")));
+  ASSERT_TRUE(s().put_lease(lease("carol", "node-c", "s3")));
+  auto aliases = [&](std::string_view node) {
+    std::vector<std::string> out;
+    for (const auto& l : s().leases_on_node(node)) out.push_back(l.alias);
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  EXPECT_EQ(aliases("node-b"), (std::vector<std::string>{"bea", "bob"}));
+  EXPECT_EQ(aliases("node-c"), (std::vector<std::string>{"carol"}));
+  EXPECT_TRUE(aliases("node-x").empty());
+  ASSERT_TRUE(s().put_lease(lease("bob", "node-c", "s4")));  // bob moved machines
+  EXPECT_EQ(aliases("node-b"), (std::vector<std::string>{"bea"}));
+  EXPECT_EQ(aliases("node-c"), (std::vector<std::string>{"bob", "carol"}));
+  ASSERT_TRUE(s().remove_lease("bea"));
+  EXPECT_TRUE(aliases("node-b").empty());
+}
+
+TEST_P(StoreConformance, SeqsSurviveReopenAndAreNeverReused) {
+  if (GetParam() == "memory") GTEST_SKIP() << "nothing to reopen";
+  ASSERT_TRUE(s().append({{kBob, msg("a")}, {kBob, msg("b")}, {kBob, msg("c")}}));
+  const auto before = s().peek(kBob);
+  ASSERT_TRUE(s().drop_through(kBob, before[2].seq - 1));  // a and b acknowledged
+  ASSERT_TRUE(s().append({{kCarol, msg("x")}}));
+  const uint64_t highest = s().peek(kCarol)[0].seq;
+  ASSERT_TRUE(s().drop_through(kCarol, highest));  // the highest seq is gone before the reopen
+  ASSERT_TRUE(s().commit());
+  store_.reset();
+  auto reopened = open_store("sqlite:" + (dir_ / "relay.db").string());
+  ASSERT_TRUE(reopened.has_value()) << reopened.error().message;
+  store_ = std::move(reopened.value());
+  const auto after = s().peek(kBob);
+  ASSERT_EQ(ids_of(after), (std::vector<std::string>{"c"}));
+  EXPECT_EQ(after[0].seq, before[2].seq) << "a message keeps its seq across a restart";
+  ASSERT_TRUE(s().append({{kCarol, msg("y")}}));
+  EXPECT_GT(s().peek(kCarol)[0].seq, highest) << "a dropped message's seq is never handed out again";
+  // Renumbered moves persist too.
+  ASSERT_TRUE(s().move_inbox(kBob, kCarol));
+  const auto moved = s().peek(kCarol);
+  ASSERT_TRUE(s().commit());
+  store_.reset();
+  reopened = open_store("sqlite:" + (dir_ / "relay.db").string());
+  ASSERT_TRUE(reopened.has_value()) << reopened.error().message;
+  store_ = std::move(reopened.value());
+  EXPECT_EQ(seqs_of(s().peek(kCarol)), seqs_of(moved));
+  EXPECT_EQ(ids_of(s().peek(kCarol)), (std::vector<std::string>{"y", "c"}));
+}
+
 TEST_P(StoreConformance, InboxKeysRemoveInboxQueuedMessages) {
   EXPECT_TRUE(s().inbox_keys().empty());
   ASSERT_TRUE(s().append({{kBob, msg("1")}, {kBob, msg("2")}, {kCarol, msg("3")}}));

@@ -7,3 +7,14 @@ c2c_add_test(NAME connector_integration_test LABELS integration
                      ${CMAKE_CURRENT_LIST_DIR}/connector_netns_test.cpp
                      ${CMAKE_CURRENT_LIST_DIR}/connector_https_test.cpp
              LIBS c2c_broker nlohmann_json::nlohmann_json)
+
+# The receive stream with real processes and injected faults (relay kill -9, connector kill -9
+# between write and ack, network cut mid-frame, two connectors, a relay without the stream).
+c2c_add_test(NAME stream_integration_test LABELS integration
+             SOURCES ${CMAKE_CURRENT_LIST_DIR}/stream_test.cpp
+             LIBS c2c_broker nlohmann_json::nlohmann_json)
+
+# The receive stream through nginx (skipped with a loud message when nginx is missing).
+c2c_add_test(NAME stream_nginx_test LABELS integration
+             SOURCES ${CMAKE_CURRENT_LIST_DIR}/stream_nginx_test.cpp
+             LIBS c2c_broker nlohmann_json::nlohmann_json)

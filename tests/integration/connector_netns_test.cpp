@@ -111,7 +111,7 @@ TEST(ConnectorNetns, TwoMachinesAcrossNetworkNamespaces) {
   const auto msgs = nlohmann::json::parse(polled.out);
   ASSERT_EQ(msgs.size(), 1u);
   EXPECT_EQ(msgs[0]["content"], "across namespaces");
-  EXPECT_EQ(msgs[0]["from_alias"], "alice");
+  EXPECT_EQ(msgs[0]["from_alias"], "alice@machine-a");
 
   // A room across the namespaces too.
   ASSERT_EQ(a.c2c({"relay", "rooms", "join", "ns-room", "--alias", "alice", "--relay-url", url_a})

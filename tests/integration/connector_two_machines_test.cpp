@@ -66,7 +66,9 @@ TEST_P(TwoMachines, DirectMessageArrivesExactlyOnce) {
   auto msgs = poll(b, "ses-b");
   ASSERT_EQ(msgs.size(), 1u);
   EXPECT_EQ(msgs[0]["content"], "hello from A");
-  EXPECT_EQ(msgs[0]["from_alias"], "alice");
+  // The sender's address routes back as is (docs/relay-client.md, "Replies route back").
+  EXPECT_EQ(msgs[0]["from_alias"], "alice@machine-a");
+  const std::string reply_to = msgs[0]["from_alias"].get<std::string>();
   EXPECT_TRUE(poll(b, "ses-b").empty());
 
   // Later rounds never bring it back, and A never sees B's mail.
@@ -75,8 +77,8 @@ TEST_P(TwoMachines, DirectMessageArrivesExactlyOnce) {
   EXPECT_TRUE(poll(b, "ses-b").empty());
   EXPECT_TRUE(poll(a, "ses-a").empty());
 
-  // And back: B -> A.
-  sent = b.c2c({"send", "alice@machine-a", "hi back from B", "--from", "bob"});
+  // And back: B answers the from_alias it received.
+  sent = b.c2c({"send", reply_to, "hi back from B", "--from", "bob"});
   ASSERT_EQ(sent.exit_code, 0) << sent.out << sent.err;
   ASSERT_EQ(b.connect_once(relay.url, token()).exit_code, 0);
   r = a.connect_once(relay.url, token());
@@ -149,7 +151,7 @@ TEST_P(TwoMachines, McpSendToAliasAtHostReachesMcpPollOnTheOtherMachine) {
   const auto polled = nlohmann::json::parse(bob.tool("poll_inbox", nlohmann::json::object()));
   ASSERT_EQ(polled.size(), 1u) << polled.dump();
   EXPECT_EQ(polled[0]["content"], "Hello from machine A!");
-  EXPECT_EQ(polled[0]["from_alias"], "alice");
+  EXPECT_EQ(polled[0]["from_alias"], "alice@machine-a");
   EXPECT_TRUE(nlohmann::json::parse(bob.tool("poll_inbox", nlohmann::json::object())).empty());
 }
 
@@ -221,7 +223,7 @@ TEST_P(TwoMachines, RoomSharedAcrossHosts) {
   for (const auto& m : inbox) {
     if (m.content == "hello room") {
       found = true;
-      EXPECT_EQ(m.from_alias, "alice");
+      EXPECT_EQ(m.from_alias, "alice@machine-a");
       EXPECT_EQ(m.room_id.value_or(""), "lounge");
       EXPECT_EQ(m.to_alias, "bob#lounge");
     }

@@ -115,6 +115,7 @@ std::vector<Route> routes(const std::string& bob_pk) {
       {"POST", "/send_all", {{"from_alias", "alice"}, {"content", "hi all"}}, Cls::kPeer},
       {"POST", "/poll_inbox", a, Cls::kPeer},
       {"POST", "/peek_inbox", a, Cls::kPeer},
+      {"POST", "/stream", {{"node_id", "node-a"}, {"wait", 0}}, Cls::kPeer},
       {"POST",
        "/invite_room",
        {{"alias", "alice"}, {"room_id", "lounge"}, {"invitee_pk", bob_pk}},

@@ -57,6 +57,9 @@ std::optional<relay::Lease> FaultyStore::find_lease(const relay::InboxKey& key) 
 std::vector<relay::Lease> FaultyStore::list_leases() {
   return inner_.list_leases();
 }
+std::vector<relay::Lease> FaultyStore::leases_on_node(std::string_view node_id) {
+  return inner_.leases_on_node(node_id);
+}
 Result<void> FaultyStore::put_lease(const relay::Lease& lease) {
   if (should_fail("put_lease")) return injected_error("put_lease");
   return inner_.put_lease(lease);
@@ -93,6 +96,15 @@ Result<std::vector<relay::StoredMessage>> FaultyStore::drain_ids(
     const relay::InboxKey& key, const std::vector<std::string>& ids) {
   if (should_fail("drain_ids")) return injected_error("drain_ids");
   return inner_.drain_ids(key, ids);
+}
+std::vector<relay::StoredMessage> FaultyStore::peek_page(const relay::InboxKey& key,
+                                                         const relay::PageLimit& limit,
+                                                         bool* more) {
+  return inner_.peek_page(key, limit, more);
+}
+Result<size_t> FaultyStore::drop_through(const relay::InboxKey& key, uint64_t through) {
+  if (should_fail("drop_through")) return injected_error("drop_through");
+  return inner_.drop_through(key, through);
 }
 Result<void> FaultyStore::move_inbox(const relay::InboxKey& from, const relay::InboxKey& to) {
   if (should_fail("move_inbox")) return injected_error("move_inbox");

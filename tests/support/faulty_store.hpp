@@ -43,6 +43,7 @@ class FaultyStore final : public relay::Store {
   std::optional<relay::Lease> get_lease(std::string_view alias) override;
   std::optional<relay::Lease> find_lease(const relay::InboxKey& key) override;
   std::vector<relay::Lease> list_leases() override;
+  std::vector<relay::Lease> leases_on_node(std::string_view node_id) override;
   Result<void> put_lease(const relay::Lease& lease) override;
   Result<void> remove_lease(std::string_view alias) override;
 
@@ -55,6 +56,9 @@ class FaultyStore final : public relay::Store {
   Result<std::vector<relay::StoredMessage>> drain(const relay::InboxKey& key) override;
   Result<std::vector<relay::StoredMessage>> drain_ids(const relay::InboxKey& key,
                                                       const std::vector<std::string>& ids) override;
+  std::vector<relay::StoredMessage> peek_page(const relay::InboxKey& key,
+                                              const relay::PageLimit& limit, bool* more) override;
+  Result<size_t> drop_through(const relay::InboxKey& key, uint64_t through) override;
   Result<void> move_inbox(const relay::InboxKey& from, const relay::InboxKey& to) override;
   std::vector<relay::InboxKey> inbox_keys() override;
   Result<size_t> remove_inbox(const relay::InboxKey& key) override;

@@ -3,6 +3,7 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <mutex>
 
 #include "c2c/broker/broker.hpp"
 #include "c2c/cli/relay_cli.hpp"
@@ -11,6 +12,7 @@
 #include "c2c/connector/run_loop.hpp"
 #include "c2c/core/clock.hpp"
 #include "c2c/core/text.hpp"
+#include "c2c/connector/stream.hpp"
 
 namespace c2c::cli::relay_cli {
 
@@ -23,16 +25,20 @@ struct ConnectOptions {
   bool verbose = false;
   bool interval_given = false;
   ManageOptions manage;
+  bool no_stream = false;
+  double stream_wait = 50;
 };
 
 constexpr const char* kTag = "[relay-connector] ";
 
 // The managed loop of this process, when it logs to a file (--daemon).
 ManagedLoop* g_daemon = nullptr;
+std::mutex g_say_mu;  // the receive stream's thread prints too
 
 // Every line carries a UTC timestamp: the connector usually runs for days into a log file.
 // With --daemon the lines go to the daemon's log (millisecond timestamps, size-capped).
 void say(const std::string& line) {
+  std::lock_guard lock(g_say_mu);
   if (g_daemon != nullptr) {
     g_daemon->say(line);
     return;
@@ -59,6 +65,12 @@ std::vector<std::string> loop_args(const ConnectOptions& o) {
     a.insert(a.end(), {"--interval", interval});
   }
   if (o.verbose) a.push_back("--verbose");
+  if (o.no_stream) a.push_back("--no-stream");
+  if (o.stream_wait != ConnectOptions{}.stream_wait) {
+    char wait[32];
+    std::snprintf(wait, sizeof wait, "%g", o.stream_wait);
+    a.insert(a.end(), {"--stream-wait", wait});
+  }
   return a;
 }
 
@@ -122,6 +134,19 @@ void run_connect(const ConnectOptions& o) {
 
   connector::StopSource stop;
   stop.install_signal_handlers();
+  // The receive stream has its own client: a long-poll holds its connection for up to a minute.
+  std::optional<relay::RelayClient> stream_client;
+  std::unique_ptr<connector::StreamLoop> stream;
+  if (!o.no_stream) {
+    stream_client.emplace(make_client(r, client.identity()));
+    connector::StreamOptions so;
+    so.wait_seconds = o.stream_wait;
+    stream = std::make_unique<connector::StreamLoop>(
+        conn, broker, *stream_client, so, [&o](const std::string& line, bool verbose_only) {
+          if (!verbose_only || o.verbose) say(kTag + line);
+        });
+    stream->start();
+  }
   connector::LoopOptions lo;
   lo.interval_seconds = o.interval;
   lo.watch_root = root;
@@ -145,6 +170,7 @@ void run_connect(const ConnectOptions& o) {
                           say(std::string(kTag) + buf);
                         }
                       });
+  if (stream) stream->stop();
   if (o.verbose && stop.signal_number() != 0)
     say(std::string(kTag) + "received signal, shutting down...");
   say(std::string(kTag) + "shutdown complete");
@@ -164,6 +190,14 @@ void register_connect_command(CLI::App& relay) {
       ->each([o](const std::string&) { o->interval_given = true; });
   cmd->add_flag("--verbose,-v", o->verbose, "Print every action, not just the round summary");
   add_manage_options(cmd, o->manage);
+  cmd->add_flag("--no-stream", o->no_stream,
+                "Loop mode: poll the relay every --interval instead of holding its receive "
+                "stream open");
+  cmd->add_option("--stream-wait", o->stream_wait,
+                  "Seconds one receive-stream long-poll may wait (keep it under the idle "
+                  "timeout of any proxy in front of the relay)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 600.0));
   cmd->callback([o] { run_connect(*o); });
 }
 

@@ -24,6 +24,7 @@
 #include "c2c/net/local_addresses.hpp"
 #include "c2c/relay/server/auth.hpp"
 #include "c2c/relay/server/gc_loop.hpp"
+#include "c2c/relay/server/stream_hub.hpp"
 #include "c2c/relay/server/persist.hpp"
 #include "c2c/relay/server/rate_limiter.hpp"
 #include "c2c/relay/server/relay_service.hpp"
@@ -59,6 +60,8 @@ struct ServeOptions {
   std::string rate_limit = "auto";
   bool require_signed_room_ops = false;
   std::vector<std::string> public_urls;
+  bool no_stream = false;
+  double stream_max_wait = 120;
 };
 
 struct ListenAddress {
@@ -259,6 +262,13 @@ void run_serve(ServeOptions o) {
   rs::Router router(service, auth, *store, limiter, clock);
   router.set_persist_dir(o.persist_dir);
 
+  // Declared after the router it calls into, so it stops (answering its waiters) first.
+  std::unique_ptr<rs::StreamHub> hub;
+  if (!o.no_stream) {
+    hub = std::make_unique<rs::StreamHub>();
+    router.set_stream_hub(hub.get(), o.stream_max_wait);
+  }
+
   net::ServerOptions so;
   so.host = listen.host;
   so.port = listen.port;
@@ -267,6 +277,7 @@ void run_serve(ServeOptions o) {
   so.limits.max_connections = o.max_connections;
   so.limits.max_connections_per_ip = o.max_connections_per_ip;
   so.stop_on_signals = true;
+  if (hub) so.on_stop = [&hub] { hub->shutdown(); };
   if (!o.tls_cert.empty()) so.tls = net::TlsFiles{o.tls_cert, o.tls_key};
 
   net::Handler handler = [&router](net::Request req, net::Responder respond) {
@@ -324,6 +335,7 @@ void run_serve(ServeOptions o) {
               << "storage: " << o.storage << "\n";
     if (sqlite) std::cout << "db: " << db_path << "\n";
     if (!o.persist_dir.empty()) std::cout << "persist_dir: " << o.persist_dir << "\n";
+    std::cout << (hub ? "stream: on (POST /stream)" : "stream: off (--no-stream)") << "\n";
     std::cout << (token.empty() ? "auth: DISABLED (no token set — do not expose publicly)"
                                 : "auth: Bearer token required")
               << "\n";
@@ -393,6 +405,13 @@ void register_relay_serve(CLI::App& relay) {
       "--public-url", opts->public_urls,
       "URL clients use to reach this relay (repeatable), e.g. https://relay.example.com; "
       "signed registrations must name one. Default: derived from --listen and TLS");
+  cmd->add_flag("--no-stream", opts->no_stream,
+                "Do not offer the receive stream (POST /stream answers 404, as on relays that "
+                "predate it; connectors fall back to polling)");
+  cmd->add_option("--stream-max-wait", opts->stream_max_wait,
+                  "Longest a receive-stream long-poll may wait, in seconds")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 3600.0));
   cmd->add_flag("--require-signed-room-ops", opts->require_signed_room_ops,
                 "Refuse unsigned join/leave/visibility (env C2C_REQUIRE_SIGNED_ROOM_OPS=1)");
   auto print_service = std::make_shared<bool>(false);

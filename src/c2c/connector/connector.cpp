@@ -20,6 +20,33 @@ std::string SyncReport::summary_line(size_t max_error) const {
   return line;
 }
 
+broker::Message inbound_message(const relay::protocol::Message& m, std::string_view alias,
+                                std::string_view own_node, double now) {
+  broker::Message lm;
+  lm.message_id = m.message_id;
+  lm.from_alias = m.from_alias;
+  if (!m.from_node.empty() && m.from_node != own_node &&
+      m.from_alias.find('@') == std::string::npos) {
+    lm.from_alias += "@" + m.from_node;
+  }
+  lm.content = m.content;
+  lm.ts = m.ts > 0 ? m.ts : now;
+  if (!m.room_id.empty()) lm.room_id = m.room_id;
+  if (!m.to_alias.empty()) {
+    lm.to_alias = m.to_alias;
+  } else if (!m.room_id.empty()) {
+    lm.to_alias = std::string(alias) + "#" + m.room_id;
+  } else {
+    lm.to_alias = alias;
+  }
+  return lm;
+}
+
+std::vector<StreamSession> Connector::stream_sessions() const {
+  std::lock_guard lock(shared_mu_);
+  return stream_sessions_;
+}
+
 Connector::Connector(broker::Broker& broker, relay::RelayClient& client, ConnectorOptions options)
     : broker_(broker), client_(client), options_(std::move(options)) {}
 
@@ -101,9 +128,17 @@ Result<SyncReport> Connector::sync_once(const std::atomic<bool>* stop) {
   }
   // 2. Outbox.
   if (!stopping(stop) && !report.unreachable) forward_outbox(report, stop);
-  // 3. Inbound, for every session the relay knows.
+  {
+    std::vector<StreamSession> known;
+    for (const auto& s : sessions) {
+      if (registered_.count(s.session_id) != 0) known.push_back({s.session_id, s.alias});
+    }
+    std::lock_guard lock(shared_mu_);
+    stream_sessions_ = std::move(known);
+  }
+  // 3. Inbound, for every session the relay knows (unless the receive stream delivers).
   for (const auto& s : sessions) {
-    if (stopping(stop) || report.unreachable) break;
+    if (stopping(stop) || report.unreachable || stream_delivers()) break;
     if (registered_.count(s.session_id) != 0) pull_inbox(s, report);
   }
   // 4. Delivery receipts, both ways.
@@ -315,20 +350,7 @@ bool Connector::pull_page(const Session& s, SyncReport& report) {
   local.reserve(messages.size());
   ids.reserve(messages.size());
   for (const auto& m : messages) {
-    broker::Message lm;
-    lm.message_id = m.message_id;
-    lm.from_alias = m.from_alias;
-    lm.content = m.content;
-    lm.ts = m.ts > 0 ? m.ts : broker_.clock().now();
-    if (!m.room_id.empty()) lm.room_id = m.room_id;
-    if (!m.to_alias.empty()) {
-      lm.to_alias = m.to_alias;
-    } else if (!m.room_id.empty()) {
-      lm.to_alias = s.alias + "#" + m.room_id;
-    } else {
-      lm.to_alias = s.alias;
-    }
-    local.push_back(std::move(lm));
+    local.push_back(inbound_message(m, s.alias, options_.node_id, broker_.clock().now()));
     ids.push_back(m.message_id);
   }
   // Write locally first; acknowledge only what is safely in the local inbox.

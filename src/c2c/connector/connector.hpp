@@ -21,9 +21,13 @@
 //      verified against the key pinned for the recipient's alias, recorded in the broker and
 //      acknowledged on the next fetch.
 
+// In loop mode, when the relay offers the receive stream, a StreamLoop (stream.hpp) receives
+// instead and step 3 is skipped while the stream works (set_stream_delivers).
+
 #include <atomic>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -71,6 +75,18 @@ struct SyncReport {
   bool healthy() const { return !unreachable && !refused; }
 };
 
+// A relay message as it is written into the local inbox of `alias` on node `own_node`. The
+// sender becomes "alias@node" when the relay says it is registered from another node, so
+// answering from_alias as is routes back through the relay (docs/relay-client.md, "Replies").
+broker::Message inbound_message(const relay::protocol::Message& m, std::string_view alias,
+                                std::string_view own_node, double now);
+
+// A local session the relay knows: what the receive stream reads and signs as.
+struct StreamSession {
+  std::string session_id;
+  std::string alias;
+};
+
 class Connector {
  public:
   Connector(broker::Broker& broker, relay::RelayClient& client, ConnectorOptions options);
@@ -84,6 +100,12 @@ class Connector {
 
   // True when remote-outbox.jsonl holds entries never tried yet (queued during the last round).
   bool has_untried_outbox();
+
+  // Thread-safe. The sessions registered on the relay as of the last round.
+  std::vector<StreamSession> stream_sessions() const;
+  // Thread-safe. While set, rounds leave inbound delivery to the receive stream.
+  void set_stream_delivers(bool on) { stream_delivers_.store(on); }
+  bool stream_delivers() const { return stream_delivers_.load(); }
 
  private:
   struct Session {
@@ -115,6 +137,9 @@ class Connector {
   std::optional<double> relay_restart_seen_at_;
   // Receipt ids recorded locally, acknowledged with the next fetch (per sender alias).
   std::map<std::string, std::vector<std::string>> receipt_acks_;
+  mutable std::mutex shared_mu_;
+  std::vector<StreamSession> stream_sessions_;  // under shared_mu_
+  std::atomic<bool> stream_delivers_{false};
 };
 
 }  // namespace c2c::connector

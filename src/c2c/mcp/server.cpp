@@ -29,8 +29,9 @@ const char* const kInstructions =
     "{message_id} tells whether it was delivered and read.\n"
     "4. Rooms: join_room, send_room, room_history, list_rooms, my_rooms, leave_room. A room "
     "message reaches you with to_alias '<you>#<room>': answer with send_room to that room.\n"
-    "Reply to a direct message by sending to its from_alias. Keep messages short and "
-    "self-contained.";
+    "Reply to a direct message by sending to its from_alias exactly as received: a message "
+    "from another machine has from_alias 'alias@host', which routes back. Keep messages "
+    "short and self-contained.";
 
 namespace {
 

@@ -6,6 +6,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include <atomic>
 #include <optional>
 
 #include "c2c/net/detail/asio.hpp"
@@ -79,6 +80,7 @@ struct HttpClient::Impl {
   std::string host_header;
   std::string origin;  // "http://host:port" for messages
   asio::io_context ioc{1};
+  std::atomic<bool> cancelled{false};
   std::shared_ptr<asio::ssl::context> tls;
   std::optional<PlainStream> plain;
   std::optional<TlsStream> secure;
@@ -250,10 +252,22 @@ const ParsedUrl& HttpClient::url() const {
   return impl_->url;
 }
 
+void HttpClient::cancel() {
+  Impl& s = *impl_;
+  s.cancelled.store(true);
+  // Runs on the thread inside ioc.run(), if a request is in progress; otherwise at the start of
+  // the next run, which request() refuses anyway.
+  asio::post(s.ioc, [&s] {
+    if (s.plain) s.plain->cancel();
+    if (s.secure) beast::get_lowest_layer(*s.secure).cancel();
+  });
+}
+
 Result<Response> HttpClient::request(const ClientRequest& req) {
   Impl& s = *impl_;
-  auto deadline = Clock::now() + s.options.request_timeout;
+  auto deadline = Clock::now() + req.timeout.value_or(s.options.request_timeout);
   for (int attempt = 0;; ++attempt) {
+    if (s.cancelled.load()) return fail(ErrorCode::kUnavailable, "request cancelled");
     bool reused = s.connected();
     if (!reused) {
       Outcome c = run_to_completion(s.ioc, s.connect(deadline));

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -21,6 +22,8 @@ struct ClientOptions {
 
 struct ClientRequest {
   std::string method = "GET";
+  // Overrides ClientOptions::request_timeout for this request (e.g. a long-poll).
+  std::optional<std::chrono::milliseconds> timeout;
   std::string target = "/";  // path + optional query, appended to the base URL's path prefix
   std::vector<Header> headers;
   std::string body;  // sent only if non-empty (then with Content-Type: application/json)
@@ -46,6 +49,9 @@ class HttpClient {
   // TLS/certificate failure, timeout), with the reason in the message.
   Result<Response> request(const ClientRequest& req);
   const ParsedUrl& url() const;
+  // Thread-safe: the request in progress, if any, and every later one fail at once with
+  // kUnavailable ("cancelled"). Lets another thread stop one blocked in a long-poll.
+  void cancel();
 
  private:
   HttpClient();

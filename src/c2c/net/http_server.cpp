@@ -91,6 +91,7 @@ struct HttpServer::Impl {
   void do_stop();  // on contexts[0]
 
   const ServerOptions options;
+  bool on_stop_called = false;  // contexts[0] only
   // Declared before the io_contexts: sessions destroyed with them still unregister from core.
   detail::ServerCore core;
   std::shared_ptr<asio::ssl::context> tls;
@@ -154,6 +155,10 @@ void HttpServer::Impl::spawn_session(detail::SessionSocket socket, std::string r
 
 void HttpServer::Impl::do_stop() {
   core.stopping.store(true);
+  if (options.on_stop && !on_stop_called) {
+    on_stop_called = true;
+    options.on_stop();
+  }
   error_code ec;
   acceptor.close(ec);
   signals.cancel(ec);

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -41,6 +42,9 @@ struct ServerOptions {
   ServerLimits limits;
   std::optional<TlsFiles> tls;
   bool stop_on_signals = false;  // SIGINT/SIGTERM trigger a graceful stop
+  // Called once when a stop begins, before waiting for in-flight requests: a handler holding
+  // requests open (long-polls) answers them here, so the stop does not wait for them.
+  std::function<void()> on_stop;
 };
 
 struct ServerStats {

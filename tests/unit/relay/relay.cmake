@@ -6,4 +6,5 @@ c2c_add_test(NAME relay_server_test LABELS unit
                      ${CMAKE_CURRENT_LIST_DIR}/relay_rooms_test.cpp
                      ${CMAKE_CURRENT_LIST_DIR}/relay_receipts_test.cpp
                      ${CMAKE_CURRENT_LIST_DIR}/relay_limits_test.cpp
+                     ${CMAKE_CURRENT_LIST_DIR}/relay_stream_test.cpp
              LIBS c2c_relay_server c2c_relay_protocol c2c_relay_store c2c_crypto)

@@ -96,7 +96,13 @@ Result<RelayClient> RelayClient::create(RelayClientOptions options) {
   // std::function needs a copyable callable; the client is shared by the copies.
   auto shared = std::make_shared<net::HttpClient>(std::move(http).value());
   Transport transport = [shared](const net::ClientRequest& req) { return shared->request(req); };
-  return RelayClient(std::move(options), std::move(transport));
+  RelayClient client(std::move(options), std::move(transport));
+  client.cancel_ = [shared] { shared->cancel(); };
+  return client;
+}
+
+void RelayClient::cancel() {
+  if (cancel_) cancel_();
 }
 
 RelayClient::RelayClient(RelayClientOptions options, Transport transport)
@@ -108,8 +114,10 @@ RelayClient::RelayClient(RelayClientOptions options, Transport transport)
 }
 
 Result<Reply> RelayClient::call(std::string_view method, std::string_view path, std::string body,
-                                Auth auth, std::string_view alias) {
+                                Auth auth, std::string_view alias,
+                                std::optional<std::chrono::milliseconds> timeout) {
   net::ClientRequest req;
+  req.timeout = timeout;
   req.method = std::string(method);
   req.target = std::string(path);
   req.body = std::move(body);
@@ -307,6 +315,11 @@ Result<Reply> RelayClient::pubkey(std::string_view alias, std::string_view sign_
 
 Result<Reply> RelayClient::list_peers(std::string_view sign_as) {
   return call("GET", route::kList, "", Auth::kPeer, sign_as);
+}
+
+Result<Reply> RelayClient::stream(const protocol::StreamRequest& req, std::string_view sign_as) {
+  const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(req.wait * 1000) + 15'000);
+  return call("POST", route::kStream, req.to_json().dump(), Auth::kPeer, sign_as, timeout);
 }
 
 Result<Reply> RelayClient::list_all_peers() {

@@ -17,6 +17,7 @@
 // reached (refused, DNS, TLS, timeout), kBadRequest when the answer was not a JSON object.
 // Any JSON answer, whatever its HTTP status, is a Reply; callers look at ok()/error_code().
 
+#include <chrono>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -118,6 +119,13 @@ class RelayClient {
   Result<Reply> pubkey(std::string_view alias, std::string_view sign_as);
   // Live peers; signed as sign_as when an identity is loaded and sign_as is not empty.
   Result<Reply> list_peers(std::string_view sign_as);
+  // One receive-stream long-poll (POST /stream), signed as sign_as (an alias bound to this
+  // machine's identity); the HTTP timeout is the wait plus a margin. A relay without the
+  // stream answers 404 not_found.
+  Result<Reply> stream(const protocol::StreamRequest& req, std::string_view sign_as);
+  // Thread-safe: makes the request in progress and every later one fail at once (clients made
+  // by create() only; a no-op with a custom transport).
+  void cancel();
 
   // Admin routes (Bearer token).
   Result<Reply> list_all_peers();  // GET /list?include_dead=1
@@ -127,7 +135,8 @@ class RelayClient {
   enum class Auth { kNone, kPeer, kAdmin };
   // The one place requests are built, authenticated and answered.
   Result<Reply> call(std::string_view method, std::string_view path, std::string body, Auth auth,
-                     std::string_view alias = {});
+                     std::string_view alias = {},
+                     std::optional<std::chrono::milliseconds> timeout = std::nullopt);
 
  private:
   // identity_pk/sig/nonce/ts for a room op (ctx c2c/v1/room-join, ...); empty without identity.
@@ -137,6 +146,7 @@ class RelayClient {
   RelayClientOptions options_;
   std::string path_prefix_;  // from base_url, signed as part of the path
   Transport transport_;
+  std::function<void()> cancel_;
 };
 
 // The identity loading rules every command shares (docs/decisions.md D13).

@@ -66,6 +66,13 @@ struct Message {
   double ts = 0;
   std::string room_id;  // omitted when ""
   std::optional<Envelope> envelope;
+  // The node the sender's lease is registered from, so a reply to from_alias@from_node routes
+  // back; omitted when "" (unknown sender, c2c-system, older relays).
+  std::string from_node;
+  // Receive stream frames only (omitted otherwise): the recipient session and the inbox
+  // sequence number the connector acknowledges.
+  std::string session_id;
+  uint64_t seq = 0;
 
   Json to_json() const;
   static Result<Message> from_json(const Json& j);
@@ -169,6 +176,23 @@ struct PollRequest {
   Json to_json() const;
   static Result<PollRequest> from_json(const Json& j);
 };
+
+// /stream: acknowledge what the last frame delivered, then wait up to `wait` seconds for more.
+struct StreamAck {
+  std::string session_id;
+  uint64_t seq = 0;  // every message of the session's inbox with seq <= this one is delivered
+};
+struct StreamRequest {
+  std::string node_id;
+  std::vector<StreamAck> acks;
+  double wait = 0;  // seconds; the relay caps it
+  std::optional<int64_t> max_messages;
+  std::optional<int64_t> max_bytes;
+
+  Json to_json() const;
+  static Result<StreamRequest> from_json(const Json& j);
+};
+inline constexpr size_t kMaxStreamAcks = 4096;
 
 struct SendRequest {
   std::string from_alias;
@@ -353,6 +377,16 @@ struct ReceiptsResponse {  // /receipts (accepted = how many were queued) and /r
 
   Json to_json() const;
   static Result<ReceiptsResponse> from_json(const Json& j);
+};
+
+// One /stream frame: {"ok":true,"messages":[...],"more":bool}. Later event kinds (delivery
+// receipts) are added as sibling arrays; clients ignore keys they do not know.
+struct StreamFrame {
+  std::vector<Message> messages;  // each with session_id and seq
+  bool more = false;              // the frame was cut by its bounds: more is queued
+
+  Json to_json() const;
+  static Result<StreamFrame> from_json(const Json& j);
 };
 
 struct RoomOpResponse {  // /join_room and /leave_room

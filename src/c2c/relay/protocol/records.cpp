@@ -70,6 +70,9 @@ Json Message::to_json() const {
   j["ts"] = ts;
   put_if(j, "room_id", room_id);
   if (envelope) j["envelope"] = envelope->to_json();
+  put_if(j, "from_node", from_node);
+  put_if(j, "session_id", session_id);
+  if (seq != 0) j["seq"] = seq;
   return j;
 }
 
@@ -84,6 +87,11 @@ Result<Message> Message::from_json(const Json& j) {
   m.room_id = f.str("room_id");
   if (const Json* env = f.object("envelope")) {
     if (auto e = Envelope::from_json(*env)) m.envelope = std::move(e).value();
+  }
+  m.from_node = f.str("from_node");
+  m.session_id = f.str("session_id");
+  if (auto it = j.find("seq"); it != j.end() && it->is_number_unsigned()) {
+    m.seq = it->get<uint64_t>();
   }
   return finish(f, std::move(m));
 }

@@ -137,6 +137,52 @@ Result<PollRequest> PollRequest::from_json(const Json& j) {
   return finish(f, std::move(r));
 }
 
+Json StreamRequest::to_json() const {
+  Json a = Json::array();
+  for (const auto& ack : acks) a.push_back({{"session_id", ack.session_id}, {"seq", ack.seq}});
+  Json j = {{"node_id", node_id}, {"acks", std::move(a)}, {"wait", wait}};
+  if (max_messages) j["max_messages"] = *max_messages;
+  if (max_bytes) j["max_bytes"] = *max_bytes;
+  return j;
+}
+
+Result<StreamRequest> StreamRequest::from_json(const Json& j) {
+  Fields f(j, true);
+  StreamRequest r;
+  r.node_id = f.id("node_id");
+  r.wait = f.num("wait").value_or(0);
+  r.max_messages = f.integer("max_messages");
+  r.max_bytes = f.integer("max_bytes");
+  if (f.ok() && r.node_id.empty()) f.fail("node_id is required");
+  if (f.ok() && !(r.wait >= 0 && r.wait <= 3600)) f.fail("wait must be between 0 and 3600 seconds");
+  if (f.ok() && ((r.max_messages && *r.max_messages < 1) || (r.max_bytes && *r.max_bytes < 1))) {
+    f.fail("max_messages and max_bytes must be positive");
+  }
+  if (auto it = j.find("acks"); f.ok() && it != j.end() && !it->is_null()) {
+    if (!it->is_array() || it->size() > kMaxStreamAcks) {
+      f.fail("acks must be an array of at most " + std::to_string(kMaxStreamAcks) +
+             " {session_id, seq} objects");
+    } else {
+      for (const auto& a : *it) {
+        const auto seq = a.is_object() ? a.find("seq") : a.end();
+        if (!a.is_object() || seq == a.end() || !seq->is_number_unsigned() ||
+            seq->get<uint64_t>() == 0) {
+          f.fail("each ack must be {\"session_id\": string, \"seq\": positive integer}");
+          break;
+        }
+        Fields af(a, true);
+        StreamAck ack{af.id("session_id"), seq->get<uint64_t>()};
+        if (!af.ok() || ack.session_id.empty()) {
+          f.fail("each ack needs a session_id of at most 256 bytes");
+          break;
+        }
+        r.acks.push_back(std::move(ack));
+      }
+    }
+  }
+  return finish(f, std::move(r));
+}
+
 // ---------------------------------------------------------------- direct messages
 
 Json SendRequest::to_json() const {

@@ -152,6 +152,17 @@ Result<ReceiptsResponse> ReceiptsResponse::from_json(const Json& j) {
   return finish(f, std::move(r));
 }
 
+Json StreamFrame::to_json() const {
+  return {{"ok", true}, {"messages", array_of(messages)}, {"more", more}};
+}
+Result<StreamFrame> StreamFrame::from_json(const Json& j) {
+  Fields f(j, false);
+  StreamFrame r;
+  r.messages = records<Message>(j, "messages");
+  r.more = f.boolean("more").value_or(false);
+  return finish(f, std::move(r));
+}
+
 Json RoomOpResponse::to_json() const {
   return {{"ok", true}, {"result", "ok"}, {"room_id", room_id}, {"alias", alias}};
 }

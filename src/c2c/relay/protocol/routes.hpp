@@ -32,6 +32,8 @@ inline constexpr std::string_view kPubkeyPrefix = "/pubkey/";  // GET /pubkey/<a
 // POST, peer: delivery receipts in (recipient side) and out (sender side).
 inline constexpr std::string_view kReceipts = "/receipts";
 inline constexpr std::string_view kFetchReceipts = "/receipts/fetch";
+// POST, peer: the receive stream's long-poll (docs/relay-server.md, "Receive stream").
+inline constexpr std::string_view kStream = "/stream";
 
 }  // namespace c2c::relay::protocol::route
 

@@ -74,6 +74,23 @@ class RelayService {
   Reply<protocol::InboxResponse> peek_inbox(const protocol::SessionRequest& req,
                                             const std::string& signer);
 
+  // The receive stream (docs/relay-server.md, "Receive stream"). open_stream() checks the
+  // request, applies its acknowledgements to the sessions the caller owns on the node and
+  // returns what stream_frame() needs; stream_frame() reads the store only (no service lock),
+  // so a StreamHub thread can call it for every wake-up.
+  struct StreamPlan {
+    std::string node_id;
+    std::string owner_pk;  // "" (dev mode, unsigned): every session of the node
+    size_t max_messages = 0;
+    size_t max_bytes = 0;
+  };
+  Reply<StreamPlan> open_stream(const protocol::StreamRequest& req, const std::string& signer);
+  protocol::StreamFrame stream_frame(const StreamPlan& plan);
+  // Nodes whose inboxes received messages since the last call (every caller gets a disjoint
+  // share): the router wakes their streams once its own writes are durable, which covers
+  // these writes too, since they were made before.
+  std::vector<std::string> take_woken_nodes();
+
   Reply<protocol::RoomOpResponse> join_room(const protocol::RoomOpRequest& req,
                                             const std::string& signer);
   Reply<protocol::RoomOpResponse> leave_room(const protocol::RoomOpRequest& req,
@@ -163,7 +180,14 @@ class RelayService {
     Store& store_;
   };
 
+  // Sets each message's from_node: the node of the sender's lease, so replies route back.
+  void add_sender_nodes(std::vector<protocol::Message>& messages);
+  // The inboxes a stream of `plan` reads now (sessions move, register and expire meanwhile).
+  std::vector<InboxKey> stream_keys(const StreamPlan& plan);
+
   std::mutex mu_;
+  std::mutex woken_mu_;
+  std::vector<std::string> woken_;  // see take_woken_nodes()
   // node_id -> number of leases registered from it (alias@<node_id> routing, D7).
   std::unordered_map<std::string, size_t> node_refs_;
 };

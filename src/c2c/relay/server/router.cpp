@@ -83,6 +83,8 @@ const std::vector<Router::Route>& Router::routes() {
     {"GET",  route::kPubkeyPrefix,       true,  C::kPeer,   R::kPubkey,      false, &Router::pubkey},
     {"POST", route::kReceipts,           false, C::kPeer,   R::kSession,     true,  &Router::post_receipts},
     {"POST", route::kFetchReceipts,      false, C::kPeer,   R::kSession,     true,  &Router::fetch_receipts},
+    // Acknowledgements write; the long-poll itself is answered by stream_async.
+    {"POST", route::kStream,             false, C::kPeer,   R::kNone,        true,  &Router::stream},
   };
   // clang-format on
   return table;
@@ -222,20 +224,82 @@ net::Response Router::handle_sync(const net::Request& req) {
   if (needs_commit) {
     if (auto r = store_.commit(); !r) resp = error_response(storage_failure(r.error()));
   }
+  wake_streams();
   finish(metric_index, start, resp);
   return resp;
+}
+
+void Router::wake_streams() {
+  auto nodes = service_.take_woken_nodes();  // taken even without a hub, so it never grows
+  if (nodes.empty() || hub_ == nullptr) return;
+  // Never push what is not durable: the hub hears of these nodes only after a commit that
+  // covers every write made before this call (docs/relay-server.md, "Receive stream").
+  store_.when_durable([hub = hub_, nodes = std::move(nodes)](const Result<void>& committed) {
+    if (committed) hub->notify(nodes);
+  });
+}
+
+void Router::stream_async(const net::Request& req, const Route* route, net::Responder respond,
+                          size_t metric_index, std::chrono::steady_clock::time_point start) {
+  // Answers once what the request wrote (its nonce, its acknowledgements) is durable.
+  auto send = [this, metric_index, start](net::Response resp, net::Responder respond) {
+    respond_when_durable(std::move(resp), std::move(respond), metric_index, start);
+  };
+  auto gate = auth_.gate(route->cls, req);
+  if (!gate) return send(error_response(gate.failure()), std::move(respond));
+  auto body = parse_body<protocol::StreamRequest>(req);
+  if (!body) return send(error_response(body.failure()), std::move(respond));
+  auto plan = service_.open_stream(body.value(), gate.value().verified_alias);
+  if (!plan) return send(error_response(plan.failure()), std::move(respond));
+  const double wait = std::min(body.value().wait, max_stream_wait_);
+  const auto deadline = StreamHub::Clock::now() +
+                        std::chrono::microseconds(static_cast<int64_t>(std::max(0.0, wait) * 1e6));
+  hub_->wait(plan.value().node_id, deadline,
+             [this, send, plan = std::move(plan).value(),
+              respond = std::move(respond)](bool final) mutable {
+               protocol::StreamFrame frame;
+               try {
+                 frame = service_.stream_frame(plan);
+               } catch (const std::exception& e) {
+                 send(error_response(failure(FailureKind::kInternal, ErrorCode::kInternal,
+                                             std::string("internal error: ") + e.what())),
+                      std::move(respond));
+                 return true;
+               }
+               if (frame.messages.empty() && !final) return false;
+               send(json_response(200, frame.to_json()), std::move(respond));
+               return true;
+             });
 }
 
 void Router::handle(net::Request req, net::Responder respond) {
   const auto start = std::chrono::steady_clock::now();
   size_t metric_index = 0;
   bool needs_commit = false;
+  if (hub_ != nullptr && req.path == route::kStream) {
+    const Route* route = match(req, &metric_index);
+    if (route != nullptr && route->handler == &Router::stream) {
+      if (auto denied = limit(req, route)) {
+        finish(metric_index, start, *denied);
+        respond(std::move(*denied));
+        return;
+      }
+      stream_async(req, route, std::move(respond), metric_index, start);
+      return;
+    }
+  }
   net::Response resp = answer(req, &metric_index, &needs_commit);
+  wake_streams();
   if (!needs_commit) {
     finish(metric_index, start, resp);
     respond(std::move(resp));
     return;
   }
+  respond_when_durable(std::move(resp), std::move(respond), metric_index, start);
+}
+
+void Router::respond_when_durable(net::Response resp, net::Responder respond, size_t metric_index,
+                                  std::chrono::steady_clock::time_point start) {
   // Sent once the request's writes are durable: inline for memory storage, by the SQLite
   // writer thread right after the transaction holding them (no I/O thread waits for fsync).
   store_.when_durable([this, metric_index, start, resp = std::move(resp),

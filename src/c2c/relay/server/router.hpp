@@ -26,6 +26,7 @@
 #include "c2c/relay/server/outcome.hpp"
 #include "c2c/relay/server/rate_limiter.hpp"
 #include "c2c/relay/server/relay_service.hpp"
+#include "c2c/relay/server/stream_hub.hpp"
 #include "c2c/relay/store/store.hpp"
 
 namespace c2c::relay::server {
@@ -61,6 +62,13 @@ class Router {
     connection_gauges_ = std::move(source);
   }
 
+  // Offers POST /stream: long-polls wait in `hub` (at most max_wait seconds). Without a hub the
+  // route answers 404 like a relay that predates it (what `relay serve --no-stream` does).
+  void set_stream_hub(StreamHub* hub, double max_wait_seconds = 120) {
+    hub_ = hub;
+    max_stream_wait_ = max_wait_seconds;
+  }
+
  private:
   using Handler = net::Response (Router::*)(const net::Request&, const Caller&);
   struct Route {
@@ -84,6 +92,9 @@ class Router {
               const net::Response& resp);
   // The gauges /metrics and the dashboard sample.
   Gauges sample_gauges();
+  // Records the metric and answers once every write made so far is durable (Store::when_durable).
+  void respond_when_durable(net::Response resp, net::Responder respond, size_t metric_index,
+                            std::chrono::steady_clock::time_point start);
 
   net::Response health(const net::Request&, const Caller&);
   net::Response status_page(const net::Request&, const Caller&);
@@ -110,6 +121,12 @@ class Router {
   net::Response uninvite_room(const net::Request&, const Caller&);
   net::Response admin_unbind(const net::Request&, const Caller&);
   net::Response pubkey(const net::Request&, const Caller&);
+  // Without waiting (handle_sync, or no hub); handle() sends POST /stream to stream_async.
+  net::Response stream(const net::Request&, const Caller&);
+  void stream_async(const net::Request& req, const Route* route, net::Responder respond,
+                    size_t metric_index, std::chrono::steady_clock::time_point start);
+  // Wakes the streams of the nodes the service delivered to, once those writes are durable.
+  void wake_streams();
 
   static const std::vector<Route>& routes();
   static std::vector<std::string> metric_labels();
@@ -124,6 +141,8 @@ class Router {
   Activity activity_;
   std::function<ConnectionGauges()> connection_gauges_;
   std::unordered_map<std::string_view, size_t> exact_;  // path -> index in routes()
+  StreamHub* hub_ = nullptr;
+  double max_stream_wait_ = 120;
 };
 
 }  // namespace c2c::relay::server

@@ -184,6 +184,17 @@ net::Response Router::fetch_receipts(const net::Request& req, const Caller& call
   return reply(service_.fetch_receipts(body, caller.verified_alias));
 }
 
+net::Response Router::stream(const net::Request& req, const Caller& caller) {
+  if (hub_ == nullptr) {  // as a relay from before the stream answers
+    return error_response(
+        failure(FailureKind::kNotFound, ErrorCode::kNotFound, "unknown endpoint: " + req.path));
+  }
+  C2C_PARSE(StreamRequest, body, req);
+  auto plan = service_.open_stream(body, caller.verified_alias);
+  if (!plan) return error_response(plan.failure());
+  return json_response(200, service_.stream_frame(plan.value()).to_json());
+}
+
 #undef C2C_PARSE
 
 }  // namespace c2c::relay::server

@@ -175,6 +175,7 @@ Reply<protocol::InboxResponse> RelayService::poll_inbox(const protocol::PollRequ
                                  : store_.drain_page(key, config_.inbox_page, &out.more);
   if (!drained) return storage_failure(drained.error());
   out.messages = to_wire(std::move(drained).value());
+  add_sender_nodes(out.messages);
   return out;
 }
 
@@ -184,6 +185,7 @@ Reply<protocol::InboxResponse> RelayService::peek_inbox(const protocol::SessionR
   if (auto f = check_inbox_owner(key, signer)) return std::move(*f);
   protocol::InboxResponse out;
   out.messages = to_wire(store_.peek_page(key, config_.inbox_page, &out.more));
+  add_sender_nodes(out.messages);
   return out;
 }
 

@@ -71,6 +71,13 @@ Failure closed_room(const std::string& room_id, const std::string& alias, const 
 Result<void> RelayService::apply(const WriteBatch& batch) {
   if (batch.empty()) return {};
   C2C_TRY(store_.apply(batch));
+  if (!batch.deliveries.empty() || batch.move_inbox) {
+    std::lock_guard lock(woken_mu_);
+    for (const auto& d : batch.deliveries) {
+      if (woken_.empty() || woken_.back() != d.key.node_id) woken_.push_back(d.key.node_id);
+    }
+    if (batch.move_inbox) woken_.push_back(batch.move_inbox->second.node_id);
+  }
   if (history_sink_) {
     for (const auto& [room_id, entry] : batch.history) history_sink_(room_id, entry);
   }

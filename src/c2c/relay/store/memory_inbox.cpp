@@ -36,11 +36,44 @@ Result<void> MemoryStore::append(const std::vector<Delivery>& deliveries) {
 
   std::lock_guard lock(mu_);
   for (size_t i = 0; i < deliveries.size(); ++i) {
+    const uint64_t seq = next_seq_++;
+    packed[i].set_seq(seq);
+    if (rec) rec->deliveries[i].message.seq = seq;
     inboxes_[deliveries[i].key].push_back(std::move(packed[i]));
   }
   queued_ += deliveries.size();
   if (rec) emit(std::move(*rec));
   return {};
+}
+
+void MemoryStore::restore_inbox(const std::vector<Delivery>& deliveries) {
+  std::lock_guard lock(mu_);
+  for (const auto& d : deliveries) {
+    next_seq_ = std::max(next_seq_, d.message.seq + 1);
+    inboxes_[d.key].emplace_back(d.message);
+  }
+  queued_ += deliveries.size();
+}
+
+void MemoryStore::restore_seq_floor(uint64_t floor) {
+  std::lock_guard lock(mu_);
+  next_seq_ = std::max(next_seq_, floor + 1);
+}
+
+Result<size_t> MemoryStore::drop_through(const InboxKey& key, uint64_t through) {
+  Queue taken;  // freed after the lock is released
+  std::lock_guard lock(mu_);
+  auto it = inboxes_.find(key);
+  if (it == inboxes_.end() || it->second.front().seq() > through) return size_t{0};
+  Queue& q = it->second;
+  while (!q.empty() && q.front().seq() <= through) {
+    taken.push_back(std::move(q.front()));
+    q.pop_front();
+  }
+  queued_ -= taken.size();
+  if (q.empty()) inboxes_.erase(it);
+  emit(redo::RemoveThrough{key, through});
+  return taken.size();
 }
 
 std::vector<StoredMessage> MemoryStore::peek(const InboxKey& key) {
@@ -165,9 +198,11 @@ Result<void> MemoryStore::move_inbox(const InboxKey& from, const InboxKey& to) {
   if (it == inboxes_.end()) return {};
   Queue moved = std::move(it->second);
   inboxes_.erase(it);
+  const uint64_t first_seq = next_seq_;
+  for (auto& p : moved) p.set_seq(next_seq_++);
   Queue& dst = inboxes_[to];
   std::move(moved.begin(), moved.end(), std::back_inserter(dst));
-  emit(redo::MoveInbox{from, to});
+  emit(redo::MoveInbox{from, to, first_seq});
   return {};
 }
 

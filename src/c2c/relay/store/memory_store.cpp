@@ -30,13 +30,30 @@ void MemoryStore::attach_sink(redo::Sink* sink) {
 
 void MemoryStore::index_lease(const Lease& lease) {
   lease_by_key_[InboxKey{lease.node_id, lease.session_id}].push_back(casefold(lease.alias));
+  auto node = aliases_by_node_.find(lease.node_id);
+  if (node == aliases_by_node_.end()) node = aliases_by_node_.try_emplace(lease.node_id).first;
+  node->second.push_back(casefold(lease.alias));
 }
 
 void MemoryStore::unindex_lease(const Lease& lease) {
+  if (auto node = aliases_by_node_.find(lease.node_id); node != aliases_by_node_.end()) {
+    std::erase(node->second, casefold(lease.alias));
+    if (node->second.empty()) aliases_by_node_.erase(node);
+  }
   auto it = lease_by_key_.find(InboxKey{lease.node_id, lease.session_id});
   if (it == lease_by_key_.end()) return;
   std::erase(it->second, casefold(lease.alias));
   if (it->second.empty()) lease_by_key_.erase(it);
+}
+
+std::vector<Lease> MemoryStore::leases_on_node(std::string_view node_id) {
+  std::lock_guard lock(mu_);
+  std::vector<Lease> out;
+  auto node = aliases_by_node_.find(node_id);
+  if (node == aliases_by_node_.end()) return out;
+  out.reserve(node->second.size());
+  for (const auto& key : node->second) out.push_back(leases_.find(key)->second);
+  return out;
 }
 
 std::optional<Lease> MemoryStore::get_lease(std::string_view alias) {

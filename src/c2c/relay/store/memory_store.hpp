@@ -43,6 +43,7 @@ class MemoryStore : public Store {
   std::optional<Lease> get_lease(std::string_view alias) override;
   std::optional<Lease> find_lease(const InboxKey& key) override;
   std::vector<Lease> list_leases() override;
+  std::vector<Lease> leases_on_node(std::string_view node_id) override;
   Result<void> put_lease(const Lease& lease) override;
   Result<void> remove_lease(std::string_view alias) override;
 
@@ -59,6 +60,7 @@ class MemoryStore : public Store {
                                        bool* more) override;
   Result<std::vector<StoredMessage>> drain_page(const InboxKey& key, const PageLimit& limit,
                                                 bool* more) override;
+  Result<size_t> drop_through(const InboxKey& key, uint64_t through) override;
   Result<void> move_inbox(const InboxKey& from, const InboxKey& to) override;
   std::vector<InboxKey> inbox_keys() override;
   Result<size_t> remove_inbox(const InboxKey& key) override;
@@ -84,6 +86,11 @@ class MemoryStore : public Store {
 
   Result<void> commit() override { return {}; }
 
+  // Loading persisted state only (before the store is shared): appends keeping each message's
+  // seq, and makes later appends number above `floor`, the highest seq ever handed out.
+  void restore_inbox(const std::vector<Delivery>& deliveries);
+  void restore_seq_floor(uint64_t floor);
+
  protected:
   // From now on every mutation is also reported to `sink`, under the store's lock.
   void attach_sink(redo::Sink* sink);
@@ -108,11 +115,15 @@ class MemoryStore : public Store {
   std::map<std::string, Lease, std::less<>> leases_;
   // (node, session) -> casefold(alias) of the leases holding it, most recently put last.
   std::unordered_map<InboxKey, std::vector<std::string>, InboxKeyHash> lease_by_key_;
+  // node_id -> casefold(alias) of the leases registered from it.
+  std::unordered_map<std::string, std::vector<std::string>, StringHash, std::equal_to<>>
+      aliases_by_node_;
   std::map<std::string, std::string, std::less<>> bindings_;  // casefold(alias) -> pk
 
   // Only non-empty queues are kept, so inbox_keys() lists keys with something queued.
   std::unordered_map<InboxKey, Queue, InboxKeyHash> inboxes_;
   size_t queued_ = 0;
+  uint64_t next_seq_ = 1;
 
   std::map<std::string, Room, std::less<>> rooms_;
   std::map<std::string, Queue, std::less<>> history_;

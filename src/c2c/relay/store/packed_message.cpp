@@ -5,11 +5,13 @@
 namespace c2c::relay {
 namespace {
 
-constexpr size_t kHeader = sizeof(double) + PackedMessage::kFieldCount * sizeof(uint32_t);
+constexpr size_t kSeqOffset = sizeof(double);
+constexpr size_t kLengths = kSeqOffset + sizeof(uint64_t);
+constexpr size_t kHeader = kLengths + PackedMessage::kFieldCount * sizeof(uint32_t);
 
 uint32_t length_at(const char* data, uint32_t f) {
   uint32_t len = 0;
-  std::memcpy(&len, data + sizeof(double) + f * sizeof(uint32_t), sizeof len);
+  std::memcpy(&len, data + kLengths + f * sizeof(uint32_t), sizeof len);
   return len;
 }
 
@@ -24,6 +26,8 @@ PackedMessage::PackedMessage(const StoredMessage& m) {
   char* p = data_.get();
   std::memcpy(p, &m.ts, sizeof m.ts);
   p += sizeof m.ts;
+  std::memcpy(p, &m.seq, sizeof m.seq);
+  p += sizeof m.seq;
   for (auto f : fields) {
     const auto len = static_cast<uint32_t>(f.size());
     std::memcpy(p, &len, sizeof len);
@@ -54,9 +58,20 @@ double PackedMessage::ts() const {
   return ts;
 }
 
+uint64_t PackedMessage::seq() const {
+  uint64_t seq = 0;
+  std::memcpy(&seq, data_.get() + kSeqOffset, sizeof seq);
+  return seq;
+}
+
+void PackedMessage::set_seq(uint64_t seq) {
+  std::memcpy(data_.get() + kSeqOffset, &seq, sizeof seq);
+}
+
 StoredMessage PackedMessage::unpack() const {
   StoredMessage m;
   m.ts = ts();
+  m.seq = seq();
   const char* p = data_.get() + kHeader;
   std::string* targets[kFieldCount] = {&m.message_id, &m.from_alias, &m.to_alias,
                                        &m.content,    &m.room_id,    &m.envelope};

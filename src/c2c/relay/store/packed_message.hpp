@@ -1,5 +1,5 @@
 #pragma once
-// A StoredMessage packed into ONE heap block: [ts][6 x uint32 length][bytes].
+// A StoredMessage packed into ONE heap block: [ts][seq][6 x uint32 length][bytes].
 // Queued messages dominate the relay's memory (1,000,000 queued 100-byte messages must fit in a
 // few hundred MB), and six std::string members cost ~200 bytes of headers plus one allocation
 // each before any payload; the packed form costs one pointer plus one allocation.
@@ -26,6 +26,8 @@ class PackedMessage {
   double ts() const;
   // page_bytes() of the message, without unpacking it.
   size_t page_bytes() const;
+  uint64_t seq() const;
+  void set_seq(uint64_t seq);
   bool empty() const { return !data_; }
 
  private:

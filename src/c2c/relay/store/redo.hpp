@@ -25,7 +25,7 @@ struct PutBinding {
 struct RemoveBinding {
   std::string alias;
 };
-struct Append {
+struct Append {  // each message carries the seq the store assigned
   std::vector<Delivery> deliveries;
 };
 struct RemoveInbox {  // drain() and remove_inbox()
@@ -35,9 +35,14 @@ struct RemoveIds {  // drain_ids(), drain_page(): per listed id, the oldest mess
   InboxKey key;
   std::vector<std::string> ids;
 };
-struct MoveInbox {
+struct MoveInbox {  // the moved messages are renumbered first_seq, first_seq + 1, ... in order
   InboxKey from;
   InboxKey to;
+  uint64_t first_seq = 0;
+};
+struct RemoveThrough {  // drop_through(): every queued message of `key` with seq <= through
+  InboxKey key;
+  uint64_t through = 0;
 };
 struct PutRoom {
   std::string room_id;
@@ -75,7 +80,7 @@ struct AddDeadLetter {
 };
 
 using Op = std::variant<PutLease, RemoveLease, PutBinding, RemoveBinding, Append, RemoveInbox,
-                        RemoveIds, MoveInbox, PutRoom, AddMember, RemoveMember, AppendHistory,
+                        RemoveIds, MoveInbox, RemoveThrough, PutRoom, AddMember, RemoveMember, AppendHistory,
                         RememberId, RememberNonce, AddDeadLetter>;
 
 // Receives every mutation's record; called with the store's lock held, so keep it cheap.

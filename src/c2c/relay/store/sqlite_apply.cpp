@@ -33,20 +33,26 @@ Result<Applier> Applier::prepare(Db& db) {
       {&a.remove_lease_, "DELETE FROM leases WHERE alias = ?1 COLLATE NOCASE"},
       {&a.put_binding_, "INSERT OR REPLACE INTO bindings (alias, identity_pk) VALUES (?1, ?2)"},
       {&a.remove_binding_, "DELETE FROM bindings WHERE alias = ?1 COLLATE NOCASE"},
+      // The row id is the message's seq (AUTOINCREMENT keeps the highest ever used in
+      // sqlite_sequence, which is how a reopened store never hands out a seq twice).
       {&a.append_,
        "INSERT INTO inboxes (node_id, session_id, message_id, from_alias, to_alias, content, ts,"
-       " room_id, envelope) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"},
+       " room_id, envelope, id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"},
       {&a.remove_inbox_, "DELETE FROM inboxes WHERE node_id = ?1 AND session_id = ?2"},
       // One row per listed id, the oldest: the in-memory drain_ids() rule (store.hpp).
       {&a.remove_id_,
        "DELETE FROM inboxes WHERE id = (SELECT min(id) FROM inboxes"
        " WHERE node_id = ?1 AND session_id = ?2 AND message_id = ?3)"},
-      // Re-inserting (rather than re-keying) gives the moved rows new, larger ids: they land at
-      // the end of the destination queue, in their original order.
+      // Re-inserting (rather than re-keying) gives the moved rows the new seqs the memory store
+      // chose (?5, ?5 + 1, ... in their original order): they land at the end of the
+      // destination queue.
       {&a.copy_inbox_,
-       "INSERT INTO inboxes (node_id, session_id, message_id, from_alias, to_alias, content, ts,"
-       " room_id, envelope) SELECT ?3, ?4, message_id, from_alias, to_alias, content, ts,"
-       " room_id, envelope FROM inboxes WHERE node_id = ?1 AND session_id = ?2 ORDER BY id"},
+       "INSERT INTO inboxes (id, node_id, session_id, message_id, from_alias, to_alias, content,"
+       " ts, room_id, envelope) SELECT ?5 + row_number() OVER (ORDER BY id) - 1, ?3, ?4,"
+       " message_id, from_alias, to_alias, content, ts, room_id, envelope FROM inboxes"
+       " WHERE node_id = ?1 AND session_id = ?2 ORDER BY id"},
+      {&a.remove_through_,
+       "DELETE FROM inboxes WHERE node_id = ?1 AND session_id = ?2 AND id <= ?3"},
       {&a.put_room_,
        "INSERT INTO rooms (room_id, visibility) VALUES (?1, ?2)"
        " ON CONFLICT (room_id) DO UPDATE SET visibility = excluded.visibility"},
@@ -112,6 +118,7 @@ Result<void> Applier::operator()(const redo::Append& r) {
   for (const auto& d : r.deliveries) {
     append_.bind(1, d.key.node_id).bind(2, d.key.session_id);
     bind_message(append_, 3, d.message);
+    append_.bind_int(10, static_cast<int64_t>(d.message.seq));
     C2C_TRY(append_.run());
   }
   return {};
@@ -133,8 +140,16 @@ Result<void> Applier::operator()(const redo::MoveInbox& r) {
               .bind(2, r.from.session_id)
               .bind(3, r.to.node_id)
               .bind(4, r.to.session_id)
+              .bind_int(5, static_cast<int64_t>(r.first_seq))
               .run());
   return remove_inbox_.bind(1, r.from.node_id).bind(2, r.from.session_id).run();
+}
+
+Result<void> Applier::operator()(const redo::RemoveThrough& r) {
+  return remove_through_.bind(1, r.key.node_id)
+      .bind(2, r.key.session_id)
+      .bind_int(3, static_cast<int64_t>(r.through))
+      .run();
 }
 
 Result<void> Applier::operator()(const redo::PutRoom& r) {

@@ -176,19 +176,27 @@ Result<void> load(Db& db, MemoryStore& store) {
   C2C_TRY(for_each_row(db, "SELECT alias, identity_pk FROM bindings",
                        [&](const Stmt& s) { return store.put_binding(s.text(0), s.text(1)); }));
 
-  // Inboxes in FIFO order, appended in chunks to keep lock round-trips low.
+  // Inboxes in FIFO order (the row id is the seq), restored in chunks to keep lock round-trips
+  // low; then every seq ever handed out stays reserved, including those of dropped messages.
   std::vector<Delivery> chunk;
-  C2C_TRY(for_each_row(
-      db,
-      std::string("SELECT node_id, session_id, ") + kMessageColumns + " FROM inboxes ORDER BY id",
-      [&](const Stmt& s) -> Result<void> {
-        chunk.push_back(Delivery{InboxKey{s.text(0), s.text(1)}, read_message(s, 2)});
-        if (chunk.size() < 4096) return {};
-        auto r = store.append(chunk);
-        chunk.clear();
-        return r;
-      }));
-  C2C_TRY(store.append(chunk));
+  C2C_TRY(for_each_row(db,
+                       std::string("SELECT node_id, session_id, id, ") + kMessageColumns +
+                           " FROM inboxes ORDER BY id",
+                       [&](const Stmt& s) -> Result<void> {
+                         Delivery d{InboxKey{s.text(0), s.text(1)}, read_message(s, 3)};
+                         d.message.seq = static_cast<uint64_t>(s.integer(2));
+                         chunk.push_back(std::move(d));
+                         if (chunk.size() < 4096) return {};
+                         store.restore_inbox(chunk);
+                         chunk.clear();
+                         return {};
+                       }));
+  store.restore_inbox(chunk);
+  C2C_TRY(for_each_row(db, "SELECT seq FROM sqlite_sequence WHERE name = 'inboxes'",
+                       [&](const Stmt& s) -> Result<void> {
+                         store.restore_seq_floor(static_cast<uint64_t>(s.integer(0)));
+                         return {};
+                       }));
 
   std::map<std::string, std::vector<std::string>> invites;
   C2C_TRY(for_each_row(db,

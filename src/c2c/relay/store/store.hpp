@@ -59,6 +59,11 @@ struct StoredMessage {
   double ts = 0;
   std::string room_id;   // "" for DMs
   std::string envelope;  // opaque serialized envelope ("" if none); the store never parses it
+  // The inbox sequence number append() assigned (0 outside inboxes). Sequences are store-wide,
+  // so they increase along every inbox (FIFO order = seq order) and are never reused, even
+  // after a message is dropped and the store reopened: a stale acknowledgement can only name
+  // messages that were already handed out (docs/relay-server.md, "Receive stream").
+  uint64_t seq = 0;
 };
 
 struct DeadLetter {
@@ -145,6 +150,8 @@ class Store {
   virtual std::vector<Lease> list_leases() = 0;
   // Insert or replace by alias; a replaced lease takes the new spelling.
   virtual Result<void> put_lease(const Lease& lease) = 0;
+  // The leases registered from `node_id` (a receive stream's sessions), in no particular order.
+  virtual std::vector<Lease> leases_on_node(std::string_view node_id) = 0;
   virtual Result<void> remove_lease(std::string_view alias) = 0;
 
   // --- key bindings (alias -> identity pk b64u); survive lease GC ---
@@ -172,7 +179,11 @@ class Store {
   // Removes and returns what peek_page() would return.
   virtual Result<std::vector<StoredMessage>> drain_page(const InboxKey& key, const PageLimit& limit,
                                                         bool* more);
+  // Removes every queued message of `key` whose seq <= through (a cumulative acknowledgement);
+  // returns how many.
+  virtual Result<size_t> drop_through(const InboxKey& key, uint64_t through) = 0;
   // Moves every queued message of `from` to the end of `to` (inbox migration on re-register).
+  // The moved messages get new sequence numbers, so seq keeps increasing along `to`.
   virtual Result<void> move_inbox(const InboxKey& from, const InboxKey& to) = 0;
   virtual std::vector<InboxKey> inbox_keys() = 0;  // keys with at least one queued message
   virtual Result<size_t> remove_inbox(const InboxKey& key) = 0;  // returns messages removed

@@ -1,0 +1,115 @@
+#include "c2c/relay/server/stream_hub.hpp"
+
+#include <utility>
+
+namespace c2c::relay::server {
+
+StreamHub::StreamHub() : thread_([this] { run(); }) {}
+
+StreamHub::~StreamHub() { shutdown(); }
+
+void StreamHub::wait(const std::string& node_id, Clock::time_point deadline, Attempt attempt) {
+  {
+    std::lock_guard lock(mu_);
+    if (!stop_) {
+      auto w = std::make_shared<Waiter>();
+      w->node_id = node_id;
+      w->attempt = std::move(attempt);
+      by_node_[node_id].push_back(w);
+      w->deadline = deadlines_.emplace(deadline, w);
+      pending_.insert(node_id);
+      ++waiting_;
+      cv_.notify_one();
+      return;
+    }
+  }
+  attempt(true);
+}
+
+void StreamHub::notify(const std::vector<std::string>& node_ids) {
+  if (node_ids.empty()) return;
+  std::lock_guard lock(mu_);
+  // Recorded even for nodes without a listed waiter: one may be trying right now (outside the
+  // lock) with a store read older than this write; it then tries again.
+  for (const auto& n : node_ids) pending_.insert(n);
+  cv_.notify_one();
+}
+
+size_t StreamHub::waiting() const {
+  std::lock_guard lock(mu_);
+  return waiting_;
+}
+
+void StreamHub::shutdown() {
+  {
+    std::lock_guard lock(mu_);
+    if (stop_ && !thread_.joinable()) return;
+    stop_ = true;
+  }
+  cv_.notify_one();
+  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+}
+
+void StreamHub::run() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    if (!stop_ && pending_.empty()) {
+      if (deadlines_.empty()) {
+        cv_.wait(lock);
+      } else {
+        cv_.wait_until(lock, deadlines_.begin()->first);
+      }
+    }
+    // Collect the work under the lock, run the attempts without it (they read the store and
+    // may answer inline), then put back those that found nothing.
+    std::vector<std::pair<WaiterPtr, bool>> work;  // waiter, final
+    const auto now = Clock::now();
+    while (!deadlines_.empty() && (stop_ || deadlines_.begin()->first <= now)) {
+      WaiterPtr w = std::move(deadlines_.begin()->second);
+      deadlines_.erase(deadlines_.begin());
+      if (!w->done) {
+        w->done = true;
+        work.emplace_back(std::move(w), true);
+      }
+    }
+    for (const auto& node : pending_) {
+      auto it = by_node_.find(node);
+      if (it == by_node_.end()) continue;
+      for (auto& w : it->second) {
+        if (!w->done) work.emplace_back(std::move(w), false);
+      }
+      by_node_.erase(it);
+    }
+    pending_.clear();
+    // Finished waiters leave their node lists lazily; drop those lists' dead entries here.
+    for (const auto& [w, final] : work) {
+      if (!final) continue;
+      auto it = by_node_.find(w->node_id);
+      if (it == by_node_.end()) continue;
+      std::erase_if(it->second, [](const WaiterPtr& p) { return p->done; });
+      if (it->second.empty()) by_node_.erase(it);
+    }
+    const bool stopping = stop_;
+    lock.unlock();
+    std::vector<WaiterPtr> again;
+    size_t answered = 0;
+    for (auto& [w, final] : work) {
+      if (w->attempt(final || stopping)) {
+        w->done = true;
+        w->attempt = nullptr;  // releases the responder now
+        ++answered;
+      } else {
+        again.push_back(w);
+      }
+    }
+    lock.lock();
+    waiting_ -= answered;
+    for (auto& [w, final] : work) {
+      if (!final && w && w->done) deadlines_.erase(w->deadline);  // answered early
+    }
+    for (auto& w : again) by_node_[w->node_id].push_back(std::move(w));
+    if (stopping && deadlines_.empty() && again.empty()) return;
+  }
+}
+
+}  // namespace c2c::relay::server

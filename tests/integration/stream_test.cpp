@@ -1,0 +1,256 @@
+// The receive stream with real processes: a relay (SQLite, prod mode), two machines (own HOME
+// and broker root), their connectors in loop mode with the default 30 s interval, so anything
+// that arrives within seconds came through the stream. Every fault test counts the messages in
+// the recipient's local inbox: none lost, none twice.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <map>
+
+#include "connector_util.hpp"
+#include "support/tcp_proxy.hpp"
+
+namespace c2c::test::connector {
+namespace {
+
+using namespace std::chrono_literals;
+using Json = nlohmann::json;
+
+constexpr const char* kToken = "stream-token";
+
+ProcessOptions relay_env() {
+  ProcessOptions o;
+  o.unset_env = {"C2C_RELAY_TOKEN", "C2C_RELAY_PERSIST_DIR", "C2C_REQUIRE_SIGNED_ROOM_OPS"};
+  return o;
+}
+
+uint16_t port_number(const std::string& url) {
+  return static_cast<uint16_t>(std::stoi(port_of(url)));
+}
+
+bool has_line(Child& c, const std::string& needle, std::chrono::milliseconds timeout) {
+  return c.wait_for_line([&](const std::string& l) { return contains(l, needle); }, timeout)
+      .has_value();
+}
+
+class Stream : public ::testing::Test {
+ protected:
+  TempDir relay_dir{"c2c-stream-relay"};
+  RelayProcess relay;
+  Machine a{"machine-a"};
+  Machine b{"machine-b"};
+  std::vector<std::string> sent_ids;
+
+  std::vector<std::string> relay_args(bool stream = true) const {
+    std::vector<std::string> v = {"--token",   kToken, "--storage", "sqlite", "--db-path",
+                                  (relay_dir / "relay.db").string(), "--rate-limit", "off"};
+    if (!stream) v.push_back("--no-stream");
+    return v;
+  }
+
+  void start(bool stream = true) {
+    relay = start_relay(relay_args(stream), relay_env());
+    ASSERT_FALSE(relay.url.empty());
+    a.add_session("alice", "ses-a");
+    b.add_session("bob", "ses-b");
+    ASSERT_EQ(a.connect_once(relay.url, kToken).exit_code, 0);
+    ASSERT_EQ(b.connect_once(relay.url, kToken).exit_code, 0);
+  }
+
+  // A connector in loop mode with the default interval (30 s) and --verbose.
+  std::unique_ptr<Child> loop(const Machine& m, const std::string& url,
+                              const std::string& interval = "30") {
+    auto args = m.connect_args(url, kToken);
+    args.insert(args.end(), {"--interval", interval, "--verbose"});
+    return std::make_unique<Child>(m.argv(args), m.options());
+  }
+
+  void queue(int n, size_t size = 0) {
+    auto sender = a.broker();
+    for (int i = 0; i < n; ++i) {
+      std::string content = "msg-" + std::to_string(sent_ids.size());
+      if (content.size() < size) content.resize(size, '.');
+      auto r = sender.send("alice", "bob@machine-b", content);
+      ASSERT_TRUE(r.has_value()) << r.error().message;
+      sent_ids.push_back(r->message_id);
+    }
+  }
+
+  struct Count {
+    size_t lost = 0, duplicated = 0, present = 0;
+  };
+  Count count() const {
+    std::map<std::string, int> seen;
+    for (const auto& m : b.inbox("ses-b")) {
+      if (m.message_id) ++seen[*m.message_id];
+    }
+    Count c;
+    for (const auto& id : sent_ids) {
+      auto it = seen.find(id);
+      if (it == seen.end()) {
+        ++c.lost;
+      } else {
+        ++c.present;
+        if (it->second > 1) c.duplicated += static_cast<size_t>(it->second - 1);
+      }
+    }
+    return c;
+  }
+  // Waits until A's connector forwarded everything queued (the relay holds it).
+  bool forwarded(std::chrono::milliseconds timeout) {
+    auto sender = a.broker();
+    return eventually(
+        [&] {
+          auto out = sender.read_outbox();
+          return out.has_value() && out->empty();
+        },
+        timeout);
+  }
+  bool all_arrived(std::chrono::milliseconds timeout) {
+    return eventually([&] { return count().present == sent_ids.size(); }, timeout);
+  }
+  void expect_exactly_once() {
+    const Count c = count();
+    EXPECT_EQ(c.lost, 0u);
+    EXPECT_EQ(c.duplicated, 0u);
+    EXPECT_EQ(b.inbox("ses-b").size(), sent_ids.size()) << "nothing else arrived either";
+  }
+};
+
+TEST_F(Stream, DeliversWithinSecondsWhileTheIntervalIs30s) {
+  start();
+  auto ca = loop(a, relay.url);
+  auto cb = loop(b, relay.url);
+  ASSERT_TRUE(has_line(*cb, "stream: open (node machine-b)", 20s)) << cb->out() << cb->err();
+  ASSERT_TRUE(has_line(*ca, "stream: open", 20s)) << ca->out();
+  queue(20);
+  ASSERT_TRUE(all_arrived(10s)) << cb->out();
+  expect_exactly_once();
+  // The sender's address routes back: answer it as is.
+  const auto inbox = b.inbox("ses-b");
+  ASSERT_FALSE(inbox.empty());
+  EXPECT_EQ(inbox[0].from_alias, "alice@machine-a");
+  const auto sent =
+      b.c2c({"send", inbox[0].from_alias, "answer from bob", "--from", "bob"});
+  ASSERT_EQ(sent.exit_code, 0) << sent.out << sent.err;
+  ASSERT_TRUE(eventually([&] { return !a.inbox("ses-a").empty(); }, 10s)) << ca->out();
+  EXPECT_EQ(a.inbox("ses-a")[0].content, "answer from bob");
+  EXPECT_EQ(a.inbox("ses-a")[0].from_alias, "bob@machine-b");
+}
+
+TEST_F(Stream, RelayKilledMidStreamLosesAndDuplicatesNothing) {
+  start();
+  // The connectors reach the relay through a proxy so the restarted relay (new port) keeps
+  // their URL.
+  auto proxy = std::make_unique<TcpProxy>(port_number(relay.url));
+  const uint16_t front = proxy->port();
+  // A's rounds must not back off for minutes while the relay is down (A is not under test).
+  auto ca = loop(a, proxy->url(), "0.5");
+  auto cb = loop(b, proxy->url());
+  ASSERT_TRUE(has_line(*cb, "stream: open", 20s)) << cb->out();
+  queue(300);
+  ASSERT_TRUE(eventually([&] { return count().present >= 10; }, 20s)) << cb->out();
+  relay.child->signal(SIGKILL);
+  EXPECT_EQ(relay.child->wait(10s), 128 + SIGKILL);
+  queue(20);  // queued while the relay is down
+  relay = start_relay(relay_args(), relay_env());
+  ASSERT_FALSE(relay.url.empty());
+  proxy.reset();
+  proxy = std::make_unique<TcpProxy>(port_number(relay.url), front);
+  ASSERT_TRUE(all_arrived(40s)) << count().lost << " lost\n" << cb->out();
+  expect_exactly_once();
+}
+
+TEST_F(Stream, ConnectorKilledBetweenLocalWriteAndAckGetsItAgainOnceOnly) {
+  start();
+  auto ca = loop(a, relay.url);
+  queue(10);
+  ASSERT_TRUE(forwarded(10s)) << ca->out();
+  // B's first request gets the 10 in one frame; its next one, which acknowledges them, never
+  // reaches the relay: B has written the frame locally and dies before the relay hears the ack.
+  TcpProxy proxy(port_number(relay.url));
+  proxy.hold_upstream_after_first_answer();
+  auto cb = loop(b, proxy.url());
+  ASSERT_TRUE(all_arrived(10s)) << cb->out();
+  ASSERT_TRUE(has_line(*cb, "stream: received 10, delivered 10", 5s)) << cb->out();
+  cb->signal(SIGKILL);
+  EXPECT_EQ(cb->wait(10s), 128 + SIGKILL);
+  proxy.cut_all();
+  proxy.hold_upstream(false);
+  // The relay still holds the 10 unacknowledged messages: the restarted connector gets them
+  // again and its broker drops them.
+  cb = loop(b, proxy.url());
+  ASSERT_TRUE(has_line(*cb, "delivered 0", 20s)) << cb->out();
+  queue(5);
+  ASSERT_TRUE(all_arrived(10s)) << cb->out();
+  expect_exactly_once();
+}
+
+TEST_F(Stream, NetworkCutMidFrameLosesAndDuplicatesNothing) {
+  start();
+  auto ca = loop(a, relay.url);
+  queue(40, 2000);
+  ASSERT_TRUE(forwarded(20s)) << ca->out();
+  // B's first answer, one frame of 40 messages of 2 KB, is cut after 3 KB.
+  TcpProxy proxy(port_number(relay.url));
+  proxy.cut_downstream_after(3000);
+  auto cb = loop(b, proxy.url());
+  ASSERT_TRUE(has_line(*cb, "reconnecting in", 20s)) << cb->out();
+  EXPECT_TRUE(b.inbox("ses-b").empty()) << "a cut frame writes nothing";
+  ASSERT_TRUE(all_arrived(30s)) << cb->out();
+  expect_exactly_once();
+}
+
+TEST_F(Stream, TwoConnectorsForTheSameNodeDeliverOnce) {
+  start();
+  auto ca = loop(a, relay.url);
+  auto cb1 = loop(b, relay.url);
+  auto cb2 = loop(b, relay.url);
+  ASSERT_TRUE(has_line(*cb1, "stream: open", 20s)) << cb1->out();
+  ASSERT_TRUE(has_line(*cb2, "stream: open", 20s)) << cb2->out();
+  queue(100);
+  ASSERT_TRUE(all_arrived(20s)) << cb1->out() << cb2->out();
+  // Let both finish whatever frames they still hold before counting.
+  queue(1);
+  ASSERT_TRUE(all_arrived(10s));
+  expect_exactly_once();
+}
+
+TEST_F(Stream, RelayWithoutTheStreamFallsBackToPolling) {
+  start(/*stream=*/false);
+  auto ca = loop(a, relay.url, "0.5");
+  auto cb = loop(b, relay.url, "0.5");
+  ASSERT_TRUE(has_line(*cb, "the relay offers no receive stream", 20s)) << cb->out();
+  queue(20);
+  ASSERT_TRUE(all_arrived(20s)) << cb->out();
+  expect_exactly_once();
+  EXPECT_FALSE(contains(cb->out(), "stream: open"));
+}
+
+TEST_F(Stream, RoomMessageReachesEveryMemberMachineOncePerMember) {
+  start();
+  b.add_session("bea", "ses-b2");
+  ASSERT_EQ(b.connect_once(relay.url, kToken).exit_code, 0);
+  for (auto [m, alias] : {std::pair{&a, "alice"}, std::pair{&b, "bob"}, std::pair{&b, "bea"}}) {
+    const auto r = m->c2c({"relay", "rooms", "join", "lounge", "--alias", alias, "--relay-url",
+                           relay.url, "--token", kToken});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  }
+  auto cb = loop(b, relay.url);
+  ASSERT_TRUE(has_line(*cb, "stream: open", 20s)) << cb->out();
+  const auto r = a.c2c({"relay", "rooms", "send", "lounge", "hello", "room", "--alias", "alice",
+                        "--relay-url", relay.url, "--token", kToken});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto room_copies = [&](const std::string& session) {
+    int n = 0;
+    for (const auto& m : b.inbox(session)) n += m.content == "hello room" ? 1 : 0;
+    return n;
+  };
+  ASSERT_TRUE(eventually([&] { return room_copies("ses-b") + room_copies("ses-b2") == 2; }, 10s))
+      << cb->out();
+  EXPECT_EQ(room_copies("ses-b"), 1);
+  EXPECT_EQ(room_copies("ses-b2"), 1);
+}
+
+}  // namespace
+}  // namespace c2c::test::connector

@@ -1,0 +1,283 @@
+// The receive stream: POST /stream frames, acknowledgements, long-poll wake-ups, bounds,
+// ownership in prod mode, and the StreamHub itself.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "c2c/relay/server/stream_hub.hpp"
+#include "relay_harness.hpp"
+
+namespace c2c::relay::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A harness whose router offers the stream (as `relay serve` does unless --no-stream).
+struct StreamHarness : Harness {
+  explicit StreamHarness(HarnessOptions o = {}) : Harness(std::move(o)) {
+    router->set_stream_hub(&hub, 5);
+  }
+  ~StreamHarness() { hub.shutdown(); }
+
+  // POST /stream through the asynchronous handler; the future is ready once it answered.
+  std::future<Reply> stream(const Json& body, std::vector<net::Header> headers = {}) {
+    net::Request req;
+    req.method = "POST";
+    req.target = req.path = "/stream";
+    req.headers = std::move(headers);
+    req.headers.push_back({"Host", kHost});
+    req.body = body.dump();
+    req.remote_ip = "127.0.0.1";
+    auto done = std::make_shared<std::promise<Reply>>();
+    auto fut = done->get_future();
+    router->handle(std::move(req), [done](net::Response resp) {
+      Reply r;
+      r.raw = resp;
+      r.status = resp.status;
+      r.body = Json::parse(resp.body, nullptr, false);
+      done->set_value(std::move(r));
+    });
+    return fut;
+  }
+  Reply stream_now(const Json& body, std::vector<net::Header> headers = {}) {
+    auto f = stream(body, std::move(headers));
+    EXPECT_EQ(f.wait_for(5s), std::future_status::ready);
+    return f.get();
+  }
+  std::future<Reply> signed_stream(const crypto::KeyPair& k, const std::string& alias,
+                                   const Json& body) {
+    return stream(body, {{"Authorization", sign(k, alias, "POST", "/stream", body.dump())}});
+  }
+
+  server::StreamHub hub;
+};
+
+Json send_body(const std::string& from, const std::string& to, const std::string& content) {
+  return {{"from_alias", from}, {"to_alias", to}, {"content", content}};
+}
+
+TEST(RelayStream, WithoutAHubTheRouteIsUnknownLikeOnAnOlderRelay) {
+  Harness h;
+  auto r = h.post("/stream", {{"node_id", "nb"}});
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.code(), "not_found");
+  EXPECT_EQ(r.body["error"], "unknown endpoint: /stream");
+}
+
+TEST(RelayStream, FrameCarriesSessionSeqAndSenderNodeAndAcksDropOnlyWhatWasAcknowledged) {
+  StreamHarness h;
+  ASSERT_TRUE(h.register_alias("alice", "machine-a", "sa").ok());
+  ASSERT_TRUE(h.register_alias("bob", "machine-b", "sb").ok());
+  ASSERT_TRUE(h.register_alias("bea", "machine-b", "sb2").ok());
+  ASSERT_TRUE(h.post("/send", send_body("alice", "bob", "one")).ok());
+  ASSERT_TRUE(h.post("/send", send_body("alice", "bea@machine-b", "two")).ok());
+  ASSERT_TRUE(h.post("/send", send_body("alice", "bob", "three")).ok());
+
+  auto f = h.stream_now({{"node_id", "machine-b"}, {"wait", 0}});
+  ASSERT_EQ(f.status, 200) << f.raw.body;
+  const auto& msgs = f.body["messages"];
+  ASSERT_EQ(msgs.size(), 3u) << f.raw.body;
+  std::map<std::string, std::vector<uint64_t>> seqs;
+  for (const auto& m : msgs) {
+    EXPECT_EQ(m["from_alias"], "alice");
+    EXPECT_EQ(m["from_node"], "machine-a") << "replies need the sender's node";
+    seqs[m["session_id"].get<std::string>()].push_back(m["seq"].get<uint64_t>());
+  }
+  ASSERT_EQ(seqs["sb"].size(), 2u);
+  ASSERT_EQ(seqs["sb2"].size(), 1u);
+  EXPECT_LT(seqs["sb"][0], seqs["sb"][1]);
+  EXPECT_FALSE(f.body["more"].get<bool>());
+
+  // No acknowledgement: a reconnect gets everything again.
+  EXPECT_EQ(h.stream_now({{"node_id", "machine-b"}})["messages"].size(), 3u);
+  // Acknowledge bob's first message only.
+  auto a = h.stream_now({{"node_id", "machine-b"},
+                         {"acks", Json::array({{{"session_id", "sb"}, {"seq", seqs["sb"][0]}}})}});
+  ASSERT_EQ(a.body["messages"].size(), 2u) << a.raw.body;
+  EXPECT_EQ(h.store->peek({"machine-b", "sb"}).size(), 1u);
+  // Acknowledging everything empties the inboxes; an ack for another node's session is ignored.
+  ASSERT_TRUE(h.post("/send", send_body("bob", "alice", "for a")).ok());
+  auto all = h.stream_now({{"node_id", "machine-b"},
+                           {"acks", Json::array({{{"session_id", "sb"}, {"seq", seqs["sb"][1]}},
+                                                 {{"session_id", "sb2"}, {"seq", seqs["sb2"][0]}},
+                                                 {{"session_id", "sa"}, {"seq", 1000000}}})}});
+  EXPECT_TRUE(all.body["messages"].empty()) << all.raw.body;
+  EXPECT_EQ(h.store->queued_messages(), 1u) << "alice's message on machine-a stays";
+}
+
+TEST(RelayStream, LongPollIsAnsweredWhenAMessageForTheNodeIsDurable) {
+  StreamHarness h;
+  ASSERT_TRUE(h.register_alias("alice", "machine-a", "sa").ok());
+  ASSERT_TRUE(h.register_alias("bob", "machine-b", "sb").ok());
+  auto waiting = h.stream({{"node_id", "machine-b"}, {"wait", 5}});
+  EXPECT_EQ(waiting.wait_for(100ms), std::future_status::timeout) << "nothing queued: it waits";
+  // A message for another node does not answer it.
+  ASSERT_TRUE(h.post("/send", send_body("bob", "alice", "to a")).ok());
+  EXPECT_EQ(waiting.wait_for(100ms), std::future_status::timeout);
+  const auto sent_at = std::chrono::steady_clock::now();
+  ASSERT_TRUE(h.post("/send", send_body("alice", "bob", "hello")).ok());
+  ASSERT_EQ(waiting.wait_for(2s), std::future_status::ready);
+  EXPECT_LT(std::chrono::steady_clock::now() - sent_at, 1s);
+  auto r = waiting.get();
+  ASSERT_EQ(r.body["messages"].size(), 1u) << r.raw.body;
+  EXPECT_EQ(r.body["messages"][0]["content"], "hello");
+}
+
+TEST(RelayStream, RoomMessagesReachEveryMemberMachineOncePerMember) {
+  StreamHarness h;
+  ASSERT_TRUE(h.register_alias("alice", "machine-a", "sa").ok());
+  ASSERT_TRUE(h.register_alias("bob", "machine-b", "sb").ok());
+  ASSERT_TRUE(h.register_alias("bea", "machine-b", "sb2").ok());
+  for (const char* a : {"alice", "bob", "bea"}) {
+    ASSERT_TRUE(h.post("/join_room", {{"alias", a}, {"room_id", "lobby"}}).ok());
+  }
+  ASSERT_TRUE(h.store->drop_through({"machine-b", "sb"}, UINT64_MAX));  // the join notices
+  ASSERT_TRUE(h.store->drop_through({"machine-b", "sb2"}, UINT64_MAX));
+  auto waiting = h.stream({{"node_id", "machine-b"}, {"wait", 5}});
+  ASSERT_TRUE(
+      h.post("/send_room", {{"from_alias", "alice"}, {"room_id", "lobby"}, {"content", "hi all"}})
+          .ok());
+  ASSERT_EQ(waiting.wait_for(2s), std::future_status::ready);
+  auto r = waiting.get();
+  ASSERT_EQ(r.body["messages"].size(), 2u) << r.raw.body;
+  std::set<std::string> to;
+  for (const auto& m : r.body["messages"]) to.insert(m["to_alias"].get<std::string>());
+  EXPECT_EQ(to, (std::set<std::string>{"bob#lobby", "bea#lobby"}));
+}
+
+TEST(RelayStream, AnExpiredWaitAnswersAnEmptyFrame) {
+  StreamHarness h;
+  ASSERT_TRUE(h.register_alias("bob", "machine-b", "sb").ok());
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = h.stream({{"node_id", "machine-b"}, {"wait", 0.3}});
+  ASSERT_EQ(r.wait_for(3s), std::future_status::ready);
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, 250ms);
+  auto reply = r.get();
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_TRUE(reply.body["messages"].empty());
+  // The relay caps the wait (5 s in this harness): a client asking for an hour gets an answer.
+  EXPECT_EQ(h.post("/stream", {{"node_id", "machine-b"}, {"wait", 3601}}).status, 400);
+}
+
+TEST(RelayStream, FramesAreBoundedByCountAndBytesButNeverEmpty) {
+  StreamHarness h;
+  ASSERT_TRUE(h.register_alias("alice", "machine-a", "sa").ok());
+  ASSERT_TRUE(h.register_alias("bob", "machine-b", "sb").ok());
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(h.post("/send", send_body("alice", "bob", std::string(1000, 'a' + i))).ok());
+  }
+  auto count = h.stream_now({{"node_id", "machine-b"}, {"max_messages", 2}});
+  EXPECT_EQ(count.body["messages"].size(), 2u);
+  EXPECT_TRUE(count.body["more"].get<bool>());
+  auto bytes = h.stream_now({{"node_id", "machine-b"}, {"max_bytes", 1}});
+  EXPECT_EQ(bytes.body["messages"].size(), 1u) << "always at least one message";
+  EXPECT_TRUE(bytes.body["more"].get<bool>());
+  // Draining page by page with acknowledgements delivers everything once, in order.
+  std::vector<std::string> got;
+  Json acks = Json::array();
+  for (int round = 0; round < 10; ++round) {
+    auto f = h.stream_now({{"node_id", "machine-b"}, {"acks", acks}, {"max_bytes", 2500}});
+    acks = Json::array();
+    if (f.body["messages"].empty()) break;
+    EXPECT_LE(f.body["messages"].size(), 3u);
+    for (const auto& m : f.body["messages"]) got.push_back(m["content"].get<std::string>());
+    acks.push_back({{"session_id", "sb"}, {"seq", f.body["messages"].back()["seq"]}});
+  }
+  ASSERT_EQ(got.size(), 5u);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(got[i], std::string(1000, 'a' + i));
+}
+
+TEST(RelayStream, BadRequestsAreClearErrors) {
+  StreamHarness h;
+  EXPECT_EQ(h.stream_now({{"wait", 1}}).status, 400);
+  EXPECT_EQ(h.stream_now({{"node_id", "n"}, {"acks", "x"}}).status, 400);
+  auto bad_ack = h.stream_now({{"node_id", "n"}, {"acks", Json::array({{{"seq", -1}}})}});
+  EXPECT_EQ(bad_ack.status, 400);
+  EXPECT_EQ(bad_ack.code(), "bad_request");
+  EXPECT_EQ(h.stream_now({{"node_id", "n"}, {"max_messages", 0}}).status, 400);
+}
+
+HarnessOptions prod_options() {
+  HarnessOptions o;
+  o.token = "admin-token";
+  return o;
+}
+
+TEST(RelayStream, ProdStreamNeedsASignatureAndCarriesOnlyTheSignersSessions) {
+  StreamHarness h(prod_options());
+  auto kb = key(2), kx = key(3), ka = key(1);
+  ASSERT_TRUE(h.register_alias("alice", "machine-a", "sa", &ka).ok());
+  ASSERT_TRUE(h.register_alias("bob", "machine-b", "sb", &kb).ok());
+  // Another identity registered a session on the same node id: not bob's machine's to read.
+  ASSERT_TRUE(h.register_alias("xavier", "machine-b", "sx", &kx).ok());
+  const std::string send_path = "/send";
+  for (const char* to : {"bob", "xavier"}) {
+    auto body = send_body("alice", to, std::string("for ") + to);
+    ASSERT_TRUE(h.signed_post(ka, "alice", send_path, body).ok());
+  }
+  EXPECT_EQ(h.stream_now({{"node_id", "machine-b"}}).status, 401) << "unsigned in prod";
+  h.clock.advance(0.001);
+  auto f = h.signed_stream(kb, "bob", {{"node_id", "machine-b"}});
+  ASSERT_EQ(f.wait_for(5s), std::future_status::ready);
+  auto r = f.get();
+  ASSERT_EQ(r.status, 200) << r.raw.body;
+  ASSERT_EQ(r.body["messages"].size(), 1u) << r.raw.body;
+  EXPECT_EQ(r.body["messages"][0]["content"], "for bob");
+  // Acknowledging xavier's session with bob's key does nothing.
+  h.clock.advance(0.001);
+  auto nack = h.signed_stream(
+      kb, "bob", {{"node_id", "machine-b"}, {"acks", Json::array({{{"session_id", "sx"}, {"seq", 1000}}})}});
+  ASSERT_EQ(nack.wait_for(5s), std::future_status::ready);
+  EXPECT_EQ(nack.get().status, 200);
+  EXPECT_EQ(h.store->peek({"machine-b", "sx"}).size(), 1u);
+}
+
+TEST(RelayStream, ShutdownAnswersEveryWaiter) {
+  StreamHarness h;
+  ASSERT_TRUE(h.register_alias("bob", "machine-b", "sb").ok());
+  auto w1 = h.stream({{"node_id", "machine-b"}, {"wait", 5}});
+  auto w2 = h.stream({{"node_id", "machine-x"}, {"wait", 5}});
+  EXPECT_EQ(w1.wait_for(50ms), std::future_status::timeout);
+  h.hub.shutdown();
+  ASSERT_EQ(w1.wait_for(2s), std::future_status::ready);
+  ASSERT_EQ(w2.wait_for(2s), std::future_status::ready);
+  EXPECT_EQ(w1.get().status, 200);
+  // After shutdown a new stream is answered at once.
+  EXPECT_EQ(h.stream_now({{"node_id", "machine-b"}, {"wait", 5}}).status, 200);
+}
+
+TEST(StreamHub, NotifyWakesOnlyThatNodesWaitersAndDeadlinesAnswerTheRest) {
+  server::StreamHub hub;
+  std::atomic<int> a_tries{0}, b_final{0};
+  std::atomic<bool> a_ready{false};
+  std::promise<void> a_done, b_done;
+  const auto far = server::StreamHub::Clock::now() + 10s;
+  hub.wait("a", far, [&](bool final) {
+    ++a_tries;
+    if (!a_ready && !final) return false;
+    a_done.set_value();
+    return true;
+  });
+  hub.wait("b", server::StreamHub::Clock::now() + 200ms, [&](bool final) {
+    if (!final) return false;
+    ++b_final;
+    b_done.set_value();
+    return true;
+  });
+  ASSERT_EQ(b_done.get_future().wait_for(3s), std::future_status::ready);
+  EXPECT_EQ(b_final.load(), 1);
+  const int before = a_tries.load();
+  EXPECT_GE(before, 1) << "a new waiter tries once at once";
+  a_ready = true;
+  hub.notify({"a"});
+  ASSERT_EQ(a_done.get_future().wait_for(3s), std::future_status::ready);
+  EXPECT_EQ(hub.waiting(), 0u);
+}
+
+}  // namespace
+}  // namespace c2c::relay::testing
