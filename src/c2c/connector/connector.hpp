@@ -77,7 +77,7 @@ struct SyncReport {
 
 // A relay message as it is written into the local inbox of `alias` on node `own_node`. The
 // sender becomes "alias@node" when the relay says it is registered from another node, so
-// answering from_alias as is routes back through the relay (docs/relay-client.md, "Replies").
+// answering from_alias as is routes back through the relay (docs/decisions.md D18).
 broker::Message inbound_message(const relay::protocol::Message& m, std::string_view alias,
                                 std::string_view own_node, double now);
 

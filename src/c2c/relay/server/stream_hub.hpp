@@ -1,6 +1,7 @@
 #pragma once
 // StreamHub: where waiting receive streams (POST /stream long-polls) sleep until something for
-// their node is durable, or their wait ends (docs/relay-server.md, "Receive stream").
+// their node is durable, or their wait ends (docs/relay-server.md, "Receive stream";
+// docs/decisions.md D15).
 //
 // The service never pushes: after a write is durable (Store::when_durable), whoever made it
 // calls notify(nodes); the hub's one thread then asks each waiter of those nodes to try again

@@ -62,7 +62,8 @@ struct StoredMessage {
   // The inbox sequence number append() assigned (0 outside inboxes). Sequences are store-wide,
   // so they increase along every inbox (FIFO order = seq order) and are never reused, even
   // after a message is dropped and the store reopened: a stale acknowledgement can only name
-  // messages that were already handed out (docs/relay-server.md, "Receive stream").
+  // messages that were already handed out (docs/relay-server.md, "Receive stream";
+  // docs/decisions.md D16).
   uint64_t seq = 0;
 };
 
