@@ -438,9 +438,10 @@ int run_stream_latency(const std::string& bin, int samples) {
     }
     lat.v.push_back(seconds_since(t0) * 1e3);
   }
-  std::printf("stream latency, send returned on A -> channel notification on B's c2c mcp "
-              "(%zu samples): p50 %.2f ms  p99 %.2f ms  max %.2f ms\n",
-              lat.v.size(), lat.pct(0.5), lat.pct(0.99), lat.pct(1));
+  std::printf(
+      "stream latency, send returned on A -> channel notification on B's c2c mcp "
+      "(%zu samples): p50 %.2f ms  p99 %.2f ms  max %.2f ms\n",
+      lat.v.size(), lat.pct(0.5), lat.pct(0.99), lat.pct(1));
   return 0;
 }
 
@@ -454,13 +455,15 @@ int run_stream_hop(const std::string& bin, int samples) {
     auto r = alice.send({"", "alice", "bob@machine-b", content});
     if (!r || !r->ok()) throw std::runtime_error("relay send failed");
     const auto t0 = Steady::now();  // the answer came after the message was durable
-    while (!inbox_has(*rig.bb, content)) std::this_thread::sleep_for(std::chrono::microseconds(100));
+    while (!inbox_has(*rig.bb, content))
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
     lat.v.push_back(seconds_since(t0) * 1e3);
     (void)rig.bb->poll("ses-b");
   }
-  std::printf("relay durable acceptance -> B's local inbox (%zu samples): p50 %.2f ms  p99 %.2f "
-              "ms  max %.2f ms\n",
-              lat.v.size(), lat.pct(0.5), lat.pct(0.99), lat.pct(1));
+  std::printf(
+      "relay durable acceptance -> B's local inbox (%zu samples): p50 %.2f ms  p99 %.2f "
+      "ms  max %.2f ms\n",
+      lat.v.size(), lat.pct(0.5), lat.pct(0.99), lat.pct(1));
   return 0;
 }
 
@@ -501,9 +504,10 @@ int run_stream_throughput(const std::string& bin, int messages, int senders) {
     got.drain(*rig.bb, prefixes);
   }
   const double pair = seconds_since(t0);
-  std::printf("(a) %d messages A -> B through both connectors: %.2f s (queueing %.2f s): %.0f "
-              "msg/s, duplicates: %s\n",
-              messages, pair, queued, messages / pair, got.duplicate ? "YES" : "none");
+  std::printf(
+      "(a) %d messages A -> B through both connectors: %.2f s (queueing %.2f s): %.0f "
+      "msg/s, duplicates: %s\n",
+      messages, pair, queued, messages / pair, got.duplicate ? "YES" : "none");
   // (b) the relay fed by parallel clients, B's connector alone receiving.
   rig.ca.reset();
   std::vector<std::thread> threads;
@@ -512,8 +516,8 @@ int run_stream_throughput(const std::string& bin, int messages, int senders) {
     threads.emplace_back([&, s] {
       auto c = sender_client(rig.relay.url, "sender" + std::to_string(s));
       for (int i = s; i < messages; i += senders) {
-        auto r = c.send({"", "sender" + std::to_string(s), "bob@machine-b",
-                         "fed " + std::to_string(i)});
+        auto r =
+            c.send({"", "sender" + std::to_string(s), "bob@machine-b", "fed " + std::to_string(i)});
         if (!r || !r->ok()) std::fprintf(stderr, "send failed\n");
       }
     });
@@ -526,9 +530,10 @@ int run_stream_throughput(const std::string& bin, int messages, int senders) {
     got.drain(*rig.bb, prefixes);
   }
   const double recv = seconds_since(t0);
-  std::printf("(b) %d messages from %d parallel senders, received by B's connector: %.2f s "
-              "(relay accepted them in %.2f s): %.0f msg/s, duplicates: %s\n",
-              messages, senders, recv, fed, messages / recv, got.duplicate ? "YES" : "none");
+  std::printf(
+      "(b) %d messages from %d parallel senders, received by B's connector: %.2f s "
+      "(relay accepted them in %.2f s): %.0f msg/s, duplicates: %s\n",
+      messages, senders, recv, fed, messages / recv, got.duplicate ? "YES" : "none");
   return got.duplicate ? 1 : 0;
 }
 
@@ -538,9 +543,8 @@ int run_stream_backlog(const std::string& bin, int count, size_t size) {
   // B registers once (a round) so the relay knows bob, then the backlog builds while B is off.
   {
     auto once = std::make_unique<Proc>(
-        std::vector<std::string>{bin, "relay", "connect", "--relay-url", rig.relay.url,
-                                 "--node-id", rig.b.node, "--broker-root", rig.b.root.string(),
-                                 "--once"},
+        std::vector<std::string>{bin, "relay", "connect", "--relay-url", rig.relay.url, "--node-id",
+                                 rig.b.node, "--broker-root", rig.b.root.string(), "--once"},
         std::vector<std::string>{"HOME=" + rig.b.home.string()}, true);
     (void)once->read_line();
   }
@@ -563,9 +567,10 @@ int run_stream_backlog(const std::string& bin, int count, size_t size) {
   }
   const double drained = seconds_since(t0);
   peak = std::max(peak, peak_rss_kb(rig.cb->pid()));
-  std::printf("backlog of %d x %zu bytes drained through the stream in %.2f s; connector peak "
-              "RSS %.1f MB; duplicates: %s\n",
-              count, size, drained, peak / 1024.0, got.duplicate ? "YES" : "none");
+  std::printf(
+      "backlog of %d x %zu bytes drained through the stream in %.2f s; connector peak "
+      "RSS %.1f MB; duplicates: %s\n",
+      count, size, drained, peak / 1024.0, got.duplicate ? "YES" : "none");
   return got.duplicate ? 1 : 0;
 }
 

@@ -46,8 +46,7 @@ std::string arg(int argc, char** argv, const std::string& name, const std::strin
 }
 
 double now_epoch() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 struct Usage {
@@ -67,7 +66,8 @@ Usage usage_of(pid_t pid) {
     unsigned long utime = 0, stime = 0;
     if (p && std::sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime,
                          &stime) == 2) {
-      u.cpu_seconds = static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+      u.cpu_seconds =
+          static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
     }
   }
   if (std::FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/status").c_str(), "r")) {
@@ -105,7 +105,8 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  const fs::path dir = fs::temp_directory_path() / ("c2c-stream-idle-" + std::to_string(::getpid()));
+  const fs::path dir =
+      fs::temp_directory_path() / ("c2c-stream-idle-" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   int out[2];
@@ -153,8 +154,8 @@ int main(int argc, char** argv) {
   for (int i = 0; i < streams; ++i) {
     all[i].alias = "idle-" + std::to_string(i);
     all[i].node = "node-" + std::to_string(i);
-    auto r = client->register_session({all[i].node, "ses-" + std::to_string(i), all[i].alias,
-                                       "bench", 3600});
+    auto r = client->register_session(
+        {all[i].node, "ses-" + std::to_string(i), all[i].alias, "bench", 3600});
     if (!r || !r->ok()) {
       std::fprintf(stderr, "register %d failed\n", i);
       return 1;
@@ -225,11 +226,12 @@ int main(int argc, char** argv) {
   pump(measure);
   const Usage u1 = usage_of(relay);
   const double elapsed = std::chrono::duration<double>(Steady::now() - t0).count();
-  std::printf("%d idle streams (wait %g s), measured over %.1f s: relay RSS %.1f MB, CPU %.2f%% "
-              "of a core, %zu long-polls answered and re-polled (%.0f/s)\n",
-              streams, wait, elapsed, u1.rss_kb / 1024.0,
-              100.0 * (u1.cpu_seconds - u0.cpu_seconds) / elapsed, answers - answers0,
-              (answers - answers0) / elapsed);
+  std::printf(
+      "%d idle streams (wait %g s), measured over %.1f s: relay RSS %.1f MB, CPU %.2f%% "
+      "of a core, %zu long-polls answered and re-polled (%.0f/s)\n",
+      streams, wait, elapsed, u1.rss_kb / 1024.0,
+      100.0 * (u1.cpu_seconds - u0.cpu_seconds) / elapsed, answers - answers0,
+      (answers - answers0) / elapsed);
   (void)repolls;
   ::kill(relay, SIGTERM);
   int status = 0;

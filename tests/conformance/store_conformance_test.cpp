@@ -1,4 +1,5 @@
-// One suite, every Store backend (docs/decisions.md D2): each case runs against memory: and sqlite:.
+// One suite, every Store backend (docs/decisions.md D2): each case runs against memory: and
+// sqlite:.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -334,7 +335,8 @@ TEST_P(StoreConformance, SeqsSurviveReopenAndAreNeverReused) {
   ASSERT_EQ(ids_of(after), (std::vector<std::string>{"c"}));
   EXPECT_EQ(after[0].seq, before[2].seq) << "a message keeps its seq across a restart";
   ASSERT_TRUE(s().append({{kCarol, msg("y")}}));
-  EXPECT_GT(s().peek(kCarol)[0].seq, highest) << "a dropped message's seq is never handed out again";
+  EXPECT_GT(s().peek(kCarol)[0].seq, highest)
+      << "a dropped message's seq is never handed out again";
   // Renumbered moves persist too.
   ASSERT_TRUE(s().move_inbox(kBob, kCarol));
   const auto moved = s().peek(kCarol);

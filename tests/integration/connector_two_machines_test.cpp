@@ -1,5 +1,6 @@
-// The quickstart's two-machine localhost test (docs/quickstart.md), automated: one relay process, two "machines" (own HOME,
-// own broker root, own node id), `c2c relay connect --once` on each, in dev and prod mode.
+// The quickstart's two-machine localhost test (docs/quickstart.md), automated: one relay process,
+// two "machines" (own HOME, own broker root, own node id), `c2c relay connect --once` on each, in
+// dev and prod mode.
 #include <gtest/gtest.h>
 
 #include "connector_util.hpp"

@@ -106,8 +106,8 @@ TEST(StreamNginx, StreamWorksThroughAReverseProxyAcrossIdlePeriods) {
   };
   auto ca = loop(a);
   auto cb = loop(b);
-  ASSERT_TRUE(cb->wait_for_line([](const std::string& l) { return contains(l, "stream: open"); },
-                                20s))
+  ASSERT_TRUE(
+      cb->wait_for_line([](const std::string& l) { return contains(l, "stream: open"); }, 20s))
       << cb->out() << cb->err();
 
   auto sender = a.broker();

@@ -42,8 +42,9 @@ class Stream : public ::testing::Test {
   std::vector<std::string> sent_ids;
 
   std::vector<std::string> relay_args(bool stream = true) const {
-    std::vector<std::string> v = {"--token",   kToken, "--storage", "sqlite", "--db-path",
-                                  (relay_dir / "relay.db").string(), "--rate-limit", "off"};
+    std::vector<std::string> v = {"--token",      kToken,      "--storage",
+                                  "sqlite",       "--db-path", (relay_dir / "relay.db").string(),
+                                  "--rate-limit", "off"};
     if (!stream) v.push_back("--no-stream");
     return v;
   }
@@ -130,8 +131,7 @@ TEST_F(Stream, DeliversWithinSecondsWhileTheIntervalIs30s) {
   const auto inbox = b.inbox("ses-b");
   ASSERT_FALSE(inbox.empty());
   EXPECT_EQ(inbox[0].from_alias, "alice@machine-a");
-  const auto sent =
-      b.c2c({"send", inbox[0].from_alias, "answer from bob", "--from", "bob"});
+  const auto sent = b.c2c({"send", inbox[0].from_alias, "answer from bob", "--from", "bob"});
   ASSERT_EQ(sent.exit_code, 0) << sent.out << sent.err;
   ASSERT_TRUE(eventually([&] { return !a.inbox("ses-a").empty(); }, 10s)) << ca->out();
   EXPECT_EQ(a.inbox("ses-a")[0].content, "answer from bob");

@@ -72,7 +72,9 @@ TcpProxy::TcpProxy(uint16_t target_port, uint16_t listen_port) : target_(target_
   acceptor_ = std::thread([this] { accept_loop(); });
 }
 
-TcpProxy::~TcpProxy() { stop(); }
+TcpProxy::~TcpProxy() {
+  stop();
+}
 
 void TcpProxy::stop() {
   if (stop_.exchange(true)) return;
@@ -95,7 +97,9 @@ void TcpProxy::cut_all() {
   for (auto& c : conns_) c->close_both();
 }
 
-void TcpProxy::cut_downstream_after(size_t bytes) { cut_after_.store(static_cast<int64_t>(bytes)); }
+void TcpProxy::cut_downstream_after(size_t bytes) {
+  cut_after_.store(static_cast<int64_t>(bytes));
+}
 
 void TcpProxy::hold_upstream(bool hold) {
   hold_.store(hold);

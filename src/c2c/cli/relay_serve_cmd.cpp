@@ -24,11 +24,11 @@
 #include "c2c/net/local_addresses.hpp"
 #include "c2c/relay/server/auth.hpp"
 #include "c2c/relay/server/gc_loop.hpp"
-#include "c2c/relay/server/stream_hub.hpp"
 #include "c2c/relay/server/persist.hpp"
 #include "c2c/relay/server/rate_limiter.hpp"
 #include "c2c/relay/server/relay_service.hpp"
 #include "c2c/relay/server/router.hpp"
+#include "c2c/relay/server/stream_hub.hpp"
 #include "c2c/relay/store/store.hpp"
 
 namespace c2c::cli {

@@ -26,8 +26,8 @@ StreamPoll StreamReceiver::poll(const std::vector<StreamSession>& sessions, doub
     return out;
   }
   if (!reply->ok()) {
-    out.kind = reply->http_status == 404 ? StreamPoll::Kind::kUnsupported
-                                         : StreamPoll::Kind::kRefused;
+    out.kind =
+        reply->http_status == 404 ? StreamPoll::Kind::kUnsupported : StreamPoll::Kind::kRefused;
     out.error = reply->describe();
     return out;
   }
@@ -81,7 +81,9 @@ StreamLoop::StreamLoop(Connector& connector, broker::Broker& broker, relay::Rela
       options_(options),
       log_(std::move(log)) {}
 
-StreamLoop::~StreamLoop() { stop(); }
+StreamLoop::~StreamLoop() {
+  stop();
+}
 
 void StreamLoop::start() {
   // Rounds leave inbound to the stream from the start; they poll again only once it fails (or

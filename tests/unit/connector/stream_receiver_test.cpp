@@ -1,10 +1,9 @@
 // The connector's receive stream against the real relay router, in process (memory store, no
 // sockets): frames land in the local broker, are acknowledged only in the next request and only
 // once written; a relay without the stream is recognised; sender addresses route back.
-#include "c2c/connector/stream.hpp"
-
 #include <gtest/gtest.h>
 
+#include "c2c/connector/stream.hpp"
 #include "c2c/crypto/identity.hpp"
 #include "c2c/relay/server/router.hpp"
 #include "c2c/relay/server/stream_hub.hpp"
@@ -67,7 +66,8 @@ class StreamReceiverTest : public ::testing::Test {
   void SetUp() override {
     write_file(dir / "registry.json",
                R"([{"session_id":"ses-b","alias":"bob","pid":1,"pid_start_time":1}])");
-    relay.post("/register", {{"node_id", "machine-a"}, {"session_id", "ses-a"}, {"alias", "alice"}});
+    relay.post("/register",
+               {{"node_id", "machine-a"}, {"session_id", "ses-a"}, {"alias", "alice"}});
     relay.post("/register", {{"node_id", "machine-b"}, {"session_id", "ses-b"}, {"alias", "bob"}});
   }
   void send(const std::string& from, const std::string& to, const std::string& content) {
@@ -77,8 +77,7 @@ class StreamReceiverTest : public ::testing::Test {
   TempDir dir{"c2c-stream-receiver"};
   InProcessRelay relay{true};
   broker::Broker broker{dir.path()};
-  relay::RelayClient client{relay::RelayClientOptions{"http://relay.test:7331"},
-                            relay.transport()};
+  relay::RelayClient client{relay::RelayClientOptions{"http://relay.test:7331"}, relay.transport()};
   StreamReceiver receiver{broker, client, "machine-b"};
   const std::vector<StreamSession> sessions{{"ses-b", "bob"}};
 };

@@ -231,7 +231,8 @@ TEST(RelayStream, ProdStreamNeedsASignatureAndCarriesOnlyTheSignersSessions) {
   // Acknowledging xavier's session with bob's key does nothing.
   h.clock.advance(0.001);
   auto nack = h.signed_stream(
-      kb, "bob", {{"node_id", "machine-b"}, {"acks", Json::array({{{"session_id", "sx"}, {"seq", 1000}}})}});
+      kb, "bob",
+      {{"node_id", "machine-b"}, {"acks", Json::array({{{"session_id", "sx"}, {"seq", 1000}}})}});
   ASSERT_EQ(nack.wait_for(5s), std::future_status::ready);
   EXPECT_EQ(nack.get().status, 200);
   EXPECT_EQ(h.store->peek({"machine-b", "sx"}).size(), 1u);

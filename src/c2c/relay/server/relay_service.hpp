@@ -1,7 +1,7 @@
 #pragma once
-// RelayService: every rule of the relay (docs/relay-server.md, docs/protocol.md §4, docs/decisions.md)
-// over a Store. It never sees a socket: the router hands it parsed request DTOs and the caller's
-// verified alias, and maps its Reply to HTTP.
+// RelayService: every rule of the relay (docs/relay-server.md, docs/protocol.md §4,
+// docs/decisions.md) over a Store. It never sees a socket: the router hands it parsed request DTOs
+// and the caller's verified alias, and maps its Reply to HTTP.
 //
 // Concurrency: compound operations (check-then-write) run under one service mutex; signature
 // checks run before taking it. The service does not commit: the router calls Store::commit()

@@ -45,7 +45,8 @@ void RelayService::add_sender_nodes(std::vector<protocol::Message>& messages) {
 std::vector<InboxKey> RelayService::stream_keys(const StreamPlan& plan) {
   std::vector<InboxKey> keys;
   for (const auto& l : store_.leases_on_node(plan.node_id)) {
-    // docs/decisions.md D3: a signed stream reads only sessions whose alias is bound to the signer's key.
+    // docs/decisions.md D3: a signed stream reads only sessions whose alias is bound to the
+    // signer's key.
     if (!plan.owner_pk.empty()) {
       const auto bound = store_.get_binding(l.alias);
       if (!bound || *bound != plan.owner_pk) continue;

@@ -6,7 +6,9 @@ namespace c2c::relay::server {
 
 StreamHub::StreamHub() : thread_([this] { run(); }) {}
 
-StreamHub::~StreamHub() { shutdown(); }
+StreamHub::~StreamHub() {
+  shutdown();
+}
 
 void StreamHub::wait(const std::string& node_id, Clock::time_point deadline, Attempt attempt) {
   {

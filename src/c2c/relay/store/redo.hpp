@@ -80,8 +80,8 @@ struct AddDeadLetter {
 };
 
 using Op = std::variant<PutLease, RemoveLease, PutBinding, RemoveBinding, Append, RemoveInbox,
-                        RemoveIds, MoveInbox, RemoveThrough, PutRoom, AddMember, RemoveMember, AppendHistory,
-                        RememberId, RememberNonce, AddDeadLetter>;
+                        RemoveIds, MoveInbox, RemoveThrough, PutRoom, AddMember, RemoveMember,
+                        AppendHistory, RememberId, RememberNonce, AddDeadLetter>;
 
 // Receives every mutation's record; called with the store's lock held, so keep it cheap.
 class Sink {
