@@ -22,11 +22,11 @@ struct ClientOptions {
 
 struct ClientRequest {
   std::string method = "GET";
-  // Overrides ClientOptions::request_timeout for this request (e.g. a long-poll).
-  std::optional<std::chrono::milliseconds> timeout;
   std::string target = "/";  // path + optional query, appended to the base URL's path prefix
   std::vector<Header> headers;
   std::string body;  // sent only if non-empty (then with Content-Type: application/json)
+  // Overrides ClientOptions::request_timeout for this request (e.g. a long-poll).
+  std::optional<std::chrono::milliseconds> timeout;
 };
 
 struct ParsedUrl {

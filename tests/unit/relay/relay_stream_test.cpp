@@ -94,7 +94,7 @@ TEST(RelayStream, FrameCarriesSessionSeqAndSenderNodeAndAcksDropOnlyWhatWasAckno
   EXPECT_FALSE(f.body["more"].get<bool>());
 
   // No acknowledgement: a reconnect gets everything again.
-  EXPECT_EQ(h.stream_now({{"node_id", "machine-b"}})["messages"].size(), 3u);
+  EXPECT_EQ(h.stream_now({{"node_id", "machine-b"}}).body["messages"].size(), 3u);
   // Acknowledge bob's first message only.
   auto a = h.stream_now({{"node_id", "machine-b"},
                          {"acks", Json::array({{{"session_id", "sb"}, {"seq", seqs["sb"][0]}}})}});
