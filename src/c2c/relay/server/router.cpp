@@ -254,7 +254,9 @@ void Router::stream_async(const net::Request& req, const Route* route, net::Resp
   const double wait = std::min(body.value().wait, max_stream_wait_);
   const auto deadline = StreamHub::Clock::now() +
                         std::chrono::microseconds(static_cast<int64_t>(std::max(0.0, wait) * 1e6));
-  hub_->wait(plan.value().node_id, deadline,
+  // The node id is copied first: the callback below takes the plan (argument order is unspecified).
+  const std::string node_id = plan.value().node_id;
+  hub_->wait(node_id, deadline,
              [this, send, plan = std::move(plan).value(),
               respond = std::move(respond)](bool final) mutable {
                protocol::StreamFrame frame;
