@@ -277,6 +277,11 @@ TEST(StreamHub, NotifyWakesOnlyThatNodesWaitersAndDeadlinesAnswerTheRest) {
   a_ready = true;
   hub.notify({"a"});
   ASSERT_EQ(a_done.get_future().wait_for(3s), std::future_status::ready);
+  // The hub forgets a waiter only after its attempt has returned: wait for that (bounded).
+  const auto give_up = std::chrono::steady_clock::now() + 3s;
+  while (hub.waiting() != 0 && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::yield();
+  }
   EXPECT_EQ(hub.waiting(), 0u);
 }
 
