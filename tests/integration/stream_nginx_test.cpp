@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -58,12 +59,16 @@ TEST(StreamNginx, StreamWorksThroughAReverseProxyAcrossIdlePeriods) {
   constexpr const char* kToken = "nginx-token";
   ProcessOptions relay_env;
   relay_env.unset_env = {"C2C_RELAY_TOKEN", "C2C_RELAY_PERSIST_DIR"};
-  auto relay = start_relay({"--token", kToken, "--rate-limit", "off"}, relay_env);
+  // nginx's port is chosen first: the relay names it as its public URL, as a relay behind a
+  // reverse proxy must (signed registrations name the URL the client used).
+  const uint16_t port = free_port();
+  const std::string front = "http://127.0.0.1:" + std::to_string(port);
+  auto relay = start_relay({"--token", kToken, "--rate-limit", "off", "--public-url", front},
+                           relay_env);
   ASSERT_FALSE(relay.url.empty());
 
   TempDir dir("c2c-nginx");
   for (const char* sub : {"logs", "tmp"}) std::filesystem::create_directories(dir / sub);
-  const uint16_t port = free_port();
   {
     std::ofstream conf(dir / "nginx.conf");
     if (::geteuid() == 0) conf << "user root;\n";  // workers must reach the private temp dir
@@ -90,8 +95,16 @@ TEST(StreamNginx, StreamWorksThroughAReverseProxyAcrossIdlePeriods) {
          << "}\n";
   }
   Child proxy({nginx, "-p", dir.str(), "-c", (dir / "nginx.conf").string(), "-g", "daemon off;"});
+  // nginx is stopped by SIGTERM to its master, which takes its workers down with it (a killed
+  // master would leave them running, holding the test's output pipes open).
+  struct StopNginx {
+    Child& master;
+    ~StopNginx() {
+      master.signal(SIGTERM);
+      master.wait(10s);
+    }
+  } stop_nginx{proxy};
   ASSERT_TRUE(eventually([&] { return can_connect(port); }, 10s)) << proxy.err();
-  const std::string front = "http://127.0.0.1:" + std::to_string(port);
 
   Machine a{"machine-a"};
   Machine b{"machine-b"};

@@ -36,6 +36,11 @@ bool has_line(Child& c, const std::string& needle, std::chrono::milliseconds tim
 class Stream : public ::testing::Test {
  protected:
   TempDir relay_dir{"c2c-stream-relay"};
+  // Each machine reaches the relay through its own TCP proxy, which the fault tests cut or hold;
+  // the relay names both as its public URLs, as a relay behind a proxy does (signed
+  // registrations must name one). A restarted relay keeps them.
+  TcpProxy front_a{0};
+  TcpProxy front_b{0};
   RelayProcess relay;
   Machine a{"machine-a"};
   Machine b{"machine-b"};
@@ -44,18 +49,28 @@ class Stream : public ::testing::Test {
   std::vector<std::string> relay_args(bool stream = true) const {
     std::vector<std::string> v = {"--token",      kToken,      "--storage",
                                   "sqlite",       "--db-path", (relay_dir / "relay.db").string(),
-                                  "--rate-limit", "off"};
+                                  "--rate-limit", "off",
+                                  "--public-url", front_a.url(),
+                                  "--public-url", front_b.url()};
     if (!stream) v.push_back("--no-stream");
     return v;
   }
+  std::string url_a() const { return front_a.url(); }
+  std::string url_b() const { return front_b.url(); }
 
-  void start(bool stream = true) {
+  void start_relay_process(bool stream = true) {
     relay = start_relay(relay_args(stream), relay_env());
     ASSERT_FALSE(relay.url.empty());
+    front_a.set_target(port_number(relay.url));
+    front_b.set_target(port_number(relay.url));
+  }
+
+  void start(bool stream = true) {
+    start_relay_process(stream);
     a.add_session("alice", "ses-a");
     b.add_session("bob", "ses-b");
-    ASSERT_EQ(a.connect_once(relay.url, kToken).exit_code, 0);
-    ASSERT_EQ(b.connect_once(relay.url, kToken).exit_code, 0);
+    ASSERT_EQ(a.connect_once(url_a(), kToken).exit_code, 0);
+    ASSERT_EQ(b.connect_once(url_b(), kToken).exit_code, 0);
   }
 
   // A connector in loop mode with the default interval (30 s) and --verbose.
@@ -120,8 +135,8 @@ class Stream : public ::testing::Test {
 
 TEST_F(Stream, DeliversWithinSecondsWhileTheIntervalIs30s) {
   start();
-  auto ca = loop(a, relay.url);
-  auto cb = loop(b, relay.url);
+  auto ca = loop(a, url_a());
+  auto cb = loop(b, url_b());
   ASSERT_TRUE(has_line(*cb, "stream: open (node machine-b)", 20s)) << cb->out() << cb->err();
   ASSERT_TRUE(has_line(*ca, "stream: open", 20s)) << ca->out();
   queue(20);
@@ -140,46 +155,39 @@ TEST_F(Stream, DeliversWithinSecondsWhileTheIntervalIs30s) {
 
 TEST_F(Stream, RelayKilledMidStreamLosesAndDuplicatesNothing) {
   start();
-  // The connectors reach the relay through a proxy so the restarted relay (new port) keeps
-  // their URL.
-  auto proxy = std::make_unique<TcpProxy>(port_number(relay.url));
-  const uint16_t front = proxy->port();
   // A's rounds must not back off for minutes while the relay is down (A is not under test).
-  auto ca = loop(a, proxy->url(), "0.5");
-  auto cb = loop(b, proxy->url());
+  auto ca = loop(a, url_a(), "0.5");
+  auto cb = loop(b, url_b());
   ASSERT_TRUE(has_line(*cb, "stream: open", 20s)) << cb->out();
   queue(300);
   ASSERT_TRUE(eventually([&] { return count().present >= 10; }, 20s)) << cb->out();
   relay.child->signal(SIGKILL);
   EXPECT_EQ(relay.child->wait(10s), 128 + SIGKILL);
   queue(20);  // queued while the relay is down
-  relay = start_relay(relay_args(), relay_env());
-  ASSERT_FALSE(relay.url.empty());
-  proxy.reset();
-  proxy = std::make_unique<TcpProxy>(port_number(relay.url), front);
+  start_relay_process();  // on a new port: the proxies forward there from now on
   ASSERT_TRUE(all_arrived(40s)) << count().lost << " lost\n" << cb->out();
   expect_exactly_once();
 }
 
 TEST_F(Stream, ConnectorKilledBetweenLocalWriteAndAckGetsItAgainOnceOnly) {
   start();
-  auto ca = loop(a, relay.url);
+  auto ca = loop(a, url_a());
   queue(10);
   ASSERT_TRUE(forwarded(10s)) << ca->out();
   // B's first request gets the 10 in one frame; its next one, which acknowledges them, never
   // reaches the relay: B has written the frame locally and dies before the relay hears the ack.
-  TcpProxy proxy(port_number(relay.url));
-  proxy.hold_upstream_after_first_answer();
-  auto cb = loop(b, proxy.url());
+  // (Only a stream frame carries "seq"; B's rounds go through the proxy too.)
+  front_b.hold_upstream_after_answer_containing("\"seq\":");
+  auto cb = loop(b, url_b());
   ASSERT_TRUE(all_arrived(10s)) << cb->out();
   ASSERT_TRUE(has_line(*cb, "stream: received 10, delivered 10", 5s)) << cb->out();
   cb->signal(SIGKILL);
   EXPECT_EQ(cb->wait(10s), 128 + SIGKILL);
-  proxy.cut_all();
-  proxy.hold_upstream(false);
+  front_b.cut_all();
+  front_b.hold_upstream(false);
   // The relay still holds the 10 unacknowledged messages: the restarted connector gets them
   // again and its broker drops them.
-  cb = loop(b, proxy.url());
+  cb = loop(b, url_b());
   ASSERT_TRUE(has_line(*cb, "delivered 0", 20s)) << cb->out();
   queue(5);
   ASSERT_TRUE(all_arrived(10s)) << cb->out();
@@ -188,13 +196,12 @@ TEST_F(Stream, ConnectorKilledBetweenLocalWriteAndAckGetsItAgainOnceOnly) {
 
 TEST_F(Stream, NetworkCutMidFrameLosesAndDuplicatesNothing) {
   start();
-  auto ca = loop(a, relay.url);
+  auto ca = loop(a, url_a());
   queue(40, 2000);
   ASSERT_TRUE(forwarded(20s)) << ca->out();
   // B's first answer, one frame of 40 messages of 2 KB, is cut after 3 KB.
-  TcpProxy proxy(port_number(relay.url));
-  proxy.cut_downstream_after(3000);
-  auto cb = loop(b, proxy.url());
+  front_b.cut_downstream_after(3000, "\"seq\":");
+  auto cb = loop(b, url_b());
   ASSERT_TRUE(has_line(*cb, "reconnecting in", 20s)) << cb->out();
   EXPECT_TRUE(b.inbox("ses-b").empty()) << "a cut frame writes nothing";
   ASSERT_TRUE(all_arrived(30s)) << cb->out();
@@ -203,9 +210,9 @@ TEST_F(Stream, NetworkCutMidFrameLosesAndDuplicatesNothing) {
 
 TEST_F(Stream, TwoConnectorsForTheSameNodeDeliverOnce) {
   start();
-  auto ca = loop(a, relay.url);
-  auto cb1 = loop(b, relay.url);
-  auto cb2 = loop(b, relay.url);
+  auto ca = loop(a, url_a());
+  auto cb1 = loop(b, url_b());
+  auto cb2 = loop(b, url_b());
   ASSERT_TRUE(has_line(*cb1, "stream: open", 20s)) << cb1->out();
   ASSERT_TRUE(has_line(*cb2, "stream: open", 20s)) << cb2->out();
   queue(100);
@@ -218,8 +225,8 @@ TEST_F(Stream, TwoConnectorsForTheSameNodeDeliverOnce) {
 
 TEST_F(Stream, RelayWithoutTheStreamFallsBackToPolling) {
   start(/*stream=*/false);
-  auto ca = loop(a, relay.url, "0.5");
-  auto cb = loop(b, relay.url, "0.5");
+  auto ca = loop(a, url_a(), "0.5");
+  auto cb = loop(b, url_b(), "0.5");
   ASSERT_TRUE(has_line(*cb, "the relay offers no receive stream", 20s)) << cb->out();
   queue(20);
   ASSERT_TRUE(all_arrived(20s)) << cb->out();
@@ -230,16 +237,16 @@ TEST_F(Stream, RelayWithoutTheStreamFallsBackToPolling) {
 TEST_F(Stream, RoomMessageReachesEveryMemberMachineOncePerMember) {
   start();
   b.add_session("bea", "ses-b2");
-  ASSERT_EQ(b.connect_once(relay.url, kToken).exit_code, 0);
+  ASSERT_EQ(b.connect_once(url_b(), kToken).exit_code, 0);
   for (auto [m, alias] : {std::pair{&a, "alice"}, std::pair{&b, "bob"}, std::pair{&b, "bea"}}) {
     const auto r = m->c2c({"relay", "rooms", "join", "lounge", "--alias", alias, "--relay-url",
-                           relay.url, "--token", kToken});
+                           m == &a ? url_a() : url_b(), "--token", kToken});
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   }
-  auto cb = loop(b, relay.url);
+  auto cb = loop(b, url_b());
   ASSERT_TRUE(has_line(*cb, "stream: open", 20s)) << cb->out();
   const auto r = a.c2c({"relay", "rooms", "send", "lounge", "hello", "room", "--alias", "alice",
-                        "--relay-url", relay.url, "--token", kToken});
+                        "--relay-url", url_a(), "--token", kToken});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   auto room_copies = [&](const std::string& session) {
     int n = 0;

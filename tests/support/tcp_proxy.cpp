@@ -97,8 +97,29 @@ void TcpProxy::cut_all() {
   for (auto& c : conns_) c->close_both();
 }
 
-void TcpProxy::cut_downstream_after(size_t bytes) {
+void TcpProxy::cut_downstream_after(size_t bytes, std::string marker) {
+  {
+    std::lock_guard lock(mu_);
+    cut_marker_ = std::move(marker);
+  }
   cut_after_.store(static_cast<int64_t>(bytes));
+}
+
+void TcpProxy::hold_upstream_after_answer_containing(std::string marker) {
+  {
+    std::lock_guard lock(mu_);
+    hold_marker_ = std::move(marker);
+  }
+  hold_after_answer_.store(true);
+}
+
+bool TcpProxy::answer_matches(const std::string& which, std::string_view chunk) {
+  std::string marker;
+  {
+    std::lock_guard lock(mu_);
+    marker = which == "cut" ? cut_marker_ : hold_marker_;
+  }
+  return marker.empty() || chunk.find(marker) != std::string_view::npos;
 }
 
 void TcpProxy::hold_upstream(bool hold) {
@@ -112,7 +133,8 @@ void TcpProxy::accept_loop() {
     if (::poll(p, 2, -1) <= 0 || (p[1].revents & POLLIN) != 0) continue;
     const int client = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (client < 0) continue;
-    const int server = connect_to(target_);
+    const uint16_t target = target_.load();
+    const int server = target == 0 ? -1 : connect_to(target);
     if (server < 0) {
       ::close(client);
       continue;
@@ -151,8 +173,10 @@ void TcpProxy::pump(std::shared_ptr<Conn> c) {
     if ((p[1].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
       ssize_t n = ::recv(c->server, buf, sizeof buf, 0);
       if (n <= 0) break;
+      const std::string_view chunk(buf, static_cast<size_t>(n));
       int64_t cut = cut_after_.load();
       bool cut_now = false;
+      if (cut >= 0 && !answer_matches("cut", chunk)) cut = -1;  // not the answer to cut yet
       if (cut >= 0) {
         if (n >= cut) {
           n = static_cast<ssize_t>(cut);
@@ -162,7 +186,10 @@ void TcpProxy::pump(std::shared_ptr<Conn> c) {
           cut_after_.store(cut - n);
         }
       }
-      if (n > 0 && hold_after_answer_.exchange(false)) hold_.store(true);
+      if (n > 0 && hold_after_answer_.load() && answer_matches("hold", chunk) &&
+          hold_after_answer_.exchange(false)) {
+        hold_.store(true);
+      }
       if (n > 0 && !write_all(c->client, buf, static_cast<size_t>(n))) break;
       downstream_ += static_cast<size_t>(n);
       if (cut_now) break;
