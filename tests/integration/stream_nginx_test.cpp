@@ -63,8 +63,8 @@ TEST(StreamNginx, StreamWorksThroughAReverseProxyAcrossIdlePeriods) {
   // reverse proxy must (signed registrations name the URL the client used).
   const uint16_t port = free_port();
   const std::string front = "http://127.0.0.1:" + std::to_string(port);
-  auto relay = start_relay({"--token", kToken, "--rate-limit", "off", "--public-url", front},
-                           relay_env);
+  auto relay =
+      start_relay({"--token", kToken, "--rate-limit", "off", "--public-url", front}, relay_env);
   ASSERT_FALSE(relay.url.empty());
 
   TempDir dir("c2c-nginx");

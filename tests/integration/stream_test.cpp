@@ -47,11 +47,10 @@ class Stream : public ::testing::Test {
   std::vector<std::string> sent_ids;
 
   std::vector<std::string> relay_args(bool stream = true) const {
-    std::vector<std::string> v = {"--token",      kToken,      "--storage",
-                                  "sqlite",       "--db-path", (relay_dir / "relay.db").string(),
-                                  "--rate-limit", "off",
-                                  "--public-url", front_a.url(),
-                                  "--public-url", front_b.url()};
+    std::vector<std::string> v = {"--token",      kToken,         "--storage",
+                                  "sqlite",       "--db-path",    (relay_dir / "relay.db").string(),
+                                  "--rate-limit", "off",          "--public-url",
+                                  front_a.url(),  "--public-url", front_b.url()};
     if (!stream) v.push_back("--no-stream");
     return v;
   }
@@ -163,7 +162,7 @@ TEST_F(Stream, RelayKilledMidStreamLosesAndDuplicatesNothing) {
   ASSERT_TRUE(eventually([&] { return count().present >= 10; }, 20s)) << cb->out();
   relay.child->signal(SIGKILL);
   EXPECT_EQ(relay.child->wait(10s), 128 + SIGKILL);
-  queue(20);  // queued while the relay is down
+  queue(20);              // queued while the relay is down
   start_relay_process();  // on a new port: the proxies forward there from now on
   ASSERT_TRUE(all_arrived(40s)) << count().lost << " lost\n" << cb->out();
   expect_exactly_once();

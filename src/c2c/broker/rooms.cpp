@@ -1,5 +1,5 @@
-// Local rooms (docs/protocol.md §6, docs/cli.md Rooms): members.json + meta.json under the room's members lock,
-// history.jsonl under its history lock, fan-out into each member's inbox with
+// Local rooms (docs/protocol.md §6, docs/cli.md Rooms): members.json + meta.json under the room's
+// members lock, history.jsonl under its history lock, fan-out into each member's inbox with
 // to_alias "<member>#<room>". The members lock is never held while taking the registry lock.
 #include <dirent.h>
 #include <sys/stat.h>

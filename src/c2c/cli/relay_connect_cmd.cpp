@@ -10,9 +10,9 @@
 #include "c2c/cli/relay_connect_service.hpp"
 #include "c2c/connector/connector.hpp"
 #include "c2c/connector/run_loop.hpp"
+#include "c2c/connector/stream.hpp"
 #include "c2c/core/clock.hpp"
 #include "c2c/core/text.hpp"
-#include "c2c/connector/stream.hpp"
 
 namespace c2c::cli::relay_cli {
 
