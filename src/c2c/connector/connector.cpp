@@ -141,10 +141,10 @@ Result<SyncReport> Connector::sync_once(const std::atomic<bool>* stop) {
     if (stopping(stop) || report.unreachable || stream_delivers()) break;
     if (registered_.count(s.session_id) != 0) pull_inbox(s, report);
   }
-  // 4. Delivery receipts, both ways.
+  // 4. Delivery receipts, both ways (the receive stream carries ours while it works).
   if (!stopping(stop) && !report.unreachable) forward_receipts(sessions, report);
   for (const auto& s : sessions) {
-    if (stopping(stop) || report.unreachable) break;
+    if (stopping(stop) || report.unreachable || stream_delivers()) break;
     if (registered_.count(s.session_id) != 0) fetch_receipts(s, report);
   }
   // Nothing to sync (no sessions, empty outbox): still tell whether the relay is there, so

@@ -100,12 +100,26 @@ class Connector {
 
   // True when remote-outbox.jsonl holds entries never tried yet (queued during the last round).
   bool has_untried_outbox();
+  // True when receipts-outbox.jsonl holds receipts queued since the last round read it (that
+  // round posted everything it read; otherwise false, so a relay refusing them is not retried
+  // in a tight loop).
+  bool has_new_receipts();
 
   // Thread-safe. The sessions registered on the relay as of the last round.
   std::vector<StreamSession> stream_sessions() const;
   // Thread-safe. While set, rounds leave inbound delivery to the receive stream.
   void set_stream_delivers(bool on) { stream_delivers_.store(on); }
   bool stream_delivers() const { return stream_delivers_.load(); }
+
+  // Delivery receipts the relay queued for the local alias `sender` (fetched by a round, or
+  // carried by the receive stream): each one is kept only when this broker sent that message to
+  // that recipient and its signature verifies against the key pinned for the recipient's alias
+  // (pinned through `client` on first use); kept ones are recorded in the broker. Returns the
+  // receipt ids to acknowledge (recorded, or dropped as not ours); none when recording failed,
+  // so they come again. Safe from the stream's thread: it touches only the broker and `client`.
+  std::vector<std::string> take_receipts(
+      const std::string& sender, const std::vector<relay::protocol::DeliveryReceipt>& receipts,
+      relay::RelayClient& client, SyncReport& report);
 
  private:
   struct Session {
@@ -120,7 +134,8 @@ class Connector {
   void forward_receipts(const std::vector<Session>& sessions, SyncReport& report);
   void fetch_receipts(const Session& s, SyncReport& report);
   // The key the receipt's recipient alias is pinned to ("" when the relay has none for it).
-  Result<std::string> recipient_key(const std::string& alias, const std::string& sign_as);
+  Result<std::string> recipient_key(const std::string& alias, const std::string& sign_as,
+                                    relay::RelayClient& client);
   // One page: peek, deliver locally, acknowledge. True when it all worked and the relay holds
   // more for this session.
   bool pull_page(const Session& s, SyncReport& report);
@@ -137,6 +152,7 @@ class Connector {
   std::optional<double> relay_restart_seen_at_;
   // Receipt ids recorded locally, acknowledged with the next fetch (per sender alias).
   std::map<std::string, std::vector<std::string>> receipt_acks_;
+  bool receipts_left_behind_ = false;  // the last forward_receipts() did not post all it read
   mutable std::mutex shared_mu_;
   std::vector<StreamSession> stream_sessions_;  // under shared_mu_
   std::atomic<bool> stream_delivers_{false};

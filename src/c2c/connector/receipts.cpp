@@ -44,13 +44,18 @@ std::optional<std::string> sent_to(broker::Broker& b, const std::string& message
 }  // namespace
 
 void Connector::forward_receipts(const std::vector<Session>& sessions, SyncReport& report) {
+  receipts_left_behind_ = true;  // until everything read below is settled
   auto queued = broker_.read_receipt_outbox();
   if (!queued) {
     report.local_error = true;
     note_error(report, "receipts", queued.error().message);
     return;
   }
-  if (queued->empty()) return;
+  if (queued->empty()) {
+    receipts_left_behind_ = false;
+    return;
+  }
+  const size_t read = queued->size();
   // Grouped by the local alias that received the message: each post is signed as it.
   std::map<std::string, std::vector<broker::ReceiptOutboxEntry>> by_alias;
   for (auto& e : *queued) by_alias[casefold(bare(e.recipient, '#'))].push_back(std::move(e));
@@ -101,14 +106,23 @@ void Connector::forward_receipts(const std::vector<Session>& sessions, SyncRepor
   if (auto s = broker_.settle_receipt_outbox(settled); !s) {
     report.local_error = true;
     note_error(report, "receipts", s.error().message);
+    return;
   }
+  receipts_left_behind_ = settled.size() < read;
 }
 
-Result<std::string> Connector::recipient_key(const std::string& alias, const std::string& sign_as) {
+bool Connector::has_new_receipts() {
+  if (receipts_left_behind_) return false;
+  auto queued = broker_.read_receipt_outbox();
+  return queued.has_value() && !queued->empty();
+}
+
+Result<std::string> Connector::recipient_key(const std::string& alias, const std::string& sign_as,
+                                             relay::RelayClient& client) {
   auto pinned = broker_.pinned_receipt_key(alias);
   if (!pinned) return fail(pinned.error());
   if (*pinned) return **pinned;
-  auto reply = client_.pubkey(alias, sign_as);
+  auto reply = client.pubkey(alias, sign_as);
   if (!reply) return fail(reply.error());
   if (reply->http_status == 404) return std::string();  // no key bound: a dev relay
   if (!reply->ok())
@@ -138,16 +152,23 @@ void Connector::fetch_receipts(const Session& s, SyncReport& report) {
   acks.clear();  // the relay dropped them
   auto parsed = relay::protocol::ReceiptsResponse::from_json(reply->body);
   if (!parsed) return;
+  acks = take_receipts(s.alias, parsed->receipts, client_, report);
+}
+
+std::vector<std::string> Connector::take_receipts(
+    const std::string& sender, const std::vector<relay::protocol::DeliveryReceipt>& receipts,
+    relay::RelayClient& client, SyncReport& report) {
+  std::vector<std::string> acks;
   std::vector<broker::ReceiptEvent> events;
-  for (const auto& r : parsed->receipts) {
+  for (const auto& r : receipts) {
     const std::string alias = bare(r.recipient, '@');
-    const auto recorded_as = sent_to(broker_, r.message_id, s.alias, alias);
+    const auto recorded_as = sent_to(broker_, r.message_id, sender, alias);
     if (!recorded_as) {
       acks.push_back(r.receipt_id);  // not a message this broker sent there: drop it
       report.details.push_back("dropped receipt for unknown message " + r.message_id);
       continue;
     }
-    auto key = recipient_key(alias, s.alias);
+    auto key = recipient_key(alias, sender, client);
     if (!key) {
       note_error(report, "receipts", key.error().message);
       continue;  // not acknowledged: tried again next round
@@ -180,16 +201,16 @@ void Connector::fetch_receipts(const Session& s, SyncReport& report) {
     events.push_back(std::move(e));
     acks.push_back(r.receipt_id);
   }
-  if (events.empty()) return;
+  if (events.empty()) return acks;
   if (auto w = broker_.record_receipts(events); !w) {
     // Not recorded: fetch them again rather than acknowledge.
-    acks.clear();
     report.local_error = true;
     note_error(report, "receipts", w.error().message);
-    return;
+    return {};
   }
   report.details.push_back("recorded " + std::to_string(events.size()) + " receipt(s) for " +
-                           s.alias);
+                           sender);
+  return acks;
 }
 
 }  // namespace c2c::connector

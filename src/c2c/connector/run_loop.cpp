@@ -112,7 +112,12 @@ bool OutboxWatch::drain() {
     if (n <= 0) return touched;
     for (ssize_t off = 0; off < n;) {
       const auto* ev = reinterpret_cast<const inotify_event*>(buf + off);
-      if (ev->len > 0 && std::string_view(ev->name) == "remote-outbox.jsonl") touched = true;
+      // Mail to forward, or receipts to post (a message was delivered or read here: its sender
+      // should hear of it now, not at the next interval).
+      if (ev->len > 0 && (std::string_view(ev->name) == "remote-outbox.jsonl" ||
+                          std::string_view(ev->name) == "receipts-outbox.jsonl")) {
+        touched = true;
+      }
       off += static_cast<ssize_t>(sizeof(inotify_event) + ev->len);
     }
   }
@@ -148,7 +153,7 @@ int run_loop(Connector& connector, const LoopOptions& options, StopSource& stop,
     // ran is, and goes out now (a healthy, unthrottled relay only; otherwise keep the backoff).
     const bool eager = watch && healthy && !round->throttled && !round->local_error;
     if (watch) watch->drain();
-    if (eager && connector.has_untried_outbox()) continue;
+    if (eager && (connector.has_untried_outbox() || connector.has_new_receipts())) continue;
     const int fd = eager ? watch->fd() : -1;
     const auto deadline = std::chrono::steady_clock::now() +
                           std::chrono::microseconds(static_cast<long long>(delay * 1e6));

@@ -2,8 +2,9 @@
 // The connector loop: a round every interval, exponential backoff with jitter while the relay is
 // unreachable or refusing us, and a prompt stop on SIGINT/SIGTERM (the sleep is a poll() on a
 // self-pipe the signal handler writes to; requests in flight are bounded by their timeouts).
-// While the relay is healthy, a message queued to remote-outbox.jsonl starts the next round at
-// once (inotify on the broker root) instead of waiting for the interval.
+// While the relay is healthy, a message queued to remote-outbox.jsonl, or a delivery receipt
+// queued to receipts-outbox.jsonl, starts the next round at once (inotify on the broker root)
+// instead of waiting for the interval.
 
 #include <atomic>
 #include <filesystem>
@@ -51,7 +52,7 @@ class StopSource {
 // cap <= 0 means min(8 * interval, 300 s), never below interval.
 double next_delay(double interval, double cap, int consecutive_failures, double unit_random);
 
-// Watches a broker root for writes to remote-outbox.jsonl (Linux inotify).
+// Watches a broker root for writes to remote-outbox.jsonl and receipts-outbox.jsonl (inotify).
 class OutboxWatch {
  public:
   explicit OutboxWatch(const std::filesystem::path& broker_root);

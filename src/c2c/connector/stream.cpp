@@ -3,21 +3,27 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <random>
 
 #include "c2c/connector/run_loop.hpp"
+#include "c2c/core/text.hpp"
 
 namespace c2c::connector {
 
 StreamReceiver::StreamReceiver(broker::Broker& broker, relay::RelayClient& client,
-                               std::string node_id)
-    : broker_(broker), client_(client), node_id_(std::move(node_id)) {}
+                               std::string node_id, ReceiptSink receipts)
+    : broker_(broker),
+      client_(client),
+      node_id_(std::move(node_id)),
+      receipts_(std::move(receipts)) {}
 
 StreamPoll StreamReceiver::poll(const std::vector<StreamSession>& sessions, double wait_seconds) {
   StreamPoll out;
   relay::protocol::StreamRequest req;
   req.node_id = node_id_;
   req.acks = acks_;
+  req.receipt_acks = receipt_acks_;
   req.wait = wait_seconds;
   auto reply = client_.stream(req, sessions.front().alias);
   if (!reply) {
@@ -32,6 +38,7 @@ StreamPoll StreamReceiver::poll(const std::vector<StreamSession>& sessions, doub
     return out;
   }
   acks_.clear();  // the relay applied them
+  receipt_acks_.clear();
   auto frame = relay::protocol::StreamFrame::from_json(reply->body);
   if (!frame) {
     out.kind = StreamPoll::Kind::kRefused;
@@ -70,13 +77,38 @@ StreamPoll StreamReceiver::poll(const std::vector<StreamSession>& sessions, doub
     out.delivered += static_cast<int>(written.value());
     if (highest > 0) acks_.push_back({sid, highest});
   }
+  // Receipts, per local sender: recorded (after the messages, which never wait for them), then
+  // acknowledged in the next request like the messages.
+  out.receipts = static_cast<int>(frame->receipts.size());
+  if (receipts_) {
+    std::map<std::string, std::vector<relay::protocol::DeliveryReceipt>> by_sender;
+    for (auto& r : frame->receipts) {
+      for (const auto& s : sessions) {
+        if (!iequals(s.alias, r.to_alias)) continue;
+        by_sender[s.alias].push_back(std::move(r));
+        break;
+      }
+    }
+    for (const auto& [sender, receipts] : by_sender) {
+      for (auto& id : receipts_(sender, receipts)) {
+        receipt_acks_.push_back({sender, std::move(id)});
+      }
+    }
+  }
   return out;
 }
 
 StreamLoop::StreamLoop(Connector& connector, broker::Broker& broker, relay::RelayClient& client,
                        StreamOptions options, Log log)
     : connector_(connector),
-      receiver_(broker, client, connector.options().node_id),
+      receiver_(broker, client, connector.options().node_id,
+                [this](const std::string& sender,
+                       const std::vector<relay::protocol::DeliveryReceipt>& receipts) {
+                  SyncReport report;
+                  auto acks = connector_.take_receipts(sender, receipts, client_, report);
+                  for (const auto& d : report.details) log_("stream: " + d, true);
+                  return acks;
+                }),
       client_(client),
       options_(options),
       log_(std::move(log)) {}
@@ -147,6 +179,7 @@ void StreamLoop::run() {
                    std::to_string(r.delivered) + (r.more ? " (more queued)" : ""),
                true);
         }
+        if (r.receipts > 0) log_("stream: " + std::to_string(r.receipts) + " receipt(s)", true);
         break;
       case StreamPoll::Kind::kUnsupported:
         connector_.set_stream_delivers(false);

@@ -31,13 +31,20 @@ struct StreamPoll {
   Kind kind = Kind::kFrame;
   int received = 0;   // messages in the frame
   int delivered = 0;  // new in the local inboxes (the rest were duplicates)
+  int receipts = 0;   // delivery receipts in the frame
   bool more = false;  // the relay has more queued
   std::string error;  // for everything but kFrame
 };
 
 class StreamReceiver {
  public:
-  StreamReceiver(broker::Broker& broker, relay::RelayClient& client, std::string node_id);
+  // Takes the delivery receipts a frame carries for the local alias `sender`; returns the
+  // receipt ids to acknowledge (Connector::take_receipts).
+  using ReceiptSink = std::function<std::vector<std::string>(
+      const std::string& sender, const std::vector<relay::protocol::DeliveryReceipt>& receipts)>;
+
+  StreamReceiver(broker::Broker& broker, relay::RelayClient& client, std::string node_id,
+                 ReceiptSink receipts = {});
 
   // One request: acknowledges what the previous frame wrote, waits up to wait_seconds for the
   // next frame and writes it. `sessions` must not be empty (the request is signed as one).
@@ -45,12 +52,17 @@ class StreamReceiver {
 
   // Acknowledgements the next request carries (for tests).
   const std::vector<relay::protocol::StreamAck>& pending_acks() const { return acks_; }
+  const std::vector<relay::protocol::ReceiptAck>& pending_receipt_acks() const {
+    return receipt_acks_;
+  }
 
  private:
   broker::Broker& broker_;
   relay::RelayClient& client_;
   std::string node_id_;
+  ReceiptSink receipts_;
   std::vector<relay::protocol::StreamAck> acks_;
+  std::vector<relay::protocol::ReceiptAck> receipt_acks_;
 };
 
 struct StreamOptions {

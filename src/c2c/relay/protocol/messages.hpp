@@ -182,9 +182,15 @@ struct StreamAck {
   std::string session_id;
   uint64_t seq = 0;  // every message of the session's inbox with seq <= this one is delivered
 };
+// A delivery receipt the connector recorded, so the relay drops it from `alias`'s queue.
+struct ReceiptAck {
+  std::string alias;
+  std::string receipt_id;
+};
 struct StreamRequest {
   std::string node_id;
   std::vector<StreamAck> acks;
+  std::vector<ReceiptAck> receipt_acks;
   double wait = 0;  // seconds; the relay caps it
   std::optional<int64_t> max_messages;
   std::optional<int64_t> max_bytes;
@@ -379,11 +385,14 @@ struct ReceiptsResponse {  // /receipts (accepted = how many were queued) and /r
   static Result<ReceiptsResponse> from_json(const Json& j);
 };
 
-// One /stream frame: {"ok":true,"messages":[...],"more":bool}. Later event kinds (delivery
-// receipts) are added as sibling arrays; clients ignore keys they do not know.
+// One /stream frame: {"ok":true,"messages":[...],"receipts":[...],"more":bool}. Later event
+// kinds are added as sibling arrays; clients ignore keys they do not know.
 struct StreamFrame {
   std::vector<Message> messages;  // each with session_id and seq
-  bool more = false;              // the frame was cut by its bounds: more is queued
+  // Delivery receipts queued for the node's senders, each with its receipt_id (acknowledged in
+  // the next request's receipt_acks).
+  std::vector<DeliveryReceipt> receipts;
+  bool more = false;  // the frame was cut by its bounds: more is queued
 
   Json to_json() const;
   static Result<StreamFrame> from_json(const Json& j);

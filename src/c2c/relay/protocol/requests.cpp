@@ -141,6 +141,13 @@ Json StreamRequest::to_json() const {
   Json a = Json::array();
   for (const auto& ack : acks) a.push_back({{"session_id", ack.session_id}, {"seq", ack.seq}});
   Json j = {{"node_id", node_id}, {"acks", std::move(a)}, {"wait", wait}};
+  if (!receipt_acks.empty()) {
+    Json ra = Json::array();
+    for (const auto& ack : receipt_acks) {
+      ra.push_back({{"alias", ack.alias}, {"receipt_id", ack.receipt_id}});
+    }
+    j["receipt_acks"] = std::move(ra);
+  }
   if (max_messages) j["max_messages"] = *max_messages;
   if (max_bytes) j["max_bytes"] = *max_bytes;
   return j;
@@ -177,6 +184,26 @@ Result<StreamRequest> StreamRequest::from_json(const Json& j) {
           break;
         }
         r.acks.push_back(std::move(ack));
+      }
+    }
+  }
+  if (auto it = j.find("receipt_acks"); f.ok() && it != j.end() && !it->is_null()) {
+    if (!it->is_array() || it->size() > kMaxStreamAcks) {
+      f.fail("receipt_acks must be an array of at most " + std::to_string(kMaxStreamAcks) +
+             " {alias, receipt_id} objects");
+    } else {
+      for (const auto& a : *it) {
+        if (!a.is_object()) {
+          f.fail("each receipt ack must be {\"alias\": string, \"receipt_id\": string}");
+          break;
+        }
+        Fields af(a, true);
+        ReceiptAck ack{af.id("alias"), af.id("receipt_id")};
+        if (!af.ok() || ack.alias.empty() || ack.receipt_id.empty()) {
+          f.fail("each receipt ack needs an alias and a receipt_id of at most 256 bytes");
+          break;
+        }
+        r.receipt_acks.push_back(std::move(ack));
       }
     }
   }

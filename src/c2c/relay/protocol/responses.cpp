@@ -153,12 +153,16 @@ Result<ReceiptsResponse> ReceiptsResponse::from_json(const Json& j) {
 }
 
 Json StreamFrame::to_json() const {
-  return {{"ok", true}, {"messages", array_of(messages)}, {"more", more}};
+  Json j = {{"ok", true}, {"messages", array_of(messages)}, {"more", more}};
+  if (!receipts.empty()) j["receipts"] = array_of(receipts);
+  return j;
 }
 Result<StreamFrame> StreamFrame::from_json(const Json& j) {
   Fields f(j, false);
   StreamFrame r;
   r.messages = records<Message>(j, "messages");
+  // Items that fail the strict check are dropped: the sender verifies what it keeps anyway.
+  r.receipts = records<DeliveryReceipt>(j, "receipts");
   r.more = f.boolean("more").value_or(false);
   return finish(f, std::move(r));
 }

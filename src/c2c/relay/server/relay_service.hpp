@@ -183,7 +183,14 @@ class RelayService {
   // Sets each message's from_node: the node of the sender's lease, so replies route back.
   void add_sender_nodes(std::vector<protocol::Message>& messages);
   // The inboxes a stream of `plan` reads now (sessions move, register and expire meanwhile).
-  std::vector<InboxKey> stream_keys(const StreamPlan& plan);
+  // The leases a stream may read: those registered from its node (in prod, only those bound to
+  // the signer's key).
+  std::vector<Lease> stream_leases(const StreamPlan& plan);
+  std::vector<InboxKey> stream_keys(const std::vector<Lease>& leases);
+  // Up to `max` receipts queued for `alias`, oldest first, each with its receipt_id.
+  std::vector<protocol::DeliveryReceipt> queued_receipts(const std::string& alias, size_t max);
+  // The inbox holding `alias`'s receipts, keyed by the alias as its lease spells it.
+  InboxKey receipts_key(const std::string& alias);
 
   std::mutex mu_;
   std::mutex woken_mu_;

@@ -268,7 +268,7 @@ void Router::stream_async(const net::Request& req, const Route* route, net::Resp
                       std::move(respond));
                  return true;
                }
-               if (frame.messages.empty() && !final) return false;
+               if (frame.messages.empty() && frame.receipts.empty() && !final) return false;
                send(json_response(200, frame.to_json()), std::move(respond));
                return true;
              });

@@ -56,7 +56,8 @@ Reply<protocol::ReceiptsResponse> RelayService::post_receipts(
                          req.alias + "\"");
     }
     // Only a sender the relay knows gets receipts (GC drops them with its lease).
-    if (!store_.get_lease(r.to_alias)) continue;
+    const auto sender = store_.get_lease(r.to_alias);
+    if (!sender) continue;
     protocol::DeliveryReceipt queued = r;
     queued.receipt_id.clear();
     StoredMessage m;
@@ -65,7 +66,8 @@ Reply<protocol::ReceiptsResponse> RelayService::post_receipts(
     m.to_alias = r.to_alias;
     m.content = queued.to_json().dump();
     m.ts = now;
-    batch.deliveries.push_back(Delivery{{std::string(kReceiptsNode), r.to_alias}, std::move(m)});
+    batch.deliveries.push_back(
+        Delivery{{std::string(kReceiptsNode), sender->alias}, std::move(m)});
   }
   out.accepted = static_cast<int64_t>(batch.deliveries.size());
   if (!batch.empty()) {
@@ -77,19 +79,34 @@ Reply<protocol::ReceiptsResponse> RelayService::post_receipts(
 Reply<protocol::ReceiptsResponse> RelayService::fetch_receipts(
     const protocol::FetchReceiptsRequest& req, const std::string& signer) {
   if (auto f = signer_mismatch(req.alias, signer)) return std::move(*f);
-  const InboxKey key{std::string(kReceiptsNode), req.alias};
   protocol::ReceiptsResponse out;
   const Section section(mu_, store_);
   if (!req.ack.empty()) {
-    if (auto d = store_.drain_ids(key, req.ack); !d) return storage_failure(d.error());
+    if (auto d = store_.drain_ids(receipts_key(req.alias), req.ack); !d) {
+      return storage_failure(d.error());
+    }
   }
-  for (auto& m : store_.peek(key)) {
-    if (out.receipts.size() >= kMaxReceiptsPerFetch) break;
+  out.receipts = queued_receipts(req.alias, kMaxReceiptsPerFetch);
+  return out;
+}
+
+InboxKey RelayService::receipts_key(const std::string& alias) {
+  const auto lease = store_.get_lease(alias);
+  return InboxKey{std::string(kReceiptsNode), lease ? lease->alias : alias};
+}
+
+std::vector<protocol::DeliveryReceipt> RelayService::queued_receipts(const std::string& alias,
+                                                                     size_t max) {
+  std::vector<protocol::DeliveryReceipt> out;
+  if (max == 0) return out;
+  PageLimit limit;
+  limit.max_messages = max;
+  for (auto& m : store_.peek_page(receipts_key(alias), limit, nullptr)) {
     auto j = nlohmann::json::parse(m.content, nullptr, /*allow_exceptions=*/false);
     auto r = protocol::DeliveryReceipt::from_json(j);
     if (!r) continue;  // never written by this relay
     r->receipt_id = m.message_id;
-    out.receipts.push_back(std::move(*r));
+    out.push_back(std::move(*r));
   }
   return out;
 }

@@ -72,11 +72,21 @@ Result<void> RelayService::apply(const WriteBatch& batch) {
   if (batch.empty()) return {};
   C2C_TRY(store_.apply(batch));
   if (!batch.deliveries.empty() || batch.move_inbox) {
-    std::lock_guard lock(woken_mu_);
+    std::vector<std::string> nodes;
     for (const auto& d : batch.deliveries) {
-      if (woken_.empty() || woken_.back() != d.key.node_id) woken_.push_back(d.key.node_id);
+      std::string node = d.key.node_id;
+      // A receipt wakes the stream of the machine its sender (the inbox's "session") is on.
+      if (node == kReceiptsNode) {
+        auto sender = store_.get_lease(d.key.session_id);
+        if (!sender) continue;
+        node = std::move(sender->node_id);
+      }
+      if (nodes.empty() || nodes.back() != node) nodes.push_back(std::move(node));
     }
-    if (batch.move_inbox) woken_.push_back(batch.move_inbox->second.node_id);
+    if (batch.move_inbox) nodes.push_back(batch.move_inbox->second.node_id);
+    std::lock_guard lock(woken_mu_);
+    woken_.insert(woken_.end(), std::make_move_iterator(nodes.begin()),
+                  std::make_move_iterator(nodes.end()));
   }
   if (history_sink_) {
     for (const auto& [room_id, entry] : batch.history) history_sink_(room_id, entry);

@@ -1,7 +1,9 @@
 // RelayService: the receive stream (POST /stream). See docs/relay-server.md, "Receive stream".
 #include <algorithm>
+#include <map>
 #include <unordered_map>
 
+#include "c2c/core/text.hpp"
 #include "c2c/relay/server/convert.hpp"
 #include "c2c/relay/server/relay_service.hpp"
 
@@ -42,15 +44,23 @@ void RelayService::add_sender_nodes(std::vector<protocol::Message>& messages) {
   }
 }
 
-std::vector<InboxKey> RelayService::stream_keys(const StreamPlan& plan) {
-  std::vector<InboxKey> keys;
-  for (const auto& l : store_.leases_on_node(plan.node_id)) {
+std::vector<Lease> RelayService::stream_leases(const StreamPlan& plan) {
+  std::vector<Lease> out;
+  for (auto& l : store_.leases_on_node(plan.node_id)) {
     // docs/decisions.md D3: a signed stream reads only sessions whose alias is bound to the
     // signer's key.
     if (!plan.owner_pk.empty()) {
       const auto bound = store_.get_binding(l.alias);
       if (!bound || *bound != plan.owner_pk) continue;
     }
+    out.push_back(std::move(l));
+  }
+  return out;
+}
+
+std::vector<InboxKey> RelayService::stream_keys(const std::vector<Lease>& leases) {
+  std::vector<InboxKey> keys;
+  for (const auto& l : leases) {
     InboxKey key{l.node_id, l.session_id};
     if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(std::move(key));
   }
@@ -71,9 +81,23 @@ Reply<RelayService::StreamPlan> RelayService::open_stream(const protocol::Stream
     }
     plan.owner_pk = *pk;
   }
-  if (req.acks.empty()) return plan;
+  if (req.acks.empty() && req.receipt_acks.empty()) return plan;
   const Section section(mu_, store_);
-  const auto keys = stream_keys(plan);
+  const auto leases = stream_leases(plan);
+  const auto keys = stream_keys(leases);
+  // Receipt acknowledgements count only for the senders this stream reads (the same rule as
+  // message acknowledgements below).
+  std::map<std::string, std::vector<std::string>> recorded;  // lease alias -> receipt ids
+  for (const auto& ack : req.receipt_acks) {
+    for (const auto& l : leases) {
+      if (!iequals(l.alias, ack.alias)) continue;
+      recorded[l.alias].push_back(ack.receipt_id);
+      break;
+    }
+  }
+  for (const auto& [alias, ids] : recorded) {
+    if (auto r = store_.drain_ids(receipts_key(alias), ids); !r) return storage_failure(r.error());
+  }
   for (const auto& ack : req.acks) {
     const InboxKey key{req.node_id, ack.session_id};
     // An acknowledgement for a session the caller does not own (any more) is ignored: it can
@@ -87,7 +111,27 @@ Reply<RelayService::StreamPlan> RelayService::open_stream(const protocol::Stream
 protocol::StreamFrame RelayService::stream_frame(const StreamPlan& plan) {
   protocol::StreamFrame frame;
   size_t bytes = 0;
-  for (const auto& key : stream_keys(plan)) {
+  const auto leases = stream_leases(plan);
+  // Receipts for the node's senders first: they are small, and a backlog of messages must not
+  // hold back the news that earlier messages arrived.
+  std::vector<std::string> senders;
+  for (const auto& l : leases) {
+    if (std::none_of(senders.begin(), senders.end(),
+                     [&](const std::string& s) { return iequals(s, l.alias); })) {
+      senders.push_back(l.alias);
+    }
+  }
+  for (const auto& alias : senders) {
+    const size_t room = kMaxReceiptsPerFetch - frame.receipts.size();
+    auto queued = queued_receipts(alias, room + 1);
+    if (queued.size() > room) {
+      queued.resize(room);
+      frame.more = true;
+    }
+    for (auto& r : queued) frame.receipts.push_back(std::move(r));
+    if (frame.receipts.size() >= kMaxReceiptsPerFetch) break;
+  }
+  for (const auto& key : stream_keys(leases)) {
     if (frame.messages.size() >= plan.max_messages || bytes >= plan.max_bytes) {
       frame.more = true;
       break;
