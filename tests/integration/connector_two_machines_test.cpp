@@ -91,51 +91,6 @@ TEST_P(TwoMachines, DirectMessageArrivesExactlyOnce) {
 
 // The quickstart's step 5 through MCP: mcp__c2c__send(to_alias="bob@machine-b") on A, the two
 // connectors, then mcp__c2c__poll_inbox on B returns it once.
-class McpSession {
- public:
-  McpSession(const Machine& m, const std::string& session, const std::string& alias) {
-    auto o = m.options();
-    o.env["C2C_MCP_SESSION_ID"] = session;
-    o.env["C2C_MCP_AUTO_REGISTER_ALIAS"] = alias;
-    o.keep_stdin_open = true;
-    child_ = std::make_unique<Child>(m.argv({"mcp"}), o);
-    call("initialize", {{"protocolVersion", "2024-11-05"},
-                        {"capabilities", nlohmann::json::object()},
-                        {"clientInfo", {{"name", "connector-test"}, {"version", "1"}}}});
-    child_->write_stdin(R"({"jsonrpc":"2.0","method":"notifications/initialized"})"
-                        "\n");
-  }
-  // tools/call; returns the tool result's text content.
-  std::string tool(const std::string& name, const nlohmann::json& args) {
-    const auto r = call("tools/call", {{"name", name}, {"arguments", args}});
-    EXPECT_FALSE(r.value("isError", false)) << r.dump();
-    return r["content"][0].value("text", "");
-  }
-  ~McpSession() { child_->close_stdin(); }
-
- private:
-  nlohmann::json call(const std::string& method, const nlohmann::json& params) {
-    const int id = ++next_id_;
-    child_->write_stdin(
-        nlohmann::json{{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", params}}
-            .dump() +
-        "\n");
-    const auto line = child_->wait_for_line(
-        [id](const std::string& l) {
-          const auto j = nlohmann::json::parse(l, nullptr, false);
-          return !j.is_discarded() && j.is_object() && j.value("id", -1) == id;
-        },
-        std::chrono::seconds(20));
-    if (!line) {
-      ADD_FAILURE() << method << ": no answer; stderr: " << child_->err();
-      return nlohmann::json::object();
-    }
-    return nlohmann::json::parse(*line).value("result", nlohmann::json::object());
-  }
-  std::unique_ptr<Child> child_;
-  int next_id_ = 0;
-};
-
 TEST_P(TwoMachines, McpSendToAliasAtHostReachesMcpPollOnTheOtherMachine) {
   McpSession alice(a, "ses-a", "alice");
   const auto receipt = nlohmann::json::parse(

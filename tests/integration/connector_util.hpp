@@ -7,6 +7,7 @@
 #include <chrono>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -119,5 +120,69 @@ inline bool contains(const std::string& haystack, const std::string& needle) {
 inline std::string port_of(const std::string& url) {
   return url.substr(url.rfind(':') + 1);
 }
+
+// A `c2c mcp` server of one session on a machine, driven over stdio as an agent's client would.
+// With `channel`, the client declares the claude/channel capability, so messages are pushed to
+// it as notifications/claude/channel.
+class McpSession {
+ public:
+  McpSession(const Machine& m, const std::string& session, const std::string& alias,
+             bool channel = false) {
+    auto o = m.options();
+    o.env["C2C_MCP_SESSION_ID"] = session;
+    o.env["C2C_MCP_AUTO_REGISTER_ALIAS"] = alias;
+    o.keep_stdin_open = true;
+    child_ = std::make_unique<Child>(m.argv({"mcp"}), o);
+    nlohmann::json caps = nlohmann::json::object();
+    if (channel) caps["experimental"] = {{"claude/channel", nlohmann::json::object()}};
+    call("initialize", {{"protocolVersion", "2024-11-05"},
+                        {"capabilities", caps},
+                        {"clientInfo", {{"name", "connector-test"}, {"version", "1"}}}});
+    child_->write_stdin(R"({"jsonrpc":"2.0","method":"notifications/initialized"})"
+                        "\n");
+  }
+  // tools/call; returns the tool result's text content.
+  std::string tool(const std::string& name, const nlohmann::json& args) {
+    const auto r = call("tools/call", {{"name", name}, {"arguments", args}});
+    EXPECT_FALSE(r.value("isError", false)) << r.dump();
+    return r["content"][0].value("text", "");
+  }
+  // The params of the first notification `method` the server sent (nullopt after `timeout`).
+  std::optional<nlohmann::json> notification(const std::string& method,
+                                             std::chrono::milliseconds timeout) {
+    const auto line = child_->wait_for_line(
+        [&](const std::string& l) {
+          const auto j = nlohmann::json::parse(l, nullptr, false);
+          return !j.is_discarded() && j.is_object() && j.value("method", "") == method;
+        },
+        timeout);
+    if (!line) return std::nullopt;
+    return nlohmann::json::parse(*line).value("params", nlohmann::json::object());
+  }
+  std::string err() const { return child_->err(); }
+  ~McpSession() { child_->close_stdin(); }
+
+ private:
+  nlohmann::json call(const std::string& method, const nlohmann::json& params) {
+    const int id = ++next_id_;
+    child_->write_stdin(
+        nlohmann::json{{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", params}}
+            .dump() +
+        "\n");
+    const auto line = child_->wait_for_line(
+        [id](const std::string& l) {
+          const auto j = nlohmann::json::parse(l, nullptr, false);
+          return !j.is_discarded() && j.is_object() && j.value("id", -1) == id;
+        },
+        std::chrono::seconds(20));
+    if (!line) {
+      ADD_FAILURE() << method << ": no answer; stderr: " << child_->err();
+      return nlohmann::json::object();
+    }
+    return nlohmann::json::parse(*line).value("result", nlohmann::json::object());
+  }
+  std::unique_ptr<Child> child_;
+  int next_id_ = 0;
+};
 
 }  // namespace c2c::test::connector

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <map>
 
 #include "connector_util.hpp"
@@ -150,6 +151,53 @@ TEST_F(Stream, DeliversWithinSecondsWhileTheIntervalIs30s) {
   ASSERT_TRUE(eventually([&] { return !a.inbox("ses-a").empty(); }, 10s)) << ca->out();
   EXPECT_EQ(a.inbox("ses-a")[0].content, "answer from bob");
   EXPECT_EQ(a.inbox("ses-a")[0].from_alias, "bob@machine-b");
+}
+
+// Issue 9's end-to-end flow through MCP with both connectors in their default loop (30 s
+// interval): everything below happens within seconds, so it came through the streams.
+TEST_F(Stream, McpReplyRoutesBackAndTheSenderSeesDeliveredThenRead) {
+  start();
+  auto ca = loop(a, url_a());
+  auto cb = loop(b, url_b());
+  ASSERT_TRUE(has_line(*cb, "stream: open", 20s)) << cb->out();
+  ASSERT_TRUE(has_line(*ca, "stream: open", 20s)) << ca->out();
+  McpSession bob(b, "ses-b", "bob", /*channel=*/true);
+  McpSession alice(a, "ses-a", "alice");
+
+  const auto sent =
+      Json::parse(alice.tool("send", {{"to_alias", "bob@machine-b"}, {"content", "ping"}}));
+  const std::string id = sent.value("message_id", "");
+  ASSERT_FALSE(id.empty()) << sent.dump();
+  // B's client is pushed the message, with a sender address it can answer as is.
+  const auto pushed = bob.notification("notifications/claude/channel", 10s);
+  ASSERT_TRUE(pushed.has_value()) << cb->out() << bob.err();
+  EXPECT_EQ((*pushed)["content"], "ping");
+  const std::string from = (*pushed)["meta"].value("from", "");
+  EXPECT_EQ(from, "alice@machine-a");
+  const auto answered = Json::parse(bob.tool("send", {{"to_alias", from}, {"content", "pong"}}));
+  ASSERT_FALSE(answered.value("message_id", "").empty()) << answered.dump();
+  const auto got = Json::parse(alice.tool("wait_for_message", {{"timeout_s", 10}}));
+  ASSERT_EQ(got.size(), 1u) << got.dump() << ca->out();
+  EXPECT_EQ(got[0]["content"], "pong");
+  EXPECT_EQ(got[0]["from_alias"], "bob@machine-b");
+
+  // The push drained bob's copy (read); both receipts came back through A's stream.
+  Json st;
+  ASSERT_TRUE(eventually(
+      [&] {
+        st = Json::parse(alice.tool("delivery_status", {{"message_id", id}}));
+        return st.value("state", "") == "read";
+      },
+      10s))
+      << st.dump() << "\n"
+      << ca->out() << cb->out();
+  std::vector<std::string> states;
+  for (const auto& e : st["events"]) states.push_back(e.value("state", ""));
+  const auto delivered = std::find(states.begin(), states.end(), "delivered");
+  ASSERT_NE(delivered, states.end()) << st.dump();
+  EXPECT_NE(std::find(delivered, states.end(), "read"), states.end()) << st.dump();
+  EXPECT_EQ(st["events"].back().value("verified", ""), "ed25519") << st.dump();
+  EXPECT_TRUE(contains(ca->out(), "stream: 1 receipt(s)")) << ca->out();
 }
 
 TEST_F(Stream, RelayKilledMidStreamLosesAndDuplicatesNothing) {

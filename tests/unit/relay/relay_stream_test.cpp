@@ -128,6 +128,54 @@ TEST(RelayStream, LongPollIsAnsweredWhenAMessageForTheNodeIsDurable) {
   EXPECT_EQ(r.body["messages"][0]["content"], "hello");
 }
 
+TEST(RelayStream, ReceiptsWakeTheSendersStreamAndGoOnlyWhenItAcknowledgesThem) {
+  StreamHarness h;
+  ASSERT_TRUE(h.register_alias("alice", "machine-a", "sa").ok());
+  ASSERT_TRUE(h.register_alias("bob", "machine-b", "sb").ok());
+  auto waiting = h.stream({{"node_id", "machine-a"}, {"wait", 5}});
+  EXPECT_EQ(waiting.wait_for(100ms), std::future_status::timeout) << "nothing queued: it waits";
+  const Json receipt = {{"message_id", "m-1"},          {"state", "delivered"},
+                        {"recipient", "bob@machine-b"}, {"to_alias", "alice"},
+                        {"ts_ms", 1776730000000},       {"sig", ""}};
+  ASSERT_TRUE(h.post("/receipts", {{"alias", "bob"}, {"receipts", Json::array({receipt})}}).ok());
+  ASSERT_EQ(waiting.wait_for(2s), std::future_status::ready) << "the receipt wakes alice's node";
+  auto r = waiting.get();
+  ASSERT_EQ(r.status, 200) << r.raw.body;
+  EXPECT_TRUE(r.body["messages"].empty());
+  ASSERT_EQ(r.body["receipts"].size(), 1u) << r.raw.body;
+  EXPECT_EQ(r.body["receipts"][0]["message_id"], "m-1");
+  EXPECT_EQ(r.body["receipts"][0]["state"], "delivered");
+  EXPECT_EQ(r.body["receipts"][0]["recipient"], "bob@machine-b");
+  const std::string receipt_id = r.body["receipts"][0].value("receipt_id", "");
+  ASSERT_FALSE(receipt_id.empty()) << r.raw.body;
+
+  // Not acknowledged: the next frame carries it again; machine-b's stream never sees it, and
+  // machine-b cannot acknowledge it for alice.
+  EXPECT_EQ(h.stream_now({{"node_id", "machine-a"}}).body["receipts"].size(), 1u);
+  const Json foreign_ack = {{"alias", "alice"}, {"receipt_id", receipt_id}};
+  auto b = h.stream_now({{"node_id", "machine-b"}, {"receipt_acks", Json::array({foreign_ack})}});
+  ASSERT_EQ(b.status, 200) << b.raw.body;
+  EXPECT_FALSE(b.body.contains("receipts")) << b.raw.body;
+  EXPECT_EQ(h.stream_now({{"node_id", "machine-a"}}).body["receipts"].size(), 1u);
+
+  // Acknowledged in a stream request: gone from the stream and from /receipts/fetch.
+  auto acked = h.stream_now(
+      {{"node_id", "machine-a"},
+       {"receipt_acks", Json::array({{{"alias", "Alice"}, {"receipt_id", receipt_id}}})}});
+  ASSERT_EQ(acked.status, 200) << acked.raw.body;
+  EXPECT_FALSE(acked.body.contains("receipts")) << acked.raw.body;
+  auto fetched = h.post("/receipts/fetch", {{"alias", "alice"}});
+  ASSERT_EQ(fetched.status, 200) << fetched.raw.body;
+  EXPECT_TRUE(fetched.body["receipts"].empty()) << fetched.raw.body;
+
+  // Malformed acknowledgements are a clear 400.
+  auto bad = h.stream_now({{"node_id", "machine-a"}, {"receipt_acks", "all"}});
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.code(), "bad_request");
+  bad = h.stream_now({{"node_id", "machine-a"}, {"receipt_acks", Json::array({{{"alias", "a"}}})}});
+  EXPECT_EQ(bad.status, 400) << bad.raw.body;
+}
+
 TEST(RelayStream, RoomMessagesReachEveryMemberMachineOncePerMember) {
   StreamHarness h;
   ASSERT_TRUE(h.register_alias("alice", "machine-a", "sa").ok());

@@ -66,8 +66,7 @@ Reply<protocol::ReceiptsResponse> RelayService::post_receipts(
     m.to_alias = r.to_alias;
     m.content = queued.to_json().dump();
     m.ts = now;
-    batch.deliveries.push_back(
-        Delivery{{std::string(kReceiptsNode), sender->alias}, std::move(m)});
+    batch.deliveries.push_back(Delivery{{std::string(kReceiptsNode), sender->alias}, std::move(m)});
   }
   out.accepted = static_cast<int64_t>(batch.deliveries.size());
   if (!batch.empty()) {
