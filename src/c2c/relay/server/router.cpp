@@ -242,8 +242,8 @@ void Router::wake_streams() {
 void Router::stream_async(const net::Request& req, const Route* route, net::Responder respond,
                           size_t metric_index, std::chrono::steady_clock::time_point start) {
   // Answers once what the request wrote (its nonce, its acknowledgements) is durable.
-  auto send = [this, metric_index, start](net::Response resp, net::Responder respond) {
-    respond_when_durable(std::move(resp), std::move(respond), metric_index, start);
+  auto send = [this, metric_index, start](net::Response resp, net::Responder to) {
+    respond_when_durable(std::move(resp), std::move(to), metric_index, start);
   };
   auto gate = auth_.gate(route->cls, req);
   if (!gate) return send(error_response(gate.failure()), std::move(respond));
