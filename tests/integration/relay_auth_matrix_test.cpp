@@ -195,7 +195,7 @@ void run_matrix(bool prod) {
       ++checked;
     }
   }
-  EXPECT_EQ(checked, 24 * 6);
+  EXPECT_EQ(checked, 25 * 6);  // 25 routes (POST /stream included) x 6 credentials
   EXPECT_EQ(stop_relay(relay), 0);
 }
 

@@ -335,7 +335,6 @@ void run_serve(ServeOptions o) {
               << "storage: " << o.storage << "\n";
     if (sqlite) std::cout << "db: " << db_path << "\n";
     if (!o.persist_dir.empty()) std::cout << "persist_dir: " << o.persist_dir << "\n";
-    std::cout << (hub ? "stream: on (POST /stream)" : "stream: off (--no-stream)") << "\n";
     std::cout << (token.empty() ? "auth: DISABLED (no token set — do not expose publicly)"
                                 : "auth: Bearer token required")
               << "\n";
@@ -346,6 +345,8 @@ void run_serve(ServeOptions o) {
     } else {
       std::cout << "gc: disabled\n";
     }
+    // After the lines operators script against (docs/quickstart.md), not between them.
+    std::cout << (hub ? "stream: on (POST /stream)" : "stream: off (--no-stream)") << "\n";
     std::cout << std::flush;
   }
 

@@ -91,6 +91,7 @@ TEST(RelayRooms, SendRoomFansOutToOthersAndRecordsHistory) {
   ASSERT_EQ(bob.size(), 1u);
   EXPECT_EQ(bob[0], (Json{{"message_id", "rm1"},
                           {"from_alias", "alice"},
+                          {"from_node", "n-alice"},  // where a reply goes (docs/relay-server.md)
                           {"to_alias", "bob#lounge"},
                           {"content", "hi all"},
                           {"ts", kT0},
