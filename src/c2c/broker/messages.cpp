@@ -480,8 +480,15 @@ Result<size_t> Broker::deliver(std::string_view session_id, const std::vector<Me
   if (!lock) return fail(lock.error());
   auto inbox = read_inbox(root_, session_id);
   if (!inbox) return fail(inbox.error());
-  // Ids recently delivered to this session: a connector retry after the agent already
-  // drained the message must not deliver it again.
+  // (sender, id) pairs recently delivered to this session: a connector retry after the agent
+  // already drained the message must not deliver it again. Keyed by sender as on the relay
+  // (docs/decisions.md D19), so a stranger who used an id first cannot suppress the real
+  // message; the sender is its bare alias (relay aliases are unique), so "alice" and
+  // "alice@machine-a" are one sender. Records written before this rule are bare ids: they
+  // match every sender until they age out.
+  const auto dedup_key = [](const std::string& from, const std::string& id) {
+    return casefold(from.substr(0, from.find('@'))) + '\x1f' + id;
+  };
   std::vector<std::string> record;
   auto raw_record = files::read_file(delivered_path(root_, session_id));
   if (!raw_record) return fail(raw_record.error());
@@ -497,18 +504,21 @@ Result<size_t> Broker::deliver(std::string_view session_id, const std::vector<Me
       // A corrupt record only weakens dedup; it is rewritten below.
     }
   }
-  std::unordered_set<std::string> known(record.begin(), record.end());
+  std::unordered_set<std::string> known;
+  std::unordered_set<std::string> any_sender;  // bare ids of older records
+  for (const auto& r : record) (r.find('\x1f') == std::string::npos ? any_sender : known).insert(r);
   for (const auto& m : *inbox) {
-    if (m.message_id) known.insert(*m.message_id);
+    if (m.message_id) known.insert(dedup_key(m.from_alias, *m.message_id));
   }
   std::vector<Message> fresh;
   std::vector<ReceiptEvent> delivered;
   for (Message m : messages) {
     if (!m.message_id || m.message_id->empty()) m.message_id = new_uuid_v4();
-    if (!known.insert(*m.message_id).second) continue;
+    const std::string key = dedup_key(m.from_alias, *m.message_id);
+    if (any_sender.count(*m.message_id) != 0 || !known.insert(key).second) continue;
     if (m.ts == 0) m.ts = clock_.now();
     m.via_relay = true;
-    record.push_back(*m.message_id);
+    record.push_back(key);
     delivered.push_back(make_event(*m.message_id, ReceiptState::kDelivered, m.to_alias,
                                    clock_.now(), "connector", m.from_alias));
     fresh.push_back(std::move(m));

@@ -396,6 +396,48 @@ TEST_F(BrokerTest, DeliverDeduplicatesAgainstInboxAndRecentlyDrained) {
   EXPECT_EQ(broker_.deliver("nobody", {m}).error().code, ErrorCode::kNotFound);
 }
 
+// Issue 8 item 7, on the receiving machine: a stranger who used a message id first must not
+// suppress the real sender's message with that id, queued or already drained.
+TEST_F(BrokerTest, DeliverDeduplicatesPerSenderNotByIdAlone) {
+  reg("bob", "ses-b");
+  Message forged;
+  forged.from_alias = "mallory@machine-m";
+  forged.to_alias = "bob";
+  forged.content = "first with the id";
+  forged.message_id = new_uuid_v4();
+  Message real = forged;
+  real.from_alias = "alice@machine-a";
+  real.content = "the real message";
+  EXPECT_EQ(*broker_.deliver("ses-b", {forged}), 1u);
+  EXPECT_EQ(*broker_.deliver("ses-b", {real}), 1u) << "queued: another sender's id";
+  auto drained = poll("ses-b");
+  ASSERT_EQ(drained.size(), 2u);
+  EXPECT_EQ(drained[1].content, "the real message");
+  // Drained: each sender's retry is still recognised, in any spelling of the sender.
+  EXPECT_EQ(*broker_.deliver("ses-b", {real}), 0u);
+  Message bare = real;
+  bare.from_alias = "ALICE";
+  EXPECT_EQ(*broker_.deliver("ses-b", {bare}), 0u) << "alice and alice@machine-a are one sender";
+  Message third = real;
+  third.from_alias = "carol@machine-c";
+  EXPECT_EQ(*broker_.deliver("ses-b", {third}), 1u);
+}
+
+// Records written before dedup was per sender hold bare ids: they still stop a retry.
+TEST_F(BrokerTest, DeliverHonoursOlderBareIdRecords) {
+  reg("bob", "ses-b");
+  Message m;
+  m.from_alias = "alice@machine-a";
+  m.to_alias = "bob";
+  m.content = "drained by an older c2c";
+  m.message_id = new_uuid_v4();
+  std::filesystem::create_directories(root() / "delivered");
+  std::filesystem::permissions(root() / "delivered", std::filesystem::perms::owner_all);
+  c2c::test::write_file(root() / "delivered" / "ses-b.json", "[\"" + *m.message_id + "\"]");
+  EXPECT_EQ(*broker_.deliver("ses-b", {m}), 0u);
+  EXPECT_TRUE(poll("ses-b").empty());
+}
+
 TEST_F(BrokerTest, CorruptInboxIsReportedAndNeverOverwritten) {
   reg("alice", "ses-a");
   reg("bob", "ses-b");
