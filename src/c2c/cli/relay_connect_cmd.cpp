@@ -2,8 +2,8 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
-#include <optional>
 #include <mutex>
+#include <optional>
 
 #include "c2c/broker/broker.hpp"
 #include "c2c/cli/relay_cli.hpp"
