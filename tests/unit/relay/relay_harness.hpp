@@ -153,4 +153,19 @@ inline Json session(const std::string& node, const std::string& sid) {
   return {{"node_id", node}, {"session_id", sid}};
 }
 
+// A /send body (message_id only when given).
+inline Json send_body(const std::string& from, const std::string& to, const std::string& content,
+                      const std::string& id = "") {
+  Json b = {{"from_alias", from}, {"to_alias", to}, {"content", content}};
+  if (!id.empty()) b["message_id"] = id;
+  return b;
+}
+
+// The contents of a messages array, in order.
+inline std::vector<std::string> contents(const Json& messages) {
+  std::vector<std::string> out;
+  for (const auto& m : messages) out.push_back(m["content"]);
+  return out;
+}
+
 }  // namespace c2c::relay::testing

@@ -5,19 +5,6 @@
 namespace c2c::relay::testing {
 namespace {
 
-Json send_body(const std::string& from, const std::string& to, const std::string& content,
-               const std::string& id = "") {
-  Json b = {{"from_alias", from}, {"to_alias", to}, {"content", content}};
-  if (!id.empty()) b["message_id"] = id;
-  return b;
-}
-
-std::vector<std::string> contents(const Json& messages) {
-  std::vector<std::string> out;
-  for (const auto& m : messages) out.push_back(m["content"]);
-  return out;
-}
-
 TEST(RelayService, HealthReportsModeAndStorage) {
   Harness h;
   auto r = h.call("GET", "/health");

@@ -57,10 +57,6 @@ struct StreamHarness : Harness {
   server::StreamHub hub;
 };
 
-Json send_body(const std::string& from, const std::string& to, const std::string& content) {
-  return {{"from_alias", from}, {"to_alias", to}, {"content", content}};
-}
-
 TEST(RelayStream, WithoutAHubTheRouteIsUnknownLikeOnAnOlderRelay) {
   Harness h;
   auto r = h.post("/stream", {{"node_id", "nb"}});
