@@ -34,19 +34,6 @@ Unexpected io_error(const std::string& what, const fs::path& p, int err) {
   return fail(ErrorCode::kIo, what + " " + p.string() + ": " + std::strerror(err));
 }
 
-// mkdir -p; directories we create are private (0700): they hold tokens and keys.
-Result<void> make_private_dirs(const fs::path& dir) {
-  if (dir.empty()) return {};
-  fs::path acc;
-  for (const auto& part : dir) {
-    acc /= part;
-    if (::mkdir(acc.c_str(), 0700) != 0 && errno != EEXIST) {
-      return io_error("cannot create directory", acc, errno);
-    }
-  }
-  return {};
-}
-
 // True when the saved URL and the resolved one name the same relay (scheme and host compare
 // case-insensitively; a trailing '/' does not matter).
 bool same_relay(const std::optional<std::string>& saved_url, const std::string& url) {

@@ -44,20 +44,6 @@ class Fd {
   int fd_;
 };
 
-// mkdir -p where every directory we create gets 0700 (umask notwithstanding).
-Result<void> make_private_dirs(const fs::path& dir) {
-  fs::path acc;
-  for (const auto& part : dir) {
-    acc /= part;
-    if (::mkdir(acc.c_str(), kDirMode) == 0) {
-      ::chmod(acc.c_str(), kDirMode);
-    } else if (errno != EEXIST) {
-      return io_error("cannot create directory", acc, errno);
-    }
-  }
-  return {};
-}
-
 Result<void> write_all(int fd, std::string_view data, const fs::path& p) {
   while (!data.empty()) {
     const ssize_t n = ::write(fd, data.data(), data.size());
