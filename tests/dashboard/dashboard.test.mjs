@@ -4,6 +4,7 @@
 //  - before the admin token is entered it shows counts only: no token, no message content, no
 //    aliases, node ids or deliveries; the token is never put in a URL or a cookie;
 //  - a message sent through the relay shows up within 1 s (counter, then the deliveries table);
+//  - a connector in loop mode shows as an open stream, and a message pushed on it within 1 s;
 //  - it works at 390 px (no horizontal page scroll) and at 1440 px.
 // C2C_SCREENSHOT_DIR=<dir> saves dashboard-1440.png and dashboard-390.png there (docs/images).
 import { test } from "node:test";
@@ -45,6 +46,9 @@ function machine(dir, node) {
   const c2c = (args) => run(C2C, args, { env, cwd: root, timeout: 60000 });
   return {
     c2c,
+    // A connector in loop mode (it holds a receive stream open); the caller kills it.
+    loop: (url) => spawn(C2C, ["relay", "connect", "--relay-url", url, "--node-id", node],
+      { env, cwd: root, stdio: "ignore" }),
     connect: (url) => c2c(["relay", "connect", "--relay-url", url, "--node-id", node, "--once"]),
   };
 }
@@ -66,6 +70,7 @@ test("dashboard: live, no secrets before the token, message flow within 1 s, 390
     const relay = await startRelay(dir);
     const profile = join(dir, "chromium-profile");
     let context;
+    let streamer;
     try {
       const a = machine(dir, "machine-a");
       const b = machine(dir, "machine-b");
@@ -101,6 +106,20 @@ test("dashboard: live, no secrets before the token, message flow within 1 s, 390
         "message counted");
       console.log(`message counted on the page after ${counted} ms`);
 
+      // B's connector in loop mode: its receive stream shows as open, and a message pushed on
+      // it is counted within 1 s.
+      streamer = b.loop(relay.url);
+      await within(20000, async () => (await page.textContent("#c-streams")) === "1",
+        "open stream");
+      const pushed = async () => Number(await page.textContent("#c-pushed"));
+      await within(5000, async () => (await pushed()) >= 1, "queued message pushed");
+      const pushedBefore = await pushed();
+      await a.c2c(["send", "bob@machine-b", SECRET + "-s", "--from", "alice"]);
+      await a.connect(relay.url);
+      const pushedIn = await within(1000, async () => (await pushed()) === pushedBefore + 1,
+        "message pushed on the stream");
+      console.log(`stream push counted on the page after ${pushedIn} ms`);
+
       // Counts only: no token, content, aliases, node ids; the detail sections stay hidden.
       const html = await page.content();
       for (const secret of [TOKEN, SECRET, "alice", "machine-a", "ses-a"]) {
@@ -116,10 +135,12 @@ test("dashboard: live, no secrets before the token, message flow within 1 s, 390
         "peers after the token");
       const deliveries = async () => page.textContent("#deliveries");
       assert.ok((await deliveries()).includes("bob@machine-b"));
+      assert.ok((await deliveries()).includes("stream"), "stream pushes are listed");
+      const rowsBefore = (await page.$$("#deliveries tr")).length;
       await a.c2c(["send", "bob@machine-b", SECRET + "-2", "--from", "alice"]);
       await a.connect(relay.url);
       const shown = await within(1000, async () =>
-        (await page.$$("#deliveries tr")).length >= 2, "second delivery listed");
+        (await page.$$("#deliveries tr")).length > rowsBefore, "next delivery listed");
       console.log(`delivery listed on the page after ${shown} ms`);
       const detailHtml = await page.content();
       assert.ok(!detailHtml.includes(SECRET), "message content on the page");
@@ -147,6 +168,7 @@ test("dashboard: live, no secrets before the token, message flow within 1 s, 390
       assert.equal(await page.isVisible("#peers"), false);
     } finally {
       if (context) await context.close();
+      if (streamer) streamer.kill("SIGTERM");
       relay.child.kill("SIGTERM");
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,6 +1,8 @@
-// `c2c relay serve` as a process: startup lines exactly as docs/quickstart.md shows them, flags, token
-// sources, graceful shutdown, TLS, and persistence of the memory backend's persist dir.
+// `c2c relay serve` as a process: startup lines exactly as docs/quickstart.md shows them, flags,
+// token sources, graceful shutdown, TLS, and persistence of the memory backend's persist dir.
+#include <future>
 #include <sstream>
+#include <thread>
 
 #include "relay_http.hpp"
 
@@ -177,6 +179,47 @@ TEST(RelayServe, StatusPageAndMetricsOverHttp) {
   EXPECT_NE(metrics.raw.find("c2c_relay_requests_total{route=\"/\",status=\"200\"} 1"),
             std::string::npos)
       << metrics.raw;
+  EXPECT_EQ(stop_relay(relay), 0);
+}
+
+// An operator sees the receive stream on /metrics and the dashboard's state: a stream held open
+// against the relay process counts as open until a message answers it (docs/relay-server.md).
+TEST(RelayServe, MetricsShowOpenStreamsAndPushedMessages) {
+  auto relay = test::start_relay({}, relay_env());
+  Http http(relay.url);
+  ASSERT_TRUE(http.register_alias("alice", "node-a", "ses-a").ok());
+  ASSERT_TRUE(http.register_alias("bob", "node-b", "ses-b").ok());
+  auto metrics_have = [&](const std::string& line) {
+    return http.get("/metrics").raw.find(line + "\n") != std::string::npos;
+  };
+  auto within_5s = [&](const std::string& line) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!metrics_have(line)) {
+      if (std::chrono::steady_clock::now() > until) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return true;
+  };
+  EXPECT_TRUE(metrics_have("c2c_relay_streams_open 0")) << http.get("/metrics").raw;
+  // bob's machine opens its stream on its own connection; nothing is queued, so it waits.
+  auto stream = std::async(std::launch::async, [url = relay.url] {
+    Http own(url);
+    return own.post("/stream", {{"node_id", "node-b"}, {"wait", 8}});
+  });
+  ASSERT_TRUE(within_5s("c2c_relay_streams_open 1")) << http.get("/metrics").raw;
+  EXPECT_EQ(http.get("/dashboard/state").body["counts"]["streams_open"], 1);
+  ASSERT_TRUE(
+      http.post("/send", {{"from_alias", "alice"}, {"to_alias", "bob"}, {"content", "hi"}}).ok());
+  ASSERT_EQ(stream.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  const auto frame = stream.get();
+  ASSERT_EQ(frame.status, 200) << frame.raw;
+  ASSERT_EQ(frame.body["messages"].size(), 1u) << frame.raw;
+  EXPECT_TRUE(within_5s("c2c_relay_streams_open 0")) << http.get("/metrics").raw;
+  EXPECT_TRUE(metrics_have("c2c_relay_stream_frames_total 1"));
+  EXPECT_TRUE(metrics_have("c2c_relay_stream_messages_total 1"));
+  const auto counts = http.get("/dashboard/state").body["counts"];
+  EXPECT_EQ(counts["stream_messages"], 1) << counts.dump();
+  EXPECT_EQ(counts["stream_frames"], 1) << counts.dump();
   EXPECT_EQ(stop_relay(relay), 0);
 }
 

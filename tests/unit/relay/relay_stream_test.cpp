@@ -282,6 +282,65 @@ TEST(RelayStream, ProdStreamNeedsASignatureAndCarriesOnlyTheSignersSessions) {
   EXPECT_EQ(h.store->peek({"machine-b", "sx"}).size(), 1u);
 }
 
+// Operators see the stream on /metrics and the dashboard (docs/relay-server.md, "Metrics"):
+// streams waiting now, frames answered, messages and receipts pushed.
+TEST(RelayStream, OpenStreamsFramesAndPushedMessagesAreCountedForOperators) {
+  StreamHarness h;
+  ASSERT_TRUE(h.register_alias("alice", "machine-a", "sa").ok());
+  ASSERT_TRUE(h.register_alias("bob", "machine-b", "sb").ok());
+  auto metric = [&](const std::string& line) {
+    const std::string m = h.call("GET", "/metrics").raw.body;
+    return m.find(line + "\n") != std::string::npos;
+  };
+  EXPECT_TRUE(metric("c2c_relay_streams_open 0"));
+  auto waiting = h.stream({{"node_id", "machine-b"}, {"wait", 5}});
+  EXPECT_EQ(waiting.wait_for(50ms), std::future_status::timeout);
+  EXPECT_TRUE(metric("c2c_relay_streams_open 1"));
+  EXPECT_TRUE(metric("c2c_relay_stream_frames_total 0"));
+  auto s = h.call("GET", "/dashboard/state");
+  EXPECT_EQ(s.body["counts"]["streams_open"], 1) << s.raw.body;
+
+  ASSERT_TRUE(h.post("/send", send_body("alice", "bob", "hello")).ok());
+  ASSERT_EQ(waiting.wait_for(2s), std::future_status::ready);
+  const auto pushed = waiting.get();
+  ASSERT_EQ(pushed.body["messages"].size(), 1u);
+  const auto& m = pushed.body["messages"][0];
+  // The hub counts the waiter out right after it answered.
+  for (int i = 0; i < 200 && h.hub.waiting() != 0; ++i) std::this_thread::sleep_for(5ms);
+  for (const char* line : {"c2c_relay_streams_open 0", "c2c_relay_stream_frames_total 1",
+                           "c2c_relay_stream_messages_total 1", "c2c_relay_stream_receipts_total 0",
+                           "c2c_relay_messages_sent_total 1"}) {
+    EXPECT_TRUE(metric(line)) << line << "\n" << h.call("GET", "/metrics").raw.body;
+  }
+  // The next request acknowledges it; its empty frame (the wait is over) counts as a frame, not
+  // as a delivery.
+  const auto empty =
+      h.stream_now({{"node_id", "machine-b"},
+                    {"wait", 0},
+                    {"acks", Json::array({{{"session_id", m["session_id"]}, {"seq", m["seq"]}}})}});
+  ASSERT_EQ(empty.status, 200);
+  EXPECT_TRUE(empty.body["messages"].empty()) << empty.raw.body;
+  EXPECT_TRUE(metric("c2c_relay_stream_frames_total 2"));
+  s = h.call("GET", "/dashboard/state");
+  const auto& c = s.body["counts"];
+  EXPECT_EQ(c["stream_frames"], 2);
+  EXPECT_EQ(c["stream_messages"], 1);
+  EXPECT_EQ(c["messages_sent"], 1) << "a pushed message is not counted as accepted again";
+  ASSERT_EQ(s.body["deliveries"].size(), 2u) << s.raw.body;
+  const auto& d = s.body["deliveries"][0];  // newest first
+  EXPECT_EQ(d["kind"], "stream");
+  EXPECT_EQ(d["to"], "machine-b");
+  EXPECT_EQ(d["count"], 1);
+  EXPECT_EQ(d["bytes"], 5);
+  EXPECT_EQ(s.raw.body.find("hello"), std::string::npos) << "metadata only";
+}
+
+TEST(RelayStream, WithoutAHubNoStreamIsOpenOrCounted) {
+  Harness h;
+  EXPECT_EQ(h.call("GET", "/metrics").raw.body.find("c2c_relay_streams_open"), std::string::npos);
+  EXPECT_TRUE(h.call("GET", "/dashboard/state").body["counts"]["streams_open"].is_null());
+}
+
 TEST(RelayStream, ShutdownAnswersEveryWaiter) {
   StreamHarness h;
   ASSERT_TRUE(h.register_alias("bob", "machine-b", "sb").ok());

@@ -31,6 +31,8 @@ void Activity::delivery(DeliveryEvent e) {
   const auto second = static_cast<int64_t>(std::floor(e.ts));
   if (e.kind == "poll") {
     polled_ += e.count;
+  } else if (e.kind == "stream") {
+    // Counted by stream_frame(); a hand-out, not a message accepted.
   } else {
     sent_ += e.count;
     advance(std::max(second, head_second_));
@@ -39,6 +41,17 @@ void Activity::delivery(DeliveryEvent e) {
     }
   }
   push_bounded(deliveries_, std::move(e), kDeliveries);
+}
+
+void Activity::stream_frame(const std::string& node_id, size_t messages, size_t receipts,
+                            size_t bytes) {
+  {
+    std::lock_guard lock(mu_);
+    ++stream_frames_;
+    stream_messages_ += messages;
+    stream_receipts_ += receipts;
+  }
+  if (messages > 0) delivery({0, "stream", "", node_id, bytes, messages});
 }
 
 void Activity::gc(GcEvent e) {
@@ -63,6 +76,9 @@ Activity::Snapshot Activity::snapshot() const {
   std::lock_guard lock(mu_);
   s.messages_sent = sent_;
   s.messages_polled = polled_;
+  s.stream_frames = stream_frames_;
+  s.stream_messages = stream_messages_;
+  s.stream_receipts = stream_receipts_;
   s.gc_runs = gc_runs_;
   s.errors = errors_total_;
   s.per_second.assign(kSeconds, 0);

@@ -17,11 +17,12 @@ namespace c2c::relay::server {
 
 struct DeliveryEvent {
   double ts = 0;
-  std::string kind;  // "send", "send_all", "send_room", "poll"
-  std::string from;  // sender alias ("" for polls)
-  std::string to;    // recipient alias, "#room" for rooms, or the polling alias
-  size_t bytes = 0;  // content size (sum for polls)
-  size_t count = 1;  // messages: recipients of a fan-out, messages drained by a poll
+  std::string kind;  // "send", "send_all", "send_room", "poll", "stream"
+  std::string from;  // sender alias ("" for polls and streams)
+  std::string to;    // recipient alias, "#room" for rooms, the polling alias, or the node id a
+                     // stream frame went to
+  size_t bytes = 0;  // content size (sum for polls and frames)
+  size_t count = 1;  // messages: recipients of a fan-out, messages drained by a poll or in a frame
 };
 
 struct GcEvent {
@@ -50,12 +51,18 @@ class Activity {
   void delivery(DeliveryEvent e);  // ts filled in when 0
   void gc(GcEvent e);
   void error(ErrorEvent e);
+  // A receive-stream frame answered (docs/relay-server.md, "Receive stream"): counted always,
+  // listed as a "stream" delivery when it carried messages.
+  void stream_frame(const std::string& node_id, size_t messages, size_t receipts, size_t bytes);
 
   struct Snapshot {
     double started_at = 0;
     double now = 0;
     uint64_t messages_sent = 0;    // accepted by send / send_all / send_room (per recipient)
     uint64_t messages_polled = 0;  // handed out by poll_inbox
+    uint64_t stream_frames = 0;    // receive-stream frames answered (empty ones included)
+    uint64_t stream_messages = 0;  // messages pushed in those frames
+    uint64_t stream_receipts = 0;  // receipts pushed in those frames
     uint64_t gc_runs = 0;
     uint64_t errors = 0;                    // requests answered 4xx/5xx
     std::vector<uint64_t> per_second;       // messages sent in each of the last kSeconds seconds
@@ -77,6 +84,7 @@ class Activity {
   std::array<uint64_t, kSeconds> buckets_{};
   int64_t head_second_ = 0;  // the second buckets_[head_second_ % kSeconds] counts
   uint64_t sent_ = 0, polled_ = 0, gc_runs_ = 0, errors_total_ = 0;
+  uint64_t stream_frames_ = 0, stream_messages_ = 0, stream_receipts_ = 0;
 };
 
 }  // namespace c2c::relay::server

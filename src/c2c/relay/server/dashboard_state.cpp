@@ -35,8 +35,11 @@ net::Response Router::dashboard_state(const net::Request& req, const Caller&) {
                            {"messages_polled", a.messages_polled},
                            {"gc_runs", a.gc_runs},
                            {"errors", a.errors},
-                           // The receive stream reports here once it lands.
-                           {"streams_open", nullptr}};
+                           {"stream_frames", g.stream_frames},
+                           {"stream_messages", g.stream_messages},
+                           {"stream_receipts", g.stream_receipts}};
+  // null when the relay offers no receive stream (--no-stream).
+  counts["streams_open"] = g.streams_open ? protocol::Json(*g.streams_open) : nullptr;
   counts["connections_open"] = g.connections ? protocol::Json(g.connections->open) : nullptr;
   counts["connections_accepted"] =
       g.connections ? protocol::Json(g.connections->accepted) : nullptr;

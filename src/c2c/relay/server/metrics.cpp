@@ -92,6 +92,17 @@ std::string Metrics::render(const Gauges& g) const {
          g.messages_polled);
   scalar(out, "c2c_relay_gc_runs_total", "counter", "Lease GC runs (/gc and --gc-interval).",
          g.gc_runs);
+  if (g.streams_open) {
+    scalar(out, "c2c_relay_streams_open", "gauge",
+           "Receive streams (POST /stream) waiting for something to push.", *g.streams_open);
+  }
+  scalar(out, "c2c_relay_stream_frames_total", "counter",
+         "Receive-stream frames answered (empty ones at the end of a wait included).",
+         g.stream_frames);
+  scalar(out, "c2c_relay_stream_messages_total", "counter",
+         "Messages pushed in receive-stream frames.", g.stream_messages);
+  scalar(out, "c2c_relay_stream_receipts_total", "counter",
+         "Delivery receipts pushed in receive-stream frames.", g.stream_receipts);
   if (g.connections) {
     scalar(out, "c2c_relay_connections_open", "gauge", "HTTP connections open now.",
            g.connections->open);

@@ -31,6 +31,12 @@ struct Gauges {
   uint64_t messages_sent = 0;
   uint64_t messages_polled = 0;
   uint64_t gc_runs = 0;
+  uint64_t stream_frames = 0;
+  uint64_t stream_messages = 0;
+  uint64_t stream_receipts = 0;
+  // Receive streams waiting for something to push; absent when the relay offers no stream
+  // (--no-stream).
+  std::optional<size_t> streams_open;
 };
 
 class Metrics {

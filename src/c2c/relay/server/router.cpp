@@ -257,7 +257,7 @@ void Router::stream_async(const net::Request& req, const Route* route, net::Resp
   // The node id is copied first: the callback below takes the plan (argument order is unspecified).
   const std::string node_id = plan.value().node_id;
   hub_->wait(node_id, deadline,
-             [this, send, plan = std::move(plan).value(),
+             [this, send, node_id, plan = std::move(plan).value(),
               respond = std::move(respond)](bool final) mutable {
                protocol::StreamFrame frame;
                try {
@@ -269,7 +269,7 @@ void Router::stream_async(const net::Request& req, const Route* route, net::Resp
                  return true;
                }
                if (frame.messages.empty() && frame.receipts.empty() && !final) return false;
-               send(json_response(200, frame.to_json()), std::move(respond));
+               send(frame_response(node_id, frame), std::move(respond));
                return true;
              });
 }

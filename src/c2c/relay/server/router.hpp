@@ -125,6 +125,8 @@ class Router {
   net::Response stream(const net::Request&, const Caller&);
   void stream_async(const net::Request& req, const Route* route, net::Responder respond,
                     size_t metric_index, std::chrono::steady_clock::time_point start);
+  // The 200 answer carrying `frame`, counted for /metrics and the dashboard.
+  net::Response frame_response(const std::string& node_id, const protocol::StreamFrame& frame);
   // Wakes the streams of the nodes the service delivered to, once those writes are durable.
   void wake_streams();
 

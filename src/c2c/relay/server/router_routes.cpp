@@ -33,6 +33,10 @@ Gauges Router::sample_gauges() {
   g.messages_sent = a.messages_sent;
   g.messages_polled = a.messages_polled;
   g.gc_runs = a.gc_runs;
+  g.stream_frames = a.stream_frames;
+  g.stream_messages = a.stream_messages;
+  g.stream_receipts = a.stream_receipts;
+  if (hub_ != nullptr) g.streams_open = hub_->waiting();
   return g;
 }
 
@@ -192,7 +196,15 @@ net::Response Router::stream(const net::Request& req, const Caller& caller) {
   C2C_PARSE(StreamRequest, body, req);
   auto plan = service_.open_stream(body, caller.verified_alias);
   if (!plan) return error_response(plan.failure());
-  return json_response(200, service_.stream_frame(plan.value()).to_json());
+  return frame_response(plan.value().node_id, service_.stream_frame(plan.value()));
+}
+
+net::Response Router::frame_response(const std::string& node_id,
+                                     const protocol::StreamFrame& frame) {
+  size_t bytes = 0;
+  for (const auto& m : frame.messages) bytes += m.content.size();
+  activity_.stream_frame(node_id, frame.messages.size(), frame.receipts.size(), bytes);
+  return json_response(200, frame.to_json());
 }
 
 #undef C2C_PARSE
