@@ -181,8 +181,8 @@ TEST_F(BrokerCli, SendErrorsAndExitCodes) {
   EXPECT_EQ(msgs.back()["content"], "\xE2\x9A\xA0\xEF\xB8\x8F URGENT: fire");
 }
 
-// The relay quickstart (docs/quickstart.md), local half: hand-written registries, a send to alias@host
-// with no --from, and peek-inbox on the other broker.
+// The relay quickstart (docs/quickstart.md), local half: hand-written registries, a send to
+// alias@host with no --from, and peek-inbox on the other broker.
 TEST_F(BrokerCli, SeedQuickstartSendToRemoteAlias) {
   const fs::path a = dir / "broker-a", b = dir / "broker-b";
   fs::create_directories(a);

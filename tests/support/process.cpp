@@ -187,8 +187,8 @@ std::optional<std::string> Child::wait_line(Stream& s,
   }
 }
 
-std::optional<std::string> Child::wait_for_line(
-    const std::function<bool(const std::string&)>& pred, std::chrono::milliseconds timeout) {
+std::optional<std::string> Child::wait_for_line(const std::function<bool(const std::string&)>& pred,
+                                                std::chrono::milliseconds timeout) {
   return wait_line(out_, pred, timeout);
 }
 
@@ -257,15 +257,15 @@ std::string Child::err() {
   return err_.data;
 }
 
-RelayProcess start_relay(const std::vector<std::string>& extra_args,
-                         const ProcessOptions& options, std::chrono::milliseconds ready_timeout) {
+RelayProcess start_relay(const std::vector<std::string>& extra_args, const ProcessOptions& options,
+                         std::chrono::milliseconds ready_timeout) {
   std::vector<std::string> argv{c2c_bin(), "relay", "serve", "--listen", "127.0.0.1:0"};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   RelayProcess rp;
   rp.child = std::make_unique<Child>(argv, options);
   const std::string marker = "c2c relay serving on ";
-  auto line = rp.child->wait_for_line(
-      [&](const std::string& l) { return l.rfind(marker, 0) == 0; }, ready_timeout);
+  auto line = rp.child->wait_for_line([&](const std::string& l) { return l.rfind(marker, 0) == 0; },
+                                      ready_timeout);
   if (!line) {
     throw std::runtime_error("relay did not become ready; stderr: " + rp.child->err());
   }

@@ -22,12 +22,12 @@ std::string c2c_bin();
 std::string source_dir();
 
 struct ProcessOptions {
-  std::map<std::string, std::string> env;  // set (override) in the child's environment
-  std::vector<std::string> unset_env;      // removed from the child's environment
-  bool clean_env = false;                  // start from PATH only (plus `env`)
-  std::string cwd;                         // "" = inherit
-  std::string stdin_data;                  // written to stdin, then stdin is closed
-  bool keep_stdin_open = false;            // for interactive children (MCP servers)
+  std::map<std::string, std::string> env;     // set (override) in the child's environment
+  std::vector<std::string> unset_env;         // removed from the child's environment
+  bool clean_env = false;                     // start from PATH only (plus `env`)
+  std::string cwd;                            // "" = inherit
+  std::string stdin_data;                     // written to stdin, then stdin is closed
+  bool keep_stdin_open = false;               // for interactive children (MCP servers)
   std::chrono::milliseconds timeout{60'000};  // run(): kill after this long
 };
 
@@ -56,8 +56,8 @@ class Child {
   std::optional<std::string> wait_for_line(const std::function<bool(const std::string&)>& pred,
                                            std::chrono::milliseconds timeout);
   // Same, on stderr.
-  std::optional<std::string> wait_for_err_line(
-      const std::function<bool(const std::string&)>& pred, std::chrono::milliseconds timeout);
+  std::optional<std::string> wait_for_err_line(const std::function<bool(const std::string&)>& pred,
+                                               std::chrono::milliseconds timeout);
   bool write_stdin(const std::string& data);
   void close_stdin();
   void signal(int sig);
@@ -74,7 +74,8 @@ class Child {
     std::string data;
     bool closed = false;
   };
-  std::optional<std::string> wait_line(Stream& s, const std::function<bool(const std::string&)>& pred,
+  std::optional<std::string> wait_line(Stream& s,
+                                       const std::function<bool(const std::string&)>& pred,
                                        std::chrono::milliseconds timeout);
   pid_t pid_ = -1;
   int stdin_fd_ = -1;
@@ -90,8 +91,8 @@ struct RelayProcess {
   std::unique_ptr<Child> child;
   std::string url;  // "http://127.0.0.1:PORT"
 };
-RelayProcess start_relay(const std::vector<std::string>& extra_args,
-                         const ProcessOptions& options = {},
-                         std::chrono::milliseconds ready_timeout = std::chrono::milliseconds(20'000));
+RelayProcess start_relay(
+    const std::vector<std::string>& extra_args, const ProcessOptions& options = {},
+    std::chrono::milliseconds ready_timeout = std::chrono::milliseconds(20'000));
 
 }  // namespace c2c::test

@@ -1,6 +1,6 @@
 #pragma once
-// JSON encodings of the broker's records (docs/protocol.md §6), key order as the original c2c writes
-// them. Writers produce compact JSON by hand (fast, ordered); the registry has its own
+// JSON encodings of the broker's records (docs/protocol.md §6), key order as the original c2c
+// writes them. Writers produce compact JSON by hand (fast, ordered); the registry has its own
 // single-pass reader because every send parses it and it can hold 10,000 rows.
 
 #include <deque>

@@ -19,8 +19,8 @@ std::string env_session_id();
 // C2C_MCP_AUTO_REGISTER_ALIAS (trimmed); "" if unset.
 std::string env_alias();
 
-// docs/decisions.md D14: --from > alias registered for the env session > C2C_MCP_AUTO_REGISTER_ALIAS >
-// the only alias registered in this broker > error naming --from.
+// docs/decisions.md D14: --from > alias registered for the env session >
+// C2C_MCP_AUTO_REGISTER_ALIAS > the only alias registered in this broker > error naming --from.
 std::string resolve_sender(broker::Broker& b, const std::string& from_flag);
 
 // --session-id > env session; if that id is not registered but the env alias is, the

@@ -1,3 +1,5 @@
 #include "c2c/cli/app.hpp"
 
-int main(int argc, char** argv) { return c2c::cli::run(argc, argv); }
+int main(int argc, char** argv) {
+  return c2c::cli::run(argc, argv);
+}

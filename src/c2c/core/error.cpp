@@ -3,6 +3,8 @@
 namespace c2c {
 
 std::string_view to_wire(ErrorCode code) {
+  // One line per code: the table reads as the mapping it is.
+  // clang-format off
   switch (code) {
     case ErrorCode::kBadRequest: return "bad_request";
     case ErrorCode::kNotFound: return "not_found";
@@ -31,6 +33,7 @@ std::string_view to_wire(ErrorCode code) {
     case ErrorCode::kNotInvited: return "not_invited";
     case ErrorCode::kNotAMember: return "not_a_member";
   }
+  // clang-format on
   return "internal_error";
 }
 

@@ -10,22 +10,22 @@ namespace c2c {
 
 enum class ErrorCode {
   // Generic
-  kBadRequest,       // malformed input (wire: bad_request)
-  kNotFound,         // unknown route / object (not_found)
-  kInternal,         // a bug or an unexpected failure (internal_error)
-  kIo,               // file system / database failure (internal_error on the wire)
-  kUnavailable,      // peer unreachable, connection refused, timeout (connection_error)
-  kPayloadTooLarge,  // body over the limit (payload_too_large)
-  kRateLimited,      // too many requests (rate_limit_exceeded)
+  kBadRequest,          // malformed input (wire: bad_request)
+  kNotFound,            // unknown route / object (not_found)
+  kInternal,            // a bug or an unexpected failure (internal_error)
+  kIo,                  // file system / database failure (internal_error on the wire)
+  kUnavailable,         // peer unreachable, connection refused, timeout (connection_error)
+  kPayloadTooLarge,     // body over the limit (payload_too_large)
+  kRateLimited,         // too many requests (rate_limit_exceeded)
   kStorageUnavailable,  // writes cannot be made durable now, e.g. disk full (storage_unavailable)
   // Auth
-  kUnauthorized,           // missing / wrong credential (unauthorized)
-  kSignatureInvalid,       // Ed25519 signature does not verify (signature_invalid)
-  kTimestampOutOfWindow,   // ts outside the accepted window (timestamp_out_of_window)
-  kNonceReplay,            // nonce already seen (nonce_replay)
-  kMissingProofField,      // partial proof (missing_proof_field)
-  kUnsupportedEnc,         // envelope enc other than none (unsupported_enc)
-  kUnsignedRoomOp,         // room op without proof while required (unsigned_room_op)
+  kUnauthorized,          // missing / wrong credential (unauthorized)
+  kSignatureInvalid,      // Ed25519 signature does not verify (signature_invalid)
+  kTimestampOutOfWindow,  // ts outside the accepted window (timestamp_out_of_window)
+  kNonceReplay,           // nonce already seen (nonce_replay)
+  kMissingProofField,     // partial proof (missing_proof_field)
+  kUnsupportedEnc,        // envelope enc other than none (unsupported_enc)
+  kUnsignedRoomOp,        // room op without proof while required (unsigned_room_op)
   // Aliases and leases
   kInvalidAlias,           // alias fails the name rule (invalid_alias)
   kReservedAlias,          // c2c / c2c-system (invalid_alias on the wire)
@@ -36,9 +36,9 @@ enum class ErrorCode {
   kRecipientDead,          // registered but not alive (recipient_dead)
   kUnknownHost,            // alias@host with a host this relay does not serve (unknown_host)
   // Rooms
-  kInvalidRoom,     // room id fails the name rule (bad_request on the wire)
-  kNotInvited,      // invite-only room (not_invited)
-  kNotAMember,      // caller is not a member (not_a_member)
+  kInvalidRoom,  // room id fails the name rule (bad_request on the wire)
+  kNotInvited,   // invite-only room (not_invited)
+  kNotAMember,   // caller is not a member (not_a_member)
 };
 
 // The snake_case code used on the wire and in JSON output ("alias_conflict", ...).

@@ -17,7 +17,9 @@ struct Unexpected {
 inline Unexpected fail(ErrorCode code, std::string message) {
   return Unexpected{Error{code, std::move(message)}};
 }
-inline Unexpected fail(Error error) { return Unexpected{std::move(error)}; }
+inline Unexpected fail(Error error) {
+  return Unexpected{std::move(error)};
+}
 
 template <typename T>
 class [[nodiscard]] Result {
@@ -75,11 +77,10 @@ class [[nodiscard]] Result<void> {
 };
 
 // Propagate an error from an expression returning Result<...> inside a function returning Result.
-#define C2C_TRY(expr)                                  \
-  do {                                                 \
-    auto&& c2c_try_result_ = (expr);                   \
-    if (!c2c_try_result_.has_value())                  \
-      return ::c2c::Unexpected{c2c_try_result_.error()}; \
+#define C2C_TRY(expr)                                                                    \
+  do {                                                                                   \
+    auto&& c2c_try_result_ = (expr);                                                     \
+    if (!c2c_try_result_.has_value()) return ::c2c::Unexpected{c2c_try_result_.error()}; \
   } while (0)
 
 }  // namespace c2c

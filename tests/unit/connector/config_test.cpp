@@ -1,4 +1,5 @@
-// Relay config resolution: the order of docs/quickstart.md, relay.json files, node id (docs/decisions.md D8), token files.
+// Relay config resolution: the order of docs/quickstart.md, relay.json files, node id
+// (docs/decisions.md D8), token files.
 #include "c2c/connector/config.hpp"
 
 #include <gtest/gtest.h>

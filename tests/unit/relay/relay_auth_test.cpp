@@ -1,5 +1,6 @@
-// Auth through the router: the worked examples of docs/protocol.md §3.6 verify end to end, the route
-// gate (§2), request-header verification (§3.4), body proofs (§3.5) and the docs/decisions.md D3 fixes.
+// Auth through the router: the worked examples of docs/protocol.md §3.6 verify end to end, the
+// route gate (§2), request-header verification (§3.4), body proofs (§3.5) and the docs/decisions.md
+// D3 fixes.
 #include "relay_harness.hpp"
 
 namespace c2c::relay::testing {
@@ -15,7 +16,8 @@ HarnessOptions prod() {
   return o;
 }
 
-// Registers alice with the register example of docs/protocol.md §3.6 (seed 00..1f, proof at 00:05:30Z).
+// Registers alice with the register example of docs/protocol.md §3.6 (seed 00..1f, proof at
+// 00:05:30Z).
 void register_worked_example(Harness& h) {
   Json body = {
       {"node_id", "node-a"},

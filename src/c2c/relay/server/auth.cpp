@@ -27,8 +27,8 @@ struct DecodedProof {
   double ts = 0;
 };
 
-// Steps shared by register and room proofs, in the order of docs/protocol.md §3.5: pk, signature encoding,
-// signature length, RFC 3339 ts, window. `sig_len_kind` / `window_kind` differ by route
+// Steps shared by register and room proofs, in the order of docs/protocol.md §3.5: pk, signature
+// encoding, signature length, RFC 3339 ts, window. `sig_len_kind` / `window_kind` differ by route
 // (register answers 400 where room operations answer 401).
 Reply<DecodedProof> decode_proof(std::string_view pk_b64u, std::string_view sig_b64u,
                                  std::string_view ts, double now, const char* pk_field,

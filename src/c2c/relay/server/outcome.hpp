@@ -19,10 +19,11 @@ enum class FailureKind {
   kForbidden,        // authenticated, but not as the party that may do this (403)
   kNotFound,         // unknown route, alias or host (404)
   kTooLarge,         // body over the limit (413)
-  kRejected,         // a semantic "no" in the original shape (docs/decisions.md D5): HTTP 200 + ok:false
-  kRateLimited,      // (429)
-  kUnavailable,      // storage cannot persist writes now: retry later (503 + Retry-After)
-  kInternal,         // storage failure or bug (500)
+  // kRejected: a semantic "no" in the original shape (docs/decisions.md D5).
+  kRejected,     // HTTP 200 + ok:false
+  kRateLimited,  // (429)
+  kUnavailable,  // storage cannot persist writes now: retry later (503 + Retry-After)
+  kInternal,     // storage failure or bug (500)
 };
 
 struct Failure {

@@ -1,7 +1,7 @@
 #pragma once
-// Token buckets per (client IP, route class) (capacities in docs/relay-server.md; docs/decisions.md D4).
-// Unlike the original c2c, each route class has its own bucket per IP, so a burst of /send does
-// not starve /heartbeat. Denied requests do not consume tokens. Idle full buckets are swept.
+// Token buckets per (client IP, route class) (capacities in docs/relay-server.md; docs/decisions.md
+// D4). Unlike the original c2c, each route class has its own bucket per IP, so a burst of /send
+// does not starve /heartbeat. Denied requests do not consume tokens. Idle full buckets are swept.
 
 #include <mutex>
 #include <string>
