@@ -24,6 +24,12 @@ if(C2C_PORTABLE)
                                                      "${C2C_SODIUM_STATIC};Threads::Threads")
   # libstdc++ and libgcc inside the binary; glibc (libc, libm, ld-linux) stays dynamic.
   add_link_options(-static-libstdc++ -static-libgcc)
+  # Not position-independent: a PIE binary spends its start-up applying tens of thousands of
+  # relative relocations (and touching the pages they sit in) before main; a fixed-address
+  # binary has none. Agents start c2c per message (docs/performance.md, start-up).
+  set(CMAKE_POSITION_INDEPENDENT_CODE OFF)
+  add_compile_options(-fno-pie)
+  add_link_options(-no-pie)
   message(STATUS "c2c: portable build (static OpenSSL, SQLite, libsodium, libstdc++, libgcc)")
 endif()
 if(C2C_BUILD_TESTS)

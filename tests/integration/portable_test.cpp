@@ -3,6 +3,8 @@
 // release c2c in it and, inside that root (chroot; `unshare -r chroot` when not root), runs
 // `c2c --version` and the quickstart's Docker recipe: `c2c relay connect --once` against a
 // relay on 127.0.0.1 delivers a message into that root's broker.
+// PortableBinary.DockerRecipeInDebianStableSlim runs the same recipe in debian:stable-slim
+// where a docker daemon and that image are present.
 //
 // The release binary: $C2C_RELEASE_BIN, else <source>/build-release/src/c2c/cli/c2c (made by
 // scripts/build-release.sh, scripts/run-relay.sh, or `C2C_TEST_PORTABLE=1 scripts/test.sh`).
@@ -11,6 +13,8 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <fstream>
+#include <functional>
 #include <regex>
 #include <sstream>
 
@@ -47,6 +51,44 @@ bool is_glibc_library(const std::string& name) {
   return false;
 }
 
+// Steps 1-7 of the quickstart's Docker recipe: a relay on 127.0.0.1, a host machine, and the
+// "docker" machine whose c2c runs through `inside` with its broker root at /broker-docker
+// (`broker_dir` on this side): a message from the host arrives in that broker.
+void docker_recipe(const std::function<RunResult(std::vector<std::string>)>& inside,
+                   const fs::path& broker_dir) {
+  write_file(
+      broker_dir / "registry.json",
+      R"([{"session_id":"ses-docker","alias":"relay-test-docker","pid":1,"pid_start_time":1}])");
+  const std::string token = "dev-token-docker";
+  auto relay = start_relay({"--token", token});
+  ASSERT_FALSE(relay.url.empty());
+  Machine host("host-machine");
+  write_file(host.broker_root() / "registry.json",
+             R"([{"session_id":"ses-host","alias":"relay-test-host","pid":1,"pid_start_time":1}])");
+  const std::vector<std::string> docker_connect = {
+      "relay",   "connect", "--broker-root", "/broker-docker", "--relay-url", relay.url,
+      "--token", token,     "--node-id",     "docker-machine", "--once"};
+  auto h1 = host.connect_once(relay.url, token);
+  ASSERT_EQ(h1.exit_code, 0) << h1.out << h1.err;
+  auto d1 = inside(docker_connect);
+  ASSERT_EQ(d1.exit_code, 0) << d1.out << d1.err;
+  EXPECT_TRUE(contains(d1.out, "registered=1")) << d1.out;
+  auto sent = host.c2c(
+      {"send", "relay-test-docker@host-machine", "hello from host", "--from", "relay-test-host"});
+  ASSERT_EQ(sent.exit_code, 0) << sent.out << sent.err;
+  auto h2 = host.connect_once(relay.url, token);
+  ASSERT_EQ(h2.exit_code, 0) << h2.out << h2.err;
+  auto d2 = inside(docker_connect);
+  ASSERT_EQ(d2.exit_code, 0) << d2.out << d2.err;
+
+  broker::Broker docker_broker(broker_dir);
+  auto inbox = docker_broker.peek("ses-docker");
+  ASSERT_TRUE(inbox.has_value()) << inbox.error().message;
+  ASSERT_EQ(inbox->size(), 1u);
+  EXPECT_EQ(inbox->front().content, "hello from host");
+  EXPECT_EQ(inbox->front().from_alias, "relay-test-host");
+}
+
 class PortableBinary : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -65,6 +107,17 @@ TEST_F(PortableBinary, LinksOnlyGlibcDynamically) {
   for (const auto& l : libs) EXPECT_TRUE(is_glibc_library(l)) << "not glibc: " << l;
 }
 
+// Linked at a fixed address (-no-pie): the loader applies no relative relocations at start-up
+// (docs/performance.md, "Start-up").
+TEST_F(PortableBinary, IsNotPositionIndependent) {
+  std::ifstream in(bin_, std::ios::binary);
+  unsigned char header[18] = {};
+  ASSERT_TRUE(in.read(reinterpret_cast<char*>(header), sizeof header));
+  ASSERT_EQ(std::string(reinterpret_cast<char*>(header) + 1, 3), "ELF");
+  const int e_type = header[16] | (header[17] << 8);  // little-endian x86-64
+  EXPECT_EQ(e_type, 2) << "ET_EXEC expected; 3 (ET_DYN) is a PIE";
+}
+
 TEST_F(PortableBinary, RunsInARootHoldingOnlyGlibcAndReceivesThroughTheRelay) {
   TempDir dir("c2c-portable");
   const fs::path root = dir / "root";
@@ -79,9 +132,6 @@ TEST_F(PortableBinary, RunsInARootHoldingOnlyGlibcAndReceivesThroughTheRelay) {
   fs::copy_file(bin_, root / "c2c");
   fs::create_directories(root / "home");
   fs::create_directories(root / "broker-docker");
-  write_file(
-      root / "broker-docker" / "registry.json",
-      R"([{"session_id":"ses-docker","alias":"relay-test-docker","pid":1,"pid_start_time":1}])");
 
   // chroot as root; otherwise inside a user namespace where we are root.
   // Absolute paths: the child's PATH is the root's ("/").
@@ -109,34 +159,46 @@ TEST_F(PortableBinary, RunsInARootHoldingOnlyGlibcAndReceivesThroughTheRelay) {
   EXPECT_TRUE(contains(version.out, "c2c ")) << version.out;
 
   // The Docker recipe, steps 1-7, with the root in place of the container.
-  const std::string token = "dev-token-docker";
-  auto relay = start_relay({"--token", token});
-  ASSERT_FALSE(relay.url.empty());
-  Machine host("host-machine");
-  write_file(host.broker_root() / "registry.json",
-             R"([{"session_id":"ses-host","alias":"relay-test-host","pid":1,"pid_start_time":1}])");
-  const std::vector<std::string> docker_connect = {
-      "relay",   "connect", "--broker-root", "/broker-docker", "--relay-url", relay.url,
-      "--token", token,     "--node-id",     "docker-machine", "--once"};
-  auto h1 = host.connect_once(relay.url, token);
-  ASSERT_EQ(h1.exit_code, 0) << h1.out << h1.err;
-  auto d1 = inside(docker_connect);
-  ASSERT_EQ(d1.exit_code, 0) << d1.out << d1.err;
-  EXPECT_TRUE(contains(d1.out, "registered=1")) << d1.out;
-  auto sent = host.c2c(
-      {"send", "relay-test-docker@host-machine", "hello from host", "--from", "relay-test-host"});
-  ASSERT_EQ(sent.exit_code, 0) << sent.out << sent.err;
-  auto h2 = host.connect_once(relay.url, token);
-  ASSERT_EQ(h2.exit_code, 0) << h2.out << h2.err;
-  auto d2 = inside(docker_connect);
-  ASSERT_EQ(d2.exit_code, 0) << d2.out << d2.err;
+  docker_recipe(inside, root / "broker-docker");
+}
 
-  broker::Broker docker_broker(root / "broker-docker");
-  auto inbox = docker_broker.peek("ses-docker");
-  ASSERT_TRUE(inbox.has_value()) << inbox.error().message;
-  ASSERT_EQ(inbox->size(), 1u);
-  EXPECT_EQ(inbox->front().content, "hello from host");
-  EXPECT_EQ(inbox->front().from_alias, "relay-test-host");
+// The quickstart's Docker recipe itself: the release binary mounted into debian:stable-slim.
+// Skipped, saying why, without the docker CLI, a reachable daemon, or the image (the test pulls
+// nothing: `docker pull debian:stable-slim` first).
+TEST_F(PortableBinary, DockerRecipeInDebianStableSlim) {
+  const auto which = run({"/bin/sh", "-c", "command -v docker"});
+  if (which.exit_code != 0) GTEST_SKIP() << "SKIPPED: no docker CLI on PATH";
+  const std::string docker(trim(which.out));
+  const auto info = run({docker, "info", "--format", "{{.ServerVersion}}"});
+  if (info.exit_code != 0) {
+    GTEST_SKIP() << "SKIPPED: the docker daemon is not reachable: " << std::string(trim(info.err));
+  }
+  const std::string image = "debian:stable-slim";
+  if (run({docker, "image", "inspect", image}).exit_code != 0) {
+    GTEST_SKIP() << "SKIPPED: image " << image << " not present (docker pull " << image << ")";
+  }
+  TempDir dir("c2c-portable-docker");
+  const fs::path broker = dir / "broker-docker";
+  fs::create_directories(broker);
+  auto inside = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv = {docker,
+                                     "run",
+                                     "--rm",
+                                     "--network",
+                                     "host",
+                                     "-v",
+                                     fs::absolute(bin_).string() + ":/usr/local/bin/c2c:ro",
+                                     "-v",
+                                     broker.string() + ":/broker-docker",
+                                     image,
+                                     "c2c"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run(argv);
+  };
+  const auto version = inside({"--version"});
+  ASSERT_EQ(version.exit_code, 0) << version.out << version.err;
+  EXPECT_TRUE(contains(version.out, "c2c ")) << version.out;
+  docker_recipe(inside, broker);
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
 #include "c2c/cli/app.hpp"
 
 #include <algorithm>
+#include <array>
 #include <iostream>
+#include <iterator>
 #include <string_view>
 #include <vector>
 
@@ -73,7 +75,50 @@ std::string unknown_command_message(CLI::App& app, int argc, char** argv) {
   return "";
 }
 
+void register_relay(CLI::App& app) {
+  auto* relay = app.add_subcommand(
+      "relay", "Cross-machine messaging: relay server, connector, identity and relay admin");
+  relay->require_subcommand(1);
+  register_relay_serve(*relay);
+  register_relay_client_commands(*relay);
+}
+
+// The command groups, in `c2c --help` order, with the top-level words each one adds (aliases
+// included). Only a speed-up: a word not listed here registers every group.
+struct Group {
+  void (*add)(CLI::App&);
+  std::array<std::string_view, 8> words;  // unused slots stay empty
+};
+const Group kGroups[] = {
+    {register_peer_commands,
+     {"register", "whoami", "list", "send", "send-all", "sweep", "dead-letter", "delivery-status"}},
+    {register_inbox_commands, {"poll-inbox", "peek-inbox", "history"}},
+    {register_room_commands, {"rooms", "room", "my-rooms"}},
+    {register_health_command, {"health"}},
+    // install <client>, uninstall and mail-hook hang off the install group's `install`.
+    {register_install_command, {"install", "uninstall", "mail-hook"}},
+    {register_mcp_command, {"mcp"}},
+    {register_client_commands, {"install", "uninstall", "mail-hook"}},
+    {register_doctor_command, {"doctor"}},
+    {register_relay, {"relay"}},
+};
+
 }  // namespace
+
+// Building the whole tree (hundreds of options) and tearing it down again took most of the
+// instructions `c2c send` executes (docs/performance.md, "Start-up"); a command needs only its
+// own group. --help, typos and unknown words still see every command.
+void register_commands(CLI::App& app, int argc, const char* const* argv) {
+  const std::string_view word = argc > 1 ? argv[1] : "";
+  if (argc == 2 && (word == "--version" || word == "-V")) return;
+  auto defines = [&](const Group& g) {
+    return !word.empty() && std::find(g.words.begin(), g.words.end(), word) != g.words.end();
+  };
+  const bool known = std::any_of(std::begin(kGroups), std::end(kGroups), defines);
+  for (const Group& g : kGroups) {
+    if (!known || defines(g)) g.add(app);
+  }
+}
 
 int run(int argc, char** argv) {
   CLI::App app{"c2c: messaging for AI coding agents (local broker, MCP server, relay)", "c2c"};
@@ -81,20 +126,7 @@ int run(int argc, char** argv) {
   app.set_version_flag("--version,-V", std::string("c2c ") + kVersion + " (" + kGitHash + ")");
   app.failure_message(CLI::FailureMessage::help);
 
-  register_peer_commands(app);
-  register_inbox_commands(app);
-  register_room_commands(app);
-  register_health_command(app);
-  register_install_command(app);
-  register_mcp_command(app);
-  register_client_commands(app);  // install <client> (after install self), uninstall, mail-hook
-  register_doctor_command(app);
-
-  auto* relay = app.add_subcommand(
-      "relay", "Cross-machine messaging: relay server, connector, identity and relay admin");
-  relay->require_subcommand(1);
-  register_relay_serve(*relay);
-  register_relay_client_commands(*relay);
+  register_commands(app, argc, argv);
 
   try {
     app.parse(argc, argv);

@@ -41,6 +41,10 @@ inline void unwrap(Result<void> r) {
 // Pretty JSON + newline on stdout.
 void print_json(const nlohmann::json& j);
 
+// Registers the command group(s) that define argv[1] when it names a known command, none for a
+// lone --version, else every group (app.cpp; a start-up speed-up, docs/performance.md).
+void register_commands(CLI::App& app, int argc, const char* const* argv);
+
 // Command-group registration; each lives in its own *_cmd.cpp.
 void register_peer_commands(
     CLI::App& app);  // register, whoami, list, send, send-all, sweep, dead-letter, delivery-status
