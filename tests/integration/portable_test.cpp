@@ -18,6 +18,7 @@
 #include <regex>
 #include <sstream>
 
+#include "c2c/core/text.hpp"
 #include "connector_util.hpp"
 
 namespace c2c::test::connector {
@@ -86,7 +87,8 @@ void docker_recipe(const std::function<RunResult(std::vector<std::string>)>& ins
   ASSERT_TRUE(inbox.has_value()) << inbox.error().message;
   ASSERT_EQ(inbox->size(), 1u);
   EXPECT_EQ(inbox->front().content, "hello from host");
-  EXPECT_EQ(inbox->front().from_alias, "relay-test-host");
+  // Remote senders arrive as alias@node, so a reply routes back (docs/relay-client.md).
+  EXPECT_EQ(inbox->front().from_alias, "relay-test-host@host-machine");
 }
 
 class PortableBinary : public ::testing::Test {
