@@ -12,10 +12,15 @@ namespace c2c::broker::codec {
 
 namespace {
 
-// Characters that end a bare scalar (number, true, false, null).
-constexpr auto kEndsScalar = [] {
+// Characters a bare scalar (number, true, false, null) can consist of; any other ends it. (Not a
+// list of terminators: nlohmann reads a NUL byte as the end of its input, so "1<NUL>2" handed
+// to it as one scalar would pass as 1.)
+constexpr auto kInScalar = [] {
   std::array<bool, 256> t{};
-  for (unsigned char c : {',', '}', ']', ' ', '\n', '\r', '\t'}) t[c] = true;
+  for (int c = '0'; c <= '9'; ++c) t[c] = true;
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
+  for (unsigned char c : {'+', '-', '.'}) t[c] = true;
   return t;
 }();
 
@@ -117,12 +122,30 @@ class RegistryParser {
 
   // The closing quote of a string starting at `start`, and whether a backslash came first
   // (then the string needs unescaping). Registry strings are short: a plain loop beats
-  // two memchr calls.
-  const char* scan_string(const char* start, bool& escaped) const {
+  // two memchr calls. Like any JSON reader (and the broker's other readers), it refuses raw
+  // control characters and bytes that are not UTF-8: nullptr with err_ set.
+  const char* scan_string(const char* start, bool& escaped) {
     const char* q = start;
-    while (q < end_ && *q != '"' && *q != '\\') ++q;
-    escaped = q < end_ && *q == '\\';
-    return q < end_ ? q : nullptr;
+    bool high = false;
+    while (q < end_ && *q != '"' && *q != '\\') {
+      const auto c = static_cast<unsigned char>(*q);
+      if (c < 0x20) {
+        set_err("control character in a string");
+        return nullptr;
+      }
+      high |= c >= 0x80;
+      ++q;
+    }
+    if (q == end_) {
+      set_err("unterminated string");
+      return nullptr;
+    }
+    if (high && !valid_utf8(std::string_view(start, static_cast<size_t>(q - start)))) {
+      set_err("a string is not UTF-8");
+      return nullptr;
+    }
+    escaped = *q == '\\';
+    return q;
   }
 
   // Whitespace is rare between tokens of machine-written JSON: test for it cheaply.
@@ -180,7 +203,7 @@ class RegistryParser {
     const char* start = p_ + 1;
     bool escaped = false;
     const char* q = scan_string(start, escaped);
-    if (q == nullptr) return set_err("unterminated string");
+    if (q == nullptr) return false;
     if (!escaped) {
       key = std::string_view(start, static_cast<size_t>(q - start));
       p_ = q + 1;
@@ -213,7 +236,7 @@ class RegistryParser {
       if (c == '"') {
         bool escaped = false;
         const char* q = scan_string(p_ + 1, escaped);
-        if (q == nullptr) return set_err("unterminated string");
+        if (q == nullptr) return false;
         if (escaped) {
           std::string ignored;
           if (!parse_escaped(p_ + 1, ignored)) return false;
@@ -281,6 +304,7 @@ class RegistryParser {
     if (p_ == end_ || *p_ != '{') return set_err("expected a registration object");
     ++p_;
     bool have_sid = false, have_alias = false;
+    unsigned seen = 0;  // known keys met so far, one bit per Key
     ws();
     if (p_ < end_ && *p_ == '}') return set_err("registration without session_id/alias");
     std::string scratch;
@@ -294,6 +318,13 @@ class RegistryParser {
       ws();
       if (p_ == end_) return set_err("unexpected end");
       const Key key = classify(k);
+      // A repeated key is refused: JSON leaves its meaning open (nlohmann and Python keep the last,
+      // other readers the first), so a row that says two things is not guessed at.
+      if (key != Key::kOther) {
+        const unsigned bit = 1u << static_cast<unsigned>(key);
+        if (seen & bit) return set_err("repeated key");
+        seen |= bit;
+      }
       const bool str = *p_ == '"';
       const bool num = is_number_start(*p_);
       if (key == Key::kSessionId || key == Key::kAlias) {
@@ -312,6 +343,7 @@ class RegistryParser {
         (key == Key::kRegisteredAt ? reg.registered_at : reg.confirmed_at) = v;
       } else {
         const std::string name(k);
+        if (key == Key::kOther && reg.extra.contains(name)) return set_err("repeated key");
         const char* start = p_;
         if (!skip_value()) return false;
         // null for a known optional key means "absent"; anything else is kept verbatim.
@@ -349,8 +381,35 @@ class RegistryParser {
     return q;
   }
 
+  // JSON's number grammar, stricter than from_chars (which takes "01", "1." and ".5"):
+  // -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+  static bool json_number(const char* s, const char* e) {
+    const auto digits = [&] {
+      const char* d = s;
+      while (s < e && *s >= '0' && *s <= '9') ++s;
+      return s > d;
+    };
+    if (s < e && *s == '-') ++s;
+    if (s < e && *s == '0') {
+      ++s;
+    } else if (!digits()) {
+      return false;
+    }
+    if (s < e && *s == '.') {
+      ++s;
+      if (!digits()) return false;
+    }
+    if (s < e && (*s == 'e' || *s == 'E')) {
+      ++s;
+      if (s < e && (*s == '+' || *s == '-')) ++s;
+      if (!digits()) return false;
+    }
+    return s == e;
+  }
+
   bool parse_int(long long& v) {
     const char* q = number_end();
+    if (!json_number(p_, q)) return set_err("expected an integer");
     auto res = std::from_chars(p_, q, v);
     if (res.ec == std::errc() && res.ptr == q) {
       p_ = q;
@@ -369,6 +428,7 @@ class RegistryParser {
 
   bool parse_double(double& v) {
     const char* q = number_end();
+    if (!json_number(p_, q)) return set_err("expected a number");
     auto res = std::from_chars(p_, q, v);
     if (res.ec != std::errc() || res.ptr != q || !std::isfinite(v)) {
       return set_err("expected a number");
@@ -383,7 +443,7 @@ class RegistryParser {
     const char* start = p_ + 1;
     bool escaped = false;
     const char* q = scan_string(start, escaped);
-    if (q == nullptr) return set_err("unterminated string");
+    if (q == nullptr) return false;
     if (!escaped) {
       out.assign(start, q);
       p_ = q + 1;
@@ -431,13 +491,18 @@ class RegistryParser {
 
   bool parse_escaped(const char* s, std::string& out) {
     out.clear();
+    bool high = false;
     while (s < end_) {
       const char c = *s++;
       if (c == '"') {
+        // Escapes decode to whole UTF-8 sequences, so checking the result checks the raw bytes.
+        if (high && !valid_utf8(out)) return set_err("a string is not UTF-8");
         p_ = s;
         return true;
       }
       if (c != '\\') {
+        if (static_cast<unsigned char>(c) < 0x20) return set_err("control character in a string");
+        high |= static_cast<unsigned char>(c) >= 0x80;
         out.push_back(c);
         continue;
       }
@@ -520,7 +585,7 @@ class RegistryParser {
       return set_err("unterminated value");
     }
     const char* start = p_;
-    while (p_ < end_ && !kEndsScalar[static_cast<unsigned char>(*p_)]) ++p_;
+    while (p_ < end_ && kInScalar[static_cast<unsigned char>(*p_)]) ++p_;
     if (p_ == start) return set_err("expected a value");
     return true;
   }

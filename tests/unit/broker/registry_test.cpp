@@ -93,6 +93,40 @@ TEST_F(BrokerTest, MalformedRegistryIsAnErrorNotAnEmptyList) {
   EXPECT_EQ(c2c::test::read_file(root() / "registry.json"), R"([{"session_id":"s","alias":7}])");
 }
 
+// Texts nlohmann-json refuses that the hand-written reader used to accept (found by the
+// registry_parser differential fuzz target): each is an error, never a row.
+TEST(RegistryParserTest, RefusesWhatJsonRefuses) {
+  using namespace std::string_literals;
+  const std::string bad[] = {
+      // raw control character inside a string (also in the index's skipped tail)
+      "[{\"session_id\":\"s\",\"alias\":\"a\tb\"}]",
+      "[{\"session_id\":\"s\",\"alias\":\"a\",\"x\":\"\x01\"}]",
+      // bytes that are not UTF-8, raw and next to an escape
+      "[{\"session_id\":\"s\",\"alias\":\"\xff\"}]",
+      "[{\"session_id\":\"s\",\"alias\":\"\\u00e9\xa9\"}]",
+      // an unknown key's number with a NUL inside: nlohmann alone stops reading at the NUL
+      "[{\"session_id\":\"s\",\"alias\":\"a\",\"x\":12\0\0"
+      "34}]"s,
+      // numbers outside JSON's grammar in known keys
+      R"([{"session_id":"s","alias":"a","pid":0123}])",
+      R"([{"session_id":"s","alias":"a","registered_at":1.}])",
+      R"([{"session_id":"s","alias":"a","confirmed_at":-01.5}])",
+      // a repeated key (JSON leaves its meaning open)
+      R"([{"session_id":5,"session_id":"s","alias":"a"}])",
+      R"([{"session_id":"s","alias":"a","pid":1,"pid":"x"}])",
+      R"([{"session_id":"s","alias":"a","x":1,"x":2}])",
+  };
+  for (const auto& text : bad) {
+    EXPECT_FALSE(codec::parse_registry(text).has_value()) << text;
+  }
+  // Still accepted: escapes decoding to UTF-8, a nested repeated key (kept by nlohmann), zero.
+  auto ok = codec::parse_registry(
+      R"([{"session_id":"s\u00e9","alias":"\u00e9t\u00e9","pid":0,"x":{"k":1,"k":2}}])");
+  ASSERT_TRUE(ok.has_value()) << ok.error().message;
+  EXPECT_EQ((*ok)[0].alias, "\xc3\xa9t\xc3\xa9");
+  EXPECT_EQ((*ok)[0].pid, 0);
+}
+
 TEST_F(BrokerTest, AliasRulesAndReservedAliases) {
   for (const char* bad : {"", ".hidden", "has space", "a@b", "x/y"}) {
     RegisterRequest req{"s1", bad, std::nullopt};
