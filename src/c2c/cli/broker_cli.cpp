@@ -44,15 +44,16 @@ std::string resolve_sender(broker::Broker& b, const std::string& from_flag) {
   std::string why = regs.empty() ? "no alias is registered in this broker"
                                  : std::to_string(regs.size()) + " aliases are registered here";
   if (!sid.empty()) why = "session " + sid + " is not registered and " + why;
-  fail("cannot determine your alias (" + why +
-       ")\nhint: pass --from ALIAS, or register first: c2c register --alias NAME --session-id ID");
+  exit_with_error(
+      "cannot determine your alias (" + why +
+      ")\nhint: pass --from ALIAS, or register first: c2c register --alias NAME --session-id ID");
 }
 
 std::string resolve_session(broker::Broker& b, const std::string& flag) {
   if (!flag.empty()) return flag;
   const std::string sid = env_session_id();
   if (sid.empty()) {
-    fail("cannot determine session ID: pass --session-id ID or set C2C_MCP_SESSION_ID");
+    exit_with_error("cannot determine session ID: pass --session-id ID or set C2C_MCP_SESSION_ID");
   }
   if (unwrap(b.find_session(sid))) return sid;
   const std::string alias = env_alias();

@@ -25,17 +25,19 @@ class CliError : public std::runtime_error {
   int exit_code_;
 };
 
-[[noreturn]] inline void fail(std::string message, int exit_code = kExitError) {
+// Ends the running command: app.cpp prints "error: <message>" and exits with exit_code. (Not
+// named fail: c2c::fail (core/result.hpp) returns an error as a value, and the CLI uses it too.)
+[[noreturn]] inline void exit_with_error(std::string message, int exit_code = kExitError) {
   throw CliError(std::move(message), exit_code);
 }
 
 template <typename T>
 T unwrap(Result<T> r) {
-  if (!r.has_value()) fail(r.error().message);
+  if (!r.has_value()) exit_with_error(r.error().message);
   return std::move(r).value();
 }
 inline void unwrap(Result<void> r) {
-  if (!r.has_value()) fail(r.error().message);
+  if (!r.has_value()) exit_with_error(r.error().message);
 }
 
 // Pretty JSON + newline on stdout.

@@ -40,7 +40,7 @@ std::optional<fs::path> env_path(const char* name) {
 clients::Locations locations() {
   clients::Locations loc;
   const auto home = env_path("HOME");
-  if (!home) fail("HOME is not set");
+  if (!home) exit_with_error("HOME is not set");
   loc.home = *home;
   loc.project = fs::current_path();
   loc.codex_home = env_path("CODEX_HOME");
@@ -56,18 +56,18 @@ clients::InstallOptions options(Client c, const ClientArgs& a) {
   } else if (a.scope == "project") {
     o.scope = Scope::kProject;
   } else {
-    fail("--scope must be user or project, got '" + a.scope + "'", kExitUsage);
+    exit_with_error("--scope must be user or project, got '" + a.scope + "'", kExitUsage);
   }
   if (!a.alias.empty() && !is_valid_alias(a.alias)) {
-    fail("invalid alias '" + a.alias + "': 1-64 chars of [A-Za-z0-9._-], no leading dot",
-         kExitUsage);
+    exit_with_error("invalid alias '" + a.alias + "': 1-64 chars of [A-Za-z0-9._-], no leading dot",
+                    kExitUsage);
   }
   o.alias = a.alias;
   for (const auto& part : split(a.rooms, ',')) {
     const std::string room(trim(part));
     if (room.empty()) continue;
     if (!is_valid_room_id(room))
-      fail("invalid room '" + room + "': 1-64 chars of [A-Za-z0-9_-]", kExitUsage);
+      exit_with_error("invalid room '" + room + "': 1-64 chars of [A-Za-z0-9_-]", kExitUsage);
     o.rooms.push_back(room);
   }
   if (!a.broker_root.empty()) o.broker_root = fs::absolute(a.broker_root).lexically_normal();
@@ -78,10 +78,10 @@ clients::InstallOptions options(Client c, const ClientArgs& a) {
     // hold ~/.local/bin, so the entry names it by absolute path.
     std::error_code ec;
     const fs::path self = fs::read_symlink("/proc/self/exe", ec);
-    if (ec) fail("cannot locate the running c2c binary: " + ec.message());
+    if (ec) exit_with_error("cannot locate the running c2c binary: " + ec.message());
     o.command = self.string();
   }
-  if (a.hook && c != Client::kClaude) fail("--hook is only for claude", kExitUsage);
+  if (a.hook && c != Client::kClaude) exit_with_error("--hook is only for claude", kExitUsage);
   o.hook = a.hook;
   return o;
 }

@@ -279,7 +279,7 @@ void doctor(bool json) {
       std::cout << "\n";
     }
   }
-  if (broken) fail("doctor found problems (see the ✗ lines)");
+  if (broken) exit_with_error("doctor found problems (see the ✗ lines)");
 }
 
 }  // namespace

@@ -74,7 +74,7 @@ void register_health_command(CLI::App& app) {
                 << "remote outbox: " << outbox << " pending\n"
                 << relay.line << "\n";
     }
-    if (!problem.empty()) fail("broker registry is unreadable");
+    if (!problem.empty()) exit_with_error("broker registry is unreadable");
   });
 }
 

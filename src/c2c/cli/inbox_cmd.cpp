@@ -53,8 +53,8 @@ void poll_and_print(broker::Broker& b, const std::string& sid, bool json) {
   std::cout << std::flush;
   if (!write_stdout(format_messages(msgs, json))) {
     const int err = errno;
-    fail("cannot write the messages to stdout (" + std::string(std::strerror(err)) +
-         "); nothing was drained, they stay queued");
+    exit_with_error("cannot write the messages to stdout (" + std::string(std::strerror(err)) +
+                    "); nothing was drained, they stay queued");
   }
   if (msgs.empty()) return;
   unwrap(b.acknowledge(sid, msgs, "cli_poll"));

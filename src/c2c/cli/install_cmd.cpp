@@ -15,17 +15,17 @@ namespace fs = std::filesystem;
 namespace {
 fs::path default_prefix() {
   const char* home = std::getenv("HOME");
-  if (home == nullptr || *home == '\0') fail("HOME is not set; pass --prefix DIR");
+  if (home == nullptr || *home == '\0') exit_with_error("HOME is not set; pass --prefix DIR");
   return fs::path(home) / ".local" / "bin";
 }
 
 void install_self(const std::string& prefix_arg, bool json) {
   std::error_code ec;
   const fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) fail("cannot locate the running c2c binary: " + ec.message());
+  if (ec) exit_with_error("cannot locate the running c2c binary: " + ec.message());
   const fs::path prefix = prefix_arg.empty() ? default_prefix() : fs::path(prefix_arg);
   fs::create_directories(prefix, ec);
-  if (ec) fail("cannot create " + prefix.string() + ": " + ec.message());
+  if (ec) exit_with_error("cannot create " + prefix.string() + ": " + ec.message());
   const fs::path dest = prefix / "c2c";
   // Copy to a temporary name and rename, so a running c2c at dest is never half-written.
   const fs::path tmp = prefix / (".c2c.tmp." + std::to_string(::getpid()));
@@ -33,7 +33,7 @@ void install_self(const std::string& prefix_arg, bool json) {
     ec.clear();
   } else {
     fs::copy_file(self, tmp, fs::copy_options::overwrite_existing, ec);
-    if (ec) fail("cannot copy to " + tmp.string() + ": " + ec.message());
+    if (ec) exit_with_error("cannot copy to " + tmp.string() + ": " + ec.message());
     fs::permissions(tmp,
                     fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
                         fs::perms::others_read | fs::perms::others_exec,
@@ -41,13 +41,13 @@ void install_self(const std::string& prefix_arg, bool json) {
     fs::rename(tmp, dest, ec);
     if (ec) {
       fs::remove(tmp);
-      fail("cannot install " + dest.string() + ": " + ec.message());
+      exit_with_error("cannot install " + dest.string() + ": " + ec.message());
     }
   }
   // The quickstart's next steps write ~/.config/c2c/relay.json and a connector log under
   // ~/.local/share/c2c (a shell redirection, which does not create directories).
   if (auto dirs = connector::ensure_user_dirs(connector::process_env()); !dirs) {
-    fail(dirs.error().message);
+    exit_with_error(dirs.error().message);
   }
   if (json) {
     print_json({{"ok", true}, {"installed", dest.string()}});

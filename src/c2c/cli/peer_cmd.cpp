@@ -56,8 +56,10 @@ void add_register(CLI::App& app) {
   cmd->callback([o] {
     const std::string alias = o->alias.empty() ? env_alias() : o->alias;
     const std::string sid = o->session_id.empty() ? env_session_id() : o->session_id;
-    if (alias.empty()) fail("no alias: pass --alias NAME or set C2C_MCP_AUTO_REGISTER_ALIAS");
-    if (sid.empty()) fail("no session id: pass --session-id ID or set C2C_MCP_SESSION_ID");
+    if (alias.empty())
+      exit_with_error("no alias: pass --alias NAME or set C2C_MCP_AUTO_REGISTER_ALIAS");
+    if (sid.empty())
+      exit_with_error("no session id: pass --session-id ID or set C2C_MCP_SESSION_ID");
     broker::RegisterRequest req;
     req.alias = alias;
     req.session_id = sid;
@@ -100,7 +102,7 @@ void add_whoami(CLI::App& app) {
   cmd->callback([o] {
     const std::string sid = o->session_id.empty() ? env_session_id() : o->session_id;
     if (sid.empty()) {
-      fail(
+      exit_with_error(
           "cannot determine session ID: set C2C_MCP_SESSION_ID (or pass --session-id)\n"
           "hint: register first: c2c register --alias NAME --session-id ID");
     }
@@ -192,8 +194,8 @@ void add_send(CLI::App& app) {
     if (!r && r.error().code == ErrorCode::kUnknownAlias) {
       auto room = b.room(o->to);
       if (room && *room) {
-        fail("'" + o->to + "' is a room, not a peer alias.\nhint: use `c2c room send " + o->to +
-             " <message>` to post to the room");
+        exit_with_error("'" + o->to + "' is a room, not a peer alias.\nhint: use `c2c room send " +
+                        o->to + " <message>` to post to the room");
       }
     }
     auto receipt = unwrap(std::move(r));
@@ -371,8 +373,8 @@ void add_delivery_status(CLI::App& app) {
     auto b = open_broker();
     auto status = unwrap(b.delivery_status(trim(o->id)));
     if (!status) {
-      fail("no receipts for message_id " + o->id +
-           " in this broker (not sent from here, or older than the 7-day retention)");
+      exit_with_error("no receipts for message_id " + o->id +
+                      " in this broker (not sent from here, or older than the 7-day retention)");
     }
     if (o->json) {
       print_json(broker::delivery_status_json(*status));

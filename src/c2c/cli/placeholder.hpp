@@ -7,6 +7,7 @@ namespace c2c::cli {
 inline void add_unbuilt(CLI::App& parent, const std::string& name, const std::string& help) {
   auto* sub = parent.add_subcommand(name, help);
   sub->allow_extras();
-  sub->callback([name] { fail("'" + name + "' is not built yet in this version of c2c"); });
+  sub->callback(
+      [name] { exit_with_error("'" + name + "' is not built yet in this version of c2c"); });
 }
 }  // namespace c2c::cli

@@ -53,14 +53,14 @@ connector::Resolved resolve(const ConnOptions& o) {
   if (!o.broker_root.empty()) f.broker_root = o.broker_root;
   if (!o.identity_path.empty()) f.identity_path = o.identity_path;
   auto r = connector::resolve(f, connector::process_env(), connector::system_host_facts());
-  if (!r) fail(r.error().message);
+  if (!r) exit_with_error(r.error().message);
   for (const auto& note : r->notes) std::cerr << "note: " << note << "\n";
   return std::move(r).value();
 }
 
 void require_url(const connector::Resolved& r) {
   if (!r.url.empty()) return;
-  fail(
+  exit_with_error(
       "relay URL not configured.\n"
       "  Run: c2c relay setup --url http://HOST:7331 --token-file FILE\n"
       "  Or pass --relay-url http://HOST:7331, or set C2C_RELAY_URL");
@@ -75,7 +75,7 @@ std::optional<crypto::Identity> load_identity(const connector::Resolved& r, bool
       msg += "\n  The private key must be readable by you only. Fix it with: chmod 600 " +
              r.identity_path.string();
     }
-    fail(msg);
+    exit_with_error(msg);
   }
   if (loaded->created) {
     std::cerr << "c2c: no relay identity found; created a new Ed25519 identity at "
@@ -99,7 +99,7 @@ relay::RelayClient make_client(const connector::Resolved& r,
     o.http.ca_bundle = r.ca_bundle;
   }
   auto c = relay::RelayClient::create(std::move(o));
-  if (!c) fail(c.error().message);
+  if (!c) exit_with_error(c.error().message);
   return std::move(c).value();
 }
 
@@ -112,7 +112,7 @@ void fail_unreachable(const std::string& url, const Error& error, bool json) {
                 {"detail", error.message},
                 {"url", url}});
   }
-  if (!unreachable) fail(error.message);
+  if (!unreachable) exit_with_error(error.message);
   // An https:// URL to a relay that speaks plain HTTP fails in the TLS handshake with OpenSSL's
   // "wrong version number" / "packet length too long": the fix is the scheme, not a certificate.
   const bool plain_http = starts_with(casefold(url), "https://") &&
@@ -120,16 +120,18 @@ void fail_unreachable(const std::string& url, const Error& error, bool json) {
                            error.message.find("packet length too long") != std::string::npos ||
                            error.message.find("http request") != std::string::npos);
   if (plain_http) {
-    fail("relay UNREACHABLE: " + url + " (" + error.message + ")\n  The relay answered in plain " +
-         "HTTP, not TLS: use http://" + url.substr(8) + " (or put a TLS proxy in front of it)");
+    exit_with_error("relay UNREACHABLE: " + url + " (" + error.message +
+                    ")\n  The relay answered in plain " + "HTTP, not TLS: use http://" +
+                    url.substr(8) + " (or put a TLS proxy in front of it)");
   }
   const bool tls = error.message.find("certificate") != std::string::npos ||
                    error.message.find("TLS") != std::string::npos ||
                    error.message.find("SSL") != std::string::npos;
-  fail("relay UNREACHABLE: " + url + " (" + error.message + ")\n  " +
-       (tls ? "The relay's TLS certificate was not accepted: use a certificate the system trusts, "
-              "or point C2C_RELAY_CA_BUNDLE (or 'c2c relay setup --ca-bundle PEM') at its CA"
-            : "Check that 'c2c relay serve' is running and the URL is right"));
+  exit_with_error(
+      "relay UNREACHABLE: " + url + " (" + error.message + ")\n  " +
+      (tls ? "The relay's TLS certificate was not accepted: use a certificate the system trusts, "
+             "or point C2C_RELAY_CA_BUNDLE (or 'c2c relay setup --ca-bundle PEM') at its CA"
+           : "Check that 'c2c relay serve' is running and the URL is right"));
 }
 
 std::string hint_for(const relay::Reply& reply) {
@@ -163,7 +165,7 @@ void fail_reply(const std::string& op, const relay::Reply& reply, bool json) {
   std::string msg = op + ": " + reply.describe();
   const std::string hint = hint_for(reply);
   if (!hint.empty()) msg += "\n  " + hint;
-  fail(msg);
+  exit_with_error(msg);
 }
 
 relay::Reply expect_ok(const std::string& op, const std::string& url, Result<relay::Reply> r,

@@ -75,10 +75,11 @@ std::vector<std::string> loop_args(const ConnectOptions& o) {
 }
 
 void run_connect(const ConnectOptions& o) {
-  if (o.interval < 0.1) fail("--interval must be at least 0.1 seconds", kExitUsage);
+  if (o.interval < 0.1) exit_with_error("--interval must be at least 0.1 seconds", kExitUsage);
   if (o.once && (o.manage.daemon || o.manage.install_service)) {
-    fail("--once runs one round in the foreground; it excludes --daemon and --install-service",
-         kExitUsage);
+    exit_with_error(
+        "--once runs one round in the foreground; it excludes --daemon and --install-service",
+        kExitUsage);
   }
   if (run_manage_command(o.manage, o.conn, loop_args(o))) return;
   const auto r = resolve(o.conn);
@@ -118,16 +119,17 @@ void run_connect(const ConnectOptions& o) {
 
   if (o.once) {
     auto round = conn.sync_once();
-    if (!round) fail("relay connect: " + round.error().message);
+    if (!round) exit_with_error("relay connect: " + round.error().message);
     print_round(round.value(), o.verbose, 0);
-    if (round->unreachable) fail("relay connect: relay UNREACHABLE at " + r.url);
+    if (round->unreachable) exit_with_error("relay connect: relay UNREACHABLE at " + r.url);
     if (round->refused)
-      fail("relay connect: the relay refused this connector (" + round->last_error + ")");
+      exit_with_error("relay connect: the relay refused this connector (" + round->last_error +
+                      ")");
     if (!round->refused_aliases.empty()) {
       std::string aliases;
       for (const auto& a : round->refused_aliases) aliases += (aliases.empty() ? "" : ", ") + a;
-      fail("relay connect: the relay refused alias(es) " + aliases + " (" + round->last_error +
-           ")");
+      exit_with_error("relay connect: the relay refused alias(es) " + aliases + " (" +
+                      round->last_error + ")");
     }
     return;
   }

@@ -29,7 +29,7 @@ double now_epoch() {
 fs::path self_exe() {
   std::error_code ec;
   fs::path p = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) fail("cannot locate the running c2c binary: " + ec.message());
+  if (ec) exit_with_error("cannot locate the running c2c binary: " + ec.message());
   return p;
 }
 
@@ -74,7 +74,7 @@ void stop(const fs::path& root) {
     std::cout << "relay connector: not running (broker root " << root.string() << ")\n";
     return;
   }
-  if (!r) fail(r.error().message);
+  if (!r) exit_with_error(r.error().message);
   std::cout << "relay connector: stopped (pid " << r.value() << ")\n";
 }
 
@@ -83,14 +83,15 @@ fs::path user_unit_dir() {
     return fs::path(xdg) / "systemd" / "user";
   }
   const char* home = std::getenv("HOME");
-  if (home == nullptr || *home == '\0') fail("HOME is not set; cannot place the user unit");
+  if (home == nullptr || *home == '\0')
+    exit_with_error("HOME is not set; cannot place the user unit");
   return fs::path(home) / ".config" / "systemd" / "user";
 }
 
 void install_service(const ConnOptions& conn, const fs::path& root,
                      const std::vector<std::string>& loop_args) {
   if (!conn.token.empty()) {
-    fail(
+    exit_with_error(
         "--install-service does not write tokens into unit files: save the token with "
         "`c2c relay setup` or pass --token-file FILE",
         kExitUsage);
@@ -116,16 +117,16 @@ void install_service(const ConnOptions& conn, const fs::path& root,
   const fs::path dir = user_unit_dir();
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (ec) fail("cannot create " + dir.string() + ": " + ec.message());
+  if (ec) exit_with_error("cannot create " + dir.string() + ": " + ec.message());
   const fs::path path = dir / kUnitName;
   const fs::path tmp = path.string() + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
     out << render_unit(u);
-    if (!out) fail("cannot write " + tmp.string());
+    if (!out) exit_with_error("cannot write " + tmp.string());
   }
   fs::rename(tmp, path, ec);
-  if (ec) fail("cannot write " + path.string() + ": " + ec.message());
+  if (ec) exit_with_error("cannot write " + path.string() + ": " + ec.message());
   std::cout << "wrote " << path.string() << "\n"
             << "enable and start it:\n"
             << "  systemctl --user daemon-reload\n"
@@ -160,7 +161,8 @@ bool run_manage_command(const ManageOptions& m, const ConnOptions& conn,
                         const std::vector<std::string>& loop_args) {
   const int modes = int(m.daemon) + int(m.status) + int(m.stop) + int(m.install_service);
   if (modes > 1) {
-    fail("--daemon, --status, --stop and --install-service exclude each other", kExitUsage);
+    exit_with_error("--daemon, --status, --stop and --install-service exclude each other",
+                    kExitUsage);
   }
   if (m.status) {
     print_status(connector_root(conn), conn.json);

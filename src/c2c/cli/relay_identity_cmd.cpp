@@ -41,7 +41,7 @@ crypto::Identity load_or_fail(const std::filesystem::path& path, bool json) {
              path.string();
     }
     if (json) print_json({{"ok", false}, {"error", id.error().message}, {"path", path.string()}});
-    fail(msg);
+    exit_with_error(msg);
   }
   return std::move(id).value();
 }
@@ -56,13 +56,13 @@ void run_init(const IdentityOptions& o) {
                   {"path", path.string()},
                   {"hint", "pass --force to overwrite"}});
     }
-    fail(path.string() + " already exists. Pass --force to overwrite.");
+    exit_with_error(path.string() + " already exists. Pass --force to overwrite.");
   }
   auto id = crypto::new_identity(o.alias_hint, SystemClock::instance().now());
   auto saved = crypto::save_identity(path, id);
   if (!saved) {
     if (o.json) print_json({{"ok", false}, {"error", saved.error().message}});
-    fail(saved.error().message);
+    exit_with_error(saved.error().message);
   }
   if (o.json) {
     print_json({{"ok", true},

@@ -24,11 +24,12 @@ struct RoomOptions {
 
 std::string room_id_of(const RoomOptions& o, const char* sub) {
   const std::string room = !o.room.empty() ? o.room : o.room_flag;
-  if (room.empty()) fail(std::string("relay rooms ") + sub + ": ROOM is required", kExitUsage);
+  if (room.empty())
+    exit_with_error(std::string("relay rooms ") + sub + ": ROOM is required", kExitUsage);
   if (!is_valid_room_id(room)) {
-    fail("relay rooms " + std::string(sub) + ": invalid room id '" + room +
-             "' (1-64 characters of A-Z a-z 0-9 _ -)",
-         kExitUsage);
+    exit_with_error("relay rooms " + std::string(sub) + ": invalid room id '" + room +
+                        "' (1-64 characters of A-Z a-z 0-9 _ -)",
+                    kExitUsage);
   }
   return room;
 }
@@ -41,10 +42,11 @@ std::string alias_of(const RoomOptions& o, const connector::Resolved& r, const c
               << "; pass --alias to choose another)\n";
     return a->alias;
   }
-  fail(std::string("relay rooms ") + sub +
-           ": cannot tell which alias to act as; pass --alias ALIAS once ('relay rooms join' "
-           "remembers it) or save one with 'c2c relay setup --alias ALIAS'",
-       kExitUsage);
+  exit_with_error(
+      std::string("relay rooms ") + sub +
+          ": cannot tell which alias to act as; pass --alias ALIAS once ('relay rooms join' "
+          "remembers it) or save one with 'c2c relay setup --alias ALIAS'",
+      kExitUsage);
 }
 
 // The relay session for an alias registered from the CLI: --session-id, else the local
@@ -197,7 +199,7 @@ void run_send(const RoomOptions& given) {
   const std::string room = room_id_of(o, "send");
   std::string content;
   for (const auto& w : o.words) content += (content.empty() ? "" : " ") + w;
-  if (content.empty()) fail("relay rooms send: message body required", kExitUsage);
+  if (content.empty()) exit_with_error("relay rooms send: message body required", kExitUsage);
   const auto r = resolve(o.conn);
   require_url(r);
   const std::string alias = alias_of(o, r, "send");
@@ -218,7 +220,7 @@ void run_send(const RoomOptions& given) {
 
 void run_history(const RoomOptions& o) {
   const std::string room = room_id_of(o, "history");
-  if (o.limit < 0) fail("relay rooms history: --limit must be >= 0", kExitUsage);
+  if (o.limit < 0) exit_with_error("relay rooms history: --limit must be >= 0", kExitUsage);
   const auto r = resolve(o.conn);
   require_url(r);
   const std::string alias = reader_alias(o, r);
@@ -249,9 +251,9 @@ struct RegisterOptions {
 
 void run_register(const RegisterOptions& o) {
   if (!is_valid_alias(o.alias)) {
-    fail("relay register: invalid alias '" + o.alias +
-             "' (1-64 characters of A-Z a-z 0-9 . _ -, not starting with '.')",
-         kExitUsage);
+    exit_with_error("relay register: invalid alias '" + o.alias +
+                        "' (1-64 characters of A-Z a-z 0-9 . _ -, not starting with '.')",
+                    kExitUsage);
   }
   const auto r = resolve(o.conn);
   require_url(r);

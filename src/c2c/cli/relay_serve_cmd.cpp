@@ -72,7 +72,8 @@ struct ListenAddress {
 ListenAddress parse_listen(const std::string& text) {
   const auto colon = text.rfind(':');
   if (colon == std::string::npos || colon == 0) {
-    fail("--listen must be HOST:PORT (e.g. 127.0.0.1:7331), got \"" + text + "\"", kExitUsage);
+    exit_with_error("--listen must be HOST:PORT (e.g. 127.0.0.1:7331), got \"" + text + "\"",
+                    kExitUsage);
   }
   ListenAddress a;
   a.host = text.substr(0, colon);
@@ -83,7 +84,7 @@ ListenAddress parse_listen(const std::string& text) {
   char* end = nullptr;
   const long p = std::strtol(port.c_str(), &end, 10);
   if (port.empty() || *end != '\0' || p < 0 || p > 65535) {
-    fail("--listen port must be 0-65535, got \"" + port + "\"", kExitUsage);
+    exit_with_error("--listen port must be 0-65535, got \"" + port + "\"", kExitUsage);
   }
   a.port = static_cast<uint16_t>(p);
   return a;
@@ -103,7 +104,7 @@ bool blank(const std::string& s) {
 std::string resolve_token(const ServeOptions& o) {
   if (o.token_given) {
     if (blank(o.token)) {
-      fail(
+      exit_with_error(
           "--token is empty (is the variable you passed unset?): give the token, or omit "
           "--token to run in dev mode without auth",
           kExitUsage);
@@ -116,16 +117,17 @@ std::string resolve_token(const ServeOptions& o) {
     // A token file others can read is refused, as an identity key is (docs/quickstart.md: chmod
     // 600).
     auto text = read_secret_file(o.token_file);
-    if (!text) fail("cannot read --token-file " + o.token_file + ": " + text.error().message);
+    if (!text)
+      exit_with_error("cannot read --token-file " + o.token_file + ": " + text.error().message);
     std::string line = text->substr(0, text->find('\n'));
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (blank(line))
-      fail("--token-file " + o.token_file + " is empty (the token is its first line)");
+      exit_with_error("--token-file " + o.token_file + " is empty (the token is its first line)");
     return line;
   }
   if (const char* env = std::getenv("C2C_RELAY_TOKEN")) {
     if (blank(env)) {
-      fail(
+      exit_with_error(
           "C2C_RELAY_TOKEN is set but empty: set the token, or unset C2C_RELAY_TOKEN to run "
           "in dev mode without auth");
     }
@@ -138,15 +140,16 @@ std::map<std::string, std::string> load_allowlist(const std::string& path) {
   std::map<std::string, std::string> out;
   if (path.empty()) return out;
   std::ifstream in(path);
-  if (!in) fail("cannot read --allowed-identities " + path);
+  if (!in) exit_with_error("cannot read --allowed-identities " + path);
   const auto j = nlohmann::json::parse(in, nullptr, false);
   if (!j.is_object()) {
-    fail("--allowed-identities " + path + " must hold a JSON object {\"alias\": \"<pk b64u>\"}");
+    exit_with_error("--allowed-identities " + path +
+                    " must hold a JSON object {\"alias\": \"<pk b64u>\"}");
   }
   for (const auto& [alias, pk] : j.items()) {
     if (!pk.is_string() || !crypto::b64u_decode_fixed<32>(pk.get<std::string>())) {
-      fail("--allowed-identities: the key of alias \"" + alias +
-           "\" is not a base64url Ed25519 public key");
+      exit_with_error("--allowed-identities: the key of alias \"" + alias +
+                      "\" is not a base64url Ed25519 public key");
     }
     out[alias] = pk.get<std::string>();
   }
@@ -157,21 +160,22 @@ rs::RateLimitMode parse_rate_limit(const std::string& mode) {
   if (mode == "off") return rs::RateLimitMode::kOff;
   if (mode == "on") return rs::RateLimitMode::kOn;
   if (mode == "auto") return rs::RateLimitMode::kNonLoopback;
-  fail("--rate-limit must be on, off or auto (auto: loopback clients are exempt)", kExitUsage);
+  exit_with_error("--rate-limit must be on, off or auto (auto: loopback clients are exempt)",
+                  kExitUsage);
 }
 
 void run_serve(ServeOptions o) {
   const ListenAddress listen = parse_listen(o.listen);
   if (o.tls_cert.empty() != o.tls_key.empty()) {
-    fail("--tls-cert and --tls-key must be given together", kExitUsage);
+    exit_with_error("--tls-cert and --tls-key must be given together", kExitUsage);
   }
   if (o.storage != "memory" && o.storage != "sqlite") {
-    fail("--storage must be memory or sqlite, got \"" + o.storage + "\"", kExitUsage);
+    exit_with_error("--storage must be memory or sqlite, got \"" + o.storage + "\"", kExitUsage);
   }
-  if (o.gc_interval < 0) fail("--gc-interval must be >= 0 seconds", kExitUsage);
-  if (o.max_connections == 0) fail("--max-connections must be at least 1", kExitUsage);
+  if (o.gc_interval < 0) exit_with_error("--gc-interval must be >= 0 seconds", kExitUsage);
+  if (o.max_connections == 0) exit_with_error("--max-connections must be at least 1", kExitUsage);
   if (auto urls = rs::register_proof_urls(o.public_urls); !urls) {
-    fail("--public-url: " + urls.error().message, kExitUsage);
+    exit_with_error("--public-url: " + urls.error().message, kExitUsage);
   }
   if (o.persist_dir.empty()) {
     if (const char* env = std::getenv("C2C_RELAY_PERSIST_DIR"); env && *env) o.persist_dir = env;
@@ -193,12 +197,12 @@ void run_serve(ServeOptions o) {
   // queued message. The error names the directory that could not be created.
   if (!o.persist_dir.empty()) {
     if (auto r = make_private_dirs(o.persist_dir); !r) {
-      fail("--persist-dir " + o.persist_dir + ": " + r.error().message);
+      exit_with_error("--persist-dir " + o.persist_dir + ": " + r.error().message);
     }
   }
   if (sqlite) {
     if (auto r = make_private_dirs(fs::path(db_path).parent_path()); !r) {
-      fail("--db-path " + db_path + ": " + r.error().message);
+      exit_with_error("--db-path " + db_path + ": " + r.error().message);
     }
   }
 
@@ -352,7 +356,7 @@ void run_serve(ServeOptions o) {
 
   server.run();  // returns after SIGINT/SIGTERM once in-flight requests finished
   if (gc_loop) gc_loop->stop();
-  if (auto r = store->commit(); !r) fail("final commit failed: " + r.error().message);
+  if (auto r = store->commit(); !r) exit_with_error("final commit failed: " + r.error().message);
   std::cerr << "c2c relay: stopped\n";
 }
 

@@ -29,7 +29,7 @@ std::string first_result(const CLI::App& cmd, const std::string& name) {
 
 void print_serve_service(const CLI::App& cmd) {
   if (given(cmd, "--token")) {
-    fail(
+    exit_with_error(
         "--print-service does not write tokens into unit files: pass --token-file FILE (the "
         "unit hands it to the relay as a systemd credential)",
         kExitUsage);
@@ -43,7 +43,7 @@ void print_serve_service(const CLI::App& cmd) {
   u.unit = {{"After", "network-online.target"}, {"Wants", "network-online.target"}};
   std::error_code ec;
   fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) fail("cannot locate the running c2c binary: " + ec.message());
+  if (ec) exit_with_error("cannot locate the running c2c binary: " + ec.message());
   u.exec = {self.string(), "relay", "serve"};
   std::vector<std::string> writable;
   // Repeat every flag given (except the token ones and this one), paths made absolute.

@@ -45,7 +45,7 @@ void run_show(const SetupOptions& o, const connector::Env& env) {
   for (const auto& p : connector::config_search_paths(env, root)) {
     auto c = connector::read_config_file(p);
     if (!c && c.error().code == ErrorCode::kNotFound) continue;
-    if (!c) fail(c.error().message);
+    if (!c) exit_with_error(c.error().message);
     if (o.json) {
       print_json({{"ok", true}, {"path", p.string()}, {"config", masked(c.value())}});
     } else {
@@ -84,7 +84,7 @@ void run_setup(const SetupOptions& o) {
   }
   if (!o.url.empty()) {
     auto url = connector::normalize_url(o.url);
-    if (!url) fail("relay setup: " + url.error().message);
+    if (!url) exit_with_error("relay setup: " + url.error().message);
     c.url = std::move(url).value();
   }
   if (!o.token.empty()) {
@@ -93,13 +93,13 @@ void run_setup(const SetupOptions& o) {
     c.token = o.token;
   } else if (!o.token_file.empty()) {
     auto t = connector::read_token_file(o.token_file);
-    if (!t) fail("relay setup: " + t.error().message);
+    if (!t) exit_with_error("relay setup: " + t.error().message);
     c.token = std::move(t).value();
   }
   if (!o.node_id.empty()) {
     if (!connector::is_valid_node_id(o.node_id)) {
-      fail("relay setup: invalid node id '" + o.node_id +
-           "': use 1-128 printable characters without spaces, '@', '#' or '/'");
+      exit_with_error("relay setup: invalid node id '" + o.node_id +
+                      "': use 1-128 printable characters without spaces, '@', '#' or '/'");
     }
     c.node_id = o.node_id;
   }
@@ -107,26 +107,26 @@ void run_setup(const SetupOptions& o) {
     std::error_code ec;
     const auto abs = std::filesystem::absolute(o.ca_bundle, ec);
     if (ec || !std::filesystem::is_regular_file(abs, ec)) {
-      fail("relay setup: --ca-bundle " + o.ca_bundle + " is not a readable file");
+      exit_with_error("relay setup: --ca-bundle " + o.ca_bundle + " is not a readable file");
     }
     c.ca_bundle = abs.string();
   }
   if (!o.alias.empty()) {
     if (!is_valid_alias(o.alias)) {
-      fail("relay setup: invalid alias '" + o.alias +
-               "' (1-64 characters of A-Z a-z 0-9 . _ -, not starting with '.')",
-           kExitUsage);
+      exit_with_error("relay setup: invalid alias '" + o.alias +
+                          "' (1-64 characters of A-Z a-z 0-9 . _ -, not starting with '.')",
+                      kExitUsage);
     }
     c.alias = o.alias;
   }
-  if (!c.url) fail("relay setup: --url is required (e.g. --url http://RELAY_HOST:7331)");
+  if (!c.url) exit_with_error("relay setup: --url is required (e.g. --url http://RELAY_HOST:7331)");
 
   // The quickstart's next steps write under these (the connector log goes to ~/.local/share/c2c).
   if (auto dirs = connector::ensure_user_dirs(env); !dirs)
-    fail("relay setup: " + dirs.error().message);
+    exit_with_error("relay setup: " + dirs.error().message);
 
   auto written = connector::write_config_file(path, c);
-  if (!written) fail("relay setup: " + written.error().message);
+  if (!written) exit_with_error("relay setup: " + written.error().message);
   if (o.json) {
     print_json({{"ok", true}, {"path", path.string()}, {"config", masked(c)}});
     return;

@@ -132,7 +132,7 @@ void run_list(const ListOptions& o) {
     fail_unreachable(r.url, peers.error(), o.conn.json);
   }
   if (!peers && refusal.http_status != 0) fail_reply("list", refusal, o.conn.json);
-  if (!peers) fail("list: " + peers.error().message);
+  if (!peers) exit_with_error("list: " + peers.error().message);
 
   std::vector<protocol::LeaseInfo> shown;
   for (const auto& p : peers->peers) {
@@ -200,7 +200,8 @@ bool gc_round(relay::RelayClient& client, const connector::Resolved& r, const Gc
 
 void run_gc(const GcOptions& o) {
   if (!o.once && o.interval <= 0) {
-    fail("relay gc: pass --once for one collection or --interval SECONDS to repeat", kExitUsage);
+    exit_with_error("relay gc: pass --once for one collection or --interval SECONDS to repeat",
+                    kExitUsage);
   }
   const auto r = resolve(o.conn);
   require_url(r);

@@ -33,7 +33,8 @@ double parse_since(const std::string& s) {
     }
   }
   if (auto t = parse_rfc3339(s)) return *t;
-  fail("invalid --since '" + s + "' (epoch seconds, Nm/Nh/Nd, or RFC 3339 time)", kExitUsage);
+  exit_with_error("invalid --since '" + s + "' (epoch seconds, Nm/Nh/Nd, or RFC 3339 time)",
+                  kExitUsage);
 }
 
 nlohmann::json room_json(const broker::RoomInfo& r) {
@@ -233,7 +234,7 @@ void add_members(CLI::App& rooms) {
   cmd->callback([o] {
     auto b = open_broker();
     auto info = unwrap(b.room(o->room));
-    if (!info) fail("no such room '" + o->room + "'");
+    if (!info) exit_with_error("no such room '" + o->room + "'");
     if (o->json) {
       auto arr = nlohmann::json::array();
       for (size_t i = 0; i < info->members.size(); ++i) {
@@ -302,7 +303,7 @@ void add_visibility(CLI::App& rooms) {
       unwrap(b.set_visibility(o->room, caller, o->set));
     }
     auto info = unwrap(b.room(o->room));
-    if (!info) fail("no such room '" + o->room + "'");
+    if (!info) exit_with_error("no such room '" + o->room + "'");
     if (o->json) {
       print_json({{"room_id", o->room}, {"visibility", info->meta.visibility}});
       return;
