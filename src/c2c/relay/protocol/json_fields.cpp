@@ -7,7 +7,7 @@
 namespace c2c::relay::protocol::detail {
 
 Fields::Fields(const nlohmann::json& j, bool strict) : j_(j), strict_(strict) {
-  if (!j_.is_object()) fail("request body must be a JSON object");
+  if (!j_.is_object()) record_error("request body must be a JSON object");
 }
 
 const nlohmann::json* Fields::find(const char* key) const {
@@ -17,7 +17,7 @@ const nlohmann::json* Fields::find(const char* key) const {
   return &*it;
 }
 
-void Fields::fail(std::string message) {
+void Fields::record_error(std::string message) {
   if (!error_) error_ = Error{ErrorCode::kBadRequest, std::move(message)};
 }
 
@@ -25,7 +25,7 @@ std::string Fields::str(const char* key) {
   const auto* v = find(key);
   if (!v) return {};
   if (!v->is_string()) {
-    if (strict_) fail(std::string(key) + " must be a string");
+    if (strict_) record_error(std::string(key) + " must be a string");
     return {};
   }
   return v->get<std::string>();
@@ -34,7 +34,7 @@ std::string Fields::str(const char* key) {
 std::string Fields::id(const char* key) {
   std::string s = str(key);
   if (strict_ && s.size() > kMaxIdBytes) {
-    fail(std::string(key) + " is too long (max " + std::to_string(kMaxIdBytes) + " bytes)");
+    record_error(std::string(key) + " is too long (max " + std::to_string(kMaxIdBytes) + " bytes)");
   }
   return s;
 }
@@ -43,12 +43,12 @@ std::optional<double> Fields::num(const char* key) {
   const auto* v = find(key);
   if (!v) return std::nullopt;
   if (!v->is_number()) {
-    if (strict_) fail(std::string(key) + " must be a number");
+    if (strict_) record_error(std::string(key) + " must be a number");
     return std::nullopt;
   }
   const double d = v->get<double>();
   if (!std::isfinite(d)) {
-    if (strict_) fail(std::string(key) + " must be a finite number");
+    if (strict_) record_error(std::string(key) + " must be a finite number");
     return std::nullopt;
   }
   return d;
@@ -75,7 +75,7 @@ std::optional<bool> Fields::boolean(const char* key) {
   const auto* v = find(key);
   if (!v) return std::nullopt;
   if (!v->is_boolean()) {
-    if (strict_) fail(std::string(key) + " must be a boolean");
+    if (strict_) record_error(std::string(key) + " must be a boolean");
     return std::nullopt;
   }
   return v->get<bool>();
@@ -85,7 +85,7 @@ std::optional<std::vector<std::string>> Fields::str_list(const char* key) {
   const auto* v = find(key);
   if (!v) return std::nullopt;
   if (!v->is_array()) {
-    if (strict_) fail(std::string(key) + " must be an array of strings");
+    if (strict_) record_error(std::string(key) + " must be an array of strings");
     return std::nullopt;
   }
   std::vector<std::string> out;
@@ -93,7 +93,7 @@ std::optional<std::vector<std::string>> Fields::str_list(const char* key) {
   for (const auto& e : *v) {
     if (!e.is_string()) {
       if (strict_) {
-        fail(std::string(key) + " must be an array of strings");
+        record_error(std::string(key) + " must be an array of strings");
         return std::nullopt;
       }
       continue;
@@ -107,7 +107,7 @@ const nlohmann::json* Fields::object(const char* key) {
   const auto* v = find(key);
   if (!v) return nullptr;
   if (!v->is_object()) {
-    if (strict_) fail(std::string(key) + " must be an object");
+    if (strict_) record_error(std::string(key) + " must be an object");
     return nullptr;
   }
   return v;

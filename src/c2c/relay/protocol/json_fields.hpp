@@ -32,7 +32,7 @@ class Fields {
   const nlohmann::json* object(const char* key);
 
   // Records an error unless one is already recorded (the first problem is reported).
-  void fail(std::string message);
+  void record_error(std::string message);
   bool ok() const { return !error_; }
   const std::optional<Error>& error() const { return error_; }
 

@@ -82,14 +82,14 @@ Result<RegisterRequest> RegisterRequest::from_json(const Json& j) {
   r.signed_at = f.num("signed_at");
   r.sig_b64 = f.id("sig_b64");
   if (auto v = f.integer("proof_version")) {
-    if (*v != 1 && *v != 2) f.fail("proof_version must be 1 or 2");
+    if (*v != 1 && *v != 2) f.record_error("proof_version must be 1 or 2");
     r.proof_version = static_cast<int>(*v);
   }
   if (f.ok() && (r.node_id.empty() || r.session_id.empty() || r.alias.empty())) {
-    f.fail("node_id, session_id, and alias are required");
+    f.record_error("node_id, session_id, and alias are required");
   }
   if (f.ok() && r.ttl && (*r.ttl < 1 || *r.ttl > 31'536'000)) {
-    f.fail("ttl must be between 1 and 31536000 seconds");
+    f.record_error("ttl must be between 1 and 31536000 seconds");
   }
   return finish(f, std::move(r));
 }
@@ -106,7 +106,7 @@ Result<SessionRequest> SessionRequest::from_json(const Json& j) {
   r.node_id = f.id("node_id");
   r.session_id = f.id("session_id");
   if (f.ok() && (r.node_id.empty() || r.session_id.empty())) {
-    f.fail("node_id and session_id are required");
+    f.record_error("node_id and session_id are required");
   }
   return finish(f, std::move(r));
 }
@@ -124,12 +124,12 @@ Result<PollRequest> PollRequest::from_json(const Json& j) {
   r.session_id = f.id("session_id");
   r.message_ids = f.str_list("message_ids");
   if (f.ok() && (r.node_id.empty() || r.session_id.empty())) {
-    f.fail("node_id and session_id are required");
+    f.record_error("node_id and session_id are required");
   }
   if (f.ok() && r.message_ids) {
     for (const auto& id : *r.message_ids) {
       if (id.empty() || id.size() > kMaxIdBytes) {
-        f.fail("message_ids must hold non-empty ids of at most 256 bytes");
+        f.record_error("message_ids must hold non-empty ids of at most 256 bytes");
         break;
       }
     }
@@ -160,27 +160,28 @@ Result<StreamRequest> StreamRequest::from_json(const Json& j) {
   r.wait = f.num("wait").value_or(0);
   r.max_messages = f.integer("max_messages");
   r.max_bytes = f.integer("max_bytes");
-  if (f.ok() && r.node_id.empty()) f.fail("node_id is required");
-  if (f.ok() && !(r.wait >= 0 && r.wait <= 3600)) f.fail("wait must be between 0 and 3600 seconds");
+  if (f.ok() && r.node_id.empty()) f.record_error("node_id is required");
+  if (f.ok() && !(r.wait >= 0 && r.wait <= 3600))
+    f.record_error("wait must be between 0 and 3600 seconds");
   if (f.ok() && ((r.max_messages && *r.max_messages < 1) || (r.max_bytes && *r.max_bytes < 1))) {
-    f.fail("max_messages and max_bytes must be positive");
+    f.record_error("max_messages and max_bytes must be positive");
   }
   if (auto it = j.find("acks"); f.ok() && it != j.end() && !it->is_null()) {
     if (!it->is_array() || it->size() > kMaxStreamAcks) {
-      f.fail("acks must be an array of at most " + std::to_string(kMaxStreamAcks) +
-             " {session_id, seq} objects");
+      f.record_error("acks must be an array of at most " + std::to_string(kMaxStreamAcks) +
+                     " {session_id, seq} objects");
     } else {
       for (const auto& a : *it) {
         const auto seq = a.is_object() ? a.find("seq") : a.end();
         if (!a.is_object() || seq == a.end() || !seq->is_number_unsigned() ||
             seq->get<uint64_t>() == 0) {
-          f.fail("each ack must be {\"session_id\": string, \"seq\": positive integer}");
+          f.record_error("each ack must be {\"session_id\": string, \"seq\": positive integer}");
           break;
         }
         Fields af(a, true);
         StreamAck ack{af.id("session_id"), seq->get<uint64_t>()};
         if (!af.ok() || ack.session_id.empty()) {
-          f.fail("each ack needs a session_id of at most 256 bytes");
+          f.record_error("each ack needs a session_id of at most 256 bytes");
           break;
         }
         r.acks.push_back(std::move(ack));
@@ -189,18 +190,18 @@ Result<StreamRequest> StreamRequest::from_json(const Json& j) {
   }
   if (auto it = j.find("receipt_acks"); f.ok() && it != j.end() && !it->is_null()) {
     if (!it->is_array() || it->size() > kMaxStreamAcks) {
-      f.fail("receipt_acks must be an array of at most " + std::to_string(kMaxStreamAcks) +
-             " {alias, receipt_id} objects");
+      f.record_error("receipt_acks must be an array of at most " + std::to_string(kMaxStreamAcks) +
+                     " {alias, receipt_id} objects");
     } else {
       for (const auto& a : *it) {
         if (!a.is_object()) {
-          f.fail("each receipt ack must be {\"alias\": string, \"receipt_id\": string}");
+          f.record_error("each receipt ack must be {\"alias\": string, \"receipt_id\": string}");
           break;
         }
         Fields af(a, true);
         ReceiptAck ack{af.id("alias"), af.id("receipt_id")};
         if (!af.ok() || ack.alias.empty() || ack.receipt_id.empty()) {
-          f.fail("each receipt ack needs an alias and a receipt_id of at most 256 bytes");
+          f.record_error("each receipt ack needs an alias and a receipt_id of at most 256 bytes");
           break;
         }
         r.receipt_acks.push_back(std::move(ack));
@@ -226,7 +227,7 @@ Result<SendRequest> SendRequest::from_json(const Json& j) {
   r.content = f.str("content");
   r.message_id = f.id("message_id");
   if (f.ok() && (r.from_alias.empty() || r.to_alias.empty() || r.content.empty())) {
-    f.fail("from_alias, to_alias, and content are required");
+    f.record_error("from_alias, to_alias, and content are required");
   }
   return finish(f, std::move(r));
 }
@@ -244,7 +245,7 @@ Result<SendAllRequest> SendAllRequest::from_json(const Json& j) {
   r.content = f.str("content");
   r.message_id = f.id("message_id");
   if (f.ok() && (r.from_alias.empty() || r.content.empty())) {
-    f.fail("from_alias and content are required");
+    f.record_error("from_alias and content are required");
   }
   return finish(f, std::move(r));
 }
@@ -263,7 +264,8 @@ Result<RoomOpRequest> RoomOpRequest::from_json(const Json& j) {
   r.alias = f.id("alias");
   r.room_id = f.id("room_id");
   r.proof = read_proof(f);
-  if (f.ok() && (r.alias.empty() || r.room_id.empty())) f.fail("alias and room_id are required");
+  if (f.ok() && (r.alias.empty() || r.room_id.empty()))
+    f.record_error("alias and room_id are required");
   return finish(f, std::move(r));
 }
 
@@ -281,10 +283,10 @@ Result<SetVisibilityRequest> SetVisibilityRequest::from_json(const Json& j) {
   r.visibility = f.id("visibility");
   r.proof = read_proof(f);
   if (f.ok() && (r.alias.empty() || r.room_id.empty() || r.visibility.empty())) {
-    f.fail("alias, room_id, and visibility are required");
+    f.record_error("alias, room_id, and visibility are required");
   }
   if (f.ok() && r.visibility != "public" && r.visibility != "invite") {
-    f.fail("visibility must be \"public\" or \"invite\"");
+    f.record_error("visibility must be \"public\" or \"invite\"");
   }
   return finish(f, std::move(r));
 }
@@ -303,7 +305,7 @@ Result<InviteRequest> InviteRequest::from_json(const Json& j) {
   r.invitee_pk = f.id("invitee_pk");
   r.proof = read_proof(f);
   if (f.ok() && (r.alias.empty() || r.room_id.empty() || r.invitee_pk.empty())) {
-    f.fail("alias, room_id, and invitee_pk are required");
+    f.record_error("alias, room_id, and invitee_pk are required");
   }
   return finish(f, std::move(r));
 }
@@ -325,13 +327,13 @@ Result<SendRoomRequest> SendRoomRequest::from_json(const Json& j) {
   if (const Json* env = f.object("envelope")) {
     auto e = Envelope::from_json(*env);
     if (!e) {
-      f.fail("envelope: " + e.error().message);
+      f.record_error("envelope: " + e.error().message);
     } else {
       r.envelope = std::move(e).value();
     }
   }
   if (f.ok() && (r.from_alias.empty() || r.room_id.empty() || r.content.empty())) {
-    f.fail("from_alias, room_id, and content are required");
+    f.record_error("from_alias, room_id, and content are required");
   }
   return finish(f, std::move(r));
 }
@@ -350,7 +352,7 @@ Result<RoomHistoryRequest> RoomHistoryRequest::from_json(const Json& j) {
     r.limit = std::clamp<int64_t>(*limit, 0, kMaxHistoryLimit);
   }
   r.alias = f.id("alias");
-  if (f.ok() && r.room_id.empty()) f.fail("room_id is required");
+  if (f.ok() && r.room_id.empty()) f.record_error("room_id is required");
   return finish(f, std::move(r));
 }
 
@@ -362,7 +364,7 @@ Result<UnbindRequest> UnbindRequest::from_json(const Json& j) {
   Fields f(j, true);
   UnbindRequest r;
   r.alias = f.id("alias");
-  if (f.ok() && r.alias.empty()) f.fail("alias is required");
+  if (f.ok() && r.alias.empty()) f.record_error("alias is required");
   return finish(f, std::move(r));
 }
 
@@ -390,16 +392,16 @@ Result<DeliveryReceipt> DeliveryReceipt::from_json(const Json& j) {
   r.sig = f.str("sig");
   r.receipt_id = f.id("receipt_id");
   if (f.ok() && (r.message_id.empty() || r.recipient.empty() || r.to_alias.empty())) {
-    f.fail("receipts need message_id, recipient and to_alias");
+    f.record_error("receipts need message_id, recipient and to_alias");
   }
   if (f.ok() && r.state != "delivered" && r.state != "read") {
-    f.fail("receipt state must be \"delivered\" or \"read\"");
+    f.record_error("receipt state must be \"delivered\" or \"read\"");
   }
   if (f.ok() && r.recipient.find('@') == std::string::npos) {
-    f.fail("receipt recipient must be alias@node");
+    f.record_error("receipt recipient must be alias@node");
   }
-  if (f.ok() && r.ts_ms <= 0) f.fail("receipt ts_ms must be a positive integer");
-  if (f.ok() && r.sig.size() > kMaxIdBytes) f.fail("receipt sig is too long");
+  if (f.ok() && r.ts_ms <= 0) f.record_error("receipt ts_ms must be a positive integer");
+  if (f.ok() && r.sig.size() > kMaxIdBytes) f.record_error("receipt sig is too long");
   return finish(f, std::move(r));
 }
 
@@ -413,17 +415,17 @@ Result<PostReceiptsRequest> PostReceiptsRequest::from_json(const Json& j) {
   Fields f(j, true);
   PostReceiptsRequest r;
   r.alias = f.id("alias");
-  if (f.ok() && r.alias.empty()) f.fail("alias is required");
+  if (f.ok() && r.alias.empty()) f.record_error("alias is required");
   const auto it = j.is_object() ? j.find("receipts") : j.end();
-  if (f.ok() && (it == j.end() || !it->is_array())) f.fail("receipts must be an array");
+  if (f.ok() && (it == j.end() || !it->is_array())) f.record_error("receipts must be an array");
   if (f.ok() && it->size() > kMaxReceiptsPerRequest) {
-    f.fail("at most " + std::to_string(kMaxReceiptsPerRequest) + " receipts per request");
+    f.record_error("at most " + std::to_string(kMaxReceiptsPerRequest) + " receipts per request");
   }
   if (f.ok()) {
     for (const auto& item : *it) {
       auto one = DeliveryReceipt::from_json(item);
       if (!one) {
-        f.fail(one.error().message);
+        f.record_error(one.error().message);
         break;
       }
       r.receipts.push_back(std::move(*one));
@@ -441,11 +443,11 @@ Result<FetchReceiptsRequest> FetchReceiptsRequest::from_json(const Json& j) {
   FetchReceiptsRequest r;
   r.alias = f.id("alias");
   r.ack = detail::strings(f, "ack");
-  if (f.ok() && r.alias.empty()) f.fail("alias is required");
-  if (f.ok() && r.ack.size() > kMaxReceiptsPerRequest) f.fail("too many ack ids");
+  if (f.ok() && r.alias.empty()) f.record_error("alias is required");
+  if (f.ok() && r.ack.size() > kMaxReceiptsPerRequest) f.record_error("too many ack ids");
   for (const auto& id : r.ack) {
     if (f.ok() && (id.empty() || id.size() > kMaxIdBytes)) {
-      f.fail("ack must hold non-empty ids of at most 256 bytes");
+      f.record_error("ack must hold non-empty ids of at most 256 bytes");
     }
   }
   return finish(f, std::move(r));
