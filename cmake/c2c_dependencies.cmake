@@ -14,6 +14,9 @@ find_package(fmt REQUIRED)
 find_package(spdlog REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
+# libpq-dev: only libpq-fe.h at build time. The PostgreSQL backend loads libpq.so.5 with dlopen
+# when it is used, so no build (the portable one included) links libpq.
+pkg_check_modules(PostgreSQL REQUIRED libpq)
 if(C2C_PORTABLE)
   # libsqlite3-dev and libsodium-dev ship libsqlite3.a and libsodium.a; both need only glibc.
   find_library(C2C_SQLITE3_STATIC NAMES libsqlite3.a REQUIRED)

@@ -13,7 +13,8 @@ APT_PACKAGES=(
   python3 python3-nacl openssl curl xxd
   clang-14 libclang-rt-14-dev clang-format-14 clang-tidy-14
   iproute2 procps
-  systemd chromium nginx
+  systemd chromium nginx haproxy
+  libpq-dev postgresql-15
 )
 
 missing=()

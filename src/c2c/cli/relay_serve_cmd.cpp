@@ -45,6 +45,7 @@ struct ServeOptions {
   std::string token_file;
   std::string storage = "memory";
   std::string db_path;
+  std::string db_url;
   std::string persist_dir;
   double gc_interval = 0;
   int threads = 0;
@@ -169,8 +170,21 @@ void run_serve(ServeOptions o) {
   if (o.tls_cert.empty() != o.tls_key.empty()) {
     exit_with_error("--tls-cert and --tls-key must be given together", kExitUsage);
   }
-  if (o.storage != "memory" && o.storage != "sqlite") {
-    exit_with_error("--storage must be memory or sqlite, got \"" + o.storage + "\"", kExitUsage);
+  if (o.storage != "memory" && o.storage != "sqlite" && o.storage != "postgres") {
+    exit_with_error("--storage must be memory, sqlite or postgres, got \"" + o.storage + "\"",
+                    kExitUsage);
+  }
+  if (!o.db_url.empty() && o.storage != "postgres") {
+    exit_with_error("--db-url is for --storage postgres", kExitUsage);
+  }
+  if (o.db_url.empty()) {
+    if (const char* env = std::getenv("C2C_RELAY_DB_URL"); env && *env) o.db_url = env;
+  }
+  const bool postgres = o.storage == "postgres";
+  if (postgres && o.db_url.empty()) {
+    exit_with_error(
+        "--storage postgres needs --db-url postgresql://USER@HOST/DB (or C2C_RELAY_DB_URL)",
+        kExitUsage);
   }
   if (o.gc_interval < 0) exit_with_error("--gc-interval must be >= 0 seconds", kExitUsage);
   if (o.max_connections == 0) exit_with_error("--max-connections must be at least 1", kExitUsage);
@@ -216,7 +230,13 @@ void run_serve(ServeOptions o) {
             << "  relay-name=" << relay_name << "\n";
   if (o.persist_dir.empty()) std::cerr << "  persist_dir: none\n";
 
-  auto store = unwrap(relay::open_store(sqlite ? "sqlite:" + db_path : "memory:"));
+  const std::string store_url =
+      sqlite     ? "sqlite:" + db_path
+      : postgres ? (o.db_url.starts_with("postgres://") || o.db_url.starts_with("postgresql://")
+                        ? o.db_url
+                        : "postgres:" + o.db_url)  // a libpq key=value string
+                 : "memory:";
+  auto store = unwrap(relay::open_store(store_url));
   SystemClock& clock = SystemClock::instance();
 
   std::optional<fs::path> identity_dir;
@@ -228,7 +248,7 @@ void run_serve(ServeOptions o) {
   crypto::Identity identity = unwrap(rs::load_or_create_relay_identity(identity_dir, clock.now()));
 
   std::unique_ptr<rs::HistoryArchive> archive;
-  if (!sqlite && !o.persist_dir.empty()) {
+  if (o.storage == "memory" && !o.persist_dir.empty()) {
     archive = std::make_unique<rs::HistoryArchive>(o.persist_dir);
     const auto stats = unwrap(archive->load_into(*store));
     std::cerr << "  room history: " << stats.rooms << " rooms, " << stats.entries
@@ -271,6 +291,14 @@ void run_serve(ServeOptions o) {
   if (!o.no_stream) {
     hub = std::make_unique<rs::StreamHub>();
     router.set_stream_hub(hub.get(), o.stream_max_wait);
+    // Messages accepted by another relay on the same database wake this relay's streams too.
+    store->listen_wake([h = hub.get()](const std::vector<std::string>& nodes) {
+      if (nodes.empty()) {
+        h->notify_all();
+      } else {
+        h->notify(nodes);
+      }
+    });
   }
 
   net::ServerOptions so;
@@ -338,6 +366,7 @@ void run_serve(ServeOptions o) {
               << url_host(listen.host) << ":" << port << "\n"
               << "storage: " << o.storage << "\n";
     if (sqlite) std::cout << "db: " << db_path << "\n";
+    if (postgres) std::cout << "db: " << relay::redact_db_url(o.db_url) << "\n";
     if (!o.persist_dir.empty()) std::cout << "persist_dir: " << o.persist_dir << "\n";
     std::cout << (token.empty() ? "auth: DISABLED (no token set — do not expose publicly)"
                                 : "auth: Bearer token required")
@@ -354,7 +383,8 @@ void run_serve(ServeOptions o) {
     std::cout << std::flush;
   }
 
-  server.run();  // returns after SIGINT/SIGTERM once in-flight requests finished
+  server.run();                 // returns after SIGINT/SIGTERM once in-flight requests finished
+  store->listen_wake(nullptr);  // stops the listener before the hub it calls goes away
   if (gc_loop) gc_loop->stop();
   if (auto r = store->commit(); !r) exit_with_error("final commit failed: " + r.error().message);
   std::cerr << "c2c relay: stopped\n";
@@ -372,7 +402,12 @@ void register_relay_serve(CLI::App& relay) {
                       "Bearer token for admin routes; enables prod mode (visible in ps: prefer "
                       "--token-file or C2C_RELAY_TOKEN)");
   cmd->add_option("--token-file", opts->token_file, "File whose first line is the token");
-  cmd->add_option("--storage", opts->storage, "memory or sqlite")->capture_default_str();
+  cmd->add_option("--storage", opts->storage,
+                  "memory, sqlite or postgres (several relays sharing one PostgreSQL database)")
+      ->capture_default_str();
+  cmd->add_option("--db-url", opts->db_url,
+                  "PostgreSQL URL for --storage postgres, e.g. postgresql://c2c@dbhost/c2c "
+                  "(env C2C_RELAY_DB_URL; a password in it is never printed)");
   cmd->add_option("--db-path", opts->db_path,
                   "SQLite database (default <persist-dir>/c2c_relay.db or ./c2c_relay.db)");
   cmd->add_option("--persist-dir", opts->persist_dir,

@@ -155,7 +155,6 @@ class RelayService {
                const StoredMessage& msg, double now, WriteBatch& batch,
                std::vector<std::string>* delivered, std::vector<std::string>* skipped);
   Result<void> dead_letter(const StoredMessage& msg, const std::string& reason, double now);
-  void track_node(const std::string& node_id, int delta);  // caller holds mu_
 
   Store& store_;
   Authenticator& auth_;
@@ -195,8 +194,6 @@ class RelayService {
   std::mutex mu_;
   std::mutex woken_mu_;
   std::vector<std::string> woken_;  // see take_woken_nodes()
-  // node_id -> number of leases registered from it (alias@<node_id> routing, D7).
-  std::unordered_map<std::string, size_t> node_refs_;
 };
 
 // The node id of the inboxes that hold delivery receipts, one per sender alias. Not a valid

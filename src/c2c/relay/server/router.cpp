@@ -213,7 +213,12 @@ void Router::finish(size_t metric_index, std::chrono::steady_clock::time_point s
 net::Response Router::answer(const net::Request& req, size_t* metric_index, bool* needs_commit) {
   const Route* route = match(req, metric_index);
   if (auto denied = limit(req, route)) return std::move(*denied);
-  return process(req, route, needs_commit);
+  (void)store_.take_failure();  // one left by earlier work on this thread is not this request's
+  net::Response resp = process(req, route, needs_commit);
+  // A read or write the store could not do (PostgreSQL down): what the service built from it is
+  // not the truth, and a failed section was rolled back. Retry later (503 + Retry-After).
+  if (auto failed = store_.take_failure()) return error_response(storage_failure(*failed));
+  return resp;
 }
 
 net::Response Router::handle_sync(const net::Request& req) {
@@ -231,12 +236,16 @@ net::Response Router::handle_sync(const net::Request& req) {
 
 void Router::wake_streams() {
   auto nodes = service_.take_woken_nodes();  // taken even without a hub, so it never grows
-  if (nodes.empty() || hub_ == nullptr) return;
-  // Never push what is not durable: the hub hears of these nodes only after a commit that
-  // covers every write made before this call (docs/relay-server.md, "Receive stream").
-  store_.when_durable([hub = hub_, nodes = std::move(nodes)](const Result<void>& committed) {
-    if (committed) hub->notify(nodes);
-  });
+  if (nodes.empty()) return;
+  // Never push what is not durable: the hub, and the other relays sharing the database, hear of
+  // these nodes only after a commit that covers every write made before this call
+  // (docs/relay-server.md, "Receive stream").
+  store_.when_durable(
+      [hub = hub_, store = &store_, nodes = std::move(nodes)](const Result<void>& committed) {
+        if (!committed) return;
+        if (hub != nullptr) hub->notify(nodes);
+        store->publish_wake(nodes);
+      });
 }
 
 void Router::stream_async(const net::Request& req, const Route* route, net::Responder respond,

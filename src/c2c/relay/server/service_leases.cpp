@@ -31,18 +31,7 @@ RelayService::RelayService(Store& store, Authenticator& auth, const Clock& clock
       auth_(auth),
       clock_(clock),
       config_(std::move(config)),
-      identity_(std::move(relay_identity)) {
-  for (const auto& l : store_.list_leases()) track_node(l.node_id, +1);
-}
-
-void RelayService::track_node(const std::string& node_id, int delta) {
-  if (delta > 0) {
-    ++node_refs_[node_id];
-    return;
-  }
-  auto it = node_refs_.find(node_id);
-  if (it != node_refs_.end() && --it->second == 0) node_refs_.erase(it);
-}
+      identity_(std::move(relay_identity)) {}
 
 protocol::LeaseInfo RelayService::lease_info(const Lease& l, double now) const {
   protocol::LeaseInfo i;
@@ -171,8 +160,6 @@ Reply<protocol::RegisterResponse> RelayService::register_alias(
     }
     batch.lease = fresh;
     if (auto r = apply(batch); !r) return storage_failure(r.error());
-    if (existing) track_node(existing->node_id, -1);
-    track_node(fresh.node_id, +1);
     out.lease = lease_info(fresh, now);
   }
 
@@ -235,7 +222,6 @@ Reply<protocol::GcResponse> RelayService::gc() {
   const Section section(mu_, store_);
   // Expired leases, their memberships and the inboxes nobody owns: one all-or-nothing write.
   WriteBatch batch;
-  std::vector<std::string> expired_nodes;
   std::unordered_set<InboxKey, InboxKeyHash> owned;
   const auto rooms = store_.list_rooms();
   for (const auto& l : store_.list_leases()) {
@@ -245,7 +231,6 @@ Reply<protocol::GcResponse> RelayService::gc() {
       continue;
     }
     batch.remove_leases.push_back(l.alias);
-    expired_nodes.push_back(l.node_id);
     for (const auto& room : rooms) {
       for (const auto& m : room.members) {
         if (iequals(m, l.alias)) batch.remove_members.emplace_back(room.room_id, m);
@@ -257,7 +242,6 @@ Reply<protocol::GcResponse> RelayService::gc() {
     if (!owned.count(key)) batch.remove_inboxes.push_back(key);
   }
   if (auto r = apply(batch); !r) return storage_failure(r.error());
-  for (const auto& node : expired_nodes) track_node(node, -1);
   out.pruned = static_cast<int64_t>(batch.remove_inboxes.size());
   return out;
 }

@@ -37,6 +37,12 @@ void StreamHub::notify(const std::vector<std::string>& node_ids) {
   cv_.notify_one();
 }
 
+void StreamHub::notify_all() {
+  std::lock_guard lock(mu_);
+  for (const auto& [node, waiters] : by_node_) pending_.insert(node);
+  cv_.notify_one();
+}
+
 size_t StreamHub::waiting() const {
   std::lock_guard lock(mu_);
   return waiting_;

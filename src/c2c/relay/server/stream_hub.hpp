@@ -43,6 +43,9 @@ class StreamHub {
   void wait(const std::string& node_id, Clock::time_point deadline, Attempt attempt);
   // Something for these nodes is durable: their waiters try again.
   void notify(const std::vector<std::string>& node_ids);
+  // Every waiter tries again (a cluster backend that may have missed wake-ups, e.g. after it
+  // reconnected to the database).
+  void notify_all();
   // Answers every waiter (final) and stops the thread; later waits answer at once.
   void shutdown();
 

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "c2c/relay/store/memory_store.hpp"
+#include "c2c/relay/store/pg_store.hpp"
 #include "c2c/relay/store/sqlite_store.hpp"
 #include "c2c/relay/store/store.hpp"
 
@@ -18,8 +19,21 @@ Result<std::unique_ptr<Store>> open_store(std::string_view url) {
     if (!store) return Unexpected{store.error()};
     return std::unique_ptr<Store>(std::move(store.value()));
   }
-  return fail(ErrorCode::kBadRequest, "unknown relay storage \"" + std::string(url) +
-                                          "\" (expected memory: or sqlite:<path>)");
+  constexpr std::string_view kPgConninfo = "postgres:";
+  if (url.starts_with("postgresql://") || url.starts_with("postgres://") ||
+      url.starts_with(kPgConninfo)) {
+    const std::string conninfo(url.starts_with("postgres://") || url.starts_with("postgresql://")
+                                   ? url
+                                   : url.substr(kPgConninfo.size()));
+    auto store = PgStore::open(conninfo);
+    if (!store) return Unexpected{store.error()};
+    return std::unique_ptr<Store>(std::move(store.value()));
+  }
+  return fail(ErrorCode::kBadRequest,
+              "unknown relay storage \"" + std::string(url) +
+                  "\" (expected memory:, sqlite:<path> or postgresql://...)");
 }
+
+std::string redact_db_url(std::string_view url) { return pg::redact_url(url); }
 
 }  // namespace c2c::relay

@@ -138,7 +138,7 @@ class Store {
  public:
   virtual ~Store() = default;
 
-  virtual std::string_view kind() const = 0;  // "memory" | "sqlite"
+  virtual std::string_view kind() const = 0;  // "memory" | "sqlite" | "postgres"
 
   // Aliases are unique case-insensitively (ASCII; the alias rule allows only [A-Za-z0-9._-]):
   // every alias argument below matches its stored spelling whatever its case, and what is
@@ -244,11 +244,32 @@ class Store {
   // disk, and is being retried): the error to answer a new write with, instead of applying it in
   // memory and piling it onto the failing retry. Reads keep working. nullopt when healthy.
   virtual std::optional<Error> write_blocked() { return std::nullopt; }
+  // A backend whose reads can fail (PostgreSQL: the server is down) returns nothing or empty from
+  // a failed read that has no Result, and reports the failure here: the first one the calling
+  // thread met since its last call, or nullopt. The router asks after every request and answers
+  // 503 instead of what was built from the failed reads.
+  virtual std::optional<Error> take_failure() { return std::nullopt; }
+
+  // Stream wake-ups across relays sharing one database (docs/relay-server.md, "Receive stream"):
+  // publish_wake() tells the other relays that messages for these nodes are durable;
+  // listen_wake() calls `listener` (on a store thread) when another relay did, and with an empty
+  // list after the backend may have missed some (a reconnect): wake every stream then;
+  // listen_wake(nullptr) stops listening. The memory and SQLite backends serve one relay and do
+  // nothing. publish_wake() may be called from a when_durable() callback.
+  using WakeListener = std::function<void(const std::vector<std::string>& node_ids)>;
+  virtual void publish_wake(const std::vector<std::string>& /*node_ids*/) {}
+  virtual void listen_wake(WakeListener /*listener*/) {}
 };
 
 // memory:                      -> in-memory store
 // sqlite:<path>                -> SQLite (WAL) store at <path>, created if missing
+// postgresql://... postgres://... or postgres:<libpq conninfo>
+//                              -> PostgreSQL store (libpq loaded on first use), schema migrated
 // Unknown scheme or unopenable file -> error with a readable message.
 Result<std::unique_ptr<Store>> open_store(std::string_view url);
+
+// A database URL fit to print: any password removed (postgresql://u:secret@h/db ->
+// postgresql://u@h/db; password=... dropped).
+std::string redact_db_url(std::string_view url);
 
 }  // namespace c2c::relay

@@ -1,0 +1,117 @@
+#pragma once
+// PgStore: the relay's state in PostgreSQL, shared by every relay of a cluster
+// (docs/deploying.md, docs/decisions.md D22). Nothing is cached: every read asks the database,
+// so a relay holds no state another relay needs.
+//
+// How the rules hold across relays (docs/decisions.md D22):
+// - An atomic section (begin_atomic .. end_atomic, one per compound service operation) is one
+//   transaction that first takes a cluster-wide advisory lock (pg_advisory_xact_lock), so
+//   check-then-write operations (register, send with its dedup check, rooms, GC) run one at a
+//   time across all relays, exactly as they do under one relay's service lock.
+// - Single calls outside a section are one statement, or one transaction when they need several
+//   (appends and inbox moves also take the lock: sequence numbers are handed out in commit
+//   order, so a cumulative acknowledgement never skips a message committed late).
+// - Uniqueness is enforced by the schema too: one lease per case-folded alias, one nonce per
+//   cache, one member per room and case-folded alias.
+//
+// Failures: PostgreSQL down or restarting makes calls fail with kStorageUnavailable. Reads that
+// return no Result record the failure for the calling thread; take_failure() (the router, after
+// every request) turns it into 503 + Retry-After, and the failed section's transaction is rolled
+// back, so nothing unsaved is ever acknowledged. Connections are reopened on demand: the relay
+// recovers by itself when the database returns.
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "c2c/relay/store/pg_conn.hpp"
+#include "c2c/relay/store/store.hpp"
+
+namespace c2c::relay {
+
+class PgStore : public Store {
+ public:
+  // Connects, applies the schema migrations under an advisory lock (two relays starting together
+  // do not race) and refuses a database whose schema is newer than this c2c.
+  static Result<std::unique_ptr<PgStore>> open(const std::string& url);
+  ~PgStore() override;
+
+  std::string_view kind() const override { return "postgres"; }
+
+  std::optional<Lease> get_lease(std::string_view alias) override;
+  std::optional<Lease> find_lease(const InboxKey& key) override;
+  std::vector<Lease> list_leases() override;
+  std::vector<Lease> leases_on_node(std::string_view node_id) override;
+  Result<void> put_lease(const Lease& lease) override;
+  Result<void> remove_lease(std::string_view alias) override;
+
+  std::optional<std::string> get_binding(std::string_view alias) override;
+  Result<void> put_binding(std::string_view alias, std::string_view pk_b64u) override;
+  Result<bool> remove_binding(std::string_view alias) override;
+
+  Result<void> append(const std::vector<Delivery>& deliveries) override;
+  std::vector<StoredMessage> peek(const InboxKey& key) override;
+  Result<std::vector<StoredMessage>> drain(const InboxKey& key) override;
+  Result<std::vector<StoredMessage>> drain_ids(const InboxKey& key,
+                                               const std::vector<std::string>& ids) override;
+  std::vector<StoredMessage> peek_page(const InboxKey& key, const PageLimit& limit,
+                                       bool* more) override;
+  Result<std::vector<StoredMessage>> drain_page(const InboxKey& key, const PageLimit& limit,
+                                                bool* more) override;
+  Result<size_t> drop_through(const InboxKey& key, uint64_t through) override;
+  Result<void> move_inbox(const InboxKey& from, const InboxKey& to) override;
+  std::vector<InboxKey> inbox_keys() override;
+  Result<size_t> remove_inbox(const InboxKey& key) override;
+  size_t queued_messages() override;
+
+  std::optional<Room> get_room(std::string_view room_id) override;
+  std::vector<Room> list_rooms() override;
+  Result<void> put_room(const Room& room_without_members) override;
+  Result<bool> add_member(std::string_view room_id, std::string_view alias) override;
+  Result<bool> remove_member(std::string_view room_id, std::string_view alias) override;
+  Result<void> append_history(std::string_view room_id, const StoredMessage& entry) override;
+  std::vector<StoredMessage> history(std::string_view room_id, size_t limit) override;
+
+  bool seen_message_id(std::string_view sender, std::string_view message_id) override;
+  Result<void> remember_message_id(std::string_view sender, std::string_view message_id,
+                                   size_t window) override;
+
+  Result<bool> remember_nonce(std::string_view cache, std::string_view nonce, double ts,
+                              double ttl_seconds) override;
+
+  Result<void> add_dead_letter(const DeadLetter& dl) override;
+  std::vector<DeadLetter> dead_letters() override;
+
+  Result<void> apply(const WriteBatch& batch) override;
+  // Sections commit in end_atomic(): commit() only reports this thread's failure, if any.
+  Result<void> commit() override;
+  void begin_atomic() override;
+  void end_atomic() override;
+  std::optional<Error> take_failure() override;
+
+  void publish_wake(const std::vector<std::string>& node_ids) override;
+  void listen_wake(WakeListener listener) override;
+
+ private:
+  explicit PgStore(std::string url) : pool_(std::move(url)) {}
+
+  // Runs `sql` on this thread's section connection, or on a pooled one (autocommit). A failure
+  // is recorded for take_failure().
+  Result<pg::Rows> query(std::string_view sql, const pg::Params& params = {});
+  // Runs `body` in one transaction: the section's, or a new one (holding the cluster write lock
+  // when `write_lock`).
+  Result<void> transaction(bool write_lock, const std::function<Result<void>()>& body);
+  void record(const Error& e);
+  // Rooms with their members and invites; `where` filters by room_id = $1 when not empty.
+  std::vector<Room> list_rooms_where(std::string_view where, std::string_view room_id);
+  void listen_loop();
+
+  pg::Pool pool_;
+  WakeListener listener_;
+  std::atomic<bool> stop_{false};
+  std::thread listen_thread_;
+};
+
+}  // namespace c2c::relay
