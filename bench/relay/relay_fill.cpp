@@ -7,8 +7,14 @@
 //   c2c_relay_fill fill --url U --leases 10000 --messages 1000000 [--content-bytes 100]
 //                       [--connections 8] [--pid P]    N leases, then M messages spread over them;
 //                                                      prints the relay's RSS when --pid is given
+//   c2c_relay_fill cross --send-url U1 --stream-url U2 [--samples 500]
+//                                                      cross-relay delivery latency: a /send to
+//                                                      relay 1 until the /stream long-poll waiting
+//                                                      on relay 2 answers with it (p50/p99)
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <atomic>
+#include <future>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -143,6 +149,50 @@ int cmd_fill(const std::string& url, int leases, long messages, int content_byte
   return 0;
 }
 
+// Sends one message at a time through relay 1 while relay 2's stream for the recipient's node
+// waits, and times send -> frame. Relays in dev mode; both must share one database.
+int cmd_cross(const std::string& send_url, const std::string& stream_url, int samples) {
+  auto sender = client(send_url);
+  post(sender, "/register", {{"node_id", "cross-b"}, {"session_id", "sb"}, {"alias", "crossbob"}});
+  std::vector<double> ms;
+  ms.reserve(static_cast<size_t>(samples));
+  auto streamer = client(stream_url);
+  uint64_t acked = 0;
+  for (int i = 0; i < samples; ++i) {
+    Json body = {{"node_id", "cross-b"}, {"wait", 10}};
+    if (acked > 0) body["acks"] = Json::array({{{"session_id", "sb"}, {"seq", acked}}});
+    // Drain what is pending first (the ack above), so the timed frame waits for the send.
+    Json first = post(streamer, "/stream", {{"node_id", "cross-b"},
+                                            {"wait", 0},
+                                            {"acks", body.value("acks", Json::array())}});
+    for (const auto& m : first["messages"]) acked = std::max(acked, m["seq"].get<uint64_t>());
+    if (!first["messages"].empty()) {
+      post(streamer, "/stream", {{"node_id", "cross-b"},
+                                 {"wait", 0},
+                                 {"acks", Json::array({{{"session_id", "sb"}, {"seq", acked}}})}});
+    }
+    auto waiting = std::async(std::launch::async, [&] {
+      return post(streamer, "/stream", {{"node_id", "cross-b"}, {"wait", 10}});
+    });
+    // Give the long-poll time to be parked on relay 2 before the send (it is timed from the send).
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    const auto t0 = std::chrono::steady_clock::now();
+    post(sender, "/send", {{"from_alias", "crossalice"}, {"to_alias", "crossbob"},
+                           {"content", "x"}});
+    Json frame = waiting.get();
+    const auto t1 = std::chrono::steady_clock::now();
+    if (frame["messages"].empty()) throw std::runtime_error("a frame came back empty");
+    for (const auto& m : frame["messages"]) acked = std::max(acked, m["seq"].get<uint64_t>());
+    ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+  }
+  std::sort(ms.begin(), ms.end());
+  auto pct = [&](double p) { return ms[static_cast<size_t>(p * (ms.size() - 1))]; };
+  std::printf("cross-relay delivery (send on relay 1 -> stream frame on relay 2), %d samples: "
+              "p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+              samples, pct(0.5), pct(0.9), pct(0.99), ms.back());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -167,9 +217,16 @@ int main(int argc, char** argv) {
   fill->add_option("--content-bytes", content_bytes)->capture_default_str();
   fill->add_option("--connections", connections)->capture_default_str();
   fill->add_option("--pid", pid, "Relay pid whose VmRSS to print");
+  std::string send_url, stream_url;
+  int samples = 500;
+  auto* cross = app.add_subcommand("cross", "Cross-relay delivery latency (send 1 -> stream 2)");
+  cross->add_option("--send-url", send_url)->required();
+  cross->add_option("--stream-url", stream_url)->required();
+  cross->add_option("--samples", samples)->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   try {
     if (*id_cmd) return cmd_identity(out);
+    if (*cross) return cmd_cross(send_url, stream_url, samples);
     if (*reg) return cmd_register(url, alias, identity, node, session);
     return cmd_fill(url, leases, messages, content_bytes, connections, pid);
   } catch (const std::exception& e) {

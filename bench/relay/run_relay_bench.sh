@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Relay benchmarks on loopback, 32 keep-alive connections (docs/performance/relay.md).
 #   BUILD_DIR=build-relay bench/relay/run_relay_bench.sh [hello|send-dev|send-signed|send-sqlite|rss|all]
+#   ... run_relay_bench.sh [send-pg|send-pg-signed|send-pg-two|cross-pg|pg]   (PostgreSQL: a
+#   private server is started in a temp dir with tests/support/pg_fixture.sh, fsync on)
 # Env: DURATION (s, default 10), CONNECTIONS (32), THREADS (relay I/O threads, default: cores),
 #      LEASES (10000), MESSAGES (1000000).
 set -euo pipefail
@@ -20,8 +22,19 @@ cleanup() {
   if [ -n "$relay_pid" ]; then kill -TERM "$relay_pid" 2>/dev/null || true; wait "$relay_pid" 2>/dev/null || true; fi
   rm -rf "$tmp"
 }
-trap cleanup EXIT
+trap 'cleanup; stop_pg' EXIT
 
+pg_dir=""
+pg_url=""
+start_pg() {
+  pg_dir="$tmp/pg"
+  chmod 711 "$tmp"  # the server runs as nobody when started by root
+  PG_FSYNC=on "$here/tests/support/pg_fixture.sh" start "$pg_dir" >/dev/null
+  pg_url="postgresql://c2c@/postgres?host=$pg_dir"
+}
+stop_pg() {
+  if [ -n "$pg_dir" ]; then "$here/tests/support/pg_fixture.sh" stop "$pg_dir"; pg_dir=""; fi
+}
 start_relay() {
   env -u C2C_RELAY_TOKEN -u C2C_RELAY_PERSIST_DIR "$c2c" relay serve --listen 127.0.0.1:0 \
     "${threads_args[@]}" "$@" > "$tmp/out" 2> "$tmp/err" &
@@ -88,6 +101,65 @@ bench_send_sqlite() {
   stop_relay
 }
 
+bench_send_pg() {
+  echo "== POST /send, dev mode, PostgreSQL storage, one relay (acknowledged after commit)"
+  start_pg
+  start_relay --storage postgres --db-url "$pg_url"
+  "$fill" register --url "$url" --alias bob --node nb --session sb > /dev/null
+  run_load "$url/send" -m POST -b "$(send_body alice)" -c "$connections" -d "$duration"
+  stop_relay
+  stop_pg
+}
+
+bench_send_pg_signed() {
+  echo "== POST /send, prod mode (signed), PostgreSQL storage, one relay"
+  start_pg
+  (umask 077; printf 'bench-token\n' > "$tmp/token")
+  start_relay --token-file "$tmp/token" --storage postgres --db-url "$pg_url"
+  "$fill" identity --out "$tmp/identity.json" > /dev/null
+  "$fill" register --url "$url" --alias alice --identity "$tmp/identity.json" --node na --session sa > /dev/null
+  "$fill" register --url "$url" --alias bob --node nb --session sb > /dev/null
+  run_load "$url/send" -m POST -b "$(send_body alice)" -c "$connections" -d "$duration" \
+    --sign-identity "$tmp/identity.json" --sign-alias alice
+  stop_relay
+  stop_pg
+}
+
+bench_send_pg_two() {
+  echo "== POST /send, dev mode, PostgreSQL storage, two relay processes (half the connections each)"
+  start_pg
+  start_relay --storage postgres --db-url "$pg_url"
+  local url1=$url pid1=$relay_pid
+  cp "$tmp/out" "$tmp/out1"
+  start_relay --storage postgres --db-url "$pg_url"
+  local url2=$url
+  "$fill" register --url "$url1" --alias bob --node nb --session sb > /dev/null
+  local half=$(( connections / 2 ))
+  "$load" "$url1/send" -m POST -b "$(send_body alice)" -c "$half" -d "$duration" > "$tmp/l1.txt" &
+  local p1=$!
+  "$load" "$url2/send" -m POST -b "$(send_body carol)" -c "$half" -d "$duration" > "$tmp/l2.txt"
+  wait $p1
+  echo "-- relay 1:"; cat "$tmp/l1.txt"
+  echo "-- relay 2:"; cat "$tmp/l2.txt"
+  echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+  stop_relay
+  kill -TERM "$pid1"; wait "$pid1" || true
+  stop_pg
+}
+
+bench_cross_pg() {
+  echo "== cross-relay delivery: /send on relay 1, /stream waiting on relay 2 (PostgreSQL, LISTEN/NOTIFY)"
+  start_pg
+  start_relay --storage postgres --db-url "$pg_url"
+  local url1=$url pid1=$relay_pid
+  start_relay --storage postgres --db-url "$pg_url"
+  "$fill" cross --send-url "$url1" --stream-url "$url" --samples "${SAMPLES:-500}"
+  echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+  stop_relay
+  kill -TERM "$pid1"; wait "$pid1" || true
+  stop_pg
+}
+
 bench_hello() {
   echo "== baseline: c2c_http_hello (HttpServer answering a constant), same POST body"
   "$build/bench/load/c2c_http_hello" --threads "${THREADS:-$(nproc)}" > "$tmp/out" 2> "$tmp/err" &
@@ -116,6 +188,11 @@ case "${1:-all}" in
   send-signed) bench_send_signed ;;
   send-sqlite) bench_send_sqlite ;;
   rss) bench_rss ;;
+  send-pg) bench_send_pg ;;
+  send-pg-signed) bench_send_pg_signed ;;
+  send-pg-two) bench_send_pg_two ;;
+  cross-pg) bench_cross_pg ;;
+  pg) bench_send_pg; bench_send_pg_signed; bench_send_pg_two; bench_cross_pg ;;
   all) bench_hello; bench_send_dev; bench_send_signed; bench_send_sqlite; bench_rss ;;
-  *) echo "usage: $0 [hello|send-dev|send-signed|send-sqlite|rss|all]" >&2; exit 2 ;;
+  *) echo "usage: $0 [hello|send-dev|send-signed|send-sqlite|rss|all|send-pg|send-pg-signed|send-pg-two|cross-pg|pg]" >&2; exit 2 ;;
 esac

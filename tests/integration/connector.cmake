@@ -18,3 +18,9 @@ c2c_add_test(NAME stream_integration_test LABELS integration
 c2c_add_test(NAME stream_nginx_test LABELS integration
              SOURCES ${CMAKE_CURRENT_LIST_DIR}/stream_nginx_test.cpp
              LIBS c2c_broker nlohmann_json::nlohmann_json)
+
+# Two relays on one PostgreSQL database behind haproxy, one killed under load (skipped loudly
+# without haproxy or the PostgreSQL server; fixture c2c_pg).
+c2c_add_test(NAME relay_cluster_test LABELS integration PG
+             SOURCES ${CMAKE_CURRENT_LIST_DIR}/relay_cluster_test.cpp
+             LIBS c2c_broker nlohmann_json::nlohmann_json)

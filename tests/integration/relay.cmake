@@ -6,3 +6,8 @@ c2c_add_test(NAME relay_integration_test LABELS integration
                      ${CMAKE_CURRENT_LIST_DIR}/relay_sqlite_restart_test.cpp
                      ${CMAKE_CURRENT_LIST_DIR}/relay_serve_ops_test.cpp
              LIBS c2c_crypto c2c_net nlohmann_json::nlohmann_json)
+
+# The PostgreSQL backend as real relay processes on the shared test server (fixture c2c_pg).
+c2c_add_test(NAME relay_postgres_test LABELS integration PG
+             SOURCES ${CMAKE_CURRENT_LIST_DIR}/relay_postgres_test.cpp
+             LIBS c2c_crypto c2c_net c2c_relay_store nlohmann_json::nlohmann_json)

@@ -35,9 +35,10 @@ case "$action" in
     if [ "$(id -u)" -eq 0 ]; then chown 65534:65534 "$dir"; fi
     (cd / && as_server "$bindir/initdb" -D "$dir/data" -U c2c -A trust -E UTF8 --locale=C \
       --no-sync --no-instructions >"$dir/initdb.log" 2>&1) || { cat "$dir/initdb.log" >&2; exit 1; }
-    # fsync off: test data need not survive a machine crash (a fast shutdown keeps every commit).
+    # fsync off for tests: their data need not survive a machine crash (a fast shutdown keeps
+    # every commit). Benchmarks set PG_FSYNC=on to measure what a deployment pays.
     (cd / && as_server "$bindir/pg_ctl" -D "$dir/data" -l "$dir/log" -w -t 60 \
-      -o "-k $dir -c listen_addresses= -c fsync=off -c max_connections=300" start >/dev/null) ||
+      -o "-k $dir -c listen_addresses= -c fsync=${PG_FSYNC:-off} -c max_connections=300" start >/dev/null) ||
       { cat "$dir/log" >&2; exit 1; }
     echo "c2c_pg: PostgreSQL running, socket in $dir"
     ;;

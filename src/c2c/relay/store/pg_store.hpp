@@ -1,9 +1,9 @@
 #pragma once
 // PgStore: the relay's state in PostgreSQL, shared by every relay of a cluster
-// (docs/deploying.md, docs/decisions.md D22). Nothing is cached: every read asks the database,
+// (docs/deploying.md, docs/decisions.md D20). Nothing is cached: every read asks the database,
 // so a relay holds no state another relay needs.
 //
-// How the rules hold across relays (docs/decisions.md D22):
+// How the rules hold across relays (docs/decisions.md D20):
 // - An atomic section (begin_atomic .. end_atomic, one per compound service operation) is one
 //   transaction that first takes a cluster-wide advisory lock (pg_advisory_xact_lock), so
 //   check-then-write operations (register, send with its dedup check, rooms, GC) run one at a

@@ -1,0 +1,236 @@
+// `c2c relay serve --storage postgres` as real processes on a real PostgreSQL server: one relay,
+// two relays sharing one database (push across relays, races with exactly one winner), the
+// database going away and coming back, and a database newer than the relay.
+#include <atomic>
+#include <future>
+#include <set>
+#include <thread>
+
+#include "c2c/relay/store/pg_conn.hpp"
+#include "relay_http.hpp"
+#include "support/pg_server.hpp"
+
+namespace c2c::relay::itest {
+namespace {
+
+using namespace std::chrono_literals;
+
+#define REQUIRE_PG(pg)                                                   \
+  std::string why_;                                                      \
+  test::PgServer* pg = test::shared_pg_server(&why_);                    \
+  if (pg == nullptr) GTEST_SKIP() << test::pg_skip_message(why_)
+
+std::vector<std::string> pg_args(const std::string& url) {
+  return {"--storage", "postgres", "--db-url", url};
+}
+
+Json send_body(const std::string& from, const std::string& to, const std::string& content,
+               const std::string& id = "") {
+  Json b = {{"from_alias", from}, {"to_alias", to}, {"content", content}};
+  if (!id.empty()) b["message_id"] = id;
+  return b;
+}
+
+TEST(RelayPostgres, ServesAndNeverPrintsThePassword) {
+  REQUIRE_PG(pg);
+  const std::string url = pg->create_database();
+  ASSERT_FALSE(url.empty());
+  // Trust authentication ignores the password; it must still never be printed.
+  const std::string with_password = "postgresql://c2c:hunter2-secret@" + url.substr(17);
+  auto relay = test::start_relay(pg_args(with_password), relay_env());
+  Http http(relay.url);
+  ASSERT_TRUE(http.register_alias("bob", "nb", "sb").ok());
+  ASSERT_TRUE(http.register_alias("alice", "na", "sa").ok());
+  auto sent = http.post("/send", send_body("alice", "bob", "over postgres\n\x01 bytes"));
+  ASSERT_TRUE(sent.ok()) << sent.body.dump();
+  auto got = http.post("/poll_inbox", session("nb", "sb")).body["messages"];
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0]["content"], "over postgres\n\x01 bytes");
+  EXPECT_EQ(stop_relay(relay), 0);
+  const std::string out = relay.child->out();
+  EXPECT_NE(out.find("storage: postgres\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("db: postgresql://c2c@/"), std::string::npos) << out;
+  EXPECT_EQ(out.find("hunter2"), std::string::npos) << out;
+  EXPECT_EQ(relay.child->err().find("hunter2"), std::string::npos);
+}
+
+TEST(RelayPostgres, UnreachableDatabaseIsOneClearErrorAtStartup) {
+  test::TempDir dir;
+  auto r = test::run_c2c({"relay", "serve", "--listen", "127.0.0.1:0", "--storage", "postgres",
+                          "--db-url",
+                          "postgresql://c2c:pw-not-shown@/nodb?host=" + dir.str()},
+                         relay_env());
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("error: cannot connect to PostgreSQL at postgresql://c2c@/nodb"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("pw-not-shown"), std::string::npos) << r.err;
+  auto missing = test::run_c2c({"relay", "serve", "--storage", "postgres"}, [] {
+    auto o = relay_env();
+    o.unset_env.push_back("C2C_RELAY_DB_URL");
+    return o;
+  }());
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("error: --storage postgres needs --db-url"), std::string::npos)
+      << missing.err;
+}
+
+TEST(RelayPostgres, ADatabaseNewerThanTheRelayIsRefused) {
+  REQUIRE_PG(pg);
+  const std::string url = pg->create_database();
+  {
+    auto relay = test::start_relay(pg_args(url), relay_env());  // migrates to this version
+    EXPECT_EQ(stop_relay(relay), 0);
+  }
+  auto conn = pg::Connection::open(url);
+  ASSERT_TRUE(conn.has_value()) << conn.error().message;
+  ASSERT_TRUE((*conn)->run("UPDATE c2c_schema SET version = version + 1"));
+  auto r = test::run_c2c({"relay", "serve", "--listen", "127.0.0.1:0", "--storage", "postgres",
+                          "--db-url", url},
+                         relay_env());
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("newer than this c2c understands"), std::string::npos) << r.err;
+}
+
+// Two relays on one database.
+struct Cluster {
+  explicit Cluster(const std::string& url)
+      : one(test::start_relay(pg_args(url), relay_env())),
+        two(test::start_relay(pg_args(url), relay_env())),
+        http1(one.url),
+        http2(two.url) {}
+  test::RelayProcess one, two;
+  Http http1, http2;
+};
+
+TEST(RelayPostgresCluster, AMessageAcceptedByOneRelayWakesAStreamOnTheOther) {
+  REQUIRE_PG(pg);
+  Cluster c(pg->create_database());
+  ASSERT_TRUE(c.http2.register_alias("bob", "machine-b", "sb").ok());
+  ASSERT_TRUE(c.http1.register_alias("alice", "machine-a", "sa").ok());
+  EXPECT_EQ(c.http2.post("/stream", {{"node_id", "machine-b"}, {"wait", 0}})
+                .body["messages"]
+                .size(),
+            0u);
+  // bob's connector waits on relay 2 (up to 60 s); alice sends through relay 1.
+  const auto start = std::chrono::steady_clock::now();
+  std::promise<Reply> frame;
+  auto waiting = frame.get_future();
+  std::thread streamer([&] {
+    Http own(c.two.url);
+    frame.set_value(own.post("/stream", {{"node_id", "machine-b"}, {"wait", 60}}));
+  });
+  ASSERT_TRUE(c.http1.post("/send", send_body("alice", "bob", "across relays")).ok());
+  ASSERT_EQ(waiting.wait_for(30s), std::future_status::ready)
+      << "relay 2's stream was not woken by relay 1's write";
+  streamer.join();
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  auto r = waiting.get();
+  ASSERT_EQ(r.body["messages"].size(), 1u) << r.body.dump();
+  EXPECT_EQ(r.body["messages"][0]["content"], "across relays");
+  EXPECT_EQ(r.body["messages"][0]["from_node"], "machine-a");
+  EXPECT_LT(elapsed, 30s) << "answered by the wake-up, not by the end of the wait";
+  // alice@machine-b routes on relay 1 too: node ids registered through relay 2 are known there.
+  ASSERT_TRUE(c.http1.post("/send", send_body("alice", "bob@machine-b", "by node")).ok());
+}
+
+TEST(RelayPostgresCluster, RacesAcrossTheTwoRelaysHaveExactlyOneWinner) {
+  REQUIRE_PG(pg);
+  Cluster c(pg->create_database());
+  const auto kb = key(2);
+  ASSERT_TRUE(c.http1.register_alias("alice", "na", "sa").ok());
+  ASSERT_TRUE(c.http1.register_alias("bob", "nb", "sb", &kb).ok());
+  constexpr int kRounds = 20;
+  for (int i = 0; i < kRounds; ++i) {
+    // The same alias registered through both relays at once, from two machines and two keys.
+    const std::string alias = "racer" + std::to_string(i);
+    const auto k1 = key(static_cast<uint8_t>(40 + i)), k2 = key(static_cast<uint8_t>(90 + i));
+    Json b1 = c.http1.register_body(alias, "node-1", "s1", &k1);
+    Json b2 = c.http2.register_body(alias, "node-2", "s2", &k2);
+    Reply r1, r2;
+    std::thread t1([&] { r1 = Http(c.one.url).post("/register", b1); });
+    std::thread t2([&] { r2 = Http(c.two.url).post("/register", b2); });
+    t1.join();
+    t2.join();
+    EXPECT_EQ(static_cast<int>(r1.ok()) + static_cast<int>(r2.ok()), 1)
+        << alias << ": " << r1.body.dump() << " / " << r2.body.dump();
+    const std::string loser = r1.ok() ? r2.code() : r1.code();
+    EXPECT_TRUE(loser == "alias_conflict" || loser == "alias_identity_mismatch") << loser;
+
+    // The same (sender, message_id) sent through both: delivered once, the other a duplicate.
+    const std::string id = "dup-" + std::to_string(i);
+    Reply s1, s2;
+    std::thread u1([&] { s1 = Http(c.one.url).post("/send", send_body("alice", "bob", id, id)); });
+    std::thread u2([&] { s2 = Http(c.two.url).post("/send", send_body("alice", "bob", id, id)); });
+    u1.join();
+    u2.join();
+    ASSERT_TRUE(s1.ok() && s2.ok()) << s1.body.dump() << " / " << s2.body.dump();
+    EXPECT_EQ(static_cast<int>(s1.body.value("duplicate", false)) +
+                  static_cast<int>(s2.body.value("duplicate", false)),
+              1);
+
+    // The same signed request (same nonce) replayed to both: one answer, one nonce_replay.
+    const std::string body = session("nb", "sb").dump();
+    const std::string header = crypto::sign_request(kb, "bob", "POST", "/peek_inbox", "", body,
+                                                    now());
+    Reply n1, n2;
+    std::thread v1([&] {
+      n1 = Http(c.one.url).call("POST", "/peek_inbox", body, {{"Authorization", header}});
+    });
+    std::thread v2([&] {
+      n2 = Http(c.two.url).call("POST", "/peek_inbox", body, {{"Authorization", header}});
+    });
+    v1.join();
+    v2.join();
+    const int replays =
+        static_cast<int>(n1.code() == "nonce_replay") + static_cast<int>(n2.code() == "nonce_replay");
+    EXPECT_EQ(replays, 1) << n1.body.dump() << " / " << n2.body.dump();
+  }
+  // Every duplicate pair left exactly one copy in bob's inbox.
+  auto msgs = c.http1.post("/poll_inbox", session("nb", "sb")).body["messages"];
+  std::multiset<std::string> ids;
+  for (const auto& m : msgs) ids.insert(m["message_id"].get<std::string>());
+  EXPECT_EQ(ids.size(), static_cast<size_t>(kRounds));
+  for (int i = 0; i < kRounds; ++i) EXPECT_EQ(ids.count("dup-" + std::to_string(i)), 1u);
+}
+
+TEST(RelayPostgres, DatabaseDownIs503WithRetryAfterAndTheRelayRecoversByItself) {
+  // A private server: stopping the shared one would fail other tests.
+  std::string why;
+  auto pg = test::PgServer::start(&why);
+  if (pg == nullptr) GTEST_SKIP() << test::pg_skip_message(why);
+  auto relay = test::start_relay(pg_args(pg->create_database()), relay_env());
+  Http http(relay.url);
+  ASSERT_TRUE(http.register_alias("bob", "nb", "sb").ok());
+  ASSERT_TRUE(http.post("/send", send_body("alice", "bob", "before", "m-before")).ok());
+
+  ASSERT_TRUE(pg->stop());
+  for (const auto& [method, path, body] :
+       std::vector<std::tuple<std::string, std::string, Json>>{
+           {"POST", "/send", send_body("alice", "bob", "during", "m-during")},
+           {"POST", "/peek_inbox", session("nb", "sb")},
+           {"GET", "/list", Json()}}) {
+    auto r = method == "GET" ? http.get(path) : http.post(path, body);
+    EXPECT_EQ(r.status, 503) << path << ": " << r.body.dump();
+    EXPECT_EQ(r.code(), "storage_unavailable") << path;
+    EXPECT_FALSE(r.header("Retry-After").empty()) << path;
+  }
+
+  ASSERT_TRUE(pg->start_again());
+  // The relay reconnects on its own: the first requests may still meet dropped connections.
+  Reply sent;
+  for (int i = 0; i < 50; ++i) {
+    sent = http.post("/send", send_body("alice", "bob", "during", "m-during"));
+    if (sent.status != 503) break;
+  }
+  ASSERT_TRUE(sent.ok()) << sent.body.dump();
+  auto msgs = http.post("/poll_inbox", session("nb", "sb")).body["messages"];
+  std::vector<std::string> ids;
+  for (const auto& m : msgs) ids.push_back(m["message_id"]);
+  EXPECT_EQ(ids, (std::vector<std::string>{"m-before", "m-during"}))
+      << "the acknowledged message survived; the refused one was stored once, on its retry";
+  EXPECT_EQ(stop_relay(relay), 0);
+}
+
+}  // namespace
+}  // namespace c2c::relay::itest
