@@ -14,10 +14,10 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
-#include <future>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <future>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -162,14 +162,15 @@ int cmd_cross(const std::string& send_url, const std::string& stream_url, int sa
     Json body = {{"node_id", "cross-b"}, {"wait", 10}};
     if (acked > 0) body["acks"] = Json::array({{{"session_id", "sb"}, {"seq", acked}}});
     // Drain what is pending first (the ack above), so the timed frame waits for the send.
-    Json first = post(streamer, "/stream", {{"node_id", "cross-b"},
-                                            {"wait", 0},
-                                            {"acks", body.value("acks", Json::array())}});
+    Json first =
+        post(streamer, "/stream",
+             {{"node_id", "cross-b"}, {"wait", 0}, {"acks", body.value("acks", Json::array())}});
     for (const auto& m : first["messages"]) acked = std::max(acked, m["seq"].get<uint64_t>());
     if (!first["messages"].empty()) {
-      post(streamer, "/stream", {{"node_id", "cross-b"},
-                                 {"wait", 0},
-                                 {"acks", Json::array({{{"session_id", "sb"}, {"seq", acked}}})}});
+      post(streamer, "/stream",
+           {{"node_id", "cross-b"},
+            {"wait", 0},
+            {"acks", Json::array({{{"session_id", "sb"}, {"seq", acked}}})}});
     }
     auto waiting = std::async(std::launch::async, [&] {
       return post(streamer, "/stream", {{"node_id", "cross-b"}, {"wait", 10}});
@@ -177,8 +178,8 @@ int cmd_cross(const std::string& send_url, const std::string& stream_url, int sa
     // Give the long-poll time to be parked on relay 2 before the send (it is timed from the send).
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
     const auto t0 = std::chrono::steady_clock::now();
-    post(sender, "/send", {{"from_alias", "crossalice"}, {"to_alias", "crossbob"},
-                           {"content", "x"}});
+    post(sender, "/send",
+         {{"from_alias", "crossalice"}, {"to_alias", "crossbob"}, {"content", "x"}});
     Json frame = waiting.get();
     const auto t1 = std::chrono::steady_clock::now();
     if (frame["messages"].empty()) throw std::runtime_error("a frame came back empty");
@@ -187,9 +188,10 @@ int cmd_cross(const std::string& send_url, const std::string& stream_url, int sa
   }
   std::sort(ms.begin(), ms.end());
   auto pct = [&](double p) { return ms[static_cast<size_t>(p * (ms.size() - 1))]; };
-  std::printf("cross-relay delivery (send on relay 1 -> stream frame on relay 2), %d samples: "
-              "p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms\n",
-              samples, pct(0.5), pct(0.9), pct(0.99), ms.back());
+  std::printf(
+      "cross-relay delivery (send on relay 1 -> stream frame on relay 2), %d samples: "
+      "p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+      samples, pct(0.5), pct(0.9), pct(0.99), ms.back());
   return 0;
 }
 

@@ -648,7 +648,8 @@ TEST_P(StoreConformance, ConcurrentAppendersAndDrainerSeeEveryMessageOnceInOrder
   ASSERT_TRUE(s().commit());
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, StoreConformance, ::testing::Values("memory", "sqlite", "postgres"),
+INSTANTIATE_TEST_SUITE_P(Backends, StoreConformance,
+                         ::testing::Values("memory", "sqlite", "postgres"),
                          [](const auto& param_info) { return param_info.param; });
 
 TEST(OpenStore, UnknownSchemeIsAClearError) {

@@ -84,8 +84,8 @@ TEST(RelayCluster, TwoRelaysBehindHaproxyDeliverExactlyOnceWhenOneIsKilled) {
   const std::string front = "http://127.0.0.1:" + std::to_string(port);
   ProcessOptions relay_env;
   relay_env.unset_env = {"C2C_RELAY_TOKEN", "C2C_RELAY_PERSIST_DIR", "C2C_RELAY_DB_URL"};
-  const std::vector<std::string> relay_args = {"--token",      kToken,  "--storage",   "postgres",
-                                               "--db-url",     db,      "--rate-limit", "off",
+  const std::vector<std::string> relay_args = {"--token",      kToken, "--storage",    "postgres",
+                                               "--db-url",     db,     "--rate-limit", "off",
                                                "--public-url", front};
   auto relay1 = start_relay(relay_args, relay_env);
   auto relay2 = start_relay(relay_args, relay_env);
@@ -93,9 +93,7 @@ TEST(RelayCluster, TwoRelaysBehindHaproxyDeliverExactlyOnceWhenOneIsKilled) {
   ASSERT_FALSE(relay2.url.empty());
 
   TempDir dir("c2c-haproxy");
-  {
-    std::ofstream(dir / "haproxy.cfg") << haproxy_config(port, relay1.url, relay2.url);
-  }
+  { std::ofstream(dir / "haproxy.cfg") << haproxy_config(port, relay1.url, relay2.url); }
   Child balancer({haproxy, "-db", "-f", (dir / "haproxy.cfg").string()});
   ASSERT_TRUE(eventually([&] { return can_connect(port); }, 10s)) << balancer.err();
 
@@ -106,9 +104,8 @@ TEST(RelayCluster, TwoRelaysBehindHaproxyDeliverExactlyOnceWhenOneIsKilled) {
   ASSERT_EQ(a.connect_once(front, kToken).exit_code, 0);
   ASSERT_EQ(b.connect_once(front, kToken).exit_code, 0);
   for (auto [m, alias] : {std::pair{&a, "alice"}, std::pair{&b, "bob"}}) {
-    const auto r = m->c2c(
-        {"relay", "rooms", "join", "lounge", "--alias", alias, "--relay-url", front, "--token",
-         kToken});
+    const auto r = m->c2c({"relay", "rooms", "join", "lounge", "--alias", alias, "--relay-url",
+                           front, "--token", kToken});
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   }
   auto loop = [&](const Machine& m) {

@@ -15,9 +15,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-#define REQUIRE_PG(pg)                                                   \
-  std::string why_;                                                      \
-  test::PgServer* pg = test::shared_pg_server(&why_);                    \
+#define REQUIRE_PG(pg)                                \
+  std::string why_;                                   \
+  test::PgServer* pg = test::shared_pg_server(&why_); \
   if (pg == nullptr) GTEST_SKIP() << test::pg_skip_message(why_)
 
 std::vector<std::string> pg_args(const std::string& url) {
@@ -57,8 +57,7 @@ TEST(RelayPostgres, ServesAndNeverPrintsThePassword) {
 TEST(RelayPostgres, UnreachableDatabaseIsOneClearErrorAtStartup) {
   test::TempDir dir;
   auto r = test::run_c2c({"relay", "serve", "--listen", "127.0.0.1:0", "--storage", "postgres",
-                          "--db-url",
-                          "postgresql://c2c:pw-not-shown@/nodb?host=" + dir.str()},
+                          "--db-url", "postgresql://c2c:pw-not-shown@/nodb?host=" + dir.str()},
                          relay_env());
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("error: cannot connect to PostgreSQL at postgresql://c2c@/nodb"),
@@ -85,9 +84,9 @@ TEST(RelayPostgres, ADatabaseNewerThanTheRelayIsRefused) {
   auto conn = pg::Connection::open(url);
   ASSERT_TRUE(conn.has_value()) << conn.error().message;
   ASSERT_TRUE((*conn)->run("UPDATE c2c_schema SET version = version + 1"));
-  auto r = test::run_c2c({"relay", "serve", "--listen", "127.0.0.1:0", "--storage", "postgres",
-                          "--db-url", url},
-                         relay_env());
+  auto r = test::run_c2c(
+      {"relay", "serve", "--listen", "127.0.0.1:0", "--storage", "postgres", "--db-url", url},
+      relay_env());
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("newer than this c2c understands"), std::string::npos) << r.err;
 }
@@ -108,10 +107,8 @@ TEST(RelayPostgresCluster, AMessageAcceptedByOneRelayWakesAStreamOnTheOther) {
   Cluster c(pg->create_database());
   ASSERT_TRUE(c.http2.register_alias("bob", "machine-b", "sb").ok());
   ASSERT_TRUE(c.http1.register_alias("alice", "machine-a", "sa").ok());
-  EXPECT_EQ(c.http2.post("/stream", {{"node_id", "machine-b"}, {"wait", 0}})
-                .body["messages"]
-                .size(),
-            0u);
+  EXPECT_EQ(
+      c.http2.post("/stream", {{"node_id", "machine-b"}, {"wait", 0}}).body["messages"].size(), 0u);
   // bob's connector waits on relay 2 (up to 60 s); alice sends through relay 1.
   const auto start = std::chrono::steady_clock::now();
   std::promise<Reply> frame;
@@ -171,8 +168,8 @@ TEST(RelayPostgresCluster, RacesAcrossTheTwoRelaysHaveExactlyOneWinner) {
 
     // The same signed request (same nonce) replayed to both: one answer, one nonce_replay.
     const std::string body = session("nb", "sb").dump();
-    const std::string header = crypto::sign_request(kb, "bob", "POST", "/peek_inbox", "", body,
-                                                    now());
+    const std::string header =
+        crypto::sign_request(kb, "bob", "POST", "/peek_inbox", "", body, now());
     Reply n1, n2;
     std::thread v1([&] {
       n1 = Http(c.one.url).call("POST", "/peek_inbox", body, {{"Authorization", header}});
@@ -182,8 +179,8 @@ TEST(RelayPostgresCluster, RacesAcrossTheTwoRelaysHaveExactlyOneWinner) {
     });
     v1.join();
     v2.join();
-    const int replays =
-        static_cast<int>(n1.code() == "nonce_replay") + static_cast<int>(n2.code() == "nonce_replay");
+    const int replays = static_cast<int>(n1.code() == "nonce_replay") +
+                        static_cast<int>(n2.code() == "nonce_replay");
     EXPECT_EQ(replays, 1) << n1.body.dump() << " / " << n2.body.dump();
   }
   // Every duplicate pair left exactly one copy in bob's inbox.
@@ -205,8 +202,7 @@ TEST(RelayPostgres, DatabaseDownIs503WithRetryAfterAndTheRelayRecoversByItself) 
   ASSERT_TRUE(http.post("/send", send_body("alice", "bob", "before", "m-before")).ok());
 
   ASSERT_TRUE(pg->stop());
-  for (const auto& [method, path, body] :
-       std::vector<std::tuple<std::string, std::string, Json>>{
+  for (const auto& [method, path, body] : std::vector<std::tuple<std::string, std::string, Json>>{
            {"POST", "/send", send_body("alice", "bob", "during", "m-during")},
            {"POST", "/peek_inbox", session("nb", "sb")},
            {"GET", "/list", Json()}}) {

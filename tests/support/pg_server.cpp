@@ -52,7 +52,8 @@ std::unique_ptr<PgServer> PgServer::start(std::string* why) {
   std::unique_ptr<PgServer> pg(new PgServer);
   pg->bindir_ = find_bindir();
   if (pg->bindir_.empty()) {
-    *why = "PostgreSQL server binaries not found (Debian's postgresql-15: /usr/lib/postgresql/15/bin)";
+    *why =
+        "PostgreSQL server binaries not found (Debian's postgresql-15: /usr/lib/postgresql/15/bin)";
     return nullptr;
   }
   const char* tmp = std::getenv("TMPDIR");
@@ -66,10 +67,10 @@ std::unique_ptr<PgServer> PgServer::start(std::string* why) {
     *why = "cannot hand " + pg->dir_ + " to nobody";
     return nullptr;
   }
-  auto init = run(as_server_user({pg->bindir_ + "/initdb", "-D", pg->dir_ + "/data", "-U", "c2c",
-                                  "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync",
-                                  "--no-instructions"}),
-                  quiet_options());
+  auto init =
+      run(as_server_user({pg->bindir_ + "/initdb", "-D", pg->dir_ + "/data", "-U", "c2c", "-A",
+                          "trust", "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"}),
+          quiet_options());
   if (init.exit_code != 0) {
     *why = "initdb failed: " + init.err;
     return nullptr;
@@ -86,8 +87,8 @@ bool PgServer::ctl(const std::string& action) {
   if (action == "start") {
     // Only the Unix socket in dir_; fsync off: test data need not survive a machine crash
     // (a fast shutdown still writes everything committed).
-    argv.insert(argv.end(), {"-l", dir_ + "/log", "-o",
-                             "-k " + dir_ + " -c listen_addresses= -c fsync=off"});
+    argv.insert(argv.end(),
+                {"-l", dir_ + "/log", "-o", "-k " + dir_ + " -c listen_addresses= -c fsync=off"});
   } else {
     argv.insert(argv.end(), {"-m", "fast"});
   }
@@ -95,8 +96,12 @@ bool PgServer::ctl(const std::string& action) {
   return run(as_server_user(argv), quiet_options()).exit_code == 0;
 }
 
-bool PgServer::stop() { return ctl("stop"); }
-bool PgServer::start_again() { return ctl("start"); }
+bool PgServer::stop() {
+  return ctl("stop");
+}
+bool PgServer::start_again() {
+  return ctl("start");
+}
 
 PgServer::~PgServer() {
   if (owned_ && !dir_.empty()) {
@@ -112,7 +117,8 @@ std::string PgServer::url(const std::string& database) const {
 }
 
 std::string PgServer::create_database() {
-  const std::string name = "c2c_test_" + std::to_string(::getpid()) + "_" + std::to_string(++databases_);
+  const std::string name =
+      "c2c_test_" + std::to_string(::getpid()) + "_" + std::to_string(++databases_);
   auto made = run({bindir_ + "/createdb", "-h", dir_, "-U", "c2c", name}, quiet_options());
   if (made.exit_code != 0) return "";
   return url(name);

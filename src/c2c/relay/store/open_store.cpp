@@ -34,6 +34,8 @@ Result<std::unique_ptr<Store>> open_store(std::string_view url) {
                   "\" (expected memory:, sqlite:<path> or postgresql://...)");
 }
 
-std::string redact_db_url(std::string_view url) { return pg::redact_url(url); }
+std::string redact_db_url(std::string_view url) {
+  return pg::redact_url(url);
+}
 
 }  // namespace c2c::relay

@@ -83,7 +83,9 @@ Result<const Api*> api() {
   return &table;
 }
 
-const Api& pq() { return *api().value(); }  // only once a connection exists
+const Api& pq() {
+  return *api().value();
+}  // only once a connection exists
 
 // Type OIDs of PostgreSQL's built-in types (pg_type.dat).
 constexpr unsigned kBool = 16, kBytea = 17, kInt8 = 20, kText = 25, kFloat8 = 701;
@@ -117,8 +119,8 @@ std::string redact_url(std::string_view url) {
   // password=... as a query parameter (?password=x&...) or a key/value pair (password=x ...).
   for (size_t pos = out.find("password="); pos != std::string::npos;
        pos = out.find("password=", pos)) {
-    const bool starts_word = pos == 0 || out[pos - 1] == '?' || out[pos - 1] == '&' ||
-                             out[pos - 1] == ' ';
+    const bool starts_word =
+        pos == 0 || out[pos - 1] == '?' || out[pos - 1] == '&' || out[pos - 1] == ' ';
     if (!starts_word) {
       pos += 9;
       continue;
@@ -183,7 +185,9 @@ Rows::Rows(pg_result* res) : res_(res) {}
 Rows::~Rows() {
   if (res_ != nullptr) pq().clear(res_);
 }
-Rows::Rows(Rows&& other) noexcept : res_(other.res_) { other.res_ = nullptr; }
+Rows::Rows(Rows&& other) noexcept : res_(other.res_) {
+  other.res_ = nullptr;
+}
 Rows& Rows::operator=(Rows&& other) noexcept {
   if (this != &other) {
     if (res_ != nullptr) pq().clear(res_);
@@ -193,8 +197,12 @@ Rows& Rows::operator=(Rows&& other) noexcept {
   return *this;
 }
 
-int Rows::size() const { return res_ == nullptr ? 0 : pq().ntuples(res_); }
-bool Rows::null(int row, int col) const { return pq().getisnull(res_, row, col) != 0; }
+int Rows::size() const {
+  return res_ == nullptr ? 0 : pq().ntuples(res_);
+}
+bool Rows::null(int row, int col) const {
+  return pq().getisnull(res_, row, col) != 0;
+}
 std::string Rows::text(int row, int col) const {
   return {pq().getvalue(res_, row, col), static_cast<size_t>(pq().getlength(res_, row, col))};
 }
@@ -236,7 +244,9 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& url) {
   return std::unique_ptr<Connection>(new Connection(conn));
 }
 
-Connection::~Connection() { pq().finish(conn_); }
+Connection::~Connection() {
+  pq().finish(conn_);
+}
 
 Error Connection::error(std::string_view what) const {
   return Error{ErrorCode::kStorageUnavailable,
@@ -270,8 +280,12 @@ Result<void> Connection::run(std::string_view sql) {
   return check(rows.handle());
 }
 
-bool Connection::broken() const { return pq().status(conn_) != CONNECTION_OK; }
-int Connection::socket() const { return pq().socket(conn_); }
+bool Connection::broken() const {
+  return pq().status(conn_) != CONNECTION_OK;
+}
+int Connection::socket() const {
+  return pq().socket(conn_);
+}
 
 Result<std::vector<std::string>> Connection::notifications() {
   if (pq().consume_input(conn_) == 0) return Unexpected{error("connection lost")};
@@ -300,6 +314,5 @@ void Pool::give_back(std::unique_ptr<Connection> conn) {
   const std::lock_guard lock(mu_);
   idle_.push_back(std::move(conn));
 }
-
 
 }  // namespace c2c::relay::pg

@@ -107,5 +107,4 @@ class Pool {
   std::vector<std::unique_ptr<Connection>> idle_;
 };
 
-
 }  // namespace c2c::relay::pg

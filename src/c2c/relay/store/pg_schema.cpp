@@ -110,8 +110,7 @@ Result<void> migrate_locked(Connection& conn) {
   if (*version > kSchemaVersion) {
     return fail(ErrorCode::kStorageUnavailable,
                 "the database's schema is version " + std::to_string(*version) +
-                    ", newer than this c2c understands (version " +
-                    std::to_string(kSchemaVersion) +
+                    ", newer than this c2c understands (version " + std::to_string(kSchemaVersion) +
                     "): upgrade c2c on this relay, or point it at another database");
   }
   for (int v = *version; v < kSchemaVersion; ++v) {

@@ -16,7 +16,7 @@ inline constexpr int kSchemaVersion = 1;
 Result<void> migrate(Connection& conn);
 
 // The cluster-wide lock every compound write takes (pg_advisory_xact_lock).
-inline constexpr long long kWriteLockKey = 0x6332632d77726974;  // "c2c-writ"
+inline constexpr long long kWriteLockKey = 0x6332632d77726974;    // "c2c-writ"
 inline constexpr long long kMigrateLockKey = 0x6332632d6d696772;  // "c2c-migr"
 
 }  // namespace c2c::relay::pg

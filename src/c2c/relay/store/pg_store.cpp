@@ -163,9 +163,9 @@ std::unique_ptr<Active> begin_on(const PgStore* store, pg::Pool& pool, bool writ
     return active;
   }
   active->conn = std::move(conn).value();
-  auto begun = active->conn->run(
-      write_lock ? "BEGIN; SELECT pg_advisory_xact_lock(" + std::to_string(pg::kWriteLockKey) + ")"
-                 : std::string("BEGIN"));
+  auto begun = active->conn->run(write_lock ? "BEGIN; SELECT pg_advisory_xact_lock(" +
+                                                  std::to_string(pg::kWriteLockKey) + ")"
+                                            : std::string("BEGIN"));
   if (!begun) active->failed = begun.error();
   return active;
 }
@@ -302,8 +302,8 @@ Result<void> PgStore::remove_lease(std::string_view alias) {
 // --- bindings ---
 
 std::optional<std::string> PgStore::get_binding(std::string_view alias) {
-  auto r = query("SELECT pk FROM c2c_bindings WHERE alias_key = $1",
-                 Params().text(casefold(alias)));
+  auto r =
+      query("SELECT pk FROM c2c_bindings WHERE alias_key = $1", Params().text(casefold(alias)));
   if (!r || r->size() == 0) return std::nullopt;
   return r->text(0, 0);
 }
@@ -513,7 +513,9 @@ std::optional<Room> PgStore::get_room(std::string_view room_id) {
   return std::move(rooms.front());
 }
 
-std::vector<Room> PgStore::list_rooms() { return list_rooms_where("", {}); }
+std::vector<Room> PgStore::list_rooms() {
+  return list_rooms_where("", {});
+}
 
 std::vector<Room> PgStore::list_rooms_where(std::string_view where, std::string_view room_id) {
   Params p;
@@ -560,8 +562,7 @@ Result<void> PgStore::put_room(const Room& room) {
     for (size_t i = 0; i < room.invited.size(); ++i) {
       Params p;
       p.text(room.room_id).i64(static_cast<int64_t>(i)).text(room.invited[i]);
-      r = query("INSERT INTO c2c_room_invites (room_id, ord, pk) VALUES ($1, $2, $3)",
-                p);
+      r = query("INSERT INTO c2c_room_invites (room_id, ord, pk) VALUES ($1, $2, $3)", p);
       if (!r) return Unexpected{r.error()};
     }
     return {};
