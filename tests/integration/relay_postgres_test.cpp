@@ -1,6 +1,7 @@
 // `c2c relay serve --storage postgres` as real processes on a real PostgreSQL server: one relay,
 // two relays sharing one database (push across relays, races with exactly one winner), the
 // database going away and coming back, and a database newer than the relay.
+#include <algorithm>
 #include <atomic>
 #include <future>
 #include <set>
@@ -201,7 +202,46 @@ TEST(RelayPostgres, DatabaseDownIs503WithRetryAfterAndTheRelayRecoversByItself) 
   ASSERT_TRUE(http.register_alias("bob", "nb", "sb").ok());
   ASSERT_TRUE(http.post("/send", send_body("alice", "bob", "before", "m-before")).ok());
 
-  ASSERT_TRUE(pg->stop());
+  // Load while the database goes away and comes back: a sender retrying each message (same id)
+  // until it is acknowledged, as a connector does, until told to stop. Bounded: 60 s.
+  std::vector<std::string> acked;  // read by this thread only after join()
+  std::atomic<size_t> acked_count{0};
+  int refused = 0;  // likewise
+  std::atomic<bool> stop_load{false};
+  std::thread load([&] {
+    Http own(relay.url);
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    for (int i = 0; !stop_load && std::chrono::steady_clock::now() < deadline; ++i) {
+      const std::string id = "load-" + std::to_string(i);
+      while (std::chrono::steady_clock::now() < deadline) {
+        auto r = own.post("/send", send_body("alice", "bob", id, id));
+        if (r.ok()) {
+          acked.push_back(id);
+          ++acked_count;
+          break;
+        }
+        EXPECT_EQ(r.status, 503) << r.body.dump();
+        EXPECT_FALSE(r.header("Retry-After").empty());
+        ++refused;
+      }
+    }
+  });
+  // Waits (bounded) until `n` messages are acknowledged.
+  auto acked_at_least = [&](size_t n) {
+    const auto until = std::chrono::steady_clock::now() + 30s;
+    while (acked_count < n && std::chrono::steady_clock::now() < until) std::this_thread::yield();
+    return acked_count >= n;
+  };
+  if (!acked_at_least(20)) {
+    stop_load = true;
+    load.join();
+    FAIL() << "the load did not start";
+  }
+  if (!pg->stop()) {
+    stop_load = true;
+    load.join();
+    FAIL() << "pg_ctl stop failed";
+  }
   for (const auto& [method, path, body] : std::vector<std::tuple<std::string, std::string, Json>>{
            {"POST", "/send", send_body("alice", "bob", "during", "m-during")},
            {"POST", "/peek_inbox", session("nb", "sb")},
@@ -212,7 +252,13 @@ TEST(RelayPostgres, DatabaseDownIs503WithRetryAfterAndTheRelayRecoversByItself) 
     EXPECT_FALSE(r.header("Retry-After").empty()) << path;
   }
 
-  ASSERT_TRUE(pg->start_again());
+  const bool started = pg->start_again();
+  const bool resumed = started && acked_at_least(acked_count + 20);
+  stop_load = true;
+  load.join();
+  ASSERT_TRUE(started);
+  EXPECT_TRUE(resumed) << "the load's sends were acknowledged again once the database was back";
+  EXPECT_GT(refused, 0) << "the load met the outage";
   // The relay reconnects on its own: the first requests may still meet dropped connections.
   Reply sent;
   for (int i = 0; i < 50; ++i) {
@@ -220,11 +266,19 @@ TEST(RelayPostgres, DatabaseDownIs503WithRetryAfterAndTheRelayRecoversByItself) 
     if (sent.status != 503) break;
   }
   ASSERT_TRUE(sent.ok()) << sent.body.dump();
-  auto msgs = http.post("/poll_inbox", session("nb", "sb")).body["messages"];
   std::vector<std::string> ids;
-  for (const auto& m : msgs) ids.push_back(m["message_id"]);
-  EXPECT_EQ(ids, (std::vector<std::string>{"m-before", "m-during"}))
-      << "the acknowledged message survived; the refused one was stored once, on its retry";
+  while (true) {  // pages of at most 100
+    auto page = http.post("/poll_inbox", session("nb", "sb")).body["messages"];
+    if (page.empty()) break;
+    for (const auto& m : page) ids.push_back(m["message_id"]);
+  }
+  std::vector<std::string> expected = {"m-before"};
+  expected.insert(expected.end(), acked.begin(), acked.end());
+  expected.push_back("m-during");
+  std::sort(ids.begin(), ids.end());
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(ids, expected) << "every acknowledged message is there exactly once; a refused one "
+                              "was stored once, on its retry";
   EXPECT_EQ(stop_relay(relay), 0);
 }
 

@@ -93,7 +93,8 @@ TEST(RelayServe, BadFlagsFailWithUsageErrors) {
     std::string message;
   };
   const std::vector<Case> cases = {
-      {{"--storage", "postgres"}, "--storage must be memory or sqlite"},
+      {{"--storage", "mysql"}, "--storage must be memory, sqlite or postgres"},
+      {{"--db-url", "postgresql://x@/y"}, "--db-url is for --storage postgres"},
       {{"--tls-cert", "/nonexistent.pem"}, "--tls-cert and --tls-key must be given together"},
       {{"--listen", "nohost"}, "--listen must be HOST:PORT"},
       {{"--listen", "127.0.0.1:99999"}, "--listen port must be 0-65535"},
