@@ -47,6 +47,26 @@ TEST(RelayReceipts, DevModeQueuesForTheSenderAndAcksById) {
   EXPECT_TRUE(h.post("/receipts/fetch", {{"alias", "bob"}}).body["receipts"].empty());
 }
 
+// Operators see receipts on /metrics and the dashboard (docs/relay-server.md, "Metrics").
+TEST(RelayReceipts, AcceptedAndFetchedAreCountedForOperators) {
+  Harness h;
+  ASSERT_TRUE(h.register_alias("alice", "machine-a", "ses-a").ok());
+  ASSERT_TRUE(h.register_alias("bob", "machine-b", "ses-b").ok());
+  ASSERT_EQ(h.post("/receipts", {{"alias", "bob"},
+                                 {"receipts",
+                                  {receipt("m1", "delivered", "bob@machine-b", "alice", 1, nullptr),
+                                   receipt("m1", "read", "bob@machine-b", "alice", 2, nullptr)}}})
+                .body["accepted"],
+            2);
+  ASSERT_EQ(h.post("/receipts/fetch", {{"alias", "alice"}}).body["receipts"].size(), 2u);
+  const std::string m = h.call("GET", "/metrics").raw.body;
+  EXPECT_NE(m.find("c2c_relay_receipts_accepted_total 2\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("c2c_relay_receipts_fetched_total 2\n"), std::string::npos) << m;
+  const auto s = h.call("GET", "/dashboard/state");
+  EXPECT_EQ(s.body["counts"]["receipts_accepted"], 2) << s.raw.body;
+  EXPECT_EQ(s.body["counts"]["receipts_fetched"], 2) << s.raw.body;
+}
+
 TEST(RelayReceipts, BadInputIsRefused) {
   Harness h;
   for (const Json& body :

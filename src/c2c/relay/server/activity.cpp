@@ -54,6 +54,12 @@ void Activity::stream_frame(const std::string& node_id, size_t messages, size_t 
   if (messages > 0) delivery({0, "stream", "", node_id, bytes, messages});
 }
 
+void Activity::receipts(size_t accepted, size_t fetched) {
+  std::lock_guard lock(mu_);
+  receipts_accepted_ += accepted;
+  receipts_fetched_ += fetched;
+}
+
 void Activity::gc(GcEvent e) {
   if (e.ts == 0) e.ts = clock_.now();
   std::lock_guard lock(mu_);
@@ -79,6 +85,8 @@ Activity::Snapshot Activity::snapshot() const {
   s.stream_frames = stream_frames_;
   s.stream_messages = stream_messages_;
   s.stream_receipts = stream_receipts_;
+  s.receipts_accepted = receipts_accepted_;
+  s.receipts_fetched = receipts_fetched_;
   s.gc_runs = gc_runs_;
   s.errors = errors_total_;
   s.per_second.assign(kSeconds, 0);

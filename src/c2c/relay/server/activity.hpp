@@ -54,15 +54,19 @@ class Activity {
   // A receive-stream frame answered (docs/relay-server.md, "Receive stream"): counted always,
   // listed as a "stream" delivery when it carried messages.
   void stream_frame(const std::string& node_id, size_t messages, size_t receipts, size_t bytes);
+  // Delivery receipts queued by POST /receipts and handed out by POST /receipts/fetch.
+  void receipts(size_t accepted, size_t fetched);
 
   struct Snapshot {
     double started_at = 0;
     double now = 0;
-    uint64_t messages_sent = 0;    // accepted by send / send_all / send_room (per recipient)
-    uint64_t messages_polled = 0;  // handed out by poll_inbox
-    uint64_t stream_frames = 0;    // receive-stream frames answered (empty ones included)
-    uint64_t stream_messages = 0;  // messages pushed in those frames
-    uint64_t stream_receipts = 0;  // receipts pushed in those frames
+    uint64_t messages_sent = 0;      // accepted by send / send_all / send_room (per recipient)
+    uint64_t messages_polled = 0;    // handed out by poll_inbox
+    uint64_t stream_frames = 0;      // receive-stream frames answered (empty ones included)
+    uint64_t stream_messages = 0;    // messages pushed in those frames
+    uint64_t stream_receipts = 0;    // receipts pushed in those frames
+    uint64_t receipts_accepted = 0;  // queued by POST /receipts
+    uint64_t receipts_fetched = 0;   // handed out by POST /receipts/fetch
     uint64_t gc_runs = 0;
     uint64_t errors = 0;                    // requests answered 4xx/5xx
     std::vector<uint64_t> per_second;       // messages sent in each of the last kSeconds seconds
@@ -85,6 +89,7 @@ class Activity {
   int64_t head_second_ = 0;  // the second buckets_[head_second_ % kSeconds] counts
   uint64_t sent_ = 0, polled_ = 0, gc_runs_ = 0, errors_total_ = 0;
   uint64_t stream_frames_ = 0, stream_messages_ = 0, stream_receipts_ = 0;
+  uint64_t receipts_accepted_ = 0, receipts_fetched_ = 0;
 };
 
 }  // namespace c2c::relay::server

@@ -37,7 +37,9 @@ net::Response Router::dashboard_state(const net::Request& req, const Caller&) {
                            {"errors", a.errors},
                            {"stream_frames", g.stream_frames},
                            {"stream_messages", g.stream_messages},
-                           {"stream_receipts", g.stream_receipts}};
+                           {"stream_receipts", g.stream_receipts},
+                           {"receipts_accepted", g.receipts_accepted},
+                           {"receipts_fetched", g.receipts_fetched}};
   // null when the relay offers no receive stream (--no-stream).
   counts["streams_open"] = g.streams_open ? protocol::Json(*g.streams_open) : nullptr;
   counts["connections_open"] = g.connections ? protocol::Json(g.connections->open) : nullptr;

@@ -103,6 +103,10 @@ std::string Metrics::render(const Gauges& g) const {
          "Messages pushed in receive-stream frames.", g.stream_messages);
   scalar(out, "c2c_relay_stream_receipts_total", "counter",
          "Delivery receipts pushed in receive-stream frames.", g.stream_receipts);
+  scalar(out, "c2c_relay_receipts_accepted_total", "counter",
+         "Delivery receipts queued by POST /receipts.", g.receipts_accepted);
+  scalar(out, "c2c_relay_receipts_fetched_total", "counter",
+         "Delivery receipts handed out by POST /receipts/fetch.", g.receipts_fetched);
   if (g.connections) {
     scalar(out, "c2c_relay_connections_open", "gauge", "HTTP connections open now.",
            g.connections->open);

@@ -34,6 +34,8 @@ struct Gauges {
   uint64_t stream_frames = 0;
   uint64_t stream_messages = 0;
   uint64_t stream_receipts = 0;
+  uint64_t receipts_accepted = 0;
+  uint64_t receipts_fetched = 0;
   // Receive streams waiting for something to push; absent when the relay offers no stream
   // (--no-stream).
   std::optional<size_t> streams_open;

@@ -36,6 +36,8 @@ Gauges Router::sample_gauges() {
   g.stream_frames = a.stream_frames;
   g.stream_messages = a.stream_messages;
   g.stream_receipts = a.stream_receipts;
+  g.receipts_accepted = a.receipts_accepted;
+  g.receipts_fetched = a.receipts_fetched;
   if (hub_ != nullptr) g.streams_open = hub_->waiting();
   return g;
 }
@@ -180,12 +182,16 @@ net::Response Router::pubkey(const net::Request& req, const Caller&) {
 
 net::Response Router::post_receipts(const net::Request& req, const Caller& caller) {
   C2C_PARSE(PostReceiptsRequest, body, req);
-  return reply(service_.post_receipts(body, caller.verified_alias));
+  auto r = service_.post_receipts(body, caller.verified_alias);
+  if (r) activity_.receipts(static_cast<size_t>(r.value().accepted), 0);
+  return reply(r);
 }
 
 net::Response Router::fetch_receipts(const net::Request& req, const Caller& caller) {
   C2C_PARSE(FetchReceiptsRequest, body, req);
-  return reply(service_.fetch_receipts(body, caller.verified_alias));
+  auto r = service_.fetch_receipts(body, caller.verified_alias);
+  if (r) activity_.receipts(0, r.value().receipts.size());
+  return reply(r);
 }
 
 net::Response Router::stream(const net::Request& req, const Caller& caller) {
