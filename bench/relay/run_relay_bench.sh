@@ -28,9 +28,8 @@ pg_dir=""
 pg_url=""
 start_pg() {
   pg_dir="$tmp/pg"
-  chmod 711 "$tmp"  # the server runs as nobody when started by root
   PG_FSYNC=on "$here/tests/support/pg_fixture.sh" start "$pg_dir" >/dev/null
-  pg_url="postgresql://c2c@/postgres?host=$pg_dir"
+  pg_url="postgresql://c2c@/postgres?host=$(cat "$pg_dir/server")"
 }
 stop_pg() {
   if [ -n "$pg_dir" ]; then "$here/tests/support/pg_fixture.sh" stop "$pg_dir"; pg_dir=""; fi

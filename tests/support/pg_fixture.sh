@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # ctest fixture c2c_pg: one private PostgreSQL server for the whole test run, so each test that
 # needs one creates a database (a few ms) instead of starting a server (seconds).
-#   pg_fixture.sh start DIR   initdb (once) + pg_ctl start, Unix socket in DIR only (no TCP)
-#   pg_fixture.sh stop DIR    pg_ctl stop, DIR removed
+#   pg_fixture.sh start DIR   initdb + pg_ctl start in a new /tmp/c2c-pg-* directory, Unix
+#                             socket there only (no TCP); DIR/server names that directory
+#   pg_fixture.sh stop DIR    pg_ctl stop, both directories removed
 # As root the server runs as nobody (PostgreSQL refuses root). Without Debian's postgresql-15 the
 # start step says so loudly and succeeds: the tests then skip, each with the same message.
 set -euo pipefail
@@ -24,28 +25,38 @@ as_server() {
     "$@"
   fi
 }
+# Stops the server $dir/server names, if any, and removes its directory.
+stop_server() {
+  local srv
+  srv="$(cat "$1/server" 2>/dev/null || true)"
+  [ -n "$srv" ] || return 0
+  if [ -f "$srv/data/postmaster.pid" ]; then
+    (cd / && as_server "$bindir/pg_ctl" -D "$srv/data" -m fast -w stop >/dev/null) || true
+  fi
+  rm -rf "$srv"
+}
 case "$action" in
   start)
-    if [ -f "$dir/data/postmaster.pid" ]; then
-      as_server "$bindir/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
-    fi
+    stop_server "$dir"
     rm -rf "$dir"
     mkdir -p "$dir"
-    chmod 700 "$dir"
-    if [ "$(id -u)" -eq 0 ]; then chown 65534:65534 "$dir"; fi
-    (cd / && as_server "$bindir/initdb" -D "$dir/data" -U c2c -A trust -E UTF8 --locale=C \
+    # The server's own directory is under /tmp, which `nobody` can always reach (the build
+    # directory may sit under a home directory others cannot enter); $dir/server names it.
+    srv="$(mktemp -d /tmp/c2c-pg-XXXXXX)"
+    echo "$srv" > "$dir/server"
+    chmod 700 "$srv"
+    if [ "$(id -u)" -eq 0 ]; then chown 65534:65534 "$srv"; fi
+    (cd / && as_server "$bindir/initdb" -D "$srv/data" -U c2c -A trust -E UTF8 --locale=C \
       --no-sync --no-instructions >"$dir/initdb.log" 2>&1) || { cat "$dir/initdb.log" >&2; exit 1; }
     # fsync off for tests: their data need not survive a machine crash (a fast shutdown keeps
     # every commit). Benchmarks set PG_FSYNC=on to measure what a deployment pays.
-    (cd / && as_server "$bindir/pg_ctl" -D "$dir/data" -l "$dir/log" -w -t 60 \
-      -o "-k $dir -c listen_addresses= -c fsync=${PG_FSYNC:-off} -c max_connections=300" start >/dev/null) ||
-      { cat "$dir/log" >&2; exit 1; }
-    echo "c2c_pg: PostgreSQL running, socket in $dir"
+    (cd / && as_server "$bindir/pg_ctl" -D "$srv/data" -l "$srv/log" -w -t 60 \
+      -o "-k $srv -c listen_addresses= -c fsync=${PG_FSYNC:-off} -c max_connections=300" start >/dev/null) ||
+      { cat "$srv/log" >&2; exit 1; }
+    echo "c2c_pg: PostgreSQL running, socket in $srv"
     ;;
   stop)
-    if [ -f "$dir/data/postmaster.pid" ]; then
-      (cd / && as_server "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null)
-    fi
+    stop_server "$dir"
     rm -rf "$dir"
     ;;
   *) echo "usage: $0 start|stop DIR" >&2; exit 2 ;;

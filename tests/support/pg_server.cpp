@@ -56,8 +56,9 @@ std::unique_ptr<PgServer> PgServer::start(std::string* why) {
         "PostgreSQL server binaries not found (Debian's postgresql-15: /usr/lib/postgresql/15/bin)";
     return nullptr;
   }
-  const char* tmp = std::getenv("TMPDIR");
-  std::string pattern = std::string(tmp != nullptr && *tmp != 0 ? tmp : "/tmp") + "/c2c-pg-XXXXXX";
+  // Under /tmp, not $TMPDIR: the server runs as nobody when started by root, and nobody can
+  // always reach /tmp (a private $TMPDIR may sit where it cannot).
+  std::string pattern = "/tmp/c2c-pg-XXXXXX";
   if (::mkdtemp(pattern.data()) == nullptr) {
     *why = "mkdtemp failed";
     return nullptr;
@@ -125,11 +126,16 @@ std::string PgServer::create_database() {
 }
 
 std::unique_ptr<PgServer> PgServer::attach(const std::string& dir) {
+  // The fixture's server lives where dir/server says (under /tmp: see pg_fixture.sh).
+  std::string server = read_file(fs::path(dir) / "server");
+  while (!server.empty() && (server.back() == '\n' || server.back() == ' ')) server.pop_back();
   std::error_code ec;
-  if (!fs::exists(fs::path(dir) / "data" / "postmaster.pid", ec)) return nullptr;
+  if (server.empty() || !fs::exists(fs::path(server) / "data" / "postmaster.pid", ec)) {
+    return nullptr;
+  }
   std::unique_ptr<PgServer> pg(new PgServer);
   pg->bindir_ = find_bindir();
-  pg->dir_ = dir;
+  pg->dir_ = server;
   pg->owned_ = false;
   return pg->bindir_.empty() ? nullptr : std::move(pg);
 }
