@@ -4,11 +4,8 @@
 // messages and a run of room messages: every acknowledged message arrives exactly once.
 // Without haproxy or the PostgreSQL server the test is skipped loudly (scripts/install-deps.sh
 // installs both).
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -17,43 +14,13 @@
 
 #include "connector_util.hpp"
 #include "support/pg_server.hpp"
+#include "support/ports.hpp"
 
 namespace c2c::test::connector {
 namespace {
 
 using namespace std::chrono_literals;
 constexpr const char* kToken = "cluster-token";
-
-// A port nothing listens on now (haproxy cannot report the port it bound, so it gets one).
-uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
-bool can_connect(uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
-}
-
-std::string find_haproxy() {
-  for (const char* p : {"/usr/sbin/haproxy", "/usr/local/sbin/haproxy", "/usr/bin/haproxy"}) {
-    if (::access(p, X_OK) == 0) return p;
-  }
-  return "";
-}
 
 // The configuration docs/deploying.md shows, on loopback ports.
 std::string haproxy_config(uint16_t front, const std::string& relay1, const std::string& relay2) {
@@ -69,7 +36,8 @@ std::string haproxy_config(uint16_t front, const std::string& relay1, const std:
 }
 
 TEST(RelayCluster, TwoRelaysBehindHaproxyDeliverExactlyOnceWhenOneIsKilled) {
-  const std::string haproxy = find_haproxy();
+  const std::string haproxy =
+      find_executable({"/usr/sbin/haproxy", "/usr/local/sbin/haproxy", "/usr/bin/haproxy"});
   if (haproxy.empty()) {
     GTEST_SKIP() << "SKIPPED LOUDLY: haproxy is not installed (scripts/install-deps.sh installs "
                     "it); the cluster test did not run";

@@ -3,55 +3,23 @@
 // (the connector's --stream-wait stays under proxy_read_timeout) and deliver at once after it.
 // nginx runs unprivileged-style in the foreground with its own prefix and config on a free port;
 // without nginx the test is skipped loudly (scripts/install-deps.sh installs it).
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <fstream>
 
 #include "connector_util.hpp"
+#include "support/ports.hpp"
 
 namespace c2c::test::connector {
 namespace {
 
 using namespace std::chrono_literals;
 
-std::string find_nginx() {
-  for (const char* p : {"/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx"}) {
-    if (::access(p, X_OK) == 0) return p;
-  }
-  return "";
-}
-
-// A port nothing listens on now (nginx cannot report the port it bound, so it gets one).
-uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
-bool can_connect(uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
-}
-
 TEST(StreamNginx, StreamWorksThroughAReverseProxyAcrossIdlePeriods) {
-  const std::string nginx = find_nginx();
+  const std::string nginx =
+      find_executable({"/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx"});
   if (nginx.empty()) {
     GTEST_SKIP() << "SKIPPED LOUDLY: nginx is not installed (apt-get install nginx, or "
                     "scripts/install-deps.sh); the reverse-proxy test did not run";

@@ -113,6 +113,19 @@ Params key_params(const InboxKey& key) {
   return p;
 }
 
+// A write's outcome without its rows.
+Result<void> written(const Result<Rows>& r) {
+  if (!r) return Unexpected{r.error()};
+  return {};
+}
+
+// Queues one message at the end of an inbox ($1 node, $2 session, then message_params()): the
+// one statement behind append() and move_inbox(), so both number messages the same way.
+constexpr std::string_view kInsertMessage =
+    "INSERT INTO c2c_inbox (seq, node_id, session_id, message_id, from_alias, to_alias,"
+    " content, ts, room_id, envelope)"
+    " VALUES (nextval('c2c_inbox_seq'), $1, $2, $3, $4, $5, $6, $7, $8, $9)";
+
 int64_t clamp_count(size_t n) {
   return static_cast<int64_t>(std::min<size_t>(n, std::numeric_limits<int32_t>::max()));
 }
@@ -278,7 +291,7 @@ Result<void> PgStore::put_lease(const Lease& l) {
       .text(l.enc_pubkey)
       .f64(l.signed_at)
       .text(l.sig_b64);
-  auto r = query(
+  return written(query(
       "INSERT INTO c2c_leases (alias_key, alias, node_id, session_id, client_type, registered_at,"
       " last_seen, ttl, identity_pk, enc_pubkey, signed_at, sig_b64, put_order)"
       " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, nextval('c2c_lease_order'))"
@@ -288,15 +301,12 @@ Result<void> PgStore::put_lease(const Lease& l) {
       " ttl = EXCLUDED.ttl, identity_pk = EXCLUDED.identity_pk, enc_pubkey = EXCLUDED.enc_pubkey,"
       " signed_at = EXCLUDED.signed_at, sig_b64 = EXCLUDED.sig_b64,"
       " put_order = EXCLUDED.put_order",
-      p);
-  if (!r) return Unexpected{r.error()};
-  return {};
+      p));
 }
 
 Result<void> PgStore::remove_lease(std::string_view alias) {
-  auto r = query("DELETE FROM c2c_leases WHERE alias_key = $1", Params().text(casefold(alias)));
-  if (!r) return Unexpected{r.error()};
-  return {};
+  return written(
+      query("DELETE FROM c2c_leases WHERE alias_key = $1", Params().text(casefold(alias))));
 }
 
 // --- bindings ---
@@ -309,12 +319,10 @@ std::optional<std::string> PgStore::get_binding(std::string_view alias) {
 }
 
 Result<void> PgStore::put_binding(std::string_view alias, std::string_view pk_b64u) {
-  auto r = query(
-      "INSERT INTO c2c_bindings (alias_key, alias, pk) VALUES ($1, $2, $3)"
-      " ON CONFLICT (alias_key) DO UPDATE SET pk = EXCLUDED.pk",
-      Params().text(casefold(alias)).text(alias).text(pk_b64u));
-  if (!r) return Unexpected{r.error()};
-  return {};
+  return written(
+      query("INSERT INTO c2c_bindings (alias_key, alias, pk) VALUES ($1, $2, $3)"
+            " ON CONFLICT (alias_key) DO UPDATE SET pk = EXCLUDED.pk",
+            Params().text(casefold(alias)).text(alias).text(pk_b64u)));
 }
 
 Result<bool> PgStore::remove_binding(std::string_view alias) {
@@ -330,11 +338,7 @@ Result<void> PgStore::append(const std::vector<Delivery>& deliveries) {
   return transaction(true, [&]() -> Result<void> {
     for (const auto& d : deliveries) {
       Params p = key_params(d.key);
-      auto r = query(
-          "INSERT INTO c2c_inbox (seq, node_id, session_id, message_id, from_alias, to_alias,"
-          " content, ts, room_id, envelope)"
-          " VALUES (nextval('c2c_inbox_seq'), $1, $2, $3, $4, $5, $6, $7, $8, $9)",
-          message_params(p, d.message));
+      auto r = query(kInsertMessage, message_params(p, d.message));
       if (!r) return Unexpected{r.error()};
     }
     return {};
@@ -474,11 +478,7 @@ Result<void> PgStore::move_inbox(const InboxKey& from, const InboxKey& to) {
     // New sequence numbers, in the old order: seq keeps increasing along `to`.
     for (const auto& m : messages_of(*r)) {
       Params p = key_params(to);
-      auto ins = query(
-          "INSERT INTO c2c_inbox (seq, node_id, session_id, message_id, from_alias, to_alias,"
-          " content, ts, room_id, envelope)"
-          " VALUES (nextval('c2c_inbox_seq'), $1, $2, $3, $4, $5, $6, $7, $8, $9)",
-          message_params(p, m));
+      auto ins = query(kInsertMessage, message_params(p, m));
       if (!ins) return Unexpected{ins.error()};
     }
     return {};
@@ -599,12 +599,10 @@ Result<bool> PgStore::remove_member(std::string_view room_id, std::string_view a
 Result<void> PgStore::append_history(std::string_view room_id, const StoredMessage& entry) {
   Params p;
   p.text(room_id);
-  auto r = query(
-      "INSERT INTO c2c_room_history (room_id, message_id, from_alias, to_alias, content, ts,"
-      " entry_room_id, envelope) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-      message_params(p, entry));
-  if (!r) return Unexpected{r.error()};
-  return {};
+  return written(
+      query("INSERT INTO c2c_room_history (room_id, message_id, from_alias, to_alias, content, ts,"
+            " entry_room_id, envelope) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            message_params(p, entry)));
 }
 
 std::vector<StoredMessage> PgStore::history(std::string_view room_id, size_t limit) {
@@ -673,12 +671,10 @@ Result<bool> PgStore::remember_nonce(std::string_view cache, std::string_view no
 Result<void> PgStore::add_dead_letter(const DeadLetter& dl) {
   Params p;
   message_params(p, dl.message).text(dl.reason).f64(dl.ts);
-  auto r = query(
-      "INSERT INTO c2c_dead_letters (message_id, from_alias, to_alias, content, ts, room_id,"
-      " envelope, reason, dead_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-      p);
-  if (!r) return Unexpected{r.error()};
-  return {};
+  return written(
+      query("INSERT INTO c2c_dead_letters (message_id, from_alias, to_alias, content, ts, room_id,"
+            " envelope, reason, dead_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            p));
 }
 
 std::vector<DeadLetter> PgStore::dead_letters() {
