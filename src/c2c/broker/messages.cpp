@@ -531,6 +531,9 @@ Result<size_t> Broker::deliver(std::string_view session_id, const std::vector<Me
   std::vector<ReceiptOutboxEntry> remote;
   remote.reserve(delivered.size());
   for (const auto& e : delivered) {
+    // Relay room copies ("alias#room") get none: their senders posted through the relay's room
+    // route, so no broker holds an accepted record to attach them to.
+    if (e.recipient.find('#') != std::string::npos) continue;
     remote.push_back(ReceiptOutboxEntry{e.message_id, ReceiptState::kDelivered, e.recipient,
                                         e.from_alias.substr(0, e.from_alias.find('@')), e.ts});
   }

@@ -171,7 +171,7 @@ void record_read(const fs::path& root, const std::vector<Message>& drained,
   events.reserve(drained.size());
   for (const auto& m : drained) {
     if (!m.message_id) continue;
-    if (m.via_relay) {
+    if (m.via_relay && !m.room_id) {  // relay room copies: see Broker::deliver
       // The sender's relay alias: the part before any "@node" of a reply address.
       remote.push_back(ReceiptOutboxEntry{*m.message_id, ReceiptState::kRead, m.to_alias,
                                           m.from_alias.substr(0, m.from_alias.find('@')), now});

@@ -94,6 +94,34 @@ TEST_F(ReceiptsTest, ConnectorDeliveryRecordsDeliveredAndMarksTheMessage) {
   EXPECT_EQ(status("remote-id-1").recipients[0].state, ReceiptState::kRead);
 }
 
+TEST_F(ReceiptsTest, RelayMessagesQueueRemoteReceiptsExceptRoomCopies) {
+  reg("bob", "ses-b");
+  Message dm;
+  dm.from_alias = "alice";
+  dm.to_alias = "bob";
+  dm.content = "dm";
+  dm.message_id = "remote-dm";
+  Message room = dm;
+  room.to_alias = "bob#lounge";
+  room.room_id = "lounge";
+  room.message_id = "remote-room";
+  ASSERT_EQ(broker_.deliver("ses-b", {dm, room}).value(), 2u);
+  auto queued = broker_.read_receipt_outbox();
+  ASSERT_TRUE(queued);
+  ASSERT_EQ(queued->size(), 1u);
+  EXPECT_EQ((*queued)[0].message_id, "remote-dm");
+  EXPECT_EQ((*queued)[0].state, ReceiptState::kDelivered);
+  EXPECT_EQ((*queued)[0].sender, "alice");
+  ASSERT_EQ(poll("ses-b").size(), 2u);
+  queued = broker_.read_receipt_outbox();
+  ASSERT_EQ(queued->size(), 2u);
+  EXPECT_EQ((*queued)[1].message_id, "remote-dm");
+  EXPECT_EQ((*queued)[1].state, ReceiptState::kRead);
+  // Settling what the relay took leaves nothing behind.
+  ASSERT_TRUE(broker_.settle_receipt_outbox(*queued));
+  EXPECT_TRUE(broker_.read_receipt_outbox()->empty());
+}
+
 TEST_F(ReceiptsTest, SendAllGivesEveryCopyItsOwnId) {
   reg("alice", "ses-a");
   reg("bob", "ses-b");
