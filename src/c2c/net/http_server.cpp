@@ -263,6 +263,15 @@ ServerStats HttpServer::stats() const {
   out.rejected_connections = impl_->core.rejected_connections.load();
   out.rejected_per_ip = impl_->core.rejected_per_ip.load();
   out.evicted_idle = impl_->core.evicted_idle.load();
+  out.abandoned_requests = impl_->core.abandoned_requests.load();
+  {
+    std::lock_guard lock(impl_->core.mu);
+    for (const auto& [session, weak] : impl_->core.sessions) {
+      if (session->idle_since.load(std::memory_order_relaxed) == detail::SessionBase::kBusy) {
+        ++out.busy_connections;
+      }
+    }
+  }
   return out;
 }
 

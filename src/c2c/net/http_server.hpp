@@ -53,6 +53,12 @@ struct ServerStats {
   uint64_t rejected_connections = 0;  // closed at accept (either cap)
   uint64_t rejected_per_ip = 0;       // of which: the client IP was at its cap
   uint64_t evicted_idle = 0;          // idle connections closed to make room at the global cap
+  // Connections in the middle of a request (from its first byte until the answer is written):
+  // the ones a full server cannot evict.
+  size_t busy_connections = 0;
+  // Requests whose client closed the connection while the handler had not answered yet (a
+  // long-poll whose client went away): the connection was closed at once, the answer dropped.
+  uint64_t abandoned_requests = 0;
 };
 
 class HttpServer {

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <mutex>
 #include <vector>
 
 #include "c2c/net/http_client.hpp"
@@ -140,7 +141,12 @@ TEST(ServerLimitsTest, ConnectionsBeyondTheCapAreClosedAtOnce) {
   RawSocket b("127.0.0.1", server.port());
   ASSERT_TRUE(a->send("GET / HTTP/1.1\r\n"));
   ASSERT_TRUE(b.send("GET / HTTP/1.1\r\n"));
-  ASSERT_TRUE(eventually([&] { return server.server().stats().open_connections == 2; }));
+  // Both sessions have read their first bytes (open alone is not enough: a session that has not
+  // read yet counts as idle, and c would evict it instead of being refused).
+  ASSERT_TRUE(eventually([&] {
+    const auto stats = server.server().stats();
+    return stats.open_connections == 2 && stats.busy_connections == 2;
+  }));
 
   RawSocket c("127.0.0.1", server.port());
   EXPECT_TRUE(c.wait_closed(3s));
@@ -245,6 +251,62 @@ TEST(ServerLimitsTest, AtTheGlobalCapTheOldestIdleKeepAliveIsEvicted) {
   EXPECT_NE(busy.read_response().find("200"), std::string::npos) << "a busy one is never evicted";
   ASSERT_TRUE(newer.send(get));
   EXPECT_NE(newer.read_response().find("200"), std::string::npos) << "a newer idle one stays";
+}
+
+// A long-poll whose client goes away: the server closes the connection at once instead of
+// holding it until the handler answers (minutes later), and the late answer goes nowhere.
+TEST(ServerLimitsTest, ClientClosingDuringALongRequestFreesTheConnectionAtOnce) {
+  std::mutex mu;
+  std::vector<Responder> parked;
+  TestServer server([&](Request, Responder respond) {
+    std::lock_guard lock(mu);
+    parked.push_back(std::move(respond));
+  });
+  ASSERT_TRUE(server.ok());
+  {
+    RawSocket s("127.0.0.1", server.port());
+    ASSERT_TRUE(s.send("POST /stream HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"));
+    ASSERT_TRUE(eventually([&] {
+      std::lock_guard lock(mu);
+      return parked.size() == 1;
+    }));
+    EXPECT_EQ(server.server().stats().open_connections, 1u);
+  }  // the client closes with its request unanswered
+  EXPECT_TRUE(eventually([&] { return server.server().stats().open_connections == 0; }, 3s));
+  EXPECT_EQ(server.server().stats().abandoned_requests, 1u);
+  {
+    std::lock_guard lock(mu);
+    Response late;
+    late.body = R"({"ok":true})";
+    parked.front()(std::move(late));  // nobody to answer: dropped, no crash
+    parked.clear();
+  }
+  // A client that stays gets its late answer, and a request it pipelines meanwhile is kept.
+  RawSocket s("127.0.0.1", server.port());
+  ASSERT_TRUE(s.send("GET /a HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(mu);
+    return parked.size() == 1;
+  }));
+  ASSERT_TRUE(s.send("GET /b HTTP/1.1\r\nHost: x\r\n\r\n"));
+  for (const char* body : {R"({"n":1})", R"({"n":2})"}) {
+    ASSERT_TRUE(eventually([&] {
+      std::lock_guard lock(mu);
+      return !parked.empty();
+    }));
+    {
+      std::lock_guard lock(mu);
+      Response r;
+      r.body = body;
+      parked.front()(std::move(r));
+      parked.clear();
+    }
+    std::string raw = s.read_response();
+    EXPECT_EQ(raw.rfind("HTTP/1.1 200 ", 0), 0u) << raw;
+    EXPECT_EQ(body_of(raw), body);
+  }
+  EXPECT_EQ(server.server().stats().abandoned_requests, 1u);
+  EXPECT_EQ(server.server().stats().open_connections, 1u);
 }
 
 }  // namespace

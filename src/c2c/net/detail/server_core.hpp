@@ -26,6 +26,7 @@ struct ServerCore {
   std::atomic<uint64_t> rejected_connections{0};
   std::atomic<uint64_t> rejected_per_ip{0};
   std::atomic<uint64_t> evicted_idle{0};
+  std::atomic<uint64_t> abandoned_requests{0};
 
   // Live sessions, so stop() can close the idle ones and a full server can evict the one idle
   // longest. Weak: a session owns itself. Guarded by mu, as is per_ip.
@@ -70,11 +71,13 @@ class SessionBase : public std::enable_shared_from_this<SessionBase> {
   const asio::any_io_executor& executor() const { return executor_; }
 
   // Since when (steady clock, ns) the session waits for the first byte of a request; kBusy while
-  // it reads, handles or writes one; kEvicting once chosen for eviction (not chosen twice).
-  // Written by the session, read by the acceptor under core.mu.
+  // it reads, handles or writes one; kEvicting once chosen for eviction (not chosen twice);
+  // kStarting until it first waits for a request (a TLS handshake included).
+  // Written by the session, read by the acceptor and stats() under core.mu.
   static constexpr int64_t kBusy = -1;
   static constexpr int64_t kEvicting = -2;
-  std::atomic<int64_t> idle_since{kBusy};
+  static constexpr int64_t kStarting = -3;
+  std::atomic<int64_t> idle_since{kStarting};
 
  protected:
   static int64_t now_ns() {

@@ -8,8 +8,11 @@
 // header and body limits, the Handler answers inline or later from any thread, the response is
 // written within write_timeout. Bad input gets a JSON error and the connection is closed.
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -136,6 +139,10 @@ class Session final : public SessionBase {
       head.include_body = msg.method() != http::verb::head;
       bool keep_alive = msg.keep_alive();
       Response response = co_await call_handler(to_request(parser.release(), remote_ip_, kTls));
+      if (peer_gone_) {
+        core_.abandoned_requests.fetch_add(1, std::memory_order_relaxed);
+        break;
+      }
       // A stopping server finishes this request but takes no further ones on the connection.
       head.keep_alive = keep_alive && !core_.stopping.load(std::memory_order_relaxed);
       ec = co_await write_response(response, head);
@@ -210,8 +217,34 @@ class Session final : public SessionBase {
       pending_->fulfil(error_response(500, "internal_error", "request handler failed"));
     }
     pending_->release();
-    if (!pending_->done()) co_await pending_->async_wait(kUseAwaitable);
+    if (!pending_->done()) {
+      watch_for_peer_close();
+      co_await pending_->async_wait(kUseAwaitable);
+      error_code ec;
+      lowest().socket().cancel(ec);  // ends the watch
+    }
     co_return pending_->take();
+  }
+
+  // While a handler takes its time (a long-poll waits up to minutes), a client that goes away
+  // must not hold its connection until the answer: when the socket turns readable, a peek tells
+  // the peer's close (0 bytes, or an error) from a pipelined next request (bytes, left unread).
+  // On a close the session stops waiting, drops the late answer and closes at once.
+  void watch_for_peer_close() {
+    lowest().socket().async_wait(
+        tcp::socket::wait_read,
+        [self = shared_from_this(), this, pending = pending_](const error_code& ec) {
+          if (ec || pending->done()) return;  // answered (cancelled), or the socket is closed
+          char byte = 0;
+          const ssize_t n =
+              ::recv(lowest().socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+          if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+            peer_gone_ = true;
+            pending->fulfil(Response{});
+          } else if (n < 0) {
+            watch_for_peer_close();  // spurious wake-up: keep watching
+          }
+        });
   }
 
   SessionAwaitable<error_code> write_response(const Response& response, const HeadOptions& head) {
@@ -258,8 +291,9 @@ class Session final : public SessionBase {
 
   Stream stream_;
   // Only touched on the session's strand.
-  bool idle_ = false;     // waiting for the first byte of a request
-  bool reading_ = false;  // receiving a request (or the TLS handshake)
+  bool idle_ = false;       // waiting for the first byte of a request
+  bool reading_ = false;    // receiving a request (or the TLS handshake)
+  bool peer_gone_ = false;  // the client closed while its request was being handled
   std::optional<asio::steady_timer> grace_timer_;
   std::shared_ptr<PendingResponse> pending_;  // armed by stop() while reading_
 };
