@@ -328,7 +328,9 @@ void run_serve(ServeOptions o) {
   net::HttpServer server(so, std::move(handler));
   router.set_connection_gauges([&server] {
     const net::ServerStats s = server.stats();
-    return rs::ConnectionGauges{s.open_connections, s.accepted_connections, s.rejected_connections};
+    return rs::ConnectionGauges{s.open_connections,  s.accepted_connections, s.rejected_connections,
+                                s.busy_connections,  s.rejected_per_ip,      s.evicted_idle,
+                                s.abandoned_requests};
   });
   const uint16_t port = unwrap(server.listen());
   // Register proofs must name one of these (never a URL rebuilt from request headers).

@@ -92,7 +92,7 @@ TEST(RelayDashboard, GcRunsAreRecordedAndCounted) {
 
 TEST(RelayDashboard, MetricsCountMessagesAndConnections) {
   Harness h;
-  h.router->set_connection_gauges([] { return server::ConnectionGauges{3, 10, 2}; });
+  h.router->set_connection_gauges([] { return server::ConnectionGauges{3, 10, 2, 1, 1, 4, 5}; });
   ASSERT_TRUE(h.register_alias("alice", "node-a", "ses-a").ok());
   ASSERT_TRUE(
       h.post("/send", {{"from_alias", "alice"}, {"to_alias", "alice"}, {"content", "x"}}).ok());
@@ -100,7 +100,9 @@ TEST(RelayDashboard, MetricsCountMessagesAndConnections) {
   for (const char* line :
        {"c2c_relay_messages_sent_total 1\n", "c2c_relay_messages_polled_total 0\n",
         "c2c_relay_connections_open 3\n", "c2c_relay_connections_accepted_total 10\n",
-        "c2c_relay_connections_rejected_total 2\n"}) {
+        "c2c_relay_connections_rejected_total 2\n", "c2c_relay_connections_busy 1\n",
+        "c2c_relay_connections_rejected_per_ip_total 1\n",
+        "c2c_relay_connections_evicted_total 4\n", "c2c_relay_requests_abandoned_total 5\n"}) {
     EXPECT_NE(m.find(line), std::string::npos) << line << m;
   }
   auto s = h.call("GET", "/dashboard/state");

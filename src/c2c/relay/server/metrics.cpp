@@ -114,6 +114,18 @@ std::string Metrics::render(const Gauges& g) const {
            g.connections->accepted);
     scalar(out, "c2c_relay_connections_rejected_total", "counter",
            "Connections closed at once (over the connection cap).", g.connections->rejected);
+    scalar(out, "c2c_relay_connections_rejected_per_ip_total", "counter",
+           "Of the rejected connections: the client IP was at its own cap.",
+           g.connections->rejected_per_ip);
+    scalar(out, "c2c_relay_connections_busy", "gauge",
+           "HTTP connections in the middle of a request now (long-polls included).",
+           g.connections->busy);
+    scalar(out, "c2c_relay_connections_evicted_total", "counter",
+           "Idle connections closed to make room at the connection cap.",
+           g.connections->evicted_idle);
+    scalar(out, "c2c_relay_requests_abandoned_total", "counter",
+           "Requests whose client closed the connection before the answer (long-polls).",
+           g.connections->abandoned);
   }
   return out;
 }

@@ -17,7 +17,11 @@ namespace c2c::relay::server {
 struct ConnectionGauges {
   size_t open = 0;
   uint64_t accepted = 0;
-  uint64_t rejected = 0;  // closed at once: over the connection cap
+  uint64_t rejected = 0;         // closed at once: over the connection cap
+  size_t busy = 0;               // in the middle of a request (never evicted)
+  uint64_t rejected_per_ip = 0;  // of the rejected: the client's IP was at its own cap
+  uint64_t evicted_idle = 0;     // idle connections closed to make room at the global cap
+  uint64_t abandoned = 0;        // clients that closed while their request waited (a long-poll)
 };
 
 struct Gauges {
