@@ -25,7 +25,11 @@
 //   connector_bench stream-backlog [--count 200] [--size 262144]
 //       B's connector starts against a backlog of COUNT messages of SIZE bytes; reports the
 //       drain time and the connector's peak RSS (VmHWM). Target <= 64 MB.
+//
+// Every mode takes --trace (the children's stderr and every line read from them on stderr).
+// A child that stops answering ends the run with an error instead of a hang.
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -59,6 +63,15 @@ double seconds_since(Steady::time_point t0) {
   return std::chrono::duration<double>(Steady::now() - t0).count();
 }
 
+// --trace: the children's stderr stays on ours and every line the bench reads from a child is
+// echoed there, so a run that stalls shows where.
+bool g_trace = false;
+
+// Progress on stderr (stdout carries only the results).
+void progress(const std::string& line) {
+  std::fprintf(stderr, "connector_bench: %s\n", line.c_str());
+}
+
 // A child process; the first stdout line matching `ready_prefix` is returned by start().
 class Proc {
  public:
@@ -90,7 +103,7 @@ class Proc {
       const int devnull = ::open("/dev/null", O_RDWR);
       ::dup2(with_stdin ? in[0] : devnull, 0);
       ::dup2(capture ? out[1] : devnull, 1);
-      ::dup2(devnull, 2);
+      if (!g_trace) ::dup2(devnull, 2);
       ::execve(cargv[0], cargv.data(), cenv.data());
       _exit(127);
     }
@@ -117,21 +130,57 @@ class Proc {
       throw std::runtime_error("write to child failed");
     }
   }
-  std::string read_line() {
-    std::string line;
-    char c;
-    while (::read(from_, &c, 1) == 1) {
-      if (c == '\n') return line;
-      line.push_back(c);
+  // The next stdout line; a child that prints none within `timeout_s` is an error (a bench
+  // must end), and so is one that exits.
+  std::string read_line(double timeout_s = 60) {
+    const auto t0 = Steady::now();
+    while (true) {
+      if (const auto nl = buffered_.find('\n'); nl != std::string::npos) {
+        std::string line = buffered_.substr(0, nl);
+        buffered_.erase(0, nl + 1);
+        if (g_trace) std::fprintf(stderr, "  [pid %d] %s\n", static_cast<int>(pid_), line.c_str());
+        return line;
+      }
+      const double left = timeout_s - seconds_since(t0);
+      if (left <= 0) {
+        throw std::runtime_error("pid " + std::to_string(pid_) + " printed no line within " +
+                                 std::to_string(static_cast<int>(timeout_s)) + " s" +
+                                 (buffered_.empty() ? "" : " (partial: " + buffered_ + ")"));
+      }
+      pollfd p{from_, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left * 1000) + 1) <= 0) continue;
+      char chunk[4096];
+      const ssize_t n = ::read(from_, chunk, sizeof chunk);
+      if (n <= 0) throw std::runtime_error("child exited before printing the line awaited");
+      buffered_.append(chunk, static_cast<size_t>(n));
     }
-    throw std::runtime_error("child exited before printing its ready line");
   }
 
  private:
   pid_t pid_ = -1;
   int from_ = -1;
   int to_ = -1;
+  std::string buffered_;
 };
+
+// Reads `p`'s lines until one contains `needle`; throws after `timeout_s` in all.
+std::string wait_for_line(Proc& p, const std::string& needle, double timeout_s,
+                          const std::string& what) {
+  const auto t0 = Steady::now();
+  while (true) {
+    const double left = timeout_s - seconds_since(t0);
+    if (left <= 0) break;
+    std::string line;
+    try {
+      line = p.read_line(left);
+    } catch (const std::runtime_error& e) {
+      throw std::runtime_error(what + ": " + e.what());
+    }
+    if (line.find(needle) != std::string::npos) return line;
+  }
+  throw std::runtime_error(what + ": no line with \"" + needle + "\" within " +
+                           std::to_string(static_cast<int>(timeout_s)) + " s");
+}
 
 struct Relay {
   std::unique_ptr<Proc> proc;
@@ -290,8 +339,7 @@ int run_latency(const std::string& bin, int samples, const std::string& interval
   auto cb = connector(b);
   // Both registered once their first round line is out.
   for (auto* c : {ca.get(), cb.get()}) {
-    while (c->read_line().find("sync:") == std::string::npos) {
-    }
+    (void)wait_for_line(*c, "sync:", 60, "connector's first round");
   }
 
   std::mt19937 rng(7);
@@ -368,14 +416,15 @@ struct StreamRig {
         std::vector<std::string>{"HOME=" + m.home.string()}, true);
   }
   static void wait_open(Proc& c) {
-    while (c.read_line().find("stream: open") == std::string::npos) {
-    }
+    (void)wait_for_line(c, "stream: open", 60, "connector's receive stream");
   }
   void start_connectors(const std::string& bin, bool with_a = true) {
     if (with_a) ca = connector(bin, a);
     cb = connector(bin, b);
+    progress("relay at " + relay.url + "; waiting for the connectors' receive streams");
     if (ca) wait_open(*ca);
     wait_open(*cb);
+    progress("streams open");
   }
 };
 
@@ -416,10 +465,12 @@ int run_stream_latency(const std::string& bin, int samples) {
            {"HOME=" + rig.b.home.string(), "C2C_MCP_BROKER_ROOT=" + rig.b.root.string(),
             "C2C_MCP_SESSION_ID=ses-b", "C2C_MCP_AUTO_REGISTER_ALIAS=bob"},
            true, true);
+  // Push needs the client to declare the channel capability (docs/mcp.md), as Claude Code does;
+  // without it `c2c mcp` never sends notifications/claude/channel.
   mcp.write_line(R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":)"
-                 R"("2024-11-05","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}})");
-  while (mcp.read_line().find("\"id\":1") == std::string::npos) {
-  }
+                 R"("2024-11-05","capabilities":{"experimental":{"claude/channel":{}}},)"
+                 R"("clientInfo":{"name":"bench","version":"1"}}})");
+  (void)wait_for_line(mcp, "\"id\":1", 30, "c2c mcp's initialize answer");
   mcp.write_line(R"({"jsonrpc":"2.0","method":"notifications/initialized"})");
   std::mt19937 rng(11);
   std::uniform_int_distribution<int> gap_ms(0, 20);
@@ -430,13 +481,12 @@ int run_stream_latency(const std::string& bin, int samples) {
     if (!rig.ba->send("alice", "bob@machine-b", content)) throw std::runtime_error("send");
     const auto t0 = Steady::now();
     while (true) {
-      const auto line = mcp.read_line();
-      if (line.find("notifications/claude/channel") != std::string::npos &&
-          line.find(content + "\"") != std::string::npos) {
-        break;
-      }
+      const auto line = wait_for_line(mcp, "notifications/claude/channel", 30,
+                                      "push of sample " + std::to_string(i));
+      if (line.find(content + "\"") != std::string::npos) break;
     }
     lat.v.push_back(seconds_since(t0) * 1e3);
+    if ((i + 1) % 50 == 0) progress(std::to_string(i + 1) + " samples");
   }
   std::printf(
       "stream latency, send returned on A -> channel notification on B's c2c mcp "
@@ -546,14 +596,18 @@ int run_stream_backlog(const std::string& bin, int count, size_t size) {
         std::vector<std::string>{bin, "relay", "connect", "--relay-url", rig.relay.url, "--node-id",
                                  rig.b.node, "--broker-root", rig.b.root.string(), "--once"},
         std::vector<std::string>{"HOME=" + rig.b.home.string()}, true);
-    (void)once->read_line();
+    // Its round summary comes after the registration (the first line, "starting", comes
+    // before it: stopping the round there left bob unknown to the relay).
+    (void)wait_for_line(*once, "sync:", 60, "B's registration round");
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
   for (int i = 0; i < count; ++i) {
     std::string content = "backlog " + std::to_string(i) + " ";
     content.resize(size, 'x');
     auto r = alice.send({"", "alice", "bob", content});
-    if (!r || !r->ok()) throw std::runtime_error("backlog send failed");
+    if (!r || !r->ok()) {
+      throw std::runtime_error("backlog send " + std::to_string(i) +
+                               " failed: " + (r ? r->describe() : r.error().message));
+    }
   }
   const auto t0 = Steady::now();
   rig.cb = rig.connector(bin, rig.b);
@@ -583,6 +637,7 @@ int main(int argc, char** argv) {
   }
   const std::string mode = argv[1];
   const std::string bin = arg(argc, argv, "--bin", C2C_BIN_DEFAULT);
+  for (int i = 2; i < argc; ++i) g_trace = g_trace || std::string(argv[i]) == "--trace";
   try {
     if (mode == "tick") {
       return run_tick(bin, std::stoi(arg(argc, argv, "--sessions", "100")),

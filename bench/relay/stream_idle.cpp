@@ -2,13 +2,14 @@
 // long-polls), as 10,000 connected machines whose agents are quiet would keep it. Reports the
 // relay's RSS and CPU while idle (docs/performance.md, "Receive stream").
 //
-//   stream_idle [--bin PATH] [--streams 10000] [--wait 50] [--measure 60]
+//   stream_idle [--bin PATH] [--streams 10000] [--wait 50] [--measure 60] [--settle 5]
 //
 // Starts `c2c relay serve` (SQLite, prod mode, --max-connections above --streams), registers
 // one alias per node (signed, one identity), opens one connection per node and keeps a signed
 // long-poll pending on each, re-polling as a connector does when an empty frame comes back.
-// Once all are open, it samples /proc/<relay>/stat and /status over --measure seconds. The fd
-// limit is raised to the hard limit first (the relay inherits it).
+// Once all are open (and --settle seconds later), it samples /proc/<relay>/stat and /status over
+// --measure seconds. The fd limit is raised to the hard limit first (the relay inherits it), and
+// the relay's per-IP connection cap is lifted (every stream comes from 127.0.0.1).
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -94,6 +95,7 @@ int main(int argc, char** argv) {
   const int streams = std::stoi(arg(argc, argv, "--streams", "10000"));
   const double wait = std::stod(arg(argc, argv, "--wait", "50"));
   const double measure = std::stod(arg(argc, argv, "--measure", "60"));
+  const double settle = std::stod(arg(argc, argv, "--settle", "5"));
 
   rlimit lim{};
   ::getrlimit(RLIMIT_NOFILE, &lim);
@@ -119,7 +121,10 @@ int main(int argc, char** argv) {
     ::close(out[0]);
     ::execl(bin.c_str(), bin.c_str(), "relay", "serve", "--listen", "127.0.0.1:0", "--token",
             "idle-token", "--storage", "sqlite", "--db-path", db.c_str(), "--rate-limit", "off",
-            "--max-connections", max_conn.c_str(), static_cast<char*>(nullptr));
+            "--max-connections", max_conn.c_str(),
+            // Every stream comes from 127.0.0.1: the default per-IP cap (256) would close the
+            // rest (docs/relay-server.md).
+            "--max-connections-per-ip", "0", static_cast<char*>(nullptr));
     _exit(127);
   }
   ::close(out[1]);
@@ -163,6 +168,7 @@ int main(int argc, char** argv) {
   }
   std::printf("registered %d nodes in %.1f s\n", streams,
               std::chrono::duration<double>(Steady::now() - t_reg).count());
+  std::fflush(stdout);
 
   const int ep = ::epoll_create1(0);
   auto send_poll = [&](Stream& s) {
@@ -194,9 +200,10 @@ int main(int argc, char** argv) {
     ::epoll_ctl(ep, EPOLL_CTL_ADD, s.fd, &ev);
   }
   std::printf("%d streams open\n", streams);
+  std::fflush(stdout);
 
   // Answers: an empty frame when a wait ends (or at once if something was queued); re-poll.
-  size_t answers = 0, repolls = 0;
+  size_t answers = 0, repolls = 0, closed = 0;
   auto pump = [&](double seconds) {
     const auto end = Steady::now() + std::chrono::duration<double>(seconds);
     epoll_event evs[256];
@@ -207,6 +214,13 @@ int main(int argc, char** argv) {
         char buf[4096];
         ssize_t r;
         while ((r = ::recv(s.fd, buf, sizeof buf, 0)) > 0) s.in.append(buf, static_cast<size_t>(r));
+        if (r == 0) {  // the relay closed it: no longer an open stream
+          ::epoll_ctl(ep, EPOLL_CTL_DEL, s.fd, nullptr);
+          ::close(s.fd);
+          s.fd = -1;
+          ++closed;
+          continue;
+        }
         // One whole response: head + Content-Length bytes.
         const auto head_end = s.in.find("\r\n\r\n");
         if (head_end == std::string::npos) continue;
@@ -219,7 +233,7 @@ int main(int argc, char** argv) {
       }
     }
   };
-  pump(5);  // let the first answers (if any) settle
+  pump(settle);  // let the first answers (if any) settle
   const Usage u0 = usage_of(relay);
   const auto t0 = Steady::now();
   const size_t answers0 = answers;
@@ -233,9 +247,12 @@ int main(int argc, char** argv) {
       100.0 * (u1.cpu_seconds - u0.cpu_seconds) / elapsed, answers - answers0,
       (answers - answers0) / elapsed);
   (void)repolls;
+  if (closed > 0) {
+    std::fprintf(stderr, "stream_idle: the relay closed %zu of the %d streams\n", closed, streams);
+  }
   ::kill(relay, SIGTERM);
   int status = 0;
   ::waitpid(relay, &status, 0);
   fs::remove_all(dir);
-  return 0;
+  return closed > 0 ? 1 : 0;
 }
