@@ -1,7 +1,8 @@
 #include "c2c/core/ids.hpp"
 
-#include <unistd.h>
+#include <pthread.h>
 
+#include <atomic>
 #include <cstdint>
 #include <random>
 
@@ -14,13 +15,19 @@ std::mt19937_64 seeded_rng() {
   return std::mt19937_64(seq);
 }
 
+// Counts forks in the child, so a thread's generator notices it now lives in a new process
+// without a getpid() system call per id (a relay makes one id per accepted message).
+std::atomic<uint64_t> g_forks{0};
+const int g_fork_hook =
+    ::pthread_atfork(nullptr, nullptr, [] { g_forks.fetch_add(1, std::memory_order_relaxed); });
+
 std::mt19937_64& thread_rng() {
   // Seeded once per thread from the OS; ids need uniqueness, not secrecy. Reseeded after a
   // fork: a child must not replay its parent's sequence (same ids in two processes).
   thread_local std::mt19937_64 rng = seeded_rng();
-  thread_local pid_t owner = ::getpid();
-  if (const pid_t now = ::getpid(); now != owner) {
-    owner = now;
+  thread_local uint64_t seeded_in = g_forks.load(std::memory_order_relaxed);
+  if (const uint64_t now = g_forks.load(std::memory_order_relaxed); now != seeded_in) {
+    seeded_in = now;
     rng = seeded_rng();
   }
   return rng;

@@ -388,5 +388,31 @@ TEST(StreamHub, NotifyWakesOnlyThatNodesWaitersAndDeadlinesAnswerTheRest) {
   EXPECT_EQ(hub.waiting(), 0u);
 }
 
+// A write that becomes durable while the node's waiter is trying (its store read may predate
+// the write) makes it try again; a notify for a node nobody waits on changes nothing.
+TEST(StreamHub, NotifyDuringAnAttemptMakesTheWaiterTryAgain) {
+  server::StreamHub hub;
+  hub.notify({"nobody"});
+  std::atomic<int> tries{0};
+  std::promise<void> in_first_try, notified, answered;
+  auto notified_f = notified.get_future().share();
+  hub.wait("a", server::StreamHub::Clock::now() + 10s, [&](bool final) {
+    const int n = ++tries;
+    if (final) return true;
+    if (n == 1) {
+      in_first_try.set_value();
+      notified_f.wait();  // the write lands while this attempt is out of the lock
+      return false;       // ... and this attempt's read did not see it
+    }
+    answered.set_value();
+    return true;
+  });
+  ASSERT_EQ(in_first_try.get_future().wait_for(3s), std::future_status::ready);
+  hub.notify({"a"});
+  notified.set_value();
+  ASSERT_EQ(answered.get_future().wait_for(3s), std::future_status::ready);
+  EXPECT_EQ(tries.load(), 2);
+}
+
 }  // namespace
 }  // namespace c2c::relay::testing

@@ -31,10 +31,18 @@ void StreamHub::wait(const std::string& node_id, Clock::time_point deadline, Att
 void StreamHub::notify(const std::vector<std::string>& node_ids) {
   if (node_ids.empty()) return;
   std::lock_guard lock(mu_);
-  // Recorded even for nodes without a listed waiter: one may be trying right now (outside the
-  // lock) with a store read older than this write; it then tries again.
-  for (const auto& n : node_ids) pending_.insert(n);
-  cv_.notify_one();
+  // A node counts when a waiter is listed for it, or when one of its waiters is trying right now
+  // (outside the lock) with a store read that may be older than this write: it then tries again.
+  // Nodes nobody streams for (every write on a relay whose connectors poll) cost no wake-up of
+  // the hub thread.
+  bool any = false;
+  for (const auto& n : node_ids) {
+    if (by_node_.contains(n) || trying_.contains(n)) {
+      pending_.insert(n);
+      any = true;
+    }
+  }
+  if (any) cv_.notify_one();
 }
 
 void StreamHub::notify_all() {
@@ -84,7 +92,10 @@ void StreamHub::run() {
       auto it = by_node_.find(node);
       if (it == by_node_.end()) continue;
       for (auto& w : it->second) {
-        if (!w->done) work.emplace_back(std::move(w), false);
+        if (!w->done) {
+          trying_.insert(w->node_id);
+          work.emplace_back(std::move(w), false);
+        }
       }
       by_node_.erase(it);
     }
@@ -113,7 +124,9 @@ void StreamHub::run() {
     lock.lock();
     waiting_ -= answered;
     for (auto& [w, final] : work) {
-      if (!final && w && w->done) deadlines_.erase(w->deadline);  // answered early
+      if (final || !w) continue;
+      trying_.erase(trying_.find(w->node_id));
+      if (w->done) deadlines_.erase(w->deadline);  // answered early
     }
     for (auto& w : again) by_node_[w->node_id].push_back(std::move(w));
     if (stopping && deadlines_.empty() && again.empty()) return;

@@ -70,6 +70,8 @@ class StreamHub {
   std::unordered_map<std::string, std::vector<WaiterPtr>> by_node_;
   Deadlines deadlines_;
   std::unordered_set<std::string> pending_;  // nodes notified since the thread last looked
+  // Nodes of the waiters the hub thread is trying now, outside the lock (one entry per waiter).
+  std::unordered_multiset<std::string> trying_;
   size_t waiting_ = 0;
   std::thread thread_;
 };
