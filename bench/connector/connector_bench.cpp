@@ -15,6 +15,9 @@
 //   connector_bench stream-latency [--samples 200]
 //       Broker::send (what `c2c send bob@machine-b` does) returns on A -> the
 //       notifications/claude/channel line on B's `c2c mcp`. Target p50 <= 5 ms, p99 <= 20 ms.
+//   connector_bench stream-send [--samples 200]
+//       The first half of stream-latency: Broker::send returns on A -> the message in a frame
+//       of a signed long-poll the bench holds as bob (no B connector, no c2c mcp).
 //   connector_bench stream-hop [--samples 200]
 //       The relay's durable acceptance (the /send answer) -> the message in B's local inbox.
 //       Target p50 <= 2 ms.
@@ -35,11 +38,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -517,6 +523,87 @@ int run_stream_hop(const std::string& bin, int samples) {
   return 0;
 }
 
+// The sending half of stream-latency alone: Broker::send returns on A -> the message is in a
+// stream frame at a signed long-poll the bench holds as bob on machine-b (no B connector, no
+// c2c mcp). stream-latency minus this is B's side: the local write and the MCP push.
+int run_stream_send(const std::string& bin, int samples) {
+  StreamRig rig(bin);
+  auto bob = make_client(rig.relay.url, c2c::crypto::new_identity("bob", 0));
+  auto reg = bob.register_session({"machine-b", "ses-b", "bob", "bench", 3600});
+  if (!reg || !reg->ok()) throw std::runtime_error("cannot register bob on the relay");
+  rig.ca = rig.connector(bin, rig.a);
+  progress("relay at " + rig.relay.url + "; waiting for A's receive stream");
+  StreamRig::wait_open(*rig.ca);
+  std::mutex mu;
+  std::condition_variable cv;
+  std::map<std::string, Steady::time_point> arrived;  // content -> when its frame came
+  std::string failure;
+  std::atomic<bool> stop{false};
+  // Re-polls at once after every frame, as B's connector does, so a long-poll is waiting
+  // whenever A's message reaches the relay.
+  std::thread receiver([&] {
+    std::vector<c2c::relay::protocol::StreamAck> acks;
+    while (!stop.load()) {
+      c2c::relay::protocol::StreamRequest req;
+      req.node_id = "machine-b";
+      req.acks = acks;
+      req.wait = 10;
+      auto r = bob.stream(req, "bob");
+      const auto now = Steady::now();
+      if (stop.load()) return;
+      std::lock_guard lock(mu);
+      if (!r || !r->ok()) {
+        failure = r ? r->describe() : r.error().message;
+        cv.notify_all();
+        return;
+      }
+      auto frame = c2c::relay::protocol::StreamFrame::from_json(r->body);
+      if (!frame) {
+        failure = "malformed frame: " + frame.error().message;
+        cv.notify_all();
+        return;
+      }
+      acks.clear();
+      for (const auto& m : frame->messages) {
+        arrived.emplace(m.content, now);
+        acks.push_back({m.session_id, m.seq});
+      }
+      cv.notify_all();
+    }
+  });
+  std::mt19937 rng(13);
+  std::uniform_int_distribution<int> gap_ms(0, 20);
+  Stats lat;
+  try {
+    for (int i = 0; i < samples; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(gap_ms(rng)));
+      const std::string content = "send probe " + std::to_string(i);
+      if (!rig.ba->send("alice", "bob@machine-b", content)) throw std::runtime_error("send");
+      const auto t0 = Steady::now();
+      std::unique_lock lock(mu);
+      if (!cv.wait_for(lock, std::chrono::seconds(30),
+                       [&] { return arrived.count(content) != 0 || !failure.empty(); })) {
+        throw std::runtime_error("sample " + std::to_string(i) + " not streamed within 30 s");
+      }
+      if (!failure.empty()) throw std::runtime_error("stream as bob: " + failure);
+      lat.v.push_back(std::chrono::duration<double>(arrived[content] - t0).count() * 1e3);
+    }
+  } catch (...) {
+    stop = true;
+    bob.cancel();
+    receiver.join();
+    throw;
+  }
+  stop = true;
+  bob.cancel();
+  receiver.join();
+  std::printf(
+      "send returned on A -> frame of a long-poll held as bob on the relay (%zu samples): p50 "
+      "%.2f ms  p99 %.2f ms  max %.2f ms\n",
+      lat.v.size(), lat.pct(0.5), lat.pct(0.99), lat.pct(1));
+  return 0;
+}
+
 // Drains B's inbox (so it stays small, as when an agent reads it) and counts what arrived by
 // message id, per content prefix.
 struct Arrivals {
@@ -646,6 +733,9 @@ int main(int argc, char** argv) {
     }
     if (mode == "stream-latency") {
       return run_stream_latency(bin, std::stoi(arg(argc, argv, "--samples", "200")));
+    }
+    if (mode == "stream-send") {
+      return run_stream_send(bin, std::stoi(arg(argc, argv, "--samples", "200")));
     }
     if (mode == "stream-hop") {
       return run_stream_hop(bin, std::stoi(arg(argc, argv, "--samples", "200")));
