@@ -85,7 +85,10 @@ class FaultyStore final : public relay::Store {
   // One fallible call: the whole batch fails, or the inner store applies all of it.
   Result<void> apply(const relay::WriteBatch& batch) override;
   Result<void> commit() override;
-  void begin_atomic() override { inner_.begin_atomic(); }
+  void begin_atomic(relay::SectionScope scope = relay::SectionScope::kWhole) override {
+    inner_.begin_atomic(scope);
+  }
+  bool orders_sections() const override { return inner_.orders_sections(); }
   void end_atomic() override { inner_.end_atomic(); }
 
  private:

@@ -4,6 +4,7 @@
 // warnings and --verbose request logs go to stderr.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -305,6 +306,12 @@ void run_serve(ServeOptions o) {
   so.host = listen.host;
   so.port = listen.port;
   so.threads = o.threads;
+  if (so.threads == 0 && o.storage == "postgres") {
+    // A request waits for the database on its I/O thread (a commit is a WAL flush away), so
+    // more threads keep more transactions in flight, and their commits share flushes.
+    so.threads =
+        static_cast<int>(std::max(8u, 4 * std::max(1u, std::thread::hardware_concurrency())));
+  }
   so.limits.max_body_bytes = o.max_body_bytes;
   so.limits.max_connections = o.max_connections;
   so.limits.max_connections_per_ip = o.max_connections_per_ip;
@@ -359,6 +366,7 @@ void run_serve(ServeOptions o) {
       }
       if (auto c = store->commit(); !c)
         std::cerr << "warning: gc commit failed: " << c.error().message << "\n";
+      router.wake_streams();  // room notices GC queued (members whose leases expired)
     });
   }
 

@@ -86,9 +86,11 @@ class RelayService {
   };
   Reply<StreamPlan> open_stream(const protocol::StreamRequest& req, const std::string& signer);
   protocol::StreamFrame stream_frame(const StreamPlan& plan);
-  // Nodes whose inboxes received messages since the last call (every caller gets a disjoint
-  // share): the router wakes their streams once its own writes are durable, which covers
-  // these writes too, since they were made before.
+  // Nodes whose inboxes received messages from the calling thread's service calls since its
+  // last call: the router wakes their streams once its own writes are durable. Per thread, so a
+  // request never takes (and wakes streams for) another request's writes before those are
+  // committed, which would leave them unannounced (two requests run side by side on a cluster
+  // backend, and a PostgreSQL section commits only at its end).
   std::vector<std::string> take_woken_nodes();
 
   Reply<protocol::RoomOpResponse> join_room(const protocol::RoomOpRequest& req,
@@ -166,16 +168,22 @@ class RelayService {
   std::vector<std::string> register_urls_;
 
   // What every compound operation holds: mu_ (operations see and leave consistent state) and one
-  // store atomic section (after a crash their writes are all durable or none).
+  // store atomic section (after a crash their writes are all durable or none). A direct message
+  // (SectionScope::kMessages) on a store that orders sections itself skips mu_: the database
+  // keeps such sections apart where they meet, and they run side by side.
   class Section {
    public:
-    Section(std::mutex& mu, Store& store) : lock_(mu), store_(store) { store_.begin_atomic(); }
+    Section(std::mutex& mu, Store& store, SectionScope scope = SectionScope::kWhole)
+        : lock_(mu, std::defer_lock), store_(store) {
+      if (scope == SectionScope::kWhole || !store_.orders_sections()) lock_.lock();
+      store_.begin_atomic(scope);
+    }
     ~Section() { store_.end_atomic(); }
     Section(const Section&) = delete;
     Section& operator=(const Section&) = delete;
 
    private:
-    std::lock_guard<std::mutex> lock_;
+    std::unique_lock<std::mutex> lock_;
     Store& store_;
   };
 
@@ -191,9 +199,10 @@ class RelayService {
   // The inbox holding `alias`'s receipts, keyed by the alias as its lease spells it.
   InboxKey receipts_key(const std::string& alias);
 
+  // Records nodes for the calling thread's take_woken_nodes().
+  void record_woken(std::vector<std::string> nodes);
+
   std::mutex mu_;
-  std::mutex woken_mu_;
-  std::vector<std::string> woken_;  // see take_woken_nodes()
 };
 
 // The node id of the inboxes that hold delivery receipts, one per sender alias. Not a valid

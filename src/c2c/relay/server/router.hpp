@@ -62,6 +62,11 @@ class Router {
     connection_gauges_ = std::move(source);
   }
 
+  // Wakes the streams of the nodes the calling thread's service calls delivered to, once those
+  // writes are durable. Each request does it itself; a thread that calls the service outside a
+  // request (the GC loop) calls it after.
+  void wake_streams();
+
   // Offers POST /stream: long-polls wait in `hub` (at most max_wait seconds). Without a hub the
   // route answers 404 like a relay that predates it (what `relay serve --no-stream` does).
   void set_stream_hub(StreamHub* hub, double max_wait_seconds = 120) {
@@ -127,8 +132,6 @@ class Router {
                     size_t metric_index, std::chrono::steady_clock::time_point start);
   // The 200 answer carrying `frame`, counted for /metrics and the dashboard.
   net::Response frame_response(const std::string& node_id, const protocol::StreamFrame& frame);
-  // Wakes the streams of the nodes the service delivered to, once those writes are durable.
-  void wake_streams();
 
   static const std::vector<Route>& routes();
   static std::vector<std::string> metric_labels();

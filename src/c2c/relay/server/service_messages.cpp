@@ -69,7 +69,7 @@ Reply<protocol::SendResponse> RelayService::send(const protocol::SendRequest& re
   const std::string bare = req.to_alias.substr(0, at);
   const std::string host = at == std::string::npos ? "" : req.to_alias.substr(at + 1);
 
-  const Section section(mu_, store_);
+  const Section section(mu_, store_, SectionScope::kMessages);
   if (!is_local_host(host)) {
     msg.to_alias = req.to_alias;  // the dead letter keeps what the sender asked for
     if (auto r = dead_letter(msg, "unknown_host", now); !r) return storage_failure(r.error());

@@ -84,9 +84,7 @@ Result<void> RelayService::apply(const WriteBatch& batch) {
       if (nodes.empty() || nodes.back() != node) nodes.push_back(std::move(node));
     }
     if (batch.move_inbox) nodes.push_back(batch.move_inbox->second.node_id);
-    std::lock_guard lock(woken_mu_);
-    woken_.insert(woken_.end(), std::make_move_iterator(nodes.begin()),
-                  std::make_move_iterator(nodes.end()));
+    record_woken(std::move(nodes));
   }
   if (history_sink_) {
     for (const auto& [room_id, entry] : batch.history) history_sink_(room_id, entry);

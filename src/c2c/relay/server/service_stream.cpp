@@ -24,10 +24,31 @@ size_t bounded(const std::optional<int64_t>& asked, size_t dflt, size_t cap) {
 
 }  // namespace
 
+namespace {
+// The calling thread's woken nodes, by service (a process may hold several, e.g. in tests).
+thread_local std::vector<std::pair<const RelayService*, std::vector<std::string>>> t_woken;
+}  // namespace
+
+void RelayService::record_woken(std::vector<std::string> nodes) {
+  for (auto& [service, list] : t_woken) {
+    if (service == this) {
+      list.insert(list.end(), std::make_move_iterator(nodes.begin()),
+                  std::make_move_iterator(nodes.end()));
+      return;
+    }
+  }
+  t_woken.emplace_back(this, std::move(nodes));
+}
+
 std::vector<std::string> RelayService::take_woken_nodes() {
   std::vector<std::string> out;
-  std::lock_guard lock(woken_mu_);
-  out.swap(woken_);
+  for (auto it = t_woken.begin(); it != t_woken.end(); ++it) {
+    if (it->first == this) {
+      out = std::move(it->second);
+      t_woken.erase(it);
+      break;
+    }
+  }
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;

@@ -22,6 +22,7 @@ namespace {
 // The transaction this thread runs for a store: an atomic section or a multi-statement call.
 struct Active {
   const PgStore* store = nullptr;
+  bool shared = false;  // a kMessages section: the write lock is held shared
   std::unique_ptr<pg::Connection> conn;
   std::optional<Error> failed;  // the first failure: the transaction is rolled back
 };
@@ -166,19 +167,24 @@ Result<void> PgStore::commit() {
 
 namespace {
 
-// Opens a transaction on a pooled connection (holding the cluster write lock when asked).
-std::unique_ptr<Active> begin_on(const PgStore* store, pg::Pool& pool, bool write_lock) {
+enum class WriteLock { kNone, kShared, kExclusive };
+
+// Opens a transaction on a pooled connection, holding the cluster write lock as asked.
+std::unique_ptr<Active> begin_on(const PgStore* store, pg::Pool& pool, WriteLock lock) {
   auto active = std::make_unique<Active>();
   active->store = store;
+  active->shared = lock == WriteLock::kShared;
   auto conn = pool.take();
   if (!conn) {
     active->failed = conn.error();
     return active;
   }
   active->conn = std::move(conn).value();
-  auto begun = active->conn->run(write_lock ? "BEGIN; SELECT pg_advisory_xact_lock(" +
-                                                  std::to_string(pg::kWriteLockKey) + ")"
-                                            : std::string("BEGIN"));
+  const std::string key = std::to_string(pg::kWriteLockKey);
+  auto begun = active->conn->run(
+      lock == WriteLock::kExclusive ? "BEGIN; SELECT pg_advisory_xact_lock(" + key + ")"
+      : lock == WriteLock::kShared  ? "BEGIN; SELECT pg_advisory_xact_lock_shared(" + key + ")"
+                                    : std::string("BEGIN"));
   if (!begun) active->failed = begun.error();
   return active;
 }
@@ -198,9 +204,11 @@ std::optional<Error> finish(Active& active, pg::Pool& pool) {
 
 }  // namespace
 
-void PgStore::begin_atomic() {
+void PgStore::begin_atomic(SectionScope scope) {
   if (t_active != nullptr) return;  // sections do not nest; the outer one holds
-  t_active = begin_on(this, pool_, /*write_lock=*/true).release();
+  t_active = begin_on(this, pool_,
+                      scope == SectionScope::kMessages ? WriteLock::kShared : WriteLock::kExclusive)
+                 .release();
 }
 
 void PgStore::end_atomic() {
@@ -215,7 +223,8 @@ void PgStore::end_atomic() {
 
 Result<void> PgStore::transaction(bool write_lock, const std::function<Result<void>()>& body) {
   if (t_active != nullptr && t_active->store == this) return body();
-  std::unique_ptr<Active> active = begin_on(this, pool_, write_lock);
+  std::unique_ptr<Active> active =
+      begin_on(this, pool_, write_lock ? WriteLock::kExclusive : WriteLock::kNone);
   t_active = active.get();
   auto result = active->failed ? Result<void>(Unexpected{*active->failed}) : body();
   if (!result && !active->failed) active->failed = result.error();
@@ -243,6 +252,12 @@ Result<Rows> PgStore::query(std::string_view statement, const Params& params) {
   if (!rows) record(rows.error());
   pool_.give_back(std::move(conn).value());
   return rows;
+}
+
+Result<void> PgStore::lock_in_section(int32_t space, std::string_view key) {
+  if (t_active == nullptr || t_active->store != this || !t_active->shared) return {};
+  return written(query("SELECT pg_advisory_xact_lock(" + std::to_string(space) + ", hashtext($1))",
+                       Params().text(key)));
 }
 
 Result<void> PgStore::apply(const WriteBatch& batch) {
@@ -336,6 +351,12 @@ Result<bool> PgStore::remove_binding(std::string_view alias) {
 Result<void> PgStore::append(const std::vector<Delivery>& deliveries) {
   if (deliveries.empty()) return {};
   return transaction(true, [&]() -> Result<void> {
+    // In a kMessages section: each inbox's lock, in a fixed order, before its first insert.
+    std::vector<std::string> inboxes;
+    for (const auto& d : deliveries) inboxes.push_back(d.key.node_id + '\n' + d.key.session_id);
+    std::sort(inboxes.begin(), inboxes.end());
+    inboxes.erase(std::unique(inboxes.begin(), inboxes.end()), inboxes.end());
+    for (const auto& inbox : inboxes) C2C_TRY(lock_in_section(pg::kInboxLockSpace, inbox));
     for (const auto& d : deliveries) {
       Params p = key_params(d.key);
       auto r = query(kInsertMessage, message_params(p, d.message));
@@ -624,6 +645,9 @@ std::vector<StoredMessage> PgStore::history(std::string_view room_id, size_t lim
 // --- dedup window ---
 
 bool PgStore::seen_message_id(std::string_view sender, std::string_view message_id) {
+  // Held until the section ends, so its remember_message_id() lands before another section of
+  // the same sender looks.
+  if (!lock_in_section(pg::kSenderLockSpace, casefold(sender))) return false;
   auto r = query("SELECT 1 FROM c2c_dedup WHERE sender_key = $1 AND message_id = $2",
                  Params().text(casefold(sender)).bytes(message_id));
   return r && r->size() > 0;
@@ -632,6 +656,7 @@ bool PgStore::seen_message_id(std::string_view sender, std::string_view message_
 Result<void> PgStore::remember_message_id(std::string_view sender, std::string_view message_id,
                                           size_t window) {
   return transaction(false, [&]() -> Result<void> {
+    C2C_TRY(lock_in_section(pg::kSenderLockSpace, casefold(sender)));
     auto r = query(
         "INSERT INTO c2c_dedup (sender_key, message_id) VALUES ($1, $2)"
         " ON CONFLICT (sender_key, message_id) DO NOTHING",

@@ -6,8 +6,12 @@
 // How the rules hold across relays (docs/decisions.md D20):
 // - An atomic section (begin_atomic .. end_atomic, one per compound service operation) is one
 //   transaction that first takes a cluster-wide advisory lock (pg_advisory_xact_lock), so
-//   check-then-write operations (register, send with its dedup check, rooms, GC) run one at a
-//   time across all relays, exactly as they do under one relay's service lock.
+//   check-then-write operations (register, rooms, GC) run one at a time across all relays,
+//   exactly as they do under one relay's service lock.
+// - Direct messages (SectionScope::kMessages) take that lock shared, so they run side by side
+//   (and their commits share WAL flushes), and keep apart only where they meet: the sender's
+//   dedup check takes a per-sender lock before it reads, an append a per-inbox lock before it
+//   inserts (inboxes in sorted order, after the sender: no lock cycles).
 // - Single calls outside a section are one statement, or one transaction when they need several
 //   (appends and inbox moves also take the lock: sequence numbers are handed out in commit
 //   order, so a cumulative acknowledgement never skips a message committed late).
@@ -87,8 +91,9 @@ class PgStore : public Store {
   Result<void> apply(const WriteBatch& batch) override;
   // Sections commit in end_atomic(): commit() only reports this thread's failure, if any.
   Result<void> commit() override;
-  void begin_atomic() override;
+  void begin_atomic(SectionScope scope = SectionScope::kWhole) override;
   void end_atomic() override;
+  bool orders_sections() const override { return true; }
   std::optional<Error> take_failure() override;
 
   void publish_wake(const std::vector<std::string>& node_ids) override;
@@ -103,6 +108,9 @@ class PgStore : public Store {
   // Runs `body` in one transaction: the section's, or a new one (holding the cluster write lock
   // when `write_lock`).
   Result<void> transaction(bool write_lock, const std::function<Result<void>()>& body);
+  // In a kMessages section: takes the transaction-scoped lock of `key` in `space` (no-op
+  // elsewhere: the section's exclusive lock already covers everything).
+  Result<void> lock_in_section(int32_t space, std::string_view key);
   void record(const Error& e);
   // Rooms with their members and invites; `where` filters by room_id = $1 when not empty.
   std::vector<Room> list_rooms_where(std::string_view where, std::string_view room_id);

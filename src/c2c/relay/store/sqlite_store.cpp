@@ -104,7 +104,7 @@ void SqliteStore::record(redo::Op op) {
   writer_cv_.notify_one();
 }
 
-void SqliteStore::begin_atomic() {
+void SqliteStore::begin_atomic(SectionScope /*scope*/) {
   std::lock_guard lock(log_mu_);
   ++open_sections_;
 }

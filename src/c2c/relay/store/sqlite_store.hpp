@@ -48,7 +48,7 @@ class SqliteStore final : public MemoryStore, private redo::Sink {
   std::string_view kind() const override { return "sqlite"; }
   Result<void> commit() override;
   void when_durable(Durable done) override;
-  void begin_atomic() override;
+  void begin_atomic(SectionScope scope = SectionScope::kWhole) override;
   void end_atomic() override;
   std::optional<Error> write_blocked() override;
 

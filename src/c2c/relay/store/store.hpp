@@ -12,7 +12,9 @@
 // Atomic sections: the writes made between begin_atomic() and end_atomic() become durable in one
 // transaction, so a crash keeps all of them or none (a queued message is never durable without
 // its dedup entry, a member without its join notice). The service opens one per compound
-// operation, under its own lock, so sections never overlap.
+// operation, under its own lock, so sections never overlap; except that a backend that orders
+// sections itself (orders_sections(): PostgreSQL, shared by several relays anyway) gets the
+// kMessages sections of direct messages without that lock and keeps them apart where they meet.
 
 #include <cstdint>
 #include <functional>
@@ -78,6 +80,16 @@ struct Room {
   std::string visibility = "public";  // "public" | "invite"
   std::vector<std::string> members;   // aliases in join order
   std::vector<std::string> invited;   // identity pks (b64u) allowed to join an invite room
+};
+
+// What an atomic section may touch, so that a backend shared by several relays can run sections
+// that cannot conflict side by side.
+enum class SectionScope {
+  kWhole,  // anything: the section runs alone
+  // Reads anything; writes only inbox appends, dead letters and the dedup window (a direct
+  // message). Two of them meet only on the same recipient inbox (sequence numbers must follow
+  // commit order) or the same sender (the dedup check and its write).
+  kMessages,
 };
 
 struct Delivery {
@@ -238,8 +250,10 @@ class Store {
   using Durable = std::function<void(const Result<void>&)>;
   virtual void when_durable(Durable done) { done(commit()); }
   // See "Atomic sections" above. Backends without durability have nothing to do.
-  virtual void begin_atomic() {}
+  virtual void begin_atomic(SectionScope /*scope*/ = SectionScope::kWhole) {}
   virtual void end_atomic() {}
+  // True when the backend keeps concurrent kMessages sections apart itself (see above).
+  virtual bool orders_sections() const { return false; }
   // Set while the backend cannot make writes durable (its last transaction failed, e.g. a full
   // disk, and is being retried): the error to answer a new write with, instead of applying it in
   // memory and piling it onto the failing retry. Reads keep working. nullopt when healthy.
