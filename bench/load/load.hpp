@@ -18,6 +18,7 @@ struct LoadOptions {
   std::string url;  // http://host:port/path?query
   std::string method = "GET";
   std::string body;                  // "{id}" is replaced by a fresh UUID-shaped id per request
+  size_t slots = 1;                  // "{slot}" cycles through 0 .. slots-1, request by request
   std::vector<std::string> headers;  // "Name: value"
   int connections = 32;
   int threads = 1;

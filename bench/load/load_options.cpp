@@ -21,6 +21,10 @@ Result<LoadOptions> parse_options(int argc, char** argv) {
   app.add_option("-m,--method", o.method, "HTTP method")->capture_default_str();
   app.add_option("-b,--body", o.body, "Request body; {id} becomes a fresh id per request");
   app.add_option("--body-file", body_file, "Read the body (template) from a file");
+  app.add_option("--slots", o.slots,
+                 "{slot} in the body cycles through 0..N-1, request by request (many senders)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
   app.add_option("-H,--header", o.headers, "Extra header 'Name: value' (repeatable)");
   app.add_option("-c,--connections", o.connections, "Keep-alive connections")
       ->capture_default_str()

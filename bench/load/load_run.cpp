@@ -111,7 +111,8 @@ class RequestBuilder {
  public:
   RequestBuilder(const LoadOptions& o, uint32_t run_tag, int thread_index)
       : o_(o), run_tag_(run_tag), thread_index_(thread_index) {
-    dynamic_ = o.sign_identity.has_value() || o.body.find("{id}") != std::string::npos;
+    dynamic_ = o.sign_identity.has_value() || o.body.find("{id}") != std::string::npos ||
+               o.body.find("{slot}") != std::string::npos;
     if (!dynamic_) fixed_ = build(o.body);
   }
   const std::string& next() {
@@ -121,6 +122,11 @@ class RequestBuilder {
       std::string id = make_id(run_tag_, thread_index_, counter_);
       body.replace(at, 4, id);
       at += id.size();
+    }
+    const std::string slot = std::to_string(counter_ % o_.slots);
+    for (size_t at = body.find("{slot}"); at != std::string::npos; at = body.find("{slot}", at)) {
+      body.replace(at, 6, slot);
+      at += slot.size();
     }
     ++counter_;
     scratch_ = build(body);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Relay benchmarks on loopback, 32 keep-alive connections (docs/performance/relay.md).
 #   BUILD_DIR=build-relay bench/relay/run_relay_bench.sh [hello|send-dev|send-signed|send-sqlite|rss|all]
-#   ... run_relay_bench.sh [send-pg|send-pg-signed|send-pg-two|cross-pg|pg]   (PostgreSQL: a
+#   ... run_relay_bench.sh [send-pg|send-pg-pairs|send-pg-signed|send-pg-two|cross-pg|pg]   (PostgreSQL: a
 #   private server is started in a temp dir with tests/support/pg_fixture.sh, fsync on)
 # Env: DURATION (s, default 10), CONNECTIONS (32), THREADS (relay I/O threads, default: cores),
 #      LEASES (10000), MESSAGES (1000000).
@@ -110,6 +110,22 @@ bench_send_pg() {
   stop_pg
 }
 
+# Many pairs: 32 senders to 32 recipients ({slot} cycles request by request), so direct messages
+# that do not meet (another sender, another inbox) commit side by side.
+bench_send_pg_pairs() {
+  echo "== POST /send, dev mode, PostgreSQL storage, one relay, 32 sender/recipient pairs"
+  start_pg
+  start_relay --storage postgres --db-url "$pg_url"
+  for i in $(seq 0 31); do
+    "$fill" register --url "$url" --alias "r$i" --node nb --session "sb$i" > /dev/null
+  done
+  run_load "$url/send" -m POST --slots 32 \
+    -b "$(printf '{"from_alias":"s{slot}","to_alias":"r{slot}","content":"%s"}' "$content")" \
+    -c "$connections" -d "$duration"
+  stop_relay
+  stop_pg
+}
+
 bench_send_pg_signed() {
   echo "== POST /send, prod mode (signed), PostgreSQL storage, one relay"
   start_pg
@@ -188,10 +204,11 @@ case "${1:-all}" in
   send-sqlite) bench_send_sqlite ;;
   rss) bench_rss ;;
   send-pg) bench_send_pg ;;
+  send-pg-pairs) bench_send_pg_pairs ;;
   send-pg-signed) bench_send_pg_signed ;;
   send-pg-two) bench_send_pg_two ;;
   cross-pg) bench_cross_pg ;;
-  pg) bench_send_pg; bench_send_pg_signed; bench_send_pg_two; bench_cross_pg ;;
+  pg) bench_send_pg; bench_send_pg_pairs; bench_send_pg_signed; bench_send_pg_two; bench_cross_pg ;;
   all) bench_hello; bench_send_dev; bench_send_signed; bench_send_sqlite; bench_rss ;;
-  *) echo "usage: $0 [hello|send-dev|send-signed|send-sqlite|rss|all|send-pg|send-pg-signed|send-pg-two|cross-pg|pg]" >&2; exit 2 ;;
+  *) echo "usage: $0 [hello|send-dev|send-signed|send-sqlite|rss|all|send-pg|send-pg-pairs|send-pg-signed|send-pg-two|cross-pg|pg]" >&2; exit 2 ;;
 esac

@@ -17,6 +17,8 @@ struct Api {
   decltype(&::PQerrorMessage) error_message;
   decltype(&::PQfinish) finish;
   decltype(&::PQexecParams) exec_params;
+  decltype(&::PQprepare) prepare;
+  decltype(&::PQexecPrepared) exec_prepared;
   decltype(&::PQexec) exec;
   decltype(&::PQresultStatus) result_status;
   decltype(&::PQresultErrorMessage) result_error_message;
@@ -59,6 +61,8 @@ Result<const Api*> api() {
     bind(table.error_message, "PQerrorMessage");
     bind(table.finish, "PQfinish");
     bind(table.exec_params, "PQexecParams");
+    bind(table.prepare, "PQprepare");
+    bind(table.exec_prepared, "PQexecPrepared");
     bind(table.exec, "PQexec");
     bind(table.result_status, "PQresultStatus");
     bind(table.result_error_message, "PQresultErrorMessage");
@@ -264,11 +268,23 @@ Result<void> Connection::check(pg_result* res) const {
 }
 
 Result<Rows> Connection::exec(std::string_view sql, const Params& params) {
-  const std::string statement(sql);
+  // Each statement is parsed and planned once per connection, then executed by name: the relay
+  // runs the same few statements over and over, and planning was a large share of their cost.
+  std::string key(sql);
+  key.push_back('\0');
+  key.append(reinterpret_cast<const char*>(params.types()),
+             params.size() * sizeof(*params.types()));
+  auto it = prepared_.find(key);
+  if (it == prepared_.end()) {
+    const std::string name = "c2c_" + std::to_string(prepared_.size());
+    const std::string statement(sql);
+    Rows made(pq().prepare(conn_, name.c_str(), statement.c_str(), params.size(), params.types()));
+    C2C_TRY(check(made.handle()));
+    it = prepared_.emplace(std::move(key), name).first;
+  }
   const auto values = params.values();
-  pg_result* res =
-      pq().exec_params(conn_, statement.c_str(), params.size(), params.types(), values.data(),
-                       params.lengths(), params.formats(), /*resultFormat=*/1);
+  pg_result* res = pq().exec_prepared(conn_, it->second.c_str(), params.size(), values.data(),
+                                      params.lengths(), params.formats(), /*resultFormat=*/1);
   Rows rows(res);
   C2C_TRY(check(res));
   return rows;

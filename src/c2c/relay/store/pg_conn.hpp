@@ -10,6 +10,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "c2c/core/result.hpp"
@@ -90,6 +91,8 @@ class Connection {
   Error error(std::string_view what) const;
   Result<void> check(pg_result* res) const;  // the statement's error, if it failed
   pg_conn* conn_;
+  // Statement text and parameter types -> the name it was prepared under on this connection.
+  std::unordered_map<std::string, std::string> prepared_;
 };
 
 // Connections for one database URL, opened on demand and reused. A broken connection is dropped
