@@ -108,6 +108,8 @@ void run_connect(const ConnectOptions& o) {
   broker::Broker broker(root);
   connector::ConnectorOptions copts;
   copts.node_id = r.node_id;
+  // Loop mode: the scheduled rounds heartbeat, the eager ones (mail just queued) forward at once.
+  if (!o.once) copts.heartbeat_every = o.interval / 2;
   connector::Connector conn(broker, client, copts);
 
   char interval[32];

@@ -121,11 +121,16 @@ Result<SyncReport> Connector::sync_once(const std::atomic<bool>* stop) {
   }
 
   // 1. Registrations. An unreachable relay ends the round: every later request would wait for
-  // the same timeout.
+  // the same timeout. Known sessions are heartbeated when due (ConnectorOptions::heartbeat_every).
+  const double now = broker_.clock().now();
+  const bool heartbeats_due = options_.heartbeat_every <= 0 || !last_heartbeats_ ||
+                              now - *last_heartbeats_ >= options_.heartbeat_every;
   for (const auto& s : sessions) {
     if (stopping(stop) || report.unreachable) break;
+    if (!heartbeats_due && registered_.count(s.session_id) != 0) continue;
     sync_registration(s, report);
   }
+  if (heartbeats_due && !report.unreachable && !stopping(stop)) last_heartbeats_ = now;
   // 2. Outbox.
   if (!stopping(stop) && !report.unreachable) forward_outbox(report, stop);
   {

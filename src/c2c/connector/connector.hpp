@@ -45,6 +45,11 @@ struct ConnectorOptions {
   std::string node_id;
   int lease_ttl = 300;  // seconds, sent on register
   OutboxLimits outbox;
+  // The sessions the relay knows are heartbeated in a round only when the last heartbeats are at
+  // least this old (seconds; 0: every round). The loop sets it to half its interval, so the
+  // extra rounds it runs as soon as mail is queued forward it at once instead of first making
+  // one durable relay write per session, while the scheduled rounds keep the leases fresh.
+  double heartbeat_every = 0;
 };
 
 struct SyncReport {
@@ -150,6 +155,7 @@ class Connector {
   bool alias_refused(const std::string& alias) const;
   // When the relay was last seen to have forgotten a session of ours (restart), or nullopt.
   std::optional<double> relay_restart_seen_at_;
+  std::optional<double> last_heartbeats_;  // when a round last heartbeated every session
   // Receipt ids recorded locally, acknowledged with the next fetch (per sender alias).
   std::map<std::string, std::vector<std::string>> receipt_acks_;
   bool receipts_left_behind_ = false;  // the last forward_receipts() did not post all it read

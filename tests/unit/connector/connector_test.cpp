@@ -76,6 +76,31 @@ TEST_F(ConnectorTest, RegistersLocalSessionsThenHeartbeatsThem) {
             "[relay-connector] sync: registered=0 heartbeated=2 fwd=0 failed=0 dlqed=0 inbound=0");
 }
 
+// Loop mode spaces heartbeats: a round run as soon as mail is queued forwards it without first
+// heartbeating every session (one durable relay write each); a new session is still registered at
+// once, and heartbeats resume once they are due.
+TEST_F(ConnectorTest, HeartbeatsWaitUntilDueWhileMailGoesOutAtOnce) {
+  options.heartbeat_every = 15;
+  Connector c(broker, client, options);
+  EXPECT_EQ(round(c).registered, 2);
+  queue("bob@machine-b", "right away");
+  clock.advance(1);
+  auto r = round(c);
+  EXPECT_EQ(r.heartbeated, 0);
+  EXPECT_EQ(r.forwarded, 1);
+  EXPECT_EQ(relay.inboxes["machine-b|ses-bob"].size(), 1u);
+  write_file(dir / "registry.json",
+             R"([{"session_id":"ses-alice","alias":"alice","pid":1,"pid_start_time":1},
+                 {"session_id":"ses-carol","alias":"carol","pid":1,"pid_start_time":1},
+                 {"session_id":"ses-dave","alias":"dave","pid":1,"pid_start_time":1}])");
+  r = round(c);
+  EXPECT_EQ(r.registered, 1) << "a new session does not wait for the heartbeats";
+  EXPECT_EQ(r.heartbeated, 0);
+  clock.advance(15);
+  EXPECT_EQ(round(c).heartbeated, 3);
+  EXPECT_EQ(round(c).heartbeated, 0);
+}
+
 TEST_F(ConnectorTest, ReRegistersWhenTheRelayForgotTheSession) {
   Connector c(broker, client, options);
   round(c);
