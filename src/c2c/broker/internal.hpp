@@ -136,7 +136,7 @@ using RegistrySnapshot = std::shared_ptr<const RegistryView>;
 // skipped when the bytes equal the cached ones.
 Result<RegistrySnapshot> load_registry(const fs::path& root, RegistryCache& cache);
 Result<void> save_registry(const fs::path& root, RegistryCache& cache,
-                           std::vector<Registration> rows);
+                           const std::vector<Registration>& rows);
 
 Liveness liveness_of(const Registration& reg);
 inline bool maybe_alive(const Registration& reg) {

@@ -68,7 +68,7 @@ Result<RegistrySnapshot> load_registry(const fs::path& root, RegistryCache& cach
 }
 
 Result<void> save_registry(const fs::path& root, RegistryCache& cache,
-                           std::vector<Registration> rows) {
+                           const std::vector<Registration>& rows) {
   std::string text = codec::registry_json(rows);
   C2C_TRY(files::write_atomic(registry_path(root), text));
   auto view = make_view(std::move(text));
@@ -327,7 +327,7 @@ Result<RegisterResult> Broker::register_session(const RegisterRequest& req) {
     }
     next.push_back(r);
   }
-  C2C_TRY(save_registry(root_, *cache_, std::move(next)));
+  C2C_TRY(save_registry(root_, *cache_, next));
   result.registration = row;
 
   // Messages follow the alias: an evicted session's queue moves to the new session. Copy

@@ -37,7 +37,7 @@ std::string resolve_sender(broker::Broker& b, const std::string& from_flag) {
     auto row = unwrap(b.find_session(sid));
     if (row) return row->alias;
   }
-  const std::string alias = env_alias();
+  std::string alias = env_alias();
   if (!alias.empty()) return alias;
   auto regs = unwrap(b.registrations());
   if (regs.size() == 1) return regs[0].alias;
@@ -51,7 +51,7 @@ std::string resolve_sender(broker::Broker& b, const std::string& from_flag) {
 
 std::string resolve_session(broker::Broker& b, const std::string& flag) {
   if (!flag.empty()) return flag;
-  const std::string sid = env_session_id();
+  std::string sid = env_session_id();
   if (sid.empty()) {
     exit_with_error("cannot determine session ID: pass --session-id ID or set C2C_MCP_SESSION_ID");
   }

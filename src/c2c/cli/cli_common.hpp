@@ -17,8 +17,8 @@ inline constexpr int kExitUsage = 2;
 // Thrown by command callbacks; app.cpp prints "error: <what>" and exits with exit_code.
 class CliError : public std::runtime_error {
  public:
-  CliError(std::string message, int exit_code = kExitError)
-      : std::runtime_error(std::move(message)), exit_code_(exit_code) {}
+  explicit CliError(const std::string& message, int exit_code = kExitError)
+      : std::runtime_error(message), exit_code_(exit_code) {}
   int exit_code() const { return exit_code_; }
 
  private:
@@ -27,8 +27,8 @@ class CliError : public std::runtime_error {
 
 // Ends the running command: app.cpp prints "error: <message>" and exits with exit_code. (Not
 // named fail: c2c::fail (core/result.hpp) returns an error as a value, and the CLI uses it too.)
-[[noreturn]] inline void exit_with_error(std::string message, int exit_code = kExitError) {
-  throw CliError(std::move(message), exit_code);
+[[noreturn]] inline void exit_with_error(const std::string& message, int exit_code = kExitError) {
+  throw CliError(message, exit_code);
 }
 
 template <typename T>
@@ -36,7 +36,7 @@ T unwrap(Result<T> r) {
   if (!r.has_value()) exit_with_error(r.error().message);
   return std::move(r).value();
 }
-inline void unwrap(Result<void> r) {
+inline void unwrap(const Result<void>& r) {
   if (!r.has_value()) exit_with_error(r.error().message);
 }
 

@@ -123,6 +123,7 @@ std::string mcp_handshake(const clients::InstalledEntry& e) {
     std::vector<std::string> argv_s{e.command};
     argv_s.insert(argv_s.end(), e.args.begin(), e.args.end());
     std::vector<char*> argv;
+    argv.reserve(argv_s.size() + 1);
     for (auto& a : argv_s) argv.push_back(a.data());
     argv.push_back(nullptr);
     ::execvp(argv[0], argv.data());

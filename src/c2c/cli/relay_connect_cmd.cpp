@@ -64,8 +64,8 @@ std::vector<std::string> loop_args(const ConnectOptions& o) {
     std::snprintf(interval, sizeof interval, "%g", o.interval);
     a.insert(a.end(), {"--interval", interval});
   }
-  if (o.verbose) a.push_back("--verbose");
-  if (o.no_stream) a.push_back("--no-stream");
+  if (o.verbose) a.emplace_back("--verbose");
+  if (o.no_stream) a.emplace_back("--no-stream");
   if (o.stream_wait != ConnectOptions{}.stream_wait) {
     char wait[32];
     std::snprintf(wait, sizeof wait, "%g", o.stream_wait);

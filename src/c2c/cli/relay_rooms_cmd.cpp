@@ -23,7 +23,7 @@ struct RoomOptions {
 };
 
 std::string room_id_of(const RoomOptions& o, const char* sub) {
-  const std::string room = !o.room.empty() ? o.room : o.room_flag;
+  std::string room = !o.room.empty() ? o.room : o.room_flag;
   if (room.empty())
     exit_with_error(std::string("relay rooms ") + sub + ": ROOM is required", kExitUsage);
   if (!is_valid_room_id(room)) {

@@ -90,7 +90,7 @@ void print_serve_service(const CLI::App& cmd) {
     u.service.emplace_back("LoadCredential", "relay-token:" + token_file);
     u.exec_raw = {"--token-file", "${CREDENTIALS_DIRECTORY}/relay-token"};
   } else {
-    u.comments.push_back("No --token-file was given: this relay runs in dev mode (no auth).");
+    u.comments.emplace_back("No --token-file was given: this relay runs in dev mode (no auth).");
   }
   for (const auto& dir : writable) u.service.emplace_back("ReadWritePaths", dir);
   const std::vector<std::pair<std::string, std::string>> hardening = {

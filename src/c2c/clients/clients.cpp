@@ -183,10 +183,10 @@ Result<Plan> plan(const InstallOptions& o, const Locations& loc, bool install) {
   }
   if (install) {
     if (o.client == Client::kClaude && o.scope == Scope::kProject) {
-      p.notes.push_back("Claude Code asks once before it uses a project's .mcp.json server.");
+      p.notes.emplace_back("Claude Code asks once before it uses a project's .mcp.json server.");
     }
     if (o.client == Client::kGemini) {
-      p.notes.push_back("Gemini CLI starts MCP servers only in trusted folders (/permissions).");
+      p.notes.emplace_back("Gemini CLI starts MCP servers only in trusted folders (/permissions).");
     }
   }
   return p;

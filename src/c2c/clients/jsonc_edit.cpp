@@ -214,7 +214,7 @@ std::string line_indent(std::string_view t, size_t pos) {
 // two spaces.
 std::string indent_unit(std::string_view t, const Node& root) {
   if (root.is_object && !root.members.empty()) {
-    const std::string ind = line_indent(t, root.members.front().key_begin);
+    std::string ind = line_indent(t, root.members.front().key_begin);
     if (!ind.empty()) return ind;
   }
   return "  ";

@@ -357,7 +357,7 @@ bool drained_nothing(const std::string& response_line) {
 }  // namespace
 
 std::optional<json> Server::start_blocking(const json& id, const json& params,
-                                           std::optional<std::string> raw_id) {
+                                           const std::optional<std::string>& raw_id) {
   const std::string key = id.dump();
   auto cancel = std::make_shared<Cancellation>();
   {

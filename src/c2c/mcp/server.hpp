@@ -101,7 +101,7 @@ class Server {
   // Hands a blocking tools/call to the runner; nullopt when it did (the job answers).
   std::optional<nlohmann::json> start_blocking(const nlohmann::json& id,
                                                const nlohmann::json& params,
-                                               std::optional<std::string> raw_id);
+                                               const std::optional<std::string>& raw_id);
   void cancel_request(const nlohmann::json& params);
   void mark_ready();
 

@@ -194,7 +194,7 @@ std::vector<std::string> auto_register_and_join(broker::Broker& broker, const Se
   if (config.auto_join_rooms.empty()) return log;
   const auto sid = session.get();
   if (!sid) {
-    log.push_back("auto-join skipped: no session id (set C2C_MCP_SESSION_ID)");
+    log.emplace_back("auto-join skipped: no session id (set C2C_MCP_SESSION_ID)");
     return log;
   }
   std::string member = alias;

@@ -63,7 +63,7 @@ T run_to_completion(asio::io_context& ioc, asio::awaitable<T> op) {
   std::optional<T> out;
   std::exception_ptr error;
   asio::co_spawn(ioc, std::move(op), [&](std::exception_ptr e, T value) {
-    error = e;
+    error = std::move(e);
     out = std::move(value);
   });
   ioc.restart();

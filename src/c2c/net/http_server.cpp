@@ -72,6 +72,7 @@ int thread_count(int requested) {
 
 std::vector<std::unique_ptr<asio::io_context>> make_contexts(int n) {
   std::vector<std::unique_ptr<asio::io_context>> out;
+  out.reserve(static_cast<size_t>(n));
   for (int i = 0; i < n; ++i) out.push_back(std::make_unique<asio::io_context>(1));
   return out;
 }

@@ -335,7 +335,7 @@ std::vector<std::string> default_public_urls(const std::string& listen_host, uin
     hosts.push_back(listen_host);
   }
   if (wildcard || loopback) {
-    for (const char* h : {"localhost", "127.0.0.1", "::1"}) hosts.push_back(h);
+    for (const char* h : {"localhost", "127.0.0.1", "::1"}) hosts.emplace_back(h);
   }
   std::vector<std::string> out;
   for (const auto& h : hosts) {

@@ -14,8 +14,7 @@ namespace c2c::relay::server {
 
 namespace fs = std::filesystem;
 
-HistoryArchive::HistoryArchive(fs::path persist_dir)
-    : rooms_dir_(std::move(persist_dir) / "rooms") {}
+HistoryArchive::HistoryArchive(const fs::path& persist_dir) : rooms_dir_(persist_dir / "rooms") {}
 
 std::string HistoryArchive::sanitize(std::string_view room_id) {
   std::string out;

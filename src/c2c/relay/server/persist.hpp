@@ -16,7 +16,7 @@ namespace c2c::relay::server {
 
 class HistoryArchive {
  public:
-  explicit HistoryArchive(std::filesystem::path persist_dir);
+  explicit HistoryArchive(const std::filesystem::path& persist_dir);
 
   // Recreates every archived room (public, no members: memberships are not persisted in memory
   // mode) with its history. Lines that do not parse are skipped and counted in `skipped`.

@@ -10,7 +10,7 @@ namespace c2c::relay::server {
 #define C2C_PARSE(Dto, var, req)                                    \
   auto var##_parsed = parse_body<protocol::Dto>(req);               \
   if (!var##_parsed) return error_response(var##_parsed.failure()); \
-  const protocol::Dto& var = var##_parsed.value()
+  const protocol::Dto& var = var##_parsed.value()  // NOLINT(bugprone-macro-parentheses): a name
 
 net::Response Router::health(const net::Request&, const Caller&) {
   protocol::HealthResponse h;

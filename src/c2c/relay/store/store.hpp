@@ -248,6 +248,8 @@ class Store {
   // is durable, with commit()'s outcome, either inline (nothing pending) or on a store thread.
   // `done` must not call back into the store. Backends without a writer thread commit inline.
   using Durable = std::function<void(const Result<void>&)>;
+  // By value: backends with a writer thread keep `done` until the commit lands.
+  // NOLINTNEXTLINE(performance-unnecessary-value-param)
   virtual void when_durable(Durable done) { done(commit()); }
   // See "Atomic sections" above. Backends without durability have nothing to do.
   virtual void begin_atomic(SectionScope /*scope*/ = SectionScope::kWhole) {}
@@ -272,6 +274,8 @@ class Store {
   // nothing. publish_wake() may be called from a when_durable() callback.
   using WakeListener = std::function<void(const std::vector<std::string>& node_ids)>;
   virtual void publish_wake(const std::vector<std::string>& /*node_ids*/) {}
+  // By value: a backend that listens keeps the listener (see when_durable).
+  // NOLINTNEXTLINE(performance-unnecessary-value-param)
   virtual void listen_wake(WakeListener /*listener*/) {}
 };
 
