@@ -12,6 +12,7 @@
 #include "c2c/broker/broker.hpp"
 #include "c2c/broker/codec.hpp"
 #include "c2c/broker/files.hpp"
+#include "c2c/broker/process.hpp"  // proc_start_time: /proc liveness
 
 namespace c2c::broker {
 
@@ -142,8 +143,6 @@ Liveness liveness_of(const Registration& reg);
 inline bool maybe_alive(const Registration& reg) {
   return liveness_of(reg) != Liveness::kDead;
 }
-// /proc/<pid>/stat field 22 (starttime in clock ticks); nullopt if the process is gone.
-std::optional<long long> proc_start_time(long long pid);
 
 enum class Resolve { kFound, kUnknown, kAllDead };
 struct Resolution {

@@ -1,5 +1,4 @@
 // Registrations: the registry file, liveness, alias resolution and register (docs/cli.md Peers).
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -77,42 +76,6 @@ Result<void> save_registry(const fs::path& root, RegistryCache& cache,
   cache.view = *view;
   cache.pin.reset();  // the next load reads the new inode once and pins it
   return {};
-}
-
-std::optional<long long> proc_start_time(long long pid) {
-  if (pid <= 0) return std::nullopt;
-  const std::string path = "/proc/" + std::to_string(pid) + "/stat";
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::nullopt;
-  char buf[1024];
-  const ssize_t n = ::read(fd, buf, sizeof buf - 1);
-  ::close(fd);
-  if (n <= 0) return std::nullopt;
-  std::string_view stat(buf, static_cast<size_t>(n));
-  // The command name (field 2) may contain spaces and ')': fields resume after the last ')'.
-  const auto close = stat.rfind(')');
-  if (close == std::string_view::npos) return std::nullopt;
-  std::string_view rest = stat.substr(close + 1);
-  // rest = " S ppid ..." : field 3 is the first token, so field 22 is token 19 (0-based).
-  int field = 2;
-  size_t i = 0;
-  while (i < rest.size()) {
-    while (i < rest.size() && rest[i] == ' ') ++i;
-    size_t j = i;
-    while (j < rest.size() && rest[j] != ' ' && rest[j] != '\n') ++j;
-    if (j == i) break;
-    ++field;
-    if (field == 22) {
-      long long v = 0;
-      for (size_t k = i; k < j; ++k) {
-        if (rest[k] < '0' || rest[k] > '9') return std::nullopt;
-        v = v * 10 + (rest[k] - '0');
-      }
-      return v;
-    }
-    i = j;
-  }
-  return std::nullopt;
 }
 
 Liveness liveness_of(const Registration& reg) {

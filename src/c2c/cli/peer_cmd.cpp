@@ -4,10 +4,9 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
+#include "c2c/broker/process.hpp"
 #include "c2c/cli/broker_cli.hpp"
 #include "c2c/core/text.hpp"
 
@@ -25,14 +24,8 @@ std::optional<long long> default_pid() {
     if (end && *end == '\0' && v > 0) return v;
   }
   const long long parent = ::getppid();
-  std::ifstream stat("/proc/" + std::to_string(parent) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-  const auto close = text.rfind(')');
-  if (close != std::string::npos) {
-    std::istringstream rest(text.substr(close + 1));
-    std::string state;
-    long long grandparent = 0;
-    if (rest >> state >> grandparent && grandparent > 1) return grandparent;
+  if (const auto grandparent = broker::parent_pid(parent); grandparent && *grandparent > 1) {
+    return *grandparent;
   }
   return parent;
 }
