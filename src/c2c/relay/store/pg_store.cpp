@@ -353,6 +353,7 @@ Result<void> PgStore::append(const std::vector<Delivery>& deliveries) {
   return transaction(true, [&]() -> Result<void> {
     // In a kMessages section: each inbox's lock, in a fixed order, before its first insert.
     std::vector<std::string> inboxes;
+    inboxes.reserve(deliveries.size());
     for (const auto& d : deliveries) inboxes.push_back(d.key.node_id + '\n' + d.key.session_id);
     std::sort(inboxes.begin(), inboxes.end());
     inboxes.erase(std::unique(inboxes.begin(), inboxes.end()), inboxes.end());
