@@ -131,6 +131,7 @@ Result<SyncReport> Connector::sync_once(const std::atomic<bool>* stop) {
     sync_registration(s, report);
   }
   if (heartbeats_due && !report.unreachable && !stopping(stop)) last_heartbeats_ = now;
+  heartbeats_skipped_ = !heartbeats_due;
   // 2. Outbox.
   if (!stopping(stop) && !report.unreachable) forward_outbox(report, stop);
   {
@@ -269,6 +270,15 @@ void Connector::forward_outbox(SyncReport& report, const std::atomic<bool>* stop
     const double now = broker_.clock().now();
     const bool grace = relay_restart_seen_at_.has_value() &&
                        now - *relay_restart_seen_at_ < options_.outbox.restart_grace_seconds;
+    if (heartbeats_skipped_ && !grace && sent && is_unknown_recipient(sent->error_code())) {
+      // A relay that lost its leases (a restart) says so to heartbeats, and this round skipped
+      // them: heartbeat first, then decide. The entry and the rest stay untried, so the loop
+      // runs the next round at once, with heartbeats.
+      last_heartbeats_.reset();
+      report.details.push_back("send " + e.message_id + " -> " + e.to_alias + ": " +
+                               sent->describe() + "; heartbeating before deciding");
+      break;
+    }
     const auto d = decide_outbox(e, sent, now, options_.outbox, grace);
     if (!sent) report.unreachable = sent.error().code == ErrorCode::kUnavailable;
     if (d.delivered()) {

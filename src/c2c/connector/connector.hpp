@@ -156,6 +156,7 @@ class Connector {
   // When the relay was last seen to have forgotten a session of ours (restart), or nullopt.
   std::optional<double> relay_restart_seen_at_;
   std::optional<double> last_heartbeats_;  // when a round last heartbeated every session
+  bool heartbeats_skipped_ = false;        // this round did not heartbeat (not due yet)
   // Receipt ids recorded locally, acknowledged with the next fetch (per sender alias).
   std::map<std::string, std::vector<std::string>> receipt_acks_;
   bool receipts_left_behind_ = false;  // the last forward_receipts() did not post all it read

@@ -2,13 +2,12 @@
 
 namespace c2c::connector {
 
-namespace {
-
-// The recipient does not exist (or is gone) on the relay.
-bool unknown_recipient(const std::string& code) {
+bool is_unknown_recipient(const std::string& code) {
   return code == "unknown_alias" || code == "recipient_dead" || code == "unknown_host" ||
          code == "cross_host_not_implemented";
 }
+
+namespace {
 
 // The relay will never accept this entry as it is.
 bool malformed_entry(const std::string& code) {
@@ -31,7 +30,7 @@ OutboxDecision decide_outbox(const broker::OutboxEntry& entry, const Result<rela
       return d;
     }
     const std::string code = r.error_code();
-    if (malformed_entry(code) || (unknown_recipient(code) && !in_restart_grace)) {
+    if (malformed_entry(code) || (is_unknown_recipient(code) && !in_restart_grace)) {
       d.outcome.kind = Kind::kDeadLetter;
       d.outcome.reason = code;
       return d;

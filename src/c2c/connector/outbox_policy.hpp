@@ -38,6 +38,9 @@ struct OutboxDecision {
   bool stop_round = false;
 };
 
+// The relay's answer says the recipient does not exist (or is gone) there.
+bool is_unknown_recipient(const std::string& error_code);
+
 // in_restart_grace: the relay restarted recently, so "unknown recipient" may be temporary.
 OutboxDecision decide_outbox(const broker::OutboxEntry& entry, const Result<relay::Reply>& sent,
                              double now, const OutboxLimits& limits, bool in_restart_grace = false);

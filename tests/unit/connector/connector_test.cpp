@@ -101,6 +101,31 @@ TEST_F(ConnectorTest, HeartbeatsWaitUntilDueWhileMailGoesOutAtOnce) {
   EXPECT_EQ(round(c).heartbeated, 0);
 }
 
+// A round that skipped the heartbeats cannot know the relay restarted (and lost its leases): an
+// unknown recipient then makes it heartbeat before deciding, instead of dead-lettering the mail.
+TEST_F(ConnectorTest, UnknownRecipientInARoundWithoutHeartbeatsWaitsForThem) {
+  options.heartbeat_every = 15;
+  Connector c(broker, client, options);
+  EXPECT_EQ(round(c).registered, 2);
+  relay.restart();  // forgets every lease, bob's too
+  queue("bob@machine-b", "after the restart");
+  clock.advance(1);
+  auto r = round(c);
+  EXPECT_EQ(r.heartbeated, 0);
+  EXPECT_EQ(r.dlqed, 0);
+  EXPECT_EQ(outbox_size(), 1u);
+  EXPECT_TRUE(c.has_untried_outbox()) << "the loop runs the next round at once";
+  r = round(c);  // heartbeats refused -> re-registered: the restart grace applies
+  EXPECT_EQ(r.registered, 2);
+  EXPECT_EQ(r.dlqed, 0);
+  EXPECT_EQ(outbox_size(), 1u);
+  relay.leases["bob"] = {"machine-b", "ses-bob"};  // bob's machine comes back
+  clock.advance(1);
+  r = round(c);
+  EXPECT_EQ(r.forwarded, 1);
+  EXPECT_EQ(relay.inboxes["machine-b|ses-bob"].size(), 1u);
+}
+
 TEST_F(ConnectorTest, ReRegistersWhenTheRelayForgotTheSession) {
   Connector c(broker, client, options);
   round(c);
