@@ -131,9 +131,8 @@ Result<SyncReport> Connector::sync_once(const std::atomic<bool>* stop) {
     sync_registration(s, report);
   }
   if (heartbeats_due && !report.unreachable && !stopping(stop)) last_heartbeats_ = now;
-  heartbeats_skipped_ = !heartbeats_due;
   // 2. Outbox.
-  if (!stopping(stop) && !report.unreachable) forward_outbox(report, stop);
+  if (!stopping(stop) && !report.unreachable) forward_outbox(report, stop, !heartbeats_due);
   {
     std::vector<StreamSession> known;
     for (const auto& s : sessions) {
@@ -245,7 +244,8 @@ void Connector::sync_registration(const Session& s, SyncReport& report) {
   }
 }
 
-void Connector::forward_outbox(SyncReport& report, const std::atomic<bool>* stop) {
+void Connector::forward_outbox(SyncReport& report, const std::atomic<bool>* stop,
+                               bool heartbeats_skipped) {
   auto entries = broker_.read_outbox();
   if (!entries) {
     report.local_error = true;
@@ -270,7 +270,7 @@ void Connector::forward_outbox(SyncReport& report, const std::atomic<bool>* stop
     const double now = broker_.clock().now();
     const bool grace = relay_restart_seen_at_.has_value() &&
                        now - *relay_restart_seen_at_ < options_.outbox.restart_grace_seconds;
-    if (heartbeats_skipped_ && !grace && sent && is_unknown_recipient(sent->error_code())) {
+    if (heartbeats_skipped && !grace && sent && is_unknown_recipient(sent->error_code())) {
       // A relay that lost its leases (a restart) says so to heartbeats, and this round skipped
       // them: heartbeat first, then decide. The entry and the rest stay untried, so the loop
       // runs the next round at once, with heartbeats.

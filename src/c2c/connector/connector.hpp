@@ -134,7 +134,9 @@ class Connector {
   };
   void sync_registration(const Session& s, SyncReport& report);
   bool register_session(const Session& s, SyncReport& report, const char* why);
-  void forward_outbox(SyncReport& report, const std::atomic<bool>* stop);
+  // heartbeats_skipped: this round did not heartbeat (not due yet), so it cannot tell an
+  // unknown recipient from a relay that lost its leases.
+  void forward_outbox(SyncReport& report, const std::atomic<bool>* stop, bool heartbeats_skipped);
   void pull_inbox(const Session& s, SyncReport& report);
   void forward_receipts(const std::vector<Session>& sessions, SyncReport& report);
   void fetch_receipts(const Session& s, SyncReport& report);
@@ -156,7 +158,6 @@ class Connector {
   // When the relay was last seen to have forgotten a session of ours (restart), or nullopt.
   std::optional<double> relay_restart_seen_at_;
   std::optional<double> last_heartbeats_;  // when a round last heartbeated every session
-  bool heartbeats_skipped_ = false;        // this round did not heartbeat (not due yet)
   // Receipt ids recorded locally, acknowledged with the next fetch (per sender alias).
   std::map<std::string, std::vector<std::string>> receipt_acks_;
   bool receipts_left_behind_ = false;  // the last forward_receipts() did not post all it read

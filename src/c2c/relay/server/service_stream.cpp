@@ -22,11 +22,9 @@ size_t bounded(const std::optional<int64_t>& asked, size_t dflt, size_t cap) {
   return std::min(static_cast<size_t>(*asked), cap);
 }
 
-}  // namespace
-
-namespace {
 // The calling thread's woken nodes, by service (a process may hold several, e.g. in tests).
 thread_local std::vector<std::pair<const RelayService*, std::vector<std::string>>> t_woken;
+
 }  // namespace
 
 void RelayService::record_woken(std::vector<std::string> nodes) {

@@ -180,11 +180,12 @@ std::unique_ptr<Active> begin_on(const PgStore* store, pg::Pool& pool, WriteLock
     return active;
   }
   active->conn = std::move(conn).value();
-  const std::string key = std::to_string(pg::kWriteLockKey);
-  auto begun = active->conn->run(
-      lock == WriteLock::kExclusive ? "BEGIN; SELECT pg_advisory_xact_lock(" + key + ")"
-      : lock == WriteLock::kShared  ? "BEGIN; SELECT pg_advisory_xact_lock_shared(" + key + ")"
-                                    : std::string("BEGIN"));
+  static const std::string kKey = std::to_string(pg::kWriteLockKey);
+  static const std::string kExclusive = "BEGIN; SELECT pg_advisory_xact_lock(" + kKey + ")";
+  static const std::string kShared = "BEGIN; SELECT pg_advisory_xact_lock_shared(" + kKey + ")";
+  auto begun = active->conn->run(lock == WriteLock::kExclusive ? kExclusive
+                                 : lock == WriteLock::kShared  ? kShared
+                                                               : "BEGIN");
   if (!begun) active->failed = begun.error();
   return active;
 }
@@ -254,10 +255,13 @@ Result<Rows> PgStore::query(std::string_view statement, const Params& params) {
   return rows;
 }
 
-Result<void> PgStore::lock_in_section(int32_t space, std::string_view key) {
+Result<void> PgStore::lock_in_section(LockSpace space, std::string_view key) {
   if (t_active == nullptr || t_active->store != this || !t_active->shared) return {};
-  return written(query("SELECT pg_advisory_xact_lock(" + std::to_string(space) + ", hashtext($1))",
-                       Params().text(key)));
+  static const std::string kInbox =
+      "SELECT pg_advisory_xact_lock(" + std::to_string(pg::kInboxLockSpace) + ", hashtext($1))";
+  static const std::string kSender =
+      "SELECT pg_advisory_xact_lock(" + std::to_string(pg::kSenderLockSpace) + ", hashtext($1))";
+  return written(query(space == LockSpace::kInbox ? kInbox : kSender, Params().text(key)));
 }
 
 Result<void> PgStore::apply(const WriteBatch& batch) {
@@ -357,7 +361,7 @@ Result<void> PgStore::append(const std::vector<Delivery>& deliveries) {
     for (const auto& d : deliveries) inboxes.push_back(d.key.node_id + '\n' + d.key.session_id);
     std::sort(inboxes.begin(), inboxes.end());
     inboxes.erase(std::unique(inboxes.begin(), inboxes.end()), inboxes.end());
-    for (const auto& inbox : inboxes) C2C_TRY(lock_in_section(pg::kInboxLockSpace, inbox));
+    for (const auto& inbox : inboxes) C2C_TRY(lock_in_section(LockSpace::kInbox, inbox));
     for (const auto& d : deliveries) {
       Params p = key_params(d.key);
       auto r = query(kInsertMessage, message_params(p, d.message));
@@ -648,7 +652,7 @@ std::vector<StoredMessage> PgStore::history(std::string_view room_id, size_t lim
 bool PgStore::seen_message_id(std::string_view sender, std::string_view message_id) {
   // Held until the section ends, so its remember_message_id() lands before another section of
   // the same sender looks.
-  if (!lock_in_section(pg::kSenderLockSpace, casefold(sender))) return false;
+  if (!lock_in_section(LockSpace::kSender, casefold(sender))) return false;
   auto r = query("SELECT 1 FROM c2c_dedup WHERE sender_key = $1 AND message_id = $2",
                  Params().text(casefold(sender)).bytes(message_id));
   return r && r->size() > 0;
@@ -657,7 +661,7 @@ bool PgStore::seen_message_id(std::string_view sender, std::string_view message_
 Result<void> PgStore::remember_message_id(std::string_view sender, std::string_view message_id,
                                           size_t window) {
   return transaction(false, [&]() -> Result<void> {
-    C2C_TRY(lock_in_section(pg::kSenderLockSpace, casefold(sender)));
+    C2C_TRY(lock_in_section(LockSpace::kSender, casefold(sender)));
     auto r = query(
         "INSERT INTO c2c_dedup (sender_key, message_id) VALUES ($1, $2)"
         " ON CONFLICT (sender_key, message_id) DO NOTHING",

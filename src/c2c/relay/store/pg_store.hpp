@@ -108,9 +108,10 @@ class PgStore : public Store {
   // Runs `body` in one transaction: the section's, or a new one (holding the cluster write lock
   // when `write_lock`).
   Result<void> transaction(bool write_lock, const std::function<Result<void>()>& body);
-  // In a kMessages section: takes the transaction-scoped lock of `key` in `space` (no-op
-  // elsewhere: the section's exclusive lock already covers everything).
-  Result<void> lock_in_section(int32_t space, std::string_view key);
+  // In a kMessages section: takes the transaction-scoped lock of `key` (a recipient inbox or a
+  // sender) (no-op elsewhere: the section's exclusive lock already covers everything).
+  enum class LockSpace { kInbox, kSender };
+  Result<void> lock_in_section(LockSpace space, std::string_view key);
   void record(const Error& e);
   // Rooms with their members and invites; `where` filters by room_id = $1 when not empty.
   std::vector<Room> list_rooms_where(std::string_view where, std::string_view room_id);
