@@ -26,6 +26,16 @@ class ReceiptsTest : public BrokerTest {
   std::filesystem::path file(const std::string& id) {
     return root() / "receipts" / (id + ".jsonl");
   }
+  // A message from alice as the connector hands it to Broker::deliver.
+  static Message from_relay(const std::string& id, const std::string& to,
+                            const std::string& content) {
+    Message m;
+    m.from_alias = "alice";
+    m.to_alias = to;
+    m.content = content;
+    m.message_id = id;
+    return m;
+  }
 };
 
 TEST_F(ReceiptsTest, LocalSendIsDeliveredThenReadWhenDrained) {
@@ -80,12 +90,7 @@ TEST_F(ReceiptsTest, RemoteSendIsAcceptedInTheOutboxOnly) {
 
 TEST_F(ReceiptsTest, ConnectorDeliveryRecordsDeliveredAndMarksTheMessage) {
   reg("bob", "ses-b");
-  Message m;
-  m.from_alias = "alice";
-  m.to_alias = "bob";
-  m.content = "from afar";
-  m.message_id = "remote-id-1";
-  ASSERT_EQ(broker_.deliver("ses-b", {m}).value(), 1u);
+  ASSERT_EQ(broker_.deliver("ses-b", {from_relay("remote-id-1", "bob", "from afar")}).value(), 1u);
   EXPECT_EQ(status("remote-id-1").recipients[0].state, ReceiptState::kDelivered);
   EXPECT_EQ(status("remote-id-1").events[0].via, "connector");
   const auto drained = poll("ses-b");
@@ -96,15 +101,9 @@ TEST_F(ReceiptsTest, ConnectorDeliveryRecordsDeliveredAndMarksTheMessage) {
 
 TEST_F(ReceiptsTest, RelayMessagesQueueRemoteReceiptsExceptRoomCopies) {
   reg("bob", "ses-b");
-  Message dm;
-  dm.from_alias = "alice";
-  dm.to_alias = "bob";
-  dm.content = "dm";
-  dm.message_id = "remote-dm";
-  Message room = dm;
-  room.to_alias = "bob#lounge";
+  const Message dm = from_relay("remote-dm", "bob", "dm");
+  Message room = from_relay("remote-room", "bob#lounge", "dm");
   room.room_id = "lounge";
-  room.message_id = "remote-room";
   ASSERT_EQ(broker_.deliver("ses-b", {dm, room}).value(), 2u);
   auto queued = broker_.read_receipt_outbox();
   ASSERT_TRUE(queued);
