@@ -46,7 +46,8 @@ class RelayCli : public ::testing::Test {
     o.unset_env = {"C2C_RELAY_URL",           "C2C_RELAY_TOKEN",
                    "C2C_RELAY_CONFIG",        "C2C_RELAY_NODE_ID",
                    "C2C_RELAY_IDENTITY_PATH", "XDG_CONFIG_HOME",
-                   "C2C_MCP_SESSION_ID",      "C2C_MCP_AUTO_REGISTER_ALIAS"};
+                   "C2C_MCP_SESSION_ID",      "C2C_MCP_AUTO_REGISTER_ALIAS",
+                   "CLAUDE_SESSION_ID",       "CODEX_THREAD_ID"};
     o.cwd = dir.str();
     o.timeout = std::chrono::seconds(30);
     return run_c2c(args, o);
@@ -419,6 +420,24 @@ TEST_F(RelayCliLive, RoomsJoinAndSendWorkAsTheQuickstartShows) {
   EXPECT_TRUE(has(r.err, "acting as other")) << r.err;
   r = c2c({"relay", "rooms", "leave", "swarm-lounge", "--alias", "my-alias"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+// Issue 13: relay commands decide "which alias am I" by the local commands' rule
+// (broker/whoami.hpp), so any session variable names it, not only C2C_MCP_SESSION_ID.
+TEST_F(RelayCliLive, RoomsActAsTheAliasOfAnySessionVariable) {
+  write_file(dir / "broker" / "registry.json",
+             R"([{"session_id":"ses-a","alias":"alpha","pid":1,"pid_start_time":1},)"
+             R"({"session_id":"ses-b","alias":"beta","pid":1,"pid_start_time":1}])");
+  env["CLAUDE_SESSION_ID"] = "ses-b";
+  auto r = c2c({"relay", "rooms", "join", "lounge"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(has(r.err, "acting as beta (the alias of CLAUDE_SESSION_ID;")) << r.err;
+  EXPECT_TRUE(has(r.out, "joined room lounge as beta")) << r.out;
+  env.erase("CLAUDE_SESSION_ID");
+  env["CODEX_THREAD_ID"] = "ses-a";
+  r = c2c({"relay", "rooms", "join", "lounge"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(has(r.err, "acting as alpha (the alias of CODEX_THREAD_ID;")) << r.err;
 }
 
 // Issue 8.4: the token saved for one relay is never sent to another URL from the environment

@@ -1,71 +1,43 @@
 #include "c2c/cli/broker_cli.hpp"
 
-#include <cstdlib>
 #include <iostream>
 
-#include "c2c/core/text.hpp"
+#include "c2c/broker/whoami.hpp"
 
 namespace c2c::cli {
-
-namespace {
-std::string env_trimmed(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? std::string(trim(v)) : std::string();
-}
-}  // namespace
 
 broker::Broker open_broker() {
   return broker::Broker(broker::resolve_root());
 }
 
 std::string env_session_id() {
-  for (const char* name : {"C2C_MCP_SESSION_ID", "CLAUDE_SESSION_ID", "CODEX_THREAD_ID"}) {
-    std::string v = env_trimmed(name);
-    if (!v.empty()) return v;
-  }
-  return "";
+  return broker::env_session_id(broker::process_env()).value;
 }
 
 std::string env_alias() {
-  return env_trimmed("C2C_MCP_AUTO_REGISTER_ALIAS");
+  return broker::env_alias(broker::process_env());
 }
 
 std::string resolve_sender(broker::Broker& b, const std::string& from_flag) {
-  if (!from_flag.empty()) return from_flag;
-  const std::string sid = env_session_id();
-  if (!sid.empty()) {
-    auto row = unwrap(b.find_session(sid));
-    if (row) return row->alias;
+  broker::SenderSources in;
+  in.flag = from_flag;
+  auto choice = broker::resolve_sender(b, broker::process_env(), in);
+  if (!choice && choice.error().code == ErrorCode::kNotFound) {
+    exit_with_error(
+        choice.error().message +
+        "\nhint: pass --from ALIAS, or register first: c2c register --alias NAME --session-id ID");
   }
-  std::string alias = env_alias();
-  if (!alias.empty()) return alias;
-  auto regs = unwrap(b.registrations());
-  if (regs.size() == 1) return regs[0].alias;
-  std::string why = regs.empty() ? "no alias is registered in this broker"
-                                 : std::to_string(regs.size()) + " aliases are registered here";
-  if (!sid.empty()) why = "session " + sid + " is not registered and " + why;
-  exit_with_error(
-      "cannot determine your alias (" + why +
-      ")\nhint: pass --from ALIAS, or register first: c2c register --alias NAME --session-id ID");
+  return unwrap(std::move(choice)).alias;
 }
 
 std::string resolve_session(broker::Broker& b, const std::string& flag) {
-  if (!flag.empty()) return flag;
-  std::string sid = env_session_id();
-  if (sid.empty()) {
-    exit_with_error("cannot determine session ID: pass --session-id ID or set C2C_MCP_SESSION_ID");
+  auto choice = broker::resolve_session(b, broker::process_env(), flag);
+  if (!choice && choice.error().code == ErrorCode::kNotFound) {
+    exit_with_error(choice.error().message + ": pass --session-id ID or set C2C_MCP_SESSION_ID");
   }
-  if (unwrap(b.find_session(sid))) return sid;
-  const std::string alias = env_alias();
-  if (!alias.empty()) {
-    auto row = unwrap(b.find_alias(alias));
-    if (row) {
-      std::cerr << "info: session " << sid << " is not registered; using session "
-                << row->session_id << " of alias " << row->alias << "\n";
-      return row->session_id;
-    }
-  }
-  return sid;
+  auto session = unwrap(std::move(choice));
+  if (!session.note.empty()) std::cerr << "info: " << session.note << "\n";
+  return session.session_id;
 }
 
 std::string TagFlags::tag() const {

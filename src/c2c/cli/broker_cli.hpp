@@ -14,17 +14,16 @@ namespace c2c::cli {
 // The broker at the resolved root (docs/protocol.md §6).
 broker::Broker open_broker();
 
-// C2C_MCP_SESSION_ID, then CLAUDE_SESSION_ID, then CODEX_THREAD_ID (trimmed); "" if none.
+// The process environment's session id and alias (broker/whoami.hpp); "" if none.
 std::string env_session_id();
-// C2C_MCP_AUTO_REGISTER_ALIAS (trimmed); "" if unset.
 std::string env_alias();
 
-// docs/decisions.md D14: --from > alias registered for the env session >
-// C2C_MCP_AUTO_REGISTER_ALIAS > the only alias registered in this broker > error naming --from.
+// broker::resolve_sender over the process environment: --from wins; when nothing decides, the
+// error's hint names --from.
 std::string resolve_sender(broker::Broker& b, const std::string& from_flag);
 
-// --session-id > env session; if that id is not registered but the env alias is, the
-// alias's session (with an info line on stderr). Fails when there is no id at all.
+// broker::resolve_session over the process environment; its note goes to stderr as an info
+// line; no id at all fails naming --session-id.
 std::string resolve_session(broker::Broker& b, const std::string& flag);
 
 // --fail / --blocking / --urgent (mutually exclusive: using two is a usage error, exit 2).

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "c2c/broker/whoami.hpp"
 #include "c2c/cli/cli_common.hpp"
 #include "c2c/connector/config.hpp"
 #include "c2c/crypto/identity.hpp"
@@ -58,14 +59,11 @@ relay::Reply expect_ok(const std::string& op, const std::string& url, Result<rel
 // The hint for a failed reply, "" when there is none.
 std::string hint_for(const relay::Reply& reply);
 
-// The alias a command acts as when --alias is not given (D14): the alias registered for
-// C2C_MCP_SESSION_ID in the local broker, else C2C_MCP_AUTO_REGISTER_ALIAS, else the operator
-// alias saved in relay.json (`relay setup --alias`, or the first `relay rooms join --alias`),
-// else the only alias registered in the local broker. nullopt when none of them decides.
-struct AliasChoice {
-  std::string alias;
-  std::string source;  // for the user: "C2C_MCP_SESSION_ID", "saved in <path>", ...
-};
+// The alias a command acts as when --alias is not given: broker::resolve_sender (D14) with the
+// operator alias saved in relay.json (`relay setup --alias`, or the first `relay rooms join
+// --alias`) as its saved alias, a local broker that cannot be read counting as empty. nullopt
+// when nothing decides.
+using AliasChoice = broker::SenderChoice;
 std::optional<AliasChoice> choose_alias(const connector::Resolved& r,
                                         const std::string& broker_root_flag);
 std::optional<std::string> default_alias(const connector::Resolved& r,

@@ -183,44 +183,21 @@ broker::Broker local_broker(const std::string& broker_root_flag) {
 }  // namespace
 
 std::vector<std::string> local_aliases(const std::string& broker_root_flag) {
-  std::vector<std::string> out;
   auto b = local_broker(broker_root_flag);
-  std::error_code ec;
-  if (!std::filesystem::is_directory(b.root(), ec)) return out;
-  auto regs = b.registrations();
-  if (!regs) return out;
-  for (const auto& r : regs.value()) {
-    if (r.alias.empty()) continue;
-    bool seen = false;
-    for (const auto& a : out) seen = seen || iequals(a, r.alias);
-    if (!seen) out.push_back(r.alias);
-  }
-  return out;
+  return broker::local_aliases(b).value_or(std::vector<std::string>{});
 }
 
 std::optional<AliasChoice> choose_alias(const connector::Resolved& r,
                                         const std::string& broker_root_flag) {
-  auto env = connector::process_env();
-  if (auto sid = env("C2C_MCP_SESSION_ID"); sid && !trim(*sid).empty()) {
-    auto b = local_broker(broker_root_flag);
-    std::error_code ec;
-    if (std::filesystem::is_directory(b.root(), ec)) {
-      auto reg = b.find_session(std::string(trim(*sid)));
-      if (reg && reg.value() && !reg.value()->alias.empty()) {
-        return AliasChoice{reg.value()->alias, "the alias of C2C_MCP_SESSION_ID"};
-      }
-    }
-  }
-  if (auto a = env("C2C_MCP_AUTO_REGISTER_ALIAS"); a && !trim(*a).empty()) {
-    return AliasChoice{std::string(trim(*a)), "C2C_MCP_AUTO_REGISTER_ALIAS"};
-  }
-  if (!r.alias.empty()) {
-    return AliasChoice{r.alias, "the operator alias saved in " +
-                                    (r.config_path ? r.config_path->string() : "relay.json")};
-  }
-  auto aliases = local_aliases(broker_root_flag);
-  if (aliases.size() == 1) return AliasChoice{aliases.front(), "the only local alias"};
-  return std::nullopt;
+  broker::SenderSources in;
+  in.saved_alias = r.alias;
+  in.saved_source = "the operator alias saved in " +
+                    (r.config_path ? r.config_path->string() : std::string("relay.json"));
+  in.broker_optional = true;
+  auto b = local_broker(broker_root_flag);
+  auto choice = broker::resolve_sender(b, broker::process_env(), in);
+  if (!choice) return std::nullopt;
+  return std::move(choice).value();
 }
 
 std::optional<std::string> default_alias(const connector::Resolved& r,
