@@ -71,8 +71,9 @@ Result<SenderChoice> resolve_sender(Broker& b, const EnvLookup& env, const Sende
   if (!found && !in.broker_optional) return fail(found.error());
   const std::vector<std::string> aliases = found ? std::move(*found) : std::vector<std::string>{};
   if (aliases.size() == 1) return SenderChoice{aliases.front(), "the only local alias"};
-  std::string why = aliases.empty() ? "no alias is registered in this broker"
-                                    : std::to_string(aliases.size()) + " aliases are registered here";
+  std::string why = aliases.empty()
+                        ? "no alias is registered in this broker"
+                        : std::to_string(aliases.size()) + " aliases are registered here";
   if (!sid.value.empty()) why = "session " + sid.value + " is not registered and " + why;
   return fail(ErrorCode::kNotFound, "cannot determine your alias (" + why + ")");
 }
@@ -88,9 +89,9 @@ Result<SessionChoice> resolve_session(Broker& b, const EnvLookup& env, const std
     auto owner = b.find_alias(alias);
     if (!owner) return fail(owner.error());
     if (*owner) {
-      return SessionChoice{(*owner)->session_id, "session " + sid + " is not registered; using session " +
-                                                     (*owner)->session_id + " of alias " +
-                                                     (*owner)->alias};
+      return SessionChoice{(*owner)->session_id,
+                           "session " + sid + " is not registered; using session " +
+                               (*owner)->session_id + " of alias " + (*owner)->alias};
     }
   }
   return SessionChoice{std::move(sid), ""};

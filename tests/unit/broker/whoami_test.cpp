@@ -88,8 +88,8 @@ TEST_F(WhoamiTest, PrecedenceAfterTheFlag) {
   saved.saved_alias = "operator";
   saved.saved_source = "relay.json";
   // Session's alias > env alias > saved alias > the only alias.
-  auto c = sender({{"C2C_MCP_SESSION_ID", "s-alice"}, {"C2C_MCP_AUTO_REGISTER_ALIAS", "dave"}},
-                  saved);
+  auto c =
+      sender({{"C2C_MCP_SESSION_ID", "s-alice"}, {"C2C_MCP_AUTO_REGISTER_ALIAS", "dave"}}, saved);
   ASSERT_TRUE(c.has_value());
   EXPECT_EQ(c->alias, "alice");
   c = sender({{"C2C_MCP_SESSION_ID", "s-unknown"}, {"C2C_MCP_AUTO_REGISTER_ALIAS", "dave"}}, saved);
@@ -113,8 +113,9 @@ TEST_F(WhoamiTest, TheOnlyAliasIgnoresCaseAndNothingSetIsAClearError) {
   EXPECT_EQ(none.error().message,
             "cannot determine your alias (no alias is registered in this broker)");
   // Two rows of one alias (a stale one, in another case) are one alias.
-  c2c::test::write_file(root() / "registry.json",
-                        R"([{"session_id":"s-1","alias":"Bob"},{"session_id":"s-2","alias":"bob"}])");
+  c2c::test::write_file(
+      root() / "registry.json",
+      R"([{"session_id":"s-1","alias":"Bob"},{"session_id":"s-2","alias":"bob"}])");
   auto one = sender({});
   ASSERT_TRUE(one.has_value());
   EXPECT_EQ(one->alias, "Bob");
