@@ -166,8 +166,21 @@ rs::RateLimitMode parse_rate_limit(const std::string& mode) {
                   kExitUsage);
 }
 
-void run_serve(ServeOptions o) {
-  const ListenAddress listen = parse_listen(o.listen);
+// ---------- parsing and validation: options -> what to run ----------
+
+// The validated options, with the environment's fallbacks applied and the values derived from
+// them. Everything that can refuse the command does so here, before anything is opened.
+struct ServePlan {
+  ServeOptions o;
+  ListenAddress listen;
+  std::string token;
+  std::string relay_name;
+  bool sqlite = false;
+  bool postgres = false;
+  std::string db_path;  // sqlite only
+};
+
+void check_options(const ServeOptions& o) {
   if (o.tls_cert.empty() != o.tls_key.empty()) {
     exit_with_error("--tls-cert and --tls-key must be given together", kExitUsage);
   }
@@ -178,11 +191,15 @@ void run_serve(ServeOptions o) {
   if (!o.db_url.empty() && o.storage != "postgres") {
     exit_with_error("--db-url is for --storage postgres", kExitUsage);
   }
+}
+
+// C2C_RELAY_DB_URL, C2C_RELAY_PERSIST_DIR and C2C_REQUIRE_SIGNED_ROOM_OPS=1 fill what the flags
+// left unset; the checks between them keep the order their errors had.
+void apply_env_and_check(ServeOptions& o) {
   if (o.db_url.empty()) {
     if (const char* env = std::getenv("C2C_RELAY_DB_URL"); env && *env) o.db_url = env;
   }
-  const bool postgres = o.storage == "postgres";
-  if (postgres && o.db_url.empty()) {
+  if (o.storage == "postgres" && o.db_url.empty()) {
     exit_with_error(
         "--storage postgres needs --db-url postgresql://USER@HOST/DB (or C2C_RELAY_DB_URL)",
         kExitUsage);
@@ -199,81 +216,102 @@ void run_serve(ServeOptions o) {
       env && std::string(env) == "1") {
     o.require_signed_room_ops = true;
   }
-  const std::string token = resolve_token(o);
-  const std::string relay_name = o.relay_name.empty() ? listen.host : o.relay_name;
-  const bool sqlite = o.storage == "sqlite";
-  std::string db_path;
-  if (sqlite) {
-    db_path = !o.db_path.empty()       ? o.db_path
-              : !o.persist_dir.empty() ? (fs::path(o.persist_dir) / "c2c_relay.db").string()
-                                       : "./c2c_relay.db";
-  }
-  // Directories c2c creates for its data are private (0700): they hold the relay key and every
-  // queued message. The error names the directory that could not be created.
-  if (!o.persist_dir.empty()) {
-    if (auto r = make_private_dirs(o.persist_dir); !r) {
-      exit_with_error("--persist-dir " + o.persist_dir + ": " + r.error().message);
-    }
-  }
-  if (sqlite) {
-    if (auto r = make_private_dirs(fs::path(db_path).parent_path()); !r) {
-      exit_with_error("--db-path " + db_path + ": " + r.error().message);
-    }
-  }
+}
 
-  // Banner and config echo (stderr).
+// Directories c2c creates for its data are private (0700): they hold the relay key and every
+// queued message. The error names the directory that could not be created.
+void make_data_dirs(const ServePlan& p) {
+  if (!p.o.persist_dir.empty()) {
+    if (auto r = make_private_dirs(p.o.persist_dir); !r) {
+      exit_with_error("--persist-dir " + p.o.persist_dir + ": " + r.error().message);
+    }
+  }
+  if (p.sqlite) {
+    if (auto r = make_private_dirs(fs::path(p.db_path).parent_path()); !r) {
+      exit_with_error("--db-path " + p.db_path + ": " + r.error().message);
+    }
+  }
+}
+
+ServePlan plan_serve(ServeOptions o) {
+  ServePlan p;
+  p.listen = parse_listen(o.listen);
+  check_options(o);
+  apply_env_and_check(o);
+  p.token = resolve_token(o);
+  p.relay_name = o.relay_name.empty() ? p.listen.host : o.relay_name;
+  p.sqlite = o.storage == "sqlite";
+  p.postgres = o.storage == "postgres";
+  if (p.sqlite) {
+    p.db_path = !o.db_path.empty()       ? o.db_path
+                : !o.persist_dir.empty() ? (fs::path(o.persist_dir) / "c2c_relay.db").string()
+                                         : "./c2c_relay.db";
+  }
+  p.o = std::move(o);
+  make_data_dirs(p);
+  return p;
+}
+
+// ---------- assembly: plan -> running server ----------
+
+void print_banner(const ServePlan& p) {
   const char* build = std::getenv("BUILD_DATE");
   std::cerr << "   .-.       .-.\n"
             << "   |c| <-2-> |c|     relay-server v" << kVersion << "\n"
             << "   '-'       '-'     build=" << (build && *build ? build : "dev")
             << "  git=" << kGitHash << "\n"
-            << "  listen=" << url_host(listen.host) << ":" << listen.port << "\n"
-            << "  relay-name=" << relay_name << "\n";
-  if (o.persist_dir.empty()) std::cerr << "  persist_dir: none\n";
+            << "  listen=" << url_host(p.listen.host) << ":" << p.listen.port << "\n"
+            << "  relay-name=" << p.relay_name << "\n";
+  if (p.o.persist_dir.empty()) std::cerr << "  persist_dir: none\n";
+}
 
-  const std::string store_url =
-      sqlite     ? "sqlite:" + db_path
-      : postgres ? (o.db_url.starts_with("postgres://") || o.db_url.starts_with("postgresql://")
-                        ? o.db_url
-                        : "postgres:" + o.db_url)  // a libpq key=value string
-                 : "memory:";
-  auto store = unwrap(relay::open_store(store_url));
-  SystemClock& clock = SystemClock::instance();
+std::string store_url(const ServePlan& p) {
+  if (p.sqlite) return "sqlite:" + p.db_path;
+  if (!p.postgres) return "memory:";
+  const std::string& url = p.o.db_url;
+  if (url.starts_with("postgres://") || url.starts_with("postgresql://")) return url;
+  return "postgres:" + url;  // a libpq key=value string
+}
 
+// The relay key lives with its data: the persist dir, else the SQLite database's directory.
+crypto::Identity load_relay_identity(const ServePlan& p, Clock& clock) {
   std::optional<fs::path> identity_dir;
-  if (!o.persist_dir.empty()) {
-    identity_dir = fs::path(o.persist_dir);
-  } else if (sqlite) {
-    identity_dir = fs::absolute(db_path).parent_path();  // the relay key lives with its data
+  if (!p.o.persist_dir.empty()) {
+    identity_dir = fs::path(p.o.persist_dir);
+  } else if (p.sqlite) {
+    identity_dir = fs::absolute(p.db_path).parent_path();
   }
-  crypto::Identity identity = unwrap(rs::load_or_create_relay_identity(identity_dir, clock.now()));
+  return unwrap(rs::load_or_create_relay_identity(identity_dir, clock.now()));
+}
 
-  std::unique_ptr<rs::HistoryArchive> archive;
-  if (o.storage == "memory" && !o.persist_dir.empty()) {
-    archive = std::make_unique<rs::HistoryArchive>(o.persist_dir);
-    const auto stats = unwrap(archive->load_into(*store));
-    std::cerr << "  room history: " << stats.rooms << " rooms, " << stats.entries
-              << " entries loaded"
-              << (stats.skipped
-                      ? " (" + std::to_string(stats.skipped) + " unreadable lines skipped)"
-                      : std::string())
-              << "\n";
-  }
+// Memory storage with a persist dir keeps room history in files; loads what is there.
+std::unique_ptr<rs::HistoryArchive> open_history_archive(const ServePlan& p, relay::Store& store) {
+  if (p.o.storage != "memory" || p.o.persist_dir.empty()) return nullptr;
+  auto archive = std::make_unique<rs::HistoryArchive>(p.o.persist_dir);
+  const auto stats = unwrap(archive->load_into(store));
+  std::cerr << "  room history: " << stats.rooms << " rooms, " << stats.entries << " entries loaded"
+            << (stats.skipped ? " (" + std::to_string(stats.skipped) + " unreadable lines skipped)"
+                              : std::string())
+            << "\n";
+  return archive;
+}
 
+rs::ServiceConfig service_config(const ServePlan& p) {
   rs::ServiceConfig config;
-  config.relay_name = relay_name;
-  config.max_content_bytes = o.max_content_bytes;
-  config.allowlist = load_allowlist(o.allowed_identities);
-  config.require_signed_room_ops = o.require_signed_room_ops;
+  config.relay_name = p.relay_name;
+  config.max_content_bytes = p.o.max_content_bytes;
+  config.allowlist = load_allowlist(p.o.allowed_identities);
+  config.require_signed_room_ops = p.o.require_signed_room_ops;
   if (!config.allowlist.empty()) {
     std::cerr << "  allowlist: " << config.allowlist.size() << " pinned identities\n";
   }
+  return config;
+}
 
-  rs::Authenticator auth(*store, clock, token);
-  rs::RelayService service(*store, auth, clock, config, identity);
-  std::mutex out_mu;  // stdout lines from several threads stay whole
-  if (archive) {
-    service.set_history_sink([&archive](const std::string& room, const relay::StoredMessage& e) {
+// Room history to the archive (when there is one), audit lines to stdout.
+void connect_sinks(rs::RelayService& service, rs::HistoryArchive* archive, std::mutex& out_mu) {
+  if (archive != nullptr) {
+    service.set_history_sink([archive](const std::string& room, const relay::StoredMessage& e) {
       if (auto r = archive->append(room, e); !r) {
         std::cerr << "warning: room history not persisted: " << r.error().message << "\n";
       }
@@ -283,114 +321,154 @@ void run_serve(ServeOptions o) {
     std::lock_guard lock(out_mu);
     std::cout << line << "\n" << std::flush;
   });
-  rs::RateLimiter limiter(parse_rate_limit(o.rate_limit));
-  rs::Router router(service, auth, *store, limiter, clock);
-  router.set_persist_dir(o.persist_dir);
+}
 
-  // Declared after the router it calls into, so it stops (answering its waiters) first.
-  std::unique_ptr<rs::StreamHub> hub;
-  if (!o.no_stream) {
-    hub = std::make_unique<rs::StreamHub>();
-    router.set_stream_hub(hub.get(), o.stream_max_wait);
-    // Messages accepted by another relay on the same database wake this relay's streams too.
-    store->listen_wake([h = hub.get()](const std::vector<std::string>& nodes) {
-      if (nodes.empty()) {
-        h->notify_all();
-      } else {
-        h->notify(nodes);
-      }
-    });
-  }
+// The receive stream's hub, unless --no-stream.
+std::unique_ptr<rs::StreamHub> attach_stream_hub(const ServePlan& p, rs::Router& router,
+                                                 relay::Store& store) {
+  if (p.o.no_stream) return nullptr;
+  auto hub = std::make_unique<rs::StreamHub>();
+  router.set_stream_hub(hub.get(), p.o.stream_max_wait);
+  // Messages accepted by another relay on the same database wake this relay's streams too.
+  store.listen_wake([h = hub.get()](const std::vector<std::string>& nodes) {
+    if (nodes.empty()) {
+      h->notify_all();
+    } else {
+      h->notify(nodes);
+    }
+  });
+  return hub;
+}
 
+net::ServerOptions server_options(const ServePlan& p, rs::StreamHub* hub) {
   net::ServerOptions so;
-  so.host = listen.host;
-  so.port = listen.port;
-  so.threads = o.threads;
-  if (so.threads == 0 && o.storage == "postgres") {
+  so.host = p.listen.host;
+  so.port = p.listen.port;
+  so.threads = p.o.threads;
+  if (so.threads == 0 && p.postgres) {
     // A request waits for the database on its I/O thread (a commit is a WAL flush away), so
     // more threads keep more transactions in flight, and their commits share flushes.
     so.threads =
         static_cast<int>(std::max(8u, 4 * std::max(1u, std::thread::hardware_concurrency())));
   }
-  so.limits.max_body_bytes = o.max_body_bytes;
-  so.limits.max_connections = o.max_connections;
-  so.limits.max_connections_per_ip = o.max_connections_per_ip;
+  so.limits.max_body_bytes = p.o.max_body_bytes;
+  so.limits.max_connections = p.o.max_connections;
+  so.limits.max_connections_per_ip = p.o.max_connections_per_ip;
   so.stop_on_signals = true;
-  if (hub) so.on_stop = [&hub] { hub->shutdown(); };
-  if (!o.tls_cert.empty()) so.tls = net::TlsFiles{o.tls_cert, o.tls_key};
+  if (hub != nullptr) so.on_stop = [hub] { hub->shutdown(); };
+  if (!p.o.tls_cert.empty()) so.tls = net::TlsFiles{p.o.tls_cert, p.o.tls_key};
+  return so;
+}
 
-  net::Handler handler = [&router](net::Request req, net::Responder respond) {
-    router.handle(std::move(req), std::move(respond));
-  };
-  if (o.verbose) {
-    handler = [&router](net::Request req, net::Responder respond) {
-      std::string line = req.remote_ip + " " + req.method + " " + req.target;
-      router.handle(std::move(req),
-                    [line = std::move(line), respond = std::move(respond)](net::Response resp) {
-                      std::fprintf(stderr, "%s -> %d\n", line.c_str(), resp.status);
-                      respond(std::move(resp));
-                    });
+// The router, logging each request and its status to stderr with --verbose.
+net::Handler request_handler(rs::Router& router, bool verbose) {
+  if (!verbose) {
+    return [&router](net::Request req, net::Responder respond) {
+      router.handle(std::move(req), std::move(respond));
     };
   }
-  net::HttpServer server(so, std::move(handler));
+  return [&router](net::Request req, net::Responder respond) {
+    std::string line = req.remote_ip + " " + req.method + " " + req.target;
+    router.handle(std::move(req),
+                  [line = std::move(line), respond = std::move(respond)](net::Response resp) {
+                    std::fprintf(stderr, "%s -> %d\n", line.c_str(), resp.status);
+                    respond(std::move(resp));
+                  });
+  };
+}
+
+void report_connection_gauges(rs::Router& router, net::HttpServer& server) {
   router.set_connection_gauges([&server] {
     const net::ServerStats s = server.stats();
     return rs::ConnectionGauges{s.open_connections,  s.accepted_connections, s.rejected_connections,
                                 s.busy_connections,  s.rejected_per_ip,      s.evicted_idle,
                                 s.abandoned_requests};
   });
-  const uint16_t port = unwrap(server.listen());
-  // Register proofs must name one of these (never a URL rebuilt from request headers).
+}
+
+// Register proofs must name one of these (never a URL rebuilt from request headers).
+void set_public_urls(const ServePlan& p, rs::RelayService& service, uint16_t port, bool tls) {
   const auto public_urls =
-      !o.public_urls.empty()
-          ? o.public_urls
-          : rs::default_public_urls(listen.host, port, so.tls.has_value(),
-                                    net::local_interface_addresses(), net::host_name());
+      !p.o.public_urls.empty()
+          ? p.o.public_urls
+          : rs::default_public_urls(p.listen.host, port, tls, net::local_interface_addresses(),
+                                    net::host_name());
   service.set_register_urls(unwrap(rs::register_proof_urls(public_urls)));
-  {
-    std::string list;
-    for (const auto& u : public_urls) list += (list.empty() ? "" : " ") + u;
-    std::cerr << "  public-url=" << list
-              << (o.public_urls.empty() ? " (from --listen; set --public-url behind a proxy)" : "")
-              << "\n";
-  }
+  std::string list;
+  for (const auto& u : public_urls) list += (list.empty() ? "" : " ") + u;
+  std::cerr << "  public-url=" << list
+            << (p.o.public_urls.empty() ? " (from --listen; set --public-url behind a proxy)" : "")
+            << "\n";
+}
 
-  std::unique_ptr<rs::GcLoop> gc_loop;
-  if (o.gc_interval > 0) {
-    gc_loop = std::make_unique<rs::GcLoop>(o.gc_interval, [&service, &store, &router] {
-      auto r = service.gc();
-      router.record_gc(r);
-      if (!r) {
-        std::cerr << "warning: gc failed: " << r.failure().error.message << "\n";
-        return;
-      }
-      if (auto c = store->commit(); !c)
-        std::cerr << "warning: gc commit failed: " << c.error().message << "\n";
-      router.wake_streams();  // room notices GC queued (members whose leases expired)
-    });
-  }
+std::unique_ptr<rs::GcLoop> start_gc_loop(const ServePlan& p, rs::RelayService& service,
+                                          relay::Store& store, rs::Router& router) {
+  if (p.o.gc_interval <= 0) return nullptr;
+  return std::make_unique<rs::GcLoop>(p.o.gc_interval, [&service, &store, &router] {
+    auto r = service.gc();
+    router.record_gc(r);
+    if (!r) {
+      std::cerr << "warning: gc failed: " << r.failure().error.message << "\n";
+      return;
+    }
+    if (auto c = store.commit(); !c)
+      std::cerr << "warning: gc commit failed: " << c.error().message << "\n";
+    router.wake_streams();  // room notices GC queued (members whose leases expired)
+  });
+}
 
+// The startup lines operators script against (docs/decisions.md D6), on stdout.
+void print_startup_lines(const ServePlan& p, uint16_t port, bool tls, bool stream) {
+  std::cout << "c2c relay serving on " << (tls ? "https" : "http") << "://"
+            << url_host(p.listen.host) << ":" << port << "\n"
+            << "storage: " << p.o.storage << "\n";
+  if (p.sqlite) std::cout << "db: " << p.db_path << "\n";
+  if (p.postgres) std::cout << "db: " << relay::redact_db_url(p.o.db_url) << "\n";
+  if (!p.o.persist_dir.empty()) std::cout << "persist_dir: " << p.o.persist_dir << "\n";
+  std::cout << (p.token.empty() ? "auth: DISABLED (no token set — do not expose publicly)"
+                                : "auth: Bearer token required")
+            << "\n";
+  if (p.o.gc_interval > 0) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", p.o.gc_interval);
+    std::cout << "gc: running every " << buf << "s\n";
+  } else {
+    std::cout << "gc: disabled\n";
+  }
+  // After the lines operators script against (docs/quickstart.md), not between them.
+  std::cout << (stream ? "stream: on (POST /stream)" : "stream: off (--no-stream)") << "\n";
+  std::cout << std::flush;
+}
+
+void run_serve(ServeOptions options) {
+  const ServePlan p = plan_serve(std::move(options));
+  print_banner(p);
+
+  auto store = unwrap(relay::open_store(store_url(p)));
+  SystemClock& clock = SystemClock::instance();
+  crypto::Identity identity = load_relay_identity(p, clock);
+  std::unique_ptr<rs::HistoryArchive> archive = open_history_archive(p, *store);
+  const rs::ServiceConfig config = service_config(p);
+
+  rs::Authenticator auth(*store, clock, p.token);
+  rs::RelayService service(*store, auth, clock, config, identity);
+  std::mutex out_mu;  // stdout lines from several threads stay whole
+  connect_sinks(service, archive.get(), out_mu);
+  rs::RateLimiter limiter(parse_rate_limit(p.o.rate_limit));
+  rs::Router router(service, auth, *store, limiter, clock);
+  router.set_persist_dir(p.o.persist_dir);
+
+  // Declared after the router it calls into, so it stops (answering its waiters) first.
+  std::unique_ptr<rs::StreamHub> hub = attach_stream_hub(p, router, *store);
+  const net::ServerOptions so = server_options(p, hub.get());
+  net::HttpServer server(so, request_handler(router, p.o.verbose));
+  report_connection_gauges(router, server);
+  const uint16_t port = unwrap(server.listen());
+  set_public_urls(p, service, port, so.tls.has_value());
+  std::unique_ptr<rs::GcLoop> gc_loop = start_gc_loop(p, service, *store, router);
   {
     std::lock_guard lock(out_mu);
-    std::cout << "c2c relay serving on " << (so.tls ? "https" : "http") << "://"
-              << url_host(listen.host) << ":" << port << "\n"
-              << "storage: " << o.storage << "\n";
-    if (sqlite) std::cout << "db: " << db_path << "\n";
-    if (postgres) std::cout << "db: " << relay::redact_db_url(o.db_url) << "\n";
-    if (!o.persist_dir.empty()) std::cout << "persist_dir: " << o.persist_dir << "\n";
-    std::cout << (token.empty() ? "auth: DISABLED (no token set — do not expose publicly)"
-                                : "auth: Bearer token required")
-              << "\n";
-    if (o.gc_interval > 0) {
-      char buf[32];
-      std::snprintf(buf, sizeof buf, "%g", o.gc_interval);
-      std::cout << "gc: running every " << buf << "s\n";
-    } else {
-      std::cout << "gc: disabled\n";
-    }
-    // After the lines operators script against (docs/quickstart.md), not between them.
-    std::cout << (hub ? "stream: on (POST /stream)" : "stream: off (--no-stream)") << "\n";
-    std::cout << std::flush;
+    print_startup_lines(p, port, so.tls.has_value(), hub != nullptr);
   }
 
   server.run();                 // returns after SIGINT/SIGTERM once in-flight requests finished
