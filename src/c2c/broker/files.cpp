@@ -5,6 +5,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
@@ -212,19 +213,28 @@ long long ns_of(const timespec& t) {
   return static_cast<long long>(t.tv_sec) * 1'000'000'000 + t.tv_nsec;
 }
 
-// Reads the whole of fd into out, sized from fstat (the file may still grow or shrink).
+// Reads the whole of fd into out, sized from fstat (the file may still grow or shrink). Once
+// fstat's size is read, the end is probed with a small stack buffer rather than by growing the
+// string: growing it by 64 KiB zero-filled (and so touched) 16 fresh heap pages per file read,
+// and every `c2c send` reads two files (registry, inbox) at start-up (docs/performance.md).
 Result<void> read_all(int fd, const fs::path& path, std::string& out, struct stat& st) {
   if (::fstat(fd, &st) != 0) return io_error("cannot stat", path, errno);
   out.resize(static_cast<size_t>(st.st_size > 0 ? st.st_size : 0));
   size_t got = 0;
+  std::array<char, 4096> probe{};
   while (true) {
-    if (got == out.size()) out.resize(out.size() + 65536);
-    const ssize_t n = ::read(fd, out.data() + got, out.size() - got);
+    const bool full = got == out.size();
+    char* into = full ? probe.data() : out.data() + got;
+    const size_t room = full ? probe.size() : out.size() - got;
+    const ssize_t n = ::read(fd, into, room);
     if (n < 0) {
       if (errno == EINTR) continue;
       return io_error("cannot read", path, errno);
     }
     if (n == 0) break;
+    if (full) {
+      out.append(probe.data(), static_cast<size_t>(n));  // the file grew since fstat
+    }
     got += static_cast<size_t>(n);
   }
   out.resize(got);
