@@ -19,7 +19,7 @@ if [ ! -f "$build_dir/CMakeCache.txt" ]; then
     -DC2C_BUILD_BENCH=OFF >&2
 fi
 targets=(c2c relay_server_test relay_store_test store_conformance_test net_test
-         relay_integration_test relay_fault_injection_test hardening_integration_test)
+         relay_integration_test relay_fault_injection_test security_integration_test)
 available=()
 for t in "${targets[@]}"; do
   if cmake --build "$build_dir" --target help 2>/dev/null | grep -q "^$t:"; then available+=("$t"); fi
@@ -29,6 +29,6 @@ cmake --build "$build_dir" --parallel "${C2C_BUILD_JOBS:-$(nproc)}" --target "${
 export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=0:exitcode=66:second_deadlock_stack=1:history_size=4}"
 cd "$build_dir"
 if [ $# -eq 0 ]; then
-  set -- -R '^(RelayAuth|RelayLimits|RelayService|RelayRooms|RelayProtocol|Sqlite|StoreConformance|OpenStore|MemoryStore|HttpServer|HttpClient|ServerLimits|ServerStop|Tls|RelayServe|RelayAuthMatrix|RelayBadInput|RelaySqliteRestart|RelayFaultInjection|HardeningSqliteKill|HardeningSlowloris|HardeningSecurity)'
+  set -- -R '^(RelayAuth|RelayLimits|RelayService|RelayRooms|RelayProtocol|Sqlite|StoreConformance|OpenStore|MemoryStore|HttpServer|HttpClient|ServerLimits|ServerStop|Tls|RelayServe|RelayAuthMatrix|RelayBadInput|RelaySqliteRestart|RelayFaultInjection|RelaySqliteKill|RelaySlowloris|SecurityReview)'
 fi
 ctest --output-on-failure --parallel "$(nproc)" --timeout 900 "$@"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Soak run (loopback only): the mixed workload of tests/integration/hardening_soak_test.cpp for a
+# Soak run (loopback only): the mixed workload of tests/integration/soak_test.cpp for a
 # chosen number of minutes — a SQLite relay, two local brokers with their connectors, direct HTTP
 # clients doing register / heartbeat / send / send_room / poll — while the relay and the
 # connectors are restarted (SIGTERM and SIGKILL). At the end every acknowledged message must be
@@ -28,10 +28,10 @@ if [ ! -f "$build_dir/CMakeCache.txt" ]; then
     -DC2C_BUILD_TESTS=ON -DC2C_BUILD_BENCH=OFF >&2
 fi
 cmake --build "$build_dir" --parallel "${C2C_BUILD_JOBS:-$(nproc)}" \
-  --target c2c hardening_integration_test >&2
+  --target c2c soak_test >&2
 seconds=$(awk -v m="$minutes" 'BEGIN { printf "%d", m * 60 }')
 echo "soak ($mode): ${minutes} min of load against $build_dir/src/c2c/cli/c2c" >&2
 C2C_SOAK_SECONDS="$seconds" C2C_SOAK_RELAY_RESTARTS="$relay_restarts" \
   C2C_BIN="$build_dir/src/c2c/cli/c2c" \
-  "$build_dir/tests/integration/hardening_integration_test" \
-  --gtest_filter='HardeningSoak.*' --gtest_color=no
+  "$build_dir/tests/integration/soak_test" \
+  --gtest_filter='Soak.*' --gtest_color=no

@@ -346,7 +346,8 @@ Result<IdentityLoad> load_or_create_identity(const std::filesystem::path& path,
     if (!create_if_missing) return out;
     // Several commands may start at once on a fresh machine (two connectors, connect + rooms
     // join): create under an exclusive lock on the directory and look again, so exactly one
-    // identity is made and every process uses it (tests/integration/hardening_security_test).
+    // identity is made and every process uses it (tests/integration/security_test.cpp,
+    // SecurityReview.ConcurrentFirstRunsCreateExactlyOneIdentity).
     const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
     std::filesystem::create_directories(dir, ec);
     const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
