@@ -54,20 +54,29 @@ struct HarnessOptions {
   server::RateLimitMode rate_limit = server::RateLimitMode::kOff;
   server::ServiceConfig config;
   std::string store_url = "memory:";
+  // The public URL register proofs must name (the base URL clients are given).
+  std::string public_url = kRelayUrl;
 };
 
 class Harness {
  public:
-  explicit Harness(HarnessOptions options = {}) : clock(kT0) {
+  explicit Harness(HarnessOptions options = {}) : clock(kT0), public_url(options.public_url) {
     auto s = open_store(options.store_url);
     if (!s) throw std::runtime_error(s.error().message);
     store = std::move(s).value();
     auth = std::make_unique<server::Authenticator>(*store, clock, options.token);
-    service = std::make_unique<server::RelayService>(*store, *auth, clock, options.config,
-                                                     crypto::new_identity("relay", kT0));
     limiter = std::make_unique<server::RateLimiter>(options.rate_limit);
+    reconfigure(options.config);
+  }
+
+  // A new RelayService (and Router) with `config` over the same store, as after a relay restart
+  // with other settings on a persistent store.
+  void reconfigure(const server::ServiceConfig& config) {
+    router.reset();
+    service = std::make_unique<server::RelayService>(*store, *auth, clock, config,
+                                                     crypto::new_identity("relay", kT0));
     router = std::make_unique<server::Router>(*service, *auth, *store, *limiter, clock);
-    service->set_register_urls(server::register_proof_urls({kRelayUrl}).value());
+    service->set_register_urls(server::register_proof_urls({public_url}).value());
   }
 
   Reply call(const std::string& method, const std::string& target, const std::string& body = "",
@@ -120,11 +129,11 @@ class Harness {
     return crypto::sign_request(k, alias, method, path, "", body, clock.now());
   }
 
-  // Register body, optionally with a proof signed by `k` for kRelayUrl.
+  // Register body, optionally with a proof signed by `k` for public_url.
   Json register_body(const std::string& alias, const std::string& node, const std::string& session,
                      const crypto::KeyPair* k = nullptr) {
     Json b = {{"node_id", node}, {"session_id", session}, {"alias", alias}};
-    if (k) test::add_register_proof(b, *k, alias, kRelayUrl, clock.now());
+    if (k) test::add_register_proof(b, *k, alias, public_url, clock.now());
     return b;
   }
 
@@ -142,6 +151,7 @@ class Harness {
   // true: requests go through Router::handle (the server's path) instead of handle_sync.
   bool async = false;
   FakeClock clock;
+  std::string public_url;
   std::unique_ptr<Store> store;
   std::unique_ptr<server::Authenticator> auth;
   std::unique_ptr<server::RelayService> service;

@@ -1,4 +1,5 @@
-// Connector rounds against a real broker directory and the in-process FakeRelay.
+// Connector rounds against a real broker directory and the real relay in process (memory store,
+// no sockets; tests/support/in_process_relay.hpp).
 #include "c2c/connector/connector.hpp"
 
 #include <gtest/gtest.h>
@@ -6,13 +7,13 @@
 #include <thread>
 
 #include "c2c/connector/run_loop.hpp"
-#include "fake_relay.hpp"
+#include "support/in_process_relay.hpp"
 #include "support/temp_dir.hpp"
 
 namespace c2c::connector {
 namespace {
 
-using c2c::test::FakeRelay;
+using c2c::test::InProcessRelay;
 using c2c::test::read_file;
 using c2c::test::TempDir;
 using c2c::test::write_file;
@@ -21,7 +22,7 @@ class ConnectorTest : public ::testing::Test {
  protected:
   TempDir dir{"c2c-connector"};
   FakeClock clock{1'776'730'000.0};
-  FakeRelay relay;
+  InProcessRelay relay{{.public_url = "http://relay.test:7331"}};
   broker::Broker broker{dir.path(), clock};
   relay::RelayClient client{relay::RelayClientOptions{"http://relay.test:7331"}, relay.transport()};
   ConnectorOptions options = [] {
@@ -36,7 +37,7 @@ class ConnectorTest : public ::testing::Test {
                R"([{"session_id":"ses-alice","alias":"alice","pid":1,"pid_start_time":1},
                    {"session_id":"ses-carol","alias":"carol","pid":1,"pid_start_time":1}])");
     // A peer on another machine.
-    relay.leases["bob"] = {"machine-b", "ses-bob"};
+    relay.register_alias("bob", "machine-b", "ses-bob");
   }
 
   SyncReport round(Connector& c) {
@@ -66,9 +67,9 @@ TEST_F(ConnectorTest, RegistersLocalSessionsThenHeartbeatsThem) {
   EXPECT_EQ(r.registered, 2);
   EXPECT_EQ(r.heartbeated, 0);
   EXPECT_TRUE(r.healthy());
-  ASSERT_EQ(relay.leases.count("alice"), 1u);
-  EXPECT_EQ(relay.leases["alice"].node_id, "machine-a");
-  EXPECT_EQ(relay.leases["alice"].session_id, "ses-alice");
+  ASSERT_TRUE(relay.lease("alice").has_value());
+  EXPECT_EQ(relay.lease("alice")->node_id, "machine-a");
+  EXPECT_EQ(relay.lease("alice")->session_id, "ses-alice");
   r = round(c);
   EXPECT_EQ(r.registered, 0);
   EXPECT_EQ(r.heartbeated, 2);
@@ -88,7 +89,7 @@ TEST_F(ConnectorTest, HeartbeatsWaitUntilDueWhileMailGoesOutAtOnce) {
   auto r = round(c);
   EXPECT_EQ(r.heartbeated, 0);
   EXPECT_EQ(r.forwarded, 1);
-  EXPECT_EQ(relay.inboxes["machine-b|ses-bob"].size(), 1u);
+  EXPECT_EQ(relay.inbox_size("bob"), 1u);
   write_file(dir / "registry.json",
              R"([{"session_id":"ses-alice","alias":"alice","pid":1,"pid_start_time":1},
                  {"session_id":"ses-carol","alias":"carol","pid":1,"pid_start_time":1},
@@ -119,23 +120,23 @@ TEST_F(ConnectorTest, UnknownRecipientInARoundWithoutHeartbeatsWaitsForThem) {
   EXPECT_EQ(r.registered, 2);
   EXPECT_EQ(r.dlqed, 0);
   EXPECT_EQ(outbox_size(), 1u);
-  relay.leases["bob"] = {"machine-b", "ses-bob"};  // bob's machine comes back
+  relay.register_alias("bob", "machine-b", "ses-bob");  // bob's machine comes back
   clock.advance(1);
   r = round(c);
   EXPECT_EQ(r.forwarded, 1);
-  EXPECT_EQ(relay.inboxes["machine-b|ses-bob"].size(), 1u);
+  EXPECT_EQ(relay.inbox_size("bob"), 1u);
 }
 
 TEST_F(ConnectorTest, ReRegistersWhenTheRelayForgotTheSession) {
   Connector c(broker, client, options);
   round(c);
   relay.restart();
-  relay.leases["bob"] = {"machine-b", "ses-bob"};
+  relay.register_alias("bob", "machine-b", "ses-bob");
   const auto r = round(c);
   EXPECT_EQ(r.registered, 2);
   EXPECT_EQ(r.heartbeated, 0);
-  EXPECT_EQ(relay.leases.count("alice"), 1u);
-  EXPECT_EQ(relay.leases.count("carol"), 1u);
+  EXPECT_TRUE(relay.lease("alice").has_value());
+  EXPECT_TRUE(relay.lease("carol").has_value());
   // And it stays healthy afterwards.
   EXPECT_EQ(round(c).heartbeated, 2);
 }
@@ -151,7 +152,7 @@ TEST_F(ConnectorTest, AfterARelayRestartUnknownPeersGetTimeToComeBack) {
   EXPECT_EQ(r.failed, 1);
   ASSERT_EQ(outbox_size(), 1u);
   EXPECT_EQ(broker.read_outbox()->front().last_error.value_or(""), "unknown_host");
-  relay.leases["bob"] = {"machine-b", "ses-bob"};  // bob's connector registers again
+  relay.register_alias("bob", "machine-b", "ses-bob");  // bob's connector registers again
   r = round(c);
   EXPECT_EQ(r.forwarded, 1);
   EXPECT_EQ(relay.inbox_size("bob"), 1u);
@@ -169,10 +170,22 @@ TEST_F(ConnectorTest, ForwardsTheOutboxWithStableMessageIds) {
   EXPECT_EQ(r.failed, 0);
   EXPECT_EQ(outbox_size(), 0u);
   ASSERT_EQ(relay.inbox_size("bob"), 1u);
-  const auto& m = relay.inboxes["machine-b|ses-bob"].front();
-  EXPECT_EQ(m["message_id"], id);
-  EXPECT_EQ(m["from_alias"], "alice");
-  EXPECT_EQ(m["content"], "hello from A");
+  const auto m = relay.inbox("bob").front();
+  EXPECT_EQ(m.message_id, id);
+  EXPECT_EQ(m.from_alias, "alice");
+  EXPECT_EQ(m.content, "hello from A");
+}
+
+// The relay's rules, not a copy of them: aliases match in any case (docs/security.md, finding
+// 8.6), so mail to "BOB@machine-b" reaches bob instead of being dead-lettered.
+TEST_F(ConnectorTest, ARecipientAliasInAnotherCaseReachesThePeer) {
+  queue("BOB@machine-b", "shouted");
+  Connector c(broker, client, options);
+  const auto r = round(c);
+  EXPECT_EQ(r.forwarded, 1);
+  EXPECT_EQ(r.dlqed, 0);
+  ASSERT_EQ(relay.inbox_size("bob"), 1u);
+  EXPECT_EQ(relay.inbox("bob").front().content, "shouted");
 }
 
 TEST_F(ConnectorTest, ALostAnswerIsRetriedWithoutDeliveringTwice) {
@@ -281,8 +294,8 @@ TEST_F(ConnectorTest, OldEntriesRunOutAtTheAgeLimit) {
 TEST_F(ConnectorTest, InboundMessagesArriveExactlyOnceEvenWhenTheAckIsLost) {
   Connector c(broker, client, options);
   round(c);
-  relay.enqueue("alice", "bob", "first", "m-1");
-  relay.enqueue("alice", "bob", "second", "m-2");
+  relay.send("bob", "alice", "first", "m-1");
+  relay.send("bob", "alice", "second", "m-2");
   bool lose_ack = true;
   relay.before = [&](const net::ClientRequest& req) {
     if (req.target == "/poll_inbox" && lose_ack) {
@@ -310,11 +323,11 @@ TEST_F(ConnectorTest, InboundMessagesArriveExactlyOnceEvenWhenTheAckIsLost) {
 TEST_F(ConnectorTest, OnlyAcknowledgesWhatItPeeked) {
   Connector c(broker, client, options);
   round(c);
-  relay.enqueue("alice", "bob", "peeked", "m-1");
+  relay.send("bob", "alice", "peeked", "m-1");
   // A message that lands on the relay between our peek and our ack must survive the ack.
   relay.before = [&](const net::ClientRequest& req) {
     if (req.target == "/poll_inbox" && relay.inbox_size("alice") == 1) {
-      relay.enqueue("alice", "bob", "late", "m-2");
+      relay.send("bob", "alice", "late", "m-2");
     }
     return true;
   };
@@ -329,9 +342,9 @@ TEST_F(ConnectorTest, OnlyAcknowledgesWhatItPeeked) {
 TEST_F(ConnectorTest, DrainsABacklogPageByPageInOneRound) {
   Connector c(broker, client, options);
   round(c);
-  relay.page = 10;
+  relay.set_page_size(10);
   for (int i = 0; i < 35; ++i) {
-    relay.enqueue("alice", "bob", "m" + std::to_string(i), "id-" + std::to_string(i));
+    relay.send("bob", "alice", "m" + std::to_string(i), "id-" + std::to_string(i));
   }
   relay.calls.clear();
   EXPECT_EQ(round(c).inbound, 35);
@@ -347,7 +360,12 @@ TEST_F(ConnectorTest, DrainsABacklogPageByPageInOneRound) {
 TEST_F(ConnectorTest, RoomMessagesKeepTheirRoom) {
   Connector c(broker, client, options);
   round(c);
-  relay.enqueue("alice", "bob", "hello room", "r-1", "lounge");
+  // Both join through the relay; alice's copy of her join notice is taken first.
+  relay.join_room("lounge", "bob");
+  relay.join_room("lounge", "alice");
+  EXPECT_EQ(round(c).inbound, 1);
+  ASSERT_TRUE(broker.poll("ses-alice"));
+  relay.send_room("lounge", "bob", "hello room", "r-1");
   EXPECT_EQ(round(c).inbound, 1);
   auto local = broker.peek("ses-alice");
   ASSERT_TRUE(local);
@@ -363,14 +381,14 @@ TEST_F(ConnectorTest, OneRelaySessionPerAlias) {
   Connector c(broker, client, options);
   const auto r = round(c);
   EXPECT_EQ(r.registered, 1);
-  EXPECT_EQ(relay.leases["alice"].session_id, "new");
+  EXPECT_EQ(relay.lease("alice")->session_id, "new");
 }
 
 // Issue 8.11: another node holding one of our aliases is that alias's problem, not the relay's:
 // reported once, the round stays healthy (no backoff), the other aliases sync as usual, and the
 // squatted alias's outbox waits (without making the loop spin) until the alias is ours again.
 TEST_F(ConnectorTest, ASquattedAliasIsReportedOnceAndDoesNotCountAsARelayFailure) {
-  relay.leases["carol"] = {"machine-z", "elsewhere"};
+  relay.register_alias("carol", "machine-z", "elsewhere");
   queue("bob@machine-b", "from carol", "carol");
   queue("bob@machine-b", "from alice");
   Connector c(broker, client, options);
@@ -397,7 +415,7 @@ TEST_F(ConnectorTest, ASquattedAliasIsReportedOnceAndDoesNotCountAsARelayFailure
   EXPECT_EQ(r.refused_aliases, std::vector<std::string>{"carol"});
 
   // The other node lets go: carol registers, says so once, and its mail goes out.
-  relay.leases.erase("carol");
+  relay.drop_lease("carol");
   r = round(c);
   EXPECT_EQ(r.registered, 1);
   ASSERT_EQ(r.notices.size(), 1u);

@@ -1,17 +1,19 @@
-// Connector step 4: delivery receipts both ways against the FakeRelay, which also plays a
-// malicious relay (forged, re-keyed and unsolicited receipts must not be recorded).
+// Connector step 4: delivery receipts both ways against the real relay in process
+// (tests/support/in_process_relay.hpp). A dev-mode relay queues receipts without checking their
+// signatures, so it also carries what a malicious relay would hand out: forged, re-keyed and
+// unsolicited receipts, which must not be recorded.
 #include <gtest/gtest.h>
 
 #include "c2c/connector/connector.hpp"
 #include "c2c/crypto/canonical.hpp"
 #include "c2c/crypto/identity.hpp"
-#include "fake_relay.hpp"
+#include "support/in_process_relay.hpp"
 #include "support/temp_dir.hpp"
 
 namespace c2c::connector {
 namespace {
 
-using c2c::test::FakeRelay;
+using c2c::test::InProcessRelay;
 using c2c::test::TempDir;
 using c2c::test::write_file;
 using nlohmann::json;
@@ -35,7 +37,7 @@ class ConnectorReceipts : public ::testing::Test {
  protected:
   TempDir dir{"c2c-connector-receipts"};
   FakeClock clock{1'776'730'000.0};
-  FakeRelay relay;
+  InProcessRelay relay{{.public_url = "http://relay.test:7331"}};
   broker::Broker broker{dir.path(), clock};
   crypto::Identity identity = crypto::new_identity("machine-a", 1'776'730'000.0);
   relay::RelayClient client{
@@ -52,8 +54,7 @@ class ConnectorReceipts : public ::testing::Test {
   void SetUp() override {
     write_file(dir / "registry.json",
                R"([{"session_id":"ses-alice","alias":"alice","pid":1,"pid_start_time":1}])");
-    relay.leases["bob"] = {"machine-b", "ses-bob"};
-    relay.pubkeys["bob"] = crypto::b64u_encode(bob_key.public_key);
+    relay.register_alias("bob", "machine-b", "ses-bob", &bob_key);  // binds bob to bob_key
   }
   SyncReport round() {
     auto r = connector.sync_once();
@@ -76,7 +77,7 @@ class ConnectorReceipts : public ::testing::Test {
 
 TEST_F(ConnectorReceipts, RecipientSideSignsAndPostsDeliveredThenRead) {
   round();  // registers alice
-  relay.enqueue("alice", "bob", "hi alice", "m-in-1");
+  relay.send("bob", "alice", "hi alice", "m-in-1");
   round();
   ASSERT_EQ(relay.posted_receipts.size(), 1u);
   json r = relay.posted_receipts[0];
@@ -103,7 +104,7 @@ TEST_F(ConnectorReceipts, RecipientSideSignsAndPostsDeliveredThenRead) {
 
 TEST_F(ConnectorReceipts, ReceiptsWaitWhileTheRelayIsDown) {
   round();
-  relay.enqueue("alice", "bob", "hi", "m-in-2");
+  relay.send("bob", "alice", "hi", "m-in-2");
   relay.before = [](const net::ClientRequest& req) {
     return req.target.rfind("/receipts", 0) != 0;  // everything but receipts gets through
   };
@@ -122,8 +123,7 @@ TEST_F(ConnectorReceipts, SenderSideRecordsVerifiedReceiptsAndAcksThem) {
   EXPECT_EQ(s.recipients[0].state, broker::ReceiptState::kAccepted);
   EXPECT_EQ(s.events.back().via, "relay");
 
-  relay.receipts["alice"] = {
-      receipt(id, "delivered", "bob@machine-b", 1'776'730'001'000, &bob_key)};
+  relay.post_receipt(receipt(id, "delivered", "bob@machine-b", 1'776'730'001'000, &bob_key));
   round();
   s = status(id);
   EXPECT_EQ(s.recipients[0].recipient, "bob@machine-b");
@@ -132,62 +132,59 @@ TEST_F(ConnectorReceipts, SenderSideRecordsVerifiedReceiptsAndAcksThem) {
   EXPECT_EQ(s.events.back().via, "remote");
   EXPECT_EQ(s.events.back().node, "machine-b");
   EXPECT_EQ(s.events.back().verified, "ed25519");
-  EXPECT_EQ(*broker.pinned_receipt_key("bob"), relay.pubkeys["bob"]);
+  EXPECT_EQ(*broker.pinned_receipt_key("bob"), crypto::b64u_encode(bob_key.public_key));
 
-  relay.receipts["alice"].push_back(
-      receipt(id, "read", "bob@machine-b", 1'776'730'009'000, &bob_key));
+  relay.post_receipt(receipt(id, "read", "bob@machine-b", 1'776'730'009'000, &bob_key));
   round();  // acknowledges the first, records the second
   EXPECT_EQ(status(id).recipients[0].state, broker::ReceiptState::kRead);
   round();
-  EXPECT_TRUE(relay.receipts["alice"].empty());
+  EXPECT_TRUE(relay.queued_receipts("alice").empty());
 }
 
 TEST_F(ConnectorReceipts, AForgedReceiptIsDropped) {
   const std::string id = sent_to_bob();
   const auto relay_key = key(90);  // a relay signing with a key of its own
-  relay.receipts["alice"] = {receipt(id, "read", "bob@machine-b", 1'776'730'001'000, &relay_key),
-                             receipt(id, "delivered", "bob@machine-b", 1'776'730'001'000, nullptr)};
+  relay.post_receipt(receipt(id, "read", "bob@machine-b", 1'776'730'001'000, &relay_key));
+  relay.post_receipt(receipt(id, "delivered", "bob@machine-b", 1'776'730'001'000, nullptr));
   const auto r = round();
   EXPECT_NE(r.last_error.find("does not verify"), std::string::npos) << r.last_error;
   EXPECT_EQ(status(id).recipients[0].state, broker::ReceiptState::kAccepted);
   round();
-  EXPECT_TRUE(relay.receipts["alice"].empty());  // dropped, not retried forever
+  EXPECT_TRUE(relay.queued_receipts("alice").empty());  // dropped, not retried forever
 }
 
 TEST_F(ConnectorReceipts, ARelayCannotReplaceThePinnedKey) {
   const std::string id = sent_to_bob();
-  relay.receipts["alice"] = {
-      receipt(id, "delivered", "bob@machine-b", 1'776'730'001'000, &bob_key)};
+  relay.post_receipt(receipt(id, "delivered", "bob@machine-b", 1'776'730'001'000, &bob_key));
   round();
   ASSERT_EQ(status(id).recipients[0].state, broker::ReceiptState::kDelivered);
-  // The relay now claims bob has another key, and signs "read" with it.
+  // The relay now claims bob has another key (unbound, then registered with that key), and
+  // "read" comes signed with it.
   const auto other = key(120);
-  relay.pubkeys["bob"] = crypto::b64u_encode(other.public_key);
-  relay.receipts["alice"].push_back(
-      receipt(id, "read", "bob@machine-b", 1'776'730'002'000, &other));
+  relay.unbind("bob");
+  relay.register_alias("bob", "machine-b", "ses-bob", &other);
+  relay.post_receipt(receipt(id, "read", "bob@machine-b", 1'776'730'002'000, &other));
   round();
   EXPECT_EQ(status(id).recipients[0].state, broker::ReceiptState::kDelivered);
 }
 
 TEST_F(ConnectorReceipts, AReceiptForAMessageNotSentThereIsDropped) {
   const std::string id = sent_to_bob();
-  relay.leases["carol"] = {"machine-c", "ses-carol"};
   const auto carol_key = key(7);
-  relay.pubkeys["carol"] = crypto::b64u_encode(carol_key.public_key);
-  relay.receipts["alice"] = {
-      receipt("never-sent", "read", "bob@machine-b", 1'776'730'001'000, &bob_key),
-      receipt(id, "read", "carol@machine-c", 1'776'730'001'000, &carol_key)};
+  relay.register_alias("carol", "machine-c", "ses-carol", &carol_key);
+  relay.post_receipt(receipt("never-sent", "read", "bob@machine-b", 1'776'730'001'000, &bob_key));
+  relay.post_receipt(receipt(id, "read", "carol@machine-c", 1'776'730'001'000, &carol_key));
   round();
   EXPECT_EQ(status(id).recipients[0].state, broker::ReceiptState::kAccepted);
   EXPECT_FALSE(broker.delivery_status("never-sent")->has_value());
   round();
-  EXPECT_TRUE(relay.receipts["alice"].empty());
+  EXPECT_TRUE(relay.queued_receipts("alice").empty());
 }
 
 TEST_F(ConnectorReceipts, WithoutAKeyOnTheRelayReceiptsAreMarkedUnsigned) {
   const std::string id = sent_to_bob();
-  relay.pubkeys.clear();
-  relay.receipts["alice"] = {receipt(id, "delivered", "bob@machine-b", 1'776'730'001'000, nullptr)};
+  relay.unbind("bob");
+  relay.post_receipt(receipt(id, "delivered", "bob@machine-b", 1'776'730'001'000, nullptr));
   round();
   const auto s = status(id);
   EXPECT_EQ(s.recipients[0].state, broker::ReceiptState::kDelivered);
