@@ -63,7 +63,8 @@ PrefaultReport prefault_executable() {
   ::dl_iterate_phdr(populate_executable, &report);
   // The heap: malloc's first extension of the program break reserves its top pad (128 KiB) beyond
   // the request; the command's allocations then touch those pages one fault each.
-  void* probe = std::malloc(1);  // NOLINT(cppcoreguidelines-no-malloc): the heap itself is the point
+  void* probe =
+      std::malloc(1);  // NOLINT(cppcoreguidelines-no-malloc): the heap itself is the point
   const auto heap_start = reinterpret_cast<uintptr_t>(probe);
   const auto heap_end = reinterpret_cast<uintptr_t>(::sbrk(0));
   std::free(probe);  // NOLINT(cppcoreguidelines-no-malloc)
