@@ -82,15 +82,15 @@ class InProcessRelay {
 
   // Another machine's doings, through the relay's own routes (dev mode: unsigned unless a key is
   // given); each is expected to succeed.
-  void register_alias(const std::string& alias, const std::string& node,
-                      const std::string& session, const crypto::KeyPair* key = nullptr) {
+  void register_alias(const std::string& alias, const std::string& node, const std::string& session,
+                      const crypto::KeyPair* key = nullptr) {
     expect_ok("/register", harness_->register_alias(alias, node, session, key));
   }
   // A direct message (as `from`, whose lease routes replies back).
   void send(const std::string& from, const std::string& to, const std::string& content,
             const std::string& message_id = "") {
-    expect_ok("/send", harness_->post("/send", relay::testing::send_body(from, to, content,
-                                                                        message_id)));
+    expect_ok("/send",
+              harness_->post("/send", relay::testing::send_body(from, to, content, message_id)));
   }
   void join_room(const std::string& room, const std::string& alias) {
     expect_ok("/join_room", harness_->post("/join_room", relay::testing::room_op(alias, room)));
@@ -131,7 +131,8 @@ class InProcessRelay {
   size_t inbox_size(const std::string& alias) const { return inbox(alias).size(); }
   // The receipts queued for `alias` (POST /receipts/fetch without acknowledging any).
   nlohmann::json queued_receipts(const std::string& alias) {
-    auto r = harness_->post("/receipts/fetch", {{"alias", alias}, {"ack", nlohmann::json::array()}});
+    auto r =
+        harness_->post("/receipts/fetch", {{"alias", alias}, {"ack", nlohmann::json::array()}});
     expect_ok("/receipts/fetch", r);
     return r.body.value("receipts", nlohmann::json::array());
   }
@@ -174,10 +175,10 @@ class InProcessRelay {
     net::Response r;
     r.status = 401;
     r.content_type = "application/json";
-    r.body = nlohmann::json{{"ok", false},
-                            {"error_code", "unauthorized"},
-                            {"error", "signature does not verify"}}
-                 .dump();
+    r.body =
+        nlohmann::json{
+            {"ok", false}, {"error_code", "unauthorized"}, {"error", "signature does not verify"}}
+            .dump();
     return r;
   }
   static void expect_ok(const std::string& what, const relay::testing::Reply& r) {
