@@ -203,7 +203,7 @@ std::vector<Check> client_checks() {
 std::vector<Check> relay_checks() {
   using namespace relay_cli;
   std::vector<Check> checks;
-  connector::Resolved r;
+  relay::Resolved r;
   try {
     r = resolve(ConnOptions{});
   } catch (const CliError& e) {

@@ -7,7 +7,7 @@
 #include <system_error>
 
 #include "c2c/cli/cli_common.hpp"
-#include "c2c/connector/config.hpp"
+#include "c2c/relay/client/config.hpp"
 
 namespace c2c::cli {
 namespace fs = std::filesystem;
@@ -46,7 +46,7 @@ void install_self(const std::string& prefix_arg, bool json) {
   }
   // The quickstart's next steps write ~/.config/c2c/relay.json and a connector log under
   // ~/.local/share/c2c (a shell redirection, which does not create directories).
-  if (auto dirs = connector::ensure_user_dirs(connector::process_env()); !dirs) {
+  if (auto dirs = relay::ensure_user_dirs(relay::process_env()); !dirs) {
     exit_with_error(dirs.error().message);
   }
   if (json) {

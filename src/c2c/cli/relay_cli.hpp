@@ -8,8 +8,8 @@
 
 #include "c2c/broker/whoami.hpp"
 #include "c2c/cli/cli_common.hpp"
-#include "c2c/connector/config.hpp"
 #include "c2c/crypto/identity.hpp"
+#include "c2c/relay/client/config.hpp"
 #include "c2c/relay/client/relay_client.hpp"
 
 namespace c2c::cli::relay_cli {
@@ -28,23 +28,22 @@ struct ConnOptions {
 // `full`) and --json when `json`.
 void add_conn_options(CLI::App* cmd, ConnOptions& o, bool full, bool json);
 
-// Resolves flags > env > saved config (connector::resolve); a config problem is a CliError.
+// Resolves flags > env > saved config (relay::resolve); a config problem is a CliError.
 // Warns on stderr when --token was given on the command line.
-connector::Resolved resolve(const ConnOptions& o);
+relay::Resolved resolve(const ConnOptions& o);
 // Fails with the "relay URL not configured" guidance when no URL was resolved.
-void require_url(const connector::Resolved& r);
+void require_url(const relay::Resolved& r);
 
 // Loads the identity at r.identity_path; with create_if_missing a missing file is created and
 // stderr says so (D13). A refused key (permissions, bad file) is a CliError.
-std::optional<crypto::Identity> load_identity(const connector::Resolved& r, bool create_if_missing,
+std::optional<crypto::Identity> load_identity(const relay::Resolved& r, bool create_if_missing,
                                               std::string_view alias_hint = {});
 
 struct ClientTimeouts {
   int connect_ms = 5'000;
   int request_ms = 10'000;
 };
-relay::RelayClient make_client(const connector::Resolved& r,
-                               std::optional<crypto::Identity> identity,
+relay::RelayClient make_client(const relay::Resolved& r, std::optional<crypto::Identity> identity,
                                ClientTimeouts timeouts = {});
 
 // The relay was unreachable: "relay UNREACHABLE: <url> (<reason>)" on stderr, or the JSON error
@@ -64,9 +63,9 @@ std::string hint_for(const relay::Reply& reply);
 // --alias`) as its saved alias, a local broker that cannot be read counting as empty. nullopt
 // when nothing decides.
 using AliasChoice = broker::SenderChoice;
-std::optional<AliasChoice> choose_alias(const connector::Resolved& r,
+std::optional<AliasChoice> choose_alias(const relay::Resolved& r,
                                         const std::string& broker_root_flag);
-std::optional<std::string> default_alias(const connector::Resolved& r,
+std::optional<std::string> default_alias(const relay::Resolved& r,
                                          const std::string& broker_root_flag);
 
 // Aliases registered in the local broker (for signing /list as one of this machine's aliases).

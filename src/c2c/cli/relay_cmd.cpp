@@ -40,8 +40,8 @@ void add_conn_options(CLI::App* cmd, ConnOptions& o, bool full, bool json) {
   if (json) cmd->add_flag("--json", o.json, "Machine-readable JSON output");
 }
 
-connector::Resolved resolve(const ConnOptions& o) {
-  connector::Flags f;
+relay::Resolved resolve(const ConnOptions& o) {
+  relay::Flags f;
   if (!o.relay_url.empty()) f.relay_url = o.relay_url;
   if (!o.token.empty()) {
     f.token = o.token;
@@ -52,13 +52,13 @@ connector::Resolved resolve(const ConnOptions& o) {
   if (!o.node_id.empty()) f.node_id = o.node_id;
   if (!o.broker_root.empty()) f.broker_root = o.broker_root;
   if (!o.identity_path.empty()) f.identity_path = o.identity_path;
-  auto r = connector::resolve(f, connector::process_env(), connector::system_host_facts());
+  auto r = relay::resolve(f, relay::process_env(), relay::system_host_facts());
   if (!r) exit_with_error(r.error().message);
   for (const auto& note : r->notes) std::cerr << "note: " << note << "\n";
   return std::move(r).value();
 }
 
-void require_url(const connector::Resolved& r) {
+void require_url(const relay::Resolved& r) {
   if (!r.url.empty()) return;
   exit_with_error(
       "relay URL not configured.\n"
@@ -66,7 +66,7 @@ void require_url(const connector::Resolved& r) {
       "  Or pass --relay-url http://HOST:7331, or set C2C_RELAY_URL");
 }
 
-std::optional<crypto::Identity> load_identity(const connector::Resolved& r, bool create_if_missing,
+std::optional<crypto::Identity> load_identity(const relay::Resolved& r, bool create_if_missing,
                                               std::string_view alias_hint) {
   auto loaded = relay::load_or_create_identity(r.identity_path, create_if_missing, alias_hint);
   if (!loaded) {
@@ -85,8 +85,8 @@ std::optional<crypto::Identity> load_identity(const connector::Resolved& r, bool
   return std::move(loaded->identity);
 }
 
-relay::RelayClient make_client(const connector::Resolved& r,
-                               std::optional<crypto::Identity> identity, ClientTimeouts timeouts) {
+relay::RelayClient make_client(const relay::Resolved& r, std::optional<crypto::Identity> identity,
+                               ClientTimeouts timeouts) {
   relay::RelayClientOptions o;
   o.base_url = r.url;
   o.token = r.token;
@@ -187,7 +187,7 @@ std::vector<std::string> local_aliases(const std::string& broker_root_flag) {
   return broker::local_aliases(b).value_or(std::vector<std::string>{});
 }
 
-std::optional<AliasChoice> choose_alias(const connector::Resolved& r,
+std::optional<AliasChoice> choose_alias(const relay::Resolved& r,
                                         const std::string& broker_root_flag) {
   broker::SenderSources in;
   in.saved_alias = r.alias;
@@ -200,7 +200,7 @@ std::optional<AliasChoice> choose_alias(const connector::Resolved& r,
   return std::move(choice).value();
 }
 
-std::optional<std::string> default_alias(const connector::Resolved& r,
+std::optional<std::string> default_alias(const relay::Resolved& r,
                                          const std::string& broker_root_flag) {
   auto choice = choose_alias(r, broker_root_flag);
   if (!choice) return std::nullopt;

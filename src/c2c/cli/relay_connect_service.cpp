@@ -189,7 +189,7 @@ ManagedLoop::~ManagedLoop() {
 }
 
 std::unique_ptr<ManagedLoop> start_managed_loop(const ManageOptions& m, const fs::path& root,
-                                                const connector::Resolved& r) {
+                                                const relay::Resolved& r) {
   auto loop = std::make_unique<ManagedLoop>();
   loop->lock.emplace(unwrap(connector::PidLock::acquire(root)));
   connector::ConnectorState state;

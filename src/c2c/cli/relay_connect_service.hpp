@@ -50,6 +50,6 @@ struct ManagedLoop {
 // Returns in the process that runs the loop.
 std::unique_ptr<ManagedLoop> start_managed_loop(const ManageOptions& m,
                                                 const std::filesystem::path& root,
-                                                const connector::Resolved& r);
+                                                const relay::Resolved& r);
 
 }  // namespace c2c::cli::relay_cli

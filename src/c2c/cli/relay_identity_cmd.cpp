@@ -19,10 +19,10 @@ struct IdentityOptions {
 
 // --path / --identity-path > C2C_RELAY_IDENTITY_PATH > the default path.
 std::filesystem::path identity_path(const IdentityOptions& o) {
-  auto env = connector::process_env();
+  auto env = relay::process_env();
   if (!o.path.empty()) return o.path;
   if (auto v = env("C2C_RELAY_IDENTITY_PATH"); v && !v->empty()) return *v;
-  return connector::user_config_dir(env) / "identity.json";
+  return relay::user_config_dir(env) / "identity.json";
 }
 
 void add_path_options(CLI::App* cmd, IdentityOptions& o) {

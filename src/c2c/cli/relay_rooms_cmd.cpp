@@ -34,7 +34,7 @@ std::string room_id_of(const RoomOptions& o, const char* sub) {
   return room;
 }
 
-std::string alias_of(const RoomOptions& o, const connector::Resolved& r, const char* sub) {
+std::string alias_of(const RoomOptions& o, const relay::Resolved& r, const char* sub) {
   if (!o.alias.empty()) return o.alias;
   if (auto a = choose_alias(r, o.conn.broker_root)) {
     // Acting as an alias nobody typed: say which, so a surprise is visible at once.
@@ -66,7 +66,7 @@ std::string cli_session_for(const std::string& alias, const std::string& session
   return "cli-" + alias;
 }
 
-Result<relay::Reply> register_alias(relay::RelayClient& client, const connector::Resolved& r,
+Result<relay::Reply> register_alias(relay::RelayClient& client, const relay::Resolved& r,
                                     const std::string& alias, const std::string& session) {
   relay::RegisterParams p;
   p.node_id = r.node_id;
@@ -85,7 +85,7 @@ bool needs_registration(const Result<relay::Reply>& res) {
 
 // Runs a room operation as `alias`; when the relay does not know the alias yet, registers it
 // with this machine's identity and node id first (stderr says so) and tries once more.
-Result<relay::Reply> as_registered(relay::RelayClient& client, const connector::Resolved& r,
+Result<relay::Reply> as_registered(relay::RelayClient& client, const relay::Resolved& r,
                                    const RoomOptions& o, const std::string& alias,
                                    const std::function<Result<relay::Reply>()>& op) {
   auto res = op();
@@ -104,22 +104,22 @@ Result<relay::Reply> as_registered(relay::RelayClient& client, const connector::
 // After the first successful join with an explicit --alias, remember it as this machine's
 // operator alias, so `relay rooms send ROOM TEXT` works without --alias (the quickstart's
 // sequence). An alias already saved is never replaced.
-void remember_operator_alias(const connector::Resolved& r, const RoomOptions& o,
+void remember_operator_alias(const relay::Resolved& r, const RoomOptions& o,
                              const std::string& alias) {
   if (o.alias.empty() || !r.alias.empty()) return;
-  const auto env = connector::process_env();
+  const auto env = relay::process_env();
   std::optional<std::filesystem::path> root;
   if (!o.conn.broker_root.empty()) root = o.conn.broker_root;
-  const auto path = r.config_path.value_or(connector::config_save_path(env, root));
-  connector::SavedConfig c;
-  if (auto existing = connector::read_config_file(path)) {
+  const auto path = r.config_path.value_or(relay::config_save_path(env, root));
+  relay::SavedConfig c;
+  if (auto existing = relay::read_config_file(path)) {
     c = std::move(existing).value();
   } else if (existing.error().code != ErrorCode::kNotFound) {
     return;  // not ours to repair here; `relay setup` does that
   }
   if (c.alias) return;
   c.alias = alias;
-  if (auto w = connector::write_config_file(path, c); !w) {
+  if (auto w = relay::write_config_file(path, c); !w) {
     std::cerr << "warning: could not save " << alias
               << " as the operator alias: " << w.error().message << "\n";
     return;
@@ -130,12 +130,12 @@ void remember_operator_alias(const connector::Resolved& r, const RoomOptions& o,
 
 // Reads (list, history) act as --alias or the default alias when there is one, signed when
 // this machine has an identity: a relay shows invite-only rooms to their members only.
-std::string reader_alias(const RoomOptions& o, const connector::Resolved& r) {
+std::string reader_alias(const RoomOptions& o, const relay::Resolved& r) {
   if (!o.alias.empty()) return o.alias;
   return default_alias(r, o.conn.broker_root).value_or("");
 }
 
-relay::RelayClient reader_client(const connector::Resolved& r, const std::string& alias) {
+relay::RelayClient reader_client(const relay::Resolved& r, const std::string& alias) {
   return make_client(r, alias.empty() ? std::nullopt : load_identity(r, false, alias));
 }
 

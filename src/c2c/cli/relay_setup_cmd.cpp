@@ -21,7 +21,7 @@ struct SetupOptions {
   bool json = false;
 };
 
-nlohmann::json masked(const connector::SavedConfig& c) {
+nlohmann::json masked(const relay::SavedConfig& c) {
   nlohmann::json j = nlohmann::json::object();
   if (c.url) j["url"] = *c.url;
   if (c.token) j["token"] = "***";
@@ -31,7 +31,7 @@ nlohmann::json masked(const connector::SavedConfig& c) {
   return j;
 }
 
-void print_fields(const connector::SavedConfig& c) {
+void print_fields(const relay::SavedConfig& c) {
   if (c.url) std::cout << "  url: " << *c.url << "\n";
   if (c.token) std::cout << "  token: ***\n";
   if (c.node_id) std::cout << "  node_id: " << *c.node_id << "\n";
@@ -39,11 +39,11 @@ void print_fields(const connector::SavedConfig& c) {
   if (c.alias) std::cout << "  alias: " << *c.alias << "\n";
 }
 
-void run_show(const SetupOptions& o, const connector::Env& env) {
+void run_show(const SetupOptions& o, const relay::Env& env) {
   std::optional<std::filesystem::path> root;
   if (!o.broker_root.empty()) root = o.broker_root;
-  for (const auto& p : connector::config_search_paths(env, root)) {
-    auto c = connector::read_config_file(p);
+  for (const auto& p : relay::config_search_paths(env, root)) {
+    auto c = relay::read_config_file(p);
     if (!c && c.error().code == ErrorCode::kNotFound) continue;
     if (!c) exit_with_error(c.error().message);
     if (o.json) {
@@ -54,7 +54,7 @@ void run_show(const SetupOptions& o, const connector::Env& env) {
     }
     return;
   }
-  const auto p = connector::config_save_path(env, root);
+  const auto p = relay::config_save_path(env, root);
   if (o.json) {
     print_json({{"ok", true}, {"path", p.string()}, {"config", nullptr}});
   } else {
@@ -63,27 +63,27 @@ void run_show(const SetupOptions& o, const connector::Env& env) {
 }
 
 void run_setup(const SetupOptions& o) {
-  const auto env = connector::process_env();
+  const auto env = relay::process_env();
   if (o.show) {
     run_show(o, env);
     return;
   }
   std::optional<std::filesystem::path> root;
   if (!o.broker_root.empty()) root = o.broker_root;
-  const auto path = connector::config_save_path(env, root);
+  const auto path = relay::config_save_path(env, root);
 
   // Merge into what is there: `setup --token NEW` keeps the saved URL and node id. Setup is
   // what every config error tells the user to run, so an unreadable file is replaced, never
   // a reason to stop (a too-open one is rewritten 0600 below).
-  connector::SavedConfig c;
-  if (auto existing = connector::read_config_file(path, /*check_mode=*/false)) {
+  relay::SavedConfig c;
+  if (auto existing = relay::read_config_file(path, /*check_mode=*/false)) {
     c = std::move(existing).value();
   } else if (existing.error().code != ErrorCode::kNotFound) {
     std::cerr << "warning: replacing the unusable relay config (" << existing.error().message
               << ")\n";
   }
   if (!o.url.empty()) {
-    auto url = connector::normalize_url(o.url);
+    auto url = relay::normalize_url(o.url);
     if (!url) exit_with_error("relay setup: " + url.error().message);
     c.url = std::move(url).value();
   }
@@ -92,12 +92,12 @@ void run_setup(const SetupOptions& o) {
                  "list; prefer --token-file FILE or the C2C_RELAY_TOKEN environment variable\n";
     c.token = o.token;
   } else if (!o.token_file.empty()) {
-    auto t = connector::read_token_file(o.token_file);
+    auto t = relay::read_token_file(o.token_file);
     if (!t) exit_with_error("relay setup: " + t.error().message);
     c.token = std::move(t).value();
   }
   if (!o.node_id.empty()) {
-    if (!connector::is_valid_node_id(o.node_id)) {
+    if (!relay::is_valid_node_id(o.node_id)) {
       exit_with_error("relay setup: invalid node id '" + o.node_id +
                       "': use 1-128 printable characters without spaces, '@', '#' or '/'");
     }
@@ -122,10 +122,10 @@ void run_setup(const SetupOptions& o) {
   if (!c.url) exit_with_error("relay setup: --url is required (e.g. --url http://RELAY_HOST:7331)");
 
   // The quickstart's next steps write under these (the connector log goes to ~/.local/share/c2c).
-  if (auto dirs = connector::ensure_user_dirs(env); !dirs)
+  if (auto dirs = relay::ensure_user_dirs(env); !dirs)
     exit_with_error("relay setup: " + dirs.error().message);
 
-  auto written = connector::write_config_file(path, c);
+  auto written = relay::write_config_file(path, c);
   if (!written) exit_with_error("relay setup: " + written.error().message);
   if (o.json) {
     print_json({{"ok", true}, {"path", path.string()}, {"config", masked(c)}});

@@ -7,6 +7,7 @@
 #include "c2c/cli/relay_cli.hpp"
 #include "c2c/connector/run_loop.hpp"
 #include "c2c/core/clock.hpp"
+#include "c2c/relay/client/peer_listing.hpp"
 
 namespace c2c::cli {
 
@@ -16,57 +17,26 @@ namespace {
 
 namespace protocol = relay::protocol;
 
-struct PeerList {
-  std::vector<protocol::LeaseInfo> peers;
-  bool includes_dead = false;  // false: only live peers were visible (signed /list)
-};
+using relay::PeerList;
 
-// The peers, the best way our credentials allow: the admin listing (token, or a dev-mode
-// relay) shows dead leases too; otherwise a /list signed as one of this machine's aliases.
-Result<PeerList> fetch_peers(relay::RelayClient& client, const connector::Resolved& r,
+// The peers, the best way our credentials allow (relay::list_peers_as_allowed); the fallback
+// signs /list with this machine's identity as its default alias, else its first local alias.
+Result<PeerList> fetch_peers(relay::RelayClient& client, const relay::Resolved& r,
                              const std::string& broker_root, bool need_dead,
                              relay::Reply* refusal) {
-  auto all = client.list_all_peers();
-  if (!all) return Unexpected{all.error()};
-  if (all->ok()) {
-    auto parsed = protocol::ListResponse::from_json(all->body);
-    if (!parsed) return Unexpected{parsed.error()};
-    return PeerList{std::move(parsed->peers), true};
-  }
-  if (need_dead || !all->auth_refused()) {
-    *refusal = all.value();
-    return fail(ErrorCode::kUnauthorized, all->describe());
-  }
-  // Prod relay, no admin token: sign /list as an alias of this machine.
-  std::optional<crypto::Identity> identity;
-  if (!client.has_identity()) identity = load_identity(r, /*create_if_missing=*/false);
-  std::string alias = default_alias(r, broker_root).value_or("");
-  if (alias.empty()) {
-    auto aliases = local_aliases(broker_root);
-    if (!aliases.empty()) alias = aliases.front();
-  }
-  if (alias.empty() && (client.has_identity() || identity)) {
-    return fail(ErrorCode::kUnauthorized,
-                "listing peers on a prod relay needs the admin token (--token-file or "
-                "C2C_RELAY_TOKEN) or an alias of this machine registered on the relay to sign as "
-                "(the local broker has none)");
-  }
-  relay::RelayClient signer = client.has_identity() ? client : make_client(r, std::move(identity));
-  auto peers = signer.list_peers(alias);
-  if (!peers) return Unexpected{peers.error()};
-  if (!peers->ok()) {
-    *refusal = peers.value();
-    return fail(ErrorCode::kUnauthorized, peers->describe());
-  }
-  auto parsed = protocol::ListResponse::from_json(peers->body);
-  if (!parsed) return Unexpected{parsed.error()};
-  for (auto& p : parsed->peers) p.alive = true;
-  return PeerList{std::move(parsed->peers), false};
-}
-
-size_t count_alive(const PeerList& l) {
-  return static_cast<size_t>(
-      std::count_if(l.peers.begin(), l.peers.end(), [](const auto& p) { return p.alive; }));
+  auto signer = [&]() {
+    relay::ListSigner s;
+    std::optional<crypto::Identity> identity;
+    if (!client.has_identity()) identity = load_identity(r, /*create_if_missing=*/false);
+    s.alias = default_alias(r, broker_root).value_or("");
+    if (s.alias.empty()) {
+      auto aliases = local_aliases(broker_root);
+      if (!aliases.empty()) s.alias = aliases.front();
+    }
+    if (!client.has_identity()) s.client = make_client(r, std::move(identity));
+    return s;
+  };
+  return relay::list_peers_as_allowed(client, need_dead, signer, refusal);
 }
 
 // ---------- status ----------
@@ -170,8 +140,7 @@ struct GcOptions {
 };
 
 // One GC call; returns false when it failed (the loop keeps going, --once exits 1).
-bool gc_round(relay::RelayClient& client, const connector::Resolved& r, const GcOptions& o,
-              bool loop) {
+bool gc_round(relay::RelayClient& client, const relay::Resolved& r, const GcOptions& o, bool loop) {
   auto reply = client.gc();
   const std::string stamp = loop ? "[" + local_hms(SystemClock::instance().now()) + "] " : "";
   if (!reply || !reply->ok()) {
@@ -254,7 +223,7 @@ void register_status_commands(CLI::App& relay) {
 
 RelayHealth probe_relay_health() {
   using namespace relay_cli;
-  connector::Resolved r;
+  relay::Resolved r;
   try {
     r = resolve(ConnOptions{});
   } catch (const CliError& e) {

@@ -18,7 +18,7 @@
 
 #include "c2c/core/result.hpp"
 
-namespace c2c::connector {
+namespace c2c::relay {
 
 // Returns the value of an environment variable, nullopt when unset. Blank values count as unset
 // everywhere in this module (an exported-but-empty variable must not hide the saved config).
@@ -114,4 +114,4 @@ Result<std::string> normalize_url(std::string_view url);
 // Reads a token file: whole file, whitespace-trimmed; an empty token is an error.
 Result<std::string> read_token_file(const std::filesystem::path& path);
 
-}  // namespace c2c::connector
+}  // namespace c2c::relay

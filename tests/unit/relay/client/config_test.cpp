@@ -1,6 +1,6 @@
 // Relay config resolution: the order of docs/quickstart.md, relay.json files, node id
 // (docs/decisions.md D8), token files.
-#include "c2c/connector/config.hpp"
+#include "c2c/relay/client/config.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -10,7 +10,7 @@
 #include "c2c/crypto/crypto.hpp"
 #include "support/temp_dir.hpp"
 
-namespace c2c::connector {
+namespace c2c::relay {
 namespace {
 
 using c2c::test::read_file;
@@ -364,4 +364,4 @@ TEST_F(ConfigTest, EnsureUserDirsCreatesPrivateConfigAndDataDirs) {
 }
 
 }  // namespace
-}  // namespace c2c::connector
+}  // namespace c2c::relay

@@ -1,4 +1,4 @@
-#include "c2c/connector/config.hpp"
+#include "c2c/relay/client/config.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -17,7 +17,7 @@
 #include "c2c/core/text.hpp"
 #include "c2c/crypto/crypto.hpp"
 
-namespace c2c::connector {
+namespace c2c::relay {
 
 namespace fs = std::filesystem;
 using nlohmann::ordered_json;
@@ -379,4 +379,4 @@ Result<Resolved> resolve(const Flags& flags, const Env& env, const HostFacts& fa
   return r;
 }
 
-}  // namespace c2c::connector
+}  // namespace c2c::relay
