@@ -22,7 +22,7 @@ void register_mcp_command(CLI::App& app) {
     mcp::StdioOptions options;
     options.root = broker::resolve_root();
     const int code = mcp::run_stdio_server(options, mcp::process_env());
-    if (code != 0) throw CliError("mcp server stopped", code);
+    if (code != 0) exit_with_error("mcp server stopped", code);
   });
 }
 
