@@ -9,6 +9,7 @@
 // processes on the same root. Lock order is always registry -> inbox; never two inboxes.
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -282,10 +283,13 @@ class Broker {
                                    const SendOptions& opts = {});
 
   // Inbox reads. poll drains everything (archiving non-ephemeral messages first);
-  // drain_push drains non-deferrable messages only; peek never drains.
+  // drain_push drains non-deferrable messages only, handing them to `push` (when given) before
+  // they are reported read, so the push does not wait for the receipt's write; peek never drains.
   Result<std::vector<Message>> poll(std::string_view session_id,
                                     std::string_view drained_by = "poll_inbox");
-  Result<std::vector<Message>> drain_push(std::string_view session_id);
+  Result<std::vector<Message>> drain_push(
+      std::string_view session_id,
+      const std::function<void(const std::vector<Message>&)>& push = nullptr);
   Result<std::vector<Message>> peek(std::string_view session_id);
   // The second half of a two-step drain (peek, hand the messages out, then acknowledge): removes
   // exactly these messages (matched by message_id, or by their whole record when they have

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -196,15 +197,19 @@ std::unordered_set<std::string> recent_archive_ids(const fs::path& path, size_t 
 // the inbox is rewritten: if the archive append fails, the inbox is untouched; if the process
 // dies between the two, the next drain finds the messages again and does not archive them
 // twice (recent_archive_ids).
-Result<std::vector<Message>> drain(const fs::path& root, Clock& clock, std::string_view sid,
-                                   std::string_view drained_by,
-                                   const std::function<bool(const Message&)>& take) {
+// `handed_out`, when given, gets the drained messages once the inbox no longer holds them and
+// before they are reported read, so a push waits for no receipt write.
+Result<std::vector<Message>> drain(
+    const fs::path& root, Clock& clock, std::string_view sid, std::string_view drained_by,
+    const std::function<bool(const Message&)>& take,
+    const std::function<void(const std::vector<Message>&)>& handed_out = nullptr) {
   C2C_TRY(check_session_id(sid));
   // No inbox file: nothing to drain, and no lock file to create in a root nobody wrote to.
   // (A message landing right after this check is picked up by the next drain.)
   if (!inbox_exists(root, sid)) return std::vector<Message>();
-  auto lock = FileLock::acquire(inbox_lock(root, sid));
-  if (!lock) return fail(lock.error());
+  auto locked = FileLock::acquire(inbox_lock(root, sid));
+  if (!locked) return fail(locked.error());
+  std::optional<FileLock> lock(std::move(*locked));
   auto msgs = read_inbox(root, sid);
   if (!msgs) return fail(msgs.error());
   std::vector<Message> taken, kept;
@@ -239,6 +244,9 @@ Result<std::vector<Message>> drain(const fs::path& root, Clock& clock, std::stri
     if (!lines.empty()) C2C_TRY(files::append_line(archive_path(root, sid), lines));
   }
   C2C_TRY(write_inbox(root, sid, kept));
+  // The inbox is consistent again: a connector delivering meanwhile need not wait for receipts.
+  lock.reset();
+  if (handed_out) handed_out(taken);
   record_read(root, taken, drained_by, now);
   return taken;
 }
@@ -415,9 +423,10 @@ Result<size_t> Broker::acknowledge(std::string_view session_id,
   return taken->size();
 }
 
-Result<std::vector<Message>> Broker::drain_push(std::string_view session_id) {
-  return drain(root_, clock_, session_id, "watcher",
-               [](const Message& m) { return !m.deferrable; });
+Result<std::vector<Message>> Broker::drain_push(
+    std::string_view session_id, const std::function<void(const std::vector<Message>&)>& push) {
+  return drain(
+      root_, clock_, session_id, "watcher", [](const Message& m) { return !m.deferrable; }, push);
 }
 
 Result<std::vector<Message>> Broker::peek(std::string_view session_id) {
@@ -476,8 +485,9 @@ Result<size_t> Broker::deliver(std::string_view session_id, const std::vector<Me
                 "session '" + std::string(session_id) + "' is not registered in this broker");
   }
 
-  auto lock = FileLock::acquire(inbox_lock(root_, session_id));
-  if (!lock) return fail(lock.error());
+  auto locked = FileLock::acquire(inbox_lock(root_, session_id));
+  if (!locked) return fail(locked.error());
+  std::optional<FileLock> lock(std::move(*locked));
   auto inbox = read_inbox(root_, session_id);
   if (!inbox) return fail(inbox.error());
   // (sender, id) pairs recently delivered to this session: a connector retry after the agent
@@ -526,6 +536,15 @@ Result<size_t> Broker::deliver(std::string_view session_id, const std::vector<Me
   const size_t appended = fresh.size();
   if (appended == 0) return appended;
   C2C_TRY(append_locked(root_, session_id, fresh));
+  // The delivered record is written under the inbox lock: a drain that took these messages
+  // before it exists would let a second delivery of them through.
+  if (record.size() > kDeliveredIdsKept) {
+    record.erase(record.begin(), record.end() - static_cast<long>(kDeliveredIdsKept));
+  }
+  C2C_TRY(files::ensure_private_dir(delivered_dir(root_)));
+  C2C_TRY(files::write_atomic(delivered_path(root_, session_id), codec::string_array_json(record)));
+  // Receipts after the lock: the agent's push can drain the inbox meanwhile.
+  lock.reset();
   // Best effort: the messages are in the inbox (see record_read).
   (void)detail::record_receipts(root_, delivered);
   std::vector<ReceiptOutboxEntry> remote;
@@ -538,11 +557,6 @@ Result<size_t> Broker::deliver(std::string_view session_id, const std::vector<Me
                                         e.from_alias.substr(0, e.from_alias.find('@')), e.ts});
   }
   queue_remote_receipts(root_, remote);
-  if (record.size() > kDeliveredIdsKept) {
-    record.erase(record.begin(), record.end() - static_cast<long>(kDeliveredIdsKept));
-  }
-  C2C_TRY(files::ensure_private_dir(delivered_dir(root_)));
-  C2C_TRY(files::write_atomic(delivered_path(root_, session_id), codec::string_array_json(record)));
   return appended;
 }
 

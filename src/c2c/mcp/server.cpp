@@ -463,16 +463,18 @@ bool Server::push_enabled() const {
   return config_.channel_delivery && channel_capable_ && ready_ && session_.get().has_value();
 }
 
-Result<std::vector<std::string>> Server::drain_push() {
+Result<std::vector<std::string>> Server::drain_push(const LinesWriter& write) {
   std::vector<std::string> lines;
   // A wait_for_message call is waiting: it takes the messages (and reports them read).
   if (!push_enabled() || blocking_calls_ > 0) return lines;
   const auto sid = session_.get();
   if (!sid) return lines;
-  auto msgs = broker_.drain_push(*sid);
+  auto msgs = broker_.drain_push(*sid, [&](const std::vector<broker::Message>& drained) {
+    lines.reserve(drained.size());
+    for (const auto& m : drained) lines.push_back(dump(channel_notification(m)));
+    if (write) write(lines);
+  });
   if (!msgs) return Unexpected{msgs.error()};
-  lines.reserve(msgs->size());
-  for (const auto& m : *msgs) lines.push_back(dump(channel_notification(m)));
   return lines;
 }
 

@@ -70,8 +70,11 @@ class Server {
   // notifications/initialized, channel delivery is not disabled and the session is known.
   bool push_enabled() const;
   // Drains the session's non-deferrable messages and returns one notification line each
-  // (empty when push is off). Each message is handed out exactly once.
-  Result<std::vector<std::string>> drain_push();
+  // (empty when push is off). Each message is handed out exactly once. `write`, when given,
+  // gets the lines as soon as the inbox is rewritten, before the messages are reported read
+  // (a receipt write the push need not wait for).
+  using LinesWriter = std::function<void(const std::vector<std::string>&)>;
+  Result<std::vector<std::string>> drain_push(const LinesWriter& write = nullptr);
   // Called when push becomes enabled, so the watcher drains what queued before.
   void on_push_ready(std::function<void()> callback) { on_push_ready_ = std::move(callback); }
 

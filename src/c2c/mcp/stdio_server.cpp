@@ -46,12 +46,10 @@ int run_stdio_server(const StdioOptions& options, const EnvLookup& env) {
     watcher = std::make_unique<PushWatcher>(
         options.root, [&session] { return session.get(); },
         [&server, &out, &options] {
-          auto lines = server.drain_push();
-          if (!lines) {
-            log_line(options.log_fd, "push failed: " + lines.error().message);
-            return;
-          }
-          for (const auto& l : *lines) out.write_line(l);
+          auto pushed = server.drain_push([&out](const std::vector<std::string>& lines) {
+            for (const auto& l : lines) out.write_line(l);
+          });
+          if (!pushed) log_line(options.log_fd, "push failed: " + pushed.error().message);
         });
     if (auto started = watcher->start(); !started) {
       log_line(options.log_fd, "push notifications disabled: " + started.error().message);

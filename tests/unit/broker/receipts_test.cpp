@@ -77,6 +77,28 @@ TEST_F(ReceiptsTest, PushDrainRecordsReadAndPeekDoesNot) {
   EXPECT_EQ(s.events.back().via, "watcher");
 }
 
+// The push gets the drained messages before they are reported read: the notification does not
+// wait for the receipt's write, and the inbox lock is free again when it is written.
+TEST_F(ReceiptsTest, PushGetsTheMessagesBeforeTheyAreReportedRead) {
+  reg("alice", "ses-a");
+  reg("bob", "ses-b");
+  auto sent = broker_.send("alice", "bob", "hi");
+  ASSERT_TRUE(sent);
+  size_t handed_out = 0;
+  auto drained = broker_.drain_push("ses-b", [&](const std::vector<Message>& msgs) {
+    handed_out = msgs.size();
+    EXPECT_TRUE(broker_.peek("ses-b")->empty()) << "the inbox still holds a pushed message";
+    EXPECT_EQ(status(sent->message_id).recipients[0].state, ReceiptState::kDelivered);
+    // The inbox lock is released: another delivery can go in meanwhile.
+    EXPECT_TRUE(broker_.send("alice", "bob", "while pushing"));
+  });
+  ASSERT_TRUE(drained);
+  EXPECT_EQ(handed_out, 1u);
+  EXPECT_EQ(status(sent->message_id).recipients[0].state, ReceiptState::kRead);
+  ASSERT_EQ(broker_.peek("ses-b")->size(), 1u);
+  EXPECT_EQ(broker_.peek("ses-b")->front().content, "while pushing");
+}
+
 TEST_F(ReceiptsTest, RemoteSendIsAcceptedInTheOutboxOnly) {
   reg("alice", "ses-a");
   auto sent = broker_.send("alice", "bob@machine-b", "hi");
