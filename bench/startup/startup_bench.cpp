@@ -1,7 +1,6 @@
 // Start-up cost of the c2c binary as agents feel it (docs/performance.md "Start-up"): wall time
-// of `c2c --version` and `c2c send` (also with the start-up prefault off) per call against
-// `/bin/true`, every process spawned the same way (posix_spawn + waitpid), interleaved round by
-// round so machine noise hits all of them alike.
+// of `c2c --version` and `c2c send` per call against `/bin/true`, every process spawned the same
+// way (posix_spawn + waitpid), interleaved round by round so machine noise hits all three alike.
 // Reports medians, p90 and the ratios to /bin/true of the same run.
 //
 //   startup_bench [--runs N] [--c2c PATH] [--max-ratio R]
@@ -103,34 +102,25 @@ int main(int argc, char** argv) {
   std::vector<char*> envp;
   for (auto& e : env_strings) envp.push_back(e.data());
   envp.push_back(nullptr);
-  // The same environment with the start-up prefault switched off (core/prefault.hpp), for the
-  // row that shows what it saves.
-  std::string no_prefault = "C2C_STARTUP_PREFAULT=0";
-  std::vector<char*> envp_no_prefault(envp.begin(), envp.end() - 1);
-  envp_no_prefault.push_back(no_prefault.data());
-  envp_no_prefault.push_back(nullptr);
 
-  std::vector<double> t_true, t_version, t_send, t_send_no_prefault;
+  std::vector<double> t_true, t_version, t_send;
   for (int i = 0; i < runs; ++i) {
     t_true.push_back(spawn_ms({"/bin/true"}, envp.data()));
     t_version.push_back(spawn_ms({c2c, "--version"}, envp.data()));
     t_send.push_back(spawn_ms({c2c, "send", "recipient", "startup bench message"}, envp.data()));
-    t_send_no_prefault.push_back(
-        spawn_ms({c2c, "send", "recipient", "startup bench message"}, envp_no_prefault.data()));
     if (i % 50 == 49) fs::remove(root / "ses-recipient.inbox.json");
   }
   fs::remove_all(tmpl);
   const double base = percentile(t_true, 0.5);
   std::printf("runs=%d c2c=%s\n", runs, c2c.c_str());
-  std::printf("%-18s %10s %10s %8s\n", "command", "median_ms", "p90_ms", "x_true");
+  std::printf("%-14s %10s %10s %8s\n", "command", "median_ms", "p90_ms", "x_true");
   auto row = [&](const char* name, const std::vector<double>& v) {
-    std::printf("%-18s %10.3f %10.3f %8.2f\n", name, percentile(v, 0.5), percentile(v, 0.9),
+    std::printf("%-14s %10.3f %10.3f %8.2f\n", name, percentile(v, 0.5), percentile(v, 0.9),
                 percentile(v, 0.5) / base);
   };
   row("/bin/true", t_true);
   row("c2c --version", t_version);
   row("c2c send", t_send);
-  row("send, no prefault", t_send_no_prefault);
   if (max_ratio > 0 && percentile(t_send, 0.5) > max_ratio * base) {
     std::fprintf(stderr, "c2c send median is above %.1fx /bin/true\n", max_ratio);
     return 1;

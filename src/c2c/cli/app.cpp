@@ -12,20 +12,6 @@
 
 namespace c2c::cli {
 
-bool is_short_lived_command(int argc, char** argv) {
-  const std::string_view first = argc > 1 ? argv[1] : "";
-  const std::string_view second = argc > 2 ? argv[2] : "";
-  if (first == "mcp") return false;
-  if (first != "relay") return true;
-  if (second == "serve") return false;
-  if (second != "connect") return true;
-  for (int i = 3; i < argc; ++i) {
-    const std::string_view a = argv[i];
-    if (a == "--once" || a == "--status" || a == "--stop" || a == "--install-service") return true;
-  }
-  return false;
-}
-
 void print_json(const nlohmann::json& j) {
   std::cout << j.dump(2) << "\n" << std::flush;
 }

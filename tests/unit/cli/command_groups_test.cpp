@@ -7,7 +7,6 @@
 #include <string>
 #include <vector>
 
-#include "c2c/cli/app.hpp"
 #include "c2c/cli/cli_common.hpp"
 
 namespace c2c::cli {
@@ -61,26 +60,6 @@ TEST(CommandGroups, UnknownWordsOptionsAndNoWordRegisterEverything) {
   for (const char* flag : {"--version", "-V"}) {
     EXPECT_TRUE(top_level(*make_app({flag})).empty()) << flag;
   }
-}
-
-// Only the servers and the loop connector skip the start-up prefault (core/prefault.hpp).
-TEST(CommandGroups, ShortLivedCommandsAreEverythingButServersAndTheLoopConnector) {
-  auto short_lived = [](std::vector<std::string> args) {
-    args.insert(args.begin(), "c2c");
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    return is_short_lived_command(static_cast<int>(argv.size()), argv.data());
-  };
-  EXPECT_TRUE(short_lived({}));
-  EXPECT_TRUE(short_lived({"--version"}));
-  EXPECT_TRUE(short_lived({"send", "bob", "hi"}));
-  EXPECT_TRUE(short_lived({"relay", "status"}));
-  EXPECT_TRUE(short_lived({"relay", "connect", "--once"}));
-  EXPECT_TRUE(short_lived({"relay", "connect", "--status"}));
-  EXPECT_TRUE(short_lived({"relay", "connect", "--stop"}));
-  EXPECT_FALSE(short_lived({"mcp"}));
-  EXPECT_FALSE(short_lived({"relay", "serve", "--listen", "127.0.0.1:0"}));
-  EXPECT_FALSE(short_lived({"relay", "connect", "--relay-url", "http://127.0.0.1:1"}));
 }
 
 }  // namespace
