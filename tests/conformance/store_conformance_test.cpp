@@ -13,19 +13,14 @@
 
 #include "c2c/relay/store/store.hpp"
 #include "support/pg_server.hpp"
+#include "support/stored_message.hpp"
 #include "support/temp_dir.hpp"
 
 namespace c2c::relay {
 namespace {
 
 StoredMessage msg(std::string id, std::string content = "hi", double ts = 1.0) {
-  StoredMessage m;
-  m.message_id = std::move(id);
-  m.from_alias = "alice";
-  m.to_alias = "bob";
-  m.content = std::move(content);
-  m.ts = ts;
-  return m;
+  return test::stored_message(std::move(id), std::move(content), ts);
 }
 
 Lease lease(std::string alias, std::string node, std::string session) {

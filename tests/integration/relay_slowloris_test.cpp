@@ -3,10 +3,8 @@
 // the relay holds every connection (its /proc/<pid>/fd count), then times a normal client's
 // requests; it asserts they all complete and prints the latencies (docs/reliability.md).
 
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -20,6 +18,7 @@
 #include <vector>
 
 #include "relay_caller.hpp"
+#include "support/ports.hpp"
 #include "support/process.hpp"
 
 namespace c2c::itest {
@@ -36,24 +35,8 @@ uint16_t port_of(const std::string& url) {
 // From 127.0.0.<source_host>: the attackers are spread over four loopback addresses, 250 each,
 // under the relay's default per-IP connection cap (256), as many clients would be.
 int connect_to(uint16_t port, int source_host) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  sockaddr_in src{};
-  src.sin_family = AF_INET;
-  src.sin_addr.s_addr = htonl((127u << 24) | static_cast<uint32_t>(source_host));
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof src) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  ::fcntl(fd, F_SETFL, O_NONBLOCK);
+  const int fd = test::connect_loopback(port, source_host);
+  if (fd >= 0) ::fcntl(fd, F_SETFL, O_NONBLOCK);
   return fd;
 }
 

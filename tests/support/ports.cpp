@@ -27,12 +27,30 @@ uint16_t free_port() {
   return ntohs(a.sin_port);
 }
 
-bool can_connect(uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+int connect_loopback(uint16_t port, int source_host) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  if (source_host != 1) {
+    sockaddr_in src = loopback(0);
+    src.sin_addr.s_addr = htonl((127u << 24) | static_cast<uint32_t>(source_host));
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof src) != 0) {
+      ::close(fd);
+      return -1;
+    }
+  }
   sockaddr_in a = loopback(port);
-  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+bool can_connect(uint16_t port) {
+  const int fd = connect_loopback(port);
+  if (fd < 0) return false;
   ::close(fd);
-  return ok;
+  return true;
 }
 
 std::string find_executable(const std::vector<std::string>& paths) {

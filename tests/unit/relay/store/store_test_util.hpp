@@ -12,17 +12,12 @@
 
 #include "c2c/relay/store/sqlite_store.hpp"
 #include "c2c/relay/store/store.hpp"
+#include "support/stored_message.hpp"
 
 namespace c2c::relay::testing {
 
 inline StoredMessage message(std::string id, std::string content = "hello", double ts = 1.5) {
-  StoredMessage m;
-  m.message_id = std::move(id);
-  m.from_alias = "alice";
-  m.to_alias = "bob";
-  m.content = std::move(content);
-  m.ts = ts;
-  return m;
+  return test::stored_message(std::move(id), std::move(content), ts);
 }
 
 inline std::unique_ptr<SqliteStore> open_sqlite(const std::string& path) {
