@@ -1,18 +1,8 @@
 #include "c2c/broker/whoami.hpp"
 
-#include <cstdlib>
-
 #include "c2c/core/text.hpp"
 
 namespace c2c::broker {
-
-EnvLookup process_env() {
-  return [](std::string_view name) -> std::optional<std::string> {
-    const char* v = std::getenv(std::string(name).c_str());
-    if (v == nullptr) return std::nullopt;
-    return std::string(v);
-  };
-}
 
 namespace {
 

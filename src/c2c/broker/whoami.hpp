@@ -6,21 +6,20 @@
 // so the rule is tested without touching the process's own.
 
 #include <array>
-#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "c2c/broker/broker.hpp"
+#include "c2c/core/env.hpp"
 #include "c2c/core/result.hpp"
 
 namespace c2c::broker {
 
-// Looks a variable up; nullopt when unset.
-using EnvLookup = std::function<std::optional<std::string>(std::string_view name)>;
-// The process environment (std::getenv).
-EnvLookup process_env();
+// The environment is read through core/env.hpp's EnvLookup (process_env() for the real one).
+using c2c::EnvLookup;
+using c2c::process_env;
 
 // The variables naming the caller's session, in the order they are read.
 inline constexpr std::array<const char*, 3> kSessionEnvVars = {

@@ -175,9 +175,11 @@ struct ServePlan {
   ListenAddress listen;
   std::string token;
   std::string relay_name;
-  bool sqlite = false;
-  bool postgres = false;
   std::string db_path;  // sqlite only
+
+  bool sqlite() const { return o.storage == "sqlite"; }
+  bool postgres() const { return o.storage == "postgres"; }
+  bool memory() const { return o.storage == "memory"; }
 };
 
 void check_options(const ServeOptions& o) {
@@ -226,7 +228,7 @@ void make_data_dirs(const ServePlan& p) {
       exit_with_error("--persist-dir " + p.o.persist_dir + ": " + r.error().message);
     }
   }
-  if (p.sqlite) {
+  if (p.sqlite()) {
     if (auto r = make_private_dirs(fs::path(p.db_path).parent_path()); !r) {
       exit_with_error("--db-path " + p.db_path + ": " + r.error().message);
     }
@@ -240,14 +242,12 @@ ServePlan plan_serve(ServeOptions o) {
   apply_env_and_check(o);
   p.token = resolve_token(o);
   p.relay_name = o.relay_name.empty() ? p.listen.host : o.relay_name;
-  p.sqlite = o.storage == "sqlite";
-  p.postgres = o.storage == "postgres";
-  if (p.sqlite) {
-    p.db_path = !o.db_path.empty()       ? o.db_path
-                : !o.persist_dir.empty() ? (fs::path(o.persist_dir) / "c2c_relay.db").string()
-                                         : "./c2c_relay.db";
-  }
   p.o = std::move(o);
+  if (p.sqlite()) {
+    p.db_path = !p.o.db_path.empty()       ? p.o.db_path
+                : !p.o.persist_dir.empty() ? (fs::path(p.o.persist_dir) / "c2c_relay.db").string()
+                                           : "./c2c_relay.db";
+  }
   make_data_dirs(p);
   return p;
 }
@@ -266,8 +266,8 @@ void print_banner(const ServePlan& p) {
 }
 
 std::string store_url(const ServePlan& p) {
-  if (p.sqlite) return "sqlite:" + p.db_path;
-  if (!p.postgres) return "memory:";
+  if (p.sqlite()) return "sqlite:" + p.db_path;
+  if (!p.postgres()) return "memory:";
   const std::string& url = p.o.db_url;
   if (url.starts_with("postgres://") || url.starts_with("postgresql://")) return url;
   return "postgres:" + url;  // a libpq key=value string
@@ -278,7 +278,7 @@ crypto::Identity load_relay_identity(const ServePlan& p, Clock& clock) {
   std::optional<fs::path> identity_dir;
   if (!p.o.persist_dir.empty()) {
     identity_dir = fs::path(p.o.persist_dir);
-  } else if (p.sqlite) {
+  } else if (p.sqlite()) {
     identity_dir = fs::absolute(p.db_path).parent_path();
   }
   return unwrap(rs::load_or_create_relay_identity(identity_dir, clock.now()));
@@ -286,7 +286,7 @@ crypto::Identity load_relay_identity(const ServePlan& p, Clock& clock) {
 
 // Memory storage with a persist dir keeps room history in files; loads what is there.
 std::unique_ptr<rs::HistoryArchive> open_history_archive(const ServePlan& p, relay::Store& store) {
-  if (p.o.storage != "memory" || p.o.persist_dir.empty()) return nullptr;
+  if (!p.memory() || p.o.persist_dir.empty()) return nullptr;
   auto archive = std::make_unique<rs::HistoryArchive>(p.o.persist_dir);
   const auto stats = unwrap(archive->load_into(store));
   std::cerr << "  room history: " << stats.rooms << " rooms, " << stats.entries << " entries loaded"
@@ -345,7 +345,7 @@ net::ServerOptions server_options(const ServePlan& p, rs::StreamHub* hub) {
   so.host = p.listen.host;
   so.port = p.listen.port;
   so.threads = p.o.threads;
-  if (so.threads == 0 && p.postgres) {
+  if (so.threads == 0 && p.postgres()) {
     // A request waits for the database on its I/O thread (a commit is a WAL flush away), so
     // more threads keep more transactions in flight, and their commits share flushes.
     so.threads =
@@ -422,8 +422,8 @@ void print_startup_lines(const ServePlan& p, uint16_t port, bool tls, bool strea
   std::cout << "c2c relay serving on " << (tls ? "https" : "http") << "://"
             << url_host(p.listen.host) << ":" << port << "\n"
             << "storage: " << p.o.storage << "\n";
-  if (p.sqlite) std::cout << "db: " << p.db_path << "\n";
-  if (p.postgres) std::cout << "db: " << relay::redact_db_url(p.o.db_url) << "\n";
+  if (p.sqlite()) std::cout << "db: " << p.db_path << "\n";
+  if (p.postgres()) std::cout << "db: " << relay::redact_db_url(p.o.db_url) << "\n";
   if (!p.o.persist_dir.empty()) std::cout << "persist_dir: " << p.o.persist_dir << "\n";
   std::cout << (p.token.empty() ? "auth: DISABLED (no token set — do not expose publicly)"
                                 : "auth: Bearer token required")

@@ -10,12 +10,13 @@
 #include <vector>
 
 #include "c2c/broker/broker.hpp"
+#include "c2c/core/env.hpp"
 
 namespace c2c::mcp {
 
-// Reads one environment variable; injectable so session resolution is tested without setenv.
-using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
-EnvLookup process_env();
+// The environment is an input (core/env.hpp), so session resolution is tested without setenv.
+using c2c::EnvLookup;
+using c2c::process_env;
 
 // The variables that name the session, in order, for a C2C_MCP_CLIENT_TYPE ("" = unknown):
 // C2C_MCP_SESSION_ID first, then the client's own (claude: CLAUDE_SESSION_ID,

@@ -193,8 +193,8 @@ TEST(StdioServer, ServesOverPipesPushesAndExitsOnEof) {
   ASSERT_EQ(::pipe2(err, O_CLOEXEC), 0);
   const std::map<std::string, std::string> vars = {{"C2C_MCP_SESSION_ID", "ses-b"},
                                                    {"C2C_MCP_AUTO_REGISTER_ALIAS", "bob"}};
-  const EnvLookup env = [vars](const std::string& k) -> std::optional<std::string> {
-    const auto it = vars.find(k);
+  const EnvLookup env = [vars](std::string_view k) -> std::optional<std::string> {
+    const auto it = vars.find(std::string(k));
     return it == vars.end() ? std::nullopt : std::optional<std::string>(it->second);
   };
   StdioOptions opts{in[0], out[1], err[1], dir.path()};

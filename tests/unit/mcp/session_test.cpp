@@ -10,8 +10,8 @@ namespace c2c::mcp::test {
 namespace {
 
 EnvLookup env_of(std::map<std::string, std::string> vars) {
-  return [vars = std::move(vars)](const std::string& k) -> std::optional<std::string> {
-    const auto it = vars.find(k);
+  return [vars = std::move(vars)](std::string_view k) -> std::optional<std::string> {
+    const auto it = vars.find(std::string(k));
     if (it == vars.end()) return std::nullopt;
     return it->second;
   };

@@ -152,8 +152,8 @@ class StdioWait : public ::testing::Test {
     ASSERT_TRUE(broker_.register_session({"ses-a", "alice", ::getpid(), "", "", true}));
     const std::map<std::string, std::string> vars = {{"C2C_MCP_SESSION_ID", "ses-b"},
                                                      {"C2C_MCP_AUTO_REGISTER_ALIAS", "bob"}};
-    env_ = [vars](const std::string& k) -> std::optional<std::string> {
-      const auto it = vars.find(k);
+    env_ = [vars](std::string_view k) -> std::optional<std::string> {
+      const auto it = vars.find(std::string(k));
       return it == vars.end() ? std::nullopt : std::optional<std::string>(it->second);
     };
     reader_.emplace(out_[0]);

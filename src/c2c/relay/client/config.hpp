@@ -16,14 +16,15 @@
 #include <string_view>
 #include <vector>
 
+#include "c2c/core/env.hpp"
 #include "c2c/core/result.hpp"
 
 namespace c2c::relay {
 
-// Returns the value of an environment variable, nullopt when unset. Blank values count as unset
+// An environment variable's value, nullopt when unset (core/env.hpp). Blank values count as unset
 // everywhere in this module (an exported-but-empty variable must not hide the saved config).
-using Env = std::function<std::optional<std::string>(std::string_view name)>;
-Env process_env();
+using Env = EnvLookup;
+using c2c::process_env;
 
 // What the machine tells us for the default node id (D8).
 struct HostFacts {

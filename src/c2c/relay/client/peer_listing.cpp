@@ -3,16 +3,26 @@
 #include <algorithm>
 
 namespace c2c::relay {
+namespace {
+
+// The peers of an ok /list reply, as the listing says; a signed /list shows live peers only and
+// sends no alive flag, so they are marked alive.
+Result<PeerList> peers_of(const Reply& reply, bool includes_dead) {
+  auto parsed = protocol::ListResponse::from_json(reply.body);
+  if (!parsed) return Unexpected{parsed.error()};
+  if (!includes_dead) {
+    for (auto& p : parsed->peers) p.alive = true;
+  }
+  return PeerList{std::move(parsed->peers), includes_dead};
+}
+
+}  // namespace
 
 Result<PeerList> list_peers_as_allowed(RelayClient& client, bool need_dead,
                                        const std::function<ListSigner()>& signer, Reply* refusal) {
   auto all = client.list_all_peers();
   if (!all) return Unexpected{all.error()};
-  if (all->ok()) {
-    auto parsed = protocol::ListResponse::from_json(all->body);
-    if (!parsed) return Unexpected{parsed.error()};
-    return PeerList{std::move(parsed->peers), true};
-  }
+  if (all->ok()) return peers_of(*all, /*includes_dead=*/true);
   if (need_dead || !all->auth_refused()) {
     *refusal = all.value();
     return fail(ErrorCode::kUnauthorized, all->describe());
@@ -32,10 +42,7 @@ Result<PeerList> list_peers_as_allowed(RelayClient& client, bool need_dead,
     *refusal = peers.value();
     return fail(ErrorCode::kUnauthorized, peers->describe());
   }
-  auto parsed = protocol::ListResponse::from_json(peers->body);
-  if (!parsed) return Unexpected{parsed.error()};
-  for (auto& p : parsed->peers) p.alive = true;
-  return PeerList{std::move(parsed->peers), false};
+  return peers_of(*peers, /*includes_dead=*/false);
 }
 
 size_t count_alive(const PeerList& list) {
