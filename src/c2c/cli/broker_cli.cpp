@@ -76,22 +76,4 @@ const char* liveness_name(broker::Liveness l) {
   return "unknown";
 }
 
-nlohmann::json liveness_json(broker::Liveness l) {
-  if (l == broker::Liveness::kUnknown) return nullptr;
-  return l == broker::Liveness::kAlive;
-}
-
-nlohmann::json message_to_json(const broker::Message& m) {
-  nlohmann::json j;
-  j["from_alias"] = m.from_alias;
-  j["to_alias"] = m.to_alias;
-  j["content"] = m.content;
-  j["ts"] = m.ts;
-  if (m.deferrable) j["deferrable"] = true;
-  if (m.ephemeral) j["ephemeral"] = true;
-  if (m.message_id) j["message_id"] = *m.message_id;
-  if (m.room_id) j["room_id"] = *m.room_id;
-  return j;
-}
-
 }  // namespace c2c::cli

@@ -7,9 +7,13 @@
 #include <vector>
 
 #include "c2c/broker/broker.hpp"
+#include "c2c/broker/json_view.hpp"
 #include "c2c/cli/cli_common.hpp"
 
 namespace c2c::cli {
+
+// The JSON shapes of broker data, shared with the MCP tools.
+namespace json_view = broker::json_view;
 
 // The broker at the resolved root (docs/protocol.md §6).
 broker::Broker open_broker();
@@ -40,9 +44,5 @@ std::string join_words(const std::vector<std::string>& words);
 
 // "alive" / "dead" / "unknown".
 const char* liveness_name(broker::Liveness l);
-// JSON true / false / null for the same.
-nlohmann::json liveness_json(broker::Liveness l);
-
-nlohmann::json message_to_json(const broker::Message& m);
 
 }  // namespace c2c::cli

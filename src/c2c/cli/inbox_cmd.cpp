@@ -15,9 +15,7 @@ namespace {
 
 std::string format_messages(const std::vector<broker::Message>& msgs, bool json) {
   if (json) {
-    auto arr = nlohmann::json::array();
-    for (const auto& m : msgs) arr.push_back(message_to_json(m));
-    return arr.dump(2) + "\n";
+    return json_view::messages(msgs, json_view::View::kRecord).dump(2) + "\n";
   }
   if (msgs.empty()) return "(no messages)\n";
   std::string out;
@@ -120,10 +118,7 @@ void add_history(CLI::App& app) {
     if (o->json) {
       auto arr = nlohmann::json::array();
       for (const auto& e : entries) {
-        auto j = message_to_json(e.message);
-        j["drained_at"] = e.drained_at;
-        j["drained_by"] = e.drained_by;
-        arr.push_back(std::move(j));
+        arr.push_back(json_view::archive_entry(e, json_view::View::kRecord));
       }
       print_json(arr);
       return;

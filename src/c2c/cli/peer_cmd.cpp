@@ -62,13 +62,7 @@ void add_register(CLI::App& app) {
     auto b = open_broker();
     auto r = unwrap(b.register_session(req));
     if (o->json) {
-      nlohmann::json j{{"alias", r.registration.alias},
-                       {"session_id", r.registration.session_id},
-                       {"evicted_sessions", r.evicted_sessions},
-                       {"migrated_messages", r.migrated_messages},
-                       {"redelivered_dead_letters", r.redelivered_dead_letters}};
-      if (r.registration.pid) j["pid"] = *r.registration.pid;
-      print_json(j);
+      print_json(json_view::registered(r, json_view::View::kRecord));
       return;
     }
     std::cout << "registered " << r.registration.alias << " (session " << r.registration.session_id
@@ -100,10 +94,10 @@ void add_whoami(CLI::App& app) {
           "hint: register first: c2c register --alias NAME --session-id ID");
     }
     auto b = open_broker();
-    std::string alias;
-    if (auto row = unwrap(b.find_session(sid))) alias = row->alias;
+    const auto row = unwrap(b.find_session(sid));
+    const std::string alias = row ? row->alias : "";
     if (o->json) {
-      print_json({{"session_id", sid}, {"alias", alias}});
+      print_json(json_view::whoami(sid, row, json_view::View::kRecord));
       return;
     }
     std::cout << "alias:      " << (alias.empty() ? "(not registered)" : alias) << "\n"
@@ -125,14 +119,7 @@ void add_list(CLI::App& app) {
     if (o->json) {
       auto arr = nlohmann::json::array();
       for (const auto& r : regs) {
-        nlohmann::json j{{"session_id", r.session_id},
-                         {"alias", r.alias},
-                         {"alive", liveness_json(b.liveness(r))}};
-        if (r.pid) j["pid"] = *r.pid;
-        if (r.registered_at) j["registered_at"] = *r.registered_at;
-        if (!r.client_type.empty()) j["client_type"] = r.client_type;
-        if (!r.role.empty()) j["role"] = r.role;
-        arr.push_back(std::move(j));
+        arr.push_back(json_view::peer(r, b.liveness(r), json_view::View::kRecord));
       }
       print_json(arr);
       return;
@@ -193,12 +180,7 @@ void add_send(CLI::App& app) {
     }
     auto receipt = unwrap(std::move(r));
     if (o->json) {
-      print_json({{"queued", true},
-                  {"remote", receipt.remote},
-                  {"ts", receipt.ts},
-                  {"from_alias", receipt.from_alias},
-                  {"to_alias", receipt.to_alias},
-                  {"message_id", receipt.message_id}});
+      print_json(json_view::sent(receipt, opts, json_view::View::kRecord));
       return;
     }
     std::cout << "ok -> " << receipt.to_alias << " (from " << receipt.from_alias << ")";
@@ -232,15 +214,7 @@ void add_send_all(CLI::App& app) {
     opts.tag = o->tags.tag();
     auto r = unwrap(b.send_all(from, join_words(o->words), exclude, opts));
     if (o->json) {
-      auto skipped = nlohmann::json::array();
-      for (const auto& [alias, reason] : r.skipped) {
-        skipped.push_back({{"alias", alias}, {"reason", reason}});
-      }
-      nlohmann::json ids = nlohmann::json::object();
-      for (size_t i = 0; i < r.sent_to.size() && i < r.message_ids.size(); ++i) {
-        ids[r.sent_to[i]] = r.message_ids[i];
-      }
-      print_json({{"sent_to", r.sent_to}, {"skipped", skipped}, {"message_ids", ids}});
+      print_json(json_view::broadcast(r));
       return;
     }
     std::cout << "Sent to: " << (r.sent_to.empty() ? "(none)" : "");
@@ -261,20 +235,7 @@ void add_sweep(CLI::App& app) {
     auto b = open_broker();
     auto r = unwrap(b.sweep());
     if (*json) {
-      auto dropped = nlohmann::json::array();
-      for (const auto& [sid, alias] : r.dropped) {
-        dropped.push_back({{"session_id", sid}, {"alias", alias}});
-      }
-      auto evicted = nlohmann::json::array();
-      for (const auto& [room, alias] : r.evicted_room_members) {
-        evicted.push_back({{"room_id", room}, {"alias", alias}});
-      }
-      print_json({{"dropped_regs", dropped},
-                  {"deleted_inboxes", r.deleted_inboxes},
-                  {"preserved_messages", r.preserved_messages},
-                  {"evicted_room_members", evicted},
-                  {"removed_temp_files", r.removed_temp_files},
-                  {"pruned_receipts", r.pruned_receipts}});
+      print_json(json_view::swept(r, json_view::View::kRecord));
       return;
     }
     std::cout << "Dropped " << r.dropped.size() << " registrations, " << r.deleted_inboxes.size()
@@ -303,7 +264,7 @@ void add_dead_letter(CLI::App& app) {
         arr.push_back({{"kind", "local"},
                        {"deleted_at", r.deleted_at},
                        {"from_session_id", r.from_session_id},
-                       {"message", message_to_json(r.message)}});
+                       {"message", json_view::message(r.message, json_view::View::kRecord)}});
       }
       for (const auto& r : remote) {
         nlohmann::json row = {{"kind", "remote"},

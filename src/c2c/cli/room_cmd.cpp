@@ -72,22 +72,6 @@ void print_rooms(const std::vector<broker::RoomInfo>& rooms, bool json) {
   }
 }
 
-nlohmann::json members_json(const std::vector<broker::RoomMember>& members) {
-  auto arr = nlohmann::json::array();
-  for (const auto& m : members) {
-    arr.push_back({{"alias", m.alias}, {"session_id", m.session_id}, {"joined_at", m.joined_at}});
-  }
-  return arr;
-}
-
-nlohmann::json history_json(const std::vector<broker::RoomHistoryEntry>& entries) {
-  auto arr = nlohmann::json::array();
-  for (const auto& e : entries) {
-    arr.push_back({{"ts", e.ts}, {"from_alias", e.from_alias}, {"content", e.content}});
-  }
-  return arr;
-}
-
 void add_join(CLI::App& rooms) {
   struct Opts {
     std::string room, alias, session_id;
@@ -109,8 +93,8 @@ void add_join(CLI::App& rooms) {
     auto r = unwrap(b.join_room(o->room, alias, sid, o->history_limit));
     if (o->json) {
       print_json({{"room_id", r.room_id},
-                  {"members", members_json(r.members)},
-                  {"history", history_json(r.history)},
+                  {"members", json_view::members(r.members)},
+                  {"history", json_view::history(r.history)},
                   {"joined_now", r.joined_now}});
       return;
     }
@@ -142,7 +126,7 @@ void add_leave(CLI::App& rooms) {
     const std::string alias = member_alias(b, o->alias, sid);
     auto members = unwrap(b.leave_room(o->room, alias));
     if (o->json) {
-      print_json({{"room_id", o->room}, {"members", members_json(members)}});
+      print_json({{"room_id", o->room}, {"members", json_view::members(members)}});
       return;
     }
     std::cout << "Left room " << o->room << " (" << members.size() << " members left)\n";
@@ -208,7 +192,7 @@ void add_history(CLI::App& rooms) {
     if (!o->since.empty()) since = parse_since(o->since);
     auto entries = unwrap(b.room_history(o->room, o->limit, since, ""));
     if (o->json) {
-      print_json(history_json(entries));
+      print_json(json_view::history(entries));
       return;
     }
     if (entries.empty()) {
@@ -238,11 +222,9 @@ void add_members(CLI::App& rooms) {
     if (o->json) {
       auto arr = nlohmann::json::array();
       for (size_t i = 0; i < info->members.size(); ++i) {
-        const auto& m = info->members[i];
-        arr.push_back({{"alias", m.alias},
-                       {"session_id", m.session_id},
-                       {"joined_at", m.joined_at},
-                       {"alive", liveness_json(info->member_liveness[i])}});
+        auto j = json_view::member(info->members[i]);
+        j["alive"] = json_view::liveness(info->member_liveness[i]);
+        arr.push_back(std::move(j));
       }
       print_json(arr);
       return;

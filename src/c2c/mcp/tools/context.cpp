@@ -35,18 +35,6 @@ std::optional<double> opt_number(const json& args, const char* name) {
   return it->get<double>();
 }
 
-json liveness_json(broker::Liveness l) {
-  switch (l) {
-    case broker::Liveness::kAlive:
-      return true;
-    case broker::Liveness::kDead:
-      return false;
-    case broker::Liveness::kUnknown:
-      return nullptr;
-  }
-  return nullptr;
-}
-
 json message_schema() {
   using namespace schema;
   return out_object({{"from_alias", out("string")},
@@ -63,14 +51,6 @@ json room_history_entry_schema() {
   return out_object(
       {{"ts", out("number")}, {"from_alias", out("string")}, {"content", out("string")}},
       {"ts", "from_alias", "content"});
-}
-
-json member_json(const broker::RoomMember& m) {
-  return {{"alias", m.alias}, {"session_id", m.session_id}, {"joined_at", m.joined_at}};
-}
-
-json history_entry_json(const broker::RoomHistoryEntry& e) {
-  return {{"ts", e.ts}, {"from_alias", e.from_alias}, {"content", e.content}};
 }
 
 Result<std::string> ToolContext::session_from_args(const json& args, std::string_view tool) {

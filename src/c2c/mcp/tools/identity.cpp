@@ -107,9 +107,7 @@ Result<json> register_tool(ToolContext& ctx, const json& args) {
   // A server started without a session id now speaks for the one it registered.
   if (!current) ctx.session().bind(*sid);
 
-  return json{{"alias", reg->registration.alias},
-              {"session_id", *sid},
-              {"redelivered_dead_letters", reg->redelivered_dead_letters}};
+  return json_view::registered(*reg, kAgentView);
 }
 
 // register's text block: `registered <alias>` (+ how many dead letters came back).
@@ -136,14 +134,8 @@ Result<json> whoami_tool(ToolContext& ctx, const json& args) {
   if (!sid) return Unexpected{sid.error()};
   auto reg = ctx.broker().find_session(*sid);
   if (!reg) return Unexpected{reg.error()};
-  // Not registered is not an error: the agent should call register next.
-  if (!reg->has_value()) return json{{"registered", false}, {"alias", ""}, {"session_id", *sid}};
-  const auto& r = **reg;
-  json out = {{"registered", true}, {"alias", r.alias}, {"session_id", *sid}};
-  if (const auto it = r.extra.find("canonical_alias"); it != r.extra.end() && it->is_string()) {
-    out["canonical_alias"] = *it;
-  }
-  return out;
+  // Not registered is not an error (registered: false): the agent should call register next.
+  return json_view::whoami(*sid, *reg, kAgentView);
 }
 
 Result<json> list_tool(ToolContext& ctx, const json& args) {
@@ -152,16 +144,9 @@ Result<json> list_tool(ToolContext& ctx, const json& args) {
   const bool alive_only = opt_bool(args, "alive_only");
   json out = json::array();
   for (const auto& r : *regs) {
-    const json alive = liveness_json(ctx.broker().liveness(r));
-    if (alive_only && alive != json(true)) continue;
-    json row = {{"session_id", r.session_id}, {"alias", r.alias}};
-    if (r.pid) row["pid"] = *r.pid;
-    row["alive"] = alive;
-    if (r.registered_at) row["registered_at"] = *r.registered_at;
-    if (const auto it = r.extra.find("canonical_alias"); it != r.extra.end() && it->is_string()) {
-      row["canonical_alias"] = *it;
-    }
-    out.push_back(std::move(row));
+    const auto alive = ctx.broker().liveness(r);
+    if (alive_only && alive != broker::Liveness::kAlive) continue;
+    out.push_back(json_view::peer(r, alive, kAgentView));
   }
   return out;
 }

@@ -10,18 +10,7 @@ namespace {
 Result<json> sweep_tool(ToolContext& ctx, const json&) {
   auto swept = ctx.broker().sweep();
   if (!swept) return Unexpected{swept.error()};
-  json dropped = json::array();
-  for (const auto& [sid, alias] : swept->dropped) {
-    dropped.push_back({{"session_id", sid}, {"alias", alias}});
-  }
-  json evicted = json::array();
-  for (const auto& [room, alias] : swept->evicted_room_members) {
-    evicted.push_back({{"room_id", room}, {"alias", alias}});
-  }
-  return json{{"dropped_regs", std::move(dropped)},
-              {"deleted_inboxes", swept->deleted_inboxes},
-              {"preserved_messages", swept->preserved_messages},
-              {"evicted_room_members", std::move(evicted)}};
+  return json_view::swept(*swept, kAgentView);
 }
 
 }  // namespace

@@ -32,20 +32,6 @@ Error explain_send_error(Error e) {
   return e;
 }
 
-json message_json(const broker::Message& m) {
-  json j = {
-      {"from_alias", m.from_alias}, {"to_alias", m.to_alias}, {"content", m.content}, {"ts", m.ts}};
-  if (m.deferrable) j["deferrable"] = true;
-  if (m.enc_status) j["enc_status"] = *m.enc_status;
-  return j;
-}
-
-json messages_json(const std::vector<broker::Message>& msgs) {
-  json out = json::array();
-  for (const auto& m : msgs) out.push_back(message_json(m));
-  return out;
-}
-
 Result<json> send_tool(ToolContext& ctx, const json& args) {
   const std::string to = std::string(trim(args.at("to_alias").get<std::string>()));
   const std::string content = args.at("content").get<std::string>();
@@ -58,15 +44,7 @@ Result<json> send_tool(ToolContext& ctx, const json& args) {
   const auto opts = send_options(args);
   auto receipt = ctx.broker().send(*from, to, content, opts);
   if (!receipt) return Unexpected{explain_send_error(receipt.error())};
-  json out = {{"queued", true},
-              {"ts", receipt->ts},
-              {"from_alias", receipt->from_alias},
-              {"to_alias", receipt->to_alias},
-              {"message_id", receipt->message_id}};
-  if (opts.deferrable) out["deferrable"] = true;
-  // alias@host: queued for the relay connector rather than delivered to a local inbox.
-  if (receipt->remote) out["remote"] = true;
-  return out;
+  return json_view::sent(*receipt, opts, kAgentView);
 }
 
 Result<json> send_all_tool(ToolContext& ctx, const json& args) {
@@ -79,17 +57,7 @@ Result<json> send_all_tool(ToolContext& ctx, const json& args) {
   }
   auto result = ctx.broker().send_all(*from, content, exclude, send_options(args));
   if (!result) return Unexpected{result.error()};
-  json skipped = json::array();
-  for (const auto& [alias, reason] : result->skipped) {
-    skipped.push_back({{"alias", alias}, {"reason", reason}});
-  }
-  json ids = json::object();
-  for (size_t i = 0; i < result->sent_to.size() && i < result->message_ids.size(); ++i) {
-    ids[result->sent_to[i]] = result->message_ids[i];
-  }
-  return json{{"sent_to", result->sent_to},
-              {"skipped", std::move(skipped)},
-              {"message_ids", std::move(ids)}};
+  return json_view::broadcast(*result);
 }
 
 Result<json> poll_inbox_tool(ToolContext& ctx, const json& args) {
@@ -107,7 +75,7 @@ Result<json> poll_inbox_tool(ToolContext& ctx, const json& args) {
   if (!sid) return Unexpected{ctx.own_session("poll_inbox").error()};
   auto msgs = ctx.broker().poll(*sid, "poll_inbox");
   if (!msgs) return Unexpected{msgs.error()};
-  return messages_json(*msgs);
+  return json_view::messages(*msgs, kAgentView);
 }
 
 // Blocks until this session's inbox holds a message or timeout_s passes; returns the drained
@@ -126,7 +94,7 @@ Result<json> wait_for_message_tool(ToolContext& ctx, const json& args) {
   while (true) {
     auto msgs = ctx.broker().poll(*sid, "wait_for_message");
     if (!msgs) return Unexpected{msgs.error()};
-    if (!msgs->empty()) return messages_json(*msgs);
+    if (!msgs->empty()) return json_view::messages(*msgs, kAgentView);
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
                           deadline - std::chrono::steady_clock::now())
                           .count();
@@ -139,7 +107,7 @@ Result<json> wait_for_message_tool(ToolContext& ctx, const json& args) {
       // One last look: the timeout and a message may have crossed.
       auto last = ctx.broker().poll(*sid, "wait_for_message");
       if (!last) return Unexpected{last.error()};
-      return messages_json(*last);
+      return json_view::messages(*last, kAgentView);
     }
   }
 }
@@ -161,7 +129,7 @@ Result<json> peek_inbox_tool(ToolContext& ctx, const json&) {
   if (!sid) return Unexpected{sid.error()};
   auto msgs = ctx.broker().peek(*sid);
   if (!msgs) return Unexpected{msgs.error()};
-  return messages_json(*msgs);
+  return json_view::messages(*msgs, kAgentView);
 }
 
 Result<json> history_tool(ToolContext& ctx, const json& args) {
@@ -172,12 +140,7 @@ Result<json> history_tool(ToolContext& ctx, const json& args) {
   auto entries = ctx.broker().history(*sid, static_cast<size_t>(limit));
   if (!entries) return Unexpected{entries.error()};
   json out = json::array();
-  for (const auto& e : *entries) {
-    out.push_back({{"drained_at", e.drained_at},
-                   {"from_alias", e.message.from_alias},
-                   {"to_alias", e.message.to_alias},
-                   {"content", e.message.content}});
-  }
+  for (const auto& e : *entries) out.push_back(json_view::archive_entry(e, kAgentView));
   return out;
 }
 

@@ -24,12 +24,6 @@ Result<std::string> room_id_arg(const json& args) {
   return room;
 }
 
-json members_json(const std::vector<broker::RoomMember>& members) {
-  json out = json::array();
-  for (const auto& m : members) out.push_back(member_json(m));
-  return out;
-}
-
 json room_info_json(const broker::RoomInfo& room, bool blank_members) {
   json aliases = json::array();
   json details = json::array();
@@ -41,7 +35,7 @@ json room_info_json(const broker::RoomInfo& room, bool blank_members) {
           i < room.member_liveness.size() ? room.member_liveness[i] : broker::Liveness::kUnknown;
       aliases.push_back(m.alias);
       details.push_back(
-          {{"alias", m.alias}, {"session_id", m.session_id}, {"alive", liveness_json(l)}});
+          {{"alias", m.alias}, {"session_id", m.session_id}, {"alive", json_view::liveness(l)}});
       (l == broker::Liveness::kAlive ? alive : l == broker::Liveness::kDead ? dead : unknown)++;
     }
   }
@@ -89,11 +83,9 @@ Result<json> join_room_tool(ToolContext& ctx, const json& args) {
                                      0LL, kMaxJoinHistory);
   auto joined = ctx.broker().join_room(*room, *alias, *sid, static_cast<size_t>(limit));
   if (!joined) return Unexpected{joined.error()};
-  json history = json::array();
-  for (const auto& e : joined->history) history.push_back(history_entry_json(e));
   return json{{"room_id", joined->room_id},
-              {"members", members_json(joined->members)},
-              {"history", std::move(history)}};
+              {"members", json_view::members(joined->members)},
+              {"history", json_view::history(joined->history)}};
 }
 
 Result<json> leave_room_tool(ToolContext& ctx, const json& args) {
@@ -103,7 +95,7 @@ Result<json> leave_room_tool(ToolContext& ctx, const json& args) {
   if (!alias) return Unexpected{alias.error()};
   auto members = ctx.broker().leave_room(*room, *alias);
   if (!members) return Unexpected{members.error()};
-  return json{{"room_id", *room}, {"members", members_json(*members)}};
+  return json{{"room_id", *room}, {"members", json_view::members(*members)}};
 }
 
 Result<json> send_room_tool(ToolContext& ctx, const json& args) {
@@ -172,9 +164,7 @@ Result<json> room_history_tool(ToolContext& ctx, const json& args) {
   auto entries = ctx.broker().room_history(*room_id, limit <= 0 ? 0 : static_cast<size_t>(limit),
                                            opt_number(args, "since"), who->alias.value_or(""));
   if (!entries) return Unexpected{entries.error()};
-  json out = json::array();
-  for (const auto& e : *entries) out.push_back(history_entry_json(e));
-  return out;
+  return json_view::history(*entries);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "c2c/broker/broker.hpp"
+#include "c2c/broker/json_view.hpp"
 #include "c2c/mcp/inbox_wait.hpp"
 #include "c2c/mcp/session.hpp"
 #include "c2c/mcp/tool_registry.hpp"
@@ -57,10 +58,10 @@ bool opt_bool(const nlohmann::json& args, const char* name);
 std::optional<long long> opt_int(const nlohmann::json& args, const char* name);
 std::optional<double> opt_number(const nlohmann::json& args, const char* name);
 
-// JSON shapes shared by several tools.
-nlohmann::json member_json(const broker::RoomMember& m);
-nlohmann::json history_entry_json(const broker::RoomHistoryEntry& e);
-nlohmann::json liveness_json(broker::Liveness l);  // true | false | null (unknown)
+// The JSON shapes of broker data, shared with the CLI's --json output; tools show the
+// agent's view (View::kAgent).
+namespace json_view = broker::json_view;
+inline constexpr auto kAgentView = broker::json_view::View::kAgent;
 
 // Output schemas shared by several tools: one inbox message
 // {from_alias, to_alias, content, ts, deferrable?, enc_status?} and one room history entry.
