@@ -133,7 +133,7 @@ void add_leave(CLI::App& rooms) {
   });
 }
 
-void add_send(CLI::App& rooms) {
+void add_room_send(CLI::App& rooms) {
   struct Opts {
     std::string room, from;
     std::vector<std::string> words;
@@ -174,7 +174,7 @@ void add_list(CLI::App& rooms, bool& json) {
   });
 }
 
-void add_history(CLI::App& rooms) {
+void add_room_history(CLI::App& rooms) {
   struct Opts {
     std::string room, since;
     size_t limit = 50;
@@ -305,9 +305,9 @@ void register_room_commands(CLI::App& app) {
   rooms->add_flag("--json,-j", list_json, "Print JSON (for the default `list`)");
   add_join(*rooms);
   add_leave(*rooms);
-  add_send(*rooms);
+  add_room_send(*rooms);
   add_list(*rooms, list_json);
-  add_history(*rooms);
+  add_room_history(*rooms);
   add_members(*rooms);
   add_invite(*rooms);
   add_visibility(*rooms);
