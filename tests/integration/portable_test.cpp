@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
@@ -107,6 +108,19 @@ TEST_F(PortableBinary, LinksOnlyGlibcDynamically) {
   const auto libs = needed_libraries(bin_);
   ASSERT_FALSE(libs.empty());
   for (const auto& l : libs) EXPECT_TRUE(is_glibc_library(l)) << "not glibc: " << l;
+}
+
+// libm is opened only when one of its functions is called (src/c2c/cli/portable/lazy_libm.cpp):
+// the loader maps libc alone at start-up (docs/performance.md, "Start-up").
+TEST_F(PortableBinary, LoadsNoLibmAtStart) {
+  const auto libs = needed_libraries(bin_);
+  ASSERT_FALSE(libs.empty());
+  EXPECT_EQ(std::count(libs.begin(), libs.end(), "libm.so.6"), 0) << "ldd lists libm.so.6";
+  ProcessOptions traced;
+  traced.env["LD_DEBUG"] = "files";  // the loader names every object it maps, on stderr
+  const auto version = run({bin_, "--version"}, traced);
+  EXPECT_EQ(version.exit_code, 0) << version.err;
+  EXPECT_FALSE(contains(version.err, "libm.so")) << version.err;
 }
 
 // Linked at a fixed address (-no-pie): the loader applies no relative relocations at start-up
