@@ -15,6 +15,8 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "c2c/core/fd_io.hpp"
+
 namespace c2c::broker::files {
 
 namespace {
@@ -45,14 +47,7 @@ std::shared_mutex* mutex_for(const std::string& path) {
 }
 
 Result<void> write_all(int fd, std::string_view data, const fs::path& path) {
-  while (!data.empty()) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return io_error("cannot write", path, errno);
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
+  if (!write_fully(fd, data)) return io_error("cannot write", path, errno);
   return {};
 }
 

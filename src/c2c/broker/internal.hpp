@@ -138,6 +138,15 @@ using RegistrySnapshot = std::shared_ptr<const RegistryView>;
 Result<RegistrySnapshot> load_registry(const fs::path& root, RegistryCache& cache);
 Result<void> save_registry(const fs::path& root, RegistryCache& cache,
                            const std::vector<Registration>& rows);
+// The registry lock and the snapshot read under it. Shared for senders (they run in parallel
+// with each other but never with a register or sweep that could move an inbox under them),
+// exclusive for register and sweep, which rewrite the registry.
+struct LockedRegistry {
+  files::FileLock lock;
+  RegistrySnapshot snap;
+};
+Result<LockedRegistry> lock_registry(const fs::path& root, RegistryCache& cache,
+                                     files::FileLock::Mode mode);
 
 Liveness liveness_of(const Registration& reg);
 inline bool maybe_alive(const Registration& reg) {

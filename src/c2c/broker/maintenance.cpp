@@ -150,11 +150,9 @@ Result<SweepResult> Broker::sweep() {
   SweepResult out;
   std::error_code ec;
   if (!fs::is_directory(root_, ec)) return out;  // nothing was ever stored here
-  auto reg_lock = FileLock::acquire(registry_lock(root_));
-  if (!reg_lock) return fail(reg_lock.error());
-  auto snap = load_registry(root_, *cache_);
-  if (!snap) return fail(snap.error());
-  auto all = (*snap)->all();
+  auto locked = lock_registry(root_, *cache_, FileLock::Mode::kExclusive);
+  if (!locked) return fail(locked.error());
+  auto all = locked->snap->all();
   if (!all) return fail(all.error());
   std::vector<Registration> survivors;
   for (const auto& r : **all) {
@@ -225,39 +223,53 @@ Result<SweepResult> Broker::sweep() {
   return out;
 }
 
-Result<std::vector<DeadLetterRecord>> Broker::dead_letters() {
-  C2C_TRY(check_root(root_));
-  auto raw = files::read_file(dead_letter_path(root_));
+namespace {
+
+// The records of a .jsonl file under the broker root (none when it is missing): `from` reads
+// one from each line that parses as an object; lines it refuses, or that do not parse (a torn
+// tail), are skipped.
+template <typename T, typename From>
+Result<std::vector<T>> read_records(const fs::path& root, const fs::path& path, From&& from) {
+  C2C_TRY(check_root(root));
+  auto raw = files::read_file(path);
   if (!raw) return fail(raw.error());
-  std::vector<DeadLetterRecord> out;
+  std::vector<T> out;
   if (!raw->has_value()) return out;
   for (auto line : files::lines_of(**raw)) {
     auto j = codec::parse_object_line(line);
     if (!j) continue;
-    auto rec = codec::dead_letter_from(*j);
-    if (rec) out.push_back(std::move(*rec));
+    if (auto rec = from(*j)) out.push_back(std::move(*rec));
   }
   return out;
 }
 
-Result<std::vector<RemoteDeadLetter>> Broker::remote_dead_letters() {
-  C2C_TRY(check_root(root_));
-  auto raw = files::read_file(outbox_dlq_path(root_));
-  if (!raw) return fail(raw.error());
-  std::vector<RemoteDeadLetter> out;
-  if (!raw->has_value()) return out;
-  for (auto line : files::lines_of(**raw)) {
-    auto j = codec::parse_object_line(line);
-    if (!j) continue;
-    RemoteDeadLetter d;
-    if (auto e = codec::outbox_from(*j)) d.entry = std::move(*e);
-    if (const auto it = j->find("raw"); it != j->end() && it->is_string()) d.raw = *it;
-    if (const auto it = j->find("dlq_reason"); it != j->end() && it->is_string()) d.reason = *it;
-    if (const auto it = j->find("dlq_at"); it != j->end() && it->is_number()) d.dlq_at = *it;
-    out.push_back(std::move(d));
-  }
-  return out;
+}  // namespace
+
+Result<std::vector<DeadLetterRecord>> Broker::dead_letters() {
+  return read_records<DeadLetterRecord>(root_, dead_letter_path(root_), codec::dead_letter_from);
 }
+
+Result<std::vector<RemoteDeadLetter>> Broker::remote_dead_letters() {
+  return read_records<RemoteDeadLetter>(root_, outbox_dlq_path(root_), [](const nlohmann::json& j) {
+    RemoteDeadLetter d;
+    if (auto e = codec::outbox_from(j)) d.entry = std::move(*e);
+    if (const auto it = j.find("raw"); it != j.end() && it->is_string()) d.raw = *it;
+    if (const auto it = j.find("dlq_reason"); it != j.end() && it->is_string()) d.reason = *it;
+    if (const auto it = j.find("dlq_at"); it != j.end() && it->is_number()) d.dlq_at = *it;
+    return std::optional<RemoteDeadLetter>(std::move(d));
+  });
+}
+
+namespace {
+
+// One line of remote-outbox.jsonl as an entry; an error when it is not one.
+Result<OutboxEntry> outbox_entry(std::string_view line) {
+  auto j = codec::parse_object_line(line);
+  if (!j) return fail(j.error());
+  return codec::outbox_from(*j);
+}
+
+}  // namespace
 
 Result<void> Broker::append_outbox(const OutboxEntry& entry) {
   C2C_TRY(check_content(entry.content));
@@ -285,8 +297,7 @@ Result<std::vector<OutboxEntry>> Broker::read_outbox() {
   bool rewrite = false;
   const double now = clock_.now();
   for (auto line : files::lines_of(**raw)) {
-    auto j = codec::parse_object_line(line);
-    auto e = j ? codec::outbox_from(*j) : Result<OutboxEntry>(fail(j.error()));
+    auto e = outbox_entry(line);
     if (!e) {
       dlq.push_back(malformed_dlq_line(line, now));
       rewrite = true;
@@ -322,8 +333,7 @@ Result<void> Broker::settle_outbox(const std::vector<OutboxOutcome>& outcomes) {
   std::vector<std::string> keep, dlq;
   const double now = clock_.now();
   for (auto line : files::lines_of(**raw)) {
-    auto j = codec::parse_object_line(line);
-    auto e = j ? codec::outbox_from(*j) : Result<OutboxEntry>(fail(j.error()));
+    auto e = outbox_entry(line);
     if (!e) {
       dlq.push_back(malformed_dlq_line(line, now));
       continue;

@@ -312,13 +312,9 @@ Result<SendReceipt> Broker::send(std::string_view from_alias, std::string_view t
   }
 
   C2C_TRY(ensure_root(root_));
-  // Shared registry lock: sends run in parallel with each other but never with a register or
-  // sweep that could move the recipient's inbox under us.
-  auto reg_lock = FileLock::acquire(registry_lock(root_), FileLock::Mode::kShared);
-  if (!reg_lock) return fail(reg_lock.error());
-  auto snap = load_registry(root_, *cache_);
-  if (!snap) return fail(snap.error());
-  auto resolved = resolve_alias(**snap, to_alias);
+  auto locked = lock_registry(root_, *cache_, FileLock::Mode::kShared);
+  if (!locked) return fail(locked.error());
+  auto resolved = resolve_alias(*locked->snap, to_alias);
   if (!resolved) return fail(resolved.error());
   const auto& res = *resolved;
   if (res.kind == Resolve::kUnknown) return unknown_alias(to_alias);
@@ -352,11 +348,9 @@ Result<BroadcastResult> Broker::send_all(std::string_view from_alias, std::strin
   C2C_TRY(check_content(content, prefix->size()));
   BroadcastResult out;
   C2C_TRY(ensure_root(root_));
-  auto reg_lock = FileLock::acquire(registry_lock(root_), FileLock::Mode::kShared);
-  if (!reg_lock) return fail(reg_lock.error());
-  auto snap = load_registry(root_, *cache_);
-  if (!snap) return fail(snap.error());
-  auto all = (*snap)->all();
+  auto locked = lock_registry(root_, *cache_, FileLock::Mode::kShared);
+  if (!locked) return fail(locked.error());
+  auto all = locked->snap->all();
   if (!all) return fail(all.error());
   std::unordered_set<std::string> skip;
   skip.insert(casefold(from_alias));
@@ -472,13 +466,12 @@ Result<size_t> Broker::deliver(std::string_view session_id, const std::vector<Me
   // No size limit here: the relay already accepted these (its limit is configurable).
   for (const auto& m : messages) C2C_TRY(check_utf8(m.content));
   C2C_TRY(ensure_root(root_));
-  auto reg_lock = FileLock::acquire(registry_lock(root_), FileLock::Mode::kShared);
-  if (!reg_lock) return fail(reg_lock.error());
-  auto snap = load_registry(root_, *cache_);
-  if (!snap) return fail(snap.error());
+  auto registry = lock_registry(root_, *cache_, FileLock::Mode::kShared);
+  if (!registry) return fail(registry.error());
+  const RegistryView& view = *registry->snap;
   bool registered = false;
-  for (size_t i = 0; i < (*snap)->size() && !registered; ++i) {
-    registered = (*snap)->session_id(i) == session_id;
+  for (size_t i = 0; i < view.size() && !registered; ++i) {
+    registered = view.session_id(i) == session_id;
   }
   if (!registered) {
     return fail(ErrorCode::kNotFound,

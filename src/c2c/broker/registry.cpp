@@ -78,6 +78,15 @@ Result<void> save_registry(const fs::path& root, RegistryCache& cache,
   return {};
 }
 
+Result<LockedRegistry> lock_registry(const fs::path& root, RegistryCache& cache,
+                                     FileLock::Mode mode) {
+  auto lock = FileLock::acquire(registry_lock(root), mode);
+  if (!lock) return fail(lock.error());
+  auto snap = load_registry(root, cache);
+  if (!snap) return fail(snap.error());
+  return LockedRegistry{std::move(*lock), std::move(*snap)};
+}
+
 Liveness liveness_of(const Registration& reg) {
   if (!reg.pid) return Liveness::kUnknown;
   const std::string proc = "/proc/" + std::to_string(*reg.pid);
@@ -234,11 +243,9 @@ Result<RegisterResult> Broker::register_session(const RegisterRequest& req) {
                                               "leading dot.");
   }
   C2C_TRY(ensure_root(root_));
-  auto reg_lock = FileLock::acquire(registry_lock(root_));
-  if (!reg_lock) return fail(reg_lock.error());
-  auto snap = load_registry(root_, *cache_);
-  if (!snap) return fail(snap.error());
-  auto all = (*snap)->all();
+  auto locked = lock_registry(root_, *cache_, FileLock::Mode::kExclusive);
+  if (!locked) return fail(locked.error());
+  auto all = locked->snap->all();
   if (!all) return fail(all.error());
   const auto& rows = **all;
 

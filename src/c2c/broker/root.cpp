@@ -13,6 +13,7 @@
 #include <mutex>
 
 #include "c2c/broker/broker.hpp"
+#include "c2c/core/fd_io.hpp"
 #include "c2c/core/text.hpp"
 #include "c2c/crypto/crypto.hpp"
 
@@ -41,15 +42,7 @@ std::string git_first_line(const char* const argv[]) {
     return "";
   }
   std::string out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(out_pipe[0], buf, sizeof buf)) != 0) {
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
-    out.append(buf, static_cast<size_t>(n));
-  }
+  read_to_eof(out_pipe[0], out);
   ::close(out_pipe[0]);
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {

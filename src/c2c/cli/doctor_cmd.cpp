@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 
 #include "c2c/broker/broker.hpp"
@@ -70,38 +71,37 @@ Check binary_check() {
   return c;
 }
 
-// A directory c2c keeps state in must not be writable by others.
-Check dir_check(const std::string& name, const fs::path& dir, bool required) {
-  Check c{name, true, dir.string(), ""};
+// A permission check of `path`: fails (with `fix`) when its mode has any bit of `forbidden`;
+// `missing` says what a path that does not exist means.
+Check mode_check(const std::string& name, const fs::path& path, mode_t forbidden,
+                 const std::string& fix, const std::function<void(Check&)>& missing) {
+  Check c{name, true, path.string(), ""};
   struct stat st {};
-  if (::stat(dir.c_str(), &st) != 0) {
-    c.ok = !required;
-    c.detail = dir.string() + " does not exist" + (required ? "" : " (created on first use)");
-    if (required) c.fix = "create it: mkdir -p -m 700 " + dir.string();
+  if (::stat(path.c_str(), &st) != 0) {
+    missing(c);
     return c;
   }
-  c.detail = dir.string() + " (" + mode_text(st.st_mode) + ")";
-  if ((st.st_mode & 0022) != 0) {
+  c.detail = path.string() + " (" + mode_text(st.st_mode) + ")";
+  if ((st.st_mode & forbidden) != 0) {
     c.ok = false;
-    c.fix = "chmod go-w " + dir.string();
+    c.fix = fix + " " + path.string();
   }
   return c;
 }
 
+// A directory c2c keeps state in must not be writable by others.
+Check dir_check(const std::string& name, const fs::path& dir, bool required) {
+  return mode_check(name, dir, 0022, "chmod go-w", [&](Check& c) {
+    c.ok = !required;
+    c.detail = dir.string() + " does not exist" + (required ? "" : " (created on first use)");
+    if (required) c.fix = "create it: mkdir -p -m 700 " + dir.string();
+  });
+}
+
 // A secret (identity key, token, relay.json with a token) must be readable by its owner only.
 Check secret_check(const std::string& name, const fs::path& file) {
-  Check c{name, true, file.string(), ""};
-  struct stat st {};
-  if (::stat(file.c_str(), &st) != 0) {
-    c.detail = file.string() + " absent (not needed yet)";
-    return c;
-  }
-  c.detail = file.string() + " (" + mode_text(st.st_mode) + ")";
-  if ((st.st_mode & 0077) != 0) {
-    c.ok = false;
-    c.fix = "chmod 600 " + file.string();
-  }
-  return c;
+  return mode_check(name, file, 0077, "chmod 600",
+                    [&](Check& c) { c.detail = file.string() + " absent (not needed yet)"; });
 }
 
 // Starts `command args` with the entry's environment and waits (5 s) for its answer to an MCP

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "c2c/cli/broker_cli.hpp"
+#include "c2c/core/fd_io.hpp"
 #include "c2c/core/text.hpp"
 
 namespace c2c::cli {
@@ -27,20 +28,6 @@ void print_messages(const std::vector<broker::Message>& msgs, bool json) {
   std::cout << format_messages(msgs, json) << std::flush;
 }
 
-// Writes all of `text` to stdout with write(2); false (errno set) if any of it could not be
-// written (EPIPE when the reader went away, ENOSPC, ...).
-bool write_stdout(std::string_view text) {
-  while (!text.empty()) {
-    const ssize_t n = ::write(STDOUT_FILENO, text.data(), text.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    text.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
-}
-
 // poll-inbox drains only what reached stdout (docs/reliability.md, issue 8.12): peek, write
 // everything out, and only then remove exactly those messages. A reader that went away (EPIPE)
 // or a kill before the write completed leaves every message queued for the next poll.
@@ -49,7 +36,7 @@ void poll_and_print(broker::Broker& b, const std::string& sid, bool json) {
   // EPIPE as an error we can report, instead of a silent death by SIGPIPE.
   std::signal(SIGPIPE, SIG_IGN);
   std::cout << std::flush;
-  if (!write_stdout(format_messages(msgs, json))) {
+  if (!write_fully(STDOUT_FILENO, format_messages(msgs, json))) {
     const int err = errno;
     exit_with_error("cannot write the messages to stdout (" + std::string(std::strerror(err)) +
                     "); nothing was drained, they stay queued");

@@ -9,6 +9,7 @@
 
 #include "c2c/clients/jsonc_edit.hpp"
 #include "c2c/clients/toml_edit.hpp"
+#include "c2c/core/fd_io.hpp"
 
 namespace c2c::clients {
 
@@ -288,16 +289,7 @@ Result<void> apply(const Plan& plan) {
     const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
     if (fd < 0) return fail(ErrorCode::kIo, "cannot write " + tmp.string());
     ::fchmod(fd, mode);  // the umask must not widen or narrow the kept mode
-    size_t off = 0;
-    bool ok = true;
-    while (off < c.after.size()) {
-      const ssize_t n = ::write(fd, c.after.data() + off, c.after.size() - off);
-      if (n <= 0) {
-        ok = false;
-        break;
-      }
-      off += static_cast<size_t>(n);
-    }
+    bool ok = write_fully(fd, c.after);
     ok = ok && ::fsync(fd) == 0;
     ok = ::close(fd) == 0 && ok;
     if (!ok || ::rename(tmp.c_str(), c.path.c_str()) != 0) {

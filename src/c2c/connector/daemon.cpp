@@ -20,6 +20,8 @@
 #include <sstream>
 #include <thread>
 
+#include "c2c/core/fd_io.hpp"
+
 namespace c2c::connector {
 
 namespace fs = std::filesystem;
@@ -32,18 +34,6 @@ std::string errno_text(const std::string& what) {
 
 double now_epoch() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-bool write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
 }
 
 // Reads the pid written in a pidfile (0 when empty or unreadable).
@@ -233,15 +223,7 @@ Result<Detached> detach(const std::function<void(pid_t)>& on_started) {
     // The original process: wait for the daemon's word, then leave.
     ::close(ready[1]);
     std::string msg;
-    char buf[512];
-    ssize_t n;
-    while ((n = ::read(ready[0], buf, sizeof buf)) != 0) {
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        break;
-      }
-      msg.append(buf, static_cast<size_t>(n));
-    }
+    read_to_eof(ready[0], msg);
     int status = 0;
     ::waitpid(first, &status, 0);  // the intermediate child exits at once
     if (msg.rfind("ok ", 0) == 0) {
@@ -262,7 +244,7 @@ Result<Detached> detach(const std::function<void(pid_t)>& on_started) {
   ::setsid();
   const pid_t second = ::fork();
   if (second < 0) {
-    write_all(ready[1], "error " + errno_text("fork"));
+    write_fully(ready[1], "error " + errno_text("fork"));
     std::_Exit(1);
   }
   if (second > 0) std::_Exit(0);
@@ -274,11 +256,11 @@ Result<Detached> detach(const std::function<void(pid_t)>& on_started) {
   const int fd = ready[1];
   Detached d;
   d.ready = [fd] {
-    write_all(fd, "ok " + std::to_string(::getpid()));
+    write_fully(fd, "ok " + std::to_string(::getpid()));
     ::close(fd);
   };
   d.failed = [fd](const std::string& error) {
-    write_all(fd, "error " + error);
+    write_fully(fd, "error " + error);
     ::close(fd);
   };
   return d;
@@ -350,7 +332,7 @@ void LineLog::write(const std::string& line) {
   out += ' ';
   out += line;
   if (out.empty() || out.back() != '\n') out += '\n';
-  write_all(fd_, out);
+  write_fully(fd_, out);
 }
 
 }  // namespace c2c::connector

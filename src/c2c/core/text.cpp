@@ -86,31 +86,28 @@ bool is_safe_file_component(std::string_view s) {
   return true;
 }
 
-std::string format_rfc3339_utc(double epoch_seconds) {
+namespace {
+// strftime of the whole second at or before `epoch_seconds`, in UTC.
+std::string format_utc(double epoch_seconds, const char* format) {
   const std::time_t t = static_cast<std::time_t>(std::floor(epoch_seconds));
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  std::strftime(buf, sizeof buf, format, &tm);
   return buf;
+}
+}  // namespace
+
+std::string format_rfc3339_utc(double epoch_seconds) {
+  return format_utc(epoch_seconds, "%Y-%m-%dT%H:%M:%SZ");
 }
 
 std::string format_hhmm_utc(double epoch_seconds) {
-  const std::time_t t = static_cast<std::time_t>(std::floor(epoch_seconds));
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[8];
-  std::strftime(buf, sizeof buf, "%H:%M", &tm);
-  return buf;
+  return format_utc(epoch_seconds, "%H:%M");
 }
 
 std::string format_date_hhmm_utc(double epoch_seconds) {
-  const std::time_t t = static_cast<std::time_t>(std::floor(epoch_seconds));
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[24];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M", &tm);
-  return buf;
+  return format_utc(epoch_seconds, "%Y-%m-%d %H:%M");
 }
 
 namespace {

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "c2c/core/fd_io.hpp"
 #include "c2c/core/secret_file.hpp"
 #include "c2c/core/text.hpp"
 
@@ -45,29 +46,14 @@ class Fd {
 };
 
 Result<void> write_all(int fd, std::string_view data, const fs::path& p) {
-  while (!data.empty()) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return io_error("cannot write", p, errno);
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
+  if (!write_fully(fd, data)) return io_error("cannot write", p, errno);
   return {};
 }
 
 Result<std::string> read_all(int fd, const fs::path& p) {
   std::string out;
-  char buf[4096];
-  while (true) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return io_error("cannot read", p, errno);
-    }
-    if (n == 0) return out;
-    out.append(buf, static_cast<size_t>(n));
-  }
+  if (!read_to_eof(fd, out)) return io_error("cannot read", p, errno);
+  return out;
 }
 
 Unexpected bad(std::string message) {

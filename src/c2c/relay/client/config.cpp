@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "c2c/core/fd_io.hpp"
 #include "c2c/core/secret_file.hpp"
 #include "c2c/core/text.hpp"
 #include "c2c/crypto/crypto.hpp"
@@ -169,17 +170,11 @@ Result<void> write_config_file(const fs::path& path, const SavedConfig& config) 
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return io_error("cannot write", tmp, errno);
   ::fchmod(fd, 0600);  // the umask must not widen a file holding a token
-  size_t off = 0;
-  while (off < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + off, text.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int err = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return io_error("cannot write", tmp, err);
-    }
-    off += static_cast<size_t>(n);
+  if (!write_fully(fd, text)) {
+    const int err = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return io_error("cannot write", tmp, err);
   }
   if (::fsync(fd) != 0 || ::close(fd) != 0) {
     const int err = errno;

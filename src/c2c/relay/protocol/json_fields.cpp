@@ -21,14 +21,17 @@ void Fields::record_error(std::string message) {
   if (!error_) error_ = Error{ErrorCode::kBadRequest, std::move(message)};
 }
 
-std::string Fields::str(const char* key) {
+const nlohmann::json* Fields::typed(const char* key, bool (nlohmann::json::*is)() const noexcept,
+                                    const char* what) {
   const auto* v = find(key);
-  if (!v) return {};
-  if (!v->is_string()) {
-    if (strict_) record_error(std::string(key) + " must be a string");
-    return {};
-  }
-  return v->get<std::string>();
+  if (!v || (v->*is)()) return v;
+  if (strict_) record_error(std::string(key) + " must be " + what);
+  return nullptr;
+}
+
+std::string Fields::str(const char* key) {
+  const auto* v = typed(key, &nlohmann::json::is_string, "a string");
+  return v ? v->get<std::string>() : std::string();
 }
 
 std::string Fields::id(const char* key) {
@@ -40,12 +43,8 @@ std::string Fields::id(const char* key) {
 }
 
 std::optional<double> Fields::num(const char* key) {
-  const auto* v = find(key);
+  const auto* v = typed(key, &nlohmann::json::is_number, "a number");
   if (!v) return std::nullopt;
-  if (!v->is_number()) {
-    if (strict_) record_error(std::string(key) + " must be a number");
-    return std::nullopt;
-  }
   const double d = v->get<double>();
   if (!std::isfinite(d)) {
     if (strict_) record_error(std::string(key) + " must be a finite number");
@@ -72,22 +71,14 @@ std::optional<int64_t> Fields::integer(const char* key) {
 }
 
 std::optional<bool> Fields::boolean(const char* key) {
-  const auto* v = find(key);
+  const auto* v = typed(key, &nlohmann::json::is_boolean, "a boolean");
   if (!v) return std::nullopt;
-  if (!v->is_boolean()) {
-    if (strict_) record_error(std::string(key) + " must be a boolean");
-    return std::nullopt;
-  }
   return v->get<bool>();
 }
 
 std::optional<std::vector<std::string>> Fields::str_list(const char* key) {
-  const auto* v = find(key);
+  const auto* v = typed(key, &nlohmann::json::is_array, "an array of strings");
   if (!v) return std::nullopt;
-  if (!v->is_array()) {
-    if (strict_) record_error(std::string(key) + " must be an array of strings");
-    return std::nullopt;
-  }
   std::vector<std::string> out;
   out.reserve(v->size());
   for (const auto& e : *v) {
@@ -104,13 +95,7 @@ std::optional<std::vector<std::string>> Fields::str_list(const char* key) {
 }
 
 const nlohmann::json* Fields::object(const char* key) {
-  const auto* v = find(key);
-  if (!v) return nullptr;
-  if (!v->is_object()) {
-    if (strict_) record_error(std::string(key) + " must be an object");
-    return nullptr;
-  }
-  return v;
+  return typed(key, &nlohmann::json::is_object, "an object");
 }
 
 }  // namespace c2c::relay::protocol::detail

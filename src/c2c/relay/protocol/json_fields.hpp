@@ -38,6 +38,10 @@ class Fields {
 
  private:
   const nlohmann::json* find(const char* key) const;
+  // find(key) when the value has the JSON type `is` checks; else null, and in strict mode the
+  // error "<key> must be <what>".
+  const nlohmann::json* typed(const char* key, bool (nlohmann::json::*is)() const noexcept,
+                              const char* what);
   const nlohmann::json& j_;
   bool strict_;
   std::optional<Error> error_;

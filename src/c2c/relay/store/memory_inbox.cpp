@@ -208,10 +208,7 @@ Result<void> MemoryStore::move_inbox(const InboxKey& from, const InboxKey& to) {
 
 std::vector<InboxKey> MemoryStore::inbox_keys() {
   std::lock_guard lock(mu_);
-  std::vector<InboxKey> out;
-  out.reserve(inboxes_.size());
-  for (const auto& [key, q] : inboxes_) out.push_back(key);
-  return out;
+  return copy_out(inboxes_, kKey);
 }
 
 Result<size_t> MemoryStore::remove_inbox(const InboxKey& key) {
@@ -242,10 +239,7 @@ std::optional<Room> MemoryStore::get_room(std::string_view room_id) {
 
 std::vector<Room> MemoryStore::list_rooms() {
   std::lock_guard lock(mu_);
-  std::vector<Room> out;
-  out.reserve(rooms_.size());
-  for (const auto& [id, room] : rooms_) out.push_back(room);
-  return out;
+  return copy_out(rooms_, kValue);
 }
 
 Result<void> MemoryStore::put_room(const Room& room_without_members) {

@@ -74,10 +74,7 @@ std::optional<Lease> MemoryStore::find_lease(const InboxKey& key) {
 
 std::vector<Lease> MemoryStore::list_leases() {
   std::lock_guard lock(mu_);
-  std::vector<Lease> out;
-  out.reserve(leases_.size());
-  for (const auto& [alias, lease] : leases_) out.push_back(lease);
-  return out;
+  return copy_out(leases_, kValue);
 }
 
 Result<void> MemoryStore::put_lease(const Lease& lease) {

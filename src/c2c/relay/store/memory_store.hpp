@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -33,6 +34,18 @@ struct StringHash {
   size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
 using StringSet = std::unordered_set<std::string, StringHash, std::equal_to<>>;
+
+// A copy of what `pick` takes from each entry of a map (its key, kKey, or value, kValue): what
+// the list_* calls hand out from under the lock.
+template <typename Map, typename Pick>
+auto copy_out(const Map& m, Pick pick) {
+  std::vector<std::decay_t<decltype(pick(*m.begin()))>> out;
+  out.reserve(m.size());
+  for (const auto& kv : m) out.push_back(pick(kv));
+  return out;
+}
+inline constexpr auto kKey = [](const auto& kv) { return kv.first; };
+inline constexpr auto kValue = [](const auto& kv) { return kv.second; };
 
 class MemoryStore : public Store {
  public:
