@@ -86,28 +86,32 @@ void register_relay(CLI::App& app) {
 // The command groups, in `c2c --help` order, with the top-level words each one adds (aliases
 // included). Only a speed-up: a word not listed here registers every group.
 struct Group {
-  void (*add)(CLI::App&);
-  std::array<std::string_view, 8> words;  // unused slots stay empty
+  void (*add)(CLI::App&);                        // the whole group at once, or
+  void (*add_one)(CLI::App&, std::string_view);  // one of `words` at a time
+  std::array<std::string_view, 8> words;         // unused slots stay empty
 };
 const Group kGroups[] = {
-    {register_peer_commands,
+    // One by one: an agent's `c2c send` builds `send` alone, not its seven siblings.
+    {nullptr,
+     register_peer_command,
      {"register", "whoami", "list", "send", "send-all", "sweep", "dead-letter", "delivery-status"}},
-    {register_inbox_commands, {"poll-inbox", "peek-inbox", "history"}},
-    {register_room_commands, {"rooms", "room", "my-rooms"}},
-    {register_health_command, {"health"}},
+    {register_inbox_commands, nullptr, {"poll-inbox", "peek-inbox", "history"}},
+    {register_room_commands, nullptr, {"rooms", "room", "my-rooms"}},
+    {register_health_command, nullptr, {"health"}},
     // install <client>, uninstall and mail-hook hang off the install group's `install`.
-    {register_install_command, {"install", "uninstall", "mail-hook"}},
-    {register_mcp_command, {"mcp"}},
-    {register_client_commands, {"install", "uninstall", "mail-hook"}},
-    {register_doctor_command, {"doctor"}},
-    {register_relay, {"relay"}},
+    {register_install_command, nullptr, {"install", "uninstall", "mail-hook"}},
+    {register_mcp_command, nullptr, {"mcp"}},
+    {register_client_commands, nullptr, {"install", "uninstall", "mail-hook"}},
+    {register_doctor_command, nullptr, {"doctor"}},
+    {register_relay, nullptr, {"relay"}},
 };
 
 }  // namespace
 
 // Building the whole tree (hundreds of options) and tearing it down again took most of the
 // instructions `c2c send` executes (docs/performance.md, "Start-up"); a command needs only its
-// own group. --help, typos and unknown words still see every command.
+// own group, a peer command only itself. --help, typos and unknown words still see every
+// command.
 void register_commands(CLI::App& app, int argc, const char* const* argv) {
   const std::string_view word = argc > 1 ? argv[1] : "";
   if (argc == 2 && (word == "--version" || word == "-V")) return;
@@ -116,7 +120,16 @@ void register_commands(CLI::App& app, int argc, const char* const* argv) {
   };
   const bool known = std::any_of(std::begin(kGroups), std::end(kGroups), defines);
   for (const Group& g : kGroups) {
-    if (!known || defines(g)) g.add(app);
+    if (known && !defines(g)) continue;
+    if (g.add != nullptr) {
+      g.add(app);
+    } else if (known) {
+      g.add_one(app, word);
+    } else {
+      for (const std::string_view w : g.words) {
+        if (!w.empty()) g.add_one(app, w);
+      }
+    }
   }
 }
 

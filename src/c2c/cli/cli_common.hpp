@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "c2c/core/result.hpp"
 
@@ -43,13 +44,15 @@ inline void unwrap(const Result<void>& r) {
 // Pretty JSON + newline on stdout.
 void print_json(const nlohmann::json& j);
 
-// Registers the command group(s) that define argv[1] when it names a known command, none for a
-// lone --version, else every group (app.cpp; a start-up speed-up, docs/performance.md).
+// Registers the command group(s) that define argv[1] when it names a known command (a peer
+// command alone), none for a lone --version, else every group (app.cpp; a start-up speed-up,
+// docs/performance.md).
 void register_commands(CLI::App& app, int argc, const char* const* argv);
 
 // Command-group registration; each lives in its own *_cmd.cpp.
-void register_peer_commands(
-    CLI::App& app);  // register, whoami, list, send, send-all, sweep, dead-letter, delivery-status
+// One of register, whoami, list, send, send-all, sweep, dead-letter, delivery-status (the
+// commands agents call most get no siblings built beside them; app.cpp lists them in order).
+void register_peer_command(CLI::App& app, std::string_view word);
 void register_inbox_commands(CLI::App& app);   // poll-inbox, peek-inbox, history
 void register_room_commands(CLI::App& app);    // rooms / room, my-rooms
 void register_health_command(CLI::App& app);   // health

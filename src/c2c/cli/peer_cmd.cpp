@@ -352,15 +352,24 @@ void add_delivery_status(CLI::App& app) {
   });
 }
 
-void register_peer_commands(CLI::App& app) {
-  add_register(app);
-  add_whoami(app);
-  add_list(app);
-  add_send(app);
-  add_send_all(app);
-  add_sweep(app);
-  add_dead_letter(app);
-  add_delivery_status(app);
+void register_peer_command(CLI::App& app, std::string_view word) {
+  struct Command {
+    std::string_view word;
+    void (*add)(CLI::App&);
+  };
+  static constexpr Command kCommands[] = {
+      {"register", add_register},
+      {"whoami", add_whoami},
+      {"list", add_list},
+      {"send", add_send},
+      {"send-all", add_send_all},
+      {"sweep", add_sweep},
+      {"dead-letter", add_dead_letter},
+      {"delivery-status", add_delivery_status},
+  };
+  for (const Command& c : kCommands) {
+    if (c.word == word) c.add(app);
+  }
 }
 
 }  // namespace c2c::cli

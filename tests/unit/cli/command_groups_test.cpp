@@ -50,6 +50,17 @@ TEST(CommandGroups, EveryWordGetsItsWholeGroupAndNothingChanges) {
   }
 }
 
+// The commands agents run per message are built alone, without their group's siblings.
+TEST(CommandGroups, APeerCommandComesAlone) {
+  for (const char* word : {"send", "send-all", "list", "whoami", "register", "delivery-status"}) {
+    SCOPED_TRACE(word);
+    const auto app = make_app({word, "x"});
+    const auto subs = top_level(*app);
+    ASSERT_EQ(subs.size(), 1u);
+    EXPECT_EQ(subs.front()->get_name(), word);
+  }
+}
+
 TEST(CommandGroups, UnknownWordsOptionsAndNoWordRegisterEverything) {
   const size_t n = top_level(*make_app({})).size();
   for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
