@@ -316,6 +316,11 @@ TEST(RelayPostgres, DatabaseDownIs503WithRetryAfterAndTheRelayRecoversByItself) 
     EXPECT_EQ(r.code(), "storage_unavailable") << path;
     EXPECT_FALSE(r.header("Retry-After").empty()) << path;
   }
+  // /health answers through the outage and says writes cannot be stored now.
+  const auto health_down = http.get("/health");
+  EXPECT_EQ(health_down.status, 200) << health_down.body.dump();
+  EXPECT_EQ(health_down.body["persistence"].value("writable", true), false)
+      << health_down.body.dump();
 
   const bool started = pg->start_again();
   const bool resumed = started && acked_at_least(acked_count + 20);
@@ -331,6 +336,7 @@ TEST(RelayPostgres, DatabaseDownIs503WithRetryAfterAndTheRelayRecoversByItself) 
     if (sent.status != 503) break;
   }
   ASSERT_TRUE(sent.ok()) << sent.body.dump();
+  EXPECT_EQ(http.get("/health").body["persistence"].value("writable", false), true);
   std::vector<std::string> ids;
   while (true) {  // pages of at most 100
     auto page = http.post("/poll_inbox", session("nb", "sb")).body["messages"];

@@ -153,6 +153,15 @@ void PgStore::record(const Error& e) {
   if (!t_failure) t_failure = Failure{this, e};
 }
 
+Result<void> PgStore::probe() {
+  auto conn = pool_.take();
+  if (!conn) return Unexpected{conn.error()};
+  auto rows = (*conn)->exec("SELECT 1", Params());
+  pool_.give_back(std::move(conn).value());
+  if (!rows) return Unexpected{rows.error()};
+  return {};
+}
+
 std::optional<Error> PgStore::take_failure() {
   if (!t_failure || t_failure->store != this) return std::nullopt;
   Error e = std::move(t_failure->error);

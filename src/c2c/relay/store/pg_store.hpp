@@ -95,6 +95,7 @@ class PgStore : public Store {
   void end_atomic() override;
   bool orders_sections() const override { return true; }
   std::optional<Error> take_failure() override;
+  Result<void> probe() override;  // SELECT 1 on a pooled connection
 
   void publish_wake(const std::vector<std::string>& node_ids) override;
   void listen_wake(WakeListener listener) override;
