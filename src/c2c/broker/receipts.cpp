@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <map>
@@ -28,22 +29,20 @@ namespace c2c::broker {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
+namespace {
+// The states' names, in ReceiptState's order.
+constexpr std::array<std::string_view, 3> kReceiptStateNames = {"accepted", "delivered", "read"};
+}  // namespace
+
 std::string_view receipt_state_name(ReceiptState s) {
-  switch (s) {
-    case ReceiptState::kAccepted:
-      return "accepted";
-    case ReceiptState::kDelivered:
-      return "delivered";
-    case ReceiptState::kRead:
-      return "read";
-  }
-  return "accepted";
+  const auto i = static_cast<size_t>(s);
+  return i < kReceiptStateNames.size() ? kReceiptStateNames[i] : kReceiptStateNames[0];
 }
 
 std::optional<ReceiptState> parse_receipt_state(std::string_view name) {
-  if (name == "accepted") return ReceiptState::kAccepted;
-  if (name == "delivered") return ReceiptState::kDelivered;
-  if (name == "read") return ReceiptState::kRead;
+  for (size_t i = 0; i < kReceiptStateNames.size(); ++i) {
+    if (name == kReceiptStateNames[i]) return static_cast<ReceiptState>(i);
+  }
   return std::nullopt;
 }
 

@@ -16,6 +16,10 @@ void print_json(const nlohmann::json& j) {
   std::cout << j.dump(2) << "\n" << std::flush;
 }
 
+void add_json_flag(CLI::App& cmd, bool& json) {
+  cmd.add_flag("--json,-j", json, "Print JSON");
+}
+
 namespace {
 
 size_t edit_distance(std::string_view a, std::string_view b) {

@@ -1,5 +1,6 @@
 #include "c2c/cli/broker_cli.hpp"
 
+#include <array>
 #include <iostream>
 
 #include "c2c/broker/whoami.hpp"
@@ -55,6 +56,33 @@ void add_tag_flags(CLI::App& cmd, TagFlags& flags) {
   b->excludes(u);
 }
 
+void add_session_option(CLI::App& cmd, std::string& session_id) {
+  cmd.add_option("--session-id,-s", session_id, "Session id (default: from the environment)");
+}
+
+void add_from_option(CLI::App& cmd, std::string& from) {
+  cmd.add_option("--from,-F", from, "Sender alias (default: this session's alias)");
+}
+
+void add_member_option(CLI::App& cmd, std::string& alias) {
+  cmd.add_option("--alias,-a", alias, "Member alias (default: this session's alias)");
+}
+
+void add_room_arg(CLI::App& cmd, std::string& room) {
+  cmd.add_option("room", room, "Room id")->required();
+}
+
+CLI::App* add_session_command(CLI::App& parent, const std::string& name,
+                              const std::string& description,
+                              std::function<void(const SessionOptions&)> run) {
+  auto o = std::make_shared<SessionOptions>();
+  auto* cmd = parent.add_subcommand(name, description);
+  add_session_option(*cmd, o->session_id);
+  add_json_flag(*cmd, o->json);
+  cmd->callback([o, run = std::move(run)] { run(*o); });
+  return cmd;
+}
+
 std::string join_words(const std::vector<std::string>& words) {
   std::string out;
   for (const auto& w : words) {
@@ -65,15 +93,10 @@ std::string join_words(const std::vector<std::string>& words) {
 }
 
 const char* liveness_name(broker::Liveness l) {
-  switch (l) {
-    case broker::Liveness::kAlive:
-      return "alive";
-    case broker::Liveness::kDead:
-      return "dead";
-    case broker::Liveness::kUnknown:
-      return "unknown";
-  }
-  return "unknown";
+  // In Liveness's order.
+  static constexpr std::array<const char*, 3> kNames = {"alive", "dead", "unknown"};
+  const auto i = static_cast<size_t>(l);
+  return i < kNames.size() ? kNames[i] : "unknown";
 }
 
 }  // namespace c2c::cli

@@ -2,6 +2,8 @@
 // Shared by the local-broker command groups (peer, inbox, room, health): opening the broker,
 // who "I" am (session id and sender alias from flags and env), tag flags, output helpers.
 
+#include <functional>
+#include <iostream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,6 +40,41 @@ struct TagFlags {
   std::string tag() const;
 };
 void add_tag_flags(CLI::App& cmd, TagFlags& flags);
+
+// Options several local-broker commands take, each defined once: --session-id/-s (default:
+// from the environment), --from/-F (the sender), --alias/-a (a room member), a required room id.
+void add_session_option(CLI::App& cmd, std::string& session_id);
+void add_from_option(CLI::App& cmd, std::string& from);
+void add_member_option(CLI::App& cmd, std::string& alias);
+void add_room_arg(CLI::App& cmd, std::string& room);
+
+// The options of a command acting on one session: --session-id/-s and --json/-j.
+struct SessionOptions {
+  std::string session_id;
+  bool json = false;
+};
+// Adds such a command; `run` gets its options once parsed.
+CLI::App* add_session_command(CLI::App& parent, const std::string& name,
+                              const std::string& description,
+                              std::function<void(const SessionOptions&)> run);
+
+// A listing's output: with --json, the array of to_json(item); else the line `none` when there
+// are no items, or print_item(item) for each.
+template <typename T, typename ToJson, typename PrintItem>
+void print_listing(const std::vector<T>& items, bool json, ToJson&& to_json, const char* none,
+                   PrintItem&& print_item) {
+  if (json) {
+    auto arr = nlohmann::json::array();
+    for (const auto& item : items) arr.push_back(to_json(item));
+    print_json(arr);
+    return;
+  }
+  if (items.empty()) {
+    std::cout << none << "\n";
+    return;
+  }
+  for (const auto& item : items) print_item(item);
+}
 
 // Joins positional words with single spaces ("c2c send bob hello there").
 std::string join_words(const std::vector<std::string>& words);

@@ -43,6 +43,8 @@ inline void unwrap(const Result<void>& r) {
 
 // Pretty JSON + newline on stdout.
 void print_json(const nlohmann::json& j);
+// --json/-j "Print JSON": the flag asking a command for print_json output.
+void add_json_flag(CLI::App& cmd, bool& json);
 
 // Registers the command group(s) that define argv[1] when it names a known command (a peer
 // command alone), none for a lone --version, else every group (app.cpp; a start-up speed-up,

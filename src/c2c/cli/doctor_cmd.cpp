@@ -288,7 +288,7 @@ void doctor(bool json) {
 void register_doctor_command(CLI::App& app) {
   auto json = std::make_shared<bool>(false);
   auto* cmd = app.add_subcommand("doctor", "Check this machine's c2c install, one line per check");
-  cmd->add_flag("--json,-j", *json, "Print JSON");
+  add_json_flag(*cmd, *json);
   cmd->callback([json] { doctor(*json); });
 }
 

@@ -10,7 +10,7 @@ namespace c2c::cli {
 void register_health_command(CLI::App& app) {
   auto json = std::make_shared<bool>(false);
   auto* cmd = app.add_subcommand("health", "Check the local broker and the relay");
-  cmd->add_flag("--json,-j", *json, "Print JSON");
+  add_json_flag(*cmd, *json);
   cmd->callback([json] {
     namespace fs = std::filesystem;
     auto b = open_broker();

@@ -53,8 +53,8 @@ void add_poll(CLI::App& app) {
   auto o = std::make_shared<Opts>();
   auto* cmd = app.add_subcommand("poll-inbox", "Drain this session's inbox (--peek to only read)");
   cmd->add_flag("--peek,-p", o->peek, "Read without draining");
-  cmd->add_option("--session-id,-s", o->session_id, "Session id (default: from the environment)");
-  cmd->add_flag("--json,-j", o->json, "Print JSON");
+  add_session_option(*cmd, o->session_id);
+  add_json_flag(*cmd, o->json);
   cmd->callback([o] {
     auto b = open_broker();
     const std::string sid = resolve_session(b, o->session_id);
@@ -67,19 +67,12 @@ void add_poll(CLI::App& app) {
 }
 
 void add_peek(CLI::App& app) {
-  struct Opts {
-    std::string session_id;
-    bool json = false;
-  };
-  auto o = std::make_shared<Opts>();
-  auto* cmd = app.add_subcommand("peek-inbox", "Read an inbox without draining it");
-  cmd->add_option("--session-id,-s", o->session_id, "Session id (default: from the environment)");
-  cmd->add_flag("--json,-j", o->json, "Print JSON");
-  cmd->callback([o] {
-    auto b = open_broker();
-    const std::string sid = resolve_session(b, o->session_id);
-    print_messages(unwrap(b.peek(sid)), o->json);
-  });
+  add_session_command(app, "peek-inbox", "Read an inbox without draining it",
+                      [](const SessionOptions& o) {
+                        auto b = open_broker();
+                        const std::string sid = resolve_session(b, o.session_id);
+                        print_messages(unwrap(b.peek(sid)), o.json);
+                      });
 }
 
 void add_history(CLI::App& app) {
@@ -90,9 +83,9 @@ void add_history(CLI::App& app) {
   };
   auto o = std::make_shared<Opts>();
   auto* cmd = app.add_subcommand("history", "Show messages this session already drained");
-  cmd->add_option("--session-id,-s", o->session_id, "Session id (default: from the environment)");
+  add_session_option(*cmd, o->session_id);
   cmd->add_option("--limit,-l", o->limit, "At most this many, newest first (default 50)");
-  cmd->add_flag("--json,-j", o->json, "Print JSON");
+  add_json_flag(*cmd, o->json);
   cmd->callback([o] {
     auto b = open_broker();
     const std::string sid = resolve_session(b, o->session_id);
@@ -102,22 +95,16 @@ void add_history(CLI::App& app) {
       std::cerr << "warning: skipped " << unreadable
                 << " unreadable line(s) of the archive (torn by a writer killed mid-append)\n";
     }
-    if (o->json) {
-      auto arr = nlohmann::json::array();
-      for (const auto& e : entries) {
-        arr.push_back(json_view::archive_entry(e, json_view::View::kRecord));
-      }
-      print_json(arr);
-      return;
-    }
-    if (entries.empty()) {
-      std::cout << "(no history)\n";
-      return;
-    }
-    for (const auto& e : entries) {
-      std::cout << "[" << format_date_hhmm_utc(e.drained_at) << "] " << e.message.from_alias
-                << " -> " << e.message.to_alias << ": " << e.message.content << "\n";
-    }
+    print_listing(
+        entries, o->json,
+        [](const broker::ArchiveEntry& e) {
+          return json_view::archive_entry(e, json_view::View::kRecord);
+        },
+        "(no history)",
+        [](const broker::ArchiveEntry& e) {
+          std::cout << "[" << format_date_hhmm_utc(e.drained_at) << "] " << e.message.from_alias
+                    << " -> " << e.message.to_alias << ": " << e.message.content << "\n";
+        });
   });
 }
 

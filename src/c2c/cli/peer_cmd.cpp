@@ -45,7 +45,7 @@ void add_register(CLI::App& app) {
                   "Process whose life the registration follows (0 = none; default: "
                   "$C2C_MCP_CLIENT_PID, else the parent of the calling shell)");
   cmd->add_flag("--force", o->force, "Take over the alias even if a live session holds it");
-  cmd->add_flag("--json,-j", o->json, "Print JSON");
+  add_json_flag(*cmd, o->json);
   cmd->callback([o] {
     const std::string alias = o->alias.empty() ? env_alias() : o->alias;
     const std::string sid = o->session_id.empty() ? env_session_id() : o->session_id;
@@ -78,16 +78,8 @@ void add_register(CLI::App& app) {
 }
 
 void add_whoami(CLI::App& app) {
-  struct Opts {
-    std::string session_id;
-    bool json = false;
-  };
-  auto o = std::make_shared<Opts>();
-  auto* cmd = app.add_subcommand("whoami", "Show the alias of this session");
-  cmd->add_option("--session-id,-s", o->session_id, "Session id (default: from the environment)");
-  cmd->add_flag("--json,-j", o->json, "Print JSON");
-  cmd->callback([o] {
-    const std::string sid = o->session_id.empty() ? env_session_id() : o->session_id;
+  add_session_command(app, "whoami", "Show the alias of this session", [](const SessionOptions& o) {
+    const std::string sid = o.session_id.empty() ? env_session_id() : o.session_id;
     if (sid.empty()) {
       exit_with_error(
           "cannot determine session ID: set C2C_MCP_SESSION_ID (or pass --session-id)\n"
@@ -96,7 +88,7 @@ void add_whoami(CLI::App& app) {
     auto b = open_broker();
     const auto row = unwrap(b.find_session(sid));
     const std::string alias = row ? row->alias : "";
-    if (o->json) {
+    if (o.json) {
       print_json(json_view::whoami(sid, row, json_view::View::kRecord));
       return;
     }
@@ -112,38 +104,32 @@ void add_list(CLI::App& app) {
   auto o = std::make_shared<Opts>();
   auto* cmd = app.add_subcommand("list", "List registered peers");
   cmd->add_flag("--all,-a", o->all, "Also show session ids and registration times");
-  cmd->add_flag("--json,-j", o->json, "Print JSON");
+  add_json_flag(*cmd, o->json);
   cmd->callback([o] {
     auto b = open_broker();
     auto regs = unwrap(b.registrations());
-    if (o->json) {
-      auto arr = nlohmann::json::array();
-      for (const auto& r : regs) {
-        arr.push_back(json_view::peer(r, b.liveness(r), json_view::View::kRecord));
-      }
-      print_json(arr);
-      return;
-    }
-    if (regs.empty()) {
-      std::cout << "No registered peers.\n";
-      return;
-    }
-    for (const auto& r : regs) {
-      char line[512];
-      std::snprintf(line, sizeof line, "  %-20s %-7s", r.alias.c_str(),
-                    liveness_name(b.liveness(r)));
-      std::string out = line;
-      if (o->all) {
-        std::string sid =
-            r.session_id.size() > 12 ? r.session_id.substr(0, 12) + "..." : r.session_id;
-        std::snprintf(line, sizeof line, " %-15s %s", sid.c_str(),
-                      r.registered_at ? format_date_hhmm_utc(*r.registered_at).c_str() : "-");
-        out += line;
-      }
-      if (r.pid) out += " pid=" + std::to_string(*r.pid);
-      while (!out.empty() && out.back() == ' ') out.pop_back();
-      std::cout << out << "\n";
-    }
+    print_listing(
+        regs, o->json,
+        [&b](const broker::Registration& r) {
+          return json_view::peer(r, b.liveness(r), json_view::View::kRecord);
+        },
+        "No registered peers.",
+        [&b, all = o->all](const broker::Registration& r) {
+          char line[512];
+          std::snprintf(line, sizeof line, "  %-20s %-7s", r.alias.c_str(),
+                        liveness_name(b.liveness(r)));
+          std::string out = line;
+          if (all) {
+            std::string sid =
+                r.session_id.size() > 12 ? r.session_id.substr(0, 12) + "..." : r.session_id;
+            std::snprintf(line, sizeof line, " %-15s %s", sid.c_str(),
+                          r.registered_at ? format_date_hhmm_utc(*r.registered_at).c_str() : "-");
+            out += line;
+          }
+          if (r.pid) out += " pid=" + std::to_string(*r.pid);
+          while (!out.empty() && out.back() == ' ') out.pop_back();
+          std::cout << out << "\n";
+        });
   });
 }
 
@@ -160,10 +146,10 @@ void add_send(CLI::App& app) {
   cmd->add_option("alias", o->to, "Recipient alias, or alias@host for a peer on another machine")
       ->required();
   cmd->add_option("message", o->words, "Message text (the words are joined by spaces)")->required();
-  cmd->add_option("--from,-F", o->from, "Sender alias (default: this session's alias)");
+  add_from_option(*cmd, o->from);
   cmd->add_flag("--ephemeral", o->ephemeral, "Do not archive the message when it is drained");
   add_tag_flags(*cmd, o->tags);
-  cmd->add_flag("--json,-j", o->json, "Print JSON");
+  add_json_flag(*cmd, o->json);
   cmd->callback([o] {
     auto b = open_broker();
     const std::string from = resolve_sender(b, o->from);
@@ -200,9 +186,9 @@ void add_send_all(CLI::App& app) {
   auto* cmd = app.add_subcommand("send-all", "Send a message to every live peer");
   cmd->add_option("message", o->words, "Message text")->required();
   cmd->add_option("--exclude,-x", o->exclude, "Comma-separated aliases to leave out");
-  cmd->add_option("--from,-F", o->from, "Sender alias (default: this session's alias)");
+  add_from_option(*cmd, o->from);
   add_tag_flags(*cmd, o->tags);
-  cmd->add_flag("--json,-j", o->json, "Print JSON");
+  add_json_flag(*cmd, o->json);
   cmd->callback([o] {
     auto b = open_broker();
     const std::string from = resolve_sender(b, o->from);
@@ -230,7 +216,7 @@ void add_sweep(CLI::App& app) {
   auto json = std::make_shared<bool>(false);
   auto* cmd = app.add_subcommand(
       "sweep", "Drop dead registrations (their queued messages go to dead-letter)");
-  cmd->add_flag("--json,-j", *json, "Print JSON");
+  add_json_flag(*cmd, *json);
   cmd->callback([json] {
     auto b = open_broker();
     auto r = unwrap(b.sweep());
@@ -252,7 +238,7 @@ void add_sweep(CLI::App& app) {
 void add_dead_letter(CLI::App& app) {
   auto json = std::make_shared<bool>(false);
   auto* cmd = app.add_subcommand("dead-letter", "Show swept messages waiting for their recipient");
-  cmd->add_flag("--json,-j", *json, "Print JSON");
+  add_json_flag(*cmd, *json);
   cmd->callback([json] {
     auto b = open_broker();
     auto records = unwrap(b.dead_letters());
@@ -322,7 +308,7 @@ void add_delivery_status(CLI::App& app) {
       "relay), delivered (written into the recipient's inbox), read (drained by the recipient "
       "with poll-inbox / poll_inbox / wait_for_message or pushed to its MCP client)");
   cmd->add_option("message_id", o->id, "The message_id a send printed")->required();
-  cmd->add_flag("--json,-j", o->json, "Print JSON");
+  add_json_flag(*cmd, o->json);
   cmd->callback([o] {
     auto b = open_broker();
     auto status = unwrap(b.delivery_status(trim(o->id)));

@@ -54,22 +54,12 @@ nlohmann::json room_json(const broker::RoomInfo& r) {
 }
 
 void print_rooms(const std::vector<broker::RoomInfo>& rooms, bool json) {
-  if (json) {
-    auto arr = nlohmann::json::array();
-    for (const auto& r : rooms) arr.push_back(room_json(r));
-    print_json(arr);
-    return;
-  }
-  if (rooms.empty()) {
-    std::cout << "No rooms.\n";
-    return;
-  }
-  for (const auto& r : rooms) {
+  print_listing(rooms, json, room_json, "No rooms.", [](const broker::RoomInfo& r) {
     size_t alive = 0;
     for (auto l : r.member_liveness) alive += l != broker::Liveness::kDead;
     std::cout << r.room_id << " (" << r.members.size() << " members, " << alive << " alive)"
               << (r.meta.visibility == "invite_only" ? " [invite-only]" : "") << "\n";
-  }
+  });
 }
 
 void add_join(CLI::App& rooms) {
@@ -80,12 +70,12 @@ void add_join(CLI::App& rooms) {
   };
   auto o = std::make_shared<Opts>();
   auto* cmd = rooms.add_subcommand("join", "Join a room (created if it does not exist)");
-  cmd->add_option("room", o->room, "Room id")->required();
-  cmd->add_option("--alias,-a", o->alias, "Member alias (default: this session's alias)");
-  cmd->add_option("--session-id,-s", o->session_id, "Session id (default: from the environment)");
+  add_room_arg(*cmd, o->room);
+  add_member_option(*cmd, o->alias);
+  add_session_option(*cmd, o->session_id);
   cmd->add_option("--history-limit", o->history_limit,
                   "Recent messages to show (default 20, max 200)");
-  cmd->add_flag("--json,-j", o->json, "Print JSON");
+  add_json_flag(*cmd, o->json);
   cmd->callback([o] {
     auto b = open_broker();
     const std::string sid = resolve_session(b, o->session_id);
@@ -116,10 +106,10 @@ void add_leave(CLI::App& rooms) {
   };
   auto o = std::make_shared<Opts>();
   auto* cmd = rooms.add_subcommand("leave", "Leave a room");
-  cmd->add_option("room", o->room, "Room id")->required();
-  cmd->add_option("--alias,-a", o->alias, "Member alias (default: this session's alias)");
-  cmd->add_option("--session-id,-s", o->session_id, "Session id (default: from the environment)");
-  cmd->add_flag("--json,-j", o->json, "Print JSON");
+  add_room_arg(*cmd, o->room);
+  add_member_option(*cmd, o->alias);
+  add_session_option(*cmd, o->session_id);
+  add_json_flag(*cmd, o->json);
   cmd->callback([o] {
     auto b = open_broker();
     const std::string sid = o->session_id.empty() ? env_session_id() : o->session_id;
@@ -142,11 +132,11 @@ void add_room_send(CLI::App& rooms) {
   };
   auto o = std::make_shared<Opts>();
   auto* cmd = rooms.add_subcommand("send", "Send a message to every member of a room");
-  cmd->add_option("room", o->room, "Room id")->required();
+  add_room_arg(*cmd, o->room);
   cmd->add_option("message", o->words, "Message text")->required();
-  cmd->add_option("--from,-F", o->from, "Sender alias (default: this session's alias)");
+  add_from_option(*cmd, o->from);
   add_tag_flags(*cmd, o->tags);
-  cmd->add_flag("--json,-j", o->json, "Print JSON");
+  add_json_flag(*cmd, o->json);
   cmd->callback([o] {
     auto b = open_broker();
     const std::string from = resolve_sender(b, o->from);
@@ -167,7 +157,7 @@ void add_room_send(CLI::App& rooms) {
 
 void add_list(CLI::App& rooms, bool& json) {
   auto* cmd = rooms.add_subcommand("list", "List rooms with member counts");
-  cmd->add_flag("--json,-j", json, "Print JSON");
+  add_json_flag(*cmd, json);
   cmd->callback([&json] {
     auto b = open_broker();
     print_rooms(unwrap(b.list_rooms()), json);
@@ -182,10 +172,10 @@ void add_room_history(CLI::App& rooms) {
   };
   auto o = std::make_shared<Opts>();
   auto* cmd = rooms.add_subcommand("history", "Show a room's messages, oldest first");
-  cmd->add_option("room", o->room, "Room id")->required();
+  add_room_arg(*cmd, o->room);
   cmd->add_option("--limit,-l", o->limit, "The last N messages (default 50, 0 = all)");
   cmd->add_option("--since", o->since, "Only messages since: epoch, Nm/Nh/Nd ago, or RFC 3339");
-  cmd->add_flag("--json,-j", o->json, "Print JSON");
+  add_json_flag(*cmd, o->json);
   cmd->callback([o] {
     auto b = open_broker();
     std::optional<double> since;
@@ -213,8 +203,8 @@ void add_members(CLI::App& rooms) {
   };
   auto o = std::make_shared<Opts>();
   auto* cmd = rooms.add_subcommand("members", "List a room's members and their state");
-  cmd->add_option("room", o->room, "Room id")->required();
-  cmd->add_flag("--json,-j", o->json, "Print JSON");
+  add_room_arg(*cmd, o->room);
+  add_json_flag(*cmd, o->json);
   cmd->callback([o] {
     auto b = open_broker();
     auto info = unwrap(b.room(o->room));
@@ -249,10 +239,10 @@ void add_invite(CLI::App& rooms) {
   };
   auto o = std::make_shared<Opts>();
   auto* cmd = rooms.add_subcommand("invite", "Invite an alias to a room (members only)");
-  cmd->add_option("room", o->room, "Room id")->required();
+  add_room_arg(*cmd, o->room);
   cmd->add_option("invitee", o->invitee, "Alias to invite")->required();
   cmd->add_option("--alias,-a,--from", o->alias, "Inviting member (default: this session's alias)");
-  cmd->add_flag("--json,-j", o->json, "Print JSON");
+  add_json_flag(*cmd, o->json);
   cmd->callback([o] {
     auto b = open_broker();
     const std::string inviter = member_alias(b, o->alias, env_session_id());
@@ -272,12 +262,12 @@ void add_visibility(CLI::App& rooms) {
   };
   auto o = std::make_shared<Opts>();
   auto* cmd = rooms.add_subcommand("visibility", "Show or set a room's visibility");
-  cmd->add_option("room", o->room, "Room id")->required();
+  add_room_arg(*cmd, o->room);
   cmd->add_option("--set", o->set, "public or invite_only (members only)")
       ->check(CLI::IsMember({"public", "invite_only"}));
   cmd->add_option("--alias,-a", o->alias,
                   "Member making the change (default: this session's alias)");
-  cmd->add_flag("--json,-j", o->json, "Print JSON");
+  add_json_flag(*cmd, o->json);
   cmd->callback([o] {
     auto b = open_broker();
     if (!o->set.empty()) {
@@ -319,28 +309,21 @@ void register_room_commands(CLI::App& app) {
     }
   });
 
-  struct Opts {
-    std::string session_id;
-    bool json = false;
-  };
-  auto o = std::make_shared<Opts>();
-  auto* my = app.add_subcommand("my-rooms", "Rooms this session is a member of");
-  my->add_option("--session-id,-s", o->session_id, "Session id (default: from the environment)");
-  my->add_flag("--json,-j", o->json, "Print JSON");
-  my->callback([o] {
-    auto b = open_broker();
-    const std::string sid = resolve_session(b, o->session_id);
-    std::vector<broker::RoomInfo> mine;
-    for (auto& r : unwrap(b.list_rooms())) {
-      for (const auto& m : r.members) {
-        if (m.session_id == sid) {
-          mine.push_back(std::move(r));
-          break;
-        }
-      }
-    }
-    print_rooms(mine, o->json);
-  });
+  add_session_command(app, "my-rooms", "Rooms this session is a member of",
+                      [](const SessionOptions& o) {
+                        auto b = open_broker();
+                        const std::string sid = resolve_session(b, o.session_id);
+                        std::vector<broker::RoomInfo> mine;
+                        for (auto& r : unwrap(b.list_rooms())) {
+                          for (const auto& m : r.members) {
+                            if (m.session_id == sid) {
+                              mine.push_back(std::move(r));
+                              break;
+                            }
+                          }
+                        }
+                        print_rooms(mine, o.json);
+                      });
 }
 
 }  // namespace c2c::cli

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <fstream>
 #include <sstream>
 
@@ -200,17 +201,10 @@ std::string mode_note(const fs::path& p) {
 }  // namespace
 
 const char* client_name(Client c) {
-  switch (c) {
-    case Client::kClaude:
-      return "claude";
-    case Client::kCodex:
-      return "codex";
-    case Client::kOpenCode:
-      return "opencode";
-    case Client::kGemini:
-      return "gemini";
-  }
-  return "?";
+  // In Client's order.
+  static constexpr std::array<const char*, 4> kNames = {"claude", "codex", "opencode", "gemini"};
+  const auto i = static_cast<size_t>(c);
+  return i < kNames.size() ? kNames[i] : "?";
 }
 
 std::optional<Client> parse_client(std::string_view name) {

@@ -35,6 +35,15 @@ std::optional<double> opt_number(const json& args, const char* name) {
   return it->get<double>();
 }
 
+json content_prop() {
+  return schema::string_prop("Message body (plain text).");
+}
+
+json tag_prop() {
+  return schema::enum_prop({"fail", "blocking", "urgent"},
+                           "Optional priority marker prefixed to the message body.");
+}
+
 json message_schema() {
   using namespace schema;
   return out_object({{"from_alias", out("string")},

@@ -148,8 +148,9 @@ Result<json> history_tool(ToolContext& ctx, const json& args) {
 
 void register_messaging_tools(ToolRegistry& r) {
   using namespace schema;
-  const json tag = enum_prop({"fail", "blocking", "urgent"},
-                             "Optional priority marker prefixed to the message body.");
+  const json tag = tag_prop();
+  // poll_inbox, wait_for_message and peek_inbox answer {messages: [message]}.
+  const json inbox_out = out_object({{"messages", out_array(message_schema())}}, {"messages"});
   r.add({"send",
          "Send a direct message to another agent by alias. A bare alias must be registered in "
          "this broker (see list); 'alias@host' reaches an agent on another machine through the "
@@ -158,7 +159,7 @@ void register_messaging_tools(ToolRegistry& r) {
          "stored in the recipient's inbox (or the relay outbox), not yet read: "
          "delivery_status {message_id} tells whether it was delivered and read.",
          object({{"to_alias", string_prop("Recipient alias, or alias@host for a remote agent.")},
-                 {"content", string_prop("Message body (plain text).")},
+                 {"content", content_prop()},
                  {"from_alias", string_prop("Sender alias; only used when this session is not "
                                             "registered, and never an alias another live agent "
                                             "holds.")},
@@ -182,7 +183,7 @@ void register_messaging_tools(ToolRegistry& r) {
          "Broadcast a message to every other registered agent in this broker (one copy per "
          "recipient). Returns {sent_to:[alias], skipped:[{alias, reason}], "
          "message_ids:{alias: message_id}}.",
-         object({{"content", string_prop("Message body (plain text).")},
+         object({{"content", content_prop()},
                  {"exclude_aliases", string_array_prop("Aliases that should not receive it.")},
                  {"from_alias", string_prop("Sender alias; only used when this session is not "
                                             "registered.")},
@@ -205,8 +206,7 @@ void register_messaging_tools(ToolRegistry& r) {
          object({{"session_id", string_prop("Only for servers without a session id; must match "
                                             "this server's session otherwise.")}}),
          poll_inbox_tool})
-      .output("Read and drain inbox", {},
-              out_object({{"messages", out_array(message_schema())}}, {"messages"}), "messages");
+      .output("Read and drain inbox", {}, inbox_out, "messages");
   r.add({"wait_for_message",
          "Wait until a message arrives for you, then read and remove it (like poll_inbox), "
          "or until timeout_s seconds pass. Use it to wait for an answer when your client does "
@@ -215,8 +215,7 @@ void register_messaging_tools(ToolRegistry& r) {
          object({{"timeout_s", number_prop("Seconds to wait (default 60, at most 300; 0 = look "
                                            "once).")}}),
          wait_for_message_tool, /*blocking=*/true})
-      .output("Wait for a message", {},
-              out_object({{"messages", out_array(message_schema())}}, {"messages"}), "messages");
+      .output("Wait for a message", {}, inbox_out, "messages");
   r.add({"delivery_status",
          "How far a message you sent got, per recipient: accepted (queued locally or stored by "
          "the relay), delivered (written into the recipient's inbox), read (the recipient "
@@ -247,8 +246,7 @@ void register_messaging_tools(ToolRegistry& r) {
          "Look at the messages waiting in your inbox without removing them (same shape as "
          "poll_inbox).",
          object({{"session_id", string_prop("Ignored: always your own inbox.")}}), peek_inbox_tool})
-      .output("Peek at inbox", {.read_only = true, .idempotent = true},
-              out_object({{"messages", out_array(message_schema())}}, {"messages"}), "messages");
+      .output("Peek at inbox", {.read_only = true, .idempotent = true}, inbox_out, "messages");
   r.add({"history",
          "Messages you already received (drained from your inbox), newest first, as "
          "[{drained_at, from_alias, to_alias, content}].",

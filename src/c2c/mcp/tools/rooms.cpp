@@ -222,11 +222,10 @@ void register_rooms_tools(ToolRegistry& r) {
          "gets it in their inbox with to_alias '<member>#<room>'. Returns {delivered_to, "
          "skipped, ts}.",
          object({{"room_id", room_id},
-                 {"content", string_prop("Message body (plain text).")},
+                 {"content", content_prop()},
                  {"alias", string_prop("Sender alias; only used when this session is not "
                                        "registered.")},
-                 {"tag", enum_prop({"fail", "blocking", "urgent"},
-                                   "Optional priority marker prefixed to the message body.")}},
+                 {"tag", tag_prop()}},
                 {"room_id", "content"}),
          send_room_tool})
       .output(

@@ -63,6 +63,10 @@ std::optional<double> opt_number(const nlohmann::json& args, const char* name);
 namespace json_view = broker::json_view;
 inline constexpr auto kAgentView = broker::json_view::View::kAgent;
 
+// Input properties shared by the sending tools: the message body and the priority tag.
+nlohmann::json content_prop();
+nlohmann::json tag_prop();
+
 // Output schemas shared by several tools: one inbox message
 // {from_alias, to_alias, content, ts, deferrable?, enc_status?} and one room history entry.
 nlohmann::json message_schema();

@@ -226,20 +226,21 @@ protocol::RoomProof RelayClient::room_proof(std::string_view ctx, std::string_vi
   return proof;
 }
 
-Result<Reply> RelayClient::join_room(std::string_view room_id, std::string_view alias) {
+Result<Reply> RelayClient::room_op(std::string_view route, std::string_view ctx,
+                                   std::string_view room_id, std::string_view alias) {
   protocol::RoomOpRequest b;
   b.alias = std::string(alias);
   b.room_id = std::string(room_id);
-  b.proof = room_proof(crypto::kCtxRoomJoin, room_id, alias);
-  return call("POST", route::kJoinRoom, b.to_json().dump(), Auth::kNone);
+  b.proof = room_proof(ctx, room_id, alias);
+  return call("POST", route, b.to_json().dump(), Auth::kNone);
+}
+
+Result<Reply> RelayClient::join_room(std::string_view room_id, std::string_view alias) {
+  return room_op(route::kJoinRoom, crypto::kCtxRoomJoin, room_id, alias);
 }
 
 Result<Reply> RelayClient::leave_room(std::string_view room_id, std::string_view alias) {
-  protocol::RoomOpRequest b;
-  b.alias = std::string(alias);
-  b.room_id = std::string(room_id);
-  b.proof = room_proof(crypto::kCtxRoomLeave, room_id, alias);
-  return call("POST", route::kLeaveRoom, b.to_json().dump(), Auth::kNone);
+  return room_op(route::kLeaveRoom, crypto::kCtxRoomLeave, room_id, alias);
 }
 
 Result<Reply> RelayClient::send_room(std::string_view room_id, std::string_view from_alias,

@@ -142,6 +142,9 @@ class RelayClient {
   // identity_pk/sig/nonce/ts for a room op (ctx c2c/v1/room-join, ...); empty without identity.
   protocol::RoomProof room_proof(std::string_view ctx, std::string_view room_id,
                                  std::string_view alias) const;
+  // join_room / leave_room: the member and room, with the proof signed for `ctx`.
+  Result<Reply> room_op(std::string_view route, std::string_view ctx, std::string_view room_id,
+                        std::string_view alias);
 
   RelayClientOptions options_;
   std::string path_prefix_;  // from base_url, signed as part of the path
