@@ -1,6 +1,8 @@
 // The relay's operator dashboard (GET /) in a real browser: Debian's headless Chromium driven by
 // playwright-core. A prod-mode relay and two connector "machines" made of real c2c processes:
 //  - the page loads with no console errors and reads "live";
+//  - the state is pushed as server-sent events (one GET /dashboard/events per token change,
+//    no polling);
 //  - before the admin token is entered it shows counts only: no token, no message content, no
 //    aliases, node ids or deliveries; the token is never put in a URL or a cookie;
 //  - a message sent through the relay shows up within 1 s (counter, then the deliveries table);
@@ -158,6 +160,11 @@ test("dashboard: live, no secrets before the token, message flow within 1 s, 390
       assert.equal(await page.isVisible("#c-sent"), true);
       if (shots) await page.screenshot({ path: join(shots, "dashboard-390.png"), fullPage: true });
       assert.deepEqual(problems, [], "console errors");
+      // Pushed, not polled: one long GET /dashboard/events (server-sent events) when the page
+      // opened and one when the token changed it, and no /dashboard/state request at all.
+      const count = (path) => urls.filter((u) => new URL(u).pathname === path).length;
+      assert.equal(count("/dashboard/state"), 0, "the page polls");
+      assert.equal(count("/dashboard/events"), 2, "event streams opened");
 
       // A wrong token is refused and shows nothing more (Chromium logs the 401 itself).
       await page.reload();

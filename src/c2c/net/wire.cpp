@@ -99,9 +99,11 @@ std::string serialize_head(const Response& res, const HeadOptions& options) {
     append_field_text(out, res.content_type);
     out += "\r\n";
   }
-  out += "Content-Length: ";
-  out += std::to_string(res.body.size());
-  out += "\r\n";
+  if (!options.open_ended) {
+    out += "Content-Length: ";
+    out += std::to_string(res.body.size());
+    out += "\r\n";
+  }
   // HTTP/1.1 is persistent unless told otherwise; HTTP/1.0 is the reverse.
   if (!options.keep_alive) {
     out += "Connection: close\r\n";

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -137,6 +138,52 @@ TEST(HttpServerTest, Http10ClosesUnlessKeepAliveAsked) {
   EXPECT_EQ(header_of(r2, "Connection"), "keep-alive");
   ASSERT_TRUE(kept.send("GET /c HTTP/1.0\r\n\r\n"));
   EXPECT_EQ(body_of(kept.read_response()).substr(0, 7), "GET|/c|");
+}
+
+// Response::events: the head without Content-Length, then the producer's events as they come,
+// and the connection closes when the producer ends the stream.
+TEST(HttpServerTest, EventStreamWritesEventsUntilTheProducerEndsIt) {
+  TestServer server([](const Request&, const Responder& respond) {
+    Response res;
+    res.content_type = "text/event-stream";
+    res.events = std::make_shared<EventStream>();
+    res.events->interval = std::chrono::milliseconds(20);
+    auto n = std::make_shared<int>(0);
+    res.events->next_event = [n] {
+      return ++*n <= 3 ? "data: " + std::to_string(*n) + "\n\n" : std::string();
+    };
+    respond(std::move(res));
+  });
+  ASSERT_TRUE(server.ok());
+  RawSocket s("127.0.0.1", server.port());
+  ASSERT_TRUE(s.send("GET /events HTTP/1.1\r\nHost: x\r\n\r\n"));
+  const std::string got = s.read_until("data: 3\n\n");
+  ASSERT_FALSE(got.empty());
+  EXPECT_EQ(got.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << got;
+  EXPECT_EQ(header_of(got, "Content-Type"), "text/event-stream");
+  EXPECT_EQ(header_of(got, "Content-Length"), "") << "an event stream has no length";
+  EXPECT_EQ(header_of(got, "Connection"), "close");
+  const std::string body = got.substr(got.find("\r\n\r\n") + 4);
+  EXPECT_EQ(body, "data: 1\n\ndata: 2\n\ndata: 3\n\n");
+  EXPECT_TRUE(s.wait_closed(2s)) << "the end of the stream closes the connection";
+}
+
+// A stream that would go on forever ends when the server stops (within one interval).
+TEST(HttpServerTest, EventStreamEndsWhenTheServerStops) {
+  auto server = std::make_unique<TestServer>([](const Request&, const Responder& respond) {
+    Response res;
+    res.content_type = "text/event-stream";
+    res.events = std::make_shared<EventStream>();
+    res.events->interval = std::chrono::milliseconds(50);
+    res.events->next_event = [] { return std::string("data: tick\n\n"); };
+    respond(std::move(res));
+  });
+  ASSERT_TRUE(server->ok());
+  RawSocket s("127.0.0.1", server->port());
+  ASSERT_TRUE(s.send("GET /events HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_FALSE(s.read_until("data: tick\n\ndata: tick\n\n").empty()) << "events keep coming";
+  server.reset();  // stops the server
+  EXPECT_TRUE(s.wait_closed(5s));
 }
 
 TEST(HttpServerTest, PipelinedRequestsAnsweredInOrder) {

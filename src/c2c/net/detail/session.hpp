@@ -143,6 +143,10 @@ class Session final : public SessionBase {
         core_.abandoned_requests.fetch_add(1, std::memory_order_relaxed);
         break;
       }
+      if (response.events) {
+        co_await write_event_stream(response, head);
+        break;
+      }
       // A stopping server finishes this request but takes no further ones on the connection.
       head.keep_alive = keep_alive && !core_.stopping.load(std::memory_order_relaxed);
       ec = co_await write_response(response, head);
@@ -256,6 +260,37 @@ class Session final : public SessionBase {
     lowest().expires_after(limits().write_timeout);
     co_await asio::async_write(stream_, buffers, asio::redirect_error(kUseAwaitable, ec));
     co_return ec;
+  }
+
+  // A server-sent event stream (Response::events): the head without a length, then one event
+  // at once and one per interval, each write bounded by write_timeout, until the producer ends
+  // it, a write fails (the client went away), the server stops or max_duration passes. The
+  // connection closes after it: the close is what ends the body.
+  SessionAwaitable<void> write_event_stream(Response& response, HeadOptions head) {
+    const std::shared_ptr<EventStream> events = std::move(response.events);
+    head.keep_alive = false;
+    head.open_ended = true;
+    const std::string head_bytes = serialize_head(response, head);
+    error_code ec;
+    lowest().expires_after(limits().write_timeout);
+    co_await asio::async_write(stream_, asio::buffer(head_bytes),
+                               asio::redirect_error(kUseAwaitable, ec));
+    if (ec || !head.include_body || !events->next_event) co_return;
+    const auto until = std::chrono::steady_clock::now() + events->max_duration;
+    asio::steady_timer tick(executor_);
+    for (;;) {
+      const std::string event = events->next_event();
+      if (event.empty()) co_return;
+      lowest().expires_after(limits().write_timeout);
+      co_await asio::async_write(stream_, asio::buffer(event),
+                                 asio::redirect_error(kUseAwaitable, ec));
+      if (ec || core_.stopping.load(std::memory_order_relaxed)) co_return;
+      if (std::chrono::steady_clock::now() + events->interval >= until) co_return;
+      // stop() is noticed at the next tick, one interval at most.
+      tick.expires_after(events->interval);
+      co_await tick.async_wait(asio::redirect_error(kUseAwaitable, ec));
+      if (ec || core_.stopping.load(std::memory_order_relaxed)) co_return;
+    }
   }
 
   // After an error response on a connection whose request was not (fully) read: stop sending,

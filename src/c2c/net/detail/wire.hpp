@@ -15,6 +15,7 @@ struct HeadOptions {
   unsigned version = 11;     // 10 or 11, as in the request
   bool keep_alive = true;    // whether the connection stays open after this response
   bool include_body = true;  // false for HEAD: Content-Length still describes the body
+  bool open_ended = false;   // an event stream: no Content-Length, the close ends the body
 };
 
 // Status line + Server, Content-Type, Content-Length, Connection and the extra headers, ending

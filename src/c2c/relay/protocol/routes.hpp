@@ -9,7 +9,8 @@ namespace c2c::relay::protocol::route {
 inline constexpr std::string_view kStatusPage = "/";
 inline constexpr std::string_view kHealth = "/health";
 inline constexpr std::string_view kMetrics = "/metrics";
-inline constexpr std::string_view kDashboardState = "/dashboard/state";  // GET (the page's data)
+inline constexpr std::string_view kDashboardState = "/dashboard/state";    // GET (the page's data)
+inline constexpr std::string_view kDashboardEvents = "/dashboard/events";  // GET (the same, pushed)
 inline constexpr std::string_view kRegister = "/register";
 inline constexpr std::string_view kHeartbeat = "/heartbeat";
 inline constexpr std::string_view kList = "/list";  // GET; ?include_dead=1 is admin

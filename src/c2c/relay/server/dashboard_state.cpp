@@ -1,10 +1,12 @@
-// GET /dashboard/state: what the operator page (GET /) shows, as JSON (docs/relay-server.md
-// "Dashboard"). Counts are public (they say no more than /health, /list_rooms and /metrics in
-// dev mode); peers, deliveries, GC runs and failed requests are details, given in prod mode
-// only with the admin token in an Authorization header. Deliveries are metadata: aliases, sizes
-// and times, never contents.
+// GET /dashboard/state and GET /dashboard/events: what the operator page (GET /) shows, as JSON
+// and as a stream of server-sent events (docs/relay-server.md "Dashboard"). Counts are public (they
+// say no more than /health, /list_rooms and /metrics in dev mode); peers, deliveries, GC runs and
+// failed requests are details, given in prod mode only with the admin token in an Authorization
+// header. Deliveries are metadata: aliases, sizes and times, never contents.
 #include <algorithm>
+#include <chrono>
 #include <map>
+#include <memory>
 
 #include "c2c/core/version.hpp"
 #include "c2c/relay/server/http_util.hpp"
@@ -18,14 +20,41 @@ namespace {
 constexpr size_t kMaxPeers = 500;
 }  // namespace
 
-net::Response Router::dashboard_state(const net::Request& req, const Caller&) {
-  bool detail = !auth_.prod_mode();
+std::optional<net::Response> Router::dashboard_audience(const net::Request& req, bool& detail) {
+  detail = !auth_.prod_mode();
   if (!detail && find_header(req, "Authorization") != nullptr) {
     // A wrong token is told as such (the page says "token refused"), not silently ignored.
     auto gate = auth_.gate(RouteClass::kAdmin, req);
     if (!gate) return error_response(gate.failure());
     detail = true;
   }
+  return std::nullopt;
+}
+
+net::Response Router::dashboard_state(const net::Request& req, const Caller&) {
+  bool detail = false;
+  if (auto refused = dashboard_audience(req, detail)) return std::move(*refused);
+  return json_response(200, dashboard_json(detail));
+}
+
+// The same state as server-sent events, one every half second for as long as the page stays
+// open (at most 10 minutes per connection; the page reconnects).
+net::Response Router::dashboard_events(const net::Request& req, const Caller&) {
+  bool detail = false;
+  if (auto refused = dashboard_audience(req, detail)) return std::move(*refused);
+  net::Response resp;
+  resp.content_type = "text/event-stream";
+  // X-Accel-Buffering: nginx in front passes each event on instead of buffering the body.
+  resp.headers = {{"Cache-Control", "no-store"}, {"X-Accel-Buffering", "no"}};
+  resp.events = std::make_shared<net::EventStream>();
+  resp.events->interval = std::chrono::milliseconds(500);
+  resp.events->next_event = [this, detail] {
+    return "data: " + dashboard_json(detail).dump() + "\n\n";
+  };
+  return resp;
+}
+
+protocol::Json Router::dashboard_json(bool detail) {
   const Gauges g = sample_gauges();
   const auto a = activity_.snapshot();
   protocol::Json counts = {{"peers_alive", g.leases_alive},
@@ -81,7 +110,7 @@ net::Response Router::dashboard_state(const net::Request& req, const Caller&) {
   }
   out["counts"]["rooms"] = rooms.size();
   out["rooms"] = std::move(room_list);
-  if (!detail) return json_response(200, out);
+  if (!detail) return out;
 
   // Queue depth per inbox, matched to the lease that owns it.
   std::map<std::pair<std::string, std::string>, size_t> depth;
@@ -125,7 +154,7 @@ net::Response Router::dashboard_state(const net::Request& req, const Caller&) {
         {{"ts", e.ts}, {"route", e.route}, {"status", e.status}, {"error_code", e.error_code}});
   }
   out["errors"] = std::move(errors);
-  return json_response(200, out);
+  return out;
 }
 
 }  // namespace c2c::relay::server

@@ -60,6 +60,7 @@ const std::vector<Router::Route>& Router::routes() {
     {"GET",  route::kMetrics,            false, C::kAdmin,  R::kNone,        false, &Router::metrics_text},
     // Counts for everyone; the operator details need the admin token in prod (dashboard_state.cpp).
     {"GET",  route::kDashboardState,     false, C::kUnauth, R::kNone,        false, &Router::dashboard_state},
+    {"GET",  route::kDashboardEvents,    false, C::kUnauth, R::kNone,        false, &Router::dashboard_events},
     {"POST", route::kRegister,           false, C::kSelf,   R::kRegister,    true,  &Router::register_alias},
     {"POST", route::kHeartbeat,          false, C::kPeer,   R::kSession,     true,  &Router::heartbeat},
     {"GET",  route::kList,               false, C::kPeer,   R::kNone,        false, &Router::list},

@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -105,6 +106,11 @@ class Router {
   net::Response status_page(const net::Request&, const Caller&);
   net::Response metrics_text(const net::Request&, const Caller&);
   net::Response dashboard_state(const net::Request&, const Caller&);
+  net::Response dashboard_events(const net::Request&, const Caller&);
+  // Who sees the dashboard's details (dev mode, or prod with the admin token): sets `detail`;
+  // a wrong token is the 401 to answer.
+  std::optional<net::Response> dashboard_audience(const net::Request& req, bool& detail);
+  protocol::Json dashboard_json(bool detail);
   net::Response register_alias(const net::Request&, const Caller&);
   net::Response heartbeat(const net::Request&, const Caller&);
   net::Response list(const net::Request&, const Caller&);

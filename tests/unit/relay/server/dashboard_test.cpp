@@ -79,6 +79,44 @@ TEST(RelayDashboard, ProdModeGivesCountsOnlyWithoutTheAdminToken) {
   EXPECT_EQ(admin.raw.body.find("admin-token-xyz"), std::string::npos);
 }
 
+// GET /dashboard/events: the same state pushed as server-sent events (the page follows it),
+// each event the state as it is when written; the same audience rules as /dashboard/state.
+TEST(RelayDashboard, EventsPushTheCurrentStateToTheSameAudience) {
+  HarnessOptions o;
+  o.token = "admin-token-xyz";
+  Harness h(o);
+  auto data_of = [](const std::string& event) {
+    EXPECT_EQ(event.rfind("data: ", 0), 0u) << event;
+    EXPECT_EQ(event.substr(event.size() - 2), "\n\n") << event;
+    return nlohmann::json::parse(event.substr(6));
+  };
+  auto pub = h.call("GET", "/dashboard/events");
+  ASSERT_EQ(pub.status, 200) << pub.raw.body;
+  EXPECT_EQ(pub.raw.content_type, "text/event-stream");
+  ASSERT_NE(pub.raw.events, nullptr);
+  ASSERT_TRUE(pub.raw.events->next_event);
+  const auto before = data_of(pub.raw.events->next_event());
+  EXPECT_FALSE(before["detail"].get<bool>());
+  EXPECT_EQ(before["counts"]["peers_total"], 0);
+  EXPECT_FALSE(before.contains("peers"));
+
+  ASSERT_TRUE(h.register_alias("alice", "node-a", "ses-a").ok());
+  const auto after = data_of(pub.raw.events->next_event());
+  EXPECT_EQ(after["counts"]["peers_total"], 1) << "the next event shows the new peer";
+
+  auto wrong = h.call("GET", "/dashboard/events", "", {{"Authorization", "Bearer nope"}});
+  EXPECT_EQ(wrong.status, 401);
+  EXPECT_EQ(wrong.raw.events, nullptr);
+  auto admin =
+      h.call("GET", "/dashboard/events", "", {{"Authorization", "Bearer admin-token-xyz"}});
+  ASSERT_EQ(admin.status, 200);
+  ASSERT_NE(admin.raw.events, nullptr);
+  const auto detail = data_of(admin.raw.events->next_event());
+  EXPECT_TRUE(detail["detail"].get<bool>());
+  ASSERT_EQ(detail["peers"].size(), 1u);
+  EXPECT_EQ(detail["peers"][0]["alias"], "alice");
+}
+
 TEST(RelayDashboard, GcRunsAreRecordedAndCounted) {
   Harness h;
   ASSERT_TRUE(h.call("POST", "/gc").ok());
@@ -113,7 +151,7 @@ TEST(RelayDashboard, PageIsTheLiveDashboardWithSafeHeaders) {
   Harness h;
   auto page = h.call("GET", "/");
   ASSERT_EQ(page.status, 200);
-  EXPECT_NE(page.raw.body.find("/dashboard/state"), std::string::npos);
+  EXPECT_NE(page.raw.body.find("/dashboard/events"), std::string::npos);
   EXPECT_EQ(page.raw.body.find("{{"), std::string::npos) << "unfilled placeholder";
   // An inline icon: a browser's own GET /favicon.ico would answer 401 in prod mode.
   EXPECT_NE(page.raw.body.find(R"(<link rel="icon" href="data:,">)"), std::string::npos);
