@@ -44,7 +44,7 @@ bool FaultyStore::should_fail(const char* op) {
   return fail;
 }
 
-Unexpected FaultyStore::injected_error(const char* op) {
+Unexpected<> FaultyStore::injected_error(const char* op) {
   return fail(ErrorCode::kIo, std::string("injected fault in ") + op);
 }
 

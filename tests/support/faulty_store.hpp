@@ -94,7 +94,7 @@ class FaultyStore final : public relay::Store {
  private:
   // Counts one fallible call; true when this one must fail.
   bool should_fail(const char* op);
-  static Unexpected injected_error(const char* op);
+  static Unexpected<> injected_error(const char* op);
 
   relay::Store& inner_;
   mutable std::mutex mu_;  // the counters may be hit from several request threads

@@ -269,7 +269,7 @@ std::string meta_json(const RoomMeta& meta) {
 
 namespace {
 
-Unexpected bad(std::string what) {
+Unexpected<> bad(std::string what) {
   return fail(ErrorCode::kIo, std::move(what));
 }
 

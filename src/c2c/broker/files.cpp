@@ -21,7 +21,7 @@ namespace c2c::broker::files {
 
 namespace {
 
-Unexpected io_error(std::string_view what, const fs::path& path, int err) {
+Unexpected<> io_error(std::string_view what, const fs::path& path, int err) {
   if (err == ELOOP) {
     // O_NOFOLLOW met a symlink: broker files are never links (docs/security.md, issue 8.2).
     return fail(ErrorCode::kIo, std::string(what) + " " + path.string() +

@@ -169,7 +169,7 @@ Result<void> check_sender(std::string_view from) {
   return {};
 }
 
-Unexpected unknown_alias(std::string_view to) {
+Unexpected<> unknown_alias(std::string_view to) {
   const std::string a(to);
   return fail(ErrorCode::kUnknownAlias,
               "unknown alias '" + a + "': no session is registered under it in this broker " +

@@ -50,7 +50,7 @@ namespace detail {
 
 namespace {
 
-Unexpected io_error(std::string_view what, const fs::path& path, int err) {
+Unexpected<> io_error(std::string_view what, const fs::path& path, int err) {
   return fail(ErrorCode::kIo, std::string(what) + " " + path.string() + ": " + std::strerror(err));
 }
 

@@ -115,7 +115,7 @@ class RegistryParser {
     return out;
   }
 
-  Unexpected error(const std::string& what) {
+  Unexpected<> error(const std::string& what) {
     return fail(ErrorCode::kIo,
                 "registry.json is not valid: " + what + " at byte " + std::to_string(p_ - begin_));
   }

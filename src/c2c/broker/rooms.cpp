@@ -68,7 +68,7 @@ bool room_exists(const fs::path& root, std::string_view room) {
   return fs::is_directory(room_dir(root, room), ec);
 }
 
-Unexpected no_such_room(std::string_view room) {
+Unexpected<> no_such_room(std::string_view room) {
   return fail(ErrorCode::kNotFound, "no such room '" + std::string(room) +
                                         "' (create it by joining: c2c rooms join " +
                                         std::string(room) + ")");

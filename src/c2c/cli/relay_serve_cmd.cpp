@@ -408,7 +408,7 @@ std::unique_ptr<rs::GcLoop> start_gc_loop(const ServePlan& p, rs::RelayService& 
     auto r = service.gc();
     router.record_gc(r);
     if (!r) {
-      std::cerr << "warning: gc failed: " << r.failure().error.message << "\n";
+      std::cerr << "warning: gc failed: " << r.error().error.message << "\n";
       return;
     }
     if (auto c = store.commit(); !c)

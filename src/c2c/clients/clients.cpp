@@ -84,7 +84,7 @@ const std::vector<std::string>& json_path(Client c) {
   return c == Client::kOpenCode ? kOpenCodePath : kMcpServersPath;
 }
 
-Unexpected unparsable(const fs::path& p, const Error& e) {
+Unexpected<> unparsable(const fs::path& p, const Error& e) {
   return fail(ErrorCode::kBadRequest, "cannot parse " + p.string() + ": " + e.message +
                                           " (fix or move the file, then retry)");
 }

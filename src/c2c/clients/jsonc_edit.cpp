@@ -48,7 +48,7 @@ class Parser {
   }
 
  private:
-  Unexpected error(const std::string& what) const {
+  Unexpected<> error(const std::string& what) const {
     size_t line = 1, col = 1;
     for (size_t i = 0; i < p_ && i < t_.size(); ++i) {
       if (t_[i] == '\n') {

@@ -10,7 +10,7 @@ namespace c2c::clients {
 
 namespace {
 
-Unexpected parse_failure(const toml::parse_error& e) {
+Unexpected<> parse_failure(const toml::parse_error& e) {
   const auto& b = e.source().begin;
   return fail(ErrorCode::kBadRequest, "line " + std::to_string(b.line) + ", column " +
                                           std::to_string(b.column) + ": " +

@@ -1,9 +1,13 @@
 #pragma once
-// Result<T>: a value or an Error, spelled like C++23 std::expected (has_value, value, error)
+// Result<T, E>: a value or an error, spelled like C++23 std::expected (has_value, value, error)
 // so moving to std::expected later is a rename. Expected failures travel as values;
-// exceptions are for bugs and fatal setup errors only.
+// exceptions are for bugs and fatal setup errors only. E is c2c::Error almost everywhere; a
+// module whose failures carry more than an Error (the relay service's Failure, which also says
+// which HTTP status it maps to) names its own E and keeps the same accessors.
 
 #include <cassert>
+#include <optional>
+#include <type_traits>
 #include <utility>
 #include <variant>
 
@@ -11,21 +15,33 @@
 
 namespace c2c {
 
+// The failure side of a Result, as std::unexpected: `return Unexpected{err};` (the type is
+// deduced) or `return fail(code, message);`.
+template <typename E = Error>
 struct Unexpected {
-  Error error;
+  E error;
 };
-inline Unexpected fail(ErrorCode code, std::string message) {
-  return Unexpected{Error{code, std::move(message)}};
+// Spelled out because clang 14 (used by scripts/check-tidy.sh) has no aggregate deduction.
+template <typename E>
+Unexpected(E) -> Unexpected<E>;
+
+inline Unexpected<> fail(ErrorCode code, std::string message) {
+  return Unexpected<>{Error{code, std::move(message)}};
 }
-inline Unexpected fail(Error error) {
-  return Unexpected{std::move(error)};
+inline Unexpected<> fail(Error error) {
+  return Unexpected<>{std::move(error)};
 }
 
-template <typename T>
+template <typename T, typename E = Error>
 class [[nodiscard]] Result {
  public:
   Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
-  Result(Unexpected u) : v_(std::in_place_index<1>, std::move(u.error)) {}  // NOLINT
+  Result(Unexpected<E> u) : v_(std::in_place_index<1>, std::move(u.error)) {}  // NOLINT
+  // A module-specific error type converts without the Unexpected wrapper (`return failure(...)`);
+  // a plain Error does not, so a Result<Error> or a value built from an Error stays unambiguous.
+  Result(E e)  // NOLINT: implicit by design
+      requires(!std::is_same_v<E, Error>)
+      : v_(std::in_place_index<1>, std::move(e)) {}
 
   bool has_value() const { return v_.index() == 0; }
   explicit operator bool() const { return has_value(); }
@@ -47,36 +63,47 @@ class [[nodiscard]] Result {
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
 
-  const Error& error() const {
+  const E& error() const& {
     assert(!has_value());
     return std::get<1>(v_);
+  }
+  E&& error() && {
+    assert(!has_value());
+    return std::get<1>(std::move(v_));
   }
   T value_or(T fallback) const { return has_value() ? value() : std::move(fallback); }
 
  private:
-  std::variant<T, Error> v_;
+  std::variant<T, E> v_;
 };
 
-template <>
-class [[nodiscard]] Result<void> {
+template <typename E>
+class [[nodiscard]] Result<void, E> {
  public:
   Result() = default;
-  Result(Unexpected u) : error_(std::move(u.error)), ok_(false) {}  // NOLINT
+  Result(Unexpected<E> u) : error_(std::move(u.error)) {}  // NOLINT: implicit by design
+  Result(E e)                                              // NOLINT: implicit by design
+      requires(!std::is_same_v<E, Error>)
+      : error_(std::move(e)) {}
 
-  bool has_value() const { return ok_; }
-  explicit operator bool() const { return ok_; }
-  void value() const { assert(ok_); }
-  const Error& error() const {
-    assert(!ok_);
-    return error_;
+  bool has_value() const { return !error_.has_value(); }
+  explicit operator bool() const { return has_value(); }
+  void value() const { assert(has_value()); }
+  const E& error() const& {
+    assert(!has_value());
+    return *error_;
+  }
+  E&& error() && {
+    assert(!has_value());
+    return *std::move(error_);
   }
 
  private:
-  Error error_;
-  bool ok_ = true;
+  std::optional<E> error_;  // empty: success
 };
 
-// Propagate an error from an expression returning Result<...> inside a function returning Result.
+// Propagate an error from an expression returning Result<U, E> inside a function returning
+// Result<T, E> (any E: Unexpected deduces it).
 #define C2C_TRY(expr)                                                                    \
   do {                                                                                   \
     auto&& c2c_try_result_ = (expr);                                                     \

@@ -12,7 +12,7 @@ namespace c2c {
 
 namespace {
 
-Unexpected io_failure(const char* what, const std::filesystem::path& path, int err) {
+Unexpected<> io_failure(const char* what, const std::filesystem::path& path, int err) {
   return fail(ErrorCode::kIo, std::string(what) + " " + path.string() + ": " + std::strerror(err));
 }
 

@@ -25,7 +25,7 @@ using ordered_json = nlohmann::ordered_json;
 constexpr mode_t kFileMode = 0600;
 constexpr mode_t kDirMode = 0700;
 
-Unexpected io_error(const std::string& what, const fs::path& p, int err) {
+Unexpected<> io_error(const std::string& what, const fs::path& p, int err) {
   return fail(ErrorCode::kIo, what + " " + p.string() + ": " + std::strerror(err));
 }
 
@@ -56,7 +56,7 @@ Result<std::string> read_all(int fd, const fs::path& p) {
   return out;
 }
 
-Unexpected bad(std::string message) {
+Unexpected<> bad(std::string message) {
   return fail(ErrorCode::kBadRequest, std::move(message));
 }
 

@@ -9,7 +9,7 @@
 namespace c2c::net::detail {
 namespace {
 
-Unexpected tls_fail(const std::string& what, const std::string& path, const std::string& why) {
+Unexpected<> tls_fail(const std::string& what, const std::string& path, const std::string& why) {
   return fail(ErrorCode::kUnavailable, what + " '" + path + "': " + why);
 }
 

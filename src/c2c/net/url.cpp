@@ -8,7 +8,7 @@
 namespace c2c::net {
 namespace {
 
-Unexpected bad_url(std::string_view url, std::string_view why) {
+Unexpected<> bad_url(std::string_view url, std::string_view why) {
   return fail(ErrorCode::kBadRequest, "invalid URL '" + std::string(url) +
                                           "': " + std::string(why) +
                                           " (expected http(s)://host[:port][/path])");

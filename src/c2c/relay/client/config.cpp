@@ -30,7 +30,7 @@ std::optional<std::string> non_blank(const Env& env, std::string_view name) {
   return v;
 }
 
-Unexpected io_error(const std::string& what, const fs::path& p, int err) {
+Unexpected<> io_error(const std::string& what, const fs::path& p, int err) {
   return fail(ErrorCode::kIo, what + " " + p.string() + ": " + std::strerror(err));
 }
 

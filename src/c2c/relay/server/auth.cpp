@@ -101,7 +101,7 @@ Reply<Caller> Authenticator::gate(RouteClass cls, const net::Request& req) {
   if (cls == RouteClass::kAdmin) {
     if (ed25519) {
       auto v = verify_request_header(*auth, req);
-      if (!v) return std::move(v).take_failure();
+      if (!v) return std::move(v).error();
       return failure(k401, ErrorCode::kUnauthorized,
                      "admin routes require Bearer token; Ed25519 is for peer routes");
     }
@@ -112,7 +112,7 @@ Reply<Caller> Authenticator::gate(RouteClass cls, const net::Request& req) {
   // Peer route.
   if (ed25519) {
     auto v = verify_request_header(*auth, req);
-    if (!v) return std::move(v).take_failure();
+    if (!v) return std::move(v).error();
     caller.verified_alias = std::move(v).value();
     caller.recorded_nonce = true;
     return caller;
@@ -170,7 +170,7 @@ Reply<std::string> Authenticator::verify_register_proof(
   }
   auto decoded = decode_proof(req.identity_pk, req.signature, req.timestamp, clock_.now(),
                               "identity_pk", "signature", "timestamp", k400, k400);
-  if (!decoded) return std::move(decoded).take_failure();
+  if (!decoded) return std::move(decoded).error();
   bool verified = false;
   for (const auto& url : relay_urls) {
     const std::string blob =
@@ -209,7 +209,7 @@ Reply<std::string> Authenticator::verify_room_proof(std::string_view ctx, std::s
   }
   auto decoded = decode_proof(proof.identity_pk, proof.sig, proof.ts, clock_.now(), "identity_pk",
                               "sig", "ts", k401, k401);
-  if (!decoded) return std::move(decoded).take_failure();
+  if (!decoded) return std::move(decoded).error();
   if (auto bound = store_.get_binding(alias); bound && *bound != proof.identity_pk) {
     return failure(
         k401, ErrorCode::kAliasIdentityMismatch,

@@ -25,7 +25,7 @@ std::optional<net::Response> Router::dashboard_audience(const net::Request& req,
   if (!detail && find_header(req, "Authorization") != nullptr) {
     // A wrong token is told as such (the page says "token refused"), not silently ignored.
     auto gate = auth_.gate(RouteClass::kAdmin, req);
-    if (!gate) return error_response(gate.failure());
+    if (!gate) return error_response(gate.error());
     detail = true;
   }
   return std::nullopt;

@@ -6,9 +6,9 @@
 
 #include <optional>
 #include <utility>
-#include <variant>
 
 #include "c2c/core/error.hpp"
+#include "c2c/core/result.hpp"
 #include "c2c/relay/protocol/messages.hpp"
 
 namespace c2c::relay::server {
@@ -50,23 +50,9 @@ inline Failure failure(Error e) {
   return Failure{kind, std::move(e), {}, {}};
 }
 
-// A value or a Failure, spelled like Result<T>.
+// A value or a Failure: the relay service's Result. The router maps the Failure to HTTP
+// (router_support.hpp `error_response`).
 template <typename T>
-class [[nodiscard]] Reply {
- public:
-  Reply(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
-  Reply(Failure f) : v_(std::in_place_index<1>, std::move(f)) {}    // NOLINT
-
-  bool has_value() const { return v_.index() == 0; }
-  explicit operator bool() const { return has_value(); }
-  T& value() & { return std::get<0>(v_); }
-  const T& value() const& { return std::get<0>(v_); }
-  T&& value() && { return std::get<0>(std::move(v_)); }
-  const Failure& failure() const { return std::get<1>(v_); }
-  Failure&& take_failure() && { return std::get<1>(std::move(v_)); }
-
- private:
-  std::variant<T, Failure> v_;
-};
+using Reply = Result<T, Failure>;
 
 }  // namespace c2c::relay::server

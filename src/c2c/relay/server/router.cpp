@@ -165,7 +165,7 @@ net::Response Router::process(const net::Request& req, const Route* route, bool*
   }
   if (route && route->path == route::kMetrics && !auth_.prod_mode()) cls = RouteClass::kUnauth;
   auto gate = auth_.gate(cls, req);
-  if (!gate) return error_response(gate.failure());
+  if (!gate) return error_response(gate.error());
   if (!route) {
     return error_response(
         failure(FailureKind::kNotFound, ErrorCode::kNotFound, "unknown endpoint: " + req.path));
@@ -256,11 +256,11 @@ void Router::stream_async(const net::Request& req, const Route* route, net::Resp
     respond_when_durable(std::move(resp), std::move(to), metric_index, start);
   };
   auto gate = auth_.gate(route->cls, req);
-  if (!gate) return send(error_response(gate.failure()), std::move(respond));
+  if (!gate) return send(error_response(gate.error()), std::move(respond));
   auto body = parse_body<protocol::StreamRequest>(req);
-  if (!body) return send(error_response(body.failure()), std::move(respond));
+  if (!body) return send(error_response(body.error()), std::move(respond));
   auto plan = service_.open_stream(body.value(), gate.value().verified_alias);
-  if (!plan) return send(error_response(plan.failure()), std::move(respond));
+  if (!plan) return send(error_response(plan.error()), std::move(respond));
   const double wait = std::min(body.value().wait, max_stream_wait_);
   const auto deadline = StreamHub::Clock::now() +
                         std::chrono::microseconds(static_cast<int64_t>(std::max(0.0, wait) * 1e6));

@@ -7,9 +7,9 @@
 
 namespace c2c::relay::server {
 
-#define C2C_PARSE(Dto, var, req)                                    \
-  auto var##_parsed = parse_body<protocol::Dto>(req);               \
-  if (!var##_parsed) return error_response(var##_parsed.failure()); \
+#define C2C_PARSE(Dto, var, req)                                  \
+  auto var##_parsed = parse_body<protocol::Dto>(req);             \
+  if (!var##_parsed) return error_response(var##_parsed.error()); \
   const protocol::Dto& var = var##_parsed.value()  // NOLINT(bugprone-macro-parentheses): a name
 
 net::Response Router::health(const net::Request&, const Caller&) {
@@ -147,7 +147,7 @@ void Router::record_gc(const Reply<protocol::GcResponse>& r) {
     e.expired = r.value().expired.size();
     e.pruned = r.value().pruned;
   } else {
-    e.error = r.failure().error.message;
+    e.error = r.error().error.message;
   }
   activity_.gc(std::move(e));
 }
@@ -202,7 +202,7 @@ net::Response Router::stream(const net::Request& req, const Caller& caller) {
   }
   C2C_PARSE(StreamRequest, body, req);
   auto plan = service_.open_stream(body, caller.verified_alias);
-  if (!plan) return error_response(plan.failure());
+  if (!plan) return error_response(plan.error());
   return frame_response(plan.value().node_id, service_.stream_frame(plan.value()));
 }
 

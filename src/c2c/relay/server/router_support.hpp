@@ -36,7 +36,7 @@ Reply<Dto> parse_body(const net::Request& req) {
 
 template <typename T>
 net::Response reply(const Reply<T>& r) {
-  if (!r) return error_response(r.failure());
+  if (!r) return error_response(r.error());
   return json_response(200, r.value().to_json());
 }
 

@@ -54,7 +54,7 @@ Reply<protocol::RegisterResponse> RelayService::register_alias(
     const protocol::RegisterRequest& req) {
   // Proof first (expensive, no lock needed): "" = unsigned.
   auto proof = auth_.verify_register_proof(req, register_urls_);
-  if (!proof) return std::move(proof).take_failure();
+  if (!proof) return std::move(proof).error();
   const std::string& pk = proof.value();
 
   const double now = clock_.now();

@@ -128,7 +128,7 @@ Reply<protocol::RoomOpResponse> RelayService::join_room(const protocol::RoomOpRe
                                                         const std::string& signer) {
   if (auto f = check_room_id(req.room_id)) return std::move(*f);
   auto proof = auth_.verify_room_proof(crypto::kCtxRoomJoin, req.room_id, req.alias, req.proof);
-  if (!proof) return std::move(proof).take_failure();
+  if (!proof) return std::move(proof).error();
   const bool header_signed = !signer.empty() && iequals(signer, req.alias);
   if (auto f = check_room_op_signed(req.alias, !proof.value().empty() || header_signed)) {
     return std::move(*f);
@@ -177,7 +177,7 @@ Reply<protocol::RoomOpResponse> RelayService::leave_room(const protocol::RoomOpR
                                                          const std::string& signer) {
   if (auto f = check_room_id(req.room_id)) return std::move(*f);
   auto proof = auth_.verify_room_proof(crypto::kCtxRoomLeave, req.room_id, req.alias, req.proof);
-  if (!proof) return std::move(proof).take_failure();
+  if (!proof) return std::move(proof).error();
   const bool header_signed = !signer.empty() && iequals(signer, req.alias);
   if (auto f = check_room_op_signed(req.alias, !proof.value().empty() || header_signed)) {
     return std::move(*f);
@@ -211,7 +211,7 @@ Reply<protocol::FanoutResponse> RelayService::send_room(const protocol::SendRoom
   if (auto f = check_sender(req.from_alias, signer)) return std::move(*f);
   if (req.envelope) {
     auto v = auth_.verify_envelope(req.room_id, req.from_alias, req.content, *req.envelope);
-    if (!v) return std::move(v).take_failure();
+    if (!v) return std::move(v).error();
   }
   // send_room is outside the require_signed_room_ops gate (docs/protocol.md §2), not the key-bound
   // rule.
@@ -302,7 +302,7 @@ Reply<protocol::VisibilityResponse> RelayService::set_room_visibility(
   if (auto f = check_room_id(req.room_id)) return std::move(*f);
   auto proof =
       auth_.verify_room_proof(crypto::kCtxRoomSetVisibility, req.room_id, req.alias, req.proof);
-  if (!proof) return std::move(proof).take_failure();
+  if (!proof) return std::move(proof).error();
   const bool header_signed = !signer.empty() && iequals(signer, req.alias);
   if (auto f = check_room_op_signed(req.alias, !proof.value().empty() || header_signed)) {
     return std::move(*f);
@@ -336,7 +336,7 @@ Reply<protocol::InviteResponse> RelayService::invite(const protocol::InviteReque
   }
   auto proof = auth_.verify_room_proof(add ? crypto::kCtxRoomInvite : crypto::kCtxRoomUninvite,
                                        req.room_id, req.alias, req.proof);
-  if (!proof) return std::move(proof).take_failure();
+  if (!proof) return std::move(proof).error();
   if (auto f = check_room_op_signed(req.alias, !proof.value().empty() || !signer.empty(),
                                     RoomOpGate::kKeyBoundOnly)) {
     return std::move(*f);

@@ -26,7 +26,7 @@ bool best_effort(const redo::Op& op) {
   return std::holds_alternative<redo::RememberNonce>(op);
 }
 
-Unexpected open_error(const std::string& path, const Error& e) {
+Unexpected<> open_error(const std::string& path, const Error& e) {
   const bool locked = e.message.find("database is locked") != std::string::npos;
   return fail(e.code, "cannot open relay database " + path + ": " + e.message +
                           (locked ? " (is another relay using it?)" : ""));
@@ -133,7 +133,7 @@ Result<void> SqliteStore::commit() {
   return write_failed();
 }
 
-Unexpected SqliteStore::write_failed() const {
+Unexpected<> SqliteStore::write_failed() const {
   return fail(ErrorCode::kIo,
               "relay database " + db_.path() + ": write failed: " + last_error_.message);
 }

@@ -65,7 +65,7 @@ class SqliteStore final : public MemoryStore, private redo::Sink {
   void writer_loop();
   Result<void> write_batch(const std::vector<redo::Op>& batch);
   // The error commit() and when_durable() report for a failed transaction (caller holds log_mu_).
-  Unexpected write_failed() const;
+  Unexpected<> write_failed() const;
   // After a failed transaction: drops its best-effort records and waits out the backoff.
   void after_failure(std::vector<redo::Op>& batch, std::unique_lock<std::mutex>& lock);
 
