@@ -310,7 +310,8 @@ TEST(RelayPostgres, DatabaseDownIs503WithRetryAfterAndTheRelayRecoversByItself) 
   for (const auto& [method, path, body] : std::vector<std::tuple<std::string, std::string, Json>>{
            {"POST", "/send", send_body("alice", "bob", "during", "m-during")},
            {"POST", "/peek_inbox", session("nb", "sb")},
-           {"GET", "/list", Json()}}) {
+           {"GET", "/list", Json()},
+           {"GET", "/dashboard/events", Json()}}) {
     auto r = method == "GET" ? http.get(path) : http.post(path, body);
     EXPECT_EQ(r.status, 503) << path << ": " << r.body.dump();
     EXPECT_EQ(r.code(), "storage_unavailable") << path;

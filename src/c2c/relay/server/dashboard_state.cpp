@@ -7,6 +7,8 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <string>
+#include <utility>
 
 #include "c2c/core/version.hpp"
 #include "c2c/relay/server/http_util.hpp"
@@ -18,38 +20,47 @@ namespace c2c::relay::server {
 namespace {
 // Peers listed with their queue depth; a bigger relay shows the first ones by alias.
 constexpr size_t kMaxPeers = 500;
+
+std::string event_of(const protocol::Json& state) {
+  return "data: " + state.dump() + "\n\n";
+}
 }  // namespace
 
-std::optional<net::Response> Router::dashboard_audience(const net::Request& req, bool& detail) {
-  detail = !auth_.prod_mode();
-  if (!detail && find_header(req, "Authorization") != nullptr) {
-    // A wrong token is told as such (the page says "token refused"), not silently ignored.
-    auto gate = auth_.gate(RouteClass::kAdmin, req);
-    if (!gate) return error_response(gate.error());
-    detail = true;
-  }
-  return std::nullopt;
+Reply<bool> Router::dashboard_detail(const net::Request& req) {
+  if (!auth_.prod_mode()) return true;
+  if (find_header(req, "Authorization") == nullptr) return false;
+  // A wrong token is told as such (the page says "token refused"), not silently ignored.
+  C2C_TRY(auth_.gate(RouteClass::kAdmin, req));
+  return true;
 }
 
 net::Response Router::dashboard_state(const net::Request& req, const Caller&) {
-  bool detail = false;
-  if (auto refused = dashboard_audience(req, detail)) return std::move(*refused);
-  return json_response(200, dashboard_json(detail));
+  const auto detail = dashboard_detail(req);
+  if (!detail) return error_response(detail.error());
+  return json_response(200, dashboard_json(*detail));
 }
 
 // The same state as server-sent events, one every half second for as long as the page stays
 // open (at most 10 minutes per connection; the page reconnects).
 net::Response Router::dashboard_events(const net::Request& req, const Caller&) {
-  bool detail = false;
-  if (auto refused = dashboard_audience(req, detail)) return std::move(*refused);
+  const auto detail = dashboard_detail(req);
+  if (!detail) return error_response(detail.error());
   net::Response resp;
   resp.content_type = "text/event-stream";
   // X-Accel-Buffering: nginx in front passes each event on instead of buffering the body.
   resp.headers = {{"Cache-Control", "no-store"}, {"X-Accel-Buffering", "no"}};
   resp.events = std::make_shared<net::EventStream>();
   resp.events->interval = std::chrono::milliseconds(500);
-  resp.events->next_event = [this, detail] {
-    return "data: " + dashboard_json(detail).dump() + "\n\n";
+  // The first event is built here, inside the request: if its reads fail (PostgreSQL down), the
+  // router answers 503 with Retry-After instead of opening a stream.
+  auto first = std::make_shared<std::string>(event_of(dashboard_json(*detail)));
+  resp.events->next_event = [this, d = *detail, first] {
+    if (!first->empty()) return std::exchange(*first, std::string());
+    (void)store_.take_failure();  // one left by a request on this I/O thread is not ours
+    std::string event = event_of(dashboard_json(d));
+    // A state built from failed reads is not shown: the stream ends, the page says
+    // "disconnected" and reconnects, and gets the 503 above until the database is back.
+    return store_.take_failure() ? std::string() : event;
   };
   return resp;
 }

@@ -107,9 +107,9 @@ class Router {
   net::Response metrics_text(const net::Request&, const Caller&);
   net::Response dashboard_state(const net::Request&, const Caller&);
   net::Response dashboard_events(const net::Request&, const Caller&);
-  // Who sees the dashboard's details (dev mode, or prod with the admin token): sets `detail`;
+  // Whether the caller sees the dashboard's details (dev mode, or prod with the admin token);
   // a wrong token is the 401 to answer.
-  std::optional<net::Response> dashboard_audience(const net::Request& req, bool& detail);
+  Reply<bool> dashboard_detail(const net::Request& req);
   protocol::Json dashboard_json(bool detail);
   net::Response register_alias(const net::Request&, const Caller&);
   net::Response heartbeat(const net::Request&, const Caller&);

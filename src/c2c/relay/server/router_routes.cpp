@@ -22,7 +22,7 @@ net::Response Router::health(const net::Request&, const Caller&) {
   h.messages_persisted = h.storage != "memory";
   h.room_history_persisted = h.messages_persisted || !persist_dir_.empty();
   // false while writes would be refused: a full disk (SQLite) or an unreachable PostgreSQL.
-  h.writable = !store_.write_blocked().has_value() && store_.probe().has_value();
+  h.writable = !store_.write_blocked().has_value() && !store_.unreachable().has_value();
   return json_response(200, h.to_json());
 }
 

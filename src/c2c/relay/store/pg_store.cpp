@@ -151,15 +151,24 @@ PgStore::~PgStore() {
 
 void PgStore::record(const Error& e) {
   if (!t_failure) t_failure = Failure{this, e};
+  note_round_trip(&e);
 }
 
-Result<void> PgStore::probe() {
-  auto conn = pool_.take();
-  if (!conn) return Unexpected{conn.error()};
-  auto rows = (*conn)->exec("SELECT 1", Params());
-  pool_.give_back(std::move(conn).value());
-  if (!rows) return Unexpected{rows.error()};
-  return {};
+void PgStore::note_round_trip(const Error* failure) {
+  if (failure == nullptr && !unreachable_flag_.load(std::memory_order_relaxed)) return;
+  const std::lock_guard<std::mutex> lock(unreachable_mu_);
+  if (failure == nullptr) {
+    unreachable_.reset();
+  } else {
+    unreachable_ = *failure;
+  }
+  unreachable_flag_.store(failure != nullptr, std::memory_order_relaxed);
+}
+
+std::optional<Error> PgStore::unreachable() {
+  if (!unreachable_flag_.load(std::memory_order_relaxed)) return std::nullopt;
+  const std::lock_guard<std::mutex> lock(unreachable_mu_);
+  return unreachable_;
 }
 
 std::optional<Error> PgStore::take_failure() {
@@ -228,7 +237,11 @@ void PgStore::end_atomic() {
     return;
   }
   t_active = nullptr;
-  if (auto failed = finish(*active, pool_)) record(*failed);
+  if (auto failed = finish(*active, pool_)) {
+    record(*failed);
+  } else {
+    note_round_trip(nullptr);
+  }
 }
 
 Result<void> PgStore::transaction(bool write_lock, const std::function<Result<void>()>& body) {
@@ -243,6 +256,7 @@ Result<void> PgStore::transaction(bool write_lock, const std::function<Result<vo
     record(*failed);
     return Unexpected{*failed};
   }
+  note_round_trip(nullptr);
   return result;
 }
 
@@ -259,7 +273,11 @@ Result<Rows> PgStore::query(std::string_view statement, const Params& params) {
     return Unexpected{conn.error()};
   }
   auto rows = (*conn)->exec(statement, params);
-  if (!rows) record(rows.error());
+  if (rows) {
+    note_round_trip(nullptr);
+  } else {
+    record(rows.error());
+  }
   pool_.give_back(std::move(conn).value());
   return rows;
 }
@@ -778,14 +796,21 @@ void PgStore::listen_loop() {
   auto backoff = 100ms;
   while (!stop_) {
     auto conn = pg::Connection::open(pool_.url());
-    if (conn && (*conn)->run(sql({"LISTEN ", kWakeChannel}))) {
+    const Result<void> listening = conn ? (*conn)->run(sql({"LISTEN ", kWakeChannel}))
+                                        : Result<void>(Unexpected{conn.error()});
+    // The listener's reconnects keep unreachable() current while no request comes.
+    note_round_trip(listening ? nullptr : &listening.error());
+    if (listening) {
       backoff = 100ms;
       listener_({});  // wake-ups may have been missed while not listening
       while (!stop_) {
         pollfd pfd{(*conn)->socket(), POLLIN, 0};
         if (::poll(&pfd, 1, 200) <= 0) continue;  // 200 ms: how soon a stop is noticed
         auto payloads = (*conn)->notifications();
-        if (!payloads) break;
+        if (!payloads) {
+          note_round_trip(&payloads.error());
+          break;
+        }
         std::vector<std::string> nodes;
         for (const auto& payload : *payloads) {
           for (auto& node : split(payload, '\n')) {

@@ -27,6 +27,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -95,7 +96,9 @@ class PgStore : public Store {
   void end_atomic() override;
   bool orders_sections() const override { return true; }
   std::optional<Error> take_failure() override;
-  Result<void> probe() override;  // SELECT 1 on a pooled connection
+  // The last round trip's outcome: requests' statements, and the wake-up listener's
+  // reconnects, which keep it current while no request comes.
+  std::optional<Error> unreachable() override;
 
   void publish_wake(const std::vector<std::string>& node_ids) override;
   void listen_wake(WakeListener listener) override;
@@ -113,7 +116,8 @@ class PgStore : public Store {
   // sender) (no-op elsewhere: the section's exclusive lock already covers everything).
   enum class LockSpace { kInbox, kSender };
   Result<void> lock_in_section(LockSpace space, std::string_view key);
-  void record(const Error& e);
+  void record(const Error& e);                 // also notes the failed round trip
+  void note_round_trip(const Error* failure);  // nullptr: it succeeded
   // Rooms with their members and invites; `where` filters by room_id = $1 when not empty.
   std::vector<Room> list_rooms_where(std::string_view where, std::string_view room_id);
   void listen_loop();
@@ -122,6 +126,9 @@ class PgStore : public Store {
   WakeListener listener_;
   std::atomic<bool> stop_{false};
   std::thread listen_thread_;
+  std::atomic<bool> unreachable_flag_{false};  // a success reads only this
+  std::mutex unreachable_mu_;
+  std::optional<Error> unreachable_;  // under unreachable_mu_
 };
 
 }  // namespace c2c::relay

@@ -265,10 +265,10 @@ class Store {
   // thread met since its last call, or nullopt. The router asks after every request and answers
   // 503 instead of what was built from the failed reads.
   virtual std::optional<Error> take_failure() { return std::nullopt; }
-  // One round trip to the storage, for GET /health: an error while it cannot be reached
-  // (PostgreSQL down or restarting). In-process backends always answer. Records nothing for
-  // take_failure(): /health reports the outage, it does not fail with it.
-  virtual Result<void> probe() { return {}; }
+  // Set while the storage cannot be reached (PostgreSQL down or restarting: its last round trip
+  // failed and none has succeeded since), for GET /health. Costs no I/O: /health must answer
+  // at once even when the database does not. In-process backends are always reachable.
+  virtual std::optional<Error> unreachable() { return std::nullopt; }
 
   // Stream wake-ups across relays sharing one database (docs/relay-server.md, "Receive stream"):
   // publish_wake() tells the other relays that messages for these nodes are durable;
