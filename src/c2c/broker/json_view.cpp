@@ -143,9 +143,11 @@ json members(const std::vector<RoomMember>& ms) {
   return array_of(ms, member);
 }
 
+namespace {
 json history_entry(const RoomHistoryEntry& e) {
   return {{"ts", e.ts}, {"from_alias", e.from_alias}, {"content", e.content}};
 }
+}  // namespace
 
 json history(const std::vector<RoomHistoryEntry>& entries) {
   return array_of(entries, history_entry);

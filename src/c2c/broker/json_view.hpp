@@ -53,11 +53,10 @@ nlohmann::json broadcast(const BroadcastResult& r);
 // evicted_room_members:[{room_id, alias}]}; kRecord adds removed_temp_files, pruned_receipts.
 nlohmann::json swept(const SweepResult& r, View v);
 
-// A room member {alias, session_id, joined_at} and a room history entry {ts, from_alias,
-// content}, alone and as arrays.
+// A room member {alias, session_id, joined_at}, alone and as an array; a room's history as
+// an array of {ts, from_alias, content}.
 nlohmann::json member(const RoomMember& m);
 nlohmann::json members(const std::vector<RoomMember>& ms);
-nlohmann::json history_entry(const RoomHistoryEntry& e);
 nlohmann::json history(const std::vector<RoomHistoryEntry>& entries);
 
 }  // namespace c2c::broker::json_view

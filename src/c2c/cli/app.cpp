@@ -89,25 +89,30 @@ void register_relay(CLI::App& app) {
 
 // The command groups, in `c2c --help` order, with the top-level words each one adds (aliases
 // included). Only a speed-up: a word not listed here registers every group.
+// `only`: the word to register the command of, "" for all of the group's commands. A group
+// whose commands share their setup registers all of them whatever `only` says (whole<>).
+using AddCommands = void (*)(CLI::App&, std::string_view only);
+template <void (*AddGroup)(CLI::App&)>
+void whole(CLI::App& app, std::string_view /*only*/) {
+  AddGroup(app);
+}
 struct Group {
-  void (*add)(CLI::App&);                        // the whole group at once, or
-  void (*add_one)(CLI::App&, std::string_view);  // one of `words` at a time
-  std::array<std::string_view, 8> words;         // unused slots stay empty
+  AddCommands add;
+  std::array<std::string_view, 8> words;  // unused slots stay empty
 };
 const Group kGroups[] = {
     // One by one: an agent's `c2c send` builds `send` alone, not its seven siblings.
-    {nullptr,
-     register_peer_command,
+    {register_peer_commands,
      {"register", "whoami", "list", "send", "send-all", "sweep", "dead-letter", "delivery-status"}},
-    {register_inbox_commands, nullptr, {"poll-inbox", "peek-inbox", "history"}},
-    {register_room_commands, nullptr, {"rooms", "room", "my-rooms"}},
-    {register_health_command, nullptr, {"health"}},
+    {whole<register_inbox_commands>, {"poll-inbox", "peek-inbox", "history"}},
+    {whole<register_room_commands>, {"rooms", "room", "my-rooms"}},
+    {whole<register_health_command>, {"health"}},
     // install <client>, uninstall and mail-hook hang off the install group's `install`.
-    {register_install_command, nullptr, {"install", "uninstall", "mail-hook"}},
-    {register_mcp_command, nullptr, {"mcp"}},
-    {register_client_commands, nullptr, {"install", "uninstall", "mail-hook"}},
-    {register_doctor_command, nullptr, {"doctor"}},
-    {register_relay, nullptr, {"relay"}},
+    {whole<register_install_command>, {"install", "uninstall", "mail-hook"}},
+    {whole<register_mcp_command>, {"mcp"}},
+    {whole<register_client_commands>, {"install", "uninstall", "mail-hook"}},
+    {whole<register_doctor_command>, {"doctor"}},
+    {whole<register_relay>, {"relay"}},
 };
 
 }  // namespace
@@ -124,15 +129,10 @@ void register_commands(CLI::App& app, int argc, const char* const* argv) {
   };
   const bool known = std::any_of(std::begin(kGroups), std::end(kGroups), defines);
   for (const Group& g : kGroups) {
-    if (known && !defines(g)) continue;
-    if (g.add != nullptr) {
-      g.add(app);
-    } else if (known) {
-      g.add_one(app, word);
-    } else {
-      for (const std::string_view w : g.words) {
-        if (!w.empty()) g.add_one(app, w);
-      }
+    if (!known) {
+      g.add(app, "");
+    } else if (defines(g)) {
+      g.add(app, word);
     }
   }
 }

@@ -92,11 +92,17 @@ std::string join_words(const std::vector<std::string>& words) {
   return out;
 }
 
+// A switch, not a table: -Wswitch names a Liveness added without a name.
 const char* liveness_name(broker::Liveness l) {
-  // In Liveness's order.
-  static constexpr std::array<const char*, 3> kNames = {"alive", "dead", "unknown"};
-  const auto i = static_cast<size_t>(l);
-  return i < kNames.size() ? kNames[i] : "unknown";
+  switch (l) {
+    case broker::Liveness::kAlive:
+      return "alive";
+    case broker::Liveness::kDead:
+      return "dead";
+    case broker::Liveness::kUnknown:
+      return "unknown";
+  }
+  return "unknown";
 }
 
 }  // namespace c2c::cli

@@ -52,9 +52,10 @@ void add_json_flag(CLI::App& cmd, bool& json);
 void register_commands(CLI::App& app, int argc, const char* const* argv);
 
 // Command-group registration; each lives in its own *_cmd.cpp.
-// One of register, whoami, list, send, send-all, sweep, dead-letter, delivery-status (the
-// commands agents call most get no siblings built beside them; app.cpp lists them in order).
-void register_peer_command(CLI::App& app, std::string_view word);
+// register, whoami, list, send, send-all, sweep, dead-letter, delivery-status; `only` (a
+// command's word) registers that one alone, "" all of them (app.cpp: the commands agents call
+// most get no siblings built beside them).
+void register_peer_commands(CLI::App& app, std::string_view only);
 void register_inbox_commands(CLI::App& app);   // poll-inbox, peek-inbox, history
 void register_room_commands(CLI::App& app);    // rooms / room, my-rooms
 void register_health_command(CLI::App& app);   // health

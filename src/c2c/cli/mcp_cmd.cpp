@@ -21,7 +21,7 @@ void register_mcp_command(CLI::App& app) {
     std::signal(SIGPIPE, SIG_IGN);
     mcp::StdioOptions options;
     options.root = broker::resolve_root();
-    const int code = mcp::run_stdio_server(options, mcp::process_env());
+    const int code = mcp::run_stdio_server(options, c2c::process_env());
     if (code != 0) exit_with_error("mcp server stopped", code);
   });
 }

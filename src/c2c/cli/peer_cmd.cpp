@@ -338,7 +338,7 @@ void add_delivery_status(CLI::App& app) {
   });
 }
 
-void register_peer_command(CLI::App& app, std::string_view word) {
+void register_peer_commands(CLI::App& app, std::string_view only) {
   struct Command {
     std::string_view word;
     void (*add)(CLI::App&);
@@ -354,7 +354,7 @@ void register_peer_command(CLI::App& app, std::string_view word) {
       {"delivery-status", add_delivery_status},
   };
   for (const Command& c : kCommands) {
-    if (c.word == word) c.add(app);
+    if (only.empty() || c.word == only) c.add(app);
   }
 }
 

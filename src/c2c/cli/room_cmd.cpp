@@ -155,7 +155,7 @@ void add_room_send(CLI::App& rooms) {
   });
 }
 
-void add_list(CLI::App& rooms, bool& json) {
+void add_room_list(CLI::App& rooms, bool& json) {
   auto* cmd = rooms.add_subcommand("list", "List rooms with member counts");
   add_json_flag(*cmd, json);
   cmd->callback([&json] {
@@ -296,7 +296,7 @@ void register_room_commands(CLI::App& app) {
   add_join(*rooms);
   add_leave(*rooms);
   add_room_send(*rooms);
-  add_list(*rooms, list_json);
+  add_room_list(*rooms, list_json);
   add_room_history(*rooms);
   add_members(*rooms);
   add_invite(*rooms);

@@ -200,11 +200,19 @@ std::string mode_note(const fs::path& p) {
 
 }  // namespace
 
+// A switch, not a table: -Wswitch names a Client added without a name.
 const char* client_name(Client c) {
-  // In Client's order.
-  static constexpr std::array<const char*, 4> kNames = {"claude", "codex", "opencode", "gemini"};
-  const auto i = static_cast<size_t>(c);
-  return i < kNames.size() ? kNames[i] : "?";
+  switch (c) {
+    case Client::kClaude:
+      return "claude";
+    case Client::kCodex:
+      return "codex";
+    case Client::kOpenCode:
+      return "opencode";
+    case Client::kGemini:
+      return "gemini";
+  }
+  return "?";
 }
 
 std::optional<Client> parse_client(std::string_view name) {

@@ -14,9 +14,8 @@
 
 namespace c2c::mcp {
 
-// The environment is an input (core/env.hpp), so session resolution is tested without setenv.
-using c2c::EnvLookup;
-using c2c::process_env;
+// The environment is an input (c2c::EnvLookup, core/env.hpp), so session resolution is tested
+// without setenv.
 
 // The variables that name the session, in order, for a C2C_MCP_CLIENT_TYPE ("" = unknown):
 // C2C_MCP_SESSION_ID first, then the client's own (claude: CLAUDE_SESSION_ID,

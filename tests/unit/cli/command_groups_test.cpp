@@ -1,6 +1,7 @@
-// `c2c <word>` registers only the command group that defines <word> (a start-up speed-up,
-// docs/performance.md "Start-up"). Every top-level word of the full tree must come out the same
-// when only its group is registered: same subcommand, same help text, nested commands included.
+// `c2c <word>` registers only the command group that defines <word>, a peer command only itself
+// (a start-up speed-up, docs/performance.md "Start-up"). Every top-level word of the full tree
+// must come out the same when only its commands are registered: same subcommand, same help
+// text, nested commands included.
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -32,7 +33,7 @@ std::string full_help(CLI::App* app) {
   return out;
 }
 
-TEST(CommandGroups, EveryWordGetsItsWholeGroupAndNothingChanges) {
+TEST(CommandGroups, EveryWordGetsItsCommandsAndNothingChanges) {
   const auto all = make_app({});
   std::vector<std::string> words;
   for (CLI::App* sub : top_level(*all)) {
