@@ -177,13 +177,11 @@ Result<FanOut> fan_out(const fs::path& root, RegistryCache& cache, Clock& clock,
   FanOut out;
   out.message_id = new_uuid_v4();
   std::vector<ReceiptEvent> receipts;
-  auto reg_lock = FileLock::acquire(registry_lock(root), FileLock::Mode::kShared);
-  if (!reg_lock) return fail(reg_lock.error());
-  auto snap = load_registry(root, cache);
-  if (!snap) return fail(snap.error());
+  auto locked = lock_registry(root, cache, FileLock::Mode::kShared);
+  if (!locked) return fail(locked.error());
   for (const auto& member : members) {
     if (!skip_alias.empty() && iequals(member.alias, skip_alias)) continue;
-    auto resolved = resolve_alias(**snap, member.alias);
+    auto resolved = resolve_alias(*locked->snap, member.alias);
     if (!resolved) return fail(resolved.error());
     const auto& res = *resolved;
     if (res.kind != Resolve::kFound) {

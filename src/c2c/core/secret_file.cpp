@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "c2c/core/fd_io.hpp"
+
 namespace c2c {
 
 namespace {
@@ -46,19 +48,10 @@ Result<std::string> read_secret_file(const std::filesystem::path& path) {
   }
   std::string out;
   auto checked = check_private_mode(fd, path);
-  if (checked) {
-    char buf[4096];
-    for (;;) {
-      const ssize_t n = ::read(fd, buf, sizeof buf);
-      if (n == 0) break;
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        const int err = errno;
-        ::close(fd);
-        return io_failure("cannot read", path, err);
-      }
-      out.append(buf, static_cast<size_t>(n));
-    }
+  if (checked && !read_to_eof(fd, out)) {
+    const int err = errno;
+    ::close(fd);
+    return io_failure("cannot read", path, err);
   }
   ::close(fd);
   if (!checked) return fail(checked.error());

@@ -1,10 +1,8 @@
 #include "c2c/mcp/transport.hpp"
 
-#include <unistd.h>
-
-#include <cerrno>
 #include <charconv>
 
+#include "c2c/core/fd_io.hpp"
 #include "c2c/core/text.hpp"
 
 namespace c2c::mcp {
@@ -156,17 +154,8 @@ bool LineWriter::write_line(std::string_view json) {
   line.reserve(json.size() + 1);
   line.append(json);
   line.push_back('\n');
-  std::string_view rest = line;
-  while (!rest.empty()) {
-    const ssize_t n = ::write(fd_, rest.data(), rest.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      broken_ = true;
-      return false;
-    }
-    rest.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
+  if (!write_fully(fd_, line)) broken_ = true;
+  return !broken_;
 }
 
 bool LineWriter::healthy() {
