@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <array>
@@ -15,7 +14,7 @@
 #include <mutex>
 #include <unordered_map>
 
-#include "c2c/core/fd_io.hpp"
+#include "c2c/core/secret_file.hpp"
 
 namespace c2c::broker::files {
 
@@ -44,11 +43,6 @@ std::shared_mutex* mutex_for(const std::string& path) {
   auto& slot = (*map)[path];
   if (!slot) slot = std::make_unique<std::shared_mutex>();
   return slot.get();
-}
-
-Result<void> write_all(int fd, std::string_view data, const fs::path& path) {
-  if (!write_fully(fd, data)) return io_error("cannot write", path, errno);
-  return {};
 }
 
 std::atomic<int>& fsync_setting() {
@@ -344,39 +338,7 @@ Result<std::optional<std::string>> read_tail(const fs::path& path, size_t max_by
 }
 
 Result<void> write_atomic(const fs::path& path, std::string_view data) {
-  const std::string tmp = path.string() + ".tmp." + std::to_string(::getpid()) + "." +
-                          std::to_string(static_cast<long>(::syscall(SYS_gettid)));
-  // O_EXCL: a temp name that exists (a link planted there, or the leftover of a dead writer
-  // with our pid and tid) is removed, never written through.
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | kNoFollow, 0600);
-  if (fd < 0 && errno == EEXIST && ::unlink(tmp.c_str()) == 0) {
-    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | kNoFollow, 0600);
-  }
-  if (fd < 0) return io_error("cannot create", tmp, errno);
-  auto cleanup = [&] { ::unlink(tmp.c_str()); };
-  if (auto r = write_all(fd, data, tmp); !r) {
-    ::close(fd);
-    cleanup();
-    return r;
-  }
-  // fsync before rename so a crash cannot leave the new name pointing at an empty file.
-  if (fsync_enabled() && ::fsync(fd) != 0 && errno != EINVAL) {
-    const int err = errno;
-    ::close(fd);
-    cleanup();
-    return io_error("cannot fsync", tmp, err);
-  }
-  if (::close(fd) != 0) {
-    const int err = errno;
-    cleanup();
-    return io_error("cannot close", tmp, err);
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    cleanup();
-    return io_error("cannot rename onto", path, err);
-  }
-  return {};
+  return replace_file(path, data, 0600, fsync_enabled());
 }
 
 namespace {

@@ -10,7 +10,7 @@
 
 #include "c2c/clients/jsonc_edit.hpp"
 #include "c2c/clients/toml_edit.hpp"
-#include "c2c/core/fd_io.hpp"
+#include "c2c/core/secret_file.hpp"
 
 namespace c2c::clients {
 
@@ -287,17 +287,7 @@ Result<void> apply(const Plan& plan) {
       if (ec)
         return fail(ErrorCode::kIo, "cannot back up " + c.path.string() + ": " + ec.message());
     }
-    const fs::path tmp = c.path.string() + ".c2c-tmp." + std::to_string(::getpid());
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-    if (fd < 0) return fail(ErrorCode::kIo, "cannot write " + tmp.string());
-    ::fchmod(fd, mode);  // the umask must not widen or narrow the kept mode
-    bool ok = write_fully(fd, c.after);
-    ok = ok && ::fsync(fd) == 0;
-    ok = ::close(fd) == 0 && ok;
-    if (!ok || ::rename(tmp.c_str(), c.path.c_str()) != 0) {
-      ::unlink(tmp.c_str());
-      return fail(ErrorCode::kIo, "cannot replace " + c.path.string());
-    }
+    C2C_TRY(replace_file(c.path, c.after, mode));  // the kept mode, whatever the umask
   }
   return {};
 }

@@ -93,4 +93,39 @@ Result<void> precreate_private_file(const std::filesystem::path& path) {
   return io_failure("cannot create", path, err);
 }
 
+Result<void> replace_file(const std::filesystem::path& path, std::string_view data, unsigned mode,
+                          bool sync) {
+  const std::string tmp = path.string() + ".tmp." + std::to_string(::getpid()) + "." +
+                          std::to_string(static_cast<long>(::gettid()));
+  constexpr int kCreate = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+  int fd = ::open(tmp.c_str(), kCreate, static_cast<mode_t>(mode));
+  if (fd < 0 && errno == EEXIST && ::unlink(tmp.c_str()) == 0) {
+    fd = ::open(tmp.c_str(), kCreate, static_cast<mode_t>(mode));
+  }
+  if (fd < 0) return io_failure("cannot create", tmp, errno);
+  const char* failed = nullptr;
+  int err = 0;
+  if (::fchmod(fd, static_cast<mode_t>(mode)) != 0) {  // the umask may not change the mode
+    failed = "cannot chmod";
+  } else if (!write_fully(fd, data)) {
+    failed = "cannot write";
+  } else if (sync && ::fsync(fd) != 0 && errno != EINVAL) {
+    // fsync before rename: a crash cannot leave the name pointing at an empty file.
+    failed = "cannot fsync";
+  }
+  if (failed != nullptr) err = errno;
+  if (::close(fd) != 0 && failed == nullptr) {
+    failed = "cannot close";
+    err = errno;
+  }
+  if (failed == nullptr) {
+    if (::rename(tmp.c_str(), path.c_str()) == 0) return {};
+    err = errno;
+    ::unlink(tmp.c_str());
+    return io_failure("cannot rename onto", path, err);
+  }
+  ::unlink(tmp.c_str());
+  return io_failure(failed, tmp, err);
+}
+
 }  // namespace c2c

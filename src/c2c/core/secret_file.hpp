@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 #include "c2c/core/result.hpp"
 
@@ -30,5 +31,14 @@ Result<void> make_private_dirs(const std::filesystem::path& dir);
 // opens with its own default mode (SQLite: 0644, and its -wal/-shm copy the database's mode).
 // A missing parent is kNotFound "directory <parent> does not exist".
 Result<void> precreate_private_file(const std::filesystem::path& path);
+
+// Replaces `path` with `data` atomically, the one way c2c rewrites a file: a temporary file
+// beside it, named after this process and thread and created O_EXCL | O_NOFOLLOW (a link or a
+// dead writer's leftover planted under that name is removed, never written through), given
+// `mode` whatever the umask, written, fsynced (unless `sync` is false: the broker's
+// C2C_BROKER_FSYNC=0), then renamed over `path`. On failure `path` is unchanged and the
+// temporary is gone; kIo "cannot <step> <file>: <reason>".
+Result<void> replace_file(const std::filesystem::path& path, std::string_view data,
+                          unsigned mode = 0600, bool sync = true);
 
 }  // namespace c2c

@@ -45,11 +45,6 @@ class Fd {
   int fd_;
 };
 
-Result<void> write_all(int fd, std::string_view data, const fs::path& p) {
-  if (!write_fully(fd, data)) return io_error("cannot write", p, errno);
-  return {};
-}
-
 Result<std::string> read_all(int fd, const fs::path& p) {
   std::string out;
   if (!read_to_eof(fd, out)) return io_error("cannot read", p, errno);
@@ -168,25 +163,8 @@ Result<void> save_identity(const fs::path& path, const Identity& id) {
   j["alias_hint"] = id.alias_hint;
   const std::string text = j.dump(2) + "\n";
 
-  fs::path tmp = path;
-  tmp += ".tmp";
-  const auto write_tmp = [&]() -> Result<void> {
-    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, kFileMode));
-    if (fd.get() < 0) return io_error("cannot create", tmp, errno);
-    // A stale .tmp may exist with a wider mode; O_CREAT's mode only applies to new files.
-    if (::fchmod(fd.get(), kFileMode) != 0) return io_error("cannot chmod", tmp, errno);
-    C2C_TRY(write_all(fd.get(), text, tmp));
-    if (::fsync(fd.get()) != 0) return io_error("cannot fsync", tmp, errno);
-    if (::close(fd.release()) != 0) return io_error("cannot close", tmp, errno);
-    if (::rename(tmp.c_str(), path.c_str()) != 0) return io_error("cannot rename to", path, errno);
-    return {};
-  };
-  // On failure the previous identity.json is untouched; only the partial .tmp goes.
-  if (auto written = write_tmp(); !written) {
-    ::unlink(tmp.c_str());
-    return written;
-  }
-  if (::chmod(path.c_str(), kFileMode) != 0) return io_error("cannot chmod", path, errno);
+  // On failure the previous identity.json is untouched.
+  C2C_TRY(replace_file(path, text, kFileMode));
   // Make the rename itself durable.
   Fd dir(::open(parent.empty() ? "." : parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir.get() >= 0) ::fsync(dir.get());

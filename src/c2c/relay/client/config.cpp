@@ -1,9 +1,5 @@
 #include "c2c/relay/client/config.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <array>
 #include <cerrno>
 #include <cstdio>
@@ -12,7 +8,6 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "c2c/core/fd_io.hpp"
 #include "c2c/core/secret_file.hpp"
 #include "c2c/core/text.hpp"
 #include "c2c/crypto/crypto.hpp"
@@ -28,10 +23,6 @@ std::optional<std::string> non_blank(const Env& env, std::string_view name) {
   auto v = env(name);
   if (!v || trim(*v).empty()) return std::nullopt;
   return v;
-}
-
-Unexpected<> io_error(const std::string& what, const fs::path& p, int err) {
-  return fail(ErrorCode::kIo, what + " " + p.string() + ": " + std::strerror(err));
 }
 
 // True when the saved URL and the resolved one name the same relay (scheme and host compare
@@ -166,28 +157,7 @@ Result<void> write_config_file(const fs::path& path, const SavedConfig& config) 
   const std::string text = j.dump(2) + "\n";
 
   C2C_TRY(make_private_dirs(path.parent_path()));
-  const fs::path tmp = path.string() + ".tmp." + std::to_string(::getpid());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return io_error("cannot write", tmp, errno);
-  ::fchmod(fd, 0600);  // the umask must not widen a file holding a token
-  if (!write_fully(fd, text)) {
-    const int err = errno;
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return io_error("cannot write", tmp, err);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    return io_error("cannot write", tmp, err);
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    return io_error("cannot replace", path, err);
-  }
-  ::chmod(path.c_str(), 0600);
-  return {};
+  return replace_file(path, text, 0600);  // 0600 whatever the umask: the file holds a token
 }
 
 fs::path user_config_dir(const Env& env) {
