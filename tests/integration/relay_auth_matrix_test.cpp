@@ -113,6 +113,10 @@ std::vector<Route> routes(const std::string& bob_pk) {
        {{"from_alias", "alice"}, {"to_alias", "bob"}, {"content", "hi"}},
        Cls::kPeer},
       {"POST", "/send_all", {{"from_alias", "alice"}, {"content", "hi all"}}, Cls::kPeer},
+      {"POST",
+       "/send_batch",
+       {{"from_alias", "alice"}, {"messages", {{{"to_alias", "bob"}, {"content", "hi"}}}}},
+       Cls::kPeer},
       {"POST", "/poll_inbox", a, Cls::kPeer},
       {"POST", "/peek_inbox", a, Cls::kPeer},
       {"POST", "/stream", {{"node_id", "node-a"}, {"wait", 0}}, Cls::kPeer},
@@ -195,7 +199,7 @@ void run_matrix(bool prod) {
       ++checked;
     }
   }
-  EXPECT_EQ(checked, 25 * 6);  // 25 routes (POST /stream included) x 6 credentials
+  EXPECT_EQ(checked, 26 * 6);  // 26 routes (POST /stream included) x 6 credentials
   EXPECT_EQ(stop_relay(relay), 0);
 }
 

@@ -56,6 +56,47 @@ TEST(RelayPostgres, ServesAndNeverPrintsThePassword) {
   EXPECT_EQ(relay.child->err().find("hunter2"), std::string::npos);
 }
 
+TEST(RelayPostgres, ABatchIsAppliedInOrderOnceAndResendingItDeliversNothingTwice) {
+  REQUIRE_PG(pg);
+  const std::string url = pg->create_database();
+  ASSERT_FALSE(url.empty());
+  auto relay = test::start_relay(pg_args(url), relay_env());
+  Http http(relay.url);
+  ASSERT_TRUE(http.register_alias("bob", "nb", "sb").ok());
+  ASSERT_TRUE(http.register_alias("carol", "nc", "sc").ok());
+  Json messages = Json::array();
+  for (int i = 0; i < 40; ++i) {
+    const std::string to = i % 3 == 0 ? "carol" : "bob";
+    messages.push_back({{"to_alias", to},
+                        {"content", to + " " + std::to_string(i)},
+                        {"message_id", "m-" + std::to_string(i)}});
+  }
+  messages.push_back({{"to_alias", "nobody"}, {"content", "x"}, {"message_id", "m-x"}});
+  const Json body = {{"from_alias", "alice"}, {"messages", messages}};
+  for (int round = 0; round < 2; ++round) {
+    auto r = http.post("/send_batch", body);
+    ASSERT_TRUE(r.ok()) << r.body.dump();
+    ASSERT_EQ(r.body["results"].size(), 41u);
+    EXPECT_EQ(r.body["results"][0]["result"], round == 0 ? "ok" : "duplicate");
+    EXPECT_EQ(r.body["results"][40]["error_code"], "unknown_alias");
+  }
+  std::vector<std::string> want_bob;
+  std::vector<std::string> want_carol;
+  for (int i = 0; i < 40; ++i) {
+    (i % 3 == 0 ? want_carol : want_bob)
+        .push_back((i % 3 == 0 ? "carol " : "bob ") + std::to_string(i));
+  }
+  auto got = [&](const char* node, const char* sid) {
+    std::vector<std::string> out;
+    const auto page = http.post("/peek_inbox", session(node, sid));
+    for (const auto& m : page.body["messages"]) out.push_back(m["content"]);
+    return out;
+  };
+  EXPECT_EQ(got("nb", "sb"), want_bob);
+  EXPECT_EQ(got("nc", "sc"), want_carol);
+  EXPECT_EQ(stop_relay(relay), 0);
+}
+
 TEST(RelayPostgres, UnreachableDatabaseIsOneClearErrorAtStartup) {
   test::TempDir dir;
   auto r = test::run_c2c({"relay", "serve", "--listen", "127.0.0.1:0", "--storage", "postgres",

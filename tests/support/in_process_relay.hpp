@@ -47,7 +47,9 @@ class InProcessRelay {
       ++calls[path];
       if (down) return fail(ErrorCode::kUnavailable, "connection refused");
       if (before && !before(req)) return fail(ErrorCode::kUnavailable, "connection reset");
-      auto resp = refuse_credentials && path != "/health" ? refused() : handle(path, req);
+      auto resp = refuse_credentials && path != "/health"  ? refused()
+                  : no_send_batch && path == "/send_batch" ? unknown_endpoint(path)
+                                                           : handle(path, req);
       if (after && !after(req)) return fail(ErrorCode::kUnavailable, "timeout reading response");
       return resp;
     };
@@ -56,6 +58,7 @@ class InProcessRelay {
   // Failure injection.
   bool down = false;                // every request: kUnavailable
   bool refuse_credentials = false;  // every request but /health: 401 unauthorized
+  bool no_send_batch = false;       // POST /send_batch: 404, as a relay from before the route
   // Called before a request is applied; returning false drops it as "unreachable".
   std::function<bool(const net::ClientRequest&)> before;
   // Called after a request was applied; returning false loses the answer (kUnavailable).
@@ -178,6 +181,16 @@ class InProcessRelay {
     r.body =
         nlohmann::json{
             {"ok", false}, {"error_code", "unauthorized"}, {"error", "signature does not verify"}}
+            .dump();
+    return r;
+  }
+  static net::Response unknown_endpoint(const std::string& path) {
+    net::Response r;
+    r.status = 404;
+    r.content_type = "application/json";
+    r.body =
+        nlohmann::json{
+            {"ok", false}, {"error_code", "not_found"}, {"error", "unknown endpoint: " + path}}
             .dump();
     return r;
   }

@@ -244,73 +244,176 @@ void Connector::sync_registration(const Session& s, SyncReport& report) {
   }
 }
 
+namespace {
+
+// A batch's body stays well under the relay's default 1 MiB limit (and a proxy's, nginx's
+// default client_max_body_size is 1 MiB) even with JSON escaping; a larger message goes alone.
+constexpr size_t kBatchContentBytes = 256 * 1024;
+// How long a relay that answered 404 to /send_batch (an older relay) gets single /sends before
+// the batch route is tried again (as the receive stream asks such a relay again).
+constexpr double kBatchReprobeSeconds = 300;
+
+relay::SendParams send_params(const broker::OutboxEntry& e) {
+  return {e.message_id, e.from_alias, e.to_alias, e.content};
+}
+
+}  // namespace
+
+bool Connector::batch_usable(double now) const {
+  return !batch_unsupported_at_ || now - *batch_unsupported_at_ >= kBatchReprobeSeconds;
+}
+
+std::vector<Result<relay::Reply>> Connector::send_batch(
+    const std::vector<broker::OutboxEntry>& entries, SyncReport& report) {
+  std::vector<relay::SendParams> params;
+  params.reserve(entries.size());
+  for (const auto& e : entries) params.push_back(send_params(e));
+  report.contacted_relay = true;
+  const auto sent = client_.send_batch(entries.front().from_alias, params);
+  std::vector<Result<relay::Reply>> replies;
+  if (sent && sent->http_status == 404) {
+    // A relay from before /send_batch: one /send per message, as before, for a while.
+    batch_unsupported_at_ = broker_.clock().now();
+    report.details.push_back("the relay has no /send_batch (" + sent->describe() +
+                             "); forwarding one /send per message");
+    return replies;
+  }
+  // The relay (or a proxy) refused the batch as a whole for its form or size: the messages go
+  // one by one, each then decided on its own answer.
+  if ((sent && (sent->http_status == 400 || sent->http_status == 413)) ||
+      (!sent && sent.error().code == ErrorCode::kBadRequest)) {
+    report.details.push_back("batch of " + std::to_string(entries.size()) + " refused (" +
+                             (sent ? sent->describe() : sent.error().message) +
+                             "); forwarding one /send per message");
+    return replies;
+  }
+  if (!sent || !sent->ok()) {
+    // No per-message answer (relay unreachable, credentials refused, throttled, 5xx): each
+    // message gets that answer, as its own /send would have.
+    replies.assign(entries.size(), sent);
+    return replies;
+  }
+  const auto it = sent->body.find("results");
+  bool whole = it != sent->body.end() && it->is_array() && it->size() == entries.size();
+  for (size_t i = 0; whole && i < entries.size(); ++i) {
+    const auto& r = (*it)[i];
+    whole = r.is_object() && r.value("message_id", std::string()) == entries[i].message_id;
+  }
+  if (!whole) {
+    replies.assign(entries.size(),
+                   fail(ErrorCode::kBadRequest,
+                        "relay answered /send_batch without one result per message in order"));
+    return replies;
+  }
+  // Each message's result stands for the /send answer it replaces.
+  replies.reserve(entries.size());
+  for (const auto& r : *it) replies.emplace_back(relay::Reply{sent->http_status, r});
+  return replies;
+}
+
+bool Connector::settle_sent(const broker::OutboxEntry& e, const Result<relay::Reply>& sent,
+                            bool heartbeats_skipped, SyncReport& report, ForwardResults& out) {
+  const double now = broker_.clock().now();
+  const bool grace = relay_restart_seen_at_.has_value() &&
+                     now - *relay_restart_seen_at_ < options_.outbox.restart_grace_seconds;
+  if (heartbeats_skipped && !grace && sent && is_unknown_recipient(sent->error_code())) {
+    // A relay that lost its leases (a restart) says so to heartbeats, and this round skipped
+    // them: heartbeat first, then decide. The entry and the rest stay untried, so the loop
+    // runs the next round at once, with heartbeats (entries a batch already delivered are sent
+    // again then, and the relay's dedup answers "duplicate").
+    last_heartbeats_.reset();
+    report.details.push_back("send " + e.message_id + " -> " + e.to_alias + ": " +
+                             sent->describe() + "; heartbeating before deciding");
+    return false;
+  }
+  const auto d = decide_outbox(e, sent, now, options_.outbox, grace);
+  if (!sent) report.unreachable = sent.error().code == ErrorCode::kUnavailable;
+  if (d.delivered()) {
+    ++report.forwarded;
+    report.details.push_back("forwarded " + e.message_id + " -> " + e.to_alias);
+    out.relay_accepted.push_back(relay_accepted_event(e, now));
+  } else {
+    ++report.failed;
+    const std::string why = sent ? sent->describe() : sent.error().message;
+    if (d.dead_lettered()) {
+      ++report.dlqed;
+      // `why` usually starts with the reason already (unknown_host: unknown host ...).
+      note_error(report, "send",
+                 e.to_alias + ": " + why +
+                     (starts_with(why, d.outcome.reason) ? "" : " (" + d.outcome.reason + ")") +
+                     "; dead-lettered");
+      report.details.push_back("dead-lettered " + e.message_id + " -> " + e.to_alias + " (" +
+                               d.outcome.reason + ")");
+    } else {
+      note_error(report, "send", e.to_alias + ": " + why);
+    }
+    if (sent && sent->auth_refused()) report.refused = true;
+  }
+  out.outcomes.push_back(d.outcome);
+  if (sent && sent->rate_limited()) report.throttled = true;
+  return !d.stop_round;
+}
+
 void Connector::forward_outbox(SyncReport& report, const std::atomic<bool>* stop,
                                bool heartbeats_skipped) {
-  auto entries = broker_.read_outbox();
-  if (!entries) {
+  auto read = broker_.read_outbox();
+  if (!read) {
     report.local_error = true;
-    note_error(report, "outbox", entries.error().message);
+    note_error(report, "outbox", read.error().message);
     return;
   }
-  std::vector<broker::OutboxOutcome> outcomes;
-  std::vector<broker::ReceiptEvent> relay_accepted;
-  outcomes.reserve(entries->size());
-  for (const auto& e : entries.value()) {
-    if (stopping(stop)) break;
+  const auto& entries = read.value();
+  ForwardResults out;
+  out.outcomes.reserve(entries.size());
+  // Consecutive entries from one sender go as one /send_batch, in outbox order (the relay
+  // applies a batch in order, so each recipient gets them in the order they were queued);
+  // each message's result is decided as its own /send's answer would be (docs/relay-client.md,
+  // "Outbox forwarding throughput").
+  size_t i = 0;
+  bool go_on = true;
+  while (go_on && i < entries.size() && !stopping(stop)) {
     // The relay would refuse to take mail from an alias it refuses to register for us; leave
     // those entries queued until the alias is ours again.
-    if (alias_refused(e.from_alias)) continue;
-    relay::SendParams p;
-    p.message_id = e.message_id;
-    p.from_alias = e.from_alias;
-    p.to_alias = e.to_alias;
-    p.content = e.content;
-    report.contacted_relay = true;
-    const auto sent = client_.send(p);
-    const double now = broker_.clock().now();
-    const bool grace = relay_restart_seen_at_.has_value() &&
-                       now - *relay_restart_seen_at_ < options_.outbox.restart_grace_seconds;
-    if (heartbeats_skipped && !grace && sent && is_unknown_recipient(sent->error_code())) {
-      // A relay that lost its leases (a restart) says so to heartbeats, and this round skipped
-      // them: heartbeat first, then decide. The entry and the rest stay untried, so the loop
-      // runs the next round at once, with heartbeats.
-      last_heartbeats_.reset();
-      report.details.push_back("send " + e.message_id + " -> " + e.to_alias + ": " +
-                               sent->describe() + "; heartbeating before deciding");
-      break;
+    if (alias_refused(entries[i].from_alias)) {
+      ++i;
+      continue;
     }
-    const auto d = decide_outbox(e, sent, now, options_.outbox, grace);
-    if (!sent) report.unreachable = sent.error().code == ErrorCode::kUnavailable;
-    if (d.delivered()) {
-      ++report.forwarded;
-      report.details.push_back("forwarded " + e.message_id + " -> " + e.to_alias);
-      relay_accepted.push_back(relay_accepted_event(e, now));
-    } else {
-      ++report.failed;
-      const std::string why = sent ? sent->describe() : sent.error().message;
-      if (d.dead_lettered()) {
-        ++report.dlqed;
-        // `why` usually starts with the reason already (unknown_host: unknown host ...).
-        note_error(report, "send",
-                   e.to_alias + ": " + why +
-                       (starts_with(why, d.outcome.reason) ? "" : " (" + d.outcome.reason + ")") +
-                       "; dead-lettered");
-        report.details.push_back("dead-lettered " + e.message_id + " -> " + e.to_alias + " (" +
-                                 d.outcome.reason + ")");
-      } else {
-        note_error(report, "send", e.to_alias + ": " + why);
+    size_t end = i + 1;
+    if (batch_usable(broker_.clock().now())) {
+      size_t bytes = entries[i].content.size();
+      while (end < entries.size() && end - i < relay::protocol::kMaxBatchMessages &&
+             entries[end].from_alias == entries[i].from_alias) {
+        bytes += entries[end].content.size();
+        if (bytes > kBatchContentBytes) break;
+        ++end;
       }
-      if (sent && sent->auth_refused()) report.refused = true;
     }
-    outcomes.push_back(d.outcome);
-    if (sent && sent->rate_limited()) report.throttled = true;
-    if (d.stop_round) break;
+    std::vector<Result<relay::Reply>> replies;
+    if (end - i > 1) {
+      replies = send_batch({entries.begin() + static_cast<std::ptrdiff_t>(i),
+                            entries.begin() + static_cast<std::ptrdiff_t>(end)},
+                           report);
+    }
+    for (size_t k = i; go_on && k < end; ++k) {
+      if (!replies.empty()) {
+        go_on = settle_sent(entries[k], replies[k - i], heartbeats_skipped, report, out);
+        continue;
+      }
+      if (k > i && stopping(stop)) {
+        go_on = false;
+        break;
+      }
+      report.contacted_relay = true;
+      go_on = settle_sent(entries[k], client_.send(send_params(entries[k])), heartbeats_skipped,
+                          report, out);
+    }
+    i = end;
   }
   // Best effort, like every receipt: the message itself is on the relay.
-  (void)broker_.record_receipts(relay_accepted);
-  if (outcomes.empty()) return;
+  (void)broker_.record_receipts(out.relay_accepted);
+  if (out.outcomes.empty()) return;
   // Entries not tried this round have no outcome and stay as they are.
-  auto settled = broker_.settle_outbox(outcomes);
+  auto settled = broker_.settle_outbox(out.outcomes);
   if (!settled) {
     report.local_error = true;
     note_error(report, "outbox", settled.error().message);

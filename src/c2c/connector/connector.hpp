@@ -6,7 +6,8 @@
 //      (node_id = this machine, session_id = the local session); known ones are heartbeated, and
 //      re-registered when the relay no longer knows them (e.g. after a relay restart).
 //   2. outbox: remote-outbox.jsonl entries are forwarded with their stable message_ids (the relay
-//      deduplicates, so a retry after a lost answer never delivers twice), then settled through
+//      deduplicates, so a retry after a lost answer never delivers twice), consecutive entries of
+//      one sender as one /send_batch (one /send each to a relay without it), then settled through
 //      the broker (retry with attempt/age limits, or remote-outbox-dlq.jsonl with a reason).
 //      An alias the relay refuses for a reason of its own (alias_conflict: another node holds
 //      it) is reported once and skipped, with its outbox entries left queued; it is not a relay
@@ -137,6 +138,20 @@ class Connector {
   // heartbeats_skipped: this round did not heartbeat (not due yet), so it cannot tell an
   // unknown recipient from a relay that lost its leases.
   void forward_outbox(SyncReport& report, const std::atomic<bool>* stop, bool heartbeats_skipped);
+  // What forwarding decided: the outbox outcomes and the relay's `accepted` receipts.
+  struct ForwardResults {
+    std::vector<broker::OutboxOutcome> outcomes;
+    std::vector<broker::ReceiptEvent> relay_accepted;
+  };
+  // /send_batch for `entries` (one sender): one answer per entry, each standing for its /send
+  // answer; none when the batch route cannot take them (an older relay's 404, or the batch
+  // refused whole for its form or size), so they go by /send.
+  std::vector<Result<relay::Reply>> send_batch(const std::vector<broker::OutboxEntry>& entries,
+                                               SyncReport& report);
+  bool batch_usable(double now) const;
+  // Decides one entry on its relay answer; false when the round should forward nothing more.
+  bool settle_sent(const broker::OutboxEntry& e, const Result<relay::Reply>& sent,
+                   bool heartbeats_skipped, SyncReport& report, ForwardResults& out);
   void pull_inbox(const Session& s, SyncReport& report);
   void forward_receipts(const std::vector<Session>& sessions, SyncReport& report);
   void fetch_receipts(const Session& s, SyncReport& report);
@@ -158,6 +173,8 @@ class Connector {
   // When the relay was last seen to have forgotten a session of ours (restart), or nullopt.
   std::optional<double> relay_restart_seen_at_;
   std::optional<double> last_heartbeats_;  // when a round last heartbeated every session
+  // When the relay last answered 404 to /send_batch (an older relay), or nullopt.
+  std::optional<double> batch_unsupported_at_;
   // Receipt ids recorded locally, acknowledged with the next fetch (per sender alias).
   std::map<std::string, std::vector<std::string>> receipt_acks_;
   bool receipts_left_behind_ = false;  // the last forward_receipts() did not post all it read

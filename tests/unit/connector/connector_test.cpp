@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <thread>
 
 #include "c2c/connector/run_loop.hpp"
@@ -52,6 +53,22 @@ class ConnectorTest : public ::testing::Test {
     EXPECT_TRUE(receipt.has_value()) << (receipt ? "" : receipt.error().message);
     EXPECT_TRUE(receipt->remote);
     return receipt->message_id;
+  }
+
+  // The relay applies the first request to `path`, but its answer is lost on the way back.
+  void lose_first_answer(const std::string& path) {
+    relay.after = [path, lose = std::make_shared<bool>(true)](const net::ClientRequest& req) {
+      if (req.target != path || !*lose) return true;
+      *lose = false;
+      return false;
+    };
+  }
+
+  // The message ids in the relay inbox of `alias`, in order.
+  std::vector<std::string> relay_ids(const std::string& alias) {
+    std::vector<std::string> ids;
+    for (const auto& m : relay.inbox(alias)) ids.push_back(m.message_id);
+    return ids;
   }
 
   size_t outbox_size() {
@@ -190,14 +207,7 @@ TEST_F(ConnectorTest, ARecipientAliasInAnotherCaseReachesThePeer) {
 
 TEST_F(ConnectorTest, ALostAnswerIsRetriedWithoutDeliveringTwice) {
   queue("bob@machine-b", "once");
-  bool lose = true;
-  relay.after = [&](const net::ClientRequest& req) {
-    if (req.target == "/send" && lose) {
-      lose = false;
-      return false;  // the relay stored it, but we never hear back
-    }
-    return true;
-  };
+  lose_first_answer("/send");  // the relay stores it, but we never hear back
   Connector c(broker, client, options);
   auto r = round(c);
   EXPECT_EQ(r.forwarded, 0);
@@ -209,6 +219,92 @@ TEST_F(ConnectorTest, ALostAnswerIsRetriedWithoutDeliveringTwice) {
   EXPECT_EQ(r.forwarded, 1);  // the relay says "duplicate": that is delivered
   EXPECT_EQ(outbox_size(), 0u);
   EXPECT_EQ(relay.inbox_size("bob"), 1u);
+}
+
+// Consecutive entries of one sender go as one /send_batch, in outbox order.
+TEST_F(ConnectorTest, ConsecutiveEntriesOfOneSenderGoAsOneBatchInOrder) {
+  Connector c(broker, client, options);
+  round(c);
+  std::vector<std::string> want;
+  for (int i = 0; i < 5; ++i) want.push_back(queue("bob@machine-b", "a" + std::to_string(i)));
+  for (int i = 0; i < 2; ++i) {
+    want.push_back(queue("bob@machine-b", "c" + std::to_string(i), "carol"));
+  }
+  for (int i = 5; i < 8; ++i) want.push_back(queue("bob@machine-b", "a" + std::to_string(i)));
+  relay.calls.clear();
+  const auto r = round(c);
+  EXPECT_EQ(r.forwarded, 10);
+  EXPECT_EQ(outbox_size(), 0u);
+  EXPECT_EQ(relay.calls["/send_batch"], 3) << "alice's 5, carol's 2, alice's 3";
+  EXPECT_EQ(relay.calls["/send"], 0);
+  EXPECT_EQ(relay_ids("bob"), want);
+  // Each is `accepted` by the relay, as after a /send.
+  auto status = broker.delivery_status(want.back());
+  ASSERT_TRUE(status && status->has_value());
+  ASSERT_EQ((*status)->events.size(), 2u) << "queued locally, then accepted by the relay";
+  EXPECT_EQ((*status)->events.back().via, "relay");
+}
+
+// A batch stays far below the relay's body limit: large messages go in several batches.
+TEST_F(ConnectorTest, BatchesAreBoundedByTheirContentBytes) {
+  Connector c(broker, client, options);
+  round(c);
+  for (int i = 0; i < 5; ++i) queue("bob@machine-b", std::string(100 * 1024, 'a' + i));
+  relay.calls.clear();
+  EXPECT_EQ(round(c).forwarded, 5);
+  EXPECT_EQ(relay.calls["/send_batch"], 2) << "two of 100 KiB per batch";
+  EXPECT_EQ(relay.calls["/send"], 1) << "the fifth alone";
+  EXPECT_EQ(relay.inbox_size("bob"), 5u);
+}
+
+// The answer to a batch is lost after the relay made it durable: the next round sends the batch
+// again and the relay's dedup makes each message arrive once.
+TEST_F(ConnectorTest, ABatchWhoseAnswerIsLostIsSentAgainAndDeliveredOnce) {
+  Connector c(broker, client, options);
+  round(c);
+  std::vector<std::string> want;
+  for (int i = 0; i < 4; ++i) want.push_back(queue("bob@machine-b", "m" + std::to_string(i)));
+  lose_first_answer("/send_batch");  // the relay stores them, but we never hear back
+  auto r = round(c);
+  EXPECT_EQ(r.forwarded, 0);
+  EXPECT_TRUE(r.unreachable);
+  ASSERT_EQ(outbox_size(), 4u);
+  EXPECT_EQ(relay.inbox_size("bob"), 4u) << "durable on the relay already";
+  EXPECT_EQ(broker.read_outbox()->front().attempts, 2) << "one attempt for the outage";
+  r = round(c);
+  EXPECT_EQ(r.forwarded, 4) << "the relay says duplicate: that is delivered";
+  EXPECT_EQ(outbox_size(), 0u);
+  EXPECT_EQ(relay_ids("bob"), want) << "each once, in order";
+}
+
+// A relay from before /send_batch answers 404: one /send per message, and the batch route is not
+// asked again for a while.
+TEST_F(ConnectorTest, AnOlderRelayWithoutSendBatchGetsOneSendPerMessage) {
+  relay.no_send_batch = true;
+  Connector c(broker, client, options);
+  round(c);
+  for (int i = 0; i < 3; ++i) queue("bob@machine-b", "old " + std::to_string(i));
+  relay.calls.clear();
+  auto r = round(c);
+  EXPECT_EQ(r.forwarded, 3);
+  EXPECT_EQ(r.failed, 0);
+  EXPECT_EQ(relay.calls["/send_batch"], 1);
+  EXPECT_EQ(relay.calls["/send"], 3);
+  for (int i = 3; i < 6; ++i) queue("bob@machine-b", "old " + std::to_string(i));
+  clock.advance(60);
+  EXPECT_EQ(round(c).forwarded, 3);
+  EXPECT_EQ(relay.calls["/send_batch"], 1) << "remembered";
+  EXPECT_EQ(relay.calls["/send"], 6);
+  std::vector<std::string> got;
+  for (const auto& m : relay.inbox("bob")) got.push_back(m.content);
+  EXPECT_EQ(got, (std::vector<std::string>{"old 0", "old 1", "old 2", "old 3", "old 4", "old 5"}));
+  // Upgraded meanwhile: asked again after a while.
+  relay.no_send_batch = false;
+  clock.advance(300);
+  for (int i = 0; i < 2; ++i) queue("bob@machine-b", "new " + std::to_string(i));
+  EXPECT_EQ(round(c).forwarded, 2);
+  EXPECT_EQ(relay.calls["/send_batch"], 2);
+  EXPECT_EQ(relay.calls["/send"], 6);
 }
 
 TEST_F(ConnectorTest, HopelessMessagesAreDeadLetteredWithTheReason) {
@@ -227,6 +323,7 @@ TEST_F(ConnectorTest, HopelessMessagesAreDeadLetteredWithTheReason) {
   EXPECT_NE(dlq.find("to a ghost"), std::string::npos);
   EXPECT_EQ(dlq.find("\"fine\""), std::string::npos);
   EXPECT_NE(r.summary_line().find("dlqed=2"), std::string::npos);
+  EXPECT_EQ(relay.calls["/send_batch"], 1) << "each message decided on its own result";
 }
 
 TEST_F(ConnectorTest, AnUnreachableRelayLeavesTheOutboxAlone) {
@@ -253,7 +350,9 @@ TEST_F(ConnectorTest, AnOutageMidOutboxCostsOneAttemptNotOnePerEntry) {
   round(c);
   queue("bob@machine-b", "one");
   queue("bob@machine-b", "two");
-  relay.before = [](const net::ClientRequest& req) { return req.target != "/send"; };
+  relay.before = [](const net::ClientRequest& req) {
+    return req.target != "/send" && req.target != "/send_batch";
+  };
   const auto r = round(c);
   EXPECT_EQ(r.failed, 1);
   auto entries = broker.read_outbox();

@@ -285,6 +285,21 @@ Result<Reply> RelayClient::send(const SendParams& p) {
   return call("POST", route::kSend, b.to_json().dump(), Auth::kPeer, p.from_alias);
 }
 
+Result<Reply> RelayClient::send_batch(std::string_view from_alias,
+                                      const std::vector<SendParams>& messages) {
+  protocol::SendBatchRequest b;
+  b.from_alias = std::string(from_alias);
+  b.messages.reserve(messages.size());
+  for (const auto& p : messages) {
+    protocol::SendBatchItem m;
+    m.message_id = p.message_id;
+    m.to_alias = p.to_alias;
+    m.content = p.content;
+    b.messages.push_back(std::move(m));
+  }
+  return call("POST", route::kSendBatch, b.to_json().dump(), Auth::kPeer, from_alias);
+}
+
 Result<Reply> RelayClient::peek_inbox(std::string_view node_id, std::string_view session_id,
                                       std::string_view alias) {
   protocol::SessionRequest b{std::string(node_id), std::string(session_id)};

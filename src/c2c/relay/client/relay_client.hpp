@@ -2,7 +2,7 @@
 // RelayClient: typed calls to a c2c relay over net::HttpClient (http:// and https://).
 //
 // Auth, per route class (docs/protocol.md §2, docs/decisions.md D3):
-//   peer routes  (/heartbeat /send /send_all /peek_inbox /poll_inbox /list)
+//   peer routes  (/heartbeat /send /send_batch /send_all /peek_inbox /poll_inbox /list)
 //                -> "Authorization: Ed25519 ..." signed as the acting alias when an identity is
 //                   loaded; never a Bearer token (the relay rejects Bearer on peer routes).
 //   admin routes (/gc /dead_letter /list?include_dead=1) -> "Authorization: Bearer <token>".
@@ -104,6 +104,10 @@ class RelayClient {
   Result<Reply> heartbeat(std::string_view node_id, std::string_view session_id,
                           std::string_view alias);
   Result<Reply> send(const SendParams& p);
+  // POST /send_batch: messages from one sender (every p.from_alias is `from_alias`), signed as
+  // it; the answer holds one result per message in order (docs/relay-server.md, "Batched
+  // sends"). A relay from before the route answers 404 not_found.
+  Result<Reply> send_batch(std::string_view from_alias, const std::vector<SendParams>& messages);
   Result<Reply> peek_inbox(std::string_view node_id, std::string_view session_id,
                            std::string_view alias);
   // Drains the session's relay inbox; with ack_ids, removes only those messages.

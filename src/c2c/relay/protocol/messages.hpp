@@ -210,6 +210,30 @@ struct SendRequest {
   static Result<SendRequest> from_json(const Json& j);
 };
 
+// One message of a /send_batch (the fields of a /send without from_alias). A message that is
+// not a valid /send (a field of the wrong type, too long, missing) is kept with `invalid` set:
+// the relay answers it bad_request and applies the others.
+struct SendBatchItem {
+  std::string message_id;  // "" -> the relay mints one
+  std::string to_alias;    // may be alias@host
+  std::string content;
+  std::string invalid;  // why the relay refuses this message as it is ("" when valid)
+
+  Json to_json() const;
+  static SendBatchItem from_json(const Json& j);
+};
+
+// /send_batch: messages from one sender, applied in order as one durable write
+// (docs/protocol.md §4, docs/relay-server.md "Batched sends").
+struct SendBatchRequest {
+  std::string from_alias;
+  std::vector<SendBatchItem> messages;
+
+  Json to_json() const;
+  static Result<SendBatchRequest> from_json(const Json& j);
+};
+inline constexpr size_t kMaxBatchMessages = 256;
+
 struct SendAllRequest {
   std::string from_alias;
   std::string content;
@@ -352,6 +376,27 @@ struct SendResponse {
 
   Json to_json() const;
   static Result<SendResponse> from_json(const Json& j);
+};
+
+// One message's outcome in a /send_batch answer: what /send would have answered it.
+struct SendBatchResult {
+  std::string message_id;
+  bool ok = false;
+  bool duplicate = false;  // ok, and already held (a retry)
+  double ts = 0;
+  std::string error_code;  // when !ok
+  std::string error;
+
+  Json to_json() const;
+  static Result<SendBatchResult> from_json(const Json& j);
+};
+
+struct SendBatchResponse {
+  double ts = 0;
+  std::vector<SendBatchResult> results;  // one per message, in request order
+
+  Json to_json() const;
+  static Result<SendBatchResponse> from_json(const Json& j);
 };
 
 // /send_all and /send_room.

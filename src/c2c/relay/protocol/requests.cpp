@@ -232,6 +232,51 @@ Result<SendRequest> SendRequest::from_json(const Json& j) {
   return finish(f, std::move(r));
 }
 
+Json SendBatchItem::to_json() const {
+  Json j = {{"to_alias", to_alias}, {"content", content}};
+  put_if(j, "message_id", message_id);
+  return j;
+}
+
+SendBatchItem SendBatchItem::from_json(const Json& j) {
+  SendBatchItem r;
+  if (!j.is_object()) {
+    r.invalid = "each message must be an object";
+    return r;
+  }
+  Fields f(j, true);
+  r.message_id = f.id("message_id");
+  r.to_alias = f.id("to_alias");
+  r.content = f.str("content");
+  if (f.ok() && (r.to_alias.empty() || r.content.empty())) {
+    f.record_error("to_alias and content are required");
+  }
+  if (!f.ok()) r.invalid = f.error()->message;
+  return r;
+}
+
+Json SendBatchRequest::to_json() const {
+  return {{"from_alias", from_alias}, {"messages", detail::array_of(messages)}};
+}
+
+Result<SendBatchRequest> SendBatchRequest::from_json(const Json& j) {
+  Fields f(j, true);
+  SendBatchRequest r;
+  r.from_alias = f.id("from_alias");
+  if (f.ok() && r.from_alias.empty()) f.record_error("from_alias is required");
+  const auto it = j.is_object() ? j.find("messages") : j.end();
+  if (f.ok() && (it == j.end() || !it->is_array())) f.record_error("messages must be an array");
+  if (f.ok() && it->size() > kMaxBatchMessages) {
+    f.record_error("messages lists " + std::to_string(it->size()) + " messages; at most " +
+                   std::to_string(kMaxBatchMessages) + " per /send_batch");
+  }
+  if (f.ok()) {
+    r.messages.reserve(it->size());
+    for (const auto& item : *it) r.messages.push_back(SendBatchItem::from_json(item));
+  }
+  return finish(f, std::move(r));
+}
+
 Json SendAllRequest::to_json() const {
   Json j = {{"from_alias", from_alias}, {"content", content}};
   put_if(j, "message_id", message_id);

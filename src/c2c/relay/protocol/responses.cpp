@@ -104,6 +104,49 @@ Result<SendResponse> SendResponse::from_json(const Json& j) {
   return finish(f, std::move(r));
 }
 
+Json SendBatchResult::to_json() const {
+  Json j = {{"message_id", message_id}, {"ok", ok}};
+  if (ok) {
+    j["result"] = duplicate ? "duplicate" : "ok";
+    j["ts"] = ts;
+    if (duplicate) j["duplicate"] = true;
+  } else {
+    j["error_code"] = error_code;
+    j["error"] = error;
+  }
+  return j;
+}
+Result<SendBatchResult> SendBatchResult::from_json(const Json& j) {
+  Fields f(j, false);
+  SendBatchResult r;
+  r.message_id = f.str("message_id");
+  r.ok = f.boolean("ok").value_or(false);
+  r.duplicate = f.str("result") == "duplicate" || f.boolean("duplicate").value_or(false);
+  r.ts = f.num("ts").value_or(0);
+  r.error_code = f.str("error_code");
+  r.error = f.str("error");
+  return finish(f, std::move(r));
+}
+
+Json SendBatchResponse::to_json() const {
+  return {{"ok", true}, {"ts", ts}, {"results", detail::array_of(results)}};
+}
+Result<SendBatchResponse> SendBatchResponse::from_json(const Json& j) {
+  Fields f(j, false);
+  SendBatchResponse r;
+  r.ts = f.num("ts").value_or(0);
+  const auto it = j.is_object() ? j.find("results") : j.end();
+  if (it == j.end() || !it->is_array())
+    return fail(ErrorCode::kBadRequest, "results must be an array");
+  for (const auto& item : *it) {
+    if (!item.is_object()) return fail(ErrorCode::kBadRequest, "each result must be an object");
+    auto one = SendBatchResult::from_json(item);
+    if (!one) return Unexpected{one.error()};
+    r.results.push_back(std::move(*one));
+  }
+  return finish(f, std::move(r));
+}
+
 Json FanoutResponse::to_json() const {
   Json j = {{"ok", true},
             {"result", duplicate ? "duplicate" : "ok"},

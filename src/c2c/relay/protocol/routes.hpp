@@ -16,6 +16,8 @@ inline constexpr std::string_view kHeartbeat = "/heartbeat";
 inline constexpr std::string_view kList = "/list";  // GET; ?include_dead=1 is admin
 inline constexpr std::string_view kSend = "/send";
 inline constexpr std::string_view kSendAll = "/send_all";
+// POST, peer: several messages from one sender as one durable write.
+inline constexpr std::string_view kSendBatch = "/send_batch";
 inline constexpr std::string_view kPollInbox = "/poll_inbox";
 inline constexpr std::string_view kPeekInbox = "/peek_inbox";
 inline constexpr std::string_view kJoinRoom = "/join_room";

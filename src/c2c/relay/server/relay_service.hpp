@@ -67,6 +67,11 @@ class RelayService {
   protocol::ListResponse list(bool include_dead);
 
   Reply<protocol::SendResponse> send(const protocol::SendRequest& req, const std::string& signer);
+  // Each message gets send()'s rules in request order, and the whole batch (deliveries, dead
+  // letters, dedup ids) is one store write; one outcome per message (docs/relay-server.md,
+  // "Batched sends").
+  Reply<protocol::SendBatchResponse> send_batch(const protocol::SendBatchRequest& req,
+                                                const std::string& signer);
   Reply<protocol::FanoutResponse> send_all(const protocol::SendAllRequest& req,
                                            const std::string& signer);
   Reply<protocol::InboxResponse> poll_inbox(const protocol::PollRequest& req,
@@ -157,6 +162,12 @@ class RelayService {
                const StoredMessage& msg, double now, WriteBatch& batch,
                std::vector<std::string>* delivered, std::vector<std::string>* skipped);
   Result<void> dead_letter(const StoredMessage& msg, const std::string& reason, double now);
+  // /send's rules for one message (caller holds a kMessages section): adds its delivery and
+  // dedup id, or its dead letter, to `batch`; an id already in `batch` is a duplicate.
+  Reply<protocol::SendResponse> route_message(const std::string& from_alias,
+                                              const std::string& to_alias, std::string content,
+                                              const std::string& message_id, double now,
+                                              WriteBatch& batch);
 
   Store& store_;
   Authenticator& auth_;

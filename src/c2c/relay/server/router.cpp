@@ -66,6 +66,7 @@ const std::vector<Router::Route>& Router::routes() {
     {"GET",  route::kList,               false, C::kPeer,   R::kNone,        false, &Router::list},
     {"POST", route::kSend,               false, C::kPeer,   R::kSend,        true,  &Router::send},
     {"POST", route::kSendAll,            false, C::kPeer,   R::kSend,        true,  &Router::send_all},
+    {"POST", route::kSendBatch,          false, C::kPeer,   R::kSend,        true,  &Router::send_batch},
     // docs/decisions.md D3: inbox reads are peer routes (signed by the session's owner in prod).
     {"POST", route::kPollInbox,          false, C::kPeer,   R::kSession,     true,  &Router::poll_inbox},
     {"POST", route::kPeekInbox,          false, C::kPeer,   R::kSession,     false, &Router::peek_inbox},

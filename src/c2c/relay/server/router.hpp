@@ -115,6 +115,7 @@ class Router {
   net::Response heartbeat(const net::Request&, const Caller&);
   net::Response list(const net::Request&, const Caller&);
   net::Response send(const net::Request&, const Caller&);
+  net::Response send_batch(const net::Request&, const Caller&);
   net::Response send_all(const net::Request&, const Caller&);
   net::Response poll_inbox(const net::Request&, const Caller&);
   net::Response peek_inbox(const net::Request&, const Caller&);

@@ -1,4 +1,5 @@
 // Router: one small handler per route (parse the DTO, call the service, shape the reply).
+#include "c2c/core/text.hpp"
 #include "c2c/core/version.hpp"
 #include "c2c/relay/protocol/routes.hpp"
 #include "c2c/relay/server/http_util.hpp"
@@ -72,6 +73,27 @@ net::Response Router::send(const net::Request& req, const Caller& caller) {
   auto r = service_.send(body, caller.verified_alias);
   if (r && !r.value().duplicate) {
     activity_.delivery({0, "send", body.from_alias, body.to_alias, body.content.size(), 1});
+  }
+  return reply(r);
+}
+
+net::Response Router::send_batch(const net::Request& req, const Caller& caller) {
+  C2C_PARSE(SendBatchRequest, body, req);
+  auto r = service_.send_batch(body, caller.verified_alias);
+  if (r) {
+    // One dashboard line per batch: its new messages, to their one recipient or "*".
+    size_t count = 0;
+    size_t bytes = 0;
+    std::string to;
+    for (size_t i = 0; i < r.value().results.size(); ++i) {
+      const auto& result = r.value().results[i];
+      if (!result.ok || result.duplicate) continue;
+      const auto& m = body.messages[i];
+      ++count;
+      bytes += m.content.size();
+      to = to.empty() || iequals(to, m.to_alias) ? m.to_alias : "*";
+    }
+    if (count > 0) activity_.delivery({0, "send_batch", body.from_alias, to, bytes, count});
   }
   return reply(r);
 }

@@ -1,4 +1,6 @@
 // RelayService: direct messages, broadcasts and inbox reads.
+#include <algorithm>
+
 #include "c2c/core/ids.hpp"
 #include "c2c/core/text.hpp"
 #include "c2c/relay/server/convert.hpp"
@@ -54,27 +56,29 @@ Result<void> RelayService::dead_letter(const StoredMessage& msg, const std::stri
   return store_.add_dead_letter(dl);
 }
 
-Reply<protocol::SendResponse> RelayService::send(const protocol::SendRequest& req,
-                                                 const std::string& signer) {
-  if (auto f = check_content(req.content)) return std::move(*f);
-  if (auto f = check_sender(req.from_alias, signer)) return std::move(*f);
-  const double now = clock_.now();
+Reply<protocol::SendResponse> RelayService::route_message(const std::string& from_alias,
+                                                          const std::string& to_alias,
+                                                          std::string content,
+                                                          const std::string& message_id, double now,
+                                                          WriteBatch& batch) {
+  if (auto f = check_content(content)) return std::move(*f);
   StoredMessage msg;
-  msg.message_id = req.message_id.empty() ? new_uuid_v4() : req.message_id;
-  msg.from_alias = req.from_alias;
-  msg.content = req.content;
+  msg.message_id = message_id.empty() ? new_uuid_v4() : message_id;
+  msg.from_alias = from_alias;
+  msg.content = std::move(content);
   msg.ts = now;
 
-  const auto at = req.to_alias.find('@');
-  const std::string bare = req.to_alias.substr(0, at);
-  const std::string host = at == std::string::npos ? "" : req.to_alias.substr(at + 1);
-
-  const Section section(mu_, store_, SectionScope::kMessages);
+  const auto at = to_alias.find('@');
+  const std::string bare = to_alias.substr(0, at);
+  const std::string host = at == std::string::npos ? "" : to_alias.substr(at + 1);
+  auto dead = [&](const char* reason) {
+    batch.dead_letters.push_back(DeadLetter{std::move(msg), reason, now});
+  };
   if (!is_local_host(host)) {
-    msg.to_alias = req.to_alias;  // the dead letter keeps what the sender asked for
-    if (auto r = dead_letter(msg, "unknown_host", now); !r) return storage_failure(r.error());
+    msg.to_alias = to_alias;  // the dead letter keeps what the sender asked for
+    dead("unknown_host");
     return failure(ErrorCode::kUnknownHost,
-                   "unknown host " + in_quotes(host) + " in " + in_quotes(req.to_alias) +
+                   "unknown host " + in_quotes(host) + " in " + in_quotes(to_alias) +
                        ": this relay serves \"relay\", " + in_quotes(config_.relay_name) +
                        " and the node ids registered on it");
   }
@@ -83,9 +87,7 @@ Reply<protocol::SendResponse> RelayService::send(const protocol::SendRequest& re
   const auto lease = store_.get_lease(bare);
   if (!lease || !lease->alive(now)) {
     const bool unknown = !lease;
-    if (auto r = dead_letter(msg, unknown ? "unknown_alias" : "recipient_dead", now); !r) {
-      return storage_failure(r.error());
-    }
+    dead(unknown ? "unknown_alias" : "recipient_dead");
     if (unknown)
       return failure(ErrorCode::kUnknownAlias, "no registration for alias " + in_quotes(bare));
     return failure(ErrorCode::kRecipientDead,
@@ -95,17 +97,67 @@ Reply<protocol::SendResponse> RelayService::send(const protocol::SendRequest& re
   out.ts = now;
   out.message_id = msg.message_id;
   // Dedup only once the recipient is known to be alive, so a failed send does not burn the id.
-  // The window is per sender: another sender's message with the same id is not a retry.
-  if (store_.seen_message_id(req.from_alias, msg.message_id)) {
+  // The window is per sender: another sender's message with the same id is not a retry. An id
+  // earlier in the same batch is a retry too: its delivery is not in the store yet.
+  const bool in_batch =
+      std::any_of(batch.remember_ids.begin(), batch.remember_ids.end(),
+                  [&](const DedupId& d) { return d.message_id == out.message_id; });
+  if (in_batch || store_.seen_message_id(from_alias, msg.message_id)) {
     out.duplicate = true;
     return out;
   }
   msg.to_alias = lease->alias;  // the recipient's registered spelling
-  // The message and its dedup id: one all-or-nothing write (built in place: an initializer
-  // list would copy the message).
-  WriteBatch batch;
+  // The message and its dedup id go into the one all-or-nothing write.
   batch.deliveries.push_back(Delivery{{lease->node_id, lease->session_id}, std::move(msg)});
-  batch.remember_id = DedupId{req.from_alias, out.message_id, config_.dedup_window};
+  batch.remember_ids.push_back(DedupId{from_alias, out.message_id, config_.dedup_window});
+  return out;
+}
+
+Reply<protocol::SendResponse> RelayService::send(const protocol::SendRequest& req,
+                                                 const std::string& signer) {
+  if (auto f = check_content(req.content)) return std::move(*f);
+  if (auto f = check_sender(req.from_alias, signer)) return std::move(*f);
+  const double now = clock_.now();
+  const Section section(mu_, store_, SectionScope::kMessages);
+  WriteBatch batch;
+  auto out = route_message(req.from_alias, req.to_alias, req.content, req.message_id, now, batch);
+  // A refused message still leaves its dead letter.
+  if (auto r = apply(batch); !r) return storage_failure(r.error());
+  return out;
+}
+
+Reply<protocol::SendBatchResponse> RelayService::send_batch(const protocol::SendBatchRequest& req,
+                                                            const std::string& signer) {
+  if (auto f = check_sender(req.from_alias, signer)) return std::move(*f);
+  const double now = clock_.now();
+  protocol::SendBatchResponse out;
+  out.ts = now;
+  out.results.reserve(req.messages.size());
+  const Section section(mu_, store_, SectionScope::kMessages);
+  // Every message gets /send's rules, in request order (so per-recipient order is the request's),
+  // and all of them, dead letters and dedup ids included, are one all-or-nothing write.
+  WriteBatch batch;
+  for (const auto& m : req.messages) {
+    protocol::SendBatchResult result;
+    result.message_id = m.message_id;
+    if (!m.invalid.empty()) {
+      result.error_code = std::string(c2c::to_wire(ErrorCode::kBadRequest));
+      result.error = m.invalid;
+      out.results.push_back(std::move(result));
+      continue;
+    }
+    auto one = route_message(req.from_alias, m.to_alias, m.content, m.message_id, now, batch);
+    if (one) {
+      result.ok = true;
+      result.message_id = one->message_id;
+      result.duplicate = one->duplicate;
+      result.ts = one->ts;
+    } else {
+      result.error_code = std::string(c2c::to_wire(one.error().error.code));
+      result.error = one.error().error.message;
+    }
+    out.results.push_back(std::move(result));
+  }
   if (auto r = apply(batch); !r) return storage_failure(r.error());
   return out;
 }
@@ -145,7 +197,9 @@ Reply<protocol::FanoutResponse> RelayService::send_all(const protocol::SendAllRe
     out.delivered.push_back(l.alias);
   }
   // Every copy and the dedup id: one all-or-nothing write.
-  if (client_id) batch.remember_id = DedupId{req.from_alias, out.message_id, config_.dedup_window};
+  if (client_id) {
+    batch.remember_ids.push_back(DedupId{req.from_alias, out.message_id, config_.dedup_window});
+  }
   if (auto r = apply(batch); !r) return storage_failure(r.error());
   return out;
 }

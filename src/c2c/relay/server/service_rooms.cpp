@@ -261,7 +261,9 @@ Reply<protocol::FanoutResponse> RelayService::send_room(const protocol::SendRoom
   WriteBatch batch;
   fan_out(req.room_id, recipients, msg, now, batch, &out.delivered, &out.skipped);
   batch.history.emplace_back(req.room_id, msg);
-  if (client_id) batch.remember_id = DedupId{req.from_alias, out.message_id, config_.dedup_window};
+  if (client_id) {
+    batch.remember_ids.push_back(DedupId{req.from_alias, out.message_id, config_.dedup_window});
+  }
   if (auto r = apply(batch); !r) return storage_failure(r.error());
   return out;
 }

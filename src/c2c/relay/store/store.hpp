@@ -123,7 +123,7 @@ struct DedupId {
 
 // The writes of one compound operation, applied all or nothing by Store::apply, in this order:
 // binding put / removed, inbox move, lease put / removed, room, member added / removed, inboxes
-// removed, dead letters, deliveries, room history, dedup id.
+// removed, dead letters, deliveries, room history, dedup ids.
 struct WriteBatch {
   std::optional<std::pair<std::string, std::string>> binding;  // alias -> identity pk
   std::optional<std::string> remove_binding;                   // alias
@@ -137,12 +137,12 @@ struct WriteBatch {
   std::vector<DeadLetter> dead_letters;
   std::vector<Delivery> deliveries;                            // one append call
   std::vector<std::pair<std::string, StoredMessage>> history;  // room id -> entry
-  std::optional<DedupId> remember_id;
+  std::vector<DedupId> remember_ids;  // in order (a /send_batch remembers one per message)
 
   bool empty() const {
     return !binding && !remove_binding && !move_inbox && !lease && remove_leases.empty() && !room &&
            !add_member && remove_members.empty() && remove_inboxes.empty() &&
-           dead_letters.empty() && deliveries.empty() && history.empty() && !remember_id;
+           dead_letters.empty() && deliveries.empty() && history.empty() && remember_ids.empty();
   }
 };
 

@@ -19,8 +19,7 @@ Result<void> Store::apply(const WriteBatch& batch) {
   for (const auto& dl : batch.dead_letters) C2C_TRY(add_dead_letter(dl));
   if (!batch.deliveries.empty()) C2C_TRY(append(batch.deliveries));
   for (const auto& [room_id, entry] : batch.history) C2C_TRY(append_history(room_id, entry));
-  if (batch.remember_id) {
-    const DedupId& d = *batch.remember_id;
+  for (const auto& d : batch.remember_ids) {
     C2C_TRY(remember_message_id(d.sender, d.message_id, d.window));
   }
   return {};

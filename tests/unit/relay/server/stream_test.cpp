@@ -124,6 +124,29 @@ TEST(RelayStream, LongPollIsAnsweredWhenAMessageForTheNodeIsDurable) {
   EXPECT_EQ(r.body["messages"][0]["content"], "hello");
 }
 
+TEST(RelayStream, ABatchWakesTheRecipientsStreamWithItsMessagesInOrder) {
+  StreamHarness h;
+  ASSERT_TRUE(h.register_alias("bob", "machine-b", "sb").ok());
+  ASSERT_TRUE(h.register_alias("dave", "machine-b", "sd").ok());
+  auto waiting = h.stream({{"node_id", "machine-b"}, {"wait", 5}});
+  EXPECT_EQ(waiting.wait_for(100ms), std::future_status::timeout) << "nothing queued: it waits";
+  Json messages = Json::array();
+  for (const char* c : {"1", "2", "3"}) {
+    messages.push_back({{"to_alias", "bob"}, {"content", c}});
+    messages.push_back({{"to_alias", "dave"}, {"content", std::string("d") + c}});
+  }
+  ASSERT_TRUE(h.post("/send_batch", {{"from_alias", "alice"}, {"messages", messages}}).ok());
+  ASSERT_EQ(waiting.wait_for(2s), std::future_status::ready);
+  auto r = waiting.get();
+  std::vector<std::string> to_bob;
+  std::vector<std::string> to_dave;
+  for (const auto& m : r.body["messages"]) {
+    (m["to_alias"] == "bob" ? to_bob : to_dave).push_back(m["content"]);
+  }
+  EXPECT_EQ(to_bob, (std::vector<std::string>{"1", "2", "3"})) << r.raw.body;
+  EXPECT_EQ(to_dave, (std::vector<std::string>{"d1", "d2", "d3"})) << r.raw.body;
+}
+
 TEST(RelayStream, ReceiptsWakeTheSendersStreamAndGoOnlyWhenItAcknowledgesThem) {
   StreamHarness h;
   ASSERT_TRUE(h.register_alias("alice", "machine-a", "sa").ok());
