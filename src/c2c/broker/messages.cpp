@@ -176,29 +176,63 @@ Unexpected<> unknown_alias(std::string_view to) {
                   "(to reach a peer on another machine, send to " + a + "@<host>)");
 }
 
-// The ids of the archive records at the end of the archive: a drain killed after its
-// archive append but before its inbox rewrite finds its messages again, and must not archive
-// them twice. Its records are the last ones written (the inbox lock is held across both), so
-// a tail twice the size of the new records covers them.
-std::unordered_set<std::string> recent_archive_ids(const fs::path& path, size_t new_bytes) {
-  std::unordered_set<std::string> ids;
+// What identifies an archived message: its sender and id (two senders may use one id).
+std::string archive_key(const Message& m) {
+  return m.from_alias + '\x1f' + *m.message_id;
+}
+
+// The (sender, id) keys of the archive records at the end of the archive. Archived means handed
+// out: a drain killed after its archive append but before its inbox rewrite, or one pushing
+// right now (it rewrites the inbox after the push), left messages in the inbox that a drain must
+// neither archive nor hand out again. Those records are the last ones written, so a tail twice
+// the size of the new records covers them.
+std::unordered_set<std::string> recent_archive_keys(const fs::path& path, size_t new_bytes) {
+  std::unordered_set<std::string> keys;
   auto tail = files::read_tail(path, 2 * new_bytes + 4096);
-  if (!tail || !tail->has_value()) return ids;
+  if (!tail || !tail->has_value()) return keys;
   for (auto line : files::lines_of(**tail)) {
     auto j = codec::parse_object_line(line);
     if (!j) continue;
     auto e = codec::archive_from(*j);
-    if (e && e->message.message_id) ids.insert(*e->message.message_id);
+    if (e && e->message.message_id) keys.insert(archive_key(e->message));
   }
-  return ids;
+  return keys;
+}
+
+// Removes from the inbox the messages of `pushed` (by sender and id, one each) that are still
+// queued: the second step of a drain that handed them out before rewriting the inbox. Best
+// effort: messages left behind are archived, so the next drain drops them unseen.
+void remove_handed_out(const fs::path& root, std::string_view sid,
+                       const std::vector<Message>& pushed) {
+  auto lock = FileLock::acquire(inbox_lock(root, sid));
+  if (!lock) return;
+  auto msgs = read_inbox(root, sid);
+  if (!msgs) return;
+  std::unordered_multiset<std::string> gone;
+  for (const auto& m : pushed) gone.insert(archive_key(m));
+  std::vector<Message> kept;
+  for (auto& m : *msgs) {
+    if (m.message_id) {
+      if (auto it = gone.find(archive_key(m)); it != gone.end()) {
+        gone.erase(it);
+        continue;
+      }
+    }
+    kept.push_back(std::move(m));
+  }
+  if (kept.size() != msgs->size()) (void)write_inbox(root, sid, kept);
 }
 
 // Drains the messages of `sid` that `take` selects, archiving the non-ephemeral ones before
-// the inbox is rewritten: if the archive append fails, the inbox is untouched; if the process
-// dies between the two, the next drain finds the messages again and does not archive them
-// twice (recent_archive_ids).
-// `handed_out`, when given, gets the drained messages once the inbox no longer holds them and
-// before they are reported read, so a push waits for no receipt write.
+// the inbox is rewritten: if the archive append fails, the inbox is untouched. Messages the
+// archive already holds were handed out by an earlier drain (recent_archive_keys): they leave
+// the inbox without being handed out again.
+// `handed_out`, when given, gets the drained messages before they are reported read. When all
+// of them are archived it gets them right after the archive append, with the inbox lock
+// released, and the inbox is rewritten after it (remove_handed_out): a push waits for neither
+// the inbox's rewrite nor a receipt write, and an MCP client that stops reading cannot hold up
+// deliveries. Otherwise (an ephemeral message, which only the inbox can mark as taken) it gets
+// them once the inbox no longer holds them.
 Result<std::vector<Message>> drain(
     const fs::path& root, Clock& clock, std::string_view sid, std::string_view drained_by,
     const std::function<bool(const Message&)>& take,
@@ -222,33 +256,45 @@ Result<std::vector<Message>> drain(
   }
   if (taken.empty()) return taken;  // no rewrite: keeps inotify watchers quiet
   const double now = clock.now();
-  std::vector<const Message*> to_archive;
   size_t bytes = 0;
+  bool all_archived = true;
   for (const auto& m : taken) {
-    if (m.ephemeral) continue;
-    to_archive.push_back(&m);
     bytes += m.content.size() + 256;
+    all_archived = all_archived && !m.ephemeral && m.message_id;
   }
-  if (!to_archive.empty()) {
+  std::vector<Message> fresh;  // what this drain hands out
+  std::string lines;
+  std::optional<FileLock> alock;
+  std::unordered_set<std::string> seen;
+  if (std::any_of(taken.begin(), taken.end(), [](const Message& m) { return !m.ephemeral; })) {
     C2C_TRY(files::ensure_private_dir(archive_dir(root)));
-    auto alock = FileLock::acquire(archive_lock(root, sid));
-    if (!alock) return fail(alock.error());
-    const auto seen = recent_archive_ids(archive_path(root, sid), bytes);
-    std::string lines;
-    for (const Message* m : to_archive) {
-      if (m->message_id && seen.count(*m->message_id) != 0) continue;
-      if (!lines.empty()) lines.push_back('\n');
-      lines +=
-          codec::archive_line(ArchiveEntry{now, std::string(drained_by), std::string(sid), *m});
-    }
-    if (!lines.empty()) C2C_TRY(files::append_line(archive_path(root, sid), lines));
+    auto acquired = FileLock::acquire(archive_lock(root, sid));
+    if (!acquired) return fail(acquired.error());
+    alock.emplace(std::move(*acquired));
+    seen = recent_archive_keys(archive_path(root, sid), bytes);
   }
-  C2C_TRY(write_inbox(root, sid, kept));
-  // The inbox is consistent again: a connector delivering meanwhile need not wait for receipts.
-  lock.reset();
-  if (handed_out) handed_out(taken);
-  record_read(root, taken, drained_by, now);
-  return taken;
+  for (auto& m : taken) {
+    if (m.message_id && seen.count(archive_key(m)) != 0) continue;  // handed out already
+    if (!m.ephemeral) {
+      if (!lines.empty()) lines.push_back('\n');
+      lines += codec::archive_line(ArchiveEntry{now, std::string(drained_by), std::string(sid), m});
+    }
+    fresh.push_back(m);
+  }
+  if (!lines.empty()) C2C_TRY(files::append_line(archive_path(root, sid), lines));
+  alock.reset();
+  if (handed_out && all_archived) {
+    lock.reset();
+    if (!fresh.empty()) handed_out(fresh);
+    remove_handed_out(root, sid, taken);
+  } else {
+    C2C_TRY(write_inbox(root, sid, kept));
+    // The inbox is consistent again: a connector delivering meanwhile need not wait for receipts.
+    lock.reset();
+    if (handed_out && !fresh.empty()) handed_out(fresh);
+  }
+  record_read(root, fresh, drained_by, now);
+  return fresh;
 }
 
 ReceiptEvent make_event(const std::string& id, ReceiptState state, std::string recipient, double ts,

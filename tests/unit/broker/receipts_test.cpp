@@ -77,8 +77,10 @@ TEST_F(ReceiptsTest, PushDrainRecordsReadAndPeekDoesNot) {
   EXPECT_EQ(s.events.back().via, "watcher");
 }
 
-// The push gets the drained messages before they are reported read: the notification does not
-// wait for the receipt's write, and the inbox lock is free again when it is written.
+// The push gets the drained messages before they are reported read and before the inbox is
+// rewritten: the notification waits for neither the receipt's write nor the inbox's, and the
+// inbox lock is free while it is written. A drain meanwhile (the agent's poll_inbox) does not
+// hand the pushed message out again: it is archived, and archived means handed out.
 TEST_F(ReceiptsTest, PushGetsTheMessagesBeforeTheyAreReportedRead) {
   reg("alice", "ses-a");
   reg("bob", "ses-b");
@@ -87,16 +89,46 @@ TEST_F(ReceiptsTest, PushGetsTheMessagesBeforeTheyAreReportedRead) {
   size_t handed_out = 0;
   auto drained = broker_.drain_push("ses-b", [&](const std::vector<Message>& msgs) {
     handed_out = msgs.size();
-    EXPECT_TRUE(broker_.peek("ses-b")->empty()) << "the inbox still holds a pushed message";
+    EXPECT_EQ(broker_.peek("ses-b")->size(), 1u) << "pushed before the inbox is rewritten";
     EXPECT_EQ(status(sent->message_id).recipients[0].state, ReceiptState::kDelivered);
     // The inbox lock is released: another delivery can go in meanwhile.
     EXPECT_TRUE(broker_.send("alice", "bob", "while pushing"));
+    auto polled = broker_.poll("ses-b");
+    ASSERT_TRUE(polled);
+    ASSERT_EQ(polled->size(), 1u);
+    EXPECT_EQ(polled->front().content, "while pushing");
   });
   ASSERT_TRUE(drained);
   EXPECT_EQ(handed_out, 1u);
   EXPECT_EQ(status(sent->message_id).recipients[0].state, ReceiptState::kRead);
-  ASSERT_EQ(broker_.peek("ses-b")->size(), 1u);
-  EXPECT_EQ(broker_.peek("ses-b")->front().content, "while pushing");
+  EXPECT_TRUE(broker_.peek("ses-b")->empty());
+  const auto hist = broker_.history("ses-b", 10);
+  ASSERT_TRUE(hist);
+  EXPECT_EQ(hist->size(), 2u);  // each message archived once
+}
+
+// After the push the inbox is rewritten without the pushed messages, and only them: a message
+// delivered during the push stays queued for the next drain.
+TEST_F(ReceiptsTest, APushRemovesExactlyWhatItPushed) {
+  reg("alice", "ses-a");
+  reg("bob", "ses-b");
+  ASSERT_TRUE(broker_.send("alice", "bob", "one"));
+  ASSERT_TRUE(broker_.send("alice", "bob", "two"));
+  std::vector<std::string> pushed;
+  auto drained = broker_.drain_push("ses-b", [&](const std::vector<Message>& msgs) {
+    for (const auto& m : msgs) pushed.push_back(m.content);
+    EXPECT_TRUE(broker_.send("alice", "bob", "three"));
+  });
+  ASSERT_TRUE(drained);
+  EXPECT_EQ(pushed, (std::vector<std::string>{"one", "two"}));
+  auto left = broker_.peek("ses-b");
+  ASSERT_TRUE(left);
+  ASSERT_EQ(left->size(), 1u);
+  EXPECT_EQ(left->front().content, "three");
+  auto next = broker_.drain_push("ses-b");
+  ASSERT_TRUE(next);
+  ASSERT_EQ(next->size(), 1u);
+  EXPECT_EQ(next->front().content, "three");
 }
 
 TEST_F(ReceiptsTest, RemoteSendIsAcceptedInTheOutboxOnly) {

@@ -252,7 +252,8 @@ void Router::wake_streams() {
 
 void Router::stream_async(const net::Request& req, const Route* route, net::Responder respond,
                           size_t metric_index, std::chrono::steady_clock::time_point start) {
-  // Answers once what the request wrote (its nonce, its acknowledgements) is durable.
+  // Answers once what the request wrote (its nonce, its acknowledgements) and what the frame
+  // carries is durable; an empty frame to an ack-less request goes at once (below).
   auto send = [this, metric_index, start](net::Response resp, net::Responder to) {
     respond_when_durable(std::move(resp), std::move(to), metric_index, start);
   };
@@ -262,14 +263,18 @@ void Router::stream_async(const net::Request& req, const Route* route, net::Resp
   if (!body) return send(error_response(body.error()), std::move(respond));
   auto plan = service_.open_stream(body.value(), gate.value().verified_alias);
   if (!plan) return send(error_response(plan.error()), std::move(respond));
+  // An empty frame to a request that acknowledged nothing vouches for nothing stored: it waits
+  // for no commit (its nonce is persisted best-effort, as a read's is). An idle stream's
+  // re-poll then costs no transaction (docs/performance.md, "Receive stream").
+  const bool acknowledged = !body.value().acks.empty() || !body.value().receipt_acks.empty();
   const double wait = std::min(body.value().wait, max_stream_wait_);
   const auto deadline = StreamHub::Clock::now() +
                         std::chrono::microseconds(static_cast<int64_t>(std::max(0.0, wait) * 1e6));
   // The node id is copied first: the callback below takes the plan (argument order is unspecified).
   const std::string node_id = plan.value().node_id;
   hub_->wait(node_id, deadline,
-             [this, send, node_id, plan = std::move(plan).value(),
-              respond = std::move(respond)](bool final) mutable {
+             [this, send, node_id, acknowledged, metric_index, start,
+              plan = std::move(plan).value(), respond = std::move(respond)](bool final) mutable {
                protocol::StreamFrame frame;
                try {
                  frame = service_.stream_frame(plan);
@@ -279,8 +284,15 @@ void Router::stream_async(const net::Request& req, const Route* route, net::Resp
                       std::move(respond));
                  return true;
                }
-               if (frame.messages.empty() && frame.receipts.empty() && !final) return false;
-               send(frame_response(node_id, frame), std::move(respond));
+               const bool empty = frame.messages.empty() && frame.receipts.empty();
+               if (empty && !final) return false;
+               net::Response resp = frame_response(node_id, frame);
+               if (empty && !acknowledged) {
+                 finish(metric_index, start, resp);
+                 respond(std::move(resp));
+               } else {
+                 send(std::move(resp), std::move(respond));
+               }
                return true;
              });
 }

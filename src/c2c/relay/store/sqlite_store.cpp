@@ -19,6 +19,10 @@ constexpr int kOpenLockTimeoutMs = 1000;
 // one attempt every 2 s: a full disk recovers without a restart once space returns.
 constexpr auto kRetryBackoffMin = std::chrono::milliseconds(100);
 constexpr auto kRetryBackoffMax = std::chrono::milliseconds(2000);
+// How long best-effort records (nonces) may wait for a write to ride along with. Each signed
+// read (an idle receive stream's re-poll above all) would otherwise cost a transaction and an
+// fsync of its own: docs/performance.md, "Receive stream".
+constexpr auto kLazyFlush = std::chrono::milliseconds(1000);
 
 // Nonce records are persisted best-effort (docs/reliability.md "Disk full"): the nonce cache in
 // memory is what refuses a replay; the database copy only carries it across a restart.
@@ -95,11 +99,14 @@ SqliteStore::~SqliteStore() {
 }
 
 void SqliteStore::record(redo::Op op) {
+  const bool lazy = best_effort(op);
   {
     std::lock_guard lock(log_mu_);
     pending_.push_back(std::move(op));
     ++appended_;
     if (open_sections_ == 0) ready_ = pending_.size();
+    if (lazy) return;  // rides along with the next write, or kLazyFlush from now
+    urgent_ = true;
   }
   writer_cv_.notify_one();
 }
@@ -113,6 +120,7 @@ void SqliteStore::end_atomic() {
   {
     std::lock_guard lock(log_mu_);
     if (--open_sections_ == 0) ready_ = pending_.size();
+    urgent_ = true;
   }
   writer_cv_.notify_one();
 }
@@ -124,6 +132,7 @@ Result<void> SqliteStore::commit() {
   if (committed_ >= target) return {};
   const uint64_t failures_before = failures_;
   retry_wanted_ = true;
+  urgent_ = true;
   writer_cv_.notify_one();
   commit_cv_.wait(lock, [&] {
     return committed_ >= target || (failures_ != failures_before && failed_upto_ >= target) ||
@@ -144,6 +153,8 @@ void SqliteStore::when_durable(Durable done) {
     ++stats_.commit_calls;
     if (committed_ < appended_ && !writer_exited_) {
       waiters_.push_back(Waiter{appended_, std::move(done)});
+      urgent_ = true;  // someone waits: lazy records in front of it go now
+      writer_cv_.notify_one();
       return;
     }
   }
@@ -161,6 +172,11 @@ void SqliteStore::writer_loop() {
   std::unique_lock lock(log_mu_);
   for (;;) {
     writer_cv_.wait(lock, [&] { return stop_ || ready_ > 0 || (!batch.empty() && retry_wanted_); });
+    if (!stop_ && !urgent_ && !retry_wanted_) {
+      // Only best-effort records are waiting: give a write the chance to carry them.
+      writer_cv_.wait_for(lock, kLazyFlush, [&] { return stop_ || urgent_ || retry_wanted_; });
+    }
+    urgent_ = false;
     if (stop_) ready_ = pending_.size();  // shutting down: no section is left to finish
     if (ready_ == 0 && batch.empty()) {
       if (stop_) break;  // nothing left to write

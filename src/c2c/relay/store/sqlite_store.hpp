@@ -95,6 +95,10 @@ class SqliteStore final : public MemoryStore, private redo::Sink {
   uint64_t failed_upto_ = 0;  // sequence covered by the last failed transaction
   Error last_error_;
   bool retry_wanted_ = false;
+  // Set when something queued needs writing now: a record that is not best-effort, a section's
+  // end, a commit() or when_durable() caller. Best-effort records alone (request nonces) wait
+  // up to kLazyFlush for one of those, so reads cost no transaction of their own.
+  bool urgent_ = false;
   // A failed transaction's records wait for the writer's own retry (backoff below); new writes
   // are refused meanwhile (write_blocked) so the retry does not grow.
   bool degraded_ = false;

@@ -1,5 +1,7 @@
 // SQLite store: what must survive a close/reopen, a model check against MemoryStore, and
 // clear errors for paths that cannot hold a relay database.
+#include "c2c/relay/store/sqlite_store.hpp"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -188,6 +190,36 @@ TEST(SqliteStoreReopen, WritesWithoutCommitAreFlushedOnClose) {
   auto s = open_sqlite(path);
   ASSERT_NE(s, nullptr);
   EXPECT_EQ(ids_of(s->peek(kNew)), (std::vector<std::string>{"x", "y"}));
+}
+
+// Request nonces are persisted best-effort (docs/reliability.md, "Disk full"): they ride along
+// with the next write's transaction instead of costing one each, so an idle receive stream's
+// signed re-polls write no transaction of their own (docs/performance.md, "Receive stream").
+// A nonce no write follows still reaches the database (at the latest when the store closes).
+TEST(SqliteStoreLazyNonces, NoncesRideAlongWithTheNextWrite) {
+  test::TempDir dir("c2c-store-lazy");
+  const std::string path = (dir / "relay.db").string();
+  {
+    auto opened = SqliteStore::open(path);
+    ASSERT_TRUE(opened) << opened.error().message;
+    auto& s = *opened.value();
+    for (int i = 0; i < 50; ++i) {
+      ASSERT_TRUE(s.remember_nonce("request", "n" + std::to_string(i), 1000.0 + i, 1e6));
+    }
+    // The writer waits up to a second for a write to carry them: none was written yet.
+    EXPECT_EQ(s.stats().transactions, 0u);
+    ASSERT_TRUE(s.append({{kNew, message("x")}}));
+    ASSERT_TRUE(s.commit());
+    const auto st = s.stats();
+    EXPECT_EQ(st.transactions, 1u);
+    EXPECT_EQ(st.records, 51u);
+    ASSERT_TRUE(s.remember_nonce("request", "last", 2000.0, 1e6));
+  }
+  auto reopened = open_sqlite(path);
+  ASSERT_NE(reopened, nullptr);
+  EXPECT_FALSE(*reopened->remember_nonce("request", "n7", 1007.0, 1e6)) << "a replay after restart";
+  EXPECT_FALSE(*reopened->remember_nonce("request", "last", 2000.0, 1e6));
+  EXPECT_TRUE(*reopened->remember_nonce("request", "fresh", 2000.0, 1e6));
 }
 
 // Random operations applied to a MemoryStore (the model) and a SqliteStore; after reopening,
