@@ -22,9 +22,11 @@
 //       The relay's durable acceptance (the /send answer) -> the message in B's local inbox.
 //       Target p50 <= 2 ms.
 //   connector_bench stream-throughput [--messages 20000] [--senders 8]
-//       (a) N messages queued on A through both connectors; (b) N messages sent to the relay by
-//       `--senders` parallel signed clients, received by B's connector alone. Exactly once is
-//       checked by message id. Target >= 5,000 msg/s.
+//       (a) N messages queued on A as one outbox append (one fdatasync), through both
+//       connectors, timed from the append; (a') N messages each queued by Broker::send (one
+//       fdatasync each), timed from the first; (b) N messages sent to the relay by `--senders`
+//       parallel signed clients, received by B's connector alone. Exactly once is checked by
+//       message id. Target >= 5,000 msg/s.
 //   connector_bench stream-backlog [--count 200] [--size 262144]
 //       B's connector starts against a backlog of COUNT messages of SIZE bytes; reports the
 //       drain time and the connector's peak RSS (VmHWM). Target <= 64 MB.
@@ -40,6 +42,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
@@ -127,7 +130,22 @@ class Proc {
     ::kill(pid_, SIGTERM);
     int status = 0;
     ::waitpid(pid_, &status, 0);
+    if (drainer_.joinable()) drainer_.join();  // ends at the pipe's EOF
     if (from_ >= 0) ::close(from_);
+  }
+  // From now on the child's stdout is read and dropped (printed with --trace) by a thread: a
+  // connector prints a line per round, and one that fills an unread pipe blocks in write(2).
+  void keep_draining() {
+    if (from_ < 0 || drainer_.joinable()) return;
+    drainer_ = std::thread([fd = from_, pid = pid_] {
+      char chunk[4096];
+      ssize_t n;
+      while ((n = ::read(fd, chunk, sizeof chunk)) > 0) {
+        if (g_trace)
+          std::fprintf(stderr, "  [pid %d] %.*s", static_cast<int>(pid), static_cast<int>(n),
+                       chunk);
+      }
+    });
   }
   pid_t pid() const { return pid_; }
   void write_line(const std::string& line) {
@@ -167,6 +185,7 @@ class Proc {
   int from_ = -1;
   int to_ = -1;
   std::string buffered_;
+  std::thread drainer_;
 };
 
 // Reads `p`'s lines until one contains `needle`; throws after `timeout_s` in all.
@@ -231,7 +250,8 @@ struct Stats {
   double pct(double p) {
     std::sort(v.begin(), v.end());
     if (v.empty()) return 0;
-    const size_t i = std::min(v.size() - 1, static_cast<size_t>(p * (v.size() - 1) + 0.5));
+    const size_t i = std::min(
+        v.size() - 1, static_cast<size_t>(std::lround(p * static_cast<double>(v.size() - 1))));
     return v[i];
   }
 };
@@ -423,6 +443,7 @@ struct StreamRig {
   }
   static void wait_open(Proc& c) {
     (void)wait_for_line(c, "stream: open", 60, "connector's receive stream");
+    c.keep_draining();
   }
   void start_connectors(const std::string& bin, bool with_a = true) {
     if (with_a) ca = connector(bin, a);
@@ -631,28 +652,51 @@ int run_stream_throughput(const std::string& bin, int messages, int senders) {
   StreamRig rig(bin);
   rig.start_connectors(bin);
   Arrivals got;
-  const std::vector<std::string> prefixes{"pair ", "fed "};
-  // (a) through both connectors.
-  auto t0 = Steady::now();
+  const std::vector<std::string> prefixes{"pair ", "each ", "fed "};
+  auto wait_for = [&](const std::string& prefix, Steady::time_point since) {
+    while (got.by_prefix[prefix] < static_cast<size_t>(messages)) {
+      if (seconds_since(since) > 600) {
+        throw std::runtime_error(prefix + "messages: not all delivered in 600 s");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      got.drain(*rig.bb, prefixes);
+    }
+    return seconds_since(since);
+  };
+  // (a) the pipeline: N messages queued on A with one outbox append (Broker::append_outbox of a
+  // group: one fdatasync), forwarded by A's connector and received by B's, timed from the
+  // append to the last one in B's inbox.
+  std::vector<c2c::broker::OutboxEntry> group;
+  group.reserve(static_cast<size_t>(messages));
   for (int i = 0; i < messages; ++i) {
-    if (!rig.ba->send("alice", "bob@machine-b", "pair " + std::to_string(i))) {
+    group.push_back({"alice", "bob@machine-b", "pair " + std::to_string(i), "", 1, 0, {}});
+  }
+  auto t0 = Steady::now();
+  if (!rig.ba->append_outbox(group)) throw std::runtime_error("queue failed");
+  double queued = seconds_since(t0);
+  const double pair = wait_for("pair ", t0);
+  std::printf(
+      "(a) %d messages A -> B through both connectors, queued as one outbox append: %.2f s "
+      "(the append %.3f s): %.0f msg/s, duplicates: %s\n",
+      messages, pair, queued, messages / pair, got.duplicate ? "YES" : "none");
+  // (a') the same, each message queued by its own Broker::send (what `c2c send` does: one
+  // fdatasync each), timed from the first send.
+  t0 = Steady::now();
+  for (int i = 0; i < messages; ++i) {
+    if (!rig.ba->send("alice", "bob@machine-b", "each " + std::to_string(i))) {
       throw std::runtime_error("queue failed");
     }
   }
-  const double queued = seconds_since(t0);
-  while (got.by_prefix["pair "] < static_cast<size_t>(messages)) {
-    if (seconds_since(t0) > 600) throw std::runtime_error("pair: not all delivered in 600 s");
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    got.drain(*rig.bb, prefixes);
-  }
-  const double pair = seconds_since(t0);
+  queued = seconds_since(t0);
+  const double each = wait_for("each ", t0);
   std::printf(
-      "(a) %d messages A -> B through both connectors: %.2f s (queueing %.2f s): %.0f "
+      "(a') %d messages A -> B, each queued by Broker::send: %.2f s (queueing %.2f s): %.0f "
       "msg/s, duplicates: %s\n",
-      messages, pair, queued, messages / pair, got.duplicate ? "YES" : "none");
+      messages, each, queued, messages / each, got.duplicate ? "YES" : "none");
   // (b) the relay fed by parallel clients, B's connector alone receiving.
   rig.ca.reset();
   std::vector<std::thread> threads;
+  threads.reserve(static_cast<size_t>(senders));
   t0 = Steady::now();
   for (int s = 0; s < senders; ++s) {
     threads.emplace_back([&, s] {
@@ -666,12 +710,7 @@ int run_stream_throughput(const std::string& bin, int messages, int senders) {
   }
   for (auto& t : threads) t.join();
   const double fed = seconds_since(t0);
-  while (got.by_prefix["fed "] < static_cast<size_t>(messages)) {
-    if (seconds_since(t0) > 600) throw std::runtime_error("fed: not all delivered in 600 s");
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    got.drain(*rig.bb, prefixes);
-  }
-  const double recv = seconds_since(t0);
+  const double recv = wait_for("fed ", t0);
   std::printf(
       "(b) %d messages from %d parallel senders, received by B's connector: %.2f s "
       "(relay accepted them in %.2f s): %.0f msg/s, duplicates: %s\n",

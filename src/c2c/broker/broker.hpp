@@ -333,6 +333,9 @@ class Broker {
   // dlq_reason "malformed" and returns the valid entries in order. settle_outbox applies
   // outcomes by message_id to whatever the file holds now (entries appended meanwhile stay).
   Result<void> append_outbox(const OutboxEntry& entry);
+  // Several entries in order with one append and one fdatasync (a caller queueing many remote
+  // messages pays one sync instead of one each); all or none are queued.
+  Result<void> append_outbox(const std::vector<OutboxEntry>& entries);
   Result<std::vector<OutboxEntry>> read_outbox();
   Result<void> settle_outbox(const std::vector<OutboxOutcome>& outcomes);
 

@@ -272,14 +272,26 @@ Result<OutboxEntry> outbox_entry(std::string_view line) {
 }  // namespace
 
 Result<void> Broker::append_outbox(const OutboxEntry& entry) {
-  C2C_TRY(check_content(entry.content));
+  return append_outbox(std::vector<OutboxEntry>{entry});
+}
+
+Result<void> Broker::append_outbox(const std::vector<OutboxEntry>& entries) {
+  if (entries.empty()) return {};
+  std::string lines;
+  const double now = clock_.now();
+  for (const auto& entry : entries) {
+    C2C_TRY(check_content(entry.content));
+    OutboxEntry e = entry;
+    if (e.message_id.empty()) e.message_id = new_uuid_v4();
+    if (e.enqueued_at == 0) e.enqueued_at = now;
+    if (!lines.empty()) lines.push_back('\n');
+    lines += codec::outbox_line(e);
+  }
   C2C_TRY(ensure_root(root_));
-  OutboxEntry e = entry;
-  if (e.message_id.empty()) e.message_id = new_uuid_v4();
-  if (e.enqueued_at == 0) e.enqueued_at = clock_.now();
   auto lock = FileLock::acquire(outbox_lock(root_));
   if (!lock) return fail(lock.error());
-  return files::append_line(outbox_path(root_), codec::outbox_line(e));
+  // One write(2) of whole lines (append_line): a reader sees all of them or none.
+  return files::append_line(outbox_path(root_), lines);
 }
 
 Result<std::vector<OutboxEntry>> Broker::read_outbox() {

@@ -4,6 +4,7 @@
 
 #include "broker_fixture.hpp"
 #include "c2c/core/ids.hpp"
+#include "c2c/core/limits.hpp"
 
 namespace c2c::broker {
 namespace {
@@ -276,6 +277,26 @@ TEST_F(BrokerTest, RemoteAddressGoesToOutboxWithStableId) {
   ASSERT_TRUE(entries.has_value());
   ASSERT_EQ(entries->size(), 1u);
   EXPECT_EQ((*entries)[0].message_id, r->message_id);
+}
+
+TEST_F(BrokerTest, AGroupOfOutboxEntriesIsAppendedInOrderOrNotAtAll) {
+  ASSERT_TRUE(broker_.send("a", "b@h", "first").has_value());
+  std::vector<OutboxEntry> group;
+  for (int i = 0; i < 3; ++i) group.push_back({"a", "b@h", "g" + std::to_string(i), "", 1, 0, {}});
+  group[1].message_id = "given-id";
+  ASSERT_TRUE(broker_.append_outbox(group).has_value());
+  auto entries = broker_.read_outbox();
+  ASSERT_TRUE(entries.has_value());
+  ASSERT_EQ(entries->size(), 4u);
+  EXPECT_EQ((*entries)[1].content, "g0");
+  EXPECT_EQ((*entries)[2].message_id, "given-id");
+  EXPECT_EQ((*entries)[3].content, "g2");
+  EXPECT_FALSE((*entries)[3].message_id.empty()) << "an id is assigned";
+  EXPECT_GT((*entries)[3].enqueued_at, 0);
+  // One entry over the content limit: none of the group is queued.
+  group[2].content = std::string(c2c::kMaxContentBytes + 1, 'x');
+  EXPECT_FALSE(broker_.append_outbox(group).has_value());
+  EXPECT_EQ(broker_.read_outbox()->size(), 4u);
 }
 
 TEST_F(BrokerTest, OutboxSettleAppliesOutcomesAndKeepsNewEntries) {
