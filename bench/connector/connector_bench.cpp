@@ -658,7 +658,7 @@ int run_stream_throughput(const std::string& bin, int messages, int senders) {
       if (seconds_since(since) > 600) {
         throw std::runtime_error(prefix + "messages: not all delivered in 600 s");
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
       got.drain(*rig.bb, prefixes);
     }
     return seconds_since(since);

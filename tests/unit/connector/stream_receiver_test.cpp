@@ -60,6 +60,29 @@ TEST_F(StreamReceiverTest, AFrameIsWrittenLocallyAndAcknowledgedOnlyInTheNextReq
   EXPECT_EQ(broker.peek("ses-b")->size(), 2u);
 }
 
+// A backlog drains in frames of up to 1024 messages (the relay's default is 256): a quarter of
+// the local inbox writes and round trips (docs/performance.md, "Outbox forwarding in batches").
+TEST_F(StreamReceiverTest, ABacklogComesInFramesOf1024Messages) {
+  for (int b = 0; b < 5; ++b) {
+    nlohmann::json messages = nlohmann::json::array();
+    for (int i = 0; i < 220; ++i) {
+      messages.push_back({{"to_alias", "bob"}, {"content", "m" + std::to_string(b * 220 + i)}});
+    }
+    ASSERT_TRUE(relay.harness()
+                    .post("/send_batch", {{"from_alias", "alice"}, {"messages", messages}})
+                    .ok());
+  }
+  auto r = receiver.poll(sessions, 0);
+  ASSERT_EQ(r.kind, StreamPoll::Kind::kFrame) << r.error;
+  EXPECT_EQ(r.received, 1024);
+  EXPECT_EQ(r.delivered, 1024);
+  EXPECT_TRUE(r.more);
+  r = receiver.poll(sessions, 0);
+  EXPECT_EQ(r.received, 1100 - 1024);
+  EXPECT_FALSE(r.more);
+  EXPECT_EQ(broker.peek("ses-b")->size(), 1100u);
+}
+
 TEST_F(StreamReceiverTest, ARedeliveredFrameIsDroppedByTheBroker) {
   send("alice", "bob", "once");
   ASSERT_EQ(receiver.poll(sessions, 0).delivered, 1);
