@@ -2,11 +2,17 @@
 // long-polls), as 10,000 connected machines whose agents are quiet would keep it. Reports the
 // relay's RSS and CPU while idle (docs/performance.md, "Receive stream").
 //
-//   stream_idle [--bin PATH] [--streams 10000] [--wait 50] [--measure 60] [--settle 5]
+//   stream_idle [--bin PATH] [--streams 10000] [--wait 300] [--keepalive 25] [--measure 60]
+//               [--settle 5]
 //
 // Starts `c2c relay serve` (SQLite, prod mode, --max-connections above --streams), registers
 // one alias per node (signed, one identity), opens one connection per node and keeps a signed
 // long-poll pending on each, re-polling as a connector does when an empty frame comes back.
+// The relay runs with --stream-keepalive K (its default 25 s; 0 = none), so a waiting long-poll
+// gets the head and a space every K seconds and its answer ends with the close: the bench then
+// reconnects, as a connector does. A connector waits 300 s per long-poll against such a relay
+// and 50 s against one without (--wait). The first waits are spread over [0, wait], so the
+// re-polls in the measured window come at the steady rate (streams / wait per second).
 // Once all are open (and --settle seconds later), it samples /proc/<relay>/stat and /status over
 // --measure seconds. The fd limit is raised to the hard limit first (the relay inherits it), and
 // the relay's per-IP connection cap is lifted (every stream comes from 127.0.0.1).
@@ -93,7 +99,8 @@ struct Stream {
 int main(int argc, char** argv) {
   const std::string bin = arg(argc, argv, "--bin", C2C_BIN_DEFAULT);
   const int streams = std::stoi(arg(argc, argv, "--streams", "10000"));
-  const double wait = std::stod(arg(argc, argv, "--wait", "50"));
+  const double wait = std::stod(arg(argc, argv, "--wait", "300"));
+  const std::string keepalive = arg(argc, argv, "--keepalive", "25");
   const double measure = std::stod(arg(argc, argv, "--measure", "60"));
   const double settle = std::stod(arg(argc, argv, "--settle", "5"));
 
@@ -124,7 +131,8 @@ int main(int argc, char** argv) {
             "--max-connections", max_conn.c_str(),
             // Every stream comes from 127.0.0.1: the default per-IP cap (256) would close the
             // rest (docs/relay-server.md).
-            "--max-connections-per-ip", "0", static_cast<char*>(nullptr));
+            "--max-connections-per-ip", "0", "--stream-keepalive", keepalive.c_str(),
+            static_cast<char*>(nullptr));
     _exit(127);
   }
   ::close(out[1]);
@@ -171,10 +179,10 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
 
   const int ep = ::epoll_create1(0);
-  auto send_poll = [&](Stream& s) {
+  auto send_poll = [&](Stream& s, double this_wait) {
     char body[128];
     std::snprintf(body, sizeof body, R"({"node_id":"%s","acks":[],"wait":%g})", s.node.c_str(),
-                  wait);
+                  this_wait);
     const std::string auth =
         c2c::crypto::sign_request(id.keys, s.alias, "POST", "/stream", "", body, now_epoch());
     const std::string req = "POST /stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " + auth +
@@ -182,22 +190,29 @@ int main(int argc, char** argv) {
                             std::to_string(std::strlen(body)) + "\r\n\r\n" + body;
     return ::send(s.fd, req.data(), req.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(req.size());
   };
-  for (int i = 0; i < streams; ++i) {
+  // Opens stream i's connection and sends its long-poll.
+  auto open_stream = [&](int i, double this_wait) {
     Stream& s = all[i];
     s.fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    s.in.clear();
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_port = htons(static_cast<uint16_t>(port));
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(s.fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || !send_poll(s)) {
+    if (::connect(s.fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        !send_poll(s, this_wait)) {
       std::fprintf(stderr, "stream %d: connect/send failed: %s\n", i, std::strerror(errno));
-      return 1;
+      return false;
     }
     ::fcntl(s.fd, F_SETFL, O_NONBLOCK);
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.u32 = static_cast<uint32_t>(i);
     ::epoll_ctl(ep, EPOLL_CTL_ADD, s.fd, &ev);
+    return true;
+  };
+  for (int i = 0; i < streams; ++i) {
+    if (!open_stream(i, wait * (i + 1) / streams)) return 1;
   }
   std::printf("%d streams open\n", streams);
   std::fflush(stdout);
@@ -214,22 +229,29 @@ int main(int argc, char** argv) {
         char buf[4096];
         ssize_t r;
         while ((r = ::recv(s.fd, buf, sizeof buf, 0)) > 0) s.in.append(buf, static_cast<size_t>(r));
-        if (r == 0) {  // the relay closed it: no longer an open stream
+        const auto head_end = s.in.find("\r\n\r\n");
+        const auto cl = s.in.find("Content-Length: ");
+        if (r == 0) {
           ::epoll_ctl(ep, EPOLL_CTL_DEL, s.fd, nullptr);
           ::close(s.fd);
           s.fd = -1;
-          ++closed;
+          // A kept-alive answer (no Content-Length) ends with the close: reconnect and re-poll.
+          if (head_end != std::string::npos && (cl == std::string::npos || cl > head_end) &&
+              s.in.find('}', head_end) != std::string::npos) {
+            ++answers;
+            if (open_stream(static_cast<int>(evs[k].data.u32), wait)) ++repolls;
+          } else {
+            ++closed;  // the relay closed it: no longer an open stream
+          }
           continue;
         }
-        // One whole response: head + Content-Length bytes.
-        const auto head_end = s.in.find("\r\n\r\n");
-        if (head_end == std::string::npos) continue;
-        const auto cl = s.in.find("Content-Length: ");
-        const size_t len = cl == std::string::npos ? 0 : std::stoul(s.in.substr(cl + 16));
+        // One whole response: head + Content-Length bytes (a kept-alive one waits for the close).
+        if (head_end == std::string::npos || cl == std::string::npos || cl > head_end) continue;
+        const size_t len = std::stoul(s.in.substr(cl + 16));
         if (s.in.size() < head_end + 4 + len) continue;
         s.in.erase(0, head_end + 4 + len);
         ++answers;
-        if (send_poll(s)) ++repolls;
+        if (send_poll(s, wait)) ++repolls;
       }
     }
   };
@@ -241,9 +263,9 @@ int main(int argc, char** argv) {
   const Usage u1 = usage_of(relay);
   const double elapsed = std::chrono::duration<double>(Steady::now() - t0).count();
   std::printf(
-      "%d idle streams (wait %g s), measured over %.1f s: relay RSS %.1f MB, CPU %.2f%% "
-      "of a core, %zu long-polls answered and re-polled (%.0f/s)\n",
-      streams, wait, elapsed, u1.rss_kb / 1024.0,
+      "%d idle streams (wait %g s, keep-alive %s s), measured over %.1f s: relay RSS %.1f MB, "
+      "CPU %.2f%% of a core, %zu long-polls answered and re-polled (%.0f/s)\n",
+      streams, wait, keepalive.c_str(), elapsed, u1.rss_kb / 1024.0,
       100.0 * (u1.cpu_seconds - u0.cpu_seconds) / elapsed, answers - answers0,
       (answers - answers0) / elapsed);
   (void)repolls;

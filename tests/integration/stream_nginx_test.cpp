@@ -1,6 +1,8 @@
 // The receive stream through nginx as a plain HTTP reverse proxy in front of the relay, with
-// nginx's read timeout shorter than the idle period: the stream must keep working across it
-// (the connector's --stream-wait stays under proxy_read_timeout) and deliver at once after it.
+// nginx's read timeout shorter than the idle period: the stream must keep working across it and
+// deliver at once after it, both when the connector's --stream-wait stays under
+// proxy_read_timeout and when a long-poll outlasts it because the relay keeps it alive with
+// spaces (relay serve --stream-keepalive).
 // nginx runs unprivileged-style in the foreground with its own prefix and config on a free port;
 // without nginx the test is skipped loudly (scripts/install-deps.sh installs it).
 #include <gtest/gtest.h>
@@ -17,7 +19,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
-TEST(StreamNginx, StreamWorksThroughAReverseProxyAcrossIdlePeriods) {
+// relay_flags: extra `relay serve` flags; stream_wait: the connectors' --stream-wait ("" for
+// their default). A long-poll that nginx cut (504) would show as "reconnecting".
+void stream_through_nginx(const std::vector<std::string>& relay_flags,
+                          const std::string& stream_wait) {
   const std::string nginx =
       find_executable({"/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx"});
   if (nginx.empty()) {
@@ -31,8 +36,10 @@ TEST(StreamNginx, StreamWorksThroughAReverseProxyAcrossIdlePeriods) {
   // reverse proxy must (signed registrations name the URL the client used).
   const uint16_t port = free_port();
   const std::string front = "http://127.0.0.1:" + std::to_string(port);
-  auto relay =
-      start_relay({"--token", kToken, "--rate-limit", "off", "--public-url", front}, relay_env);
+  std::vector<std::string> flags = {"--token", kToken,         "--rate-limit",
+                                    "off",     "--public-url", front};
+  flags.insert(flags.end(), relay_flags.begin(), relay_flags.end());
+  auto relay = start_relay(flags, relay_env);
   ASSERT_FALSE(relay.url.empty());
 
   TempDir dir("c2c-nginx");
@@ -82,7 +89,8 @@ TEST(StreamNginx, StreamWorksThroughAReverseProxyAcrossIdlePeriods) {
   ASSERT_EQ(b.connect_once(front, kToken).exit_code, 0);
   auto loop = [&](const Machine& m) {
     auto args = m.connect_args(front, kToken);
-    args.insert(args.end(), {"--interval", "30", "--stream-wait", "2", "--verbose"});
+    args.insert(args.end(), {"--interval", "30", "--verbose"});
+    if (!stream_wait.empty()) args.insert(args.end(), {"--stream-wait", stream_wait});
     return std::make_unique<Child>(m.argv(args), m.options());
   };
   auto ca = loop(a);
@@ -95,8 +103,9 @@ TEST(StreamNginx, StreamWorksThroughAReverseProxyAcrossIdlePeriods) {
   ASSERT_TRUE(sender.send("alice", "bob@machine-b", "through nginx").has_value());
   ASSERT_TRUE(eventually([&] { return b.inbox("ses-b").size() == 1; }, 10s)) << cb->out();
 
-  // An idle period longer than nginx's read timeout: the long-polls (2 s) keep re-polling
-  // under it, so the stream never breaks, and the next message still arrives at once.
+  // An idle period longer than nginx's read timeout: either the long-polls (2 s) re-poll under
+  // it, or one long-poll waits through it on the relay's keep-alive spaces. Either way the
+  // stream never breaks, and the next message still arrives at once.
   std::this_thread::sleep_for(6s);
   const auto t0 = std::chrono::steady_clock::now();
   ASSERT_TRUE(sender.send("alice", "bob@machine-b", "after the idle period").has_value());
@@ -104,6 +113,16 @@ TEST(StreamNginx, StreamWorksThroughAReverseProxyAcrossIdlePeriods) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s) << "came through the stream";
   EXPECT_FALSE(contains(cb->out(), "reconnecting")) << cb->out();
   EXPECT_EQ(b.inbox("ses-b")[1].from_alias, "alice@machine-a");
+}
+
+TEST(StreamNginx, StreamWorksThroughAReverseProxyAcrossIdlePeriods) {
+  stream_through_nginx({"--stream-keepalive", "0"}, "2");
+}
+
+// The relay writes a space every 0.5 s to a waiting long-poll; the connectors, seeing
+// "keepalive" in its frames, wait 20 s per long-poll: five times nginx's read timeout.
+TEST(StreamNginx, KeepAliveSpacesCarryALongPollPastTheProxysReadTimeout) {
+  stream_through_nginx({"--stream-keepalive", "0.5"}, "20");
 }
 
 }  // namespace

@@ -27,6 +27,7 @@ struct ConnectOptions {
   ManageOptions manage;
   bool no_stream = false;
   double stream_wait = 50;
+  bool stream_wait_given = false;
 };
 
 constexpr const char* kTag = "[relay-connector] ";
@@ -66,7 +67,7 @@ std::vector<std::string> loop_args(const ConnectOptions& o) {
   }
   if (o.verbose) a.emplace_back("--verbose");
   if (o.no_stream) a.emplace_back("--no-stream");
-  if (o.stream_wait != ConnectOptions{}.stream_wait) {
+  if (o.stream_wait_given) {
     char wait[32];
     std::snprintf(wait, sizeof wait, "%g", o.stream_wait);
     a.insert(a.end(), {"--stream-wait", wait});
@@ -145,6 +146,8 @@ void run_connect(const ConnectOptions& o) {
     stream_client.emplace(make_client(r, client.identity()));
     connector::StreamOptions so;
     so.wait_seconds = o.stream_wait;
+    // An explicit --stream-wait holds with every relay.
+    if (o.stream_wait_given) so.kept_alive_wait_seconds = o.stream_wait;
     stream = std::make_unique<connector::StreamLoop>(
         conn, broker, *stream_client, so, [&o](const std::string& line, bool verbose_only) {
           if (!verbose_only || o.verbose) say(kTag + line);
@@ -198,10 +201,11 @@ void register_connect_command(CLI::App& relay) {
                 "Loop mode: poll the relay every --interval instead of holding its receive "
                 "stream open");
   cmd->add_option("--stream-wait", o->stream_wait,
-                  "Seconds one receive-stream long-poll may wait (keep it under the idle "
-                  "timeout of any proxy in front of the relay)")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 600.0));
+                  "Seconds one receive-stream long-poll may wait. Default: 50 (under nginx's "
+                  "60 s proxy_read_timeout), or 300 against a relay that keeps waiting "
+                  "long-polls alive (relay serve --stream-keepalive)")
+      ->check(CLI::Range(0.0, 600.0))
+      ->each([o](const std::string&) { o->stream_wait_given = true; });
   cmd->callback([o] { run_connect(*o); });
 }
 

@@ -23,6 +23,7 @@
 #include "c2c/crypto/crypto.hpp"
 #include "c2c/net/http_server.hpp"
 #include "c2c/net/local_addresses.hpp"
+#include "c2c/relay/protocol/routes.hpp"
 #include "c2c/relay/server/auth.hpp"
 #include "c2c/relay/server/gc_loop.hpp"
 #include "c2c/relay/server/persist.hpp"
@@ -63,7 +64,8 @@ struct ServeOptions {
   bool require_signed_room_ops = false;
   std::vector<std::string> public_urls;
   bool no_stream = false;
-  double stream_max_wait = 120;
+  double stream_max_wait = 300;
+  double stream_keepalive = 25;
 };
 
 struct ListenAddress {
@@ -328,7 +330,7 @@ std::unique_ptr<rs::StreamHub> attach_stream_hub(const ServePlan& p, rs::Router&
                                                  relay::Store& store) {
   if (p.o.no_stream) return nullptr;
   auto hub = std::make_unique<rs::StreamHub>();
-  router.set_stream_hub(hub.get(), p.o.stream_max_wait);
+  router.set_stream_hub(hub.get(), p.o.stream_max_wait, p.o.stream_keepalive);
   // Messages accepted by another relay on the same database wake this relay's streams too.
   store.listen_wake([h = hub.get()](const std::vector<std::string>& nodes) {
     if (nodes.empty()) {
@@ -354,6 +356,11 @@ net::ServerOptions server_options(const ServePlan& p, rs::StreamHub* hub) {
   so.limits.max_body_bytes = p.o.max_body_bytes;
   so.limits.max_connections = p.o.max_connections;
   so.limits.max_connections_per_ip = p.o.max_connections_per_ip;
+  if (hub != nullptr && p.o.stream_keepalive > 0) {
+    so.limits.pad_interval =
+        std::chrono::milliseconds(static_cast<int64_t>(p.o.stream_keepalive * 1000));
+    so.limits.padded_paths = {std::string(relay::protocol::route::kStream)};
+  }
   so.stop_on_signals = true;
   if (hub != nullptr) so.on_stop = [hub] { hub->shutdown(); };
   if (!p.o.tls_cert.empty()) so.tls = net::TlsFiles{p.o.tls_cert, p.o.tls_key};
@@ -538,6 +545,12 @@ void register_relay_serve(CLI::App& relay) {
                 "predate it; connectors fall back to polling)");
   cmd->add_option("--stream-max-wait", opts->stream_max_wait,
                   "Longest a receive-stream long-poll may wait, in seconds")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 3600.0));
+  cmd->add_option("--stream-keepalive", opts->stream_keepalive,
+                  "Seconds between the spaces written to a waiting receive-stream long-poll, so "
+                  "a reverse proxy's read timeout (nginx: 60 s) does not cut it; connectors "
+                  "then wait up to 300 s per long-poll. 0 = none (connectors wait 50 s)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 3600.0));
   cmd->add_flag("--require-signed-room-ops", opts->require_signed_room_ops,

@@ -54,6 +54,7 @@ StreamPoll StreamReceiver::poll(const std::vector<StreamSession>& sessions, doub
     return out;
   }
   out.more = frame->more;
+  out.keepalive = frame->keepalive;
   out.received = static_cast<int>(frame->messages.size());
   // Per session, in frame order: write, then remember the highest seq for the next request.
   std::vector<std::string> order;
@@ -155,6 +156,7 @@ void StreamLoop::run() {
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   int failures = 0;
   bool open = false;
+  bool kept_alive = false;  // the last frame announced keep-alive spaces
   auto lost = [&](const std::string& why) {
     connector_.set_stream_delivers(false);  // the rounds poll meanwhile
     const double delay = next_delay(1.0, options_.max_backoff_seconds, ++failures, unit(rng));
@@ -175,7 +177,9 @@ void StreamLoop::run() {
       continue;
     }
     // The first request after (re)connecting does not wait: its answer says the stream is up.
-    const StreamPoll r = receiver_.poll(sessions, open ? options_.wait_seconds : 0);
+    const double wait = kept_alive ? options_.kept_alive_wait_seconds : options_.wait_seconds;
+    const StreamPoll r = receiver_.poll(sessions, open ? wait : 0);
+    if (r.kind == StreamPoll::Kind::kFrame) kept_alive = r.keepalive > 0;
     switch (r.kind) {
       case StreamPoll::Kind::kFrame:
         failures = 0;

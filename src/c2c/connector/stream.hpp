@@ -33,6 +33,9 @@ struct StreamPoll {
   int delivered = 0;  // new in the local inboxes (the rest were duplicates)
   int receipts = 0;   // delivery receipts in the frame
   bool more = false;  // the relay has more queued
+  // The relay's keep-alive interval (frame "keepalive"; 0 = none): it writes spaces to a waiting
+  // long-poll, so a wait may outlast a proxy's read timeout.
+  double keepalive = 0;
   std::string error;  // for everything but kFrame
 };
 
@@ -66,7 +69,10 @@ class StreamReceiver {
 };
 
 struct StreamOptions {
-  double wait_seconds = 50;         // under nginx's default proxy_read_timeout (60 s)
+  double wait_seconds = 50;  // under nginx's default proxy_read_timeout (60 s)
+  // The wait against a relay that keeps waiting long-polls alive (its frames carry keepalive):
+  // fewer signed re-polls from an idle machine (docs/relay-client.md, "Receive stream").
+  double kept_alive_wait_seconds = 300;
   double max_backoff_seconds = 30;  // reconnect delay cap (exponential, with jitter)
   double reprobe_seconds = 300;     // how often to ask a relay without /stream again
 };

@@ -265,6 +265,7 @@ ServerStats HttpServer::stats() const {
   out.rejected_per_ip = impl_->core.rejected_per_ip.load();
   out.evicted_idle = impl_->core.evicted_idle.load();
   out.abandoned_requests = impl_->core.abandoned_requests.load();
+  out.padding_writes = impl_->core.padding_writes.load();
   {
     std::lock_guard lock(impl_->core.mu);
     for (const auto& [session, weak] : impl_->core.sessions) {

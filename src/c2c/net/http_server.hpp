@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "c2c/core/result.hpp"
 #include "c2c/net/http_types.hpp"
@@ -28,6 +29,14 @@ struct ServerLimits {
   // Connections one client IP may hold; more are closed at once, so a single client cannot fill
   // the global cap. 0 = no per-IP cap. Behind a reverse proxy every client has the proxy's IP.
   size_t max_connections_per_ip = 256;
+  // Long-polls behind proxies: a request on one of `padded_paths` whose handler has not answered
+  // after `pad_interval` gets the head of a 200 response (no Content-Length, Connection: close)
+  // and then one space every `pad_interval` until the answer, whose body follows and ends with
+  // the close. Leading spaces are valid JSON whitespace; the bytes keep a proxy's read timeout
+  // (nginx: proxy_read_timeout) from cutting a long wait. An answer that is not 200 after the
+  // head went out keeps its body ({"ok":false,...}) but not its status. 0 = never.
+  std::chrono::milliseconds pad_interval{0};
+  std::vector<std::string> padded_paths;
 };
 
 struct TlsFiles {
@@ -59,6 +68,9 @@ struct ServerStats {
   // Requests whose client closed the connection while the handler had not answered yet (a
   // long-poll whose client went away): the connection was closed at once, the answer dropped.
   uint64_t abandoned_requests = 0;
+  // Keep-alive writes to waiting requests on padded paths (ServerLimits::pad_interval): the
+  // head with the first space, then one per space.
+  uint64_t padding_writes = 0;
 };
 
 class HttpServer {

@@ -186,6 +186,77 @@ TEST(HttpServerTest, EventStreamEndsWhenTheServerStops) {
   EXPECT_TRUE(s.wait_closed(5s));
 }
 
+// ServerLimits::padded_paths: a long-poll that waits gets the head and a space every
+// pad_interval (what keeps a proxy's read timeout from cutting it), then its body, then the
+// close; the same wait on another path gets an ordinary response with a length.
+TEST(HttpServerTest, AWaitingAnswerOnAPaddedPathIsKeptAliveWithSpaces) {
+  std::mutex mu;
+  std::vector<Responder> waiting;
+  auto options = TestServer::default_options();
+  options.limits.pad_interval = std::chrono::milliseconds(20);
+  options.limits.padded_paths = {"/stream"};
+  TestServer server(
+      [&](const Request&, Responder respond) {
+        std::lock_guard lock(mu);
+        waiting.push_back(std::move(respond));
+      },
+      options);
+  ASSERT_TRUE(server.ok());
+  auto answer = [&](const std::string& body) {
+    std::lock_guard lock(mu);
+    Response res;
+    res.body = body;
+    waiting.back()(std::move(res));
+  };
+
+  RawSocket s("127.0.0.1", server.port());
+  ASSERT_TRUE(s.send("POST /stream?x=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}"));
+  const std::string early = s.read_until("\r\n\r\n   ");  // the head, then three spaces
+  ASSERT_FALSE(early.empty()) << "no keep-alive bytes while the answer waits";
+  EXPECT_EQ(early.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << early;
+  EXPECT_EQ(header_of(early, "Content-Length"), "");
+  EXPECT_EQ(header_of(early, "Connection"), "close");
+  EXPECT_TRUE(eventually([&] { return server.server().stats().padding_writes >= 3u; }));
+  answer(R"({"ok":true})");
+  const std::string rest = s.read_until("{\"ok\":true}");
+  ASSERT_FALSE(rest.empty());
+  EXPECT_TRUE(s.wait_closed(2s)) << "the close ends the padded body";
+  const std::string all = early + rest;
+  const std::string body = all.substr(all.find("\r\n\r\n") + 4);
+  EXPECT_EQ(body.find_first_not_of(' '), body.find('{')) << "only spaces before the JSON";
+
+  // Through HttpClient (what the connector uses): leading spaces, then the JSON.
+  auto client = HttpClient::create(server.url());
+  ASSERT_TRUE(client.has_value());
+  std::thread late([&] {
+    ASSERT_TRUE(eventually([&] { return server.server().stats().padding_writes >= 6u; }));
+    answer(R"({"ok":true,"n":2})");
+  });
+  ClientRequest req;
+  req.method = "POST";
+  req.target = "/stream";
+  req.body = "{}";
+  auto r = client->request(req);
+  late.join();
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body.substr(r->body.find('{')), R"({"ok":true,"n":2})");
+
+  // Another path waits without padding and keeps its length.
+  const uint64_t writes = server.server().stats().padding_writes;
+  RawSocket plain("127.0.0.1", server.port());
+  ASSERT_TRUE(plain.send("POST /other HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}"));
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(mu);
+    return waiting.size() == 3u;
+  }));
+  answer(R"({"ok":false})");
+  const std::string other = plain.read_response();
+  EXPECT_EQ(header_of(other, "Content-Length"), "12") << other;
+  EXPECT_EQ(body_of(other), R"({"ok":false})");
+  EXPECT_EQ(server.server().stats().padding_writes, writes);
+}
+
 TEST(HttpServerTest, PipelinedRequestsAnsweredInOrder) {
   TestServer server(echo);
   ASSERT_TRUE(server.ok());

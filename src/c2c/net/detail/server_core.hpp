@@ -27,6 +27,7 @@ struct ServerCore {
   std::atomic<uint64_t> rejected_per_ip{0};
   std::atomic<uint64_t> evicted_idle{0};
   std::atomic<uint64_t> abandoned_requests{0};
+  std::atomic<uint64_t> padding_writes{0};
 
   // Live sessions, so stop() can close the idle ones and a full server can evict the one idle
   // longest. Weak: a session owns itself. Guarded by mu, as is per_ip.

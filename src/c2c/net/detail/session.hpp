@@ -138,9 +138,19 @@ class Session final : public SessionBase {
       head.version = msg.version() == 10 ? 10 : 11;
       head.include_body = msg.method() != http::verb::head;
       bool keep_alive = msg.keep_alive();
-      Response response = co_await call_handler(to_request(parser.release(), remote_ip_, kTls));
+      const bool may_pad = pads(to_std(msg.target()));
+      Response response = co_await call_handler(to_request(parser.release(), remote_ip_, kTls),
+                                                may_pad ? &head : nullptr);
       if (peer_gone_) {
         core_.abandoned_requests.fetch_add(1, std::memory_order_relaxed);
+        break;
+      }
+      if (padded_) {  // the head went out while the handler waited: the body ends the response
+        if (head.include_body) {
+          lowest().expires_after(limits().write_timeout);
+          co_await asio::async_write(stream_, asio::buffer(response.body),
+                                     asio::redirect_error(kUseAwaitable, ec));
+        }
         break;
       }
       if (response.events) {
@@ -200,9 +210,19 @@ class Session final : public SessionBase {
     return msg.version() >= 11 && it != msg.end() && iequals(to_std(it->value()), "100-continue");
   }
 
+  // Whether a request for `target` is padded while it waits (ServerLimits::padded_paths).
+  bool pads(std::string_view target) const {
+    if (limits().pad_interval.count() <= 0) return false;
+    const std::string_view path = target.substr(0, target.find('?'));
+    return std::any_of(limits().padded_paths.begin(), limits().padded_paths.end(),
+                       [&](const std::string& p) { return p == path; });
+  }
+
   // Runs the handler; awaits its answer only if it did not answer inline (the common case
-  // costs no thread hop and no extra completion).
-  SessionAwaitable<Response> call_handler(Request request) {
+  // costs no thread hop and no extra completion). With `pad` (a padded path), a long wait
+  // writes the head and keep-alive spaces meanwhile (wait_padded).
+  SessionAwaitable<Response> call_handler(Request request, const HeadOptions* pad = nullptr) {
+    padded_ = false;
     // One PendingResponse per connection, reused while no late Responder copy still holds it.
     if (!pending_ || pending_.use_count() != 1) {
       pending_ = std::make_shared<PendingResponse>();
@@ -223,11 +243,57 @@ class Session final : public SessionBase {
     pending_->release();
     if (!pending_->done()) {
       watch_for_peer_close();
-      co_await pending_->async_wait(kUseAwaitable);
+      if (pad != nullptr) {
+        co_await wait_padded(*pad);
+      } else {
+        co_await pending_->async_wait(kUseAwaitable);
+      }
       error_code ec;
       lowest().socket().cancel(ec);  // ends the watch
     }
     co_return pending_->take();
+  }
+
+  // Waits for the handler's answer, writing every pad_interval: first the head of a 200
+  // response that the close will end, then one space (ServerLimits::padded_paths). A failed
+  // write means the client is gone: the late answer is dropped.
+  SessionAwaitable<void> wait_padded(HeadOptions head) {
+    // Shared with the answer's completion, which may run after this coroutine frame is gone.
+    auto tick = std::make_shared<asio::steady_timer>(executor_);
+    pending_->async_wait(asio::bind_executor(executor_, [tick] { tick->cancel(); }));
+    head.keep_alive = false;
+    head.open_ended = true;
+    // Spaces go out on a grid of pad_interval shared by every waiting request (the first at
+    // least half an interval after the request), so 10,000 waiting long-polls cost one wake-up
+    // per interval instead of one each.
+    const auto interval =
+        std::chrono::duration_cast<std::chrono::steady_clock::duration>(limits().pad_interval);
+    const auto first = std::chrono::steady_clock::now() + interval / 2;
+    auto next = std::chrono::steady_clock::time_point(
+        (first.time_since_epoch() + interval - std::chrono::steady_clock::duration(1)) / interval *
+        interval);
+    while (!pending_->done()) {
+      error_code ec;
+      tick->expires_at(next);
+      next += interval;
+      co_await tick->async_wait(asio::redirect_error(kUseAwaitable, ec));
+      if (pending_->done() || peer_gone_) break;
+      std::string bytes = " ";
+      if (!padded_) {
+        Response ok;
+        bytes = serialize_head(ok, head) + bytes;
+        padded_ = true;
+      }
+      lowest().expires_after(limits().write_timeout);
+      co_await asio::async_write(stream_, asio::buffer(bytes),
+                                 asio::redirect_error(kUseAwaitable, ec));
+      if (ec) {
+        peer_gone_ = true;
+        pending_->fulfil(Response{});
+        break;
+      }
+      core_.padding_writes.fetch_add(1, std::memory_order_relaxed);
+    }
   }
 
   // While a handler takes its time (a long-poll waits up to minutes), a client that goes away
@@ -329,6 +395,7 @@ class Session final : public SessionBase {
   bool idle_ = false;       // waiting for the first byte of a request
   bool reading_ = false;    // receiving a request (or the TLS handshake)
   bool peer_gone_ = false;  // the client closed while its request was being handled
+  bool padded_ = false;     // the head of the pending answer went out (wait_padded)
   std::optional<asio::steady_timer> grace_timer_;
   std::shared_ptr<PendingResponse> pending_;  // armed by stop() while reading_
 };

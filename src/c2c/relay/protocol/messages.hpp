@@ -438,6 +438,10 @@ struct StreamFrame {
   // the next request's receipt_acks).
   std::vector<DeliveryReceipt> receipts;
   bool more = false;  // the frame was cut by its bounds: more is queued
+  // Seconds between the keep-alive spaces the relay writes while a long-poll waits (0: none, as
+  // on relays before them): a connector may then wait longer than a proxy's read timeout
+  // (docs/relay-server.md, "Receive stream").
+  double keepalive = 0;
 
   Json to_json() const;
   static Result<StreamFrame> from_json(const Json& j);

@@ -198,6 +198,7 @@ Result<ReceiptsResponse> ReceiptsResponse::from_json(const Json& j) {
 Json StreamFrame::to_json() const {
   Json j = {{"ok", true}, {"messages", array_of(messages)}, {"more", more}};
   if (!receipts.empty()) j["receipts"] = array_of(receipts);
+  if (keepalive > 0) j["keepalive"] = keepalive;
   return j;
 }
 Result<StreamFrame> StreamFrame::from_json(const Json& j) {
@@ -207,6 +208,7 @@ Result<StreamFrame> StreamFrame::from_json(const Json& j) {
   // Items that fail the strict check are dropped: the sender verifies what it keeps anyway.
   r.receipts = records<DeliveryReceipt>(j, "receipts");
   r.more = f.boolean("more").value_or(false);
+  r.keepalive = std::max(0.0, f.num("keepalive").value_or(0.0));
   return finish(f, std::move(r));
 }
 

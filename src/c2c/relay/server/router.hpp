@@ -70,9 +70,12 @@ class Router {
 
   // Offers POST /stream: long-polls wait in `hub` (at most max_wait seconds). Without a hub the
   // route answers 404 like a relay that predates it (what `relay serve --no-stream` does).
-  void set_stream_hub(StreamHub* hub, double max_wait_seconds = 120) {
+  // keepalive_seconds: the interval of the keep-alive spaces the HTTP server writes to a waiting
+  // long-poll (net::ServerLimits::pad_interval), announced in every frame; 0 = none.
+  void set_stream_hub(StreamHub* hub, double max_wait_seconds = 300, double keepalive_seconds = 0) {
     hub_ = hub;
     max_stream_wait_ = max_wait_seconds;
+    stream_keepalive_ = keepalive_seconds;
   }
 
  private:
@@ -154,7 +157,8 @@ class Router {
   std::function<ConnectionGauges()> connection_gauges_;
   std::unordered_map<std::string_view, size_t> exact_;  // path -> index in routes()
   StreamHub* hub_ = nullptr;
-  double max_stream_wait_ = 120;
+  double max_stream_wait_ = 300;
+  double stream_keepalive_ = 0;
 };
 
 }  // namespace c2c::relay::server

@@ -233,7 +233,9 @@ net::Response Router::frame_response(const std::string& node_id,
   size_t bytes = 0;
   for (const auto& m : frame.messages) bytes += m.content.size();
   activity_.stream_frame(node_id, frame.messages.size(), frame.receipts.size(), bytes);
-  return json_response(200, frame.to_json());
+  protocol::Json j = frame.to_json();
+  if (stream_keepalive_ > 0) j["keepalive"] = stream_keepalive_;
+  return json_response(200, j);
 }
 
 #undef C2C_PARSE

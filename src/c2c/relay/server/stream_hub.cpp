@@ -11,21 +11,42 @@ StreamHub::~StreamHub() {
 }
 
 void StreamHub::wait(const std::string& node_id, Clock::time_point deadline, Attempt attempt) {
+  // Long waits end on a whole second, so the waits ending in one second share one wake-up of
+  // the hub thread (10,000 idle streams re-poll about 33 times a second).
+  if (deadline - Clock::now() >= kRoundedWait) {
+    deadline =
+        Clock::time_point(std::chrono::ceil<std::chrono::seconds>(deadline.time_since_epoch()));
+  }
+  bool tried = false;
   {
     std::lock_guard lock(mu_);
+    // A notify during the first try (below) marks the node pending, as for the hub's tries.
     if (!stop_) {
-      auto w = std::make_shared<Waiter>();
-      w->node_id = node_id;
-      w->attempt = std::move(attempt);
-      by_node_[node_id].push_back(w);
-      w->deadline = deadlines_.emplace(deadline, w);
-      pending_.insert(node_id);
-      ++waiting_;
-      cv_.notify_one();
-      return;
+      trying_.insert(node_id);
+      tried = true;
     }
   }
-  attempt(true);
+  // The first try runs on the caller's thread: a frame that is ready goes out without a hop to
+  // the hub thread, and a stream that starts waiting costs the hub no wake-up. A wait that is
+  // already over (wait 0) answers here too, whatever it finds.
+  const bool answered = tried && attempt(deadline <= Clock::now());
+  std::unique_lock lock(mu_);
+  if (tried) trying_.erase(trying_.find(node_id));
+  if (answered) return;
+  if (stop_) {
+    lock.unlock();
+    attempt(true);
+    return;
+  }
+  auto w = std::make_shared<Waiter>();
+  w->node_id = node_id;
+  w->attempt = std::move(attempt);
+  by_node_[node_id].push_back(w);
+  w->deadline = deadlines_.emplace(deadline, w);
+  ++waiting_;
+  // The hub must look now if the node was notified during the try (the write may be newer than
+  // what the try read), or re-arm if this deadline comes before the one it sleeps until.
+  if (pending_.contains(node_id) || w->deadline == deadlines_.begin()) cv_.notify_one();
 }
 
 void StreamHub::notify(const std::vector<std::string>& node_ids) {

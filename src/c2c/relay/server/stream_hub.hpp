@@ -28,18 +28,21 @@ namespace c2c::relay::server {
 class StreamHub {
  public:
   using Clock = std::chrono::steady_clock;
-  // Called on the hub thread. `final` is true when the wait is over (deadline or shutdown): the
-  // attempt must answer then. Returns true when it answered (the waiter is done).
+  // Called on the hub thread (the first try on the thread calling wait()). `final` is true when
+  // the wait is over (deadline or shutdown): the attempt must answer then. Returns true when it
+  // answered (the waiter is done).
   using Attempt = std::function<bool(bool final)>;
+  static constexpr std::chrono::seconds kRoundedWait{5};
 
   StreamHub();
   ~StreamHub();  // shutdown()
   StreamHub(const StreamHub&) = delete;
   StreamHub& operator=(const StreamHub&) = delete;
 
-  // Registers a waiter for `node_id` and makes it try once at once (a write that became
-  // durable between the caller's own look and this call is not missed). After shutdown() the
-  // attempt runs final, on the calling thread.
+  // Tries once at once, on the calling thread (a write that became durable between the caller's
+  // own look and this call is not missed), and registers a waiter for `node_id` if that found
+  // nothing. Deadlines kRoundedWait or more away are rounded up to a whole second. After
+  // shutdown() the attempt runs final, on the calling thread.
   void wait(const std::string& node_id, Clock::time_point deadline, Attempt attempt);
   // Something for these nodes is durable: their waiters try again.
   void notify(const std::vector<std::string>& node_ids);

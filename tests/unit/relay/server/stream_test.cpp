@@ -412,29 +412,74 @@ TEST(StreamHub, NotifyWakesOnlyThatNodesWaitersAndDeadlinesAnswerTheRest) {
 }
 
 // A write that becomes durable while the node's waiter is trying (its store read may predate
-// the write) makes it try again; a notify for a node nobody waits on changes nothing.
+// the write) makes it try again; a notify for a node nobody waits on changes nothing. The first
+// try runs on the thread calling wait() (an I/O thread in the relay), here a thread of its own.
 TEST(StreamHub, NotifyDuringAnAttemptMakesTheWaiterTryAgain) {
   server::StreamHub hub;
   hub.notify({"nobody"});
   std::atomic<int> tries{0};
   std::promise<void> in_first_try, notified, answered;
   auto notified_f = notified.get_future().share();
-  hub.wait("a", server::StreamHub::Clock::now() + 10s, [&](bool final) {
-    const int n = ++tries;
-    if (final) return true;
-    if (n == 1) {
-      in_first_try.set_value();
-      notified_f.wait();  // the write lands while this attempt is out of the lock
-      return false;       // ... and this attempt's read did not see it
-    }
-    answered.set_value();
-    return true;
+  std::thread caller([&] {
+    hub.wait("a", server::StreamHub::Clock::now() + 10s, [&](bool final) {
+      const int n = ++tries;
+      if (final) return true;
+      if (n == 1) {
+        in_first_try.set_value();
+        notified_f.wait();  // the write lands while this attempt is out of the lock
+        return false;       // ... and this attempt's read did not see it
+      }
+      answered.set_value();
+      return true;
+    });
   });
   ASSERT_EQ(in_first_try.get_future().wait_for(3s), std::future_status::ready);
   hub.notify({"a"});
   notified.set_value();
+  caller.join();  // wait() returns once the first try found nothing and the waiter is listed
   ASSERT_EQ(answered.get_future().wait_for(3s), std::future_status::ready);
   EXPECT_EQ(tries.load(), 2);
+}
+
+// The first try runs on the calling thread: a frame that is ready is answered there, without the
+// hub thread; a wait of 0 answers there too, final. Long waits end on a whole second.
+TEST(StreamHub, TheFirstTryRunsOnTheCallersThread) {
+  server::StreamHub hub;
+  const auto me = std::this_thread::get_id();
+  std::thread::id ran_on;
+  bool was_final = true;
+  hub.wait("a", server::StreamHub::Clock::now() + 10s, [&](bool final) {
+    ran_on = std::this_thread::get_id();
+    was_final = final;
+    return true;  // a frame was ready
+  });
+  EXPECT_EQ(ran_on, me);
+  EXPECT_FALSE(was_final);
+  EXPECT_EQ(hub.waiting(), 0u);
+  hub.wait("b", server::StreamHub::Clock::now(), [&](bool final) {
+    ran_on = std::this_thread::get_id();
+    was_final = final;
+    return final;
+  });
+  EXPECT_EQ(ran_on, me);
+  EXPECT_TRUE(was_final) << "a wait that is already over answers at once";
+  EXPECT_EQ(hub.waiting(), 0u);
+  // An empty first try leaves a waiter, answered by the hub thread at its (rounded) deadline.
+  std::promise<server::StreamHub::Clock::time_point> ended;
+  const auto start = server::StreamHub::Clock::now();
+  hub.wait("c", start + server::StreamHub::kRoundedWait, [&](bool final) {
+    if (!final) return false;
+    ended.set_value(server::StreamHub::Clock::now());
+    return true;
+  });
+  EXPECT_EQ(hub.waiting(), 1u);
+  auto f = ended.get_future();
+  ASSERT_EQ(f.wait_for(10s), std::future_status::ready);
+  const auto at = f.get();
+  EXPECT_GE(at, start + server::StreamHub::kRoundedWait);
+  EXPECT_LT(at, start + server::StreamHub::kRoundedWait + 2s);
+  const auto into_second = at.time_since_epoch() % std::chrono::seconds(1);
+  EXPECT_LT(into_second, 500ms) << "a long wait ends on a whole second";
 }
 
 }  // namespace
