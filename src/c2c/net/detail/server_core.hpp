@@ -16,7 +16,7 @@ namespace c2c::net::detail {
 class SessionBase;
 
 struct ServerCore {
-  ServerCore(ServerLimits l, Handler h) : limits(l), handler(std::move(h)) {}
+  ServerCore(ServerLimits l, Handler h) : limits(std::move(l)), handler(std::move(h)) {}
 
   const ServerLimits limits;
   const Handler handler;

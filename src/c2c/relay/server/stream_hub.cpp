@@ -20,9 +20,10 @@ void StreamHub::wait(const std::string& node_id, Clock::time_point deadline, Att
   bool tried = false;
   {
     std::lock_guard lock(mu_);
-    // A notify during the first try (below) marks the node pending, as for the hub's tries.
+    // A notify during the first try (below) is remembered for it (inline_notified_): the hub
+    // thread may run meanwhile and must not consume the mark before the waiter is listed.
     if (!stop_) {
-      trying_.insert(node_id);
+      inline_trying_.insert(node_id);
       tried = true;
     }
   }
@@ -31,7 +32,12 @@ void StreamHub::wait(const std::string& node_id, Clock::time_point deadline, Att
   // already over (wait 0) answers here too, whatever it finds.
   const bool answered = tried && attempt(deadline <= Clock::now());
   std::unique_lock lock(mu_);
-  if (tried) trying_.erase(trying_.find(node_id));
+  bool missed = false;
+  if (tried) {
+    inline_trying_.erase(inline_trying_.find(node_id));
+    missed = inline_notified_.contains(node_id);
+    if (!inline_trying_.contains(node_id)) inline_notified_.erase(node_id);
+  }
   if (answered) return;
   if (stop_) {
     lock.unlock();
@@ -46,7 +52,8 @@ void StreamHub::wait(const std::string& node_id, Clock::time_point deadline, Att
   ++waiting_;
   // The hub must look now if the node was notified during the try (the write may be newer than
   // what the try read), or re-arm if this deadline comes before the one it sleeps until.
-  if (pending_.contains(node_id) || w->deadline == deadlines_.begin()) cv_.notify_one();
+  if (missed) pending_.insert(node_id);
+  if (missed || w->deadline == deadlines_.begin()) cv_.notify_one();
 }
 
 void StreamHub::notify(const std::vector<std::string>& node_ids) {
@@ -58,6 +65,7 @@ void StreamHub::notify(const std::vector<std::string>& node_ids) {
   // the hub thread.
   bool any = false;
   for (const auto& n : node_ids) {
+    if (inline_trying_.contains(n)) inline_notified_.insert(n);
     if (by_node_.contains(n) || trying_.contains(n)) {
       pending_.insert(n);
       any = true;
@@ -69,6 +77,7 @@ void StreamHub::notify(const std::vector<std::string>& node_ids) {
 void StreamHub::notify_all() {
   std::lock_guard lock(mu_);
   for (const auto& [node, waiters] : by_node_) pending_.insert(node);
+  for (const auto& node : inline_trying_) inline_notified_.insert(node);
   cv_.notify_one();
 }
 

@@ -75,6 +75,10 @@ class StreamHub {
   std::unordered_set<std::string> pending_;  // nodes notified since the thread last looked
   // Nodes of the waiters the hub thread is trying now, outside the lock (one entry per waiter).
   std::unordered_multiset<std::string> trying_;
+  // Nodes whose first try runs now on a wait() caller's thread (one entry per call), and those
+  // of them notified meanwhile: the caller then lists its waiter as pending.
+  std::unordered_multiset<std::string> inline_trying_;
+  std::unordered_set<std::string> inline_notified_;
   size_t waiting_ = 0;
   std::thread thread_;
 };
