@@ -199,17 +199,15 @@ std::unordered_set<std::string> recent_archive_keys(const fs::path& path, size_t
   return keys;
 }
 
-// Removes from the inbox the messages of `pushed` (by sender and id, one each) that are still
+// Removes from the inbox the messages whose archive_key is in `gone` (one each) that are still
 // queued: the second step of a drain that handed them out before rewriting the inbox. Best
 // effort: messages left behind are archived, so the next drain drops them unseen.
 void remove_handed_out(const fs::path& root, std::string_view sid,
-                       const std::vector<Message>& pushed) {
+                       std::unordered_multiset<std::string> gone) {
   auto lock = FileLock::acquire(inbox_lock(root, sid));
   if (!lock) return;
   auto msgs = read_inbox(root, sid);
   if (!msgs) return;
-  std::unordered_multiset<std::string> gone;
-  for (const auto& m : pushed) gone.insert(archive_key(m));
   std::vector<Message> kept;
   for (auto& m : *msgs) {
     if (m.message_id) {
@@ -262,7 +260,10 @@ Result<std::vector<Message>> drain(
     bytes += m.content.size() + 256;
     all_archived = all_archived && !m.ephemeral && m.message_id;
   }
-  std::vector<Message> fresh;  // what this drain hands out
+  // Push before the inbox rewrite only when the archive marks every taken message as handed out.
+  const bool push_first = handed_out && all_archived;
+  std::unordered_multiset<std::string> taken_keys;  // for the rewrite after the push
+  std::vector<Message> fresh;                       // what this drain hands out
   std::string lines;
   std::optional<FileLock> alock;
   std::unordered_set<std::string> seen;
@@ -274,19 +275,20 @@ Result<std::vector<Message>> drain(
     seen = recent_archive_keys(archive_path(root, sid), bytes);
   }
   for (auto& m : taken) {
+    if (push_first) taken_keys.insert(archive_key(m));
     if (m.message_id && seen.count(archive_key(m)) != 0) continue;  // handed out already
     if (!m.ephemeral) {
       if (!lines.empty()) lines.push_back('\n');
       lines += codec::archive_line(ArchiveEntry{now, std::string(drained_by), std::string(sid), m});
     }
-    fresh.push_back(m);
+    fresh.push_back(std::move(m));
   }
   if (!lines.empty()) C2C_TRY(files::append_line(archive_path(root, sid), lines));
   alock.reset();
-  if (handed_out && all_archived) {
+  if (push_first) {
     lock.reset();
     if (!fresh.empty()) handed_out(fresh);
-    remove_handed_out(root, sid, taken);
+    remove_handed_out(root, sid, std::move(taken_keys));
   } else {
     C2C_TRY(write_inbox(root, sid, kept));
     // The inbox is consistent again: a connector delivering meanwhile need not wait for receipts.

@@ -1,10 +1,7 @@
 #include "c2c/clients/clients.hpp"
 
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include <array>
 #include <fstream>
 #include <sstream>
 

@@ -264,7 +264,7 @@ bool Connector::batch_usable(double now) const {
 }
 
 std::vector<Result<relay::Reply>> Connector::send_batch(
-    const std::vector<broker::OutboxEntry>& entries, SyncReport& report) {
+    std::span<const broker::OutboxEntry> entries, SyncReport& report) {
   std::vector<relay::SendParams> params;
   params.reserve(entries.size());
   for (const auto& e : entries) params.push_back(send_params(e));
@@ -390,9 +390,7 @@ void Connector::forward_outbox(SyncReport& report, const std::atomic<bool>* stop
     }
     std::vector<Result<relay::Reply>> replies;
     if (end - i > 1) {
-      replies = send_batch({entries.begin() + static_cast<std::ptrdiff_t>(i),
-                            entries.begin() + static_cast<std::ptrdiff_t>(end)},
-                           report);
+      replies = send_batch(std::span(entries).subspan(i, end - i), report);
     }
     for (size_t k = i; go_on && k < end; ++k) {
       if (!replies.empty()) {

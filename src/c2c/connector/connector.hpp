@@ -31,6 +31,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -146,7 +147,7 @@ class Connector {
   // /send_batch for `entries` (one sender): one answer per entry, each standing for its /send
   // answer; none when the batch route cannot take them (an older relay's 404, or the batch
   // refused whole for its form or size), so they go by /send.
-  std::vector<Result<relay::Reply>> send_batch(const std::vector<broker::OutboxEntry>& entries,
+  std::vector<Result<relay::Reply>> send_batch(std::span<const broker::OutboxEntry> entries,
                                                SyncReport& report);
   bool batch_usable(double now) const;
   // Decides one entry on its relay answer; false when the round should forward nothing more.

@@ -161,9 +161,9 @@ class RelayService {
   void fan_out(const std::string& room_id, const std::vector<std::string>& recipients,
                const StoredMessage& msg, double now, WriteBatch& batch,
                std::vector<std::string>* delivered, std::vector<std::string>* skipped);
-  Result<void> dead_letter(const StoredMessage& msg, const std::string& reason, double now);
-  // /send's rules for one message (caller holds a kMessages section): adds its delivery and
-  // dedup id, or its dead letter, to `batch`; an id already in `batch` is a duplicate.
+  // /send's rules for one message whose content passed check_content (caller holds a kMessages
+  // section): adds its delivery and dedup id, or its dead letter, to `batch`; an id already in
+  // `batch` is a duplicate.
   Reply<protocol::SendResponse> route_message(const std::string& from_alias,
                                               const std::string& to_alias, std::string content,
                                               const std::string& message_id, double now,

@@ -286,7 +286,7 @@ void Router::stream_async(const net::Request& req, const Route* route, net::Resp
                }
                const bool empty = frame.messages.empty() && frame.receipts.empty();
                if (empty && !final) return false;
-               net::Response resp = frame_response(node_id, frame);
+               net::Response resp = frame_response(node_id, std::move(frame));
                if (empty && !acknowledged) {
                  finish(metric_index, start, resp);
                  respond(std::move(resp));

@@ -140,8 +140,9 @@ class Router {
   net::Response stream(const net::Request&, const Caller&);
   void stream_async(const net::Request& req, const Route* route, net::Responder respond,
                     size_t metric_index, std::chrono::steady_clock::time_point start);
-  // The 200 answer carrying `frame`, counted for /metrics and the dashboard.
-  net::Response frame_response(const std::string& node_id, const protocol::StreamFrame& frame);
+  // The 200 answer carrying `frame` with this relay's keep-alive interval, counted for /metrics
+  // and the dashboard.
+  net::Response frame_response(const std::string& node_id, protocol::StreamFrame frame);
 
   static const std::vector<Route>& routes();
   static std::vector<std::string> metric_labels();

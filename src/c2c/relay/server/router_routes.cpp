@@ -228,14 +228,12 @@ net::Response Router::stream(const net::Request& req, const Caller& caller) {
   return frame_response(plan.value().node_id, service_.stream_frame(plan.value()));
 }
 
-net::Response Router::frame_response(const std::string& node_id,
-                                     const protocol::StreamFrame& frame) {
+net::Response Router::frame_response(const std::string& node_id, protocol::StreamFrame frame) {
   size_t bytes = 0;
   for (const auto& m : frame.messages) bytes += m.content.size();
   activity_.stream_frame(node_id, frame.messages.size(), frame.receipts.size(), bytes);
-  protocol::Json j = frame.to_json();
-  if (stream_keepalive_ > 0) j["keepalive"] = stream_keepalive_;
-  return json_response(200, j);
+  frame.keepalive = stream_keepalive_;
+  return json_response(200, frame.to_json());
 }
 
 #undef C2C_PARSE

@@ -47,21 +47,11 @@ bool RelayService::is_local_host(const std::string& host) const {
          !store_.leases_on_node(host).empty();
 }
 
-Result<void> RelayService::dead_letter(const StoredMessage& msg, const std::string& reason,
-                                       double now) {
-  DeadLetter dl;
-  dl.message = msg;
-  dl.reason = reason;
-  dl.ts = now;
-  return store_.add_dead_letter(dl);
-}
-
 Reply<protocol::SendResponse> RelayService::route_message(const std::string& from_alias,
                                                           const std::string& to_alias,
                                                           std::string content,
                                                           const std::string& message_id, double now,
                                                           WriteBatch& batch) {
-  if (auto f = check_content(content)) return std::move(*f);
   StoredMessage msg;
   msg.message_id = message_id.empty() ? new_uuid_v4() : message_id;
   msg.from_alias = from_alias;
@@ -146,7 +136,10 @@ Reply<protocol::SendBatchResponse> RelayService::send_batch(const protocol::Send
       out.results.push_back(std::move(result));
       continue;
     }
-    auto one = route_message(req.from_alias, m.to_alias, m.content, m.message_id, now, batch);
+    const auto refused = check_content(m.content);
+    auto one = refused
+                   ? Reply<protocol::SendResponse>(*refused)
+                   : route_message(req.from_alias, m.to_alias, m.content, m.message_id, now, batch);
     if (one) {
       result.ok = true;
       result.message_id = one->message_id;
