@@ -124,6 +124,8 @@ asio::awaitable<Outcome> HttpClient::Impl::connect(Clock::time_point deadline) {
     co_return fail_with(ec, "timed out after " + ms(options.connect_timeout));
   }
   if (ec) co_return fail_with(ec, describe(ec));
+  // A cancel() while this connected found no stream of ours to stop (it is kept only below).
+  if (cancelled.load()) co_return fail_with(asio::error::operation_aborted, "request cancelled");
   stream.socket().set_option(tcp::no_delay(true), ec);
 
   if (!tls) {
@@ -185,6 +187,14 @@ asio::awaitable<Outcome> HttpClient::Impl::exchange(Stream& stream, const Client
   auto& lowest = beast::get_lowest_layer(stream);
   lowest.expires_at(deadline);
   error_code ec;
+  // cancel() stops what is in flight on this thread's io_context; one that came before this
+  // exchange started an operation (between request()'s own check and here) left only the flag,
+  // and a long-poll started now would not end until its deadline.
+  if (cancelled.load()) {
+    out.ec = asio::error::operation_aborted;
+    out.failure = "request cancelled";
+    co_return out;
+  }
   co_await http::async_write(stream, msg, asio::redirect_error(asio::use_awaitable, ec));
   if (!ec) {
     http::response_parser<http::string_body> parser;
@@ -256,10 +266,13 @@ void HttpClient::cancel() {
   Impl& s = *impl_;
   s.cancelled.store(true);
   // Runs on the thread inside ioc.run(), if a request is in progress; otherwise at the start of
-  // the next run, which request() refuses anyway.
+  // the next run, which request() refuses anyway. It closes the socket rather than cancel what
+  // is pending: an operation that completed just before (a write) would let the next one (the
+  // read of a long-poll) start on a socket that nothing stops any more.
   asio::post(s.ioc, [&s] {
-    if (s.plain) s.plain->cancel();
-    if (s.secure) beast::get_lowest_layer(*s.secure).cancel();
+    error_code ignored;
+    if (s.plain) s.plain->socket().close(ignored);
+    if (s.secure) beast::get_lowest_layer(*s.secure).socket().close(ignored);
   });
 }
 
@@ -271,6 +284,7 @@ Result<Response> HttpClient::request(const ClientRequest& req) {
     bool reused = s.connected();
     if (!reused) {
       Outcome c = run_to_completion(s.ioc, s.connect(deadline));
+      if (c.ec && s.cancelled.load()) return fail(ErrorCode::kUnavailable, "request cancelled");
       if (c.ec) return fail(ErrorCode::kUnavailable, c.failure);
     }
     Outcome out = s.exchange_once(req, deadline);
@@ -279,6 +293,7 @@ Result<Response> HttpClient::request(const ClientRequest& req) {
       return std::move(out.response);
     }
     s.disconnect();
+    if (s.cancelled.load()) return fail(ErrorCode::kUnavailable, "request cancelled");
     // The server may have closed a kept-alive connection just before we used it: one retry on
     // a fresh connection, only if nothing of a response arrived.
     if (reused && attempt == 0 && !out.response_started && is_stale_connection(out.ec) &&

@@ -4,8 +4,14 @@
 
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <atomic>
+#include <random>
+#include <thread>
+#include <vector>
 
 #include "net_test_support.hpp"
 
@@ -30,6 +36,7 @@ class BoundPort {
   }
   ~BoundPort() { ::close(fd_); }
   uint16_t port() const { return port_; }
+  int fd() const { return fd_; }
 
  private:
   int fd_ = -1;
@@ -63,6 +70,53 @@ TEST(HttpClientTest, ServerThatNeverAnswersTimesOut) {
       << r.error().message;
   EXPECT_GE(took, 250ms);
   EXPECT_LT(took, 3s);
+}
+
+// A connector stops its receive stream with cancel() from another thread (SIGTERM). Whenever
+// the cancel lands (before the request, while it connects, as it starts writing, while it
+// waits for an answer), the request ends at once instead of at its deadline: a long-poll of
+// 300 s once held a connector's shutdown that long.
+TEST(HttpClientTest, ACancelFromAnotherThreadAlwaysEndsTheRequestAtOnce) {
+  // A server that accepts every connection and never answers.
+  BoundPort silent(/*listening=*/true);
+  std::atomic<bool> done{false};
+  std::vector<int> held;
+  std::thread acceptor([&] {
+    while (!done.load()) {
+      pollfd p{silent.fd(), POLLIN, 0};
+      if (::poll(&p, 1, 50) > 0) {
+        const int fd = ::accept4(silent.fd(), nullptr, nullptr, SOCK_CLOEXEC);
+        if (fd >= 0) held.push_back(fd);
+      }
+    }
+  });
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> delay_us(0, 400);
+  constexpr int kRounds = 300;
+  int slow = 0;
+  for (int i = 0; i < kRounds; ++i) {
+    ClientOptions o;
+    o.request_timeout = 10s;
+    auto client = HttpClient::create("http://127.0.0.1:" + std::to_string(silent.port()), o);
+    ASSERT_TRUE(client.has_value());
+    const auto wait = std::chrono::microseconds(delay_us(rng));
+    std::thread canceller([&client, wait] {
+      std::this_thread::sleep_for(wait);
+      client->cancel();
+    });
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = client->request(ClientRequest{});
+    const auto took = std::chrono::steady_clock::now() - t0;
+    canceller.join();
+    ASSERT_FALSE(r.has_value()) << "round " << i;
+    EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
+    EXPECT_EQ(r.error().message, "request cancelled");
+    if (took > 2s) ++slow;
+  }
+  done = true;
+  acceptor.join();
+  for (const int fd : held) ::close(fd);
+  EXPECT_EQ(slow, 0) << slow << " of " << kRounds << " cancelled requests ran to their deadline";
 }
 
 TEST(HttpClientTest, BadUrlIsRejectedAtCreate) {
