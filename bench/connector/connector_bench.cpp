@@ -21,12 +21,13 @@
 //   connector_bench stream-hop [--samples 200]
 //       The relay's durable acceptance (the /send answer) -> the message in B's local inbox.
 //       Target p50 <= 2 ms.
-//   connector_bench stream-throughput [--messages 20000] [--senders 8]
+//   connector_bench stream-throughput [--messages 20000] [--senders 8] [--modes a,a',b]
 //       (a) N messages queued on A as one outbox append (one fdatasync), through both
-//       connectors, timed from the append; (a') N messages each queued by Broker::send (one
+//       connectors, timed from the append, then until every message's signed `delivered` and
+//       `read` receipts are back on A; (a') N messages each queued by Broker::send (one
 //       fdatasync each), timed from the first; (b) N messages sent to the relay by `--senders`
 //       parallel signed clients, received by B's connector alone. Exactly once is checked by
-//       message id. Target >= 5,000 msg/s.
+//       message id. Target >= 5,000 msg/s. --modes picks some of them.
 //   connector_bench stream-backlog [--count 200] [--size 262144]
 //       B's connector starts against a backlog of COUNT messages of SIZE bytes; reports the
 //       drain time and the connector's peak RSS (VmHWM). Target <= 64 MB.
@@ -36,6 +37,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -50,6 +52,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -125,10 +128,21 @@ class Proc {
       to_ = in[1];
     }
   }
+  // A child that does not end within 10 s of SIGTERM is killed: a bench that failed must
+  // report why, not hang in its teardown.
   ~Proc() {
     if (to_ >= 0) ::close(to_);
     ::kill(pid_, SIGTERM);
     int status = 0;
+    // A pidfd becomes readable when the child exits.
+    const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
+    pollfd p{pidfd, POLLIN, 0};
+    if (pidfd >= 0 && ::poll(&p, 1, 10'000) == 0) {
+      std::fprintf(stderr, "connector_bench: pid %d ignored SIGTERM for 10 s; killing it\n",
+                   static_cast<int>(pid_));
+      ::kill(pid_, SIGKILL);
+    }
+    if (pidfd >= 0) ::close(pidfd);
     ::waitpid(pid_, &status, 0);
     if (drainer_.joinable()) drainer_.join();  // ends at the pipe's EOF
     if (from_ >= 0) ::close(from_);
@@ -635,6 +649,7 @@ int run_stream_send(const std::string& bin, int samples) {
 struct Arrivals {
   std::map<std::string, int> by_id;
   std::map<std::string, size_t> by_prefix;
+  std::map<std::string, std::set<std::string>> ids_by_prefix;
   bool duplicate = false;
   void drain(Broker& b, const std::vector<std::string>& prefixes) {
     auto got = b.poll("ses-b");
@@ -642,13 +657,51 @@ struct Arrivals {
     for (const auto& m : *got) {
       if (m.message_id && ++by_id[*m.message_id] > 1) duplicate = true;
       for (const auto& p : prefixes) {
-        if (m.content.rfind(p, 0) == 0) ++by_prefix[p];
+        if (m.content.rfind(p, 0) != 0) continue;
+        ++by_prefix[p];
+        if (m.message_id) ids_by_prefix[p].insert(*m.message_id);
       }
     }
   }
 };
 
-int run_stream_throughput(const std::string& bin, int messages, int senders) {
+// How many of `ids` have a verified remote `delivered` and `read` receipt recorded in A's
+// receipt log (docs/cli.md "Delivery receipts"): read straight from the log's segments.
+std::pair<size_t, size_t> remote_receipts(const fs::path& root, const std::set<std::string>& ids) {
+  std::set<std::string> delivered, read;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(root / "receipts", ec)) {
+    if (entry.path().filename().string().rfind("log-", 0) != 0) continue;
+    std::FILE* f = std::fopen(entry.path().c_str(), "r");
+    if (f == nullptr) continue;
+    std::string line;
+    char chunk[4096];
+    while (std::fgets(chunk, sizeof chunk, f) != nullptr) {
+      line += chunk;
+      if (line.empty() || line.back() != '\n') continue;
+      if (line.find("\"via\":\"remote\"") != std::string::npos) {
+        const auto at = line.find("\"message_id\":\"");
+        const auto end = at == std::string::npos ? at : line.find('"', at + 14);
+        if (end != std::string::npos) {
+          const std::string id = line.substr(at + 14, end - at - 14);
+          if (ids.count(id) != 0) {
+            if (line.find("\"state\":\"delivered\"") != std::string::npos) delivered.insert(id);
+            if (line.find("\"state\":\"read\"") != std::string::npos) read.insert(id);
+          }
+        }
+      }
+      line.clear();
+    }
+    std::fclose(f);
+  }
+  return {delivered.size(), read.size()};
+}
+
+int run_stream_throughput(const std::string& bin, int messages, int senders,
+                          const std::string& modes) {
+  const auto wanted = [&modes](const std::string& m) {
+    return ("," + modes + ",").find("," + m + ",") != std::string::npos;
+  };
   StreamRig rig(bin);
   rig.start_connectors(bin);
   Arrivals got;
@@ -666,33 +719,55 @@ int run_stream_throughput(const std::string& bin, int messages, int senders) {
   // (a) the pipeline: N messages queued on A with one outbox append (Broker::append_outbox of a
   // group: one fdatasync), forwarded by A's connector and received by B's, timed from the
   // append to the last one in B's inbox.
-  std::vector<c2c::broker::OutboxEntry> group;
-  group.reserve(static_cast<size_t>(messages));
-  for (int i = 0; i < messages; ++i) {
-    group.push_back({"alice", "bob@machine-b", "pair " + std::to_string(i), "", 1, 0, {}});
-  }
   auto t0 = Steady::now();
-  if (!rig.ba->append_outbox(group)) throw std::runtime_error("queue failed");
-  double queued = seconds_since(t0);
-  const double pair = wait_for("pair ", t0);
-  std::printf(
-      "(a) %d messages A -> B through both connectors, queued as one outbox append: %.2f s "
-      "(the append %.3f s): %.0f msg/s, duplicates: %s\n",
-      messages, pair, queued, messages / pair, got.duplicate ? "YES" : "none");
+  double queued = 0;
+  bool receipts_lost = false;
+  if (wanted("a")) {
+    std::vector<c2c::broker::OutboxEntry> group;
+    group.reserve(static_cast<size_t>(messages));
+    for (int i = 0; i < messages; ++i) {
+      group.push_back({"alice", "bob@machine-b", "pair " + std::to_string(i), "", 1, 0, {}});
+    }
+    t0 = Steady::now();
+    if (!rig.ba->append_outbox(group)) throw std::runtime_error("queue failed");
+    queued = seconds_since(t0);
+    const double pair = wait_for("pair ", t0);
+    std::printf(
+        "(a) %d messages A -> B through both connectors, queued as one outbox append: %.2f s "
+        "(the append %.3f s): %.0f msg/s, duplicates: %s\n",
+        messages, pair, queued, messages / pair, got.duplicate ? "YES" : "none");
+    // The receipts keep up: every message's signed `delivered` and `read` back on A (B's
+    // drains above are the reads), timed from the same append.
+    std::pair<size_t, size_t> back{0, 0};
+    const auto& ids = got.ids_by_prefix["pair "];
+    while (back.first < ids.size() || back.second < ids.size()) {
+      if (seconds_since(t0) > 300) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      back = remote_receipts(rig.a.root, ids);
+    }
+    std::printf(
+        "    receipts back on A after %.2f s: delivered %zu of %zu, read %zu of %zu "
+        "(verified against B's pinned key)\n",
+        seconds_since(t0), back.first, ids.size(), back.second, ids.size());
+    if (back.first < ids.size() || back.second < ids.size()) receipts_lost = true;
+  }
   // (a') the same, each message queued by its own Broker::send (what `c2c send` does: one
   // fdatasync each), timed from the first send.
-  t0 = Steady::now();
-  for (int i = 0; i < messages; ++i) {
-    if (!rig.ba->send("alice", "bob@machine-b", "each " + std::to_string(i))) {
-      throw std::runtime_error("queue failed");
+  if (wanted("a'")) {
+    t0 = Steady::now();
+    for (int i = 0; i < messages; ++i) {
+      if (!rig.ba->send("alice", "bob@machine-b", "each " + std::to_string(i))) {
+        throw std::runtime_error("queue failed");
+      }
     }
+    queued = seconds_since(t0);
+    const double each = wait_for("each ", t0);
+    std::printf(
+        "(a') %d messages A -> B, each queued by Broker::send: %.2f s (queueing %.2f s): %.0f "
+        "msg/s, duplicates: %s\n",
+        messages, each, queued, messages / each, got.duplicate ? "YES" : "none");
   }
-  queued = seconds_since(t0);
-  const double each = wait_for("each ", t0);
-  std::printf(
-      "(a') %d messages A -> B, each queued by Broker::send: %.2f s (queueing %.2f s): %.0f "
-      "msg/s, duplicates: %s\n",
-      messages, each, queued, messages / each, got.duplicate ? "YES" : "none");
+  if (!wanted("b")) return got.duplicate || receipts_lost ? 1 : 0;
   // (b) the relay fed by parallel clients, B's connector alone receiving.
   rig.ca.reset();
   std::vector<std::thread> threads;
@@ -715,7 +790,7 @@ int run_stream_throughput(const std::string& bin, int messages, int senders) {
       "(b) %d messages from %d parallel senders, received by B's connector: %.2f s "
       "(relay accepted them in %.2f s): %.0f msg/s, duplicates: %s\n",
       messages, senders, recv, fed, messages / recv, got.duplicate ? "YES" : "none");
-  return got.duplicate ? 1 : 0;
+  return got.duplicate || receipts_lost ? 1 : 0;
 }
 
 int run_stream_backlog(const std::string& bin, int count, size_t size) {
@@ -766,6 +841,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: connector_bench tick|latency [options] (see the file header)\n");
     return 2;
   }
+  // Line-buffered: a run ended by a timeout still shows the results it printed.
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   const std::string mode = argv[1];
   const std::string bin = arg(argc, argv, "--bin", C2C_BIN_DEFAULT);
   for (int i = 2; i < argc; ++i) g_trace = g_trace || std::string(argv[i]) == "--trace";
@@ -786,7 +863,8 @@ int main(int argc, char** argv) {
     }
     if (mode == "stream-throughput") {
       return run_stream_throughput(bin, std::stoi(arg(argc, argv, "--messages", "20000")),
-                                   std::stoi(arg(argc, argv, "--senders", "8")));
+                                   std::stoi(arg(argc, argv, "--senders", "8")),
+                                   arg(argc, argv, "--modes", "a,a',b"));
     }
     if (mode == "stream-backlog") {
       return run_stream_backlog(bin, std::stoi(arg(argc, argv, "--count", "200")),

@@ -49,7 +49,10 @@ class InProcessRelay {
       if (before && !before(req)) return fail(ErrorCode::kUnavailable, "connection reset");
       auto resp = refuse_credentials && path != "/health"  ? refused()
                   : no_send_batch && path == "/send_batch" ? unknown_endpoint(path)
-                                                           : handle(path, req);
+                  : no_receipt_batches && path == "/receipts" &&
+                          req.body.find("\"message_ids\"") != std::string::npos
+                      ? bad_request("receipts need message_id, recipient and to_alias")
+                      : handle(path, req);
       if (after && !after(req)) return fail(ErrorCode::kUnavailable, "timeout reading response");
       return resp;
     };
@@ -59,6 +62,8 @@ class InProcessRelay {
   bool down = false;                // every request: kUnavailable
   bool refuse_credentials = false;  // every request but /health: 401 unauthorized
   bool no_send_batch = false;       // POST /send_batch: 404, as a relay from before the route
+  // POST /receipts holding a batched receipt: 400, as a relay from before batched receipts.
+  bool no_receipt_batches = false;
   // Called before a request is applied; returning false drops it as "unreachable".
   std::function<bool(const net::ClientRequest&)> before;
   // Called after a request was applied; returning false loses the answer (kUnavailable).
@@ -134,8 +139,9 @@ class InProcessRelay {
   size_t inbox_size(const std::string& alias) const { return inbox(alias).size(); }
   // The receipts queued for `alias` (POST /receipts/fetch without acknowledging any).
   nlohmann::json queued_receipts(const std::string& alias) {
-    auto r =
-        harness_->post("/receipts/fetch", {{"alias", alias}, {"ack", nlohmann::json::array()}});
+    auto r = harness_->post(
+        "/receipts/fetch",
+        {{"alias", alias}, {"ack", nlohmann::json::array()}, {"receipt_batches", true}});
     expect_ok("/receipts/fetch", r);
     return r.body.value("receipts", nlohmann::json::array());
   }
@@ -182,6 +188,13 @@ class InProcessRelay {
         nlohmann::json{
             {"ok", false}, {"error_code", "unauthorized"}, {"error", "signature does not verify"}}
             .dump();
+    return r;
+  }
+  static net::Response bad_request(const std::string& why) {
+    net::Response r;
+    r.status = 400;
+    r.content_type = "application/json";
+    r.body = nlohmann::json{{"ok", false}, {"error_code", "bad_request"}, {"error", why}}.dump();
     return r;
   }
   static net::Response unknown_endpoint(const std::string& path) {

@@ -14,6 +14,8 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -334,17 +336,24 @@ class Broker {
   // outcomes by message_id to whatever the file holds now (entries appended meanwhile stay).
   Result<void> append_outbox(const OutboxEntry& entry);
   // Several entries in order with one append and one fdatasync (a caller queueing many remote
-  // messages pays one sync instead of one each); all or none are queued.
+  // messages pays one sync instead of one each); all or none are queued. Each queued entry's
+  // `accepted` receipt (via outbox) is recorded before this returns, so a receipt coming back
+  // from the recipient's machine finds who sent it.
   Result<void> append_outbox(const std::vector<OutboxEntry>& entries);
   Result<std::vector<OutboxEntry>> read_outbox();
   Result<void> settle_outbox(const std::vector<OutboxOutcome>& outcomes);
 
-  // Delivery receipts, one small append-only file per message under receipts/ (see
-  // receipts.cpp). Recording never blocks on a lock; ids that are not safe file names are
-  // refused by delivery_status and silently not recorded (every id c2c assigns is a UUID).
+  // Delivery receipts, an append-only log under receipts/ (see receipts.cpp): one write per
+  // call, never blocked by a lock. Ids that are not safe file names are refused by
+  // delivery_status and silently not recorded (every id c2c assigns is a UUID).
   Result<void> record_receipts(const std::vector<ReceiptEvent>& events);
   // nullopt when nothing was recorded for this id (unknown, or pruned).
   Result<std::optional<DeliveryStatus>> delivery_status(std::string_view message_id);
+  // For a connector checking receipts from another machine: the status of each of these
+  // messages as far as its `accepted` record (who sent it, and to whom), read from the newest
+  // records back in one pass; later states may be missing. Ids without records are absent.
+  Result<std::unordered_map<std::string, DeliveryStatus>> sent_statuses(
+      const std::unordered_set<std::string>& message_ids);
   // receipts-outbox.jsonl (under receipts-outbox.lock), filled by deliver() and by drains of
   // messages that came through the relay; the connector reads it and settles what the relay
   // took. Bounded: settle keeps at most the newest kReceiptOutboxKept entries.

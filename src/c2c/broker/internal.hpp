@@ -7,6 +7,8 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "c2c/broker/broker.hpp"
@@ -107,9 +109,12 @@ inline fs::path room_dir(const fs::path& root, std::string_view room) {
 inline fs::path receipts_dir(const fs::path& root) {
   return root / "receipts";
 }
+// A receipt file of c2c before the receipt log (one per message): read, pruned, never written.
 inline fs::path receipt_path(const fs::path& root, std::string_view message_id) {
   return receipts_dir(root) / (std::string(message_id) + ".jsonl");
 }
+// Segment `n` (from 1) of the receipt log: receipts/log-000001.jsonl, ...
+fs::path receipt_segment_path(const fs::path& root, uint64_t n);
 
 inline fs::path receipt_outbox_path(const fs::path& root) {
   return root / "receipts-outbox.jsonl";
@@ -127,9 +132,14 @@ inline fs::path receipt_keys_lock(const fs::path& root) {
 
 inline constexpr size_t kDeliveredIdsKept = 4096;
 inline constexpr size_t kReceiptOutboxKept = 10000;
-// Receipt files older than this, or beyond the newest kReceiptsKept, go at sweep.
+// Receipt log segments and older per-message files last this long at most (sweep); of the
+// segments, the newest kReceiptSegmentsKept stay at most, and so do the newest kReceiptsKept
+// per-message files.
 inline constexpr double kReceiptRetentionSeconds = 7 * 24 * 3600;
 inline constexpr size_t kReceiptsKept = 20000;
+// A writer starts the next segment once its segment holds this much (about 25,000 records).
+inline constexpr size_t kReceiptSegmentBytes = 4 * 1024 * 1024;
+inline constexpr size_t kReceiptSegmentsKept = 32;
 
 // ---------- registry ----------
 using RegistrySnapshot = std::shared_ptr<const RegistryView>;
@@ -206,16 +216,23 @@ Result<size_t> redeliver_dead_letters(const fs::path& root, std::string_view sid
                                       std::string_view alias, Clock& clock);
 
 // ---------- receipts ----------
-// Appends the events to their messages' receipt files (best effort for callers whose message
-// is already stored: see receipts.cpp).
+// Appends the events to the receipt log, all in one write (best effort for callers whose
+// message is already stored: see receipts.cpp).
 Result<void> record_receipts(const fs::path& root, const std::vector<ReceiptEvent>& events);
+// The receipt events of each of `ids` that has any, oldest first. With `until_accepted`, the
+// log is read from its newest segment back only until every id has an `accepted` event (what
+// a connector needs to know who sent a message to whom), so later states of a message whose
+// records span segments may be missing; without it, the whole log is read.
+Result<std::unordered_map<std::string, std::vector<ReceiptEvent>>> read_receipt_events(
+    const fs::path& root, const std::unordered_set<std::string>& ids, bool until_accepted);
 // Queues receipts of relay messages for the connector (best effort, as record_receipts).
 void queue_remote_receipts(const fs::path& root, const std::vector<ReceiptOutboxEntry>& entries);
 // The read receipts of drained messages (drained_by names the drain); those of messages that
 // came through the relay are also queued for the sender's machine.
 void record_read(const fs::path& root, const std::vector<Message>& drained,
                  std::string_view drained_by, double now);
-// Removes receipt files past retention or beyond the newest kReceiptsKept; returns how many.
+// Removes receipt log segments and per-message files past retention or beyond the newest
+// kReceiptSegmentsKept / kReceiptsKept (never the newest segment); returns how many.
 size_t prune_receipts(const fs::path& root, double now);
 
 // ---------- rooms ----------

@@ -278,6 +278,8 @@ Result<void> Broker::append_outbox(const OutboxEntry& entry) {
 Result<void> Broker::append_outbox(const std::vector<OutboxEntry>& entries) {
   if (entries.empty()) return {};
   std::string lines;
+  std::vector<ReceiptEvent> accepted;  // queued here = accepted (docs/cli.md "Delivery receipts")
+  accepted.reserve(entries.size());
   const double now = clock_.now();
   for (const auto& entry : entries) {
     C2C_TRY(check_content(entry.content));
@@ -286,12 +288,27 @@ Result<void> Broker::append_outbox(const std::vector<OutboxEntry>& entries) {
     if (e.enqueued_at == 0) e.enqueued_at = now;
     if (!lines.empty()) lines.push_back('\n');
     lines += codec::outbox_line(e);
+    ReceiptEvent ev;
+    ev.message_id = e.message_id;
+    ev.state = ReceiptState::kAccepted;
+    ev.recipient = e.to_alias;
+    ev.ts = e.enqueued_at;
+    ev.via = "outbox";
+    ev.from_alias = e.from_alias;
+    accepted.push_back(std::move(ev));
   }
   C2C_TRY(ensure_root(root_));
-  auto lock = FileLock::acquire(outbox_lock(root_));
-  if (!lock) return fail(lock.error());
-  // One write(2) of whole lines (append_line): a reader sees all of them or none.
-  return files::append_line(outbox_path(root_), lines);
+  {
+    auto lock = FileLock::acquire(outbox_lock(root_));
+    if (!lock) return fail(lock.error());
+    // One write(2) of whole lines (append_line): a reader sees all of them or none.
+    C2C_TRY(files::append_line(outbox_path(root_), lines));
+  }
+  // Best effort from here on: the messages are queued; an error now would invite a resend.
+  // Recorded before any connector can forward them, so a receipt coming back always finds
+  // who sent its message to whom.
+  (void)detail::record_receipts(root_, accepted);
+  return {};
 }
 
 Result<std::vector<OutboxEntry>> Broker::read_outbox() {

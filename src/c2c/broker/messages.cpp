@@ -350,12 +350,9 @@ Result<SendReceipt> Broker::send(std::string_view from_alias, std::string_view t
     entry.content = *prefix + std::string(content);
     entry.message_id = receipt.message_id;
     entry.enqueued_at = receipt.ts;
+    // Records the `accepted` receipt too.
     C2C_TRY(append_outbox(entry));
     receipt.remote = true;
-    // Best effort from here on: the message is queued; an error now would invite a resend.
-    (void)detail::record_receipts(
-        root_, {make_event(receipt.message_id, ReceiptState::kAccepted, receipt.to_alias,
-                           receipt.ts, "outbox", receipt.from_alias)});
     return receipt;
   }
 
@@ -563,15 +560,18 @@ Result<size_t> Broker::deliver(std::string_view session_id, const std::vector<Me
   }
   std::vector<Message> fresh;
   std::vector<ReceiptEvent> delivered;
+  // One time for the whole group: its receipts then go back as one signed batch (the
+  // connector batches runs of one sender, state and millisecond).
+  const double now = clock_.now();
   for (Message m : messages) {
     if (!m.message_id || m.message_id->empty()) m.message_id = new_uuid_v4();
     const std::string key = dedup_key(m.from_alias, *m.message_id);
     if (any_sender.count(*m.message_id) != 0 || !known.insert(key).second) continue;
-    if (m.ts == 0) m.ts = clock_.now();
+    if (m.ts == 0) m.ts = now;
     m.via_relay = true;
     record.push_back(key);
-    delivered.push_back(make_event(*m.message_id, ReceiptState::kDelivered, m.to_alias,
-                                   clock_.now(), "connector", m.from_alias));
+    delivered.push_back(make_event(*m.message_id, ReceiptState::kDelivered, m.to_alias, now,
+                                   "connector", m.from_alias));
     fresh.push_back(std::move(m));
   }
   const size_t appended = fresh.size();

@@ -1,16 +1,23 @@
-// Delivery receipts (docs/cli.md "Delivery receipts"): receipts/<message_id>.jsonl holds one
-// JSON line per state change (accepted, delivered, read) of that message, for each recipient.
+// Delivery receipts (docs/cli.md "Delivery receipts"): one JSON line per state change
+// (accepted, delivered, read) of a message, for each recipient, in an append-only log:
+// receipts/log-000001.jsonl, log-000002.jsonl, ... (segments of about 4 MiB).
 //
-// Why one small append-only file per message: the writers of one message's states are
-// different processes (the sender records accepted/delivered, the recipient's drain records
-// read, the connector records remote states) and a query wants one message, so nothing else
-// is ever read or rewritten. Each record is one write(2) of one line with O_APPEND, which the
-// kernel applies whole and in order against other appenders to the same file, so no lock file
-// is needed. Records are not fsynced: a process killed at any point leaves whole lines (a
-// power cut may lose the latest states, never a message; a torn line is skipped when read, and
-// since each record has a newline on both sides it never joins a whole one). Files are 0600
-// and opened with O_NOFOLLOW, like the other broker files. Sweep prunes files older than a
-// week or beyond the newest 20,000.
+// Why a log: the writers of one message's states are different processes (the sender records
+// accepted/delivered, the recipient's drain records read, the connector records remote
+// states), and a connector moving thousands of messages a second records them in groups: one
+// write(2) per group costs what one record did, where a file per message cost a file creation
+// per message and a directory growing without bound (docs/performance.md). Each group is one
+// write with O_APPEND, which the kernel applies whole and in order against other appenders to
+// the same file, so no lock file is needed. Records are not fsynced: a process killed at any
+// point leaves whole lines (a power cut may lose the latest states, never a message; a torn
+// line is skipped when read, and since each record has a newline on both sides it never joins
+// a whole one). Files are 0600 and opened with O_NOFOLLOW, like the other broker files.
+//
+// A query reads the segments newest first (a connector checking who sent a message stops at its
+// `accepted` record, normally in the newest segment); each process appends to the newest
+// segment it knows and moves on once that one is full. Sweep prunes segments older than a week
+// or beyond the newest 32. Per-message files receipts/<message_id>.jsonl written by older c2c
+// are still read and pruned (a week, or beyond the newest 20,000), never written.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -20,6 +27,7 @@
 #include <cerrno>
 #include <cstring>
 #include <map>
+#include <unordered_set>
 
 #include "c2c/broker/internal.hpp"
 #include "c2c/core/text.hpp"
@@ -92,40 +100,181 @@ std::optional<ReceiptEvent> parse_event(std::string_view line) {
   return e;
 }
 
-Result<void> append_records(const fs::path& path, const std::string& data) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) return io_error("cannot open", path, errno);
+// Appends `data` with one write; returns the file's size after it. Without `create`, a file
+// that does not exist is kNotFound.
+Result<off_t> append_records(const fs::path& path, const std::string& data, bool create) {
+  const int fd = ::open(
+      path.c_str(), O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC | (create ? O_CREAT : 0), 0600);
+  if (fd < 0) {
+    if (errno == ENOENT && !create) return fail(ErrorCode::kNotFound, path.string());
+    return io_error("cannot open", path, errno);
+  }
   // One write: appenders to the same file never interleave within it.
   ssize_t n;
   do {
     n = ::write(fd, data.data(), data.size());
   } while (n < 0 && errno == EINTR);
   const int err = errno;
+  struct stat st {};
+  const bool sized = n >= 0 && ::fstat(fd, &st) == 0;
   ::close(fd);
   if (n < 0) return io_error("cannot write", path, err);
   if (static_cast<size_t>(n) != data.size()) {
     return fail(ErrorCode::kIo, "short write to " + path.string());
   }
-  return {};
+  return sized ? st.st_size : static_cast<off_t>(data.size());
+}
+
+// The log's segment numbers, oldest first (regular files named log-<digits>.jsonl).
+std::vector<uint64_t> list_segments(const fs::path& dir) {
+  std::vector<uint64_t> out;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const auto name = entry.path().filename().string();
+    constexpr std::string_view kPrefix = "log-", kSuffix = ".jsonl";
+    if (name.size() <= kPrefix.size() + kSuffix.size() || name.rfind(kPrefix, 0) != 0 ||
+        name.compare(name.size() - kSuffix.size(), kSuffix.size(), kSuffix) != 0) {
+      continue;
+    }
+    const auto digits = std::string_view(name).substr(
+        kPrefix.size(), name.size() - kPrefix.size() - kSuffix.size());
+    if (digits.size() > 18 ||
+        !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      continue;
+    }
+    struct stat st {};
+    if (::lstat(entry.path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    out.push_back(std::stoull(std::string(digits)));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// The segment each receipts directory's writers in this process append to: found by listing
+// once, then moved on when it is full (or was pruned).
+class SegmentCursor {
+ public:
+  static SegmentCursor& instance() {
+    static SegmentCursor cursor;
+    return cursor;
+  }
+  uint64_t current(const fs::path& dir) {
+    std::lock_guard lock(mu_);
+    auto it = current_.find(dir.string());
+    if (it != current_.end()) return it->second;
+    const auto listed = list_segments(dir);
+    const uint64_t n = listed.empty() ? 1 : listed.back();
+    current_[dir.string()] = n;
+    return n;
+  }
+  // `full` is full, or gone: the next write goes to the newest segment after it that exists,
+  // else to a new one.
+  uint64_t move_past(const fs::path& dir, uint64_t full) {
+    const auto listed = list_segments(dir);
+    const uint64_t newest = listed.empty() ? 0 : listed.back();
+    std::lock_guard lock(mu_);
+    uint64_t& n = current_[dir.string()];
+    n = std::max(n, newest > full ? newest : full + 1);
+    return n;
+  }
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<std::string, uint64_t> current_;
+};
+
+// The message id of a record line, without parsing it: records are written by event_line, whose
+// keys never hold the pattern inside a string (quotes in values are escaped). A match is
+// parsed and checked in full afterwards.
+std::string_view line_message_id(std::string_view line) {
+  static constexpr std::string_view kKey = "\"message_id\":\"";
+  const auto at = line.find(kKey);
+  if (at == std::string_view::npos) return {};
+  const auto from = at + kKey.size();
+  const auto end = line.find('"', from);
+  if (end == std::string_view::npos) return {};
+  return line.substr(from, end - from);
 }
 
 }  // namespace
 
+fs::path receipt_segment_path(const fs::path& root, uint64_t n) {
+  char name[40];
+  std::snprintf(name, sizeof name, "log-%06llu.jsonl", static_cast<unsigned long long>(n));
+  return receipts_dir(root) / name;
+}
+
 Result<void> record_receipts(const fs::path& root, const std::vector<ReceiptEvent>& events) {
-  // Grouped per message, in order: one write per file.
-  std::map<std::string, std::string> per_file;
+  std::string data;
   for (const auto& e : events) {
-    if (!is_safe_file_component(e.message_id)) continue;
-    per_file[e.message_id] += event_line(e);
+    if (is_safe_file_component(e.message_id)) data += event_line(e);
   }
-  if (per_file.empty()) return {};
+  if (data.empty()) return {};
   // A private real directory: a symlinked or group-writable receipts/ is refused, as archive/
   // is (docs/security.md).
-  C2C_TRY(files::ensure_private_dir(receipts_dir(root)));
-  for (const auto& [id, data] : per_file) C2C_TRY(append_records(receipt_path(root, id), data));
+  const fs::path dir = receipts_dir(root);
+  C2C_TRY(files::ensure_private_dir(dir));
+  auto& cursor = SegmentCursor::instance();
+  uint64_t n = cursor.current(dir);
+  // The segment is created only when it is the newest: one pruned under a long-lived process
+  // is not brought back (a query reading newest first would meet its records out of order).
+  auto size = append_records(receipt_segment_path(root, n), data, /*create=*/false);
+  if (!size && size.error().code == ErrorCode::kNotFound) {
+    n = cursor.move_past(dir, n - 1);
+    size = append_records(receipt_segment_path(root, n), data, /*create=*/true);
+  }
+  if (!size) return fail(size.error());
+  if (static_cast<size_t>(*size) >= kReceiptSegmentBytes) (void)cursor.move_past(dir, n);
   return {};
 }
 
+Result<std::unordered_map<std::string, std::vector<ReceiptEvent>>> read_receipt_events(
+    const fs::path& root, const std::unordered_set<std::string>& ids, bool until_accepted) {
+  std::unordered_map<std::string, std::vector<ReceiptEvent>> found;
+  const fs::path dir = receipts_dir(root);
+  if (ids.empty() || ::access(dir.c_str(), F_OK) != 0) return found;
+  C2C_TRY(files::ensure_private_dir(dir));
+  // Per-message files of older c2c: the oldest records of their ids.
+  for (const auto& id : ids) {
+    if (!is_safe_file_component(id)) continue;
+    auto raw = files::read_file(receipt_path(root, id));
+    if (!raw) return fail(raw.error());
+    if (!raw->has_value()) continue;
+    for (auto line : files::lines_of(**raw)) {
+      auto e = parse_event(line);
+      // A torn line (power cut) or a record of another id (never written by c2c) is skipped.
+      if (e && e->message_id == id) found[id].push_back(std::move(*e));
+    }
+  }
+  // Then the log, newest segment first; each segment's records are kept in order and the
+  // segments' groups put back oldest first at the end.
+  std::unordered_set<std::string> accepted;  // ids whose `accepted` record was met
+  std::vector<std::vector<std::pair<std::string, ReceiptEvent>>> newest_first;
+  auto segments = list_segments(dir);
+  std::reverse(segments.begin(), segments.end());
+  for (const uint64_t n : segments) {
+    if (until_accepted && accepted.size() == ids.size()) break;
+    auto raw = files::read_file(receipt_segment_path(root, n));
+    if (!raw) return fail(raw.error());
+    if (!raw->has_value()) continue;  // pruned meanwhile
+    auto& group = newest_first.emplace_back();
+    for (auto line : files::lines_of(**raw)) {
+      const auto id = line_message_id(line);
+      if (id.empty()) continue;
+      const auto wanted = ids.find(std::string(id));
+      if (wanted == ids.end()) continue;
+      auto e = parse_event(line);
+      if (!e || e->message_id != *wanted) continue;
+      if (e->state == ReceiptState::kAccepted) accepted.insert(*wanted);
+      group.emplace_back(*wanted, std::move(*e));
+    }
+  }
+  std::reverse(newest_first.begin(), newest_first.end());
+  for (auto& group : newest_first) {
+    for (auto& [id, e] : group) found[id].push_back(std::move(e));
+  }
+  return found;
+}
 namespace {
 
 std::string outbox_line(const ReceiptOutboxEntry& e) {
@@ -149,8 +298,14 @@ std::optional<ReceiptOutboxEntry> parse_outbox_line(std::string_view line) {
                             e->ts};
 }
 
-bool same_entry(const ReceiptOutboxEntry& a, const ReceiptOutboxEntry& b) {
-  return a.message_id == b.message_id && a.state == b.state && a.recipient == b.recipient;
+// What makes two queued receipts the same: message, state and recipient.
+std::string entry_key(const ReceiptOutboxEntry& e) {
+  std::string key = e.message_id;
+  key += '\x1f';
+  key += receipt_state_name(e.state);
+  key += '\x1f';
+  key += e.recipient;
+  return key;
 }
 
 }  // namespace
@@ -197,20 +352,36 @@ size_t prune_receipts(const fs::path& root, double now) {
   const fs::path dir = receipts_dir(root);
   // Never list (and unlink in) a directory reached through a link or writable by others.
   if (::access(dir.c_str(), F_OK) != 0 || !files::ensure_private_dir(dir)) return 0;
+  const auto mtime_of = [](const fs::path& path) -> std::optional<double> {
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+    return static_cast<double>(st.st_mtim.tv_sec) + static_cast<double>(st.st_mtim.tv_nsec) / 1e9;
+  };
+  size_t removed = 0;
+  // Log segments: the newest always stays (writers append to it).
+  const auto segments = list_segments(dir);
+  for (size_t i = 0; i + 1 < segments.size(); ++i) {
+    const auto path = receipt_segment_path(root, segments[i]);
+    const auto mtime = mtime_of(path);
+    if (!mtime) continue;
+    const bool beyond = segments.size() - i > kReceiptSegmentsKept;
+    if ((beyond || now - *mtime > kReceiptRetentionSeconds) && ::unlink(path.c_str()) == 0) {
+      ++removed;
+    }
+  }
+  // Per-message files of older c2c.
   std::error_code ec;
   std::vector<std::pair<double, fs::path>> files;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     const auto name = entry.path().filename().string();
-    if (name.size() <= 6 || name.compare(name.size() - 6, 6, ".jsonl") != 0) continue;
-    struct stat st {};
-    if (::lstat(entry.path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-    const double mtime =
-        static_cast<double>(st.st_mtim.tv_sec) + static_cast<double>(st.st_mtim.tv_nsec) / 1e9;
-    files.emplace_back(mtime, entry.path());
+    if (name.size() <= 6 || name.compare(name.size() - 6, 6, ".jsonl") != 0 ||
+        name.rfind("log-", 0) == 0) {
+      continue;
+    }
+    if (const auto mtime = mtime_of(entry.path())) files.emplace_back(*mtime, entry.path());
   }
   std::sort(files.begin(), files.end(),
             [](const auto& a, const auto& b) { return a.first > b.first; });
-  size_t removed = 0;
   for (size_t i = 0; i < files.size(); ++i) {
     if (i < kReceiptsKept && now - files[i].first <= kReceiptRetentionSeconds) continue;
     if (::unlink(files[i].second.c_str()) == 0) ++removed;
@@ -275,14 +446,15 @@ Result<void> Broker::settle_receipt_outbox(const std::vector<ReceiptOutboxEntry>
   auto raw = files::read_file(detail::receipt_outbox_path(root_));
   if (!raw) return fail(raw.error());
   if (!raw->has_value()) return {};
+  // A set, not a scan per line: a connector settles thousands at once.
+  std::unordered_set<std::string> done;
+  done.reserve(sent.size());
+  for (const auto& s : sent) done.insert(detail::entry_key(s));
   std::vector<ReceiptOutboxEntry> keep;
   for (auto line : files::lines_of(**raw)) {
     auto e = detail::parse_outbox_line(line);
     if (!e) continue;  // torn or foreign lines go
-    const bool done = std::any_of(sent.begin(), sent.end(), [&](const ReceiptOutboxEntry& s) {
-      return detail::same_entry(s, *e);
-    });
-    if (!done) keep.push_back(std::move(*e));
+    if (done.count(detail::entry_key(*e)) == 0) keep.push_back(std::move(*e));
   }
   if (keep.size() > detail::kReceiptOutboxKept) {
     keep.erase(keep.begin(), keep.end() - static_cast<long>(detail::kReceiptOutboxKept));
@@ -332,41 +504,56 @@ Result<std::string> Broker::pin_receipt_key(std::string_view alias, std::string_
   return std::string(pk);
 }
 
+namespace {
+
+DeliveryStatus status_of(const std::string& message_id, std::vector<ReceiptEvent> events) {
+  DeliveryStatus out;
+  out.message_id = message_id;
+  for (auto& e : events) {
+    if (out.from_alias.empty()) out.from_alias = e.from_alias;
+    auto it = std::find_if(out.recipients.begin(), out.recipients.end(),
+                           [&](const RecipientStatus& r) { return r.recipient == e.recipient; });
+    if (it == out.recipients.end()) {
+      out.recipients.push_back(RecipientStatus{e.recipient, e.state, {}, {}, {}});
+      it = out.recipients.end() - 1;
+    }
+    it->state = std::max(it->state, e.state);
+    auto& at = e.state == ReceiptState::kAccepted    ? it->accepted_at
+               : e.state == ReceiptState::kDelivered ? it->delivered_at
+                                                     : it->read_at;
+    // The first time a state was reached is the one reported.
+    if (!at || e.ts < *at) at = e.ts;
+    out.events.push_back(std::move(e));
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<std::optional<DeliveryStatus>> Broker::delivery_status(std::string_view message_id) {
   if (!is_safe_file_component(message_id)) {
     return fail(ErrorCode::kBadRequest, "invalid message_id '" + std::string(message_id) +
                                             "' (expected the id a send returned, e.g. a UUID)");
   }
   C2C_TRY(detail::check_root(root_));
-  if (::access(detail::receipts_dir(root_).c_str(), F_OK) == 0) {
-    C2C_TRY(files::ensure_private_dir(detail::receipts_dir(root_)));
+  const std::string id(message_id);
+  auto found = detail::read_receipt_events(root_, {id}, /*until_accepted=*/false);
+  if (!found) return fail(found.error());
+  auto it = found->find(id);
+  if (it == found->end() || it->second.empty()) return std::optional<DeliveryStatus>();
+  return std::optional<DeliveryStatus>(status_of(id, std::move(it->second)));
+}
+
+Result<std::unordered_map<std::string, DeliveryStatus>> Broker::sent_statuses(
+    const std::unordered_set<std::string>& message_ids) {
+  C2C_TRY(detail::check_root(root_));
+  auto found = detail::read_receipt_events(root_, message_ids, /*until_accepted=*/true);
+  if (!found) return fail(found.error());
+  std::unordered_map<std::string, DeliveryStatus> out;
+  for (auto& [id, events] : *found) {
+    if (!events.empty()) out.emplace(id, status_of(id, std::move(events)));
   }
-  auto raw = files::read_file(detail::receipt_path(root_, message_id));
-  if (!raw) return fail(raw.error());
-  if (!raw->has_value()) return std::optional<DeliveryStatus>();
-  DeliveryStatus out;
-  out.message_id = std::string(message_id);
-  for (auto line : files::lines_of(**raw)) {
-    auto e = detail::parse_event(line);
-    // A torn line (power cut) or a record of another id (never written by c2c) is skipped.
-    if (!e || e->message_id != message_id) continue;
-    if (out.from_alias.empty()) out.from_alias = e->from_alias;
-    auto it = std::find_if(out.recipients.begin(), out.recipients.end(),
-                           [&](const RecipientStatus& r) { return r.recipient == e->recipient; });
-    if (it == out.recipients.end()) {
-      out.recipients.push_back(RecipientStatus{e->recipient, e->state, {}, {}, {}});
-      it = out.recipients.end() - 1;
-    }
-    it->state = std::max(it->state, e->state);
-    auto& at = e->state == ReceiptState::kAccepted    ? it->accepted_at
-               : e->state == ReceiptState::kDelivered ? it->delivered_at
-                                                      : it->read_at;
-    // The first time a state was reached is the one reported.
-    if (!at || e->ts < *at) at = e->ts;
-    out.events.push_back(std::move(*e));
-  }
-  if (out.events.empty()) return std::optional<DeliveryStatus>();
-  return std::optional<DeliveryStatus>(std::move(out));
+  return out;
 }
 
 }  // namespace c2c::broker

@@ -74,6 +74,9 @@ broker::ReceiptEvent relay_accepted_event(const broker::OutboxEntry& e, double n
   ev.recipient = e.to_alias;
   ev.ts = now;
   ev.via = "relay";
+  // Who sent it, as the outbox's `accepted` says too: a receipt check that reads the log back
+  // only to the newest `accepted` finds the sender here (Broker::sent_statuses).
+  ev.from_alias = e.from_alias;
   return ev;
 }
 }  // namespace

@@ -155,6 +155,8 @@ class Connector {
                    bool heartbeats_skipped, SyncReport& report, ForwardResults& out);
   void pull_inbox(const Session& s, SyncReport& report);
   void forward_receipts(const std::vector<Session>& sessions, SyncReport& report);
+  // False for a while after the relay refused a batched receipt (an older relay).
+  bool receipt_batches_usable(double now) const;
   void fetch_receipts(const Session& s, SyncReport& report);
   // The key the receipt's recipient alias is pinned to ("" when the relay has none for it).
   Result<std::string> recipient_key(const std::string& alias, const std::string& sign_as,
@@ -176,6 +178,8 @@ class Connector {
   std::optional<double> last_heartbeats_;  // when a round last heartbeated every session
   // When the relay last answered 404 to /send_batch (an older relay), or nullopt.
   std::optional<double> batch_unsupported_at_;
+  // When the relay last refused batched receipts (400: an older relay), or nullopt.
+  std::optional<double> receipt_batches_refused_at_;
   // Receipt ids recorded locally, acknowledged with the next fetch (per sender alias).
   std::map<std::string, std::vector<std::string>> receipt_acks_;
   bool receipts_left_behind_ = false;  // the last forward_receipts() did not post all it read

@@ -33,6 +33,7 @@ StreamPoll StreamReceiver::poll(const std::vector<StreamSession>& sessions, doub
   req.receipt_acks = receipt_acks_;
   req.wait = wait_seconds;
   req.max_messages = kFrameMessages;
+  req.receipt_batches = true;  // take_receipts reads them
   auto reply = client_.stream(req, sessions.front().alias);
   if (!reply) {
     out.kind = StreamPoll::Kind::kUnreachable;

@@ -78,6 +78,17 @@ std::string delivery_receipt_blob(std::string_view message_id, std::string_view 
   return canonical_blob(kCtxDeliveryReceipt, {message_id, state, recipient, ts});
 }
 
+std::string delivery_receipts_blob(std::span<const std::string> message_ids, std::string_view state,
+                                   std::string_view recipient, long long ts_ms) {
+  std::string out = canonical_blob(kCtxDeliveryReceipts, {state, recipient, std::to_string(ts_ms),
+                                                          std::to_string(message_ids.size())});
+  for (const auto& id : message_ids) {
+    out.push_back(kUnitSeparator);
+    out.append(id);
+  }
+  return out;
+}
+
 std::string register_blob_v1(std::string_view alias, std::string_view relay_url,
                              std::string_view identity_pk, std::string_view timestamp,
                              std::string_view nonce) {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -22,6 +23,7 @@ inline constexpr std::string_view kCtxRoomUninvite = "c2c/v1/room-uninvite";
 inline constexpr std::string_view kCtxRoomSetVisibility = "c2c/v1/room-set-visibility";
 inline constexpr std::string_view kCtxRoomSend = "c2c/v1/room-send";
 inline constexpr std::string_view kCtxDeliveryReceipt = "c2c/v1/delivery-receipt";
+inline constexpr std::string_view kCtxDeliveryReceipts = "c2c/v1/delivery-receipts";
 
 std::string canonical_blob(std::string_view ctx, std::initializer_list<std::string_view> fields);
 
@@ -56,6 +58,13 @@ std::string request_blob(std::string_view method, std::string_view path, std::st
 // the same bytes without formatting a float.
 std::string delivery_receipt_blob(std::string_view message_id, std::string_view state,
                                   std::string_view recipient, long long ts_ms);
+// Blob of a batched delivery receipt (ctx c2c/v1/delivery-receipts): one signature for several
+// messages that reached one state at one time (docs/security.md "Delivery receipts"):
+//   state, recipient, ts_ms, the number of ids (decimal), then each id in order.
+// Ids never hold the separator (they are ids: no control characters), and the count makes the
+// field list unambiguous anyway.
+std::string delivery_receipts_blob(std::span<const std::string> message_ids, std::string_view state,
+                                   std::string_view recipient, long long ts_ms);
 
 // b64u(sign(blob)).
 std::string sign_b64u(const KeyPair& keys, std::string_view blob);

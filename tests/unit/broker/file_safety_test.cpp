@@ -137,6 +137,7 @@ TEST_F(FileSafety, SymlinkedReceiptsDirectoryIsNeitherWrittenReadNorPruned) {
   EXPECT_EQ(swept->pruned_receipts, 0u);
   EXPECT_EQ(c2c::test::read_file(dir / "00000000-0000-4000-8000-000000000000.jsonl"), "ORIGINAL");
   EXPECT_FALSE(fs::exists(dir / (sent->message_id + ".jsonl")));
+  EXPECT_FALSE(fs::exists(dir / "log-000001.jsonl"));
 }
 
 TEST_F(FileSafety, DirectoriesWritableByOthersAreRefused) {

@@ -293,6 +293,17 @@ TEST_F(BrokerTest, AGroupOfOutboxEntriesIsAppendedInOrderOrNotAtAll) {
   EXPECT_EQ((*entries)[3].content, "g2");
   EXPECT_FALSE((*entries)[3].message_id.empty()) << "an id is assigned";
   EXPECT_GT((*entries)[3].enqueued_at, 0);
+  // Queued means accepted, for each of the group, with its sender: a receipt from the
+  // recipient's machine that comes back before the connector's round ends finds it.
+  for (const auto& id : {std::string("given-id"), (*entries)[3].message_id}) {
+    auto status = broker_.delivery_status(id);
+    ASSERT_TRUE(status && *status) << id;
+    EXPECT_EQ((*status)->from_alias, "a");
+    ASSERT_EQ((*status)->recipients.size(), 1u);
+    EXPECT_EQ((*status)->recipients[0].recipient, "b@h");
+    EXPECT_EQ((*status)->recipients[0].state, ReceiptState::kAccepted);
+    EXPECT_EQ((*status)->events[0].via, "outbox");
+  }
   // One entry over the content limit: none of the group is queued.
   group[2].content = std::string(c2c::kMaxContentBytes + 1, 'x');
   EXPECT_FALSE(broker_.append_outbox(group).has_value());

@@ -5,10 +5,12 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
 #include <thread>
 
 #include "broker_fixture.hpp"
+#include "c2c/broker/internal.hpp"
 
 namespace c2c::broker {
 namespace {
@@ -23,8 +25,26 @@ class ReceiptsTest : public BrokerTest {
     EXPECT_TRUE(s && s->has_value()) << "no receipts for " << id;
     return s && *s ? **s : DeliveryStatus{};
   }
-  std::filesystem::path file(const std::string& id) {
+  // Segment n of the receipt log.
+  std::filesystem::path segment(int n) {
+    char name[32];
+    std::snprintf(name, sizeof name, "log-%06d.jsonl", n);
+    return root() / "receipts" / name;
+  }
+  // A per-message receipt file as older c2c wrote them.
+  std::filesystem::path legacy(const std::string& id) {
     return root() / "receipts" / (id + ".jsonl");
+  }
+  static ReceiptEvent event(const std::string& id, ReceiptState state, const std::string& to,
+                            std::string from = {}) {
+    ReceiptEvent e;
+    e.message_id = id;
+    e.state = state;
+    e.recipient = to;
+    e.ts = 1'776'730'000;
+    e.via = "test";
+    e.from_alias = std::move(from);
+    return e;
   }
   // A message from alice as the connector hands it to Broker::deliver.
   static Message from_relay(const std::string& id, const std::string& to,
@@ -230,20 +250,25 @@ TEST_F(ReceiptsTest, FilesArePrivateAndSymlinksAreNotFollowed) {
   auto sent = broker_.send("alice", "bob", "hi");
   ASSERT_TRUE(sent);
   struct stat st {};
-  ASSERT_EQ(::stat(file(sent->message_id).c_str(), &st), 0);
+  ASSERT_EQ(::stat(segment(1).c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600);
   ASSERT_EQ(::stat((root() / "receipts").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0700);
 
-  // A receipt path planted as a symlink is neither written through nor read through.
+  // A per-message file (older c2c) planted as a symlink is not read through.
   const auto target = dir_.path() / "victim";
   std::ofstream(target) << "untouched";
-  std::filesystem::create_symlink(target, file("planted"));
-  ReceiptEvent e;
-  e.message_id = "planted";
-  e.recipient = "bob";
-  EXPECT_FALSE(broker_.record_receipts({e}));
+  std::filesystem::create_symlink(target, legacy("planted"));
   EXPECT_FALSE(broker_.delivery_status("planted"));
+  // Nor is a log segment planted as a symlink written through, in a root where it is the
+  // segment to write.
+  const auto other_root = dir_.path() / "other";
+  std::filesystem::create_directories(other_root / "receipts");
+  std::filesystem::permissions(other_root, std::filesystem::perms::owner_all);
+  std::filesystem::permissions(other_root / "receipts", std::filesystem::perms::owner_all);
+  std::filesystem::create_symlink(target, other_root / "receipts" / "log-000001.jsonl");
+  Broker other(other_root);
+  EXPECT_FALSE(other.record_receipts({event("m1", ReceiptState::kRead, "bob")}));
   std::ifstream in(target);
   std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_EQ(content, "untouched");
@@ -255,11 +280,63 @@ TEST_F(ReceiptsTest, ATornLineIsSkipped) {
   auto sent = broker_.send("alice", "bob", "hi");
   ASSERT_TRUE(sent);
   // As a power cut could leave it: half a record, no newline; later records still count.
-  std::ofstream(file(sent->message_id), std::ios::app) << R"({"message_id":"x","sta)";
+  std::ofstream(segment(1), std::ios::app)
+      << R"({"message_id":")" << sent->message_id << R"(","sta)";
   ASSERT_EQ(poll("ses-b").size(), 1u);
   const auto s = status(sent->message_id);
   EXPECT_EQ(s.recipients[0].state, ReceiptState::kRead);
   EXPECT_EQ(s.events.size(), 3u);
+}
+
+// The receipts of a group (a delivered frame, a drain) are one append; a full segment hands
+// over to the next, and a query reads them all, oldest first.
+TEST_F(ReceiptsTest, TheLogMovesToANewSegmentWhenOneIsFull) {
+  ASSERT_TRUE(broker_.record_receipts({event("m1", ReceiptState::kAccepted, "bob@b", "alice"),
+                                       event("m2", ReceiptState::kAccepted, "bob@b", "alice")}));
+  // Filler past the segment size, in one group.
+  std::vector<ReceiptEvent> filler;
+  for (size_t i = 0; i * 200 < detail::kReceiptSegmentBytes; ++i) {
+    filler.push_back(event("f" + std::to_string(i), ReceiptState::kRead, std::string(150, 'r')));
+  }
+  ASSERT_TRUE(broker_.record_receipts(filler));
+  ASSERT_FALSE(std::filesystem::exists(segment(2)));
+  ASSERT_TRUE(broker_.record_receipts({event("m1", ReceiptState::kDelivered, "bob@b")}));
+  ASSERT_TRUE(std::filesystem::exists(segment(2)));
+  EXPECT_LT(std::filesystem::file_size(segment(2)), 1024u);
+  // Another process (a new Broker with the same root finds the newest segment) appends there.
+  {
+    Broker other(root());
+    ASSERT_TRUE(other.record_receipts({event("m1", ReceiptState::kRead, "bob@b")}));
+  }
+  const auto s = status("m1");
+  ASSERT_EQ(s.events.size(), 3u);
+  EXPECT_EQ(s.events[0].state, ReceiptState::kAccepted);
+  EXPECT_EQ(s.events[1].state, ReceiptState::kDelivered);
+  EXPECT_EQ(s.events[2].state, ReceiptState::kRead);
+  EXPECT_EQ(s.recipients[0].state, ReceiptState::kRead);
+  EXPECT_EQ(s.from_alias, "alice");
+  // What a connector asks: who sent m1 and m2 to whom. It reads the newest segment, then the
+  // older one only because neither `accepted` is in the newest.
+  auto sent = broker_.sent_statuses({"m1", "m2", "never"});
+  ASSERT_TRUE(sent) << sent.error().message;
+  ASSERT_EQ(sent->size(), 2u);
+  EXPECT_EQ(sent->at("m2").from_alias, "alice");
+  EXPECT_EQ(sent->at("m1").recipients[0].recipient, "bob@b");
+}
+
+// A per-message file of older c2c still counts, before the log's records.
+TEST_F(ReceiptsTest, PerMessageFilesOfOlderC2cAreStillRead) {
+  std::filesystem::create_directories(root() / "receipts");
+  std::filesystem::permissions(root() / "receipts", std::filesystem::perms::owner_all);
+  std::ofstream(legacy("old-1"))
+      << R"({"from_alias":"alice","message_id":"old-1","recipient":"bob","state":"accepted","ts":5,"via":"local"})"
+      << "\n";
+  ASSERT_TRUE(broker_.record_receipts({event("old-1", ReceiptState::kRead, "bob")}));
+  const auto s = status("old-1");
+  ASSERT_EQ(s.events.size(), 2u);
+  EXPECT_EQ(s.events[0].state, ReceiptState::kAccepted);
+  EXPECT_EQ(s.recipients[0].state, ReceiptState::kRead);
+  EXPECT_EQ(s.from_alias, "alice");
 }
 
 TEST_F(ReceiptsTest, ConcurrentWritersKeepWholeRecords) {
@@ -287,19 +364,54 @@ TEST_F(ReceiptsTest, SweepPrunesReceiptsPastRetention) {
   reg("alice", "ses-a");
   reg("bob", "ses-b");
   auto old_msg = broker_.send("alice", "bob", "old");
+  ASSERT_TRUE(old_msg);
+  // Segment 1 fills up, so the next message's records start segment 2.
+  std::vector<ReceiptEvent> filler;
+  for (size_t i = 0; i * 200 < detail::kReceiptSegmentBytes; ++i) {
+    filler.push_back(event("f" + std::to_string(i), ReceiptState::kRead, std::string(150, 'r')));
+  }
+  ASSERT_TRUE(broker_.record_receipts(filler));
   auto new_msg = broker_.send("alice", "bob", "new");
-  ASSERT_TRUE(old_msg && new_msg);
+  ASSERT_TRUE(new_msg);
+  ASSERT_TRUE(std::filesystem::exists(segment(2)));
+  // And a per-message file of older c2c.
+  std::ofstream(legacy("old-file"))
+      << R"({"message_id":"old-file","recipient":"bob","state":"read","ts":5})"
+      << "\n";
   const double now = static_cast<double>(::time(nullptr));
   clock_.set(now);
   // Eight days old.
   const timeval tv[2] = {{static_cast<time_t>(now) - 8 * 86400, 0},
                          {static_cast<time_t>(now) - 8 * 86400, 0}};
-  ASSERT_EQ(::utimes(file(old_msg->message_id).c_str(), tv), 0);
+  ASSERT_EQ(::utimes(segment(1).c_str(), tv), 0);
+  ASSERT_EQ(::utimes(legacy("old-file").c_str(), tv), 0);
   auto swept = broker_.sweep();
   ASSERT_TRUE(swept);
-  EXPECT_EQ(swept->pruned_receipts, 1u);
+  EXPECT_EQ(swept->pruned_receipts, 2u);
   EXPECT_FALSE(broker_.delivery_status(old_msg->message_id)->has_value());
+  EXPECT_FALSE(broker_.delivery_status("old-file")->has_value());
   EXPECT_TRUE(broker_.delivery_status(new_msg->message_id)->has_value());
+  // The newest segment stays, however old: writers append to it.
+  ASSERT_EQ(::utimes(segment(2).c_str(), tv), 0);
+  swept = broker_.sweep();
+  ASSERT_TRUE(swept);
+  EXPECT_EQ(swept->pruned_receipts, 0u);
+  EXPECT_TRUE(std::filesystem::exists(segment(2)));
+}
+
+TEST_F(ReceiptsTest, SweepKeepsTheNewestSegments) {
+  std::filesystem::create_directories(root() / "receipts");
+  std::filesystem::permissions(root() / "receipts", std::filesystem::perms::owner_all);
+  const int total = static_cast<int>(detail::kReceiptSegmentsKept) + 2;
+  for (int n = 1; n <= total; ++n) std::ofstream(segment(n)) << "\n";
+  clock_.set(static_cast<double>(::time(nullptr)));
+  auto swept = broker_.sweep();
+  ASSERT_TRUE(swept);
+  EXPECT_EQ(swept->pruned_receipts, 2u);
+  EXPECT_FALSE(std::filesystem::exists(segment(1)));
+  EXPECT_FALSE(std::filesystem::exists(segment(2)));
+  EXPECT_TRUE(std::filesystem::exists(segment(3)));
+  EXPECT_TRUE(std::filesystem::exists(segment(total)));
 }
 
 }  // namespace

@@ -33,6 +33,18 @@ json receipt(const std::string& id, const std::string& state, const std::string&
   return r;
 }
 
+json batch(const std::vector<std::string>& ids, const std::string& state,
+           const std::string& recipient, int64_t ts_ms, const crypto::KeyPair* k) {
+  json r = {{"message_ids", ids},
+            {"state", state},
+            {"recipient", recipient},
+            {"to_alias", "alice"},
+            {"ts_ms", ts_ms}};
+  if (k)
+    r["sig"] = crypto::sign_b64u(*k, crypto::delivery_receipts_blob(ids, state, recipient, ts_ms));
+  return r;
+}
+
 class ConnectorReceipts : public ::testing::Test {
  protected:
   TempDir dir{"c2c-connector-receipts"};
@@ -102,6 +114,58 @@ TEST_F(ConnectorReceipts, RecipientSideSignsAndPostsDeliveredThenRead) {
   EXPECT_TRUE(broker.read_receipt_outbox()->empty());
 }
 
+// The messages one round delivers reach `delivered` together, and their receipt goes back as
+// one batch under one signature; so does the `read` of one drain.
+TEST_F(ConnectorReceipts, RecipientSideSignsOneBatchPerDeliveredGroup) {
+  round();  // registers alice
+  const std::vector<std::string> ids = {"m-b1", "m-b2", "m-b3"};
+  for (const auto& id : ids) relay.send("bob", "alice", "hi " + id, id);
+  round();
+  ASSERT_EQ(relay.posted_receipts.size(), 1u);
+  json r = relay.posted_receipts[0];
+  EXPECT_FALSE(r.contains("message_id"));
+  EXPECT_EQ(r["message_ids"], json(ids));
+  EXPECT_EQ(r["state"], "delivered");
+  EXPECT_EQ(r["recipient"], "alice@machine-a");
+  EXPECT_TRUE(crypto::verify_b64u(
+      identity.keys.public_key,
+      crypto::delivery_receipts_blob(ids, "delivered", "alice@machine-a", r["ts_ms"]),
+      r["sig"].get<std::string>()));
+  EXPECT_TRUE(broker.read_receipt_outbox()->empty());
+
+  clock.advance(5);
+  ASSERT_EQ(broker.poll("ses-alice")->size(), 3u);
+  round();
+  ASSERT_EQ(relay.posted_receipts.size(), 2u);
+  EXPECT_EQ(relay.posted_receipts[1]["state"], "read");
+  EXPECT_EQ(relay.posted_receipts[1]["message_ids"], json(ids));
+  EXPECT_TRUE(broker.read_receipt_outbox()->empty());
+}
+
+// A relay from before batched receipts answers 400: the same receipts go one by one at once,
+// and nothing is dropped.
+TEST_F(ConnectorReceipts, AnOlderRelayGetsSingleReceipts) {
+  round();
+  relay.no_receipt_batches = true;
+  for (const auto& id : {"m-o1", "m-o2", "m-o3"}) relay.send("bob", "alice", "hi", id);
+  const auto report = round();
+  ASSERT_EQ(relay.posted_receipts.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(relay.posted_receipts[i]["message_id"], "m-o" + std::to_string(i + 1));
+    EXPECT_FALSE(relay.posted_receipts[i].contains("message_ids"));
+  }
+  EXPECT_TRUE(broker.read_receipt_outbox()->empty());
+  bool said = false;
+  for (const auto& d : report.details) said = said || d.find("one by one") != std::string::npos;
+  EXPECT_TRUE(said);
+  // Later groups too, without another refused try.
+  const int posts = relay.calls["/receipts"];
+  ASSERT_EQ(broker.poll("ses-alice")->size(), 3u);
+  round();
+  EXPECT_EQ(relay.posted_receipts.size(), 6u);
+  EXPECT_EQ(relay.calls["/receipts"], posts + 1);
+}
+
 TEST_F(ConnectorReceipts, ReceiptsWaitWhileTheRelayIsDown) {
   round();
   relay.send("bob", "alice", "hi", "m-in-2");
@@ -139,6 +203,41 @@ TEST_F(ConnectorReceipts, SenderSideRecordsVerifiedReceiptsAndAcksThem) {
   EXPECT_EQ(status(id).recipients[0].state, broker::ReceiptState::kRead);
   round();
   EXPECT_TRUE(relay.queued_receipts("alice").empty());
+}
+
+// A batch is verified once and records each message this broker sent there; an id it did not
+// send is ignored, and the batch is acknowledged.
+TEST_F(ConnectorReceipts, ABatchedReceiptRecordsEachOfOurMessagesItNames) {
+  const std::string a = sent_to_bob(), b = sent_to_bob(), c = sent_to_bob();
+  relay.post_receipt(
+      batch({a, b, "never-sent", c}, "delivered", "bob@machine-b", 1'776'730'001'000, &bob_key));
+  round();
+  for (const auto& id : {a, b, c}) {
+    const auto s = status(id);
+    ASSERT_EQ(s.recipients.size(), 1u);
+    EXPECT_EQ(s.recipients[0].recipient, "bob@machine-b");
+    EXPECT_EQ(s.recipients[0].state, broker::ReceiptState::kDelivered);
+    EXPECT_DOUBLE_EQ(*s.recipients[0].delivered_at, 1'776'730'001.0);
+    EXPECT_EQ(s.events.back().verified, "ed25519");
+  }
+  EXPECT_FALSE(broker.delivery_status("never-sent")->has_value());
+  round();
+  EXPECT_TRUE(relay.queued_receipts("alice").empty());
+}
+
+// A relay that edits a batch's list (drops an id, adds one) breaks its one signature: nothing of
+// it is recorded.
+TEST_F(ConnectorReceipts, AnEditedBatchIsDroppedWhole) {
+  const std::string a = sent_to_bob(), b = sent_to_bob();
+  json edited = batch({a, b}, "read", "bob@machine-b", 1'776'730'001'000, &bob_key);
+  edited["message_ids"] = json({a});
+  relay.post_receipt(edited);
+  const auto r = round();
+  EXPECT_NE(r.last_error.find("does not verify"), std::string::npos) << r.last_error;
+  EXPECT_EQ(status(a).recipients[0].state, broker::ReceiptState::kAccepted);
+  EXPECT_EQ(status(b).recipients[0].state, broker::ReceiptState::kAccepted);
+  round();
+  EXPECT_TRUE(relay.queued_receipts("alice").empty());  // dropped, not retried forever
 }
 
 TEST_F(ConnectorReceipts, AForgedReceiptIsDropped) {

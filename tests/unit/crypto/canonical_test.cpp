@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "vectors.hpp"
 
@@ -27,6 +28,23 @@ TEST(CanonicalBlob, JoinsWithUnitSeparatorAndNoTrailingOne) {
             "a\x1f\x1f"
             "b");
   EXPECT_EQ(canonical_blob(kCtxRegister, {"x", "y"}), "c2c/v1/register\x1fx\x1fy");
+}
+
+// docs/protocol.md: state, recipient, ts_ms, the number of ids, then the ids in order.
+TEST(DeliveryReceiptsBlob, NamesTheCountAndEachIdInOrder) {
+  const std::vector<std::string> ids = {"m1", "m2", "m3"};
+  EXPECT_EQ(delivery_receipts_blob(ids, "read", "bob@b", 1776730000123),
+            "c2c/v1/delivery-receipts\x1fread\x1f"
+            "bob@b\x1f"
+            "1776730000123\x1f"
+            "3\x1fm1\x1fm2\x1fm3");
+  // Another order is another statement, and a batch of one is not a single receipt's blob.
+  const std::vector<std::string> swapped = {"m2", "m1", "m3"};
+  EXPECT_NE(delivery_receipts_blob(swapped, "read", "bob@b", 1),
+            delivery_receipts_blob(ids, "read", "bob@b", 1));
+  const std::vector<std::string> one = {"m1"};
+  EXPECT_NE(delivery_receipts_blob(one, "read", "bob@b", 1),
+            delivery_receipt_blob("m1", "read", "bob@b", 1));
 }
 
 TEST(BodyHash, EmptyBodyHashesToEmptyString) {

@@ -320,7 +320,8 @@ Result<Reply> RelayClient::post_receipts(std::string_view alias,
 }
 
 Result<Reply> RelayClient::fetch_receipts(std::string_view alias, std::vector<std::string> ack) {
-  protocol::FetchReceiptsRequest b{std::string(alias), std::move(ack)};
+  // This client's callers (the connector) read batched receipts.
+  protocol::FetchReceiptsRequest b{std::string(alias), std::move(ack), /*receipt_batches=*/true};
   return call("POST", route::kFetchReceipts, b.to_json().dump(), Auth::kPeer, alias);
 }
 

@@ -102,21 +102,34 @@ struct Receipt {  // relay -> client proof of a signed registration (ctx c2c/v1/
 
 // A delivery receipt (docs/relay-server.md "Delivery receipts"): the recipient machine tells the
 // sender that a message reached (`delivered`) or was drained by (`read`) the recipient. `sig`
-// is b64u Ed25519 over crypto::delivery_receipt_blob(message_id, state, recipient, ts_ms) by
-// the recipient machine's identity ("" from a connector without one, dev mode).
+// is b64u Ed25519 over signed_blob() by the recipient machine's identity ("" from a connector
+// without one, dev mode).
+// A batched receipt names several messages (`message_ids`, at most kMaxIdsPerReceipt) that
+// reached one state at one time, under one signature; a single one names `message_id`. Exactly
+// one of the two is set. Batches go only to requesters that said they read them
+// (StreamRequest/FetchReceiptsRequest::receipt_batches).
 struct DeliveryReceipt {
   std::string message_id;
-  std::string state;      // "delivered" | "read"
-  std::string recipient;  // "alias@node" of the recipient
-  std::string to_alias;   // the sender, who gets the receipt
-  int64_t ts_ms = 0;      // when the state was reached, on the recipient machine
+  std::vector<std::string> message_ids;  // batched form (message_id then empty)
+  std::string state;                     // "delivered" | "read"
+  std::string recipient;                 // "alias@node" of the recipient
+  std::string to_alias;                  // the sender, who gets the receipt
+  int64_t ts_ms = 0;                     // when the state was reached, on the recipient machine
   std::string sig;
   std::string receipt_id;  // relay -> sender only: what the sender acknowledges
+
+  bool batched() const { return !message_ids.empty(); }
+  // The messages it speaks for: message_ids, or message_id alone.
+  std::vector<std::string> ids() const;
+  // What `sig` signs: crypto::delivery_receipts_blob for a batch, else
+  // crypto::delivery_receipt_blob.
+  std::string signed_blob() const;
 
   Json to_json() const;
   // Strict (a request's items): every field but sig/receipt_id required, state known.
   static Result<DeliveryReceipt> from_json(const Json& j);
 };
+inline constexpr size_t kMaxIdsPerReceipt = 256;
 
 struct RoomInfo {
   std::string room_id;
@@ -194,6 +207,7 @@ struct StreamRequest {
   double wait = 0;  // seconds; the relay caps it
   std::optional<int64_t> max_messages;
   std::optional<int64_t> max_bytes;
+  bool receipt_batches = false;  // as FetchReceiptsRequest::receipt_batches
 
   Json to_json() const;
   static Result<StreamRequest> from_json(const Json& j);
@@ -313,18 +327,23 @@ struct RoomHistoryRequest {
 // recipient's bare alias, which every receipt's recipient must name).
 struct PostReceiptsRequest {
   std::string alias;
-  std::vector<DeliveryReceipt> receipts;
+  std::vector<DeliveryReceipt> receipts;  // at most kMaxReceiptsPerRequest message ids in all
 
   Json to_json() const;
   static Result<PostReceiptsRequest> from_json(const Json& j);
 };
 inline constexpr size_t kMaxReceiptsPerRequest = 1000;
+// Message ids named by the receipts of one request (a single receipt names one).
+inline constexpr size_t kMaxReceiptIdsPerRequest = 4096;
 
 // /receipts/fetch: the sender's connector, signed as `alias` (the sender), drops the receipts
 // it acknowledges (ack: receipt ids) and gets the next ones.
 struct FetchReceiptsRequest {
   std::string alias;
   std::vector<std::string> ack;
+  // The requester reads batched receipts. A relay drops the batched receipts queued for a
+  // requester that does not say so (it could neither read nor acknowledge them).
+  bool receipt_batches = false;
 
   Json to_json() const;
   static Result<FetchReceiptsRequest> from_json(const Json& j);

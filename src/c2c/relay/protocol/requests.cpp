@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "c2c/core/text.hpp"
+#include "c2c/crypto/canonical.hpp"
 #include "c2c/relay/protocol/json_fields.hpp"
 #include "c2c/relay/protocol/messages.hpp"
 #include "c2c/relay/protocol/routes.hpp"
@@ -150,6 +151,7 @@ Json StreamRequest::to_json() const {
   }
   if (max_messages) j["max_messages"] = *max_messages;
   if (max_bytes) j["max_bytes"] = *max_bytes;
+  if (receipt_batches) j["receipt_batches"] = true;
   return j;
 }
 
@@ -160,6 +162,7 @@ Result<StreamRequest> StreamRequest::from_json(const Json& j) {
   r.wait = f.num("wait").value_or(0);
   r.max_messages = f.integer("max_messages");
   r.max_bytes = f.integer("max_bytes");
+  r.receipt_batches = f.boolean("receipt_batches").value_or(false);
   if (f.ok() && r.node_id.empty()) f.record_error("node_id is required");
   if (f.ok() && !(r.wait >= 0 && r.wait <= 3600))
     f.record_error("wait must be between 0 and 3600 seconds");
@@ -415,12 +418,22 @@ Result<UnbindRequest> UnbindRequest::from_json(const Json& j) {
 
 // ---------------------------------------------------------------- delivery receipts
 
+std::vector<std::string> DeliveryReceipt::ids() const {
+  return batched() ? message_ids : std::vector<std::string>{message_id};
+}
+
+std::string DeliveryReceipt::signed_blob() const {
+  return batched() ? crypto::delivery_receipts_blob(message_ids, state, recipient, ts_ms)
+                   : crypto::delivery_receipt_blob(message_id, state, recipient, ts_ms);
+}
+
 Json DeliveryReceipt::to_json() const {
-  Json j = {{"message_id", message_id},
-            {"state", state},
-            {"recipient", recipient},
-            {"to_alias", to_alias},
-            {"ts_ms", ts_ms}};
+  Json j = {{"state", state}, {"recipient", recipient}, {"to_alias", to_alias}, {"ts_ms", ts_ms}};
+  if (batched()) {
+    j["message_ids"] = message_ids;
+  } else {
+    j["message_id"] = message_id;
+  }
   put_if(j, "sig", sig);
   put_if(j, "receipt_id", receipt_id);
   return j;
@@ -430,13 +443,30 @@ Result<DeliveryReceipt> DeliveryReceipt::from_json(const Json& j) {
   Fields f(j, true);
   DeliveryReceipt r;
   r.message_id = f.id("message_id");
+  r.message_ids = detail::strings(f, "message_ids");
   r.state = f.str("state");
   r.recipient = f.id("recipient");
   r.to_alias = f.id("to_alias");
   r.ts_ms = f.integer("ts_ms").value_or(0);
   r.sig = f.str("sig");
   r.receipt_id = f.id("receipt_id");
-  if (f.ok() && (r.message_id.empty() || r.recipient.empty() || r.to_alias.empty())) {
+  if (f.ok() && r.message_id.empty() == r.message_ids.empty()) {
+    f.record_error("a receipt names either message_id or message_ids (a non-empty array)");
+  }
+  if (f.ok() && r.message_ids.size() > kMaxIdsPerReceipt) {
+    f.record_error("a receipt names at most " + std::to_string(kMaxIdsPerReceipt) + " message_ids");
+  }
+  // The ids are signed one after another (crypto::delivery_receipts_blob): none may hold a
+  // control character, which could move the boundary between two of them.
+  for (const auto& id : r.message_ids) {
+    if (!f.ok()) break;
+    if (id.empty() || id.size() > kMaxIdBytes || std::any_of(id.begin(), id.end(), [](char c) {
+          return static_cast<unsigned char>(c) < 0x20;
+        })) {
+      f.record_error("message_ids must hold ids of 1 to 256 bytes without control characters");
+    }
+  }
+  if (f.ok() && (r.recipient.empty() || r.to_alias.empty())) {
     f.record_error("receipts need message_id, recipient and to_alias");
   }
   if (f.ok() && r.state != "delivered" && r.state != "read") {
@@ -467,20 +497,28 @@ Result<PostReceiptsRequest> PostReceiptsRequest::from_json(const Json& j) {
     f.record_error("at most " + std::to_string(kMaxReceiptsPerRequest) + " receipts per request");
   }
   if (f.ok()) {
+    size_t ids = 0;
     for (const auto& item : *it) {
       auto one = DeliveryReceipt::from_json(item);
       if (!one) {
         f.record_error(one.error().message);
         break;
       }
+      ids += std::max<size_t>(1, one->message_ids.size());
       r.receipts.push_back(std::move(*one));
+    }
+    if (f.ok() && ids > kMaxReceiptIdsPerRequest) {
+      f.record_error("at most " + std::to_string(kMaxReceiptIdsPerRequest) +
+                     " message ids in the receipts of one request");
     }
   }
   return finish(f, std::move(r));
 }
 
 Json FetchReceiptsRequest::to_json() const {
-  return {{"alias", alias}, {"ack", ack}};
+  Json j = {{"alias", alias}, {"ack", ack}};
+  if (receipt_batches) j["receipt_batches"] = true;
+  return j;
 }
 
 Result<FetchReceiptsRequest> FetchReceiptsRequest::from_json(const Json& j) {
@@ -488,6 +526,7 @@ Result<FetchReceiptsRequest> FetchReceiptsRequest::from_json(const Json& j) {
   FetchReceiptsRequest r;
   r.alias = f.id("alias");
   r.ack = detail::strings(f, "ack");
+  r.receipt_batches = f.boolean("receipt_batches").value_or(false);
   if (f.ok() && r.alias.empty()) f.record_error("alias is required");
   if (f.ok() && r.ack.size() > kMaxReceiptsPerRequest) f.record_error("too many ack ids");
   for (const auto& id : r.ack) {

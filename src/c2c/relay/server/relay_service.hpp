@@ -47,6 +47,13 @@ using HistorySink = std::function<void(const std::string& room_id, const StoredM
 // Operator audit lines ("audit: admin_unbind alias=<a> removed=<bool>").
 using AuditSink = std::function<void(const std::string& line)>;
 
+// The most receipts one /receipts/fetch answer or stream frame carries, and the most message
+// ids they name in all (a batched receipt names up to protocol::kMaxIdsPerReceipt, so a fresh
+// budget holds any one receipt).
+inline constexpr size_t kMaxReceiptsPerFetch = 500;
+inline constexpr size_t kMaxReceiptIdsPerFetch = 4096;
+static_assert(protocol::kMaxIdsPerReceipt <= kMaxReceiptIdsPerFetch);
+
 class RelayService {
  public:
   RelayService(Store& store, Authenticator& auth, const Clock& clock, ServiceConfig config,
@@ -88,6 +95,7 @@ class RelayService {
     std::string owner_pk;  // "" (dev mode, unsigned): every session of the node
     size_t max_messages = 0;
     size_t max_bytes = 0;
+    bool receipt_batches = false;  // the requester reads batched receipts
   };
   Reply<StreamPlan> open_stream(const protocol::StreamRequest& req, const std::string& signer);
   protocol::StreamFrame stream_frame(const StreamPlan& plan);
@@ -205,8 +213,18 @@ class RelayService {
   // the signer's key).
   std::vector<Lease> stream_leases(const StreamPlan& plan);
   std::vector<InboxKey> stream_keys(const std::vector<Lease>& leases);
-  // Up to `max` receipts queued for `alias`, oldest first, each with its receipt_id.
-  std::vector<protocol::DeliveryReceipt> queued_receipts(const std::string& alias, size_t max);
+  // What one answer may still carry of receipts: entries, and message ids named by them.
+  struct ReceiptBudget {
+    size_t receipts = kMaxReceiptsPerFetch;
+    size_t ids = kMaxReceiptIdsPerFetch;
+  };
+  // Receipts queued for `alias`, oldest first, each with its receipt_id, within `budget` (which
+  // they use up). Batched receipts are skipped
+  // unless `batches`: a requester that cannot read them leaves them queued. Sets *more when
+  // some that fit the requester were left for a later answer.
+  std::vector<protocol::DeliveryReceipt> queued_receipts(const std::string& alias,
+                                                         ReceiptBudget& budget, bool batches,
+                                                         bool* more);
   // The inbox holding `alias`'s receipts, keyed by the alias as its lease spells it.
   InboxKey receipts_key(const std::string& alias);
 
@@ -219,6 +237,5 @@ class RelayService {
 // The node id of the inboxes that hold delivery receipts, one per sender alias. Not a valid
 // node id for a registration ('#'), so no session ever reads one.
 inline constexpr std::string_view kReceiptsNode = "#receipts";
-inline constexpr size_t kMaxReceiptsPerFetch = 500;
 
 }  // namespace c2c::relay::server

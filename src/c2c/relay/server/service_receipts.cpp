@@ -47,13 +47,13 @@ Reply<protocol::ReceiptsResponse> RelayService::post_receipts(
   }
   WriteBatch batch;
   for (const auto& r : req.receipts) {
-    if (bound &&
-        !crypto::verify_b64u(
-            *bound, crypto::delivery_receipt_blob(r.message_id, r.state, r.recipient, r.ts_ms),
-            r.sig)) {
+    // One signature per receipt, batched or not.
+    if (bound && !crypto::verify_b64u(*bound, r.signed_blob(), r.sig)) {
       return failure(FailureKind::kForbidden, ErrorCode::kSignatureInvalid,
-                     "receipt for " + r.message_id + " is not signed by the key bound to \"" +
-                         req.alias + "\"");
+                     "receipt for " + (r.batched() ? r.message_ids.front() : r.message_id) +
+                         (r.batched() ? " and " + std::to_string(r.message_ids.size() - 1) + " more"
+                                      : std::string()) +
+                         " is not signed by the key bound to \"" + req.alias + "\"");
     }
     // Only a sender the relay knows gets receipts (GC drops them with its lease).
     const auto sender = store_.get_lease(r.to_alias);
@@ -85,7 +85,8 @@ Reply<protocol::ReceiptsResponse> RelayService::fetch_receipts(
       return storage_failure(d.error());
     }
   }
-  out.receipts = queued_receipts(req.alias, kMaxReceiptsPerFetch);
+  ReceiptBudget budget;
+  out.receipts = queued_receipts(req.alias, budget, req.receipt_batches, nullptr);
   return out;
 }
 
@@ -95,15 +96,26 @@ InboxKey RelayService::receipts_key(const std::string& alias) {
 }
 
 std::vector<protocol::DeliveryReceipt> RelayService::queued_receipts(const std::string& alias,
-                                                                     size_t max) {
+                                                                     ReceiptBudget& budget,
+                                                                     bool batches, bool* more) {
   std::vector<protocol::DeliveryReceipt> out;
-  if (max == 0) return out;
   PageLimit limit;
-  limit.max_messages = max;
+  // One more than fits tells whether some are left; skipped batches (an older requester) take
+  // page room too, so that one looks further.
+  limit.max_messages = budget.receipts + (batches ? 1 : kMaxReceiptsPerFetch);
   for (auto& m : store_.peek_page(receipts_key(alias), limit, nullptr)) {
     auto j = nlohmann::json::parse(m.content, nullptr, /*allow_exceptions=*/false);
     auto r = protocol::DeliveryReceipt::from_json(j);
     if (!r) continue;  // never written by this relay
+    if (r->batched() && !batches) continue;
+    // A fresh budget holds any one receipt (kMaxIdsPerReceipt < kMaxReceiptIdsPerFetch).
+    const size_t ids = r->batched() ? r->message_ids.size() : 1;
+    if (budget.receipts == 0 || ids > budget.ids) {
+      if (more != nullptr) *more = true;
+      break;
+    }
+    budget.receipts -= 1;
+    budget.ids -= ids;
     r->receipt_id = m.message_id;
     out.push_back(std::move(*r));
   }

@@ -92,6 +92,7 @@ Reply<RelayService::StreamPlan> RelayService::open_stream(const protocol::Stream
   plan.node_id = req.node_id;
   plan.max_messages = bounded(req.max_messages, kDefaultFrameMessages, kMaxFrameMessages);
   plan.max_bytes = bounded(req.max_bytes, kDefaultFrameBytes, kMaxFrameBytes);
+  plan.receipt_batches = req.receipt_batches;
   if (!signer.empty()) {
     const auto pk = store_.get_binding(signer);
     if (!pk) {
@@ -140,15 +141,11 @@ protocol::StreamFrame RelayService::stream_frame(const StreamPlan& plan) {
       senders.push_back(l.alias);
     }
   }
+  ReceiptBudget budget;
   for (const auto& alias : senders) {
-    const size_t room = kMaxReceiptsPerFetch - frame.receipts.size();
-    auto queued = queued_receipts(alias, room + 1);
-    if (queued.size() > room) {
-      queued.resize(room);
-      frame.more = true;
+    for (auto& r : queued_receipts(alias, budget, plan.receipt_batches, &frame.more)) {
+      frame.receipts.push_back(std::move(r));
     }
-    for (auto& r : queued) frame.receipts.push_back(std::move(r));
-    if (frame.receipts.size() >= kMaxReceiptsPerFetch) break;
   }
   for (const auto& key : stream_keys(leases)) {
     if (frame.messages.size() >= plan.max_messages || bytes >= plan.max_bytes) {

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "c2c/crypto/canonical.hpp"
 #include "c2c/relay/protocol/routes.hpp"
 
 namespace c2c::relay::protocol {
@@ -119,6 +120,44 @@ TEST(RelayProtocol, ErrorResponseReadsReference429Body) {
   EXPECT_FALSE(is_ok(Json{{"ok", false}}));
   EXPECT_TRUE(is_ok(Json{{"ok", true}}));
   EXPECT_FALSE(is_ok(Json::array()));
+}
+
+// docs/protocol.md "Delivery receipts": a batched receipt names message_ids instead of
+// message_id and signs another blob; requesters say whether they read batches.
+TEST(RelayProtocol, BatchedReceiptRoundTripsAndSignsItsIds) {
+  DeliveryReceipt r;
+  r.message_ids = {"m1", "m2"};
+  r.state = "read";
+  r.recipient = "bob@machine-b";
+  r.to_alias = "alice";
+  r.ts_ms = 5;
+  const auto j = r.to_json();
+  EXPECT_FALSE(j.contains("message_id"));
+  auto back = DeliveryReceipt::from_json(j);
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_TRUE(back->batched());
+  EXPECT_EQ(back->ids(), (std::vector<std::string>{"m1", "m2"}));
+  EXPECT_EQ(back->signed_blob(),
+            crypto::delivery_receipts_blob(r.message_ids, "read", "bob@machine-b", 5));
+  DeliveryReceipt single = r;
+  single.message_ids.clear();
+  single.message_id = "m1";
+  EXPECT_FALSE(single.batched());
+  EXPECT_EQ(single.ids(), (std::vector<std::string>{"m1"}));
+  EXPECT_EQ(single.signed_blob(), crypto::delivery_receipt_blob("m1", "read", "bob@machine-b", 5));
+
+  StreamRequest s;
+  s.node_id = "n";
+  EXPECT_FALSE(s.to_json().contains("receipt_batches"));  // what an older connector sends
+  s.receipt_batches = true;
+  auto sb = StreamRequest::from_json(s.to_json());
+  ASSERT_TRUE(sb);
+  EXPECT_TRUE(sb->receipt_batches);
+  FetchReceiptsRequest f{"alice", {}, true};
+  auto fb = FetchReceiptsRequest::from_json(f.to_json());
+  ASSERT_TRUE(fb);
+  EXPECT_TRUE(fb->receipt_batches);
+  EXPECT_FALSE(FetchReceiptsRequest::from_json({{"alias", "alice"}})->receipt_batches);
 }
 
 TEST(RelayProtocol, IncludeDeadTruthiness) {

@@ -19,6 +19,27 @@ Json receipt(const std::string& id, const std::string& state, const std::string&
   return r;
 }
 
+// A batched receipt: several messages, one state, one time, one signature.
+Json batch(const std::vector<std::string>& ids, const std::string& state,
+           const std::string& recipient, const std::string& to, int64_t ts_ms,
+           const crypto::KeyPair* k) {
+  Json r = {{"message_ids", ids},
+            {"state", state},
+            {"recipient", recipient},
+            {"to_alias", to},
+            {"ts_ms", ts_ms}};
+  if (k) {
+    r["sig"] = crypto::sign_b64u(*k, crypto::delivery_receipts_blob(ids, state, recipient, ts_ms));
+  }
+  return r;
+}
+
+std::vector<std::string> ids(const std::string& prefix, size_t n) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < n; ++i) out.push_back(prefix + std::to_string(i));
+  return out;
+}
+
 TEST(RelayReceipts, DevModeQueuesForTheSenderAndAcksById) {
   Harness h;
   ASSERT_TRUE(h.register_alias("alice", "machine-a", "ses-a").ok());
@@ -123,6 +144,118 @@ TEST(RelayReceipts, ProdModeNeedsTheRecipientsSignatureAndTheSendersForFetch) {
   ASSERT_TRUE(r.ok()) << r.body.dump();
   ASSERT_EQ(r.body["receipts"].size(), 1u);
   EXPECT_EQ(r.body["receipts"][0]["sig"], good["sig"]);
+}
+
+// A connector that does not say it reads batched receipts never gets one (it could neither read
+// nor acknowledge it); the single receipts queued behind them still reach it.
+TEST(RelayReceipts, BatchesGoOnlyToRequestersThatReadThem) {
+  Harness h;
+  ASSERT_TRUE(h.register_alias("alice", "machine-a", "ses-a").ok());
+  ASSERT_TRUE(h.register_alias("bob", "machine-b", "ses-b").ok());
+  auto r =
+      h.post("/receipts",
+             {{"alias", "bob"},
+              {"receipts",
+               {batch({"m1", "m2", "m3"}, "delivered", "bob@machine-b", "alice", 1000, nullptr),
+                receipt("m4", "delivered", "bob@machine-b", "alice", 1001, nullptr)}}});
+  ASSERT_TRUE(r.ok()) << r.body.dump();
+  EXPECT_EQ(r.body["accepted"], 2);
+
+  r = h.post("/receipts/fetch", {{"alias", "alice"}});
+  ASSERT_EQ(r.body["receipts"].size(), 1u) << r.body.dump();
+  EXPECT_EQ(r.body["receipts"][0]["message_id"], "m4");
+
+  r = h.post("/receipts/fetch", {{"alias", "alice"}, {"receipt_batches", true}});
+  ASSERT_EQ(r.body["receipts"].size(), 2u) << r.body.dump();
+  EXPECT_EQ(r.body["receipts"][0]["message_ids"], Json({"m1", "m2", "m3"}));
+  EXPECT_FALSE(r.body["receipts"][0].contains("message_id"));
+  EXPECT_EQ(r.body["receipts"][1]["message_id"], "m4");
+  // Acknowledged by its one receipt id, like a single receipt.
+  const std::string first = r.body["receipts"][0]["receipt_id"];
+  r = h.post("/receipts/fetch", {{"alias", "alice"}, {"ack", {first}}, {"receipt_batches", true}});
+  ASSERT_EQ(r.body["receipts"].size(), 1u);
+  EXPECT_EQ(r.body["receipts"][0]["message_id"], "m4");
+}
+
+// One answer names at most kMaxReceiptIdsPerFetch message ids; the rest come with the next.
+TEST(RelayReceipts, AFetchIsBoundedByTheMessageIdsItNames) {
+  Harness h;
+  ASSERT_TRUE(h.register_alias("alice", "machine-a", "ses-a").ok());
+  ASSERT_TRUE(h.register_alias("bob", "machine-b", "ses-b").ok());
+  const size_t batches = server::kMaxReceiptIdsPerFetch / protocol::kMaxIdsPerReceipt + 2;
+  for (size_t b = 0; b < batches; ++b) {
+    ASSERT_TRUE(h.post("/receipts",
+                       {{"alias", "bob"},
+                        {"receipts",
+                         {batch(ids("b" + std::to_string(b) + "-", protocol::kMaxIdsPerReceipt),
+                                "read", "bob@machine-b", "alice", 1000, nullptr)}}})
+                    .ok());
+  }
+  auto r = h.post("/receipts/fetch", {{"alias", "alice"}, {"receipt_batches", true}});
+  ASSERT_EQ(r.body["receipts"].size(),
+            server::kMaxReceiptIdsPerFetch / protocol::kMaxIdsPerReceipt);
+  std::vector<std::string> acks;
+  for (const auto& x : r.body["receipts"]) acks.push_back(x["receipt_id"]);
+  r = h.post("/receipts/fetch", {{"alias", "alice"}, {"ack", acks}, {"receipt_batches", true}});
+  EXPECT_EQ(r.body["receipts"].size(), 2u);
+}
+
+TEST(RelayReceipts, BadBatchesAreRefused) {
+  Harness h;
+  Json both = batch({"m1"}, "read", "bob@b", "alice", 1, nullptr);
+  both["message_id"] = "m1";
+  Json control = batch({"m1",
+                        "m\x1f"
+                        "2"},
+                       "read", "bob@b", "alice", 1, nullptr);
+  std::vector<Json> request_too_big;  // 17 x 256 ids > 4096 in one request
+  for (size_t b = 0; b < 17; ++b) {
+    request_too_big.push_back(
+        batch(ids("x" + std::to_string(b) + "-", 256), "read", "bob@b", "alice", 1, nullptr));
+  }
+  for (const Json& item :
+       {both, batch({}, "read", "bob@b", "alice", 1, nullptr), control,
+        batch(ids("m", protocol::kMaxIdsPerReceipt + 1), "read", "bob@b", "alice", 1, nullptr),
+        batch({"m1", ""}, "read", "bob@b", "alice", 1, nullptr)}) {
+    const auto r = h.post("/receipts", {{"alias", "bob"}, {"receipts", {item}}});
+    EXPECT_EQ(r.status, 400) << item.dump() << " -> " << r.body.dump();
+    EXPECT_EQ(r.code(), "bad_request");
+  }
+  const auto r = h.post("/receipts", {{"alias", "bob"}, {"receipts", request_too_big}});
+  EXPECT_EQ(r.status, 400) << r.body.dump();
+  EXPECT_NE(r.body.dump().find("4096"), std::string::npos) << r.body.dump();
+}
+
+// Prod mode: one signature covers the whole list; a relay (or anyone) that changes the list
+// breaks it.
+TEST(RelayReceipts, ProdModeChecksABatchsOneSignature) {
+  HarnessOptions o;
+  o.token = kToken;
+  Harness h(o);
+  const auto ka = key(1), kb = key(40);
+  ASSERT_TRUE(h.register_alias("alice", "machine-a", "ses-a", &ka).ok());
+  ASSERT_TRUE(h.register_alias("bob", "machine-b", "ses-b", &kb).ok());
+  Json good = batch({"m1", "m2", "m3"}, "delivered", "bob@machine-b", "alice", 1000, &kb);
+  Json cut = good;
+  cut["message_ids"] = Json({"m1", "m2"});
+  Json other = good;
+  other["message_ids"] = Json({"m1", "m2", "m9"});
+  for (const Json& bad : {cut, other}) {
+    const auto r = h.signed_post(kb, "bob", "/receipts", {{"alias", "bob"}, {"receipts", {bad}}});
+    EXPECT_EQ(r.status, 403) << bad.dump() << " -> " << r.body.dump();
+    EXPECT_EQ(r.code(), "signature_invalid");
+  }
+  // A single receipt's signature does not pass for a batch of one (another context).
+  Json one = batch({"m1"}, "read", "bob@machine-b", "alice", 1000, nullptr);
+  one["sig"] = receipt("m1", "read", "bob@machine-b", "alice", 1000, &kb)["sig"];
+  EXPECT_EQ(h.signed_post(kb, "bob", "/receipts", {{"alias", "bob"}, {"receipts", {one}}}).status,
+            403);
+  const auto r = h.signed_post(kb, "bob", "/receipts", {{"alias", "bob"}, {"receipts", {good}}});
+  ASSERT_TRUE(r.ok()) << r.body.dump();
+  const auto f = h.signed_post(ka, "alice", "/receipts/fetch",
+                               {{"alias", "alice"}, {"receipt_batches", true}});
+  ASSERT_EQ(f.body["receipts"].size(), 1u) << f.body.dump();
+  EXPECT_EQ(f.body["receipts"][0]["sig"], good["sig"]);
 }
 
 TEST(RelayReceipts, GcDropsTheReceiptsOfAnExpiredSender) {

@@ -195,6 +195,27 @@ TEST(RelayStream, ReceiptsWakeTheSendersStreamAndGoOnlyWhenItAcknowledgesThem) {
   EXPECT_EQ(bad.status, 400) << bad.raw.body;
 }
 
+// A stream that does not say it reads batched receipts (an older connector) never gets one,
+// and one arriving does not end its wait: it would come back at once, unread, again and again.
+TEST(RelayStream, BatchedReceiptsGoOnlyToStreamsThatReadThem) {
+  StreamHarness h;
+  ASSERT_TRUE(h.register_alias("alice", "machine-a", "sa").ok());
+  ASSERT_TRUE(h.register_alias("bob", "machine-b", "sb").ok());
+  auto older = h.stream({{"node_id", "machine-a"}, {"wait", 1}});
+  const Json receipt = {{"message_ids", {"m-1", "m-2"}}, {"state", "delivered"},
+                        {"recipient", "bob@machine-b"},  {"to_alias", "alice"},
+                        {"ts_ms", 1776730000000},        {"sig", ""}};
+  ASSERT_TRUE(h.post("/receipts", {{"alias", "bob"}, {"receipts", Json::array({receipt})}}).ok());
+  EXPECT_EQ(older.wait_for(300ms), std::future_status::timeout) << "still waiting";
+  auto r = older.get();
+  ASSERT_EQ(r.status, 200) << r.raw.body;
+  EXPECT_FALSE(r.body.contains("receipts")) << r.raw.body;
+
+  r = h.stream_now({{"node_id", "machine-a"}, {"receipt_batches", true}});
+  ASSERT_EQ(r.body["receipts"].size(), 1u) << r.raw.body;
+  EXPECT_EQ(r.body["receipts"][0]["message_ids"], Json({"m-1", "m-2"}));
+}
+
 TEST(RelayStream, RoomMessagesReachEveryMemberMachineOncePerMember) {
   StreamHarness h;
   ASSERT_TRUE(h.register_alias("alice", "machine-a", "sa").ok());
