@@ -116,6 +116,7 @@ asio::awaitable<Outcome> HttpClient::Impl::connect(Clock::time_point deadline) {
                                                    asio::redirect_error(asio::use_awaitable, ec));
   if (ec) co_return fail_with(ec, describe(ec));
 
+  if (cancelled.load()) co_return fail_with(asio::error::operation_aborted, "request cancelled");
   auto connect_deadline = std::min(deadline, Clock::now() + options.connect_timeout);
   PlainStream stream(ioc);
   stream.expires_at(connect_deadline);
@@ -196,6 +197,7 @@ asio::awaitable<Outcome> HttpClient::Impl::exchange(Stream& stream, const Client
     co_return out;
   }
   co_await http::async_write(stream, msg, asio::redirect_error(asio::use_awaitable, ec));
+  if (!ec && cancelled.load()) ec = asio::error::operation_aborted;  // before the read starts
   if (!ec) {
     http::response_parser<http::string_body> parser;
     parser.body_limit(kMaxResponseBody);
@@ -266,13 +268,12 @@ void HttpClient::cancel() {
   Impl& s = *impl_;
   s.cancelled.store(true);
   // Runs on the thread inside ioc.run(), if a request is in progress; otherwise at the start of
-  // the next run, which request() refuses anyway. It closes the socket rather than cancel what
-  // is pending: an operation that completed just before (a write) would let the next one (the
-  // read of a long-poll) start on a socket that nothing stops any more.
+  // the next run, which request() refuses anyway. It stops what is pending; an operation that
+  // completed just before it ran is followed by none: the request checks the flag before each
+  // one (connect, write, read).
   asio::post(s.ioc, [&s] {
-    error_code ignored;
-    if (s.plain) s.plain->socket().close(ignored);
-    if (s.secure) beast::get_lowest_layer(*s.secure).socket().close(ignored);
+    if (s.plain) s.plain->cancel();
+    if (s.secure) beast::get_lowest_layer(*s.secure).cancel();
   });
 }
 
