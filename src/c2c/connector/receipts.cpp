@@ -246,7 +246,7 @@ std::vector<std::string> Connector::take_receipts(
   // Who sent the messages named, read in one pass over the receipt log.
   std::unordered_set<std::string> named;
   for (const auto& r : receipts) {
-    for (auto& id : r.ids()) named.insert(std::move(id));
+    named.insert(r.ids().begin(), r.ids().end());
   }
   auto sent = broker_.sent_statuses(named);
   if (!sent) {
@@ -261,14 +261,12 @@ std::vector<std::string> Connector::take_receipts(
     const std::string alias = bare(r.recipient, '@');
     // The messages of this receipt that this broker sent there, as it recorded their recipient.
     std::vector<std::pair<std::string, std::string>> ours;  // message id, recorded recipient
-    for (auto& id : r.ids()) {
+    for (const auto& id : r.ids()) {
       if (auto recorded_as = sent_to(*sent, id, sender, alias)) {
-        ours.emplace_back(std::move(id), std::move(*recorded_as));
+        ours.emplace_back(id, std::move(*recorded_as));
       }
     }
-    const std::string what =
-        r.batched() ? "the receipt for " + std::to_string(r.message_ids.size()) + " messages"
-                    : "the receipt for " + r.message_id;
+    const std::string what = "the " + r.describe();
     if (ours.empty()) {
       acks.push_back(r.receipt_id);  // no message this broker sent there: drop it
       report.details.push_back("dropped " + what + ": not sent from here");

@@ -188,16 +188,11 @@ asio::awaitable<Outcome> HttpClient::Impl::exchange(Stream& stream, const Client
   auto& lowest = beast::get_lowest_layer(stream);
   lowest.expires_at(deadline);
   error_code ec;
-  // cancel() stops what is in flight on this thread's io_context; one that came before this
-  // exchange started an operation (between request()'s own check and here) left only the flag,
-  // and a long-poll started now would not end until its deadline.
-  if (cancelled.load()) {
-    out.ec = asio::error::operation_aborted;
-    out.failure = "request cancelled";
-    co_return out;
-  }
-  co_await http::async_write(stream, msg, asio::redirect_error(asio::use_awaitable, ec));
-  if (!ec && cancelled.load()) ec = asio::error::operation_aborted;  // before the read starts
+  // cancel() stops only what is pending: one that came between two operations left only the
+  // flag, so it is checked before each (request() then reports "request cancelled").
+  if (cancelled.load()) ec = asio::error::operation_aborted;
+  if (!ec) co_await http::async_write(stream, msg, asio::redirect_error(asio::use_awaitable, ec));
+  if (!ec && cancelled.load()) ec = asio::error::operation_aborted;
   if (!ec) {
     http::response_parser<http::string_body> parser;
     parser.body_limit(kMaxResponseBody);

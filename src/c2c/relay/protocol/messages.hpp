@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -119,8 +120,10 @@ struct DeliveryReceipt {
   std::string receipt_id;  // relay -> sender only: what the sender acknowledges
 
   bool batched() const { return !message_ids.empty(); }
-  // The messages it speaks for: message_ids, or message_id alone.
-  std::vector<std::string> ids() const;
+  // The messages it speaks for: message_ids, or message_id alone (a view into this receipt).
+  std::span<const std::string> ids() const;
+  // "receipt for <id>" or "receipt for <n> messages", for error and log lines.
+  std::string describe() const;
   // What `sig` signs: crypto::delivery_receipts_blob for a batch, else
   // crypto::delivery_receipt_blob.
   std::string signed_blob() const;

@@ -418,8 +418,14 @@ Result<UnbindRequest> UnbindRequest::from_json(const Json& j) {
 
 // ---------------------------------------------------------------- delivery receipts
 
-std::vector<std::string> DeliveryReceipt::ids() const {
-  return batched() ? message_ids : std::vector<std::string>{message_id};
+std::span<const std::string> DeliveryReceipt::ids() const {
+  return batched() ? std::span<const std::string>(message_ids)
+                   : std::span<const std::string>(&message_id, 1);
+}
+
+std::string DeliveryReceipt::describe() const {
+  return batched() ? "receipt for " + std::to_string(message_ids.size()) + " messages"
+                   : "receipt for " + message_id;
 }
 
 std::string DeliveryReceipt::signed_blob() const {

@@ -50,10 +50,7 @@ Reply<protocol::ReceiptsResponse> RelayService::post_receipts(
     // One signature per receipt, batched or not.
     if (bound && !crypto::verify_b64u(*bound, r.signed_blob(), r.sig)) {
       return failure(FailureKind::kForbidden, ErrorCode::kSignatureInvalid,
-                     "receipt for " + (r.batched() ? r.message_ids.front() : r.message_id) +
-                         (r.batched() ? " and " + std::to_string(r.message_ids.size() - 1) + " more"
-                                      : std::string()) +
-                         " is not signed by the key bound to \"" + req.alias + "\"");
+                     r.describe() + " is not signed by the key bound to \"" + req.alias + "\"");
     }
     // Only a sender the relay knows gets receipts (GC drops them with its lease).
     const auto sender = store_.get_lease(r.to_alias);

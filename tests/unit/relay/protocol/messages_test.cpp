@@ -136,14 +136,17 @@ TEST(RelayProtocol, BatchedReceiptRoundTripsAndSignsItsIds) {
   auto back = DeliveryReceipt::from_json(j);
   ASSERT_TRUE(back) << back.error().message;
   EXPECT_TRUE(back->batched());
-  EXPECT_EQ(back->ids(), (std::vector<std::string>{"m1", "m2"}));
+  const auto ids = back->ids();
+  EXPECT_EQ(std::vector<std::string>(ids.begin(), ids.end()),
+            (std::vector<std::string>{"m1", "m2"}));
   EXPECT_EQ(back->signed_blob(),
             crypto::delivery_receipts_blob(r.message_ids, "read", "bob@machine-b", 5));
   DeliveryReceipt single = r;
   single.message_ids.clear();
   single.message_id = "m1";
   EXPECT_FALSE(single.batched());
-  EXPECT_EQ(single.ids(), (std::vector<std::string>{"m1"}));
+  ASSERT_EQ(single.ids().size(), 1u);
+  EXPECT_EQ(single.ids()[0], "m1");
   EXPECT_EQ(single.signed_blob(), crypto::delivery_receipt_blob("m1", "read", "bob@machine-b", 5));
 
   StreamRequest s;
