@@ -11,6 +11,8 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -104,6 +106,50 @@ inline long count_sockets(pid_t pid) {
   }
   ::closedir(d);
   return n;
+}
+
+// The TCP sockets of a process, one line each ("<local> -> <remote> state <hex>", from
+// /proc/net/tcp and tcp6): what a failed socket-count check prints.
+inline std::string describe_sockets(pid_t pid) {
+  std::set<std::string> inodes;
+  const std::string dir = "/proc/" + std::to_string(pid) + "/fd";
+  if (DIR* d = ::opendir(dir.c_str())) {
+    char target[256];
+    while (dirent* e = ::readdir(d)) {
+      if (e->d_name[0] == '.') continue;
+      const ssize_t len = ::readlink((dir + "/" + e->d_name).c_str(), target, sizeof target - 1);
+      const std::string link(target, len > 0 ? static_cast<size_t>(len) : 0);
+      if (link.rfind("socket:[", 0) == 0) inodes.insert(link.substr(8, link.size() - 9));
+    }
+    ::closedir(d);
+  }
+  std::string out;
+  for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+    std::ifstream in(table);
+    std::string line;
+    std::getline(in, line);  // header
+    while (std::getline(in, line)) {
+      std::istringstream f(line);
+      std::string sl, local, remote, state, queues, timer, retr, uid, timeout, inode;
+      f >> sl >> local >> remote >> state >> queues >> timer >> retr >> uid >> timeout >> inode;
+      if (inodes.erase(inode) == 0) continue;
+      out += local + " -> " + remote + " state " + state + "\n";
+    }
+  }
+  for (const char* table :
+       {"/proc/net/unix", "/proc/net/udp", "/proc/net/udp6", "/proc/net/netlink"}) {
+    std::ifstream in(table);
+    std::string line;
+    while (std::getline(in, line)) {
+      std::istringstream f(line);
+      std::string word;
+      while (f >> word) {
+        if (inodes.erase(word) != 0) out += std::string(table) + ": " + line + "\n";
+      }
+    }
+  }
+  for (const auto& inode : inodes) out += "socket " + inode + " (not found in /proc/net)\n";
+  return out;
 }
 
 // Resident set size in KiB (VmRSS of /proc/<pid>/status), -1 if unreadable.

@@ -1,7 +1,7 @@
 // A relay cluster as users deploy it (docs/deploying.md): two `c2c relay serve --storage postgres`
 // processes on one PostgreSQL database behind haproxy, two machines whose connectors stream
-// through the balancer. One relay is killed with SIGKILL in the middle of a thousand direct
-// messages and a run of room messages: every acknowledged message arrives exactly once.
+// through the balancer. One relay is killed with SIGKILL in the middle of thousands of direct
+// messages and a thousand room messages: every acknowledged message arrives exactly once.
 // Without haproxy or the PostgreSQL server the test is skipped loudly (scripts/install-deps.sh
 // installs both).
 #include <gtest/gtest.h>
@@ -11,8 +11,10 @@
 #include <atomic>
 #include <fstream>
 #include <map>
+#include <mutex>
 
 #include "connector_util.hpp"
+#include "relay_caller.hpp"
 #include "support/pg_server.hpp"
 #include "support/ports.hpp"
 
@@ -87,7 +89,7 @@ TEST(RelayCluster, TwoRelaysBehindHaproxyDeliverExactlyOnceWhenOneIsKilled) {
       << cb->out() << cb->err();
 
   // Thousands of DMs queued on A (its connector forwards them through the balancer)...
-  constexpr int kDirect = 1000;
+  constexpr int kDirect = 3000;
   std::vector<std::string> sent;
   auto sender = a.broker();
   for (int i = 0; i < kDirect; ++i) {
@@ -96,14 +98,52 @@ TEST(RelayCluster, TwoRelaysBehindHaproxyDeliverExactlyOnceWhenOneIsKilled) {
     sent.push_back(r->message_id);
   }
   auto ca = loop(a);  // starts forwarding the backlog now
-  // ...and room messages sent straight to the relays while one of them dies.
-  std::vector<std::string> acked_rooms;
+  // ...and a thousand room messages sent straight through the balancer while a relay dies, by a
+  // client that retries each one with its own message id until a relay acknowledges it (the
+  // relays deduplicate by sender and id), for at most two minutes.
+  constexpr int kRoom = 1000;
+  std::atomic<int> room_acked{0};
+  std::atomic<bool> stop_rooms{false};
+  size_t room_retries = 0;
+  std::mutex refusal_mu;
+  std::string room_refusal;  // the last answer that was not an acknowledgement
+  auto last_refusal = [&] {
+    const std::lock_guard lock(refusal_mu);
+    return room_refusal;
+  };
   std::thread rooms([&] {
-    for (int i = 0; i < 10; ++i) {
-      const std::string text = "room-" + std::to_string(i);
-      const auto r = a.c2c({"relay", "rooms", "send", "lounge", text, "--alias", "alice",
-                            "--relay-url", front, "--token", kToken});
-      if (r.exit_code == 0) acked_rooms.push_back(text);
+    net::ClientOptions o;
+    o.connect_timeout = 2s;
+    o.request_timeout = 10s;
+    itest::Caller http(front, o);
+    const std::vector<net::Header> auth = {{"Authorization", std::string("Bearer ") + kToken}};
+    // carol is an HTTP client of her own, without a machine key (dev mode), in bob's room.
+    const bool joined =
+        http.post(
+                "/register",
+                {{"node_id", "direct"}, {"session_id", "ses-c"}, {"alias", "carol"}, {"ttl", 3600}},
+                auth)
+            .ok() &&
+        http.post("/join_room", {{"alias", "carol"}, {"room_id", "lounge"}}, auth).ok();
+    if (!joined) return;
+    const auto give_up = std::chrono::steady_clock::now() + 120s;
+    for (int i = 0; i < kRoom && std::chrono::steady_clock::now() < give_up; ++i) {
+      const std::string id = "room-" + std::to_string(i);
+      for (;;) {
+        const auto answer = http.post(
+            "/send_room",
+            {{"from_alias", "carol"}, {"room_id", "lounge"}, {"content", id}, {"message_id", id}},
+            auth);
+        if (answer.ok()) break;
+        {
+          const std::lock_guard lock(refusal_mu);
+          room_refusal = std::to_string(answer.status) + " " + answer.raw;
+        }
+        if (stop_rooms || std::chrono::steady_clock::now() >= give_up) return;
+        ++room_retries;
+        std::this_thread::sleep_for(20ms);  // a client's backoff while the balancer re-routes
+      }
+      room_acked = i + 1;
     }
   });
   auto arrived = [&] {
@@ -113,10 +153,23 @@ TEST(RelayCluster, TwoRelaysBehindHaproxyDeliverExactlyOnceWhenOneIsKilled) {
     }
     return n;
   };
-  ASSERT_TRUE(eventually([&] { return arrived().size() >= 100; }, 60s)) << cb->out();
+  // The room thread ends on every path out of this test (an ASSERT returns early).
+  struct Join {
+    std::thread& t;
+    std::atomic<bool>& stop;
+    ~Join() {
+      stop = true;
+      if (t.joinable()) t.join();
+    }
+  } join_rooms{rooms, stop_rooms};
+  ASSERT_TRUE(eventually([&] { return arrived().size() >= 300 && room_acked >= 100; }, 60s))
+      << arrived().size() << " DMs arrived, " << room_acked << " room messages acknowledged"
+      << " (last refusal: " << last_refusal() << ")";
   relay1.child->signal(SIGKILL);
   EXPECT_EQ(relay1.child->wait(10s), 128 + SIGKILL);
   rooms.join();
+  EXPECT_EQ(room_acked.load(), kRoom)
+      << "room messages acknowledged within two minutes; last refusal: " << last_refusal();
 
   // Everything A's connector forwarded, and every acknowledged room message, reaches bob once.
   // (Room messages have ids of their own: count the direct ones only.)
@@ -141,21 +194,35 @@ TEST(RelayCluster, TwoRelaysBehindHaproxyDeliverExactlyOnceWhenOneIsKilled) {
   }
   EXPECT_EQ(lost, 0u);
   EXPECT_EQ(duplicated, 0u);
-  auto room_copies = [&](const std::string& text) {
-    int c = 0;
-    for (const auto& m : b.inbox("ses-b")) c += m.content == text ? 1 : 0;
+  // Every acknowledged room message reaches bob once.
+  auto room_copies = [&] {
+    std::map<std::string, int> c;
+    for (const auto& m : b.inbox("ses-b")) {
+      if (m.content.rfind("room-", 0) == 0) ++c[m.content];
+    }
     return c;
   };
-  EXPECT_GT(acked_rooms.size(), 0u);
-  ASSERT_TRUE(eventually(
-      [&] {
-        for (const auto& t : acked_rooms) {
-          if (room_copies(t) < 1) return false;
-        }
-        return true;
-      },
-      30s));
-  for (const auto& t : acked_rooms) EXPECT_EQ(room_copies(t), 1) << t;
+  const int acked_rooms = room_acked.load();
+  EXPECT_GT(acked_rooms, 0);
+  ASSERT_TRUE(
+      eventually([&] { return room_copies().size() >= static_cast<size_t>(acked_rooms); }, 60s))
+      << room_copies().size() << " of " << acked_rooms << " room messages arrived";
+  const auto copies = room_copies();
+  size_t room_lost = 0, room_duplicated = 0;
+  for (int i = 0; i < acked_rooms; ++i) {
+    auto it = copies.find("room-" + std::to_string(i));
+    if (it == copies.end()) {
+      ++room_lost;
+    } else if (it->second > 1) {
+      room_duplicated += static_cast<size_t>(it->second - 1);
+    }
+  }
+  EXPECT_EQ(room_lost, 0u);
+  EXPECT_EQ(room_duplicated, 0u);
+  std::printf(
+      "cluster: %d DMs and %d room messages, relay1 killed; DMs lost %zu, duplicated %zu;"
+      " room copies lost %zu, duplicated %zu; room sends retried %zu times\n",
+      kDirect, acked_rooms, lost, duplicated, room_lost, room_duplicated, room_retries);
 
   balancer.signal(SIGTERM);
   balancer.wait(10s);

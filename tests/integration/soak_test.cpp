@@ -8,7 +8,8 @@
 //    their local broker: acknowledged = Broker::send returned OK (the line is in the outbox);
 //    the connectors register, heartbeat, forward and pull them;
 //  - direct HTTP clients (h1..h3) register, heartbeat, send (with stable message ids, retried
-//    after a failure), send_room to a room they all joined, and poll.
+//    after a failure), send_room to a room they all joined, and pull their inboxes with
+//    acknowledged pulls (peek, then remove what was seen).
 // Duration: $C2C_SOAK_SECONDS (default 15) of load; scripts/soak.sh runs it for minutes.
 // $C2C_SOAK_RELAY_RESTARTS=0 keeps one relay process for the whole run (connectors are still
 // restarted): then its RSS and fd count must stay flat over the second half of the run.
@@ -127,6 +128,7 @@ struct Tally {
   std::set<std::string> room_acked, room_unanswered;
   std::map<std::string, int> dm_seen;    // message id -> deliveries seen by polls
   std::map<std::string, int> room_seen;  // "<id>/<member>" -> deliveries
+  std::set<std::string> removed;  // ids (DMs) and "<id>/<member>" the relay confirmed removed
   size_t broker_failures = 0, http_failures = 0, heartbeats = 0, registers = 0;
 };
 
@@ -207,19 +209,39 @@ TEST(Soak, MixedWorkloadWithRestartsAccountsForEveryMessage) {
       ++tally.registers;
       return true;
     };
+    // Acknowledged pulls (docs/relay-server.md, "Extension: acknowledged pulls"): peek, count,
+    // then remove exactly what was seen. A plain draining `/poll_inbox` loses its page when the
+    // answer does not arrive (the relay killed after its commit, a client timeout), which would
+    // be the client's loss, not the relay's. A copy counts twice only when it shows up again
+    // after the relay confirmed its removal, or twice in one page.
     auto poll_all = [&] {
       for (const auto& a : kDirect) {
-        auto p = http.post("/poll_inbox", sess(a));
+        auto p = http.post("/peek_inbox", sess(a));
         if (!p.ok()) return;
-        std::lock_guard lock(tally.mu);
-        for (const auto& m : p.body["messages"]) {
-          const std::string id = m.value("message_id", "");
-          if (m.value("from_alias", "") == "c2c-system") continue;
-          if (m.value("room_id", "").empty()) {
-            ++tally.dm_seen[id];
-          } else {
-            ++tally.room_seen[id + "/" + a];
+        Json ids = Json::array();
+        {
+          std::lock_guard lock(tally.mu);
+          std::set<std::string> in_page;
+          for (const auto& m : p.body["messages"]) {
+            const std::string id = m.value("message_id", "");
+            ids.push_back(id);
+            if (m.value("from_alias", "") == "c2c-system") continue;
+            const std::string key = m.value("room_id", "").empty() ? id : id + "/" + a;
+            auto& seen = m.value("room_id", "").empty() ? tally.dm_seen : tally.room_seen;
+            if (!in_page.insert(key).second || tally.removed.count(key) || seen[key] == 0) {
+              ++seen[key];
+            }
           }
+        }
+        if (ids.empty()) continue;
+        Json ack = sess(a);
+        ack["message_ids"] = ids;
+        auto r = http.post("/poll_inbox", ack);
+        if (!r.ok()) return;
+        std::lock_guard lock(tally.mu);
+        for (const auto& m : r.body["messages"]) {
+          const std::string id = m.value("message_id", "");
+          tally.removed.insert(m.value("room_id", "").empty() ? id : id + "/" + a);
         }
       }
     };
@@ -385,7 +407,8 @@ TEST(Soak, MixedWorkloadWithRestartsAccountsForEveryMessage) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     idle_sockets = count_sockets(relay.child->pid());
   }
-  EXPECT_LE(idle_sockets, base_sockets) << "the relay holds connections nobody uses";
+  EXPECT_LE(idle_sockets, base_sockets) << "the relay holds connections nobody uses:\n"
+                                        << describe_sockets(relay.child->pid());
   const long idle_fds = count_fds(relay.child->pid());
   const long rss_end = rss_kib(relay.child->pid());
   long max_fds = 0, max_rss = 0;

@@ -13,6 +13,7 @@
 #include <mutex>
 
 #include "c2c/broker/broker.hpp"
+#include "c2c/core/env.hpp"
 #include "c2c/core/fd_io.hpp"
 #include "c2c/core/text.hpp"
 #include "c2c/crypto/crypto.hpp"
@@ -90,8 +91,10 @@ fs::path resolve_root() {
               << ");\n[WARNING] ignoring it and using the per-repository broker root.\n";
   }
   const std::string fp = repo_fingerprint();
-  const char* xdg = std::getenv("XDG_STATE_HOME");
-  if (xdg != nullptr && *xdg != '\0') return fs::path(xdg) / "c2c" / "repos" / fp / "broker";
+  // Not xdg_base_dir: without XDG_STATE_HOME the broker lives in ~/.c2c (the original layout).
+  if (auto xdg = env_non_blank(process_env(), "XDG_STATE_HOME")) {
+    return fs::path(*xdg) / "c2c" / "repos" / fp / "broker";
+  }
   const std::string home = env_or_empty("HOME");
   if (!home.empty()) return fs::path(home) / ".c2c" / "repos" / fp / "broker";
   return fs::path("/tmp") / "c2c" / "repos" / fp / "broker";

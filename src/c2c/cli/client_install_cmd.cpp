@@ -11,6 +11,7 @@
 #include "c2c/broker/broker.hpp"
 #include "c2c/cli/cli_common.hpp"
 #include "c2c/clients/clients.hpp"
+#include "c2c/core/env.hpp"
 #include "c2c/core/text.hpp"
 
 namespace c2c::cli {
@@ -32,9 +33,9 @@ struct ClientArgs {
 };
 
 std::optional<fs::path> env_path(const char* name) {
-  const char* v = std::getenv(name);
-  if (v == nullptr || *v == '\0') return std::nullopt;
-  return fs::path(v);
+  auto v = env_non_blank(process_env(), name);
+  if (!v) return std::nullopt;
+  return fs::path(*v);
 }
 
 clients::Locations locations() {

@@ -19,6 +19,7 @@
 #include "c2c/cli/cli_common.hpp"
 #include "c2c/cli/relay_cli.hpp"
 #include "c2c/clients/clients.hpp"
+#include "c2c/core/env.hpp"
 #include "c2c/core/version.hpp"
 
 namespace c2c::cli {
@@ -171,7 +172,7 @@ std::vector<Check> client_checks() {
   loc.home = home;
   loc.project = fs::current_path();
   if (const char* v = std::getenv("CODEX_HOME"); v && *v) loc.codex_home = fs::path(v);
-  if (const char* v = std::getenv("XDG_CONFIG_HOME"); v && *v) loc.xdg_config_home = fs::path(v);
+  if (auto v = env_non_blank(process_env(), "XDG_CONFIG_HOME")) loc.xdg_config_home = fs::path(*v);
   for (clients::Client client : clients::all_clients()) {
     for (clients::Scope scope : {clients::Scope::kUser, clients::Scope::kProject}) {
       const std::string name = std::string("client ") + clients::client_name(client) +

@@ -51,12 +51,12 @@ relay::RelayClient make_client(const relay::Resolved& r, std::optional<crypto::I
 [[noreturn]] void fail_unreachable(const std::string& url, const Error& error, bool json);
 // The relay answered but refused: "error: <op>: <code>: <text>" plus a hint for the
 // troubleshooting-table cases, or the relay's JSON body with --json. Exit 1.
-[[noreturn]] void fail_reply(const std::string& op, const relay::Reply& reply, bool json);
+[[noreturn]] void fail_reply(const std::string& op, const relay::RelayReply& reply, bool json);
 // Unwraps a call: unreachable / bad answer / ok:false all end the command.
-relay::Reply expect_ok(const std::string& op, const std::string& url, Result<relay::Reply> r,
-                       bool json);
+relay::RelayReply expect_ok(const std::string& op, const std::string& url,
+                            Result<relay::RelayReply> r, bool json);
 // The hint for a failed reply, "" when there is none.
-std::string hint_for(const relay::Reply& reply);
+std::string hint_for(const relay::RelayReply& reply);
 
 // The alias a command acts as when --alias is not given: broker::resolve_sender (D14) with the
 // operator alias saved in relay.json (`relay setup --alias`, or the first `relay rooms join

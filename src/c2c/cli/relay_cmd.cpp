@@ -134,7 +134,7 @@ void fail_unreachable(const std::string& url, const Error& error, bool json) {
            : "Check that 'c2c relay serve' is running and the URL is right"));
 }
 
-std::string hint_for(const relay::Reply& reply) {
+std::string hint_for(const relay::RelayReply& reply) {
   const std::string code = reply.error_code();
   const std::string text = reply.error_text();
   if (code == "unauthorized" && text.find("Ed25519") != std::string::npos &&
@@ -160,7 +160,7 @@ std::string hint_for(const relay::Reply& reply) {
   return "";
 }
 
-void fail_reply(const std::string& op, const relay::Reply& reply, bool json) {
+void fail_reply(const std::string& op, const relay::RelayReply& reply, bool json) {
   if (json) print_json(reply.body);
   std::string msg = op + ": " + reply.describe();
   const std::string hint = hint_for(reply);
@@ -168,8 +168,8 @@ void fail_reply(const std::string& op, const relay::Reply& reply, bool json) {
   exit_with_error(msg);
 }
 
-relay::Reply expect_ok(const std::string& op, const std::string& url, Result<relay::Reply> r,
-                       bool json) {
+relay::RelayReply expect_ok(const std::string& op, const std::string& url,
+                            Result<relay::RelayReply> r, bool json) {
   if (!r) fail_unreachable(url, r.error(), json);
   if (!r->ok()) fail_reply(op, r.value(), json);
   return std::move(r).value();

@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "c2c/broker/broker.hpp"
+#include "c2c/core/env.hpp"
 #include "c2c/core/service_unit.hpp"
 #include "c2c/core/text.hpp"
 
@@ -79,13 +80,9 @@ void stop(const fs::path& root) {
 }
 
 fs::path user_unit_dir() {
-  if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg && *xdg) {
-    return fs::path(xdg) / "systemd" / "user";
-  }
-  const char* home = std::getenv("HOME");
-  if (home == nullptr || *home == '\0')
-    exit_with_error("HOME is not set; cannot place the user unit");
-  return fs::path(home) / ".config" / "systemd" / "user";
+  auto config = xdg_base_dir(XdgBase::kConfig);
+  if (!config) exit_with_error("HOME is not set; cannot place the user unit");
+  return *config / "systemd" / "user";
 }
 
 void install_service(const ConnOptions& conn, const fs::path& root,

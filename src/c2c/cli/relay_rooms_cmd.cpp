@@ -66,8 +66,8 @@ std::string cli_session_for(const std::string& alias, const std::string& session
   return "cli-" + alias;
 }
 
-Result<relay::Reply> register_alias(relay::RelayClient& client, const relay::Resolved& r,
-                                    const std::string& alias, const std::string& session) {
+Result<relay::RelayReply> register_alias(relay::RelayClient& client, const relay::Resolved& r,
+                                         const std::string& alias, const std::string& session) {
   relay::RegisterParams p;
   p.node_id = r.node_id;
   p.session_id = session;
@@ -77,7 +77,7 @@ Result<relay::Reply> register_alias(relay::RelayClient& client, const relay::Res
 }
 
 // The relay does not know this alias (never registered, or its lease was collected).
-bool needs_registration(const Result<relay::Reply>& res) {
+bool needs_registration(const Result<relay::RelayReply>& res) {
   if (!res || res->ok()) return false;
   return res->error_code() == "unknown_alias" ||
          (res->auth_refused() && res->error_text().find("identity binding") != std::string::npos);
@@ -85,9 +85,9 @@ bool needs_registration(const Result<relay::Reply>& res) {
 
 // Runs a room operation as `alias`; when the relay does not know the alias yet, registers it
 // with this machine's identity and node id first (stderr says so) and tries once more.
-Result<relay::Reply> as_registered(relay::RelayClient& client, const relay::Resolved& r,
-                                   const RoomOptions& o, const std::string& alias,
-                                   const std::function<Result<relay::Reply>()>& op) {
+Result<relay::RelayReply> as_registered(relay::RelayClient& client, const relay::Resolved& r,
+                                        const RoomOptions& o, const std::string& alias,
+                                        const std::function<Result<relay::RelayReply>()>& op) {
   auto res = op();
   if (!needs_registration(res)) return res;
   const std::string session = cli_session_for(alias, "", o.conn.broker_root);

@@ -23,7 +23,7 @@ using relay::PeerList;
 // signs /list with this machine's identity as its default alias, else its first local alias.
 Result<PeerList> fetch_peers(relay::RelayClient& client, const relay::Resolved& r,
                              const std::string& broker_root, bool need_dead,
-                             relay::Reply* refusal) {
+                             relay::RelayReply* refusal) {
   auto signer = [&]() {
     relay::ListSigner s;
     std::optional<crypto::Identity> identity;
@@ -48,7 +48,7 @@ void run_status(const ConnOptions& o) {
   const auto health = expect_ok("status", r.url, client.health(), o.json);
   const auto h = protocol::HealthResponse::from_json(health.body).value_or({});
 
-  relay::Reply refusal;
+  relay::RelayReply refusal;
   const auto peers = fetch_peers(client, r, o.broker_root, false, &refusal);
   if (!peers && peers.error().code == ErrorCode::kUnavailable) {
     fail_unreachable(r.url, peers.error(), o.json);
@@ -96,7 +96,7 @@ void run_list(const ListOptions& o) {
   const auto r = resolve(o.conn);
   require_url(r);
   auto client = make_client(r, load_identity(r, false));
-  relay::Reply refusal;
+  relay::RelayReply refusal;
   auto peers = fetch_peers(client, r, o.conn.broker_root, o.dead, &refusal);
   if (!peers && peers.error().code == ErrorCode::kUnavailable) {
     fail_unreachable(r.url, peers.error(), o.conn.json);
@@ -247,7 +247,7 @@ RelayHealth probe_relay_health() {
   if (!health->ok()) {
     return {"red", "✗ Relay: " + r.url + " answered with an error (" + health->describe() + ")"};
   }
-  relay::Reply refusal;
+  relay::RelayReply refusal;
   std::optional<PeerList> peers;
   try {
     auto p = fetch_peers(client, r, "", false, &refusal);

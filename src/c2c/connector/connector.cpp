@@ -266,14 +266,14 @@ bool Connector::batch_usable(double now) const {
   return !batch_unsupported_at_ || now - *batch_unsupported_at_ >= kBatchReprobeSeconds;
 }
 
-std::vector<Result<relay::Reply>> Connector::send_batch(
+std::vector<Result<relay::RelayReply>> Connector::send_batch(
     std::span<const broker::OutboxEntry> entries, SyncReport& report) {
   std::vector<relay::SendParams> params;
   params.reserve(entries.size());
   for (const auto& e : entries) params.push_back(send_params(e));
   report.contacted_relay = true;
   const auto sent = client_.send_batch(entries.front().from_alias, params);
-  std::vector<Result<relay::Reply>> replies;
+  std::vector<Result<relay::RelayReply>> replies;
   if (sent && sent->http_status == 404) {
     // A relay from before /send_batch: one /send per message, as before, for a while.
     batch_unsupported_at_ = broker_.clock().now();
@@ -310,11 +310,11 @@ std::vector<Result<relay::Reply>> Connector::send_batch(
   }
   // Each message's result stands for the /send answer it replaces.
   replies.reserve(entries.size());
-  for (const auto& r : *it) replies.emplace_back(relay::Reply{sent->http_status, r});
+  for (const auto& r : *it) replies.emplace_back(relay::RelayReply{sent->http_status, r});
   return replies;
 }
 
-bool Connector::settle_sent(const broker::OutboxEntry& e, const Result<relay::Reply>& sent,
+bool Connector::settle_sent(const broker::OutboxEntry& e, const Result<relay::RelayReply>& sent,
                             bool heartbeats_skipped, SyncReport& report, ForwardResults& out) {
   const double now = broker_.clock().now();
   const bool grace = relay_restart_seen_at_.has_value() &&
@@ -391,7 +391,7 @@ void Connector::forward_outbox(SyncReport& report, const std::atomic<bool>* stop
         ++end;
       }
     }
-    std::vector<Result<relay::Reply>> replies;
+    std::vector<Result<relay::RelayReply>> replies;
     if (end - i > 1) {
       replies = send_batch(std::span(entries).subspan(i, end - i), report);
     }

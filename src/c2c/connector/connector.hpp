@@ -147,11 +147,11 @@ class Connector {
   // /send_batch for `entries` (one sender): one answer per entry, each standing for its /send
   // answer; none when the batch route cannot take them (an older relay's 404, or the batch
   // refused whole for its form or size), so they go by /send.
-  std::vector<Result<relay::Reply>> send_batch(std::span<const broker::OutboxEntry> entries,
-                                               SyncReport& report);
+  std::vector<Result<relay::RelayReply>> send_batch(std::span<const broker::OutboxEntry> entries,
+                                                    SyncReport& report);
   bool batch_usable(double now) const;
   // Decides one entry on its relay answer; false when the round should forward nothing more.
-  bool settle_sent(const broker::OutboxEntry& e, const Result<relay::Reply>& sent,
+  bool settle_sent(const broker::OutboxEntry& e, const Result<relay::RelayReply>& sent,
                    bool heartbeats_skipped, SyncReport& report, ForwardResults& out);
   void pull_inbox(const Session& s, SyncReport& report);
   void forward_receipts(const std::vector<Session>& sessions, SyncReport& report);

@@ -20,6 +20,7 @@
 #include <sstream>
 #include <thread>
 
+#include "c2c/core/env.hpp"
 #include "c2c/core/fd_io.hpp"
 
 namespace c2c::connector {
@@ -84,11 +85,7 @@ fs::path statefile_path(const fs::path& broker_root) {
 }
 
 fs::path default_log_path() {
-  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg) {
-    return fs::path(xdg) / "c2c" / "relay-connector.log";
-  }
-  const char* home = std::getenv("HOME");
-  return fs::path(home && *home ? home : "/tmp") / ".local" / "share" / "c2c" /
+  return xdg_base_dir(XdgBase::kData).value_or(fs::path("/tmp") / ".local" / "share") / "c2c" /
          "relay-connector.log";
 }
 

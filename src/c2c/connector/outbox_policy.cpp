@@ -16,15 +16,16 @@ bool malformed_entry(const std::string& code) {
 
 }  // namespace
 
-OutboxDecision decide_outbox(const broker::OutboxEntry& entry, const Result<relay::Reply>& sent,
-                             double now, const OutboxLimits& limits, bool in_restart_grace) {
+OutboxDecision decide_outbox(const broker::OutboxEntry& entry,
+                             const Result<relay::RelayReply>& sent, double now,
+                             const OutboxLimits& limits, bool in_restart_grace) {
   using Kind = broker::OutboxOutcome::Kind;
   OutboxDecision d;
   d.outcome.message_id = entry.message_id;
 
   std::string reason;
   if (sent.has_value()) {
-    const relay::Reply& r = sent.value();
+    const relay::RelayReply& r = sent.value();
     if (r.ok()) {
       d.outcome.kind = Kind::kDelivered;
       return d;

@@ -42,7 +42,8 @@ struct OutboxDecision {
 bool is_unknown_recipient(const std::string& error_code);
 
 // in_restart_grace: the relay restarted recently, so "unknown recipient" may be temporary.
-OutboxDecision decide_outbox(const broker::OutboxEntry& entry, const Result<relay::Reply>& sent,
-                             double now, const OutboxLimits& limits, bool in_restart_grace = false);
+OutboxDecision decide_outbox(const broker::OutboxEntry& entry,
+                             const Result<relay::RelayReply>& sent, double now,
+                             const OutboxLimits& limits, bool in_restart_grace = false);
 
 }  // namespace c2c::connector

@@ -12,4 +12,23 @@ EnvLookup process_env() {
   };
 }
 
+std::optional<std::string> env_non_blank(const EnvLookup& env, std::string_view name) {
+  auto v = env(name);
+  if (!v || v->find_first_not_of(" \t\r\n") == std::string::npos) return std::nullopt;
+  return v;
+}
+
+std::optional<std::filesystem::path> xdg_base_dir(XdgBase base, const EnvLookup& env) {
+  const char* var = base == XdgBase::kConfig ? "XDG_CONFIG_HOME"
+                    : base == XdgBase::kData ? "XDG_DATA_HOME"
+                                             : "XDG_STATE_HOME";
+  if (auto xdg = env_non_blank(env, var)) return std::filesystem::path(*xdg);
+  auto home = env_non_blank(env, "HOME");
+  if (!home) return std::nullopt;
+  const std::filesystem::path h(*home);
+  return base == XdgBase::kConfig ? h / ".config"
+         : base == XdgBase::kData ? h / ".local" / "share"
+                                  : h / ".local" / "state";
+}
+
 }  // namespace c2c

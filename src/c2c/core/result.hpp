@@ -103,11 +103,14 @@ class [[nodiscard]] Result<void, E> {
 };
 
 // Propagate an error from an expression returning Result<U, E> inside a function returning
-// Result<T, E> (any E: Unexpected deduces it).
-#define C2C_TRY(expr)                                                                    \
-  do {                                                                                   \
-    auto&& c2c_try_result_ = (expr);                                                     \
-    if (!c2c_try_result_.has_value()) return ::c2c::Unexpected{c2c_try_result_.error()}; \
+// Result<T, E> (any E: Unexpected deduces it). The error is moved out of a temporary result and
+// copied from a named one, which stays intact.
+#define C2C_TRY(expr)                                                                             \
+  do {                                                                                            \
+    auto&& c2c_try_result_ = (expr);                                                              \
+    if (!c2c_try_result_.has_value()) {                                                           \
+      return ::c2c::Unexpected{std::forward<decltype(c2c_try_result_)>(c2c_try_result_).error()}; \
+    }                                                                                             \
   } while (0)
 
 }  // namespace c2c

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "c2c/core/env.hpp"
 #include "c2c/core/fd_io.hpp"
 #include "c2c/core/secret_file.hpp"
 #include "c2c/core/text.hpp"
@@ -172,11 +173,7 @@ Result<void> save_identity(const fs::path& path, const Identity& id) {
 }
 
 fs::path default_identity_path() {
-  // An empty XDG_CONFIG_HOME counts as unset (XDG Base Directory spec).
-  const char* xdg = std::getenv("XDG_CONFIG_HOME");
-  if (xdg != nullptr && *xdg != '\0') return fs::path(xdg) / "c2c" / "identity.json";
-  const char* home = std::getenv("HOME");
-  return fs::path(home != nullptr && *home != '\0' ? home : "/") / ".config" / "c2c" /
+  return xdg_base_dir(XdgBase::kConfig).value_or(fs::path("/") / ".config") / "c2c" /
          "identity.json";
 }
 

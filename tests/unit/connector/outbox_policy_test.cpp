@@ -21,14 +21,14 @@ broker::OutboxEntry entry(int attempts = 1, double age = 0) {
   return e;
 }
 
-Result<relay::Reply> reply(int status, nlohmann::json body) {
-  relay::Reply r;
+Result<relay::RelayReply> reply(int status, nlohmann::json body) {
+  relay::RelayReply r;
   r.http_status = status;
   r.body = std::move(body);
   return r;
 }
 
-Result<relay::Reply> relay_error(int status, const std::string& code) {
+Result<relay::RelayReply> relay_error(int status, const std::string& code) {
   return reply(status, {{"ok", false}, {"error_code", code}, {"error", "x"}});
 }
 
@@ -81,7 +81,7 @@ TEST(OutboxPolicy, TransientErrorsAreRetriedWithTheirReason) {
   EXPECT_EQ(d.outcome.kind, Kind::kRetry);
   EXPECT_EQ(d.outcome.reason, "http_500");
 
-  Result<relay::Reply> down = fail(ErrorCode::kUnavailable, "connection refused");
+  Result<relay::RelayReply> down = fail(ErrorCode::kUnavailable, "connection refused");
   d = decide_outbox(entry(), down, kNow, limits);
   EXPECT_EQ(d.outcome.kind, Kind::kRetry);
   EXPECT_EQ(d.outcome.reason, "connection_error");
@@ -94,7 +94,7 @@ TEST(OutboxPolicy, TransientErrorsAreRetriedWithTheirReason) {
 
 TEST(OutboxPolicy, AttemptLimitDeadLetters) {
   const OutboxLimits limits{3, 3600};
-  Result<relay::Reply> down = fail(ErrorCode::kUnavailable, "refused");
+  Result<relay::RelayReply> down = fail(ErrorCode::kUnavailable, "refused");
   EXPECT_EQ(decide_outbox(entry(2), down, kNow, limits).outcome.kind, Kind::kRetry);
   const auto d = decide_outbox(entry(3), down, kNow, limits);
   EXPECT_EQ(d.outcome.kind, Kind::kDeadLetter);

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "c2c/core/env.hpp"
 #include "c2c/core/secret_file.hpp"
 #include "c2c/core/text.hpp"
 #include "c2c/crypto/crypto.hpp"
@@ -18,12 +19,6 @@ namespace fs = std::filesystem;
 using nlohmann::ordered_json;
 
 namespace {
-
-std::optional<std::string> non_blank(const Env& env, std::string_view name) {
-  auto v = env(name);
-  if (!v || trim(*v).empty()) return std::nullopt;
-  return v;
-}
 
 // True when the saved URL and the resolved one name the same relay (scheme and host compare
 // case-insensitively; a trailing '/' does not matter).
@@ -161,22 +156,19 @@ Result<void> write_config_file(const fs::path& path, const SavedConfig& config) 
 }
 
 fs::path user_config_dir(const Env& env) {
-  if (auto xdg = non_blank(env, "XDG_CONFIG_HOME")) return fs::path(*xdg) / "c2c";
-  if (auto home = non_blank(env, "HOME")) return fs::path(*home) / ".config" / "c2c";
-  return fs::path(".config") / "c2c";
+  return xdg_base_dir(XdgBase::kConfig, env).value_or(".config") / "c2c";
 }
 
 fs::path user_data_dir(const Env& env) {
-  if (auto xdg = non_blank(env, "XDG_DATA_HOME")) return fs::path(*xdg) / "c2c";
-  if (auto home = non_blank(env, "HOME")) return fs::path(*home) / ".local" / "share" / "c2c";
-  return fs::path(".local") / "share" / "c2c";
+  return xdg_base_dir(XdgBase::kData, env).value_or(fs::path(".local") / "share") / "c2c";
 }
 
 Result<void> ensure_user_dirs(const Env& env) {
-  const auto home = non_blank(env, "HOME");
+  const auto home = env_non_blank(env, "HOME");
   // Without HOME the defaults are relative paths: never scatter them into the current directory.
-  if (home || non_blank(env, "XDG_CONFIG_HOME")) C2C_TRY(make_private_dirs(user_config_dir(env)));
-  if (home || non_blank(env, "XDG_DATA_HOME")) C2C_TRY(make_private_dirs(user_data_dir(env)));
+  if (home || env_non_blank(env, "XDG_CONFIG_HOME"))
+    C2C_TRY(make_private_dirs(user_config_dir(env)));
+  if (home || env_non_blank(env, "XDG_DATA_HOME")) C2C_TRY(make_private_dirs(user_data_dir(env)));
   if (home) C2C_TRY(make_private_dirs(fs::path(*home) / ".local" / "share" / "c2c"));
   return {};
 }
@@ -185,13 +177,13 @@ namespace {
 std::optional<fs::path> broker_root_for_config(const Env& env,
                                                const std::optional<fs::path>& broker_root) {
   if (broker_root && !broker_root->empty()) return broker_root;
-  if (auto root = non_blank(env, "C2C_MCP_BROKER_ROOT")) return fs::path(*root);
+  if (auto root = env_non_blank(env, "C2C_MCP_BROKER_ROOT")) return fs::path(*root);
   return std::nullopt;
 }
 }  // namespace
 
 fs::path config_save_path(const Env& env, const std::optional<fs::path>& broker_root) {
-  if (auto p = non_blank(env, "C2C_RELAY_CONFIG")) return fs::path(*p);
+  if (auto p = env_non_blank(env, "C2C_RELAY_CONFIG")) return fs::path(*p);
   if (auto root = broker_root_for_config(env, broker_root)) return *root / "relay.json";
   return user_config_dir(env) / "relay.json";
 }
@@ -199,7 +191,7 @@ fs::path config_save_path(const Env& env, const std::optional<fs::path>& broker_
 std::vector<fs::path> config_search_paths(const Env& env,
                                           const std::optional<fs::path>& broker_root) {
   std::vector<fs::path> out;
-  if (auto p = non_blank(env, "C2C_RELAY_CONFIG")) out.emplace_back(*p);
+  if (auto p = env_non_blank(env, "C2C_RELAY_CONFIG")) out.emplace_back(*p);
   if (auto root = broker_root_for_config(env, broker_root)) out.push_back(*root / "relay.json");
   out.push_back(user_config_dir(env) / "relay.json");
   return out;
@@ -239,7 +231,7 @@ Result<Resolved> resolve(const Flags& flags, const Env& env, const HostFacts& fa
   Resolved r;
 
   const bool explicit_url = (flags.relay_url && !trim(*flags.relay_url).empty()) ||
-                            non_blank(env, "C2C_RELAY_URL").has_value();
+                            env_non_blank(env, "C2C_RELAY_URL").has_value();
 
   // The saved config: first existing file among the candidates. A broken one stops only the
   // commands that need it: with the URL given explicitly it is skipped with a note.
@@ -262,7 +254,7 @@ Result<Resolved> resolve(const Flags& flags, const Env& env, const HostFacts& fa
   if (flags.relay_url && !trim(*flags.relay_url).empty()) {
     url = *flags.relay_url;
     r.url_source = "--relay-url";
-  } else if (auto v = non_blank(env, "C2C_RELAY_URL")) {
+  } else if (auto v = env_non_blank(env, "C2C_RELAY_URL")) {
     url = *v;
     r.url_source = "C2C_RELAY_URL";
   } else if (saved && saved->url) {
@@ -285,7 +277,7 @@ Result<Resolved> resolve(const Flags& flags, const Env& env, const HostFacts& fa
     if (!t) return Unexpected{t.error()};
     r.token = std::move(t).value();
     r.token_source = "--token-file";
-  } else if (auto v = non_blank(env, "C2C_RELAY_TOKEN")) {
+  } else if (auto v = env_non_blank(env, "C2C_RELAY_TOKEN")) {
     r.token = std::string(trim(*v));
     r.token_source = "C2C_RELAY_TOKEN";
   } else if (saved && saved->token) {
@@ -304,7 +296,7 @@ Result<Resolved> resolve(const Flags& flags, const Env& env, const HostFacts& fa
   if (flags.node_id && !trim(*flags.node_id).empty()) {
     r.node_id = std::string(trim(*flags.node_id));
     r.node_id_source = "--node-id";
-  } else if (auto v = non_blank(env, "C2C_RELAY_NODE_ID")) {
+  } else if (auto v = env_non_blank(env, "C2C_RELAY_NODE_ID")) {
     r.node_id = std::string(trim(*v));
     r.node_id_source = "C2C_RELAY_NODE_ID";
   } else if (saved && saved->node_id) {
@@ -326,7 +318,7 @@ Result<Resolved> resolve(const Flags& flags, const Env& env, const HostFacts& fa
   if (flags.identity_path && !flags.identity_path->empty()) {
     r.identity_path = *flags.identity_path;
     r.identity_path_explicit = true;
-  } else if (auto v = non_blank(env, "C2C_RELAY_IDENTITY_PATH")) {
+  } else if (auto v = env_non_blank(env, "C2C_RELAY_IDENTITY_PATH")) {
     r.identity_path = *v;
     r.identity_path_explicit = true;
   } else {

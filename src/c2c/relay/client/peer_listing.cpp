@@ -7,7 +7,7 @@ namespace {
 
 // The peers of an ok /list reply, as the listing says; a signed /list shows live peers only and
 // sends no alive flag, so they are marked alive.
-Result<PeerList> peers_of(const Reply& reply, bool includes_dead) {
+Result<PeerList> peers_of(const RelayReply& reply, bool includes_dead) {
   auto parsed = protocol::ListResponse::from_json(reply.body);
   if (!parsed) return Unexpected{parsed.error()};
   if (!includes_dead) {
@@ -19,7 +19,8 @@ Result<PeerList> peers_of(const Reply& reply, bool includes_dead) {
 }  // namespace
 
 Result<PeerList> list_peers_as_allowed(RelayClient& client, bool need_dead,
-                                       const std::function<ListSigner()>& signer, Reply* refusal) {
+                                       const std::function<ListSigner()>& signer,
+                                       RelayReply* refusal) {
   auto all = client.list_all_peers();
   if (!all) return Unexpected{all.error()};
   if (all->ok()) return peers_of(*all, /*includes_dead=*/true);

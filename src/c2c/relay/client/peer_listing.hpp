@@ -32,7 +32,8 @@ struct ListSigner {
 // with an identity but no alias is kUnauthorized naming the admin token (nothing is sent).
 // Unreachable relay or unreadable answer: that error.
 Result<PeerList> list_peers_as_allowed(RelayClient& client, bool need_dead,
-                                       const std::function<ListSigner()>& signer, Reply* refusal);
+                                       const std::function<ListSigner()>& signer,
+                                       RelayReply* refusal);
 
 size_t count_alive(const PeerList& list);
 

@@ -17,14 +17,14 @@ namespace c2c::relay {
 using nlohmann::json;
 namespace route = protocol::route;
 
-// ---------- Reply ----------
+// ---------- RelayReply ----------
 
-bool Reply::ok() const {
+bool RelayReply::ok() const {
   const auto it = body.find("ok");
   return it != body.end() && it->is_boolean() && it->get<bool>();
 }
 
-std::string Reply::error_code() const {
+std::string RelayReply::error_code() const {
   const auto it = body.find("error_code");
   if (it != body.end() && it->is_string()) return it->get<std::string>();
   // The original c2c's 429 body carries the code in "error".
@@ -32,12 +32,12 @@ std::string Reply::error_code() const {
   return "";
 }
 
-std::string Reply::error_text() const {
+std::string RelayReply::error_text() const {
   const auto it = body.find("error");
   return it != body.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
-std::string Reply::describe() const {
+std::string RelayReply::describe() const {
   std::string code = error_code();
   std::string text = error_text();
   if (code.empty() && text.empty()) return "HTTP " + std::to_string(http_status);
@@ -46,7 +46,7 @@ std::string Reply::describe() const {
   return code + ": " + text;
 }
 
-std::vector<protocol::Message> parse_messages(const Reply& reply, size_t* skipped) {
+std::vector<protocol::Message> parse_messages(const RelayReply& reply, size_t* skipped) {
   std::vector<protocol::Message> out;
   size_t bad = 0;
   const auto it = reply.body.find("messages");
@@ -113,9 +113,9 @@ RelayClient::RelayClient(RelayClientOptions options, Transport transport)
     options_.base_url.pop_back();
 }
 
-Result<Reply> RelayClient::call(std::string_view method, std::string_view path, std::string body,
-                                Auth auth, std::string_view alias,
-                                std::optional<std::chrono::milliseconds> timeout) {
+Result<RelayReply> RelayClient::call(std::string_view method, std::string_view path,
+                                     std::string body, Auth auth, std::string_view alias,
+                                     std::optional<std::chrono::milliseconds> timeout) {
   net::ClientRequest req;
   req.timeout = timeout;
   req.method = std::string(method);
@@ -138,7 +138,7 @@ Result<Reply> RelayClient::call(std::string_view method, std::string_view path, 
   if (!resp) {
     return fail(ErrorCode::kUnavailable, resp.error().message);
   }
-  Reply reply;
+  RelayReply reply;
   reply.http_status = resp->status;
   try {
     reply.body = json::parse(resp->body);
@@ -155,19 +155,19 @@ Result<Reply> RelayClient::call(std::string_view method, std::string_view path, 
   return reply;
 }
 
-Result<Reply> RelayClient::health() {
+Result<RelayReply> RelayClient::health() {
   return call("GET", route::kHealth, "", Auth::kNone);
 }
 
-Result<Reply> RelayClient::list_rooms(std::string_view alias) {
+Result<RelayReply> RelayClient::list_rooms(std::string_view alias) {
   if (alias.empty()) return call("GET", route::kListRooms, "", Auth::kNone);
   // Aliases are [A-Za-z0-9._-]: nothing to escape in the query.
   return call("GET", std::string(route::kListRooms) + "?alias=" + std::string(alias), "",
               Auth::kPeer, alias);
 }
 
-Result<Reply> RelayClient::room_history(std::string_view room_id, int limit,
-                                        std::string_view alias) {
+Result<RelayReply> RelayClient::room_history(std::string_view room_id, int limit,
+                                             std::string_view alias) {
   protocol::RoomHistoryRequest b;
   b.room_id = std::string(room_id);
   b.limit = limit;
@@ -175,7 +175,7 @@ Result<Reply> RelayClient::room_history(std::string_view room_id, int limit,
   return call("POST", route::kRoomHistory, b.to_json().dump(), Auth::kPeer, alias);
 }
 
-Result<Reply> RelayClient::register_session(const RegisterParams& p) {
+Result<RelayReply> RelayClient::register_session(const RegisterParams& p) {
   protocol::RegisterRequest b;
   b.node_id = p.node_id;
   b.session_id = p.session_id;
@@ -226,8 +226,8 @@ protocol::RoomProof RelayClient::room_proof(std::string_view ctx, std::string_vi
   return proof;
 }
 
-Result<Reply> RelayClient::room_op(std::string_view route, std::string_view ctx,
-                                   std::string_view room_id, std::string_view alias) {
+Result<RelayReply> RelayClient::room_op(std::string_view route, std::string_view ctx,
+                                        std::string_view room_id, std::string_view alias) {
   protocol::RoomOpRequest b;
   b.alias = std::string(alias);
   b.room_id = std::string(room_id);
@@ -235,16 +235,16 @@ Result<Reply> RelayClient::room_op(std::string_view route, std::string_view ctx,
   return call("POST", route, b.to_json().dump(), Auth::kNone);
 }
 
-Result<Reply> RelayClient::join_room(std::string_view room_id, std::string_view alias) {
+Result<RelayReply> RelayClient::join_room(std::string_view room_id, std::string_view alias) {
   return room_op(route::kJoinRoom, crypto::kCtxRoomJoin, room_id, alias);
 }
 
-Result<Reply> RelayClient::leave_room(std::string_view room_id, std::string_view alias) {
+Result<RelayReply> RelayClient::leave_room(std::string_view room_id, std::string_view alias) {
   return room_op(route::kLeaveRoom, crypto::kCtxRoomLeave, room_id, alias);
 }
 
-Result<Reply> RelayClient::send_room(std::string_view room_id, std::string_view from_alias,
-                                     std::string_view content, std::string_view message_id) {
+Result<RelayReply> RelayClient::send_room(std::string_view room_id, std::string_view from_alias,
+                                          std::string_view content, std::string_view message_id) {
   protocol::SendRoomRequest b;
   b.message_id = std::string(message_id);
   b.from_alias = std::string(from_alias);
@@ -270,13 +270,13 @@ Result<Reply> RelayClient::send_room(std::string_view room_id, std::string_view 
   return call("POST", route::kSendRoom, b.to_json().dump(), Auth::kNone);
 }
 
-Result<Reply> RelayClient::heartbeat(std::string_view node_id, std::string_view session_id,
-                                     std::string_view alias) {
+Result<RelayReply> RelayClient::heartbeat(std::string_view node_id, std::string_view session_id,
+                                          std::string_view alias) {
   protocol::SessionRequest b{std::string(node_id), std::string(session_id)};
   return call("POST", route::kHeartbeat, b.to_json().dump(), Auth::kPeer, alias);
 }
 
-Result<Reply> RelayClient::send(const SendParams& p) {
+Result<RelayReply> RelayClient::send(const SendParams& p) {
   protocol::SendRequest b;
   b.from_alias = p.from_alias;
   b.to_alias = p.to_alias;
@@ -285,8 +285,8 @@ Result<Reply> RelayClient::send(const SendParams& p) {
   return call("POST", route::kSend, b.to_json().dump(), Auth::kPeer, p.from_alias);
 }
 
-Result<Reply> RelayClient::send_batch(std::string_view from_alias,
-                                      const std::vector<SendParams>& messages) {
+Result<RelayReply> RelayClient::send_batch(std::string_view from_alias,
+                                           const std::vector<SendParams>& messages) {
   protocol::SendBatchRequest b;
   b.from_alias = std::string(from_alias);
   b.messages.reserve(messages.size());
@@ -300,54 +300,56 @@ Result<Reply> RelayClient::send_batch(std::string_view from_alias,
   return call("POST", route::kSendBatch, b.to_json().dump(), Auth::kPeer, from_alias);
 }
 
-Result<Reply> RelayClient::peek_inbox(std::string_view node_id, std::string_view session_id,
-                                      std::string_view alias) {
+Result<RelayReply> RelayClient::peek_inbox(std::string_view node_id, std::string_view session_id,
+                                           std::string_view alias) {
   protocol::SessionRequest b{std::string(node_id), std::string(session_id)};
   return call("POST", route::kPeekInbox, b.to_json().dump(), Auth::kPeer, alias);
 }
 
-Result<Reply> RelayClient::poll_inbox(std::string_view node_id, std::string_view session_id,
-                                      std::string_view alias,
-                                      const std::optional<std::vector<std::string>>& ack_ids) {
+Result<RelayReply> RelayClient::poll_inbox(std::string_view node_id, std::string_view session_id,
+                                           std::string_view alias,
+                                           const std::optional<std::vector<std::string>>& ack_ids) {
   protocol::PollRequest b{std::string(node_id), std::string(session_id), ack_ids};
   return call("POST", route::kPollInbox, b.to_json().dump(), Auth::kPeer, alias);
 }
 
-Result<Reply> RelayClient::post_receipts(std::string_view alias,
-                                         std::vector<protocol::DeliveryReceipt> receipts) {
+Result<RelayReply> RelayClient::post_receipts(std::string_view alias,
+                                              std::vector<protocol::DeliveryReceipt> receipts) {
   protocol::PostReceiptsRequest b{std::string(alias), std::move(receipts)};
   return call("POST", route::kReceipts, b.to_json().dump(), Auth::kPeer, alias);
 }
 
-Result<Reply> RelayClient::fetch_receipts(std::string_view alias, std::vector<std::string> ack) {
+Result<RelayReply> RelayClient::fetch_receipts(std::string_view alias,
+                                               std::vector<std::string> ack) {
   // This client's callers (the connector) read batched receipts.
   protocol::FetchReceiptsRequest b{std::string(alias), std::move(ack), /*receipt_batches=*/true};
   return call("POST", route::kFetchReceipts, b.to_json().dump(), Auth::kPeer, alias);
 }
 
-Result<Reply> RelayClient::pubkey(std::string_view alias, std::string_view sign_as) {
+Result<RelayReply> RelayClient::pubkey(std::string_view alias, std::string_view sign_as) {
   return call("GET", std::string(route::kPubkeyPrefix) + std::string(alias), "", Auth::kPeer,
               sign_as);
 }
 
-Result<Reply> RelayClient::list_peers(std::string_view sign_as) {
+Result<RelayReply> RelayClient::list_peers(std::string_view sign_as) {
   return call("GET", route::kList, "", Auth::kPeer, sign_as);
 }
 
-Result<Reply> RelayClient::stream(const protocol::StreamRequest& req, std::string_view sign_as) {
+Result<RelayReply> RelayClient::stream(const protocol::StreamRequest& req,
+                                       std::string_view sign_as) {
   const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(req.wait * 1000) + 15'000);
   return call("POST", route::kStream, req.to_json().dump(), Auth::kPeer, sign_as, timeout);
 }
 
-Result<Reply> RelayClient::list_all_peers() {
+Result<RelayReply> RelayClient::list_all_peers() {
   return call("GET", std::string(route::kList) + "?include_dead=1", "", Auth::kAdmin);
 }
 
-Result<Reply> RelayClient::gc() {
+Result<RelayReply> RelayClient::gc() {
   return call("POST", route::kGc, "{}", Auth::kAdmin);
 }
 
-Result<Reply> RelayClient::dead_letter() {
+Result<RelayReply> RelayClient::dead_letter() {
   return call("GET", route::kDeadLetter, "", Auth::kAdmin);
 }
 

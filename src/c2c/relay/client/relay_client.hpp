@@ -15,7 +15,7 @@
 //
 // Errors: Result errors mean "no usable answer" — kUnavailable when the relay could not be
 // reached (refused, DNS, TLS, timeout), kBadRequest when the answer was not a JSON object.
-// Any JSON answer, whatever its HTTP status, is a Reply; callers look at ok()/error_code().
+// Any JSON answer, whatever its HTTP status, is a RelayReply; callers look at ok()/error_code().
 
 #include <chrono>
 #include <functional>
@@ -33,7 +33,9 @@
 
 namespace c2c::relay {
 
-struct Reply {
+// A relay's answer as the client sees it: HTTP status and JSON body (the relay service's own
+// `Reply<T>` is its result type, on the server side).
+struct RelayReply {
   int http_status = 0;
   nlohmann::json body = nlohmann::json::object();
 
@@ -49,7 +51,7 @@ struct Reply {
 
 // The messages of a /peek_inbox or /poll_inbox reply. Items that are not valid messages (no
 // message_id, from_alias or content) are skipped and counted in `skipped`.
-std::vector<protocol::Message> parse_messages(const Reply& reply, size_t* skipped = nullptr);
+std::vector<protocol::Message> parse_messages(const RelayReply& reply, size_t* skipped = nullptr);
 
 struct RegisterParams {
   std::string node_id;
@@ -89,66 +91,67 @@ class RelayClient {
   const std::optional<crypto::Identity>& identity() const { return options_.identity; }
 
   // Open routes.
-  Result<Reply> health();
-  Result<Reply> list_rooms(std::string_view alias = {});
-  Result<Reply> room_history(std::string_view room_id, int limit, std::string_view alias = {});
+  Result<RelayReply> health();
+  Result<RelayReply> list_rooms(std::string_view alias = {});
+  Result<RelayReply> room_history(std::string_view room_id, int limit, std::string_view alias = {});
 
   // Self-auth routes (body proofs when an identity is loaded).
-  Result<Reply> register_session(const RegisterParams& p);
-  Result<Reply> join_room(std::string_view room_id, std::string_view alias);
-  Result<Reply> leave_room(std::string_view room_id, std::string_view alias);
-  Result<Reply> send_room(std::string_view room_id, std::string_view from_alias,
-                          std::string_view content, std::string_view message_id = {});
+  Result<RelayReply> register_session(const RegisterParams& p);
+  Result<RelayReply> join_room(std::string_view room_id, std::string_view alias);
+  Result<RelayReply> leave_room(std::string_view room_id, std::string_view alias);
+  Result<RelayReply> send_room(std::string_view room_id, std::string_view from_alias,
+                               std::string_view content, std::string_view message_id = {});
 
   // Peer routes (signed as the named alias when an identity is loaded).
-  Result<Reply> heartbeat(std::string_view node_id, std::string_view session_id,
-                          std::string_view alias);
-  Result<Reply> send(const SendParams& p);
+  Result<RelayReply> heartbeat(std::string_view node_id, std::string_view session_id,
+                               std::string_view alias);
+  Result<RelayReply> send(const SendParams& p);
   // POST /send_batch: messages from one sender (every p.from_alias is `from_alias`), signed as
   // it; the answer holds one result per message in order (docs/relay-server.md, "Batched
   // sends"). A relay from before the route answers 404 not_found.
-  Result<Reply> send_batch(std::string_view from_alias, const std::vector<SendParams>& messages);
-  Result<Reply> peek_inbox(std::string_view node_id, std::string_view session_id,
-                           std::string_view alias);
+  Result<RelayReply> send_batch(std::string_view from_alias,
+                                const std::vector<SendParams>& messages);
+  Result<RelayReply> peek_inbox(std::string_view node_id, std::string_view session_id,
+                                std::string_view alias);
   // Drains the session's relay inbox; with ack_ids, removes only those messages.
-  Result<Reply> poll_inbox(std::string_view node_id, std::string_view session_id,
-                           std::string_view alias,
-                           const std::optional<std::vector<std::string>>& ack_ids = std::nullopt);
+  Result<RelayReply> poll_inbox(
+      std::string_view node_id, std::string_view session_id, std::string_view alias,
+      const std::optional<std::vector<std::string>>& ack_ids = std::nullopt);
   // Delivery receipts: the recipient side posts them signed as the recipient's alias; the
   // sender side fetches its alias's receipts, acknowledging the receipt ids it recorded.
-  Result<Reply> post_receipts(std::string_view alias,
-                              std::vector<protocol::DeliveryReceipt> receipts);
-  Result<Reply> fetch_receipts(std::string_view alias, std::vector<std::string> ack);
+  Result<RelayReply> post_receipts(std::string_view alias,
+                                   std::vector<protocol::DeliveryReceipt> receipts);
+  Result<RelayReply> fetch_receipts(std::string_view alias, std::vector<std::string> ack);
   // GET /pubkey/<alias>: the key the relay bound to the alias.
-  Result<Reply> pubkey(std::string_view alias, std::string_view sign_as);
+  Result<RelayReply> pubkey(std::string_view alias, std::string_view sign_as);
   // Live peers; signed as sign_as when an identity is loaded and sign_as is not empty.
-  Result<Reply> list_peers(std::string_view sign_as);
+  Result<RelayReply> list_peers(std::string_view sign_as);
   // One receive-stream long-poll (POST /stream), signed as sign_as (an alias bound to this
   // machine's identity); the HTTP timeout is the wait plus a margin. A relay without the
   // stream answers 404 not_found.
-  Result<Reply> stream(const protocol::StreamRequest& req, std::string_view sign_as);
+  Result<RelayReply> stream(const protocol::StreamRequest& req, std::string_view sign_as);
   // Thread-safe: makes the request in progress and every later one fail at once (clients made
   // by create() only; a no-op with a custom transport).
   void cancel();
 
   // Admin routes (Bearer token).
-  Result<Reply> list_all_peers();  // GET /list?include_dead=1
-  Result<Reply> gc();
-  Result<Reply> dead_letter();
+  Result<RelayReply> list_all_peers();  // GET /list?include_dead=1
+  Result<RelayReply> gc();
+  Result<RelayReply> dead_letter();
 
   enum class Auth { kNone, kPeer, kAdmin };
   // The one place requests are built, authenticated and answered.
-  Result<Reply> call(std::string_view method, std::string_view path, std::string body, Auth auth,
-                     std::string_view alias = {},
-                     std::optional<std::chrono::milliseconds> timeout = std::nullopt);
+  Result<RelayReply> call(std::string_view method, std::string_view path, std::string body,
+                          Auth auth, std::string_view alias = {},
+                          std::optional<std::chrono::milliseconds> timeout = std::nullopt);
 
  private:
   // identity_pk/sig/nonce/ts for a room op (ctx c2c/v1/room-join, ...); empty without identity.
   protocol::RoomProof room_proof(std::string_view ctx, std::string_view room_id,
                                  std::string_view alias) const;
   // join_room / leave_room: the member and room, with the proof signed for `ctx`.
-  Result<Reply> room_op(std::string_view route, std::string_view ctx, std::string_view room_id,
-                        std::string_view alias);
+  Result<RelayReply> room_op(std::string_view route, std::string_view ctx, std::string_view room_id,
+                             std::string_view alias);
 
   RelayClientOptions options_;
   std::string path_prefix_;  // from base_url, signed as part of the path

@@ -69,7 +69,7 @@ class PeerListingTest : public ::testing::Test {
 TEST_F(PeerListingTest, TheAdminListingShowsDeadLeasesToo) {
   relay.answers.push_back(answer(200, kTwoPeers));
   auto c = client(relay, false, "admin-token");
-  Reply refusal;
+  RelayReply refusal;
   auto peers = list_peers_as_allowed(c, true, signer("me"), &refusal);
   ASSERT_TRUE(peers.has_value()) << peers.error().message;
   EXPECT_TRUE(peers->includes_dead);
@@ -85,7 +85,7 @@ TEST_F(PeerListingTest, ARefusedAdminListingFallsBackToAListSignedAsThisMachines
   relay.answers.push_back(answer(401, kRefused));
   relay.answers.push_back(answer(200, kTwoPeers));
   auto c = client(relay, true);
-  Reply refusal;
+  RelayReply refusal;
   auto peers = list_peers_as_allowed(c, false, signer("me"), &refusal);
   ASSERT_TRUE(peers.has_value()) << peers.error().message;
   EXPECT_FALSE(peers->includes_dead);
@@ -102,7 +102,7 @@ TEST_F(PeerListingTest, TheSignersOwnClientSignsWhenTheCallersHasNoIdentity) {
   Scripted signing;
   signing.answers.push_back(answer(200, kTwoPeers));
   auto c = client(relay, false);
-  Reply refusal;
+  RelayReply refusal;
   auto peers = list_peers_as_allowed(c, false, signer("me", client(signing, true)), &refusal);
   ASSERT_TRUE(peers.has_value()) << peers.error().message;
   EXPECT_EQ(relay.targets.size(), 1u);
@@ -114,7 +114,7 @@ TEST_F(PeerListingTest, RefusalsAreUnauthorizedWithTheRefusingReply) {
   // Dead leases wanted: no fallback.
   relay.answers.push_back(answer(401, kRefused));
   auto c = client(relay, true);
-  Reply refusal;
+  RelayReply refusal;
   auto peers = list_peers_as_allowed(c, true, signer("me"), &refusal);
   ASSERT_FALSE(peers.has_value());
   EXPECT_EQ(peers.error().code, ErrorCode::kUnauthorized);
@@ -130,7 +130,7 @@ TEST_F(PeerListingTest, RefusalsAreUnauthorizedWithTheRefusingReply) {
   // The signed /list refused too.
   relay.answers.push_back(answer(401, kRefused));
   relay.answers.push_back(answer(401, R"({"ok":false,"error_code":"unauthorized","error":"x"})"));
-  refusal = Reply{};
+  refusal = RelayReply{};
   peers = list_peers_as_allowed(c, false, signer("me"), &refusal);
   ASSERT_FALSE(peers.has_value());
   EXPECT_EQ(peers.error().code, ErrorCode::kUnauthorized);
@@ -140,7 +140,7 @@ TEST_F(PeerListingTest, RefusalsAreUnauthorizedWithTheRefusingReply) {
 
 TEST_F(PeerListingTest, AnUnreachableRelayIsItsError) {
   auto c = client(relay, true);  // nothing scripted: kUnavailable
-  Reply refusal;
+  RelayReply refusal;
   auto peers = list_peers_as_allowed(c, false, signer("me"), &refusal);
   ASSERT_FALSE(peers.has_value());
   EXPECT_EQ(peers.error().code, ErrorCode::kUnavailable);

@@ -247,7 +247,7 @@ TEST_F(RelayClientTest, RepliesAndFailures) {
 }
 
 TEST_F(RelayClientTest, ParseMessagesSkipsMalformedItems) {
-  Reply r;
+  RelayReply r;
   r.body = nlohmann::json::parse(R"({"ok":true,"messages":[
     {"message_id":"m1","from_alias":"a","to_alias":"b","content":"x","ts":1.5},
     {"message_id":"m2","from_alias":"a","content":"room msg","room_id":"lounge","ts":2},
