@@ -418,7 +418,7 @@ std::unique_ptr<rs::GcLoop> start_gc_loop(const ServePlan& p, rs::RelayService& 
       std::cerr << "warning: gc failed: " << r.error().error.message << "\n";
       return;
     }
-    if (auto c = store.commit(); !c)
+    if (auto c = store.wait_durable(); !c)
       std::cerr << "warning: gc commit failed: " << c.error().message << "\n";
     router.wake_streams();  // room notices GC queued (members whose leases expired)
   });
@@ -481,7 +481,7 @@ void run_serve(ServeOptions options) {
   server.run();                 // returns after SIGINT/SIGTERM once in-flight requests finished
   store->listen_wake(nullptr);  // stops the listener before the hub it calls goes away
   if (gc_loop) gc_loop->stop();
-  if (auto r = store->commit(); !r) exit_with_error("final commit failed: " + r.error().message);
+  if (auto r = store->wait_durable(); !r) exit_with_error("final commit failed: " + r.error().message);
   std::cerr << "c2c relay: stopped\n";
 }
 

@@ -125,6 +125,21 @@ Reply<Caller> Authenticator::gate(RouteClass cls, const net::Request& req) {
   return failure(k401, ErrorCode::kUnauthorized, "peer route requires Ed25519 auth");
 }
 
+Result<bool> Authenticator::remember_nonce(std::string_view cache, std::string_view nonce,
+                                           double ts, double ttl_seconds) {
+  // One write, nothing checked first: a kOneWrite transaction (no round trips of its own on
+  // PostgreSQL; a best-effort record on SQLite, store.hpp and sqlite_store.hpp).
+  bool fresh = false;
+  auto done = store_.transact(TxScope::kOneWrite, [&](Tx& tx) -> Result<void> {
+    auto r = tx.remember_nonce(cache, nonce, ts, ttl_seconds);
+    if (!r) return Unexpected{r.error()};
+    fresh = r.value();
+    return {};
+  });
+  if (!done) return Unexpected{done.error()};
+  return fresh;
+}
+
 Reply<std::string> Authenticator::verify_request_header(std::string_view header_value,
                                                         const net::Request& req) {
   auto parsed = crypto::parse_ed25519_header(header_value);
@@ -155,7 +170,7 @@ Reply<std::string> Authenticator::verify_request_header(std::string_view header_
     return failure(k401, ErrorCode::kSignatureInvalid, "Ed25519 request signature does not verify");
   }
   // Only a verified request may consume its nonce.
-  auto fresh = store_.remember_nonce("request", h.nonce, *ts, kRequestNonceTtl);
+  auto fresh = remember_nonce("request", h.nonce, *ts, kRequestNonceTtl);
   if (!fresh) return storage_failure(fresh.error());
   if (!fresh.value()) return failure(k401, ErrorCode::kNonceReplay, "request nonce replay");
   return h.alias;
@@ -192,7 +207,7 @@ Reply<std::string> Authenticator::verify_register_proof(
                    "URL (" +
                        (urls.empty() ? std::string("none configured") : urls) + ")");
   }
-  auto fresh = store_.remember_nonce("register", req.nonce, decoded.value().ts, kProofNonceTtl);
+  auto fresh = remember_nonce("register", req.nonce, decoded.value().ts, kProofNonceTtl);
   if (!fresh) return storage_failure(fresh.error());
   if (!fresh.value())
     return failure(k400, ErrorCode::kNonceReplay, "nonce already seen within TTL");
@@ -220,7 +235,7 @@ Reply<std::string> Authenticator::verify_room_proof(std::string_view ctx, std::s
   if (!crypto::verify_b64u(decoded.value().pk, blob, proof.sig)) {
     return failure(k401, ErrorCode::kSignatureInvalid, "Ed25519 room proof does not verify");
   }
-  auto fresh = store_.remember_nonce("register", proof.nonce, decoded.value().ts, kProofNonceTtl);
+  auto fresh = remember_nonce("register", proof.nonce, decoded.value().ts, kProofNonceTtl);
   if (!fresh) return storage_failure(fresh.error());
   if (!fresh.value())
     return failure(k401, ErrorCode::kNonceReplay, "nonce already seen within TTL");
@@ -273,7 +288,7 @@ Reply<std::string> Authenticator::verify_envelope(std::string_view room_id,
     return failure(k401, ErrorCode::kSignatureInvalid,
                    "Ed25519 envelope signature does not verify");
   }
-  auto fresh = store_.remember_nonce("register", env.nonce, *ts, kProofNonceTtl);
+  auto fresh = remember_nonce("register", env.nonce, *ts, kProofNonceTtl);
   if (!fresh) return storage_failure(fresh.error());
   if (!fresh.value())
     return failure(k401, ErrorCode::kNonceReplay, "nonce already seen within TTL");

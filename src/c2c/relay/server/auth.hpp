@@ -72,6 +72,10 @@ class Authenticator {
   bool bearer_matches(const net::Request& req) const;
 
  private:
+  // Records a nonce in its own kOneWrite transaction: false for a replay.
+  Result<bool> remember_nonce(std::string_view cache, std::string_view nonce, double ts,
+                              double ttl_seconds);
+
   Store& store_;
   const Clock& clock_;
   std::string token_;

@@ -31,6 +31,16 @@ Result<HistoryArchive::LoadStats> HistoryArchive::load_into(Store& store) const 
   LoadStats stats;
   std::error_code ec;
   if (!fs::exists(rooms_dir_, ec)) return stats;
+  // The whole archive is one transaction: loaded entirely, or not at all.
+  C2C_TRY(store.transact(TxScope::kWhole, [&](Tx& tx) -> Result<void> {
+    stats = LoadStats{};
+    return load_rooms(tx, stats, ec);
+  }));
+  if (ec) return fail(ErrorCode::kIo, "reading " + rooms_dir_.string() + ": " + ec.message());
+  return stats;
+}
+
+Result<void> HistoryArchive::load_rooms(Tx& tx, LoadStats& stats, std::error_code& ec) const {
   for (const auto& dir : fs::directory_iterator(rooms_dir_, ec)) {
     if (!dir.is_directory()) continue;
     std::ifstream in(dir.path() / "history.jsonl");
@@ -52,7 +62,7 @@ Result<HistoryArchive::LoadStats> HistoryArchive::load_into(Store& store) const 
       if (!room_made) {
         Room room;
         room.room_id = room_id;
-        C2C_TRY(store.put_room(room));
+        C2C_TRY(tx.put_room(room));
         room_made = true;
         ++stats.rooms;
       }
@@ -63,12 +73,11 @@ Result<HistoryArchive::LoadStats> HistoryArchive::load_into(Store& store) const 
       entry.ts = msg->ts;
       entry.room_id = room_id;
       if (msg->envelope) entry.envelope = msg->envelope->to_json().dump();
-      C2C_TRY(store.append_history(room_id, entry));
+      C2C_TRY(tx.append_history(room_id, entry));
       ++stats.entries;
     }
   }
-  if (ec) return fail(ErrorCode::kIo, "reading " + rooms_dir_.string() + ": " + ec.message());
-  return stats;
+  return {};
 }
 
 Result<void> HistoryArchive::append(const std::string& room_id, const StoredMessage& entry) const {

@@ -33,6 +33,8 @@ class HistoryArchive {
   static std::string sanitize(std::string_view room_id);
 
  private:
+  Result<void> load_rooms(Tx& tx, LoadStats& stats, std::error_code& ec) const;
+
   std::filesystem::path rooms_dir_;
 };
 

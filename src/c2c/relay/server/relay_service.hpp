@@ -3,14 +3,14 @@
 // docs/decisions.md) over a Store. It never sees a socket: the router hands it parsed request DTOs
 // and the caller's verified alias, and maps its Reply to HTTP.
 //
-// Concurrency: compound operations (check-then-write) run under one service mutex; signature
-// checks run before taking it. The service does not commit: the router calls Store::commit()
-// after the service returned (lock released) and before answering, so concurrent requests share
-// one SQLite transaction.
+// Concurrency: every operation that writes runs its reads and writes as one store transaction
+// (Store::transact), which the store serialises (memory, SQLite: its lock; PostgreSQL: advisory
+// locks); signature checks run before it. The service does not wait for durability: the router
+// calls Store::when_durable() after the service returned and before answering, so concurrent
+// requests share one SQLite fsync.
 
 #include <functional>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -142,7 +142,7 @@ class RelayService {
 
  private:
   protocol::LeaseInfo lease_info(const Lease& l, double now) const;
-  // Host part of alias@host is served here (caller holds mu_).
+  // Host part of alias@host is served here.
   bool is_local_host(const std::string& host) const;
   std::optional<Failure> check_content(const std::string& content) const;
   std::optional<Failure> check_sender(const std::string& from_alias,
@@ -158,19 +158,19 @@ class RelayService {
   std::string room_reader(const std::string& named, const std::string& signer) const;
   std::optional<Failure> check_room_op_signed(const std::string& alias, bool is_signed,
                                               RoomOpGate gate = RoomOpGate::kGated) const;
-  // Applies `batch` all or nothing, then hands its room history to the persistence sink
-  // (caller holds mu_).
-  Result<void> apply(const WriteBatch& batch);
+  // Applies `batch` on `tx`, then hands its room history to the persistence sink and notes the
+  // nodes to wake.
+  Result<void> apply(Tx& tx, const WriteBatch& batch);
   // Adds a c2c-system notice to `recipients` and to history to `batch`.
   void room_notice(const std::string& room_id, const std::vector<std::string>& recipients,
                    const std::string& content, double now, WriteBatch& batch);
   // Adds `msg` for each recipient's live lease as "<member>#<room>" to `batch`; the rest become
-  // dead letters and are returned in `skipped` (caller holds mu_).
+  // dead letters and are returned in `skipped` (inside the caller's transaction).
   void fan_out(const std::string& room_id, const std::vector<std::string>& recipients,
                const StoredMessage& msg, double now, WriteBatch& batch,
                std::vector<std::string>* delivered, std::vector<std::string>* skipped);
-  // /send's rules for one message whose content passed check_content (caller holds a kMessages
-  // section): adds its delivery and dedup id, or its dead letter, to `batch`; an id already in
+  // /send's rules for one message whose content passed check_content (inside the caller's
+  // kMessages transaction): adds its delivery and dedup id, or its dead letter, to `batch`; an id already in
   // `batch` is a duplicate.
   Reply<protocol::SendResponse> route_message(const std::string& from_alias,
                                               const std::string& to_alias, std::string content,
@@ -186,25 +186,24 @@ class RelayService {
   AuditSink audit_sink_;
   std::vector<std::string> register_urls_;
 
-  // What every compound operation holds: mu_ (operations see and leave consistent state) and one
-  // store atomic section (after a crash their writes are all durable or none). A direct message
-  // (SectionScope::kMessages) on a store that orders sections itself skips mu_: the database
-  // keeps such sections apart where they meet, and they run side by side.
-  class Section {
-   public:
-    Section(std::mutex& mu, Store& store, SectionScope scope = SectionScope::kWhole)
-        : lock_(mu, std::defer_lock), store_(store) {
-      if (scope == SectionScope::kWhole || !store_.orders_sections()) lock_.lock();
-      store_.begin_atomic(scope);
-    }
-    ~Section() { store_.end_atomic(); }
-    Section(const Section&) = delete;
-    Section& operator=(const Section&) = delete;
-
-   private:
-    std::unique_lock<std::mutex> lock_;
-    Store& store_;
-  };
+  // Runs `body(tx)`, which answers a Reply<T>, as one store transaction of `scope`. A storage
+  // failure the body answers (kUnavailable) undoes its writes; any other answer keeps them (a
+  // refused message still leaves its dead letter). A transaction the store could not commit
+  // answers 503.
+  template <typename T, typename Body>
+  Reply<T> in_transaction(TxScope scope, Body&& body) {
+    std::optional<Reply<T>> reply;
+    auto done = store_.transact(scope, [&](Tx& tx) -> Result<void> {
+      reply.emplace(body(tx));
+      if (!*reply && reply->error().kind == FailureKind::kUnavailable) {
+        return fail(reply->error().error);
+      }
+      return {};
+    });
+    if (reply && !*reply) return std::move(*reply);
+    if (!done) return storage_failure(done.error());
+    return std::move(*reply);
+  }
 
   // Sets each message's from_node: the node of the sender's lease, so replies route back.
   void add_sender_nodes(std::vector<protocol::Message>& messages);
@@ -231,7 +230,6 @@ class RelayService {
   // Records nodes for the calling thread's take_woken_nodes().
   void record_woken(std::vector<std::string> nodes);
 
-  std::mutex mu_;
 };
 
 // The node id of the inboxes that hold delivery receipts, one per sender alias. Not a valid

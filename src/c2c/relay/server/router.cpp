@@ -218,7 +218,7 @@ net::Response Router::answer(const net::Request& req, size_t* metric_index, bool
   (void)store_.take_failure();  // one left by earlier work on this thread is not this request's
   net::Response resp = process(req, route, needs_commit);
   // A read or write the store could not do (PostgreSQL down): what the service built from it is
-  // not the truth, and a failed section was rolled back. Retry later (503 + Retry-After).
+  // not the truth, and a failed transaction was rolled back. Retry later (503 + Retry-After).
   if (auto failed = store_.take_failure()) return error_response(storage_failure(*failed));
   return resp;
 }
@@ -229,7 +229,7 @@ net::Response Router::handle_sync(const net::Request& req) {
   bool needs_commit = false;
   net::Response resp = answer(req, &metric_index, &needs_commit);
   if (needs_commit) {
-    if (auto r = store_.commit(); !r) resp = error_response(storage_failure(r.error()));
+    if (auto r = store_.wait_durable(); !r) resp = error_response(storage_failure(r.error()));
   }
   wake_streams();
   finish(metric_index, start, resp);

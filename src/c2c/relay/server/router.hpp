@@ -3,7 +3,7 @@
 //
 // For every request, in order: match the route -> rate limit (per client IP and route class)
 // -> auth gate (route class, dev/prod, Bearer, Ed25519 header) -> parse the JSON body into the
-// route's protocol DTO -> RelayService -> Store::commit() for routes that write -> response.
+// route's protocol DTO -> RelayService -> Store::wait_durable() for routes that write -> response.
 // It sees net::Request/net::Response values only; no sockets, so tests call it directly.
 //
 // Threading: handle() runs on the calling (I/O) thread. A request that wrote is answered once its
@@ -93,7 +93,7 @@ class Router {
   const Route* match(const net::Request& req, size_t* metric_index) const;
   // Rate limit; returns a 429 response when denied.
   std::optional<net::Response> limit(const net::Request& req, const Route* route);
-  // Runs the pipeline; *needs_commit is set when the answer must wait for Store::commit().
+  // Runs the pipeline; *needs_commit is set when the answer must wait for Store::wait_durable().
   // Match, rate-limit and process: the answer, before its writes are durable.
   net::Response answer(const net::Request& req, size_t* metric_index, bool* needs_commit);
   net::Response process(const net::Request& req, const Route* route, bool* needs_commit);

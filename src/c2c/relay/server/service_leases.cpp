@@ -103,12 +103,12 @@ Reply<protocol::RegisterResponse> RelayService::register_alias(
   }
 
   protocol::RegisterResponse out;
-  {
-    const Section section(mu_, store_);
-    const auto binding = store_.get_binding(req.alias);
+  auto registered = in_transaction<protocol::RegisterResponse>(
+      TxScope::kWhole, [&](Tx& tx) -> Reply<protocol::RegisterResponse> {
+    const auto binding = tx.get_binding(req.alias);
     // Looked up case-insensitively: "XA1" finds xa1's binding and lease (finding 8.6 in
     // docs/security.md).
-    const auto existing = store_.get_lease(req.alias);
+    const auto existing = tx.get_lease(req.alias);
     if (!pk.empty() && binding && *binding != pk) {
       return mismatch(existing,
                       "alias " + in_quotes(req.alias) + " is bound to a different identity key");
@@ -159,9 +159,11 @@ Reply<protocol::RegisterResponse> RelayService::register_alias(
                                InboxKey{req.node_id, req.session_id});
     }
     batch.lease = fresh;
-    if (auto r = apply(batch); !r) return storage_failure(r.error());
+    if (auto r = apply(tx, batch); !r) return storage_failure(r.error());
     out.lease = lease_info(fresh, now);
-  }
+    return out;
+  });
+  if (!registered) return registered;
 
   if (!pk.empty()) {
     protocol::Receipt receipt;
@@ -183,8 +185,9 @@ Reply<protocol::RegisterResponse> RelayService::register_alias(
 Reply<protocol::RegisterResponse> RelayService::heartbeat(const protocol::SessionRequest& req,
                                                           const std::string& signer) {
   const double now = clock_.now();
-  const Section section(mu_, store_);
-  auto lease = store_.find_lease({req.node_id, req.session_id});
+  return in_transaction<protocol::RegisterResponse>(
+      TxScope::kWhole, [&](Tx& tx) -> Reply<protocol::RegisterResponse> {
+  auto lease = tx.find_lease({req.node_id, req.session_id});
   if (!signer.empty() && (!lease || !iequals(lease->alias, signer))) {
     return failure(FailureKind::kForbidden, ErrorCode::kSignatureInvalid,
                    "verified signer " + in_quotes(signer) + " does not own session (" +
@@ -201,10 +204,11 @@ Reply<protocol::RegisterResponse> RelayService::heartbeat(const protocol::Sessio
   }
   // A heartbeat revives an expired lease that GC has not removed yet.
   lease->last_seen = now;
-  if (auto r = store_.put_lease(*lease); !r) return storage_failure(r.error());
+  if (auto r = tx.put_lease(*lease); !r) return storage_failure(r.error());
   protocol::RegisterResponse out;
   out.lease = lease_info(*lease, now);
   return out;
+  });
 }
 
 protocol::ListResponse RelayService::list(bool include_dead) {
@@ -218,13 +222,14 @@ protocol::ListResponse RelayService::list(bool include_dead) {
 
 Reply<protocol::GcResponse> RelayService::gc() {
   const double now = clock_.now();
+  return in_transaction<protocol::GcResponse>(
+      TxScope::kWhole, [&](Tx& tx) -> Reply<protocol::GcResponse> {
   protocol::GcResponse out;
-  const Section section(mu_, store_);
   // Expired leases, their memberships and the inboxes nobody owns: one all-or-nothing write.
   WriteBatch batch;
   std::unordered_set<InboxKey, InboxKeyHash> owned;
-  const auto rooms = store_.list_rooms();
-  for (const auto& l : store_.list_leases()) {
+  const auto rooms = tx.list_rooms();
+  for (const auto& l : tx.list_leases()) {
     if (l.alive(now)) {
       owned.insert({l.node_id, l.session_id});
       owned.insert({std::string(kReceiptsNode), l.alias});  // its delivery receipts
@@ -238,12 +243,13 @@ Reply<protocol::GcResponse> RelayService::gc() {
     }
     out.expired.push_back(l.alias);
   }
-  for (const auto& key : store_.inbox_keys()) {
+  for (const auto& key : tx.inbox_keys()) {
     if (!owned.count(key)) batch.remove_inboxes.push_back(key);
   }
-  if (auto r = apply(batch); !r) return storage_failure(r.error());
+  if (auto r = apply(tx, batch); !r) return storage_failure(r.error());
   out.pruned = static_cast<int64_t>(batch.remove_inboxes.size());
   return out;
+  });
 }
 
 protocol::DeadLetterResponse RelayService::dead_letters() {
@@ -261,19 +267,21 @@ protocol::DeadLetterResponse RelayService::dead_letters() {
 Reply<protocol::UnbindResponse> RelayService::unbind(const protocol::UnbindRequest& req) {
   protocol::UnbindResponse out;
   out.alias = req.alias;
-  {
-    const Section section(mu_, store_);
+  auto unbound = in_transaction<protocol::UnbindResponse>(
+      TxScope::kWhole, [&](Tx& tx) -> Reply<protocol::UnbindResponse> {
     // The binding and the lease's copy of the key (so the next signed registration may bind a
     // new one): one all-or-nothing write.
     WriteBatch batch;
-    out.removed = store_.get_binding(req.alias).has_value();
+    out.removed = tx.get_binding(req.alias).has_value();
     if (out.removed) batch.remove_binding = req.alias;
-    if (auto lease = store_.get_lease(req.alias); lease && !lease->identity_pk.empty()) {
+    if (auto lease = tx.get_lease(req.alias); lease && !lease->identity_pk.empty()) {
       lease->identity_pk.clear();
       batch.lease = std::move(*lease);
     }
-    if (auto r = apply(batch); !r) return storage_failure(r.error());
-  }
+    if (auto r = apply(tx, batch); !r) return storage_failure(r.error());
+    return out;
+  });
+  if (!unbound) return unbound;
   if (audit_sink_) {
     audit_sink_("audit: admin_unbind alias=" + req.alias +
                 " removed=" + (out.removed ? "true" : "false"));

@@ -108,12 +108,15 @@ Reply<protocol::SendResponse> RelayService::send(const protocol::SendRequest& re
   if (auto f = check_content(req.content)) return std::move(*f);
   if (auto f = check_sender(req.from_alias, signer)) return std::move(*f);
   const double now = clock_.now();
-  const Section section(mu_, store_, SectionScope::kMessages);
-  WriteBatch batch;
-  auto out = route_message(req.from_alias, req.to_alias, req.content, req.message_id, now, batch);
-  // A refused message still leaves its dead letter.
-  if (auto r = apply(batch); !r) return storage_failure(r.error());
-  return out;
+  return in_transaction<protocol::SendResponse>(
+      TxScope::kMessages, [&](Tx& tx) -> Reply<protocol::SendResponse> {
+        WriteBatch batch;
+        auto out =
+            route_message(req.from_alias, req.to_alias, req.content, req.message_id, now, batch);
+        // A refused message still leaves its dead letter.
+        if (auto r = apply(tx, batch); !r) return storage_failure(r.error());
+        return out;
+      });
 }
 
 Reply<protocol::SendBatchResponse> RelayService::send_batch(const protocol::SendBatchRequest& req,
@@ -123,7 +126,8 @@ Reply<protocol::SendBatchResponse> RelayService::send_batch(const protocol::Send
   protocol::SendBatchResponse out;
   out.ts = now;
   out.results.reserve(req.messages.size());
-  const Section section(mu_, store_, SectionScope::kMessages);
+  return in_transaction<protocol::SendBatchResponse>(
+      TxScope::kMessages, [&](Tx& tx) -> Reply<protocol::SendBatchResponse> {
   // Every message gets /send's rules, in request order (so per-recipient order is the request's),
   // and all of them, dead letters and dedup ids included, are one all-or-nothing write.
   WriteBatch batch;
@@ -151,8 +155,9 @@ Reply<protocol::SendBatchResponse> RelayService::send_batch(const protocol::Send
     }
     out.results.push_back(std::move(result));
   }
-  if (auto r = apply(batch); !r) return storage_failure(r.error());
+  if (auto r = apply(tx, batch); !r) return storage_failure(r.error());
   return out;
+  });
 }
 
 Reply<protocol::FanoutResponse> RelayService::send_all(const protocol::SendAllRequest& req,
@@ -164,17 +169,18 @@ Reply<protocol::FanoutResponse> RelayService::send_all(const protocol::SendAllRe
   out.ts = now;
   out.message_id = req.message_id.empty() ? new_uuid_v4() : req.message_id;
 
-  const Section section(mu_, store_);
+  return in_transaction<protocol::FanoutResponse>(
+      TxScope::kWhole, [&](Tx& tx) -> Reply<protocol::FanoutResponse> {
   // A retry of a fan-out that was applied (lost response, failed commit) must not deliver
   // twice: a client-supplied id goes through the dedup window like a /send.
   const bool client_id = !req.message_id.empty();
-  if (client_id && store_.seen_message_id(req.from_alias, out.message_id)) {
+  if (client_id && tx.seen_message_id(req.from_alias, out.message_id)) {
     out.duplicate = true;
     return out;
   }
   WriteBatch batch;
   auto& deliveries = batch.deliveries;
-  for (const auto& l : store_.list_leases()) {
+  for (const auto& l : tx.list_leases()) {
     if (iequals(l.alias, req.from_alias)) continue;
     if (!l.alive(now)) {
       out.skipped.push_back(l.alias);
@@ -193,8 +199,9 @@ Reply<protocol::FanoutResponse> RelayService::send_all(const protocol::SendAllRe
   if (client_id) {
     batch.remember_ids.push_back(DedupId{req.from_alias, out.message_id, config_.dedup_window});
   }
-  if (auto r = apply(batch); !r) return storage_failure(r.error());
+  if (auto r = apply(tx, batch); !r) return storage_failure(r.error());
   return out;
+  });
 }
 
 std::optional<Failure> RelayService::check_inbox_owner(const InboxKey& key,
@@ -220,10 +227,18 @@ Reply<protocol::InboxResponse> RelayService::poll_inbox(const protocol::PollRequ
                        " per request");
   }
   protocol::InboxResponse out;
-  auto drained = req.message_ids ? store_.drain_ids(key, *req.message_ids)
-                                 : store_.drain_page(key, config_.inbox_page, &out.more);
-  if (!drained) return storage_failure(drained.error());
-  out.messages = to_wire(std::move(drained).value());
+  // One write, checked before: a kOneWrite transaction (no BEGIN/COMMIT round trips on
+  // PostgreSQL).
+  std::vector<StoredMessage> taken;
+  auto done = store_.transact(TxScope::kOneWrite, [&](Tx& tx) -> Result<void> {
+    auto drained = req.message_ids ? tx.drain_ids(key, *req.message_ids)
+                                   : tx.drain_page(key, config_.inbox_page, &out.more);
+    if (!drained) return Unexpected{drained.error()};
+    taken = std::move(drained).value();
+    return {};
+  });
+  if (!done) return storage_failure(done.error());
+  out.messages = to_wire(std::move(taken));
   add_sender_nodes(out.messages);
   return out;
 }

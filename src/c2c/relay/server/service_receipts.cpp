@@ -38,12 +38,13 @@ Reply<protocol::ReceiptsResponse> RelayService::post_receipts(
     }
   }
   const double now = clock_.now();
+  return in_transaction<protocol::ReceiptsResponse>(
+      TxScope::kWhole, [&](Tx& tx) -> Reply<protocol::ReceiptsResponse> {
   protocol::ReceiptsResponse out;
-  const Section section(mu_, store_);
   // A key-bound alias (prod) must sign its receipts with that key.
   std::optional<crypto::PublicKey> bound;
   if (auth_.prod_mode()) {
-    if (auto pk = store_.get_binding(req.alias)) bound = crypto::b64u_decode_fixed<32>(*pk);
+    if (auto pk = tx.get_binding(req.alias)) bound = crypto::b64u_decode_fixed<32>(*pk);
   }
   WriteBatch batch;
   for (const auto& r : req.receipts) {
@@ -53,7 +54,7 @@ Reply<protocol::ReceiptsResponse> RelayService::post_receipts(
                      r.describe() + " is not signed by the key bound to \"" + req.alias + "\"");
     }
     // Only a sender the relay knows gets receipts (GC drops them with its lease).
-    const auto sender = store_.get_lease(r.to_alias);
+    const auto sender = tx.get_lease(r.to_alias);
     if (!sender) continue;
     protocol::DeliveryReceipt queued = r;
     queued.receipt_id.clear();
@@ -67,24 +68,27 @@ Reply<protocol::ReceiptsResponse> RelayService::post_receipts(
   }
   out.accepted = static_cast<int64_t>(batch.deliveries.size());
   if (!batch.empty()) {
-    if (auto w = apply(batch); !w) return storage_failure(w.error());
+    if (auto w = apply(tx, batch); !w) return storage_failure(w.error());
   }
   return out;
+  });
 }
 
 Reply<protocol::ReceiptsResponse> RelayService::fetch_receipts(
     const protocol::FetchReceiptsRequest& req, const std::string& signer) {
   if (auto f = signer_mismatch(req.alias, signer)) return std::move(*f);
-  protocol::ReceiptsResponse out;
-  const Section section(mu_, store_);
-  if (!req.ack.empty()) {
-    if (auto d = store_.drain_ids(receipts_key(req.alias), req.ack); !d) {
-      return storage_failure(d.error());
-    }
-  }
-  ReceiptBudget budget;
-  out.receipts = queued_receipts(req.alias, budget, req.receipt_batches, nullptr);
-  return out;
+  return in_transaction<protocol::ReceiptsResponse>(
+      TxScope::kWhole, [&](Tx& tx) -> Reply<protocol::ReceiptsResponse> {
+        protocol::ReceiptsResponse out;
+        if (!req.ack.empty()) {
+          if (auto d = tx.drain_ids(receipts_key(req.alias), req.ack); !d) {
+            return storage_failure(d.error());
+          }
+        }
+        ReceiptBudget budget;
+        out.receipts = queued_receipts(req.alias, budget, req.receipt_batches, nullptr);
+        return out;
+      });
 }
 
 InboxKey RelayService::receipts_key(const std::string& alias) {

@@ -68,16 +68,16 @@ Failure closed_room(const std::string& room_id, const std::string& alias, const 
 
 }  // namespace
 
-Result<void> RelayService::apply(const WriteBatch& batch) {
+Result<void> RelayService::apply(Tx& tx, const WriteBatch& batch) {
   if (batch.empty()) return {};
-  C2C_TRY(store_.apply(batch));
+  C2C_TRY(apply_batch(tx, batch));
   if (!batch.deliveries.empty() || batch.move_inbox) {
     std::vector<std::string> nodes;
     for (const auto& d : batch.deliveries) {
       std::string node = d.key.node_id;
       // A receipt wakes the stream of the machine its sender (the inbox's "session") is on.
       if (node == kReceiptsNode) {
-        auto sender = store_.get_lease(d.key.session_id);
+        auto sender = tx.get_lease(d.key.session_id);
         if (!sender) continue;
         node = std::move(sender->node_id);
       }
@@ -138,8 +138,9 @@ Reply<protocol::RoomOpResponse> RelayService::join_room(const protocol::RoomOpRe
   if (caller_pk.empty() && header_signed) caller_pk = store_.get_binding(req.alias).value_or("");
 
   const double now = clock_.now();
-  const Section section(mu_, store_);
-  auto room = store_.get_room(req.room_id);
+  return in_transaction<protocol::RoomOpResponse>(
+      TxScope::kWhole, [&](Tx& tx) -> Reply<protocol::RoomOpResponse> {
+  auto room = tx.get_room(req.room_id);
   const bool already_member = room && is_member(*room, req.alias);
   if (room && room->visibility == "invite" && !already_member &&
       (caller_pk.empty() || !contains(room->invited, caller_pk))) {
@@ -147,7 +148,7 @@ Reply<protocol::RoomOpResponse> RelayService::join_room(const protocol::RoomOpRe
                                                " is invite-only and " + in_quotes(req.alias) +
                                                " is not invited");
   }
-  const auto lease = store_.get_lease(req.alias);
+  const auto lease = tx.get_lease(req.alias);
   if (!lease) {
     return failure(ErrorCode::kUnknownAlias,
                    "alias " + in_quotes(req.alias) + " is not registered");
@@ -165,12 +166,13 @@ Reply<protocol::RoomOpResponse> RelayService::join_room(const protocol::RoomOpRe
     auto members = room->members;
     members.push_back(lease->alias);  // the joiner gets the notice too
     room_notice(req.room_id, members, req.alias + " joined room " + req.room_id, now, batch);
-    if (auto r = apply(batch); !r) return storage_failure(r.error());
+    if (auto r = apply(tx, batch); !r) return storage_failure(r.error());
   }
   protocol::RoomOpResponse out;
   out.room_id = req.room_id;
   out.alias = req.alias;
   return out;
+  });
 }
 
 Reply<protocol::RoomOpResponse> RelayService::leave_room(const protocol::RoomOpRequest& req,
@@ -183,9 +185,10 @@ Reply<protocol::RoomOpResponse> RelayService::leave_room(const protocol::RoomOpR
     return std::move(*f);
   }
   const double now = clock_.now();
-  const Section section(mu_, store_);
+  return in_transaction<protocol::RoomOpResponse>(
+      TxScope::kWhole, [&](Tx& tx) -> Reply<protocol::RoomOpResponse> {
   // Leaving a room that does not exist is a no-op (the original c2c created an empty room).
-  if (auto room = store_.get_room(req.room_id); room && is_member(*room, req.alias)) {
+  if (auto room = tx.get_room(req.room_id); room && is_member(*room, req.alias)) {
     // The membership and the leave notice to those who stay: one all-or-nothing write.
     WriteBatch batch;
     batch.remove_members.emplace_back(req.room_id, req.alias);
@@ -196,12 +199,13 @@ Reply<protocol::RoomOpResponse> RelayService::leave_room(const protocol::RoomOpR
     if (!remaining.empty()) {
       room_notice(req.room_id, remaining, req.alias + " left room " + req.room_id, now, batch);
     }
-    if (auto r = apply(batch); !r) return storage_failure(r.error());
+    if (auto r = apply(tx, batch); !r) return storage_failure(r.error());
   }
   protocol::RoomOpResponse out;
   out.room_id = req.room_id;
   out.alias = req.alias;
   return out;
+  });
 }
 
 Reply<protocol::FanoutResponse> RelayService::send_room(const protocol::SendRoomRequest& req,
@@ -225,13 +229,14 @@ Reply<protocol::FanoutResponse> RelayService::send_room(const protocol::SendRoom
   out.room_id = req.room_id;
   out.message_id = req.message_id.empty() ? new_uuid_v4() : req.message_id;
 
-  const Section section(mu_, store_);
-  auto room = store_.get_room(req.room_id);
+  return in_transaction<protocol::FanoutResponse>(
+      TxScope::kWhole, [&](Tx& tx) -> Reply<protocol::FanoutResponse> {
+  auto room = tx.get_room(req.room_id);
   if (room && invite_only(*room)) {
     // Closed to non-members, as in the local broker; in prod the sender proves membership with
     // the member's bound key (an envelope from an unbound alias could be signed by anyone).
     if (!is_member(*room, req.from_alias)) return closed_room(req.room_id, req.from_alias, "send");
-    if (auth_.prod_mode() && !(is_signed && store_.get_binding(req.from_alias))) {
+    if (auth_.prod_mode() && !(is_signed && tx.get_binding(req.from_alias))) {
       return failure(ErrorCode::kUnsignedRoomOp,
                      "room " + in_quotes(req.room_id) +
                          " is invite-only: sends must be signed with the member's bound key");
@@ -242,7 +247,7 @@ Reply<protocol::FanoutResponse> RelayService::send_room(const protocol::SendRoom
   // A retried fan-out (lost response, failed commit) must not deliver twice: a client-supplied
   // id goes through the dedup window like a /send.
   const bool client_id = !req.message_id.empty();
-  if (client_id && store_.seen_message_id(req.from_alias, out.message_id)) {
+  if (client_id && tx.seen_message_id(req.from_alias, out.message_id)) {
     out.duplicate = true;
     return out;
   }
@@ -264,8 +269,9 @@ Reply<protocol::FanoutResponse> RelayService::send_room(const protocol::SendRoom
   if (client_id) {
     batch.remember_ids.push_back(DedupId{req.from_alias, out.message_id, config_.dedup_window});
   }
-  if (auto r = apply(batch); !r) return storage_failure(r.error());
+  if (auto r = apply(tx, batch); !r) return storage_failure(r.error());
   return out;
+  });
 }
 
 protocol::ListRoomsResponse RelayService::list_rooms(const std::string& named,
@@ -309,19 +315,21 @@ Reply<protocol::VisibilityResponse> RelayService::set_room_visibility(
   if (auto f = check_room_op_signed(req.alias, !proof.value().empty() || header_signed)) {
     return std::move(*f);
   }
-  const Section section(mu_, store_);
-  auto room = store_.get_room(req.room_id);
-  if (!room || !is_member(*room, req.alias)) {
-    return failure(
-        ErrorCode::kNotAMember,
-        "alias " + in_quotes(req.alias) + " is not a member of room " + in_quotes(req.room_id));
-  }
-  room->visibility = req.visibility;
-  if (auto r = store_.put_room(*room); !r) return storage_failure(r.error());
-  protocol::VisibilityResponse out;
-  out.room_id = req.room_id;
-  out.visibility = req.visibility;
-  return out;
+  return in_transaction<protocol::VisibilityResponse>(
+      TxScope::kWhole, [&](Tx& tx) -> Reply<protocol::VisibilityResponse> {
+        auto room = tx.get_room(req.room_id);
+        if (!room || !is_member(*room, req.alias)) {
+          return failure(ErrorCode::kNotAMember, "alias " + in_quotes(req.alias) +
+                                                     " is not a member of room " +
+                                                     in_quotes(req.room_id));
+        }
+        room->visibility = req.visibility;
+        if (auto r = tx.put_room(*room); !r) return storage_failure(r.error());
+        protocol::VisibilityResponse out;
+        out.room_id = req.room_id;
+        out.visibility = req.visibility;
+        return out;
+      });
 }
 
 Reply<protocol::InviteResponse> RelayService::invite(const protocol::InviteRequest& req, bool add,
@@ -343,8 +351,9 @@ Reply<protocol::InviteResponse> RelayService::invite(const protocol::InviteReque
                                     RoomOpGate::kKeyBoundOnly)) {
     return std::move(*f);
   }
-  const Section section(mu_, store_);
-  auto room = store_.get_room(req.room_id);
+  return in_transaction<protocol::InviteResponse>(
+      TxScope::kWhole, [&](Tx& tx) -> Reply<protocol::InviteResponse> {
+  auto room = tx.get_room(req.room_id);
   if (!room || !is_member(*room, req.alias)) {
     return failure(
         ErrorCode::kNotAMember,
@@ -354,11 +363,12 @@ Reply<protocol::InviteResponse> RelayService::invite(const protocol::InviteReque
   const auto it = std::find(invited.begin(), invited.end(), req.invitee_pk);
   if (add && it == invited.end()) invited.push_back(req.invitee_pk);
   if (!add && it != invited.end()) invited.erase(it);
-  if (auto r = store_.put_room(*room); !r) return storage_failure(r.error());
+  if (auto r = tx.put_room(*room); !r) return storage_failure(r.error());
   protocol::InviteResponse out;
   out.room_id = req.room_id;
   out.invited_members = invited;
   return out;
+  });
 }
 
 }  // namespace c2c::relay::server

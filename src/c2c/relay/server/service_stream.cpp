@@ -102,7 +102,7 @@ Reply<RelayService::StreamPlan> RelayService::open_stream(const protocol::Stream
     plan.owner_pk = *pk;
   }
   if (req.acks.empty() && req.receipt_acks.empty()) return plan;
-  const Section section(mu_, store_);
+  return in_transaction<StreamPlan>(TxScope::kWhole, [&](Tx& tx) -> Reply<StreamPlan> {
   const auto leases = stream_leases(plan);
   const auto keys = stream_keys(leases);
   // Receipt acknowledgements count only for the senders this stream reads (the same rule as
@@ -116,16 +116,17 @@ Reply<RelayService::StreamPlan> RelayService::open_stream(const protocol::Stream
     }
   }
   for (const auto& [alias, ids] : recorded) {
-    if (auto r = store_.drain_ids(receipts_key(alias), ids); !r) return storage_failure(r.error());
+    if (auto r = tx.drain_ids(receipts_key(alias), ids); !r) return storage_failure(r.error());
   }
   for (const auto& ack : req.acks) {
     const InboxKey key{req.node_id, ack.session_id};
     // An acknowledgement for a session the caller does not own (any more) is ignored: it can
     // only come from a stale frame, and must not touch someone else's inbox.
     if (std::find(keys.begin(), keys.end(), key) == keys.end()) continue;
-    if (auto r = store_.drop_through(key, ack.seq); !r) return storage_failure(r.error());
+    if (auto r = tx.drop_through(key, ack.seq); !r) return storage_failure(r.error());
   }
   return plan;
+  });
 }
 
 protocol::StreamFrame RelayService::stream_frame(const StreamPlan& plan) {

@@ -34,7 +34,7 @@ Result<void> MemoryStore::append(const std::vector<Delivery>& deliveries) {
   std::optional<redo::Append> rec;
   if (sink_ != nullptr) rec.emplace(redo::Append{deliveries});
 
-  std::lock_guard lock(mu_);
+  const Guard lock(*this);
   for (size_t i = 0; i < deliveries.size(); ++i) {
     const uint64_t seq = next_seq_++;
     packed[i].set_seq(seq);
@@ -42,12 +42,18 @@ Result<void> MemoryStore::append(const std::vector<Delivery>& deliveries) {
     inboxes_[deliveries[i].key].push_back(std::move(packed[i]));
   }
   queued_ += deliveries.size();
+  if (logging_) {
+    Appended undo;
+    undo.keys.reserve(deliveries.size());
+    for (const auto& d : deliveries) undo.keys.push_back(d.key);
+    undo_.emplace_back(std::move(undo));
+  }
   if (rec) emit(std::move(*rec));
   return {};
 }
 
 void MemoryStore::restore_inbox(const std::vector<Delivery>& deliveries) {
-  std::lock_guard lock(mu_);
+  const Guard lock(*this);
   for (const auto& d : deliveries) {
     next_seq_ = std::max(next_seq_, d.message.seq + 1);
     inboxes_[d.key].emplace_back(d.message);
@@ -56,13 +62,29 @@ void MemoryStore::restore_inbox(const std::vector<Delivery>& deliveries) {
 }
 
 void MemoryStore::restore_seq_floor(uint64_t floor) {
-  std::lock_guard lock(mu_);
+  const Guard lock(*this);
   next_seq_ = std::max(next_seq_, floor + 1);
 }
 
+void MemoryStore::put_back(const InboxKey& key, Queue messages) {
+  if (messages.empty()) return;
+  queued_ += messages.size();
+  auto [it, inserted] = inboxes_.try_emplace(key);
+  if (inserted) {
+    it->second = std::move(messages);
+    return;
+  }
+  Queue merged;
+  std::merge(std::make_move_iterator(it->second.begin()), std::make_move_iterator(it->second.end()),
+             std::make_move_iterator(messages.begin()), std::make_move_iterator(messages.end()),
+             std::back_inserter(merged),
+             [](const PackedMessage& a, const PackedMessage& b) { return a.seq() < b.seq(); });
+  it->second = std::move(merged);
+}
+
 Result<size_t> MemoryStore::drop_through(const InboxKey& key, uint64_t through) {
-  Queue taken;  // freed after the lock is released
-  std::lock_guard lock(mu_);
+  Queue taken;  // freed after the lock is released (or kept by the undo log)
+  const Guard lock(*this);
   auto it = inboxes_.find(key);
   if (it == inboxes_.end() || it->second.front().seq() > through) return size_t{0};
   Queue& q = it->second;
@@ -73,11 +95,13 @@ Result<size_t> MemoryStore::drop_through(const InboxKey& key, uint64_t through) 
   queued_ -= taken.size();
   if (q.empty()) inboxes_.erase(it);
   emit(redo::RemoveThrough{key, through});
-  return taken.size();
+  const size_t n = taken.size();
+  if (logging_) undo_.emplace_back(Taken{key, std::make_unique<Queue>(std::move(taken))});
+  return n;
 }
 
 std::vector<StoredMessage> MemoryStore::peek(const InboxKey& key) {
-  std::lock_guard lock(mu_);
+  const Guard lock(*this);
   auto it = inboxes_.find(key);
   if (it == inboxes_.end()) return {};
   return unpack_all(it->second);
@@ -86,13 +110,18 @@ std::vector<StoredMessage> MemoryStore::peek(const InboxKey& key) {
 Result<std::vector<StoredMessage>> MemoryStore::drain(const InboxKey& key) {
   Queue taken;
   {
-    std::lock_guard lock(mu_);
+    const Guard lock(*this);
     auto it = inboxes_.find(key);
     if (it == inboxes_.end()) return std::vector<StoredMessage>{};
     taken = std::move(it->second);
     inboxes_.erase(it);
     queued_ -= taken.size();
     emit(redo::RemoveInbox{key});
+    if (logging_) {
+      auto out = unpack_all(taken);
+      undo_.emplace_back(Taken{key, std::make_unique<Queue>(std::move(taken))});
+      return out;
+    }
   }
   return unpack_all(taken);
 }
@@ -112,7 +141,7 @@ static size_t page_length(const std::deque<PackedMessage>& q, const PageLimit& l
 std::vector<StoredMessage> MemoryStore::peek_page(const InboxKey& key, const PageLimit& limit,
                                                   bool* more) {
   std::vector<StoredMessage> out;
-  std::lock_guard lock(mu_);
+  const Guard lock(*this);
   auto it = inboxes_.find(key);
   if (more != nullptr) *more = false;
   if (it == inboxes_.end()) return out;
@@ -127,7 +156,7 @@ Result<std::vector<StoredMessage>> MemoryStore::drain_page(const InboxKey& key,
                                                            const PageLimit& limit, bool* more) {
   Queue taken;
   {
-    std::lock_guard lock(mu_);
+    const Guard lock(*this);
     auto it = inboxes_.find(key);
     if (more != nullptr) *more = false;
     if (it == inboxes_.end()) return std::vector<StoredMessage>{};
@@ -149,6 +178,11 @@ Result<std::vector<StoredMessage>> MemoryStore::drain_page(const InboxKey& key,
       // The oldest occurrence of each id: exactly the page (RemoveIds' rule).
       emit(redo::RemoveIds{key, std::move(ids)});
     }
+    if (logging_) {
+      auto out = unpack_all(taken);
+      undo_.emplace_back(Taken{key, std::make_unique<Queue>(std::move(taken))});
+      return out;
+    }
   }
   return unpack_all(taken);
 }
@@ -162,7 +196,7 @@ Result<std::vector<StoredMessage>> MemoryStore::drain_ids(const InboxKey& key,
   Queue taken;
   std::vector<std::string> taken_ids;
   {
-    std::lock_guard lock(mu_);
+    const Guard lock(*this);
     auto it = inboxes_.find(key);
     if (it == inboxes_.end()) return std::vector<StoredMessage>{};
     Queue kept;
@@ -187,18 +221,29 @@ Result<std::vector<StoredMessage>> MemoryStore::drain_ids(const InboxKey& key,
       it->second = std::move(kept);
     }
     emit(redo::RemoveIds{key, std::move(taken_ids)});
+    if (logging_) {
+      auto out = unpack_all(taken);
+      undo_.emplace_back(Taken{key, std::make_unique<Queue>(std::move(taken))});
+      return out;
+    }
   }
   return unpack_all(taken);
 }
 
 Result<void> MemoryStore::move_inbox(const InboxKey& from, const InboxKey& to) {
   if (from == to) return {};
-  std::lock_guard lock(mu_);
+  const Guard lock(*this);
   auto it = inboxes_.find(from);
   if (it == inboxes_.end()) return {};
   Queue moved = std::move(it->second);
   inboxes_.erase(it);
   const uint64_t first_seq = next_seq_;
+  if (logging_) {
+    std::vector<uint64_t> old_seqs;
+    old_seqs.reserve(moved.size());
+    for (const auto& p : moved) old_seqs.push_back(p.seq());
+    undo_.emplace_back(Moved{from, to, std::move(old_seqs)});
+  }
   for (auto& p : moved) p.set_seq(next_seq_++);
   Queue& dst = inboxes_[to];
   std::move(moved.begin(), moved.end(), std::back_inserter(dst));
@@ -207,45 +252,51 @@ Result<void> MemoryStore::move_inbox(const InboxKey& from, const InboxKey& to) {
 }
 
 std::vector<InboxKey> MemoryStore::inbox_keys() {
-  std::lock_guard lock(mu_);
+  const Guard lock(*this);
   return copy_out(inboxes_, kKey);
 }
 
 Result<size_t> MemoryStore::remove_inbox(const InboxKey& key) {
   Queue taken;  // freed after the lock is released
-  std::lock_guard lock(mu_);
+  const Guard lock(*this);
   auto it = inboxes_.find(key);
   if (it == inboxes_.end()) return size_t{0};
   taken = std::move(it->second);
   inboxes_.erase(it);
   queued_ -= taken.size();
   emit(redo::RemoveInbox{key});
-  return taken.size();
+  const size_t n = taken.size();
+  if (logging_) undo_.emplace_back(Taken{key, std::make_unique<Queue>(std::move(taken))});
+  return n;
 }
 
 size_t MemoryStore::queued_messages() {
-  std::lock_guard lock(mu_);
+  const Guard lock(*this);
   return queued_;
 }
 
 // --- rooms ---
 
 std::optional<Room> MemoryStore::get_room(std::string_view room_id) {
-  std::lock_guard lock(mu_);
+  const Guard lock(*this);
   auto it = rooms_.find(room_id);
   if (it == rooms_.end()) return std::nullopt;
   return it->second;
 }
 
 std::vector<Room> MemoryStore::list_rooms() {
-  std::lock_guard lock(mu_);
+  const Guard lock(*this);
   return copy_out(rooms_, kValue);
 }
 
 Result<void> MemoryStore::put_room(const Room& room_without_members) {
-  std::lock_guard lock(mu_);
+  const Guard lock(*this);
   auto [it, inserted] = rooms_.try_emplace(room_without_members.room_id);
   Room& room = it->second;
+  if (logging_) {
+    undo_.emplace_back(RoomWas{room_without_members.room_id,
+                               inserted ? std::nullopt : std::optional<Room>(room)});
+  }
   if (inserted) room.room_id = room_without_members.room_id;
   room.visibility = room_without_members.visibility;
   room.invited = room_without_members.invited;
@@ -254,43 +305,50 @@ Result<void> MemoryStore::put_room(const Room& room_without_members) {
 }
 
 Result<bool> MemoryStore::add_member(std::string_view room_id, std::string_view alias) {
-  std::lock_guard lock(mu_);
+  const Guard lock(*this);
   auto it = rooms_.find(room_id);
   if (it == rooms_.end()) {
     it = rooms_.try_emplace(std::string(room_id)).first;
     it->second.room_id = room_id;
+    if (logging_) undo_.emplace_back(RoomWas{std::string(room_id), std::nullopt});
   }
   auto& members = it->second.members;
   if (find_member(members, alias) != members.end()) return false;
   members.emplace_back(alias);
+  if (logging_) undo_.emplace_back(MemberAdded{std::string(room_id)});
   emit(redo::AddMember{std::string(room_id), std::string(alias)});
   return true;
 }
 
 Result<bool> MemoryStore::remove_member(std::string_view room_id, std::string_view alias) {
-  std::lock_guard lock(mu_);
+  const Guard lock(*this);
   auto it = rooms_.find(room_id);
   if (it == rooms_.end()) return false;
   auto& members = it->second.members;
   auto m = find_member(members, alias);
   if (m == members.end()) return false;
   emit(redo::RemoveMember{std::string(room_id), *m});
+  if (logging_) {
+    undo_.emplace_back(
+        MemberRemoved{std::string(room_id), static_cast<size_t>(m - members.begin()), *m});
+  }
   members.erase(m);
   return true;
 }
 
 Result<void> MemoryStore::append_history(std::string_view room_id, const StoredMessage& entry) {
   PackedMessage packed(entry);
-  std::lock_guard lock(mu_);
+  const Guard lock(*this);
   auto it = history_.find(room_id);
   if (it == history_.end()) it = history_.try_emplace(std::string(room_id)).first;
   it->second.push_back(std::move(packed));
+  if (logging_) undo_.emplace_back(HistoryAppended{std::string(room_id)});
   emit(redo::AppendHistory{std::string(room_id), entry});
   return {};
 }
 
 std::vector<StoredMessage> MemoryStore::history(std::string_view room_id, size_t limit) {
-  std::lock_guard lock(mu_);
+  const Guard lock(*this);
   auto it = history_.find(room_id);
   if (it == history_.end() || limit == 0) return {};
   const Queue& q = it->second;

@@ -1,5 +1,5 @@
-// MemoryStore: leases, bindings, the dedup window, nonce caches and dead letters.
-// Inboxes, rooms and history live in memory_inbox.cpp.
+// MemoryStore: transactions and their undo log, leases, bindings, the dedup window, nonce caches
+// and dead letters. Inboxes, rooms and history live in memory_inbox.cpp.
 #include "c2c/relay/store/memory_store.hpp"
 
 #include <algorithm>
@@ -19,10 +19,227 @@ std::string dedup_key(std::string_view folded_sender, std::string_view message_i
   return key;
 }
 
+// The store whose transaction the calling thread runs (and whose mu_ it holds), if any.
+thread_local const MemoryStore* t_in_tx = nullptr;
+
 }  // namespace
 
-void MemoryStore::attach_sink(redo::Sink* sink) {
+// --- transactions ---
+
+MemoryStore::Guard::Guard(MemoryStore& s) : mu_(t_in_tx == &s ? nullptr : &s.mu_) {
+  if (mu_ != nullptr) mu_->lock();
+}
+
+MemoryStore::Guard::~Guard() {
+  if (mu_ != nullptr) mu_->unlock();
+}
+
+// The Tx of a memory (or SQLite) transaction: each write goes to the store, which holds mu_.
+class MemoryTx final : public Tx {
+ public:
+  MemoryTx(MemoryStore& s, TxScope scope) : Tx(s, scope), s_(s) {}
+
+  Result<void> put_lease(const Lease& lease) override {
+    C2C_TRY(admit_write());
+    return s_.put_lease(lease);
+  }
+  Result<void> remove_lease(std::string_view alias) override {
+    C2C_TRY(admit_write());
+    return s_.remove_lease(alias);
+  }
+  Result<void> put_binding(std::string_view alias, std::string_view pk_b64u) override {
+    C2C_TRY(admit_write());
+    return s_.put_binding(alias, pk_b64u);
+  }
+  Result<bool> remove_binding(std::string_view alias) override {
+    C2C_TRY(admit_write());
+    return s_.remove_binding(alias);
+  }
+  Result<void> append(const std::vector<Delivery>& deliveries) override {
+    C2C_TRY(admit_write());
+    return s_.append(deliveries);
+  }
+  Result<std::vector<StoredMessage>> drain(const InboxKey& key) override {
+    C2C_TRY(admit_write());
+    return s_.drain(key);
+  }
+  Result<std::vector<StoredMessage>> drain_ids(const InboxKey& key,
+                                               const std::vector<std::string>& ids) override {
+    C2C_TRY(admit_write());
+    return s_.drain_ids(key, ids);
+  }
+  Result<std::vector<StoredMessage>> drain_page(const InboxKey& key, const PageLimit& limit,
+                                                bool* more) override {
+    C2C_TRY(admit_write());
+    return s_.drain_page(key, limit, more);
+  }
+  Result<size_t> drop_through(const InboxKey& key, uint64_t through) override {
+    C2C_TRY(admit_write());
+    return s_.drop_through(key, through);
+  }
+  Result<void> move_inbox(const InboxKey& from, const InboxKey& to) override {
+    C2C_TRY(admit_write());
+    return s_.move_inbox(from, to);
+  }
+  Result<size_t> remove_inbox(const InboxKey& key) override {
+    C2C_TRY(admit_write());
+    return s_.remove_inbox(key);
+  }
+  Result<void> put_room(const Room& room_without_members) override {
+    C2C_TRY(admit_write());
+    return s_.put_room(room_without_members);
+  }
+  Result<bool> add_member(std::string_view room_id, std::string_view alias) override {
+    C2C_TRY(admit_write());
+    return s_.add_member(room_id, alias);
+  }
+  Result<bool> remove_member(std::string_view room_id, std::string_view alias) override {
+    C2C_TRY(admit_write());
+    return s_.remove_member(room_id, alias);
+  }
+  Result<void> append_history(std::string_view room_id, const StoredMessage& entry) override {
+    C2C_TRY(admit_write());
+    return s_.append_history(room_id, entry);
+  }
+  Result<void> remember_message_id(std::string_view sender, std::string_view message_id,
+                                   size_t window) override {
+    C2C_TRY(admit_write());
+    return s_.remember_message_id(sender, message_id, window);
+  }
+  Result<bool> remember_nonce(std::string_view cache, std::string_view nonce, double ts,
+                              double ttl_seconds) override {
+    C2C_TRY(admit_write());
+    return s_.remember_nonce(cache, nonce, ts, ttl_seconds);
+  }
+  Result<void> add_dead_letter(const DeadLetter& dl) override {
+    C2C_TRY(admit_write());
+    return s_.add_dead_letter(dl);
+  }
+
+ private:
+  MemoryStore& s_;
+};
+
+Result<void> MemoryStore::transact(TxScope scope, const Body& body) {
+  MemoryTx tx(*this, scope);
+  if (t_in_tx == this) return body(tx);  // joins the transaction this thread runs
   std::lock_guard lock(mu_);
+  t_in_tx = this;
+  logging_ = scope != TxScope::kOneWrite;  // a kOneWrite's one write is final (store.hpp)
+  if (sink_ != nullptr) sink_->begin();
+  Result<void> result = body(tx);
+  const bool keep = result || !logging_;
+  if (!keep) {
+    for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) undo(*it);
+  }
+  if (sink_ != nullptr) sink_->end(keep);
+  logging_ = false;
+  undo_.clear();  // keeps its capacity for the next transaction
+  t_in_tx = nullptr;
+  return result;
+}
+
+void MemoryStore::put_lease_raw(const std::string& key, const Lease& lease) {
+  auto [it, inserted] = leases_.try_emplace(key, lease);
+  if (!inserted) {
+    unindex_lease(it->second);
+    it->second = lease;
+  }
+  index_lease(lease);
+}
+
+void MemoryStore::erase_lease_raw(const std::string& key) {
+  auto it = leases_.find(key);
+  if (it == leases_.end()) return;
+  unindex_lease(it->second);
+  leases_.erase(it);
+}
+
+void MemoryStore::undo(Undo& u) {
+  std::visit(
+      [this](auto& e) {
+        using T = std::decay_t<decltype(e)>;
+        if constexpr (std::is_same_v<T, LeaseWas>) {
+          if (e.old) {
+            put_lease_raw(e.key, *e.old);
+          } else {
+            erase_lease_raw(e.key);
+          }
+        } else if constexpr (std::is_same_v<T, BindingWas>) {
+          if (e.old) {
+            bindings_[e.key] = std::move(*e.old);
+          } else {
+            bindings_.erase(e.key);
+          }
+        } else if constexpr (std::is_same_v<T, Appended>) {
+          for (auto k = e.keys.rbegin(); k != e.keys.rend(); ++k) {
+            auto it = inboxes_.find(*k);
+            it->second.pop_back();
+            --queued_;
+            if (it->second.empty()) inboxes_.erase(it);
+          }
+        } else if constexpr (std::is_same_v<T, Taken>) {
+          put_back(e.key, std::move(*e.messages));
+        } else if constexpr (std::is_same_v<T, Moved>) {
+          auto to = inboxes_.find(e.to);
+          Queue back;
+          const size_t n = e.old_seqs.size();
+          for (size_t i = 0; i < n; ++i) {
+            back.push_front(std::move(to->second.back()));
+            to->second.pop_back();
+          }
+          for (size_t i = 0; i < n; ++i) back[i].set_seq(e.old_seqs[i]);
+          if (to->second.empty()) inboxes_.erase(to);
+          queued_ -= n;
+          put_back(e.from, std::move(back));
+        } else if constexpr (std::is_same_v<T, RoomWas>) {
+          if (!e.old) {
+            rooms_.erase(e.room_id);
+          } else {
+            auto& room = rooms_[e.room_id];
+            room.visibility = std::move(e.old->visibility);
+            room.invited = std::move(e.old->invited);
+          }
+        } else if constexpr (std::is_same_v<T, MemberAdded>) {
+          auto it = rooms_.find(e.room_id);
+          it->second.members.pop_back();
+        } else if constexpr (std::is_same_v<T, MemberRemoved>) {
+          auto& members = rooms_[e.room_id].members;
+          members.insert(members.begin() + static_cast<std::ptrdiff_t>(e.index),
+                         std::move(e.alias));
+        } else if constexpr (std::is_same_v<T, HistoryAppended>) {
+          auto it = history_.find(e.room_id);
+          it->second.pop_back();
+          if (it->second.empty()) history_.erase(it);
+        } else if constexpr (std::is_same_v<T, IdRemembered>) {
+          seen_.erase(dedup_key(seen_fifo_.back().sender, seen_fifo_.back().message_id));
+          seen_fifo_.pop_back();
+          for (auto ev = e.evicted.rbegin(); ev != e.evicted.rend(); ++ev) {
+            seen_.insert(dedup_key(ev->sender, ev->message_id));
+            seen_fifo_.push_front(std::move(*ev));
+          }
+        } else if constexpr (std::is_same_v<T, NonceRemembered>) {
+          NonceCache& c = nonce_caches_.find(e.cache)->second;
+          c.nonces.erase(e.nonce);
+          for (auto [b, end] = c.by_ts.equal_range(e.ts); b != end; ++b) {
+            if (b->second == e.nonce) {
+              c.by_ts.erase(b);
+              break;
+            }
+          }
+          for (auto& [ts, nonce] : e.pruned) {
+            c.nonces.insert(nonce);
+            c.by_ts.emplace(ts, std::move(nonce));
+          }
+        } else if constexpr (std::is_same_v<T, DeadLetterAdded>) {
+          dead_letters_.pop_back();
+        }
+      },
+      u);
+}
+
+void MemoryStore::attach_sink(redo::Sink* sink) {
+  const Guard lock(*this);
   sink_ = sink;
 }
 
@@ -47,7 +264,7 @@ void MemoryStore::unindex_lease(const Lease& lease) {
 }
 
 std::vector<Lease> MemoryStore::leases_on_node(std::string_view node_id) {
-  std::lock_guard lock(mu_);
+  const Guard lock(*this);
   std::vector<Lease> out;
   auto node = aliases_by_node_.find(node_id);
   if (node == aliases_by_node_.end()) return out;
@@ -58,14 +275,14 @@ std::vector<Lease> MemoryStore::leases_on_node(std::string_view node_id) {
 
 std::optional<Lease> MemoryStore::get_lease(std::string_view alias) {
   const std::string key = casefold(alias);
-  std::lock_guard lock(mu_);
+  const Guard lock(*this);
   auto it = leases_.find(key);
   if (it == leases_.end()) return std::nullopt;
   return it->second;
 }
 
 std::optional<Lease> MemoryStore::find_lease(const InboxKey& key) {
-  std::lock_guard lock(mu_);
+  const Guard lock(*this);
   auto it = lease_by_key_.find(key);
   if (it == lease_by_key_.end()) return std::nullopt;
   // Several aliases may share a session; the most recently (re)registered one answers.
@@ -73,28 +290,29 @@ std::optional<Lease> MemoryStore::find_lease(const InboxKey& key) {
 }
 
 std::vector<Lease> MemoryStore::list_leases() {
-  std::lock_guard lock(mu_);
+  const Guard lock(*this);
   return copy_out(leases_, kValue);
 }
 
 Result<void> MemoryStore::put_lease(const Lease& lease) {
   std::string key = casefold(lease.alias);
-  std::lock_guard lock(mu_);
-  auto [it, inserted] = leases_.try_emplace(std::move(key), lease);
-  if (!inserted) {
-    unindex_lease(it->second);
-    it->second = lease;
+  const Guard lock(*this);
+  if (logging_) {
+    auto old = leases_.find(key);
+    undo_.emplace_back(LeaseWas{key, old == leases_.end() ? std::nullopt
+                                                          : std::optional<Lease>(old->second)});
   }
-  index_lease(lease);
+  put_lease_raw(key, lease);
   emit(redo::PutLease{lease});
   return {};
 }
 
 Result<void> MemoryStore::remove_lease(std::string_view alias) {
   const std::string key = casefold(alias);
-  std::lock_guard lock(mu_);
+  const Guard lock(*this);
   auto it = leases_.find(key);
   if (it == leases_.end()) return {};
+  if (logging_) undo_.emplace_back(LeaseWas{key, it->second});
   unindex_lease(it->second);
   leases_.erase(it);
   emit(redo::RemoveLease{std::string(alias)});
@@ -105,7 +323,7 @@ Result<void> MemoryStore::remove_lease(std::string_view alias) {
 
 std::optional<std::string> MemoryStore::get_binding(std::string_view alias) {
   const std::string key = casefold(alias);
-  std::lock_guard lock(mu_);
+  const Guard lock(*this);
   auto it = bindings_.find(key);
   if (it == bindings_.end()) return std::nullopt;
   return it->second;
@@ -113,8 +331,12 @@ std::optional<std::string> MemoryStore::get_binding(std::string_view alias) {
 
 Result<void> MemoryStore::put_binding(std::string_view alias, std::string_view pk_b64u) {
   std::string key = casefold(alias);
-  std::lock_guard lock(mu_);
-  auto [it, inserted] = bindings_.try_emplace(std::move(key), pk_b64u);
+  const Guard lock(*this);
+  auto [it, inserted] = bindings_.try_emplace(key, pk_b64u);
+  if (logging_) {
+    undo_.emplace_back(
+        BindingWas{std::move(key), inserted ? std::nullopt : std::optional<std::string>(it->second)});
+  }
   if (!inserted) it->second = pk_b64u;
   emit(redo::PutBinding{std::string(alias), std::string(pk_b64u)});
   return {};
@@ -122,9 +344,10 @@ Result<void> MemoryStore::put_binding(std::string_view alias, std::string_view p
 
 Result<bool> MemoryStore::remove_binding(std::string_view alias) {
   const std::string key = casefold(alias);
-  std::lock_guard lock(mu_);
+  const Guard lock(*this);
   auto it = bindings_.find(key);
   if (it == bindings_.end()) return false;
+  if (logging_) undo_.emplace_back(BindingWas{key, std::move(it->second)});
   bindings_.erase(it);
   emit(redo::RemoveBinding{std::string(alias)});
   return true;
@@ -136,7 +359,7 @@ bool MemoryStore::seen_message_id(std::string_view sender, std::string_view mess
   const std::string key = dedup_key(casefold(sender), message_id);
   // Schema-1 entries (no sender) still count for every sender until they age out.
   const std::string legacy = dedup_key("", message_id);
-  std::lock_guard lock(mu_);
+  const Guard lock(*this);
   return seen_.contains(key) || seen_.contains(legacy);
 }
 
@@ -144,15 +367,22 @@ Result<void> MemoryStore::remember_message_id(std::string_view sender, std::stri
                                               size_t window) {
   redo::SenderId id{casefold(sender), std::string(message_id)};
   std::string key = dedup_key(id.sender, id.message_id);
-  std::lock_guard lock(mu_);
+  const Guard lock(*this);
   if (seen_.contains(key)) return {};
   seen_.insert(std::move(key));
   seen_fifo_.push_back(id);
   redo::RememberId rec{std::move(id), {}};
+  std::vector<redo::SenderId> evicted;
   while (seen_fifo_.size() > window) {
     seen_.erase(dedup_key(seen_fifo_.front().sender, seen_fifo_.front().message_id));
-    if (sink_ != nullptr) rec.evicted.push_back(std::move(seen_fifo_.front()));
+    if (sink_ != nullptr || logging_) evicted.push_back(std::move(seen_fifo_.front()));
     seen_fifo_.pop_front();
+  }
+  if (logging_) {
+    if (sink_ != nullptr) rec.evicted = evicted;
+    undo_.emplace_back(IdRemembered{std::move(evicted)});
+  } else {
+    rec.evicted = std::move(evicted);
   }
   emit(std::move(rec));
   return {};
@@ -162,7 +392,7 @@ Result<void> MemoryStore::remember_message_id(std::string_view sender, std::stri
 
 Result<bool> MemoryStore::remember_nonce(std::string_view cache, std::string_view nonce, double ts,
                                          double ttl_seconds) {
-  std::lock_guard lock(mu_);
+  const Guard lock(*this);
   auto cit = nonce_caches_.find(cache);
   if (cit == nonce_caches_.end()) cit = nonce_caches_.try_emplace(std::string(cache)).first;
   NonceCache& c = cit->second;
@@ -170,9 +400,15 @@ Result<bool> MemoryStore::remember_nonce(std::string_view cache, std::string_vie
   c.nonces.emplace(nonce);
   c.by_ts.emplace(ts, nonce);
   const double prune_before = ts - ttl_seconds;
+  std::vector<std::pair<double, std::string>> pruned;
   while (!c.by_ts.empty() && c.by_ts.begin()->first < prune_before) {
     c.nonces.erase(c.by_ts.begin()->second);
+    if (logging_) pruned.emplace_back(c.by_ts.begin()->first, std::move(c.by_ts.begin()->second));
     c.by_ts.erase(c.by_ts.begin());
+  }
+  if (logging_) {
+    undo_.emplace_back(NonceRemembered{std::string(cache), std::string(nonce), ts,
+                                       std::move(pruned)});
   }
   emit(redo::RememberNonce{std::string(cache), std::string(nonce), ts, prune_before});
   return true;
@@ -181,14 +417,15 @@ Result<bool> MemoryStore::remember_nonce(std::string_view cache, std::string_vie
 // --- dead letters ---
 
 Result<void> MemoryStore::add_dead_letter(const DeadLetter& dl) {
-  std::lock_guard lock(mu_);
+  const Guard lock(*this);
   dead_letters_.push_back(dl);
+  if (logging_) undo_.emplace_back(DeadLetterAdded{});
   emit(redo::AddDeadLetter{dl});
   return {};
 }
 
 std::vector<DeadLetter> MemoryStore::dead_letters() {
-  std::lock_guard lock(mu_);
+  const Guard lock(*this);
   return dead_letters_;
 }
 

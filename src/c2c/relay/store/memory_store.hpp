@@ -1,13 +1,20 @@
 #pragma once
 // MemoryStore: the whole relay state in memory behind one mutex. Also the working set of the
 // SQLite backend, which attaches a redo::Sink to persist every mutation (see sqlite_store.hpp).
-// Critical sections only move ready-made objects: messages are packed before the lock is taken
-// and unpacked after it is released.
+//
+// A transaction holds the mutex for its whole body, so transactions run one at a time and
+// readers outside never see half of one; the body's own reads (same thread) do not lock again.
+// Each write records how to undo itself in the undo log; a body that returns an error gets its
+// writes undone, newest first, and the sink drops their redo records. Reads outside a
+// transaction take the mutex per call and only move ready-made objects where they can.
 
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <optional>
+#include <variant>
 #include <string>
 #include <type_traits>
 #include <unordered_map>
@@ -19,6 +26,13 @@
 #include "c2c/relay/store/store.hpp"
 
 namespace c2c::relay {
+
+class MemoryStore;
+namespace sql {
+class Db;
+// Fills a MemoryStore from the database before it is shared (sqlite_schema.hpp).
+Result<void> load(Db& db, MemoryStore& store);
+}  // namespace sql
 
 struct InboxKeyHash {
   size_t operator()(const InboxKey& k) const {
@@ -57,47 +71,20 @@ class MemoryStore : public Store {
   std::optional<Lease> find_lease(const InboxKey& key) override;
   std::vector<Lease> list_leases() override;
   std::vector<Lease> leases_on_node(std::string_view node_id) override;
-  Result<void> put_lease(const Lease& lease) override;
-  Result<void> remove_lease(std::string_view alias) override;
-
   std::optional<std::string> get_binding(std::string_view alias) override;
-  Result<void> put_binding(std::string_view alias, std::string_view pk_b64u) override;
-  Result<bool> remove_binding(std::string_view alias) override;
-
-  Result<void> append(const std::vector<Delivery>& deliveries) override;
   std::vector<StoredMessage> peek(const InboxKey& key) override;
-  Result<std::vector<StoredMessage>> drain(const InboxKey& key) override;
-  Result<std::vector<StoredMessage>> drain_ids(const InboxKey& key,
-                                               const std::vector<std::string>& ids) override;
   std::vector<StoredMessage> peek_page(const InboxKey& key, const PageLimit& limit,
                                        bool* more) override;
-  Result<std::vector<StoredMessage>> drain_page(const InboxKey& key, const PageLimit& limit,
-                                                bool* more) override;
-  Result<size_t> drop_through(const InboxKey& key, uint64_t through) override;
-  Result<void> move_inbox(const InboxKey& from, const InboxKey& to) override;
   std::vector<InboxKey> inbox_keys() override;
-  Result<size_t> remove_inbox(const InboxKey& key) override;
   size_t queued_messages() override;
-
   std::optional<Room> get_room(std::string_view room_id) override;
   std::vector<Room> list_rooms() override;
-  Result<void> put_room(const Room& room_without_members) override;
-  Result<bool> add_member(std::string_view room_id, std::string_view alias) override;
-  Result<bool> remove_member(std::string_view room_id, std::string_view alias) override;
-  Result<void> append_history(std::string_view room_id, const StoredMessage& entry) override;
   std::vector<StoredMessage> history(std::string_view room_id, size_t limit) override;
-
   bool seen_message_id(std::string_view sender, std::string_view message_id) override;
-  Result<void> remember_message_id(std::string_view sender, std::string_view message_id,
-                                   size_t window) override;
-
-  Result<bool> remember_nonce(std::string_view cache, std::string_view nonce, double ts,
-                              double ttl_seconds) override;
-
-  Result<void> add_dead_letter(const DeadLetter& dl) override;
   std::vector<DeadLetter> dead_letters() override;
 
-  Result<void> commit() override { return {}; }
+  Result<void> transact(TxScope scope, const Body& body) override;
+  Result<void> wait_durable() override { return {}; }
 
   // Loading persisted state only (before the store is shared): appends keeping each message's
   // seq, and makes later appends number above `floor`, the highest seq ever handed out.
@@ -109,11 +96,104 @@ class MemoryStore : public Store {
   void attach_sink(redo::Sink* sink);
 
  private:
+  friend class MemoryTx;
+  friend Result<void> sql::load(sql::Db& db, MemoryStore& store);
   using Queue = std::deque<PackedMessage>;
   struct NonceCache {
     StringSet nonces;
     std::multimap<double, std::string> by_ts;  // for pruning by age
   };
+
+  // Locks mu_ unless the calling thread runs a transaction on this store (and so holds it).
+  class Guard {
+   public:
+    explicit Guard(MemoryStore& s);
+    ~Guard();
+    Guard(const Guard&) = delete;
+    Guard& operator=(const Guard&) = delete;
+
+   private:
+    std::mutex* mu_;
+  };
+
+  // The writes, called only by MemoryTx (inside a transaction, mu_ held).
+  Result<void> put_lease(const Lease& lease);
+  Result<void> remove_lease(std::string_view alias);
+  Result<void> put_binding(std::string_view alias, std::string_view pk_b64u);
+  Result<bool> remove_binding(std::string_view alias);
+  Result<void> append(const std::vector<Delivery>& deliveries);
+  Result<std::vector<StoredMessage>> drain(const InboxKey& key);
+  Result<std::vector<StoredMessage>> drain_ids(const InboxKey& key,
+                                               const std::vector<std::string>& ids);
+  Result<std::vector<StoredMessage>> drain_page(const InboxKey& key, const PageLimit& limit,
+                                                bool* more);
+  Result<size_t> drop_through(const InboxKey& key, uint64_t through);
+  Result<void> move_inbox(const InboxKey& from, const InboxKey& to);
+  Result<size_t> remove_inbox(const InboxKey& key);
+  Result<void> put_room(const Room& room_without_members);
+  Result<bool> add_member(std::string_view room_id, std::string_view alias);
+  Result<bool> remove_member(std::string_view room_id, std::string_view alias);
+  Result<void> append_history(std::string_view room_id, const StoredMessage& entry);
+  Result<void> remember_message_id(std::string_view sender, std::string_view message_id,
+                                   size_t window);
+  Result<bool> remember_nonce(std::string_view cache, std::string_view nonce, double ts,
+                              double ttl_seconds);
+  Result<void> add_dead_letter(const DeadLetter& dl);
+
+  // --- the undo log: what each write of the running transaction changed, oldest first ---
+  struct LeaseWas {  // casefold(alias) held `old` (nullopt: no lease)
+    std::string key;
+    std::optional<Lease> old;
+  };
+  struct BindingWas {
+    std::string key;
+    std::optional<std::string> old;
+  };
+  struct Appended {  // one message appended to each key, in order
+    std::vector<InboxKey> keys;
+  };
+  struct Taken {  // messages removed from `key` (they go back by seq: queues are in seq order)
+    InboxKey key;
+    std::unique_ptr<Queue> messages;  // a pointer keeps Undo nothrow-movable
+  };
+  struct Moved {  // the last old_seqs.size() messages of `to` came from `from`, with these seqs
+    InboxKey from;
+    InboxKey to;
+    std::vector<uint64_t> old_seqs;
+  };
+  struct RoomWas {  // nullopt: the room did not exist
+    std::string room_id;
+    std::optional<Room> old;
+  };
+  struct MemberAdded {  // appended last to the members of `room_id`
+    std::string room_id;
+  };
+  struct MemberRemoved {
+    std::string room_id;
+    size_t index = 0;
+    std::string alias;
+  };
+  struct HistoryAppended {
+    std::string room_id;
+  };
+  struct IdRemembered {  // pushed last onto the window; `evicted` left its front, oldest first
+    std::vector<redo::SenderId> evicted;
+  };
+  struct NonceRemembered {  // `pruned` left the cache (ts, nonce)
+    std::string cache;
+    std::string nonce;
+    double ts = 0;
+    std::vector<std::pair<double, std::string>> pruned;
+  };
+  struct DeadLetterAdded {};
+  using Undo = std::variant<LeaseWas, BindingWas, Appended, Taken, Moved, RoomWas, MemberAdded,
+                            MemberRemoved, HistoryAppended, IdRemembered, NonceRemembered,
+                            DeadLetterAdded>;
+  void undo(Undo& u);
+  void put_lease_raw(const std::string& key, const Lease& lease);
+  void erase_lease_raw(const std::string& key);
+  // Puts `messages` back into the queue of `key` in seq order.
+  void put_back(const InboxKey& key, Queue messages);
 
   void emit(redo::Op op) {
     if (sink_ != nullptr) sink_->record(std::move(op));
@@ -123,6 +203,10 @@ class MemoryStore : public Store {
 
   std::mutex mu_;
   redo::Sink* sink_ = nullptr;
+  // While a transaction runs (mu_ held): whether its writes log their undo (not kOneWrite), and
+  // the log.
+  bool logging_ = false;
+  std::vector<Undo> undo_;
 
   // Keyed by casefold(alias): aliases are unique case-insensitively (store.hpp).
   std::map<std::string, Lease, std::less<>> leases_;

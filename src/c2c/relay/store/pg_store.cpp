@@ -19,10 +19,10 @@ using pg::Rows;
 
 namespace {
 
-// The transaction this thread runs for a store: an atomic section or a multi-statement call.
+// The transaction this thread runs for a store: a transact() body or a multi-statement write.
 struct Active {
   const PgStore* store = nullptr;
-  bool shared = false;  // a kMessages section: the write lock is held shared
+  bool shared = false;  // a kMessages transaction: the write lock is held shared
   std::unique_ptr<pg::Connection> conn;
   std::optional<Error> failed;  // the first failure: the transaction is rolled back
 };
@@ -178,7 +178,7 @@ std::optional<Error> PgStore::take_failure() {
   return e;
 }
 
-Result<void> PgStore::commit() {
+Result<void> PgStore::wait_durable() {
   if (auto f = take_failure()) return Unexpected{std::move(*f)};
   return {};
 }
@@ -223,25 +223,115 @@ std::optional<Error> finish(Active& active, pg::Pool& pool) {
 
 }  // namespace
 
-void PgStore::begin_atomic(SectionScope scope) {
-  if (t_active != nullptr) return;  // sections do not nest; the outer one holds
-  t_active = begin_on(this, pool_,
-                      scope == SectionScope::kMessages ? WriteLock::kShared : WriteLock::kExclusive)
-                 .release();
-}
+// The Tx of a PostgreSQL transaction: every write is the store's, which runs on the thread's
+// transaction connection (kOneWrite: on its own).
+class PgTx final : public Tx {
+ public:
+  PgTx(PgStore& s, TxScope scope) : Tx(s, scope), s_(s) {}
 
-void PgStore::end_atomic() {
-  std::unique_ptr<Active> active(t_active);
-  if (active == nullptr || active->store != this) {
-    (void)active.release();
-    return;
+  Result<void> put_lease(const Lease& lease) override {
+    C2C_TRY(admit_write());
+    return s_.put_lease(lease);
   }
+  Result<void> remove_lease(std::string_view alias) override {
+    C2C_TRY(admit_write());
+    return s_.remove_lease(alias);
+  }
+  Result<void> put_binding(std::string_view alias, std::string_view pk_b64u) override {
+    C2C_TRY(admit_write());
+    return s_.put_binding(alias, pk_b64u);
+  }
+  Result<bool> remove_binding(std::string_view alias) override {
+    C2C_TRY(admit_write());
+    return s_.remove_binding(alias);
+  }
+  Result<void> append(const std::vector<Delivery>& deliveries) override {
+    C2C_TRY(admit_write());
+    return s_.append(deliveries);
+  }
+  Result<std::vector<StoredMessage>> drain(const InboxKey& key) override {
+    C2C_TRY(admit_write());
+    return s_.drain(key);
+  }
+  Result<std::vector<StoredMessage>> drain_ids(const InboxKey& key,
+                                               const std::vector<std::string>& ids) override {
+    C2C_TRY(admit_write());
+    return s_.drain_ids(key, ids);
+  }
+  Result<std::vector<StoredMessage>> drain_page(const InboxKey& key, const PageLimit& limit,
+                                                bool* more) override {
+    C2C_TRY(admit_write());
+    return s_.drain_page(key, limit, more);
+  }
+  Result<size_t> drop_through(const InboxKey& key, uint64_t through) override {
+    C2C_TRY(admit_write());
+    return s_.drop_through(key, through);
+  }
+  Result<void> move_inbox(const InboxKey& from, const InboxKey& to) override {
+    C2C_TRY(admit_write());
+    return s_.move_inbox(from, to);
+  }
+  Result<size_t> remove_inbox(const InboxKey& key) override {
+    C2C_TRY(admit_write());
+    return s_.remove_inbox(key);
+  }
+  Result<void> put_room(const Room& room_without_members) override {
+    C2C_TRY(admit_write());
+    return s_.put_room(room_without_members);
+  }
+  Result<bool> add_member(std::string_view room_id, std::string_view alias) override {
+    C2C_TRY(admit_write());
+    return s_.add_member(room_id, alias);
+  }
+  Result<bool> remove_member(std::string_view room_id, std::string_view alias) override {
+    C2C_TRY(admit_write());
+    return s_.remove_member(room_id, alias);
+  }
+  Result<void> append_history(std::string_view room_id, const StoredMessage& entry) override {
+    C2C_TRY(admit_write());
+    return s_.append_history(room_id, entry);
+  }
+  Result<void> remember_message_id(std::string_view sender, std::string_view message_id,
+                                   size_t window) override {
+    C2C_TRY(admit_write());
+    return s_.remember_message_id(sender, message_id, window);
+  }
+  Result<bool> remember_nonce(std::string_view cache, std::string_view nonce, double ts,
+                              double ttl_seconds) override {
+    C2C_TRY(admit_write());
+    return s_.remember_nonce(cache, nonce, ts, ttl_seconds);
+  }
+  Result<void> add_dead_letter(const DeadLetter& dl) override {
+    C2C_TRY(admit_write());
+    return s_.add_dead_letter(dl);
+  }
+
+ private:
+  PgStore& s_;
+};
+
+Result<void> PgStore::transact(TxScope scope, const Body& body) {
+  PgTx tx(*this, scope);
+  // Nested: joins the running transaction. kOneWrite: its one write runs on its own.
+  if (scope == TxScope::kOneWrite || (t_active != nullptr && t_active->store == this)) {
+    return body(tx);
+  }
+  std::unique_ptr<Active> active = begin_on(
+      this, pool_, scope == TxScope::kMessages ? WriteLock::kShared : WriteLock::kExclusive);
+  t_active = active.get();
+  Result<void> result = active->failed ? Result<void>(Unexpected{*active->failed}) : body(tx);
   t_active = nullptr;
-  if (auto failed = finish(*active, pool_)) {
+  // The body's own error (a refusal, or a write it gave up on) rolls back without blaming the
+  // database; a failed statement is recorded for take_failure() (503).
+  const bool db_failed = active->failed.has_value();
+  if (!result && !db_failed) active->failed = result.error();
+  auto failed = finish(*active, pool_);
+  if (db_failed || (failed && result)) {  // a statement, or the COMMIT, failed
     record(*failed);
-  } else {
-    note_round_trip(nullptr);
+    return Unexpected{*failed};
   }
+  note_round_trip(nullptr);
+  return result;
 }
 
 Result<void> PgStore::transaction(bool write_lock, const std::function<Result<void>()>& body) {
@@ -289,10 +379,6 @@ Result<void> PgStore::lock_in_section(LockSpace space, std::string_view key) {
   static const std::string kSender =
       "SELECT pg_advisory_xact_lock(" + std::to_string(pg::kSenderLockSpace) + ", hashtext($1))";
   return written(query(space == LockSpace::kInbox ? kInbox : kSender, Params().text(key)));
-}
-
-Result<void> PgStore::apply(const WriteBatch& batch) {
-  return transaction(true, [&] { return Store::apply(batch); });
 }
 
 // --- leases ---
@@ -382,7 +468,7 @@ Result<bool> PgStore::remove_binding(std::string_view alias) {
 Result<void> PgStore::append(const std::vector<Delivery>& deliveries) {
   if (deliveries.empty()) return {};
   return transaction(true, [&]() -> Result<void> {
-    // In a kMessages section: each inbox's lock, in a fixed order, before its first insert.
+    // In a kMessages transaction: each inbox's lock, in a fixed order, before its first insert.
     std::vector<std::string> inboxes;
     inboxes.reserve(deliveries.size());
     for (const auto& d : deliveries) inboxes.push_back(d.key.node_id + '\n' + d.key.session_id);
@@ -677,8 +763,8 @@ std::vector<StoredMessage> PgStore::history(std::string_view room_id, size_t lim
 // --- dedup window ---
 
 bool PgStore::seen_message_id(std::string_view sender, std::string_view message_id) {
-  // Held until the section ends, so its remember_message_id() lands before another section of
-  // the same sender looks.
+  // Held until the transaction ends, so its remember_message_id() lands before another
+  // transaction of the same sender looks.
   if (!lock_in_section(LockSpace::kSender, casefold(sender))) return false;
   auto r = query("SELECT 1 FROM c2c_dedup WHERE sender_key = $1 AND message_id = $2",
                  Params().text(casefold(sender)).bytes(message_id));

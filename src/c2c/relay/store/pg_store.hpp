@@ -4,23 +4,25 @@
 // so a relay holds no state another relay needs.
 //
 // How the rules hold across relays (docs/decisions.md D20):
-// - An atomic section (begin_atomic .. end_atomic, one per compound service operation) is one
-//   transaction that first takes a cluster-wide advisory lock (pg_advisory_xact_lock), so
-//   check-then-write operations (register, rooms, GC) run one at a time across all relays,
-//   exactly as they do under one relay's service lock.
-// - Direct messages (SectionScope::kMessages) take that lock shared, so they run side by side
-//   (and their commits share WAL flushes), and keep apart only where they meet: the sender's
-//   dedup check takes a per-sender lock before it reads, an append a per-inbox lock before it
-//   inserts (inboxes in sorted order, after the sender: no lock cycles).
-// - Single calls outside a section are one statement, or one transaction when they need several
-//   (appends and inbox moves also take the lock: sequence numbers are handed out in commit
-//   order, so a cumulative acknowledgement never skips a message committed late).
+// - transact() is one database transaction on one pooled connection, which the body's thread
+//   uses for every statement of this store until the body returns (so the body's reads run in
+//   it too). TxScope::kWhole first takes a cluster-wide advisory lock (pg_advisory_xact_lock),
+//   so check-then-write operations (register, rooms, GC) run one at a time across all relays,
+//   exactly as they do under one relay's lock. A body that returns an error is rolled back.
+// - Direct messages (TxScope::kMessages) take that lock shared, so they run side by side (and
+//   their commits share WAL flushes), and keep apart only where they meet: the sender's dedup
+//   check takes a per-sender lock before it reads, an append a per-inbox lock before it inserts
+//   (inboxes in sorted order, after the sender: no lock cycles).
+// - TxScope::kOneWrite runs its one write as that write's own statement, or its own transaction
+//   when it needs several (appends and inbox moves also take the lock: sequence numbers are
+//   handed out in commit order, so a cumulative acknowledgement never skips a message committed
+//   late): no BEGIN/COMMIT round trips for a nonce or an acknowledged drain.
 // - Uniqueness is enforced by the schema too: one lease per case-folded alias, one nonce per
 //   cache, one member per room and case-folded alias.
 //
 // Failures: PostgreSQL down or restarting makes calls fail with kStorageUnavailable. Reads that
 // return no Result record the failure for the calling thread; take_failure() (the router, after
-// every request) turns it into 503 + Retry-After, and the failed section's transaction is rolled
+// every request) turns it into 503 + Retry-After, and the failed transaction is rolled
 // back, so nothing unsaved is ever acknowledged. Connections are reopened on demand: the relay
 // recovers by itself when the database returns.
 
@@ -49,52 +51,21 @@ class PgStore : public Store {
   std::optional<Lease> find_lease(const InboxKey& key) override;
   std::vector<Lease> list_leases() override;
   std::vector<Lease> leases_on_node(std::string_view node_id) override;
-  Result<void> put_lease(const Lease& lease) override;
-  Result<void> remove_lease(std::string_view alias) override;
-
   std::optional<std::string> get_binding(std::string_view alias) override;
-  Result<void> put_binding(std::string_view alias, std::string_view pk_b64u) override;
-  Result<bool> remove_binding(std::string_view alias) override;
-
-  Result<void> append(const std::vector<Delivery>& deliveries) override;
   std::vector<StoredMessage> peek(const InboxKey& key) override;
-  Result<std::vector<StoredMessage>> drain(const InboxKey& key) override;
-  Result<std::vector<StoredMessage>> drain_ids(const InboxKey& key,
-                                               const std::vector<std::string>& ids) override;
   std::vector<StoredMessage> peek_page(const InboxKey& key, const PageLimit& limit,
                                        bool* more) override;
-  Result<std::vector<StoredMessage>> drain_page(const InboxKey& key, const PageLimit& limit,
-                                                bool* more) override;
-  Result<size_t> drop_through(const InboxKey& key, uint64_t through) override;
-  Result<void> move_inbox(const InboxKey& from, const InboxKey& to) override;
   std::vector<InboxKey> inbox_keys() override;
-  Result<size_t> remove_inbox(const InboxKey& key) override;
   size_t queued_messages() override;
-
   std::optional<Room> get_room(std::string_view room_id) override;
   std::vector<Room> list_rooms() override;
-  Result<void> put_room(const Room& room_without_members) override;
-  Result<bool> add_member(std::string_view room_id, std::string_view alias) override;
-  Result<bool> remove_member(std::string_view room_id, std::string_view alias) override;
-  Result<void> append_history(std::string_view room_id, const StoredMessage& entry) override;
   std::vector<StoredMessage> history(std::string_view room_id, size_t limit) override;
-
   bool seen_message_id(std::string_view sender, std::string_view message_id) override;
-  Result<void> remember_message_id(std::string_view sender, std::string_view message_id,
-                                   size_t window) override;
-
-  Result<bool> remember_nonce(std::string_view cache, std::string_view nonce, double ts,
-                              double ttl_seconds) override;
-
-  Result<void> add_dead_letter(const DeadLetter& dl) override;
   std::vector<DeadLetter> dead_letters() override;
 
-  Result<void> apply(const WriteBatch& batch) override;
-  // Sections commit in end_atomic(): commit() only reports this thread's failure, if any.
-  Result<void> commit() override;
-  void begin_atomic(SectionScope scope = SectionScope::kWhole) override;
-  void end_atomic() override;
-  bool orders_sections() const override { return true; }
+  Result<void> transact(TxScope scope, const Body& body) override;
+  // Transactions commit before transact() returns: this only reports this thread's failure.
+  Result<void> wait_durable() override;
   std::optional<Error> take_failure() override;
   // The last round trip's outcome: requests' statements, and the wake-up listener's
   // reconnects, which keep it current while no request comes.
@@ -104,16 +75,41 @@ class PgStore : public Store {
   void listen_wake(WakeListener listener) override;
 
  private:
+  friend class PgTx;
   explicit PgStore(std::string url) : pool_(std::move(url)) {}
 
-  // Runs `sql` on this thread's section connection, or on a pooled one (autocommit). A failure
+  // The writes, called only by PgTx.
+  Result<void> put_lease(const Lease& lease);
+  Result<void> remove_lease(std::string_view alias);
+  Result<void> put_binding(std::string_view alias, std::string_view pk_b64u);
+  Result<bool> remove_binding(std::string_view alias);
+  Result<void> append(const std::vector<Delivery>& deliveries);
+  Result<std::vector<StoredMessage>> drain(const InboxKey& key);
+  Result<std::vector<StoredMessage>> drain_ids(const InboxKey& key,
+                                               const std::vector<std::string>& ids);
+  Result<std::vector<StoredMessage>> drain_page(const InboxKey& key, const PageLimit& limit,
+                                                bool* more);
+  Result<size_t> drop_through(const InboxKey& key, uint64_t through);
+  Result<void> move_inbox(const InboxKey& from, const InboxKey& to);
+  Result<size_t> remove_inbox(const InboxKey& key);
+  Result<void> put_room(const Room& room_without_members);
+  Result<bool> add_member(std::string_view room_id, std::string_view alias);
+  Result<bool> remove_member(std::string_view room_id, std::string_view alias);
+  Result<void> append_history(std::string_view room_id, const StoredMessage& entry);
+  Result<void> remember_message_id(std::string_view sender, std::string_view message_id,
+                                   size_t window);
+  Result<bool> remember_nonce(std::string_view cache, std::string_view nonce, double ts,
+                              double ttl_seconds);
+  Result<void> add_dead_letter(const DeadLetter& dl);
+
+  // Runs `sql` on this thread's transaction connection, or on a pooled one (autocommit). A failure
   // is recorded for take_failure().
   Result<pg::Rows> query(std::string_view sql, const pg::Params& params = {});
-  // Runs `body` in one transaction: the section's, or a new one (holding the cluster write lock
+  // Runs `body` in one transaction: the running one, or a new one (holding the cluster write lock
   // when `write_lock`).
   Result<void> transaction(bool write_lock, const std::function<Result<void>()>& body);
-  // In a kMessages section: takes the transaction-scoped lock of `key` (a recipient inbox or a
-  // sender) (no-op elsewhere: the section's exclusive lock already covers everything).
+  // In a kMessages transaction: takes the transaction-scoped lock of `key` (a recipient inbox or a
+  // sender) (no-op elsewhere: a kWhole transaction's exclusive lock already covers everything).
   enum class LockSpace { kInbox, kSender };
   Result<void> lock_in_section(LockSpace space, std::string_view key);
   void record(const Error& e);                 // also notes the failed round trip

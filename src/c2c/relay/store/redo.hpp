@@ -84,10 +84,14 @@ using Op = std::variant<PutLease, RemoveLease, PutBinding, RemoveBinding, Append
                         AppendHistory, RememberId, RememberNonce, AddDeadLetter>;
 
 // Receives every mutation's record; called with the store's lock held, so keep it cheap.
+// Every record comes between begin() and end() of the transaction that made it; end(false)
+// means the transaction was undone: forget its records.
 class Sink {
  public:
   virtual ~Sink() = default;
+  virtual void begin() {}
   virtual void record(Op op) = 0;
+  virtual void end(bool keep) { (void)keep; }
 };
 
 }  // namespace c2c::relay::redo

@@ -98,37 +98,43 @@ SqliteStore::~SqliteStore() {
   if (writer_.joinable()) writer_.join();
 }
 
+void SqliteStore::begin() {
+  std::lock_guard lock(log_mu_);
+  in_tx_ = true;
+  tx_records_ = 0;
+  tx_urgent_ = false;
+}
+
 void SqliteStore::record(redo::Op op) {
   const bool lazy = best_effort(op);
-  {
-    std::lock_guard lock(log_mu_);
-    pending_.push_back(std::move(op));
-    ++appended_;
-    if (open_sections_ == 0) ready_ = pending_.size();
-    if (lazy) return;  // rides along with the next write, or kLazyFlush from now
-    urgent_ = true;
-  }
-  writer_cv_.notify_one();
-}
-
-void SqliteStore::begin_atomic(SectionScope /*scope*/) {
   std::lock_guard lock(log_mu_);
-  ++open_sections_;
+  pending_.push_back(std::move(op));
+  ++appended_;
+  ++tx_records_;
+  if (!lazy) tx_urgent_ = true;  // else rides along with the next write, or kLazyFlush from now
 }
 
-void SqliteStore::end_atomic() {
+void SqliteStore::end(bool keep) {
+  bool notify = false;
   {
     std::lock_guard lock(log_mu_);
-    if (--open_sections_ == 0) ready_ = pending_.size();
-    urgent_ = true;
+    in_tx_ = false;
+    if (!keep) {
+      // Undone: its records never reach the database.
+      pending_.erase(pending_.end() - static_cast<ptrdiff_t>(tx_records_), pending_.end());
+      appended_ -= tx_records_;
+    }
+    ready_ = pending_.size();
+    if (keep && tx_urgent_) urgent_ = notify = true;
+    tx_records_ = 0;
   }
-  writer_cv_.notify_one();
+  if (notify) writer_cv_.notify_one();
 }
 
-Result<void> SqliteStore::commit() {
+Result<void> SqliteStore::wait_durable() {
   std::unique_lock lock(log_mu_);
   ++stats_.commit_calls;
-  const uint64_t target = appended_;
+  const uint64_t target = settled();
   if (committed_ >= target) return {};
   const uint64_t failures_before = failures_;
   retry_wanted_ = true;
@@ -151,15 +157,15 @@ void SqliteStore::when_durable(Durable done) {
   {
     std::lock_guard lock(log_mu_);
     ++stats_.commit_calls;
-    if (committed_ < appended_ && !writer_exited_) {
-      waiters_.push_back(Waiter{appended_, std::move(done)});
+    if (committed_ < settled() && !writer_exited_) {
+      waiters_.push_back(Waiter{settled(), std::move(done)});
       urgent_ = true;  // someone waits: lazy records in front of it go now
       writer_cv_.notify_one();
       return;
     }
   }
-  // Nothing pending (or no writer left to wait for): the same answer commit() gives now.
-  if (done) done(commit());
+  // Nothing pending (or no writer left to wait for): the same answer wait_durable() gives now.
+  if (done) done(wait_durable());
 }
 
 SqliteStore::Stats SqliteStore::stats() {
@@ -186,7 +192,7 @@ void SqliteStore::writer_loop() {
                  std::make_move_iterator(pending_.begin() + static_cast<ptrdiff_t>(ready_)));
     pending_.erase(pending_.begin(), pending_.begin() + static_cast<ptrdiff_t>(ready_));
     taken_ += ready_;
-    ready_ = open_sections_ == 0 ? pending_.size() : 0;
+    ready_ = in_tx_ ? pending_.size() - tx_records_ : pending_.size();
     const uint64_t upto = taken_;
     retry_wanted_ = false;
 

@@ -1,9 +1,12 @@
 #pragma once
-// SqliteStore (`sqlite:<path>`): the working set lives in the embedded MemoryStore (all reads are
-// served from memory); every mutation also becomes a redo record, and a single writer thread
-// with its own connection replays the records into the database (WAL, synchronous=FULL), one
-// BEGIN IMMEDIATE ... COMMIT per batch of everything queued. commit() waits until the writer has
-// committed the caller's last record, so concurrent callers share one fsync (group commit).
+// SqliteStore (`sqlite:<path>`): the whole state lives in the embedded MemoryStore too (all reads
+// are served from memory; transactions run there, one at a time, with its undo log); every write
+// also becomes a redo record, and a single writer thread with its own connection replays the
+// records into the database (WAL, synchronous=FULL), one BEGIN IMMEDIATE ... COMMIT per batch of
+// everything queued. A transaction's records are held back until it ends (dropped if it is
+// undone), so no database transaction ever holds part of one. wait_durable() waits until the
+// writer has committed the caller's last record, so concurrent callers share one fsync (group
+// commit).
 //
 // A failed transaction (e.g. a full disk) keeps its records and the writer retries it by itself,
 // backing off from 100 ms to 2 s, so the store recovers once space returns; meanwhile
@@ -46,25 +49,28 @@ class SqliteStore final : public MemoryStore, private redo::Sink {
   ~SqliteStore() override;
 
   std::string_view kind() const override { return "sqlite"; }
-  Result<void> commit() override;
+  Result<void> wait_durable() override;
   void when_durable(Durable done) override;
-  void begin_atomic(SectionScope scope = SectionScope::kWhole) override;
-  void end_atomic() override;
   std::optional<Error> write_blocked() override;
 
   struct Stats {
     uint64_t transactions = 0;  // committed (fsynced) write transactions
-    uint64_t commit_calls = 0;  // commit() calls
+    uint64_t commit_calls = 0;  // wait_durable() and when_durable() calls
     uint64_t records = 0;       // redo records written
   };
   Stats stats();
 
  private:
   SqliteStore(sql::Db db, sql::Applier applier);
+  void begin() override;
   void record(redo::Op op) override;
+  void end(bool keep) override;
   void writer_loop();
+  // The sequence number of the last record of an ended transaction (caller holds log_mu_): what
+  // a durability barrier waits for (the running transaction's records may yet be undone).
+  uint64_t settled() const { return appended_ - (in_tx_ ? tx_records_ : 0); }
   Result<void> write_batch(const std::vector<redo::Op>& batch);
-  // The error commit() and when_durable() report for a failed transaction (caller holds log_mu_).
+  // The error wait_durable() and when_durable() report for a failed transaction (caller holds log_mu_).
   Unexpected<> write_failed() const;
   // After a failed transaction: drops its best-effort records and waits out the backoff.
   void after_failure(std::vector<redo::Op>& batch, std::unique_lock<std::mutex>& lock);
@@ -76,11 +82,12 @@ class SqliteStore final : public MemoryStore, private redo::Sink {
   std::condition_variable writer_cv_;
   std::condition_variable commit_cv_;
   std::vector<redo::Op> pending_;
-  // How many records at the front of pending_ the writer may take: all of them, except while an
-  // atomic section is open, when the section's records (and any queued after its start) wait
-  // until it ends, so no transaction ever holds part of a section.
+  // How many records at the front of pending_ the writer may take: all of them, except the
+  // running transaction's (the last tx_records_), which wait until it ends.
   size_t ready_ = 0;
-  int open_sections_ = 0;
+  bool in_tx_ = false;
+  size_t tx_records_ = 0;
+  bool tx_urgent_ = false;  // the running transaction queued a record that is not best-effort
   uint64_t taken_ = 0;      // records handed to the writer so far
   uint64_t appended_ = 0;   // sequence number of the last record queued
   uint64_t committed_ = 0;  // sequence number of the last record made durable
@@ -95,8 +102,8 @@ class SqliteStore final : public MemoryStore, private redo::Sink {
   uint64_t failed_upto_ = 0;  // sequence covered by the last failed transaction
   Error last_error_;
   bool retry_wanted_ = false;
-  // Set when something queued needs writing now: a record that is not best-effort, a section's
-  // end, a commit() or when_durable() caller. Best-effort records alone (request nonces) wait
+  // Set when something queued needs writing now: a transaction that queued a record that is not
+  // best-effort, a wait_durable() or when_durable() caller. Best-effort records alone (request nonces) wait
   // up to kLazyFlush for one of those, so reads cost no transaction of their own.
   bool urgent_ = false;
   // A failed transaction's records wait for the writer's own retry (backoff below); new writes

@@ -1,20 +1,26 @@
 #pragma once
 // The relay's storage: a narrow, storage-shaped interface (no JSON, no HTTP, no policy).
-// RelayService owns every rule and serialises compound operations under its own lock;
-// the Store makes each call atomic and, for durable backends, makes writes durable in commit().
+// RelayService owns every rule; the Store owns consistency and durability.
 //
-// Durability contract: mutating calls apply immediately (later reads see them) and are made
-// durable by the next commit(). commit() returns when every write issued by any thread before
-// the call is durable; concurrent callers share one transaction/fsync (group commit). The
-// service calls commit() after releasing its lock and before acknowledging a request.
-// The memory backend's commit() is a no-op. Every method is thread-safe on its own.
-//
-// Atomic sections: the writes made between begin_atomic() and end_atomic() become durable in one
-// transaction, so a crash keeps all of them or none (a queued message is never durable without
-// its dedup entry, a member without its join notice). The service opens one per compound
-// operation, under its own lock, so sections never overlap; except that a backend that orders
-// sections itself (orders_sections(): PostgreSQL, shared by several relays anyway) gets the
-// kMessages sections of direct messages without that lock and keeps them apart where they meet.
+// A Store is reads plus exactly one way to write (docs/decisions.md D20):
+//   transact(scope, body)  runs `body` as one transaction. Its writes, made on the Tx it gets,
+//                          land all together or not at all: when the body returns an error every
+//                          write it made is undone (memory and SQLite: an undo log; PostgreSQL:
+//                          ROLLBACK). The body's reads (on the Tx, or on the Store from the
+//                          body's thread) are inside the transaction. Transactions are serialised
+//                          by the backend: memory and SQLite hold their one lock for the body,
+//                          PostgreSQL takes cluster advisory locks as `scope` says. A transact()
+//                          called from inside a body joins the running transaction.
+//   wait_durable() / when_durable(done)
+//                          the durability barrier: every transaction that returned before the
+//                          call is durable when it returns / when `done` runs. Concurrent callers
+//                          share one fsync (SQLite group commit). The router calls it after the
+//                          service returned and before answering.
+//   write_blocked(), take_failure(), unreachable()
+//                          health: refuse writes while the disk fails (SQLite), answer 503 after a
+//                          failed database round trip (PostgreSQL).
+// Reads outside a transaction are each consistent on their own. Writes exist only on Tx, so
+// nothing writes outside a transaction.
 
 #include <cstdint>
 #include <functional>
@@ -82,14 +88,19 @@ struct Room {
   std::vector<std::string> invited;   // identity pks (b64u) allowed to join an invite room
 };
 
-// What an atomic section may touch, so that a backend shared by several relays can run sections
+// What a transaction may touch, so that a backend shared by several relays can run transactions
 // that cannot conflict side by side.
-enum class SectionScope {
-  kWhole,  // anything: the section runs alone
+enum class TxScope {
+  kWhole,  // anything: the transaction runs alone
   // Reads anything; writes only inbox appends, dead letters and the dedup window (a direct
   // message). Two of them meet only on the same recipient inbox (sequence numbers must follow
   // commit order) or the same sender (the dedup check and its write).
   kMessages,
+  // At most one write call, whose result is final: it lands whole or not at all, whatever the
+  // body returns after it, and a second write call fails (kInternal). Reads see no isolation.
+  // For requests that write one thing and check nothing first (a nonce, an acknowledged drain):
+  // PostgreSQL runs the write as its own statement(s), with no BEGIN, lock or COMMIT round trip.
+  kOneWrite,
 };
 
 struct Delivery {
@@ -121,7 +132,8 @@ struct DedupId {
   size_t window = 0;  // the window's size when this id is remembered
 };
 
-// The writes of one compound operation, applied all or nothing by Store::apply, in this order:
+// The writes of one compound operation, gathered by the service and applied by apply_batch() inside
+// its transaction, in this order:
 // binding put / removed, inbox move, lease put / removed, room, member added / removed, inboxes
 // removed, dead letters, deliveries, room history, dedup ids.
 struct WriteBatch {
@@ -146,6 +158,8 @@ struct WriteBatch {
   }
 };
 
+class Tx;
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -153,112 +167,73 @@ class Store {
   virtual std::string_view kind() const = 0;  // "memory" | "sqlite" | "postgres"
 
   // Aliases are unique case-insensitively (ASCII; the alias rule allows only [A-Za-z0-9._-]):
-  // every alias argument below matches its stored spelling whatever its case, and what is
-  // stored keeps the case it was first written with (docs/security.md, finding 8.6).
+  // every alias argument matches its stored spelling whatever its case, and what is stored keeps
+  // the case it was first written with (docs/security.md, finding 8.6).
+
+  // ------------------------------------------------------------------------------------------
+  // Reads. The writes that change what they return are on Tx, below.
 
   // --- leases (one per alias) ---
   virtual std::optional<Lease> get_lease(std::string_view alias) = 0;
   // The lease holding this (node, session); if several aliases share it, the one put last.
   virtual std::optional<Lease> find_lease(const InboxKey& key) = 0;
   virtual std::vector<Lease> list_leases() = 0;
-  // Insert or replace by alias; a replaced lease takes the new spelling.
-  virtual Result<void> put_lease(const Lease& lease) = 0;
   // The leases registered from `node_id` (a receive stream's sessions), in no particular order.
   virtual std::vector<Lease> leases_on_node(std::string_view node_id) = 0;
-  virtual Result<void> remove_lease(std::string_view alias) = 0;
 
   // --- key bindings (alias -> identity pk b64u); survive lease GC ---
   virtual std::optional<std::string> get_binding(std::string_view alias) = 0;
-  virtual Result<void> put_binding(std::string_view alias, std::string_view pk_b64u) = 0;
-  virtual Result<bool> remove_binding(std::string_view alias) = 0;  // true if one existed
 
   // --- inboxes (FIFO per key) ---
-  // Appends every delivery in order, atomically (a fan-out is one call).
-  virtual Result<void> append(const std::vector<Delivery>& deliveries) = 0;
   virtual std::vector<StoredMessage> peek(const InboxKey& key) = 0;
-  // Removes and returns the whole queue, oldest first.
-  virtual Result<std::vector<StoredMessage>> drain(const InboxKey& key) = 0;
-  // Removes and returns only the listed messages (acknowledged delivery): each listed id removes
-  // the oldest queued message with that id (listed twice, two of them), so acknowledging a page
-  // removes exactly that page even when two senders used the same id.
-  virtual Result<std::vector<StoredMessage>> drain_ids(const InboxKey& key,
-                                                       const std::vector<std::string>& ids) = 0;
   // The oldest messages that fit `limit`: at most max_messages, and while their page_bytes()
   // total stays within max_bytes — but always the first one, whatever its size, so a message
   // larger than the budget still goes out, alone. *more: messages remain after the page.
-  // The defaults go through peek() and drain_ids(); backends override them to read only the page.
+  // The default goes through peek(); backends override it to read only the page.
   virtual std::vector<StoredMessage> peek_page(const InboxKey& key, const PageLimit& limit,
                                                bool* more);
-  // Removes and returns what peek_page() would return.
-  virtual Result<std::vector<StoredMessage>> drain_page(const InboxKey& key, const PageLimit& limit,
-                                                        bool* more);
-  // Removes every queued message of `key` whose seq <= through (a cumulative acknowledgement);
-  // returns how many.
-  virtual Result<size_t> drop_through(const InboxKey& key, uint64_t through) = 0;
-  // Moves every queued message of `from` to the end of `to` (inbox migration on re-register).
-  // The moved messages get new sequence numbers, so seq keeps increasing along `to`.
-  virtual Result<void> move_inbox(const InboxKey& from, const InboxKey& to) = 0;
   virtual std::vector<InboxKey> inbox_keys() = 0;  // keys with at least one queued message
-  virtual Result<size_t> remove_inbox(const InboxKey& key) = 0;  // returns messages removed
   virtual size_t queued_messages() = 0;
 
   // --- rooms ---
   virtual std::optional<Room> get_room(std::string_view room_id) = 0;
   virtual std::vector<Room> list_rooms() = 0;
-  // Creates the room if missing; replaces visibility and invite list.
-  virtual Result<void> put_room(const Room& room_without_members) = 0;
-  // Appends to the member list (false if already a member, in any case); creates a missing room
-  // as public.
-  virtual Result<bool> add_member(std::string_view room_id, std::string_view alias) = 0;
-  virtual Result<bool> remove_member(std::string_view room_id, std::string_view alias) = 0;
-  virtual Result<void> append_history(std::string_view room_id, const StoredMessage& entry) = 0;
   // The last `limit` entries, oldest first (limit 0 -> none).
   virtual std::vector<StoredMessage> history(std::string_view room_id, size_t limit) = 0;
 
-  // --- dedup window of (sender, message id) pairs (FIFO, bounded by `window`) ---
+  // --- dedup window of (sender, message id) pairs (FIFO, bounded) ---
   // True if `sender` already sent `message_id` (sender compared case-insensitively). Entries
   // written before the window was keyed by sender (schema version 1) have no sender and match
   // any sender until they age out.
   virtual bool seen_message_id(std::string_view sender, std::string_view message_id) = 0;
-  // Records the pair; evicts the oldest beyond `window` pairs.
-  virtual Result<void> remember_message_id(std::string_view sender, std::string_view message_id,
-                                           size_t window) = 0;
-
-  // --- nonce caches: `cache` is "request" or "register" ---
-  // Returns false if the nonce is already recorded (replay); else records it with its ts and
-  // prunes entries older than ts - ttl_seconds.
-  virtual Result<bool> remember_nonce(std::string_view cache, std::string_view nonce, double ts,
-                                      double ttl_seconds) = 0;
 
   // --- dead letters (append-only, oldest first) ---
-  virtual Result<void> add_dead_letter(const DeadLetter& dl) = 0;
   virtual std::vector<DeadLetter> dead_letters() = 0;
 
-  // All of `batch` or none of it (then the error): what a request that writes several things
-  // (a send and its dedup id, a fan-out with its dead letters and history, a registration's
-  // binding, inbox move and lease) must use, so a failed write never leaves half a request.
-  // The default applies the parts one by one, which is all-or-nothing only because the memory
-  // and SQLite backends' single writes cannot fail (SQLite fails in commit(), which an atomic
-  // section makes whole); a backend whose writes can fail must override it.
-  virtual Result<void> apply(const WriteBatch& batch);
+  // ------------------------------------------------------------------------------------------
+  // The one write path: see the header comment.
+  using Body = std::function<Result<void>(Tx&)>;
+  virtual Result<void> transact(TxScope scope, const Body& body) = 0;
 
-  // See the durability contract above.
-  virtual Result<void> commit() = 0;
-  // commit() without blocking the caller: `done` runs once every write issued before this call
-  // is durable, with commit()'s outcome, either inline (nothing pending) or on a store thread.
-  // `done` must not call back into the store. Backends without a writer thread commit inline.
+  // ------------------------------------------------------------------------------------------
+  // Durability: a barrier, not a write path.
+  // Returns when every transaction that returned before the call (on any thread) is durable,
+  // or the error that kept it from being so. The memory backend has nothing to wait for.
+  virtual Result<void> wait_durable() = 0;
+  // wait_durable() without blocking the caller: `done` runs once every transaction that
+  // returned before this call is durable, with wait_durable()'s outcome, either inline (nothing
+  // pending) or on a store thread. `done` must not call back into the store.
   using Durable = std::function<void(const Result<void>&)>;
   // By value: backends with a writer thread keep `done` until the commit lands.
   // NOLINTNEXTLINE(performance-unnecessary-value-param)
-  virtual void when_durable(Durable done) { done(commit()); }
-  // See "Atomic sections" above. Backends without durability have nothing to do.
-  virtual void begin_atomic(SectionScope /*scope*/ = SectionScope::kWhole) {}
-  virtual void end_atomic() {}
-  // True when the backend keeps concurrent kMessages sections apart itself (see above).
-  virtual bool orders_sections() const { return false; }
-  // Set while the backend cannot make writes durable (its last transaction failed, e.g. a full
-  // disk, and is being retried): the error to answer a new write with, instead of applying it in
-  // memory and piling it onto the failing retry. Reads keep working. nullopt when healthy.
+  virtual void when_durable(Durable done) { done(wait_durable()); }
+
+  // ------------------------------------------------------------------------------------------
+  // Health.
+  // Set while the backend cannot make writes durable (its last database transaction failed,
+  // e.g. a full disk, and is being retried): the error to answer a new write with, instead of
+  // applying it in memory and piling it onto the failing retry. Reads keep working. nullopt when
+  // healthy.
   virtual std::optional<Error> write_blocked() { return std::nullopt; }
   // A backend whose reads can fail (PostgreSQL: the server is down) returns nothing or empty from
   // a failed read that has no Result, and reports the failure here: the first one the calling
@@ -282,6 +257,98 @@ class Store {
   // NOLINTNEXTLINE(performance-unnecessary-value-param)
   virtual void listen_wake(WakeListener /*listener*/) {}
 };
+
+// One transaction's view of the store: the Store's reads (inside the transaction) and every
+// write. Only Store::transact() makes one; it lives until the body returns.
+class Tx {
+ public:
+  Tx(const Tx&) = delete;
+  Tx& operator=(const Tx&) = delete;
+
+  // --- reads: the Store's, inside this transaction ---
+  std::optional<Lease> get_lease(std::string_view alias) { return store_.get_lease(alias); }
+  std::optional<Lease> find_lease(const InboxKey& key) { return store_.find_lease(key); }
+  std::vector<Lease> list_leases() { return store_.list_leases(); }
+  std::vector<Lease> leases_on_node(std::string_view node_id) {
+    return store_.leases_on_node(node_id);
+  }
+  std::optional<std::string> get_binding(std::string_view alias) {
+    return store_.get_binding(alias);
+  }
+  std::vector<StoredMessage> peek(const InboxKey& key) { return store_.peek(key); }
+  std::vector<StoredMessage> peek_page(const InboxKey& key, const PageLimit& limit, bool* more) {
+    return store_.peek_page(key, limit, more);
+  }
+  std::vector<InboxKey> inbox_keys() { return store_.inbox_keys(); }
+  std::optional<Room> get_room(std::string_view room_id) { return store_.get_room(room_id); }
+  std::vector<Room> list_rooms() { return store_.list_rooms(); }
+  bool seen_message_id(std::string_view sender, std::string_view message_id) {
+    return store_.seen_message_id(sender, message_id);
+  }
+
+  // --- writes ---
+  // Insert or replace by alias; a replaced lease takes the new spelling.
+  virtual Result<void> put_lease(const Lease& lease) = 0;
+  virtual Result<void> remove_lease(std::string_view alias) = 0;
+  virtual Result<void> put_binding(std::string_view alias, std::string_view pk_b64u) = 0;
+  virtual Result<bool> remove_binding(std::string_view alias) = 0;  // true if one existed
+
+  // Appends every delivery in order (a fan-out is one call).
+  virtual Result<void> append(const std::vector<Delivery>& deliveries) = 0;
+  // Removes and returns the whole queue, oldest first.
+  virtual Result<std::vector<StoredMessage>> drain(const InboxKey& key) = 0;
+  // Removes and returns only the listed messages (acknowledged delivery): each listed id removes
+  // the oldest queued message with that id (listed twice, two of them), so acknowledging a page
+  // removes exactly that page even when two senders used the same id.
+  virtual Result<std::vector<StoredMessage>> drain_ids(const InboxKey& key,
+                                                       const std::vector<std::string>& ids) = 0;
+  // Removes and returns what peek_page() would return.
+  virtual Result<std::vector<StoredMessage>> drain_page(const InboxKey& key,
+                                                        const PageLimit& limit, bool* more) = 0;
+  // Removes every queued message of `key` whose seq <= through (a cumulative acknowledgement);
+  // returns how many.
+  virtual Result<size_t> drop_through(const InboxKey& key, uint64_t through) = 0;
+  // Moves every queued message of `from` to the end of `to` (inbox migration on re-register).
+  // The moved messages get new sequence numbers, so seq keeps increasing along `to`.
+  virtual Result<void> move_inbox(const InboxKey& from, const InboxKey& to) = 0;
+  virtual Result<size_t> remove_inbox(const InboxKey& key) = 0;  // returns messages removed
+
+  // Creates the room if missing; replaces visibility and invite list.
+  virtual Result<void> put_room(const Room& room_without_members) = 0;
+  // Appends to the member list (false if already a member, in any case); creates a missing room
+  // as public.
+  virtual Result<bool> add_member(std::string_view room_id, std::string_view alias) = 0;
+  virtual Result<bool> remove_member(std::string_view room_id, std::string_view alias) = 0;
+  virtual Result<void> append_history(std::string_view room_id, const StoredMessage& entry) = 0;
+
+  // Records the (sender, id) pair; evicts the oldest beyond `window` pairs.
+  virtual Result<void> remember_message_id(std::string_view sender, std::string_view message_id,
+                                           size_t window) = 0;
+  // Nonce caches, `cache` "request" or "register": false if the nonce is already recorded
+  // (replay); else records it with its ts and prunes entries older than ts - ttl_seconds.
+  virtual Result<bool> remember_nonce(std::string_view cache, std::string_view nonce, double ts,
+                                      double ttl_seconds) = 0;
+  virtual Result<void> add_dead_letter(const DeadLetter& dl) = 0;
+
+ protected:
+  Tx(Store& store, TxScope scope) : store_(store), scope_(scope) {}
+  ~Tx() = default;
+  // Every write implementation calls this first: a kOneWrite transaction's second write fails.
+  Result<void> admit_write() {
+    if (scope_ == TxScope::kOneWrite && writes_++ > 0) return one_write_error();
+    return {};
+  }
+  static Unexpected<> one_write_error();
+
+ private:
+  Store& store_;
+  TxScope scope_;
+  size_t writes_ = 0;
+};
+
+// Applies `batch` on `tx` in WriteBatch's order: a service-side helper (a body returns its error,
+// which undoes what the batch wrote so far).
+Result<void> apply_batch(Tx& tx, const WriteBatch& batch);
 
 // memory:                      -> in-memory store
 // sqlite:<path>                -> SQLite (WAL) store at <path>, created if missing

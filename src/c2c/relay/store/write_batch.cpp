@@ -1,28 +1,34 @@
-// Store::apply's default: the batch's parts one by one (see store.hpp for why that is atomic for
-// the memory and SQLite backends); the default inbox pages.
+// apply_batch(): a WriteBatch's parts on one transaction, in order; Tx::one_write_error(); the
+// default inbox page.
 #include "c2c/relay/store/store.hpp"
 
 namespace c2c::relay {
 
-Result<void> Store::apply(const WriteBatch& batch) {
-  if (batch.binding) C2C_TRY(put_binding(batch.binding->first, batch.binding->second));
-  if (batch.remove_binding) C2C_TRY(remove_binding(*batch.remove_binding));
-  if (batch.move_inbox) C2C_TRY(move_inbox(batch.move_inbox->first, batch.move_inbox->second));
-  if (batch.lease) C2C_TRY(put_lease(*batch.lease));
-  for (const auto& alias : batch.remove_leases) C2C_TRY(remove_lease(alias));
-  if (batch.room) C2C_TRY(put_room(*batch.room));
+Result<void> apply_batch(Tx& tx, const WriteBatch& batch) {
+  if (batch.binding) C2C_TRY(tx.put_binding(batch.binding->first, batch.binding->second));
+  if (batch.remove_binding) C2C_TRY(tx.remove_binding(*batch.remove_binding));
+  if (batch.move_inbox) C2C_TRY(tx.move_inbox(batch.move_inbox->first, batch.move_inbox->second));
+  if (batch.lease) C2C_TRY(tx.put_lease(*batch.lease));
+  for (const auto& alias : batch.remove_leases) C2C_TRY(tx.remove_lease(alias));
+  if (batch.room) C2C_TRY(tx.put_room(*batch.room));
   if (batch.add_member) {
-    C2C_TRY(add_member(batch.add_member->first, batch.add_member->second));
+    C2C_TRY(tx.add_member(batch.add_member->first, batch.add_member->second));
   }
-  for (const auto& [room_id, alias] : batch.remove_members) C2C_TRY(remove_member(room_id, alias));
-  for (const auto& key : batch.remove_inboxes) C2C_TRY(remove_inbox(key));
-  for (const auto& dl : batch.dead_letters) C2C_TRY(add_dead_letter(dl));
-  if (!batch.deliveries.empty()) C2C_TRY(append(batch.deliveries));
-  for (const auto& [room_id, entry] : batch.history) C2C_TRY(append_history(room_id, entry));
+  for (const auto& [room_id, alias] : batch.remove_members) {
+    C2C_TRY(tx.remove_member(room_id, alias));
+  }
+  for (const auto& key : batch.remove_inboxes) C2C_TRY(tx.remove_inbox(key));
+  for (const auto& dl : batch.dead_letters) C2C_TRY(tx.add_dead_letter(dl));
+  if (!batch.deliveries.empty()) C2C_TRY(tx.append(batch.deliveries));
+  for (const auto& [room_id, entry] : batch.history) C2C_TRY(tx.append_history(room_id, entry));
   for (const auto& d : batch.remember_ids) {
-    C2C_TRY(remember_message_id(d.sender, d.message_id, d.window));
+    C2C_TRY(tx.remember_message_id(d.sender, d.message_id, d.window));
   }
   return {};
+}
+
+Unexpected<> Tx::one_write_error() {
+  return fail(ErrorCode::kInternal, "store: a kOneWrite transaction made a second write");
 }
 
 std::vector<StoredMessage> Store::peek_page(const InboxKey& key, const PageLimit& limit,
@@ -38,15 +44,6 @@ std::vector<StoredMessage> Store::peek_page(const InboxKey& key, const PageLimit
   if (more != nullptr) *more = n < all.size();
   all.resize(n);
   return all;
-}
-
-Result<std::vector<StoredMessage>> Store::drain_page(const InboxKey& key, const PageLimit& limit,
-                                                     bool* more) {
-  const auto page = peek_page(key, limit, more);
-  std::vector<std::string> ids;
-  ids.reserve(page.size());
-  for (const auto& m : page) ids.push_back(m.message_id);
-  return drain_ids(key, ids);
 }
 
 }  // namespace c2c::relay
