@@ -75,7 +75,12 @@ StoredMessage hundred_byte_message(uint64_t n) {
   return m;
 }
 
-// Each iteration: one append of one message to the thread's own inbox, then commit()
+// One append in its own transaction (the relay's /send writes its delivery in a kMessages one).
+Result<void> append(Store& store, const std::vector<Delivery>& deliveries) {
+  return store.transact(TxScope::kMessages, [&](Tx& tx) { return tx.append(deliveries); });
+}
+
+// Each iteration: one append of one message to the thread's own inbox, then wait_durable()
 // (the relay's /send path: store the message, make it durable, acknowledge).
 void BM_AppendCommit(benchmark::State& state) {
   const auto backend = static_cast<Backend>(state.range(0));
@@ -83,7 +88,7 @@ void BM_AppendCommit(benchmark::State& state) {
   const InboxKey key{"node", "session-" + std::to_string(state.thread_index())};
   uint64_t n = static_cast<uint64_t>(state.thread_index()) << 40;
   for (auto _ : state) {
-    if (!g.store->append({{key, hundred_byte_message(n++)}}) || !g.store->commit()) {
+    if (!append(*g.store, {{key, hundred_byte_message(n++)}}) || !g.store->wait_durable()) {
       state.SkipWithError("store write failed");
       break;
     }
@@ -106,14 +111,20 @@ void BM_Drain(benchmark::State& state) {
   for (int i = 0; i < kQueued; ++i) batch.push_back({key, hundred_byte_message(i)});
   for (auto _ : state) {
     state.PauseTiming();
-    if (!g.store->append(batch) || !g.store->commit()) std::abort();
+    if (!append(*g.store, batch) || !g.store->wait_durable()) std::abort();
     state.ResumeTiming();
-    auto drained = g.store->drain(key);
-    if (!drained || drained->size() != kQueued || !g.store->commit()) {
+    std::vector<StoredMessage> taken;
+    auto drained = g.store->transact(TxScope::kOneWrite, [&](Tx& tx) -> Result<void> {
+      auto d = tx.drain(key);
+      if (!d) return Unexpected{d.error()};
+      taken = std::move(d).value();
+      return {};
+    });
+    if (!drained || taken.size() != kQueued || !g.store->wait_durable()) {
       state.SkipWithError("drain failed");
       break;
     }
-    benchmark::DoNotOptimize(drained);
+    benchmark::DoNotOptimize(taken);
   }
   state.SetItemsProcessed(state.iterations() * kQueued);
   state.SetLabel(std::string(g.store->kind()));
@@ -181,11 +192,11 @@ void BM_SqliteReopen(benchmark::State& state) {
       const InboxKey key{"node", "session-" + std::to_string(i % 1000)};
       batch.push_back({key, hundred_byte_message(static_cast<uint64_t>(i))});
       if (batch.size() == 10'000) {
-        if (!s.value()->append(batch)) std::abort();
+        if (!append(*s.value(), batch)) std::abort();
         batch.clear();
       }
     }
-    if (!s.value()->commit()) std::abort();
+    if (!s.value()->wait_durable()) std::abort();
   }
   for (auto _ : state) {
     auto s = open_store(url);

@@ -481,7 +481,8 @@ void run_serve(ServeOptions options) {
   server.run();                 // returns after SIGINT/SIGTERM once in-flight requests finished
   store->listen_wake(nullptr);  // stops the listener before the hub it calls goes away
   if (gc_loop) gc_loop->stop();
-  if (auto r = store->wait_durable(); !r) exit_with_error("final commit failed: " + r.error().message);
+  if (auto r = store->wait_durable(); !r)
+    exit_with_error("final commit failed: " + r.error().message);
   std::cerr << "c2c relay: stopped\n";
 }
 

@@ -170,8 +170,8 @@ class RelayService {
                const StoredMessage& msg, double now, WriteBatch& batch,
                std::vector<std::string>* delivered, std::vector<std::string>* skipped);
   // /send's rules for one message whose content passed check_content (inside the caller's
-  // kMessages transaction): adds its delivery and dedup id, or its dead letter, to `batch`; an id already in
-  // `batch` is a duplicate.
+  // kMessages transaction): adds its delivery and dedup id, or its dead letter, to `batch`; an id
+  // already in `batch` is a duplicate.
   Reply<protocol::SendResponse> route_message(const std::string& from_alias,
                                               const std::string& to_alias, std::string content,
                                               const std::string& message_id, double now,
@@ -229,7 +229,6 @@ class RelayService {
 
   // Records nodes for the calling thread's take_woken_nodes().
   void record_woken(std::vector<std::string> nodes);
-
 };
 
 // The node id of the inboxes that hold delivery receipts, one per sender alias. Not a valid

@@ -105,64 +105,67 @@ Reply<protocol::RegisterResponse> RelayService::register_alias(
   protocol::RegisterResponse out;
   auto registered = in_transaction<protocol::RegisterResponse>(
       TxScope::kWhole, [&](Tx& tx) -> Reply<protocol::RegisterResponse> {
-    const auto binding = tx.get_binding(req.alias);
-    // Looked up case-insensitively: "XA1" finds xa1's binding and lease (finding 8.6 in
-    // docs/security.md).
-    const auto existing = tx.get_lease(req.alias);
-    if (!pk.empty() && binding && *binding != pk) {
-      return mismatch(existing,
-                      "alias " + in_quotes(req.alias) + " is bound to a different identity key");
-    }
-    if (pk.empty() && binding && auth_.prod_mode()) {
-      // docs/decisions.md D3: in prod an unsigned registration cannot take over a key-bound alias.
-      return mismatch(existing,
-                      "alias " + in_quotes(req.alias) +
-                          " is bound to an identity key; the registration must be signed with it");
-    }
-    if (existing && existing->alive(now) && existing->node_id != req.node_id) {
-      return reject(ErrorCode::kAliasConflict,
-                    "alias " + in_quotes(req.alias) + " is held by a live session on node " +
-                        in_quotes(existing->node_id),
-                    existing);
-    }
-    const bool proof_v1 = !pk.empty() && req.proof_version == 1;
-    if (proof_v1 && existing &&
-        (existing->node_id != req.node_id || existing->session_id != req.session_id)) {
-      // A version-1 proof does not sign node_id, session_id or ttl: replayed with other values
-      // it would move the lease and its queued messages (docs/security.md, 8.5). It may create a
-      // lease, or refresh the very session it names, never move one.
-      return reject(ErrorCode::kSignatureInvalid,
-                    "alias " + in_quotes(req.alias) +
-                        " has a lease on another session; a version-1 register proof (no "
-                        "node_id/session_id/ttl signed) cannot move it: upgrade c2c, whose "
-                        "clients sign version 2",
-                    existing);
-    }
-    if (proof_v1 && existing) {
-      // Same session: a refresh. What the proof does not sign stays as the lease has it.
-      fresh.ttl = existing->ttl;
-      fresh.client_type = existing->client_type;
-      fresh.enc_pubkey = existing->enc_pubkey;
-      fresh.signed_at = existing->signed_at;
-      fresh.sig_b64 = existing->sig_b64;
-    }
-    if (existing && existing->node_id == req.node_id) {
-      fresh.registered_at = existing->registered_at;
-    }
-    fresh.identity_pk = !pk.empty() ? pk : binding.value_or("");
-    // Binding, inbox move and lease: one all-or-nothing write.
-    WriteBatch batch;
-    if (!pk.empty() && !binding) batch.binding.emplace(req.alias, pk);
-    if (existing && existing->node_id == req.node_id && existing->session_id != req.session_id) {
-      // Managed restart on the same node: the new session inherits the queued messages.
-      batch.move_inbox.emplace(InboxKey{existing->node_id, existing->session_id},
-                               InboxKey{req.node_id, req.session_id});
-    }
-    batch.lease = fresh;
-    if (auto r = apply(tx, batch); !r) return storage_failure(r.error());
-    out.lease = lease_info(fresh, now);
-    return out;
-  });
+        const auto binding = tx.get_binding(req.alias);
+        // Looked up case-insensitively: "XA1" finds xa1's binding and lease (finding 8.6 in
+        // docs/security.md).
+        const auto existing = tx.get_lease(req.alias);
+        if (!pk.empty() && binding && *binding != pk) {
+          return mismatch(
+              existing, "alias " + in_quotes(req.alias) + " is bound to a different identity key");
+        }
+        if (pk.empty() && binding && auth_.prod_mode()) {
+          // docs/decisions.md D3: in prod an unsigned registration cannot take over a key-bound
+          // alias.
+          return mismatch(
+              existing,
+              "alias " + in_quotes(req.alias) +
+                  " is bound to an identity key; the registration must be signed with it");
+        }
+        if (existing && existing->alive(now) && existing->node_id != req.node_id) {
+          return reject(ErrorCode::kAliasConflict,
+                        "alias " + in_quotes(req.alias) + " is held by a live session on node " +
+                            in_quotes(existing->node_id),
+                        existing);
+        }
+        const bool proof_v1 = !pk.empty() && req.proof_version == 1;
+        if (proof_v1 && existing &&
+            (existing->node_id != req.node_id || existing->session_id != req.session_id)) {
+          // A version-1 proof does not sign node_id, session_id or ttl: replayed with other values
+          // it would move the lease and its queued messages (docs/security.md, 8.5). It may create
+          // a lease, or refresh the very session it names, never move one.
+          return reject(ErrorCode::kSignatureInvalid,
+                        "alias " + in_quotes(req.alias) +
+                            " has a lease on another session; a version-1 register proof (no "
+                            "node_id/session_id/ttl signed) cannot move it: upgrade c2c, whose "
+                            "clients sign version 2",
+                        existing);
+        }
+        if (proof_v1 && existing) {
+          // Same session: a refresh. What the proof does not sign stays as the lease has it.
+          fresh.ttl = existing->ttl;
+          fresh.client_type = existing->client_type;
+          fresh.enc_pubkey = existing->enc_pubkey;
+          fresh.signed_at = existing->signed_at;
+          fresh.sig_b64 = existing->sig_b64;
+        }
+        if (existing && existing->node_id == req.node_id) {
+          fresh.registered_at = existing->registered_at;
+        }
+        fresh.identity_pk = !pk.empty() ? pk : binding.value_or("");
+        // Binding, inbox move and lease: one all-or-nothing write.
+        WriteBatch batch;
+        if (!pk.empty() && !binding) batch.binding.emplace(req.alias, pk);
+        if (existing && existing->node_id == req.node_id &&
+            existing->session_id != req.session_id) {
+          // Managed restart on the same node: the new session inherits the queued messages.
+          batch.move_inbox.emplace(InboxKey{existing->node_id, existing->session_id},
+                                   InboxKey{req.node_id, req.session_id});
+        }
+        batch.lease = fresh;
+        if (auto r = apply(tx, batch); !r) return storage_failure(r.error());
+        out.lease = lease_info(fresh, now);
+        return out;
+      });
   if (!registered) return registered;
 
   if (!pk.empty()) {
@@ -187,28 +190,28 @@ Reply<protocol::RegisterResponse> RelayService::heartbeat(const protocol::Sessio
   const double now = clock_.now();
   return in_transaction<protocol::RegisterResponse>(
       TxScope::kWhole, [&](Tx& tx) -> Reply<protocol::RegisterResponse> {
-  auto lease = tx.find_lease({req.node_id, req.session_id});
-  if (!signer.empty() && (!lease || !iequals(lease->alias, signer))) {
-    return failure(FailureKind::kForbidden, ErrorCode::kSignatureInvalid,
-                   "verified signer " + in_quotes(signer) + " does not own session (" +
-                       req.node_id + ", " + req.session_id + ")");
-  }
-  if (!lease) {
-    Failure f = failure(ErrorCode::kUnknownAlias, "unknown node");
-    Lease dummy;
-    dummy.alias = "_error";
-    dummy.node_id = req.node_id;
-    dummy.session_id = req.session_id;
-    f.lease = lease_info(dummy, now);
-    return f;
-  }
-  // A heartbeat revives an expired lease that GC has not removed yet.
-  lease->last_seen = now;
-  if (auto r = tx.put_lease(*lease); !r) return storage_failure(r.error());
-  protocol::RegisterResponse out;
-  out.lease = lease_info(*lease, now);
-  return out;
-  });
+        auto lease = tx.find_lease({req.node_id, req.session_id});
+        if (!signer.empty() && (!lease || !iequals(lease->alias, signer))) {
+          return failure(FailureKind::kForbidden, ErrorCode::kSignatureInvalid,
+                         "verified signer " + in_quotes(signer) + " does not own session (" +
+                             req.node_id + ", " + req.session_id + ")");
+        }
+        if (!lease) {
+          Failure f = failure(ErrorCode::kUnknownAlias, "unknown node");
+          Lease dummy;
+          dummy.alias = "_error";
+          dummy.node_id = req.node_id;
+          dummy.session_id = req.session_id;
+          f.lease = lease_info(dummy, now);
+          return f;
+        }
+        // A heartbeat revives an expired lease that GC has not removed yet.
+        lease->last_seen = now;
+        if (auto r = tx.put_lease(*lease); !r) return storage_failure(r.error());
+        protocol::RegisterResponse out;
+        out.lease = lease_info(*lease, now);
+        return out;
+      });
 }
 
 protocol::ListResponse RelayService::list(bool include_dead) {
@@ -224,32 +227,32 @@ Reply<protocol::GcResponse> RelayService::gc() {
   const double now = clock_.now();
   return in_transaction<protocol::GcResponse>(
       TxScope::kWhole, [&](Tx& tx) -> Reply<protocol::GcResponse> {
-  protocol::GcResponse out;
-  // Expired leases, their memberships and the inboxes nobody owns: one all-or-nothing write.
-  WriteBatch batch;
-  std::unordered_set<InboxKey, InboxKeyHash> owned;
-  const auto rooms = tx.list_rooms();
-  for (const auto& l : tx.list_leases()) {
-    if (l.alive(now)) {
-      owned.insert({l.node_id, l.session_id});
-      owned.insert({std::string(kReceiptsNode), l.alias});  // its delivery receipts
-      continue;
-    }
-    batch.remove_leases.push_back(l.alias);
-    for (const auto& room : rooms) {
-      for (const auto& m : room.members) {
-        if (iequals(m, l.alias)) batch.remove_members.emplace_back(room.room_id, m);
-      }
-    }
-    out.expired.push_back(l.alias);
-  }
-  for (const auto& key : tx.inbox_keys()) {
-    if (!owned.count(key)) batch.remove_inboxes.push_back(key);
-  }
-  if (auto r = apply(tx, batch); !r) return storage_failure(r.error());
-  out.pruned = static_cast<int64_t>(batch.remove_inboxes.size());
-  return out;
-  });
+        protocol::GcResponse out;
+        // Expired leases, their memberships and the inboxes nobody owns: one all-or-nothing write.
+        WriteBatch batch;
+        std::unordered_set<InboxKey, InboxKeyHash> owned;
+        const auto rooms = tx.list_rooms();
+        for (const auto& l : tx.list_leases()) {
+          if (l.alive(now)) {
+            owned.insert({l.node_id, l.session_id});
+            owned.insert({std::string(kReceiptsNode), l.alias});  // its delivery receipts
+            continue;
+          }
+          batch.remove_leases.push_back(l.alias);
+          for (const auto& room : rooms) {
+            for (const auto& m : room.members) {
+              if (iequals(m, l.alias)) batch.remove_members.emplace_back(room.room_id, m);
+            }
+          }
+          out.expired.push_back(l.alias);
+        }
+        for (const auto& key : tx.inbox_keys()) {
+          if (!owned.count(key)) batch.remove_inboxes.push_back(key);
+        }
+        if (auto r = apply(tx, batch); !r) return storage_failure(r.error());
+        out.pruned = static_cast<int64_t>(batch.remove_inboxes.size());
+        return out;
+      });
 }
 
 protocol::DeadLetterResponse RelayService::dead_letters() {
@@ -269,18 +272,18 @@ Reply<protocol::UnbindResponse> RelayService::unbind(const protocol::UnbindReque
   out.alias = req.alias;
   auto unbound = in_transaction<protocol::UnbindResponse>(
       TxScope::kWhole, [&](Tx& tx) -> Reply<protocol::UnbindResponse> {
-    // The binding and the lease's copy of the key (so the next signed registration may bind a
-    // new one): one all-or-nothing write.
-    WriteBatch batch;
-    out.removed = tx.get_binding(req.alias).has_value();
-    if (out.removed) batch.remove_binding = req.alias;
-    if (auto lease = tx.get_lease(req.alias); lease && !lease->identity_pk.empty()) {
-      lease->identity_pk.clear();
-      batch.lease = std::move(*lease);
-    }
-    if (auto r = apply(tx, batch); !r) return storage_failure(r.error());
-    return out;
-  });
+        // The binding and the lease's copy of the key (so the next signed registration may bind a
+        // new one): one all-or-nothing write.
+        WriteBatch batch;
+        out.removed = tx.get_binding(req.alias).has_value();
+        if (out.removed) batch.remove_binding = req.alias;
+        if (auto lease = tx.get_lease(req.alias); lease && !lease->identity_pk.empty()) {
+          lease->identity_pk.clear();
+          batch.lease = std::move(*lease);
+        }
+        if (auto r = apply(tx, batch); !r) return storage_failure(r.error());
+        return out;
+      });
   if (!unbound) return unbound;
   if (audit_sink_) {
     audit_sink_("audit: admin_unbind alias=" + req.alias +

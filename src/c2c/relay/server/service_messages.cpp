@@ -128,36 +128,37 @@ Reply<protocol::SendBatchResponse> RelayService::send_batch(const protocol::Send
   out.results.reserve(req.messages.size());
   return in_transaction<protocol::SendBatchResponse>(
       TxScope::kMessages, [&](Tx& tx) -> Reply<protocol::SendBatchResponse> {
-  // Every message gets /send's rules, in request order (so per-recipient order is the request's),
-  // and all of them, dead letters and dedup ids included, are one all-or-nothing write.
-  WriteBatch batch;
-  for (const auto& m : req.messages) {
-    protocol::SendBatchResult result;
-    result.message_id = m.message_id;
-    if (!m.invalid.empty()) {
-      result.error_code = std::string(c2c::to_wire(ErrorCode::kBadRequest));
-      result.error = m.invalid;
-      out.results.push_back(std::move(result));
-      continue;
-    }
-    const auto refused = check_content(m.content);
-    auto one = refused
-                   ? Reply<protocol::SendResponse>(*refused)
-                   : route_message(req.from_alias, m.to_alias, m.content, m.message_id, now, batch);
-    if (one) {
-      result.ok = true;
-      result.message_id = one->message_id;
-      result.duplicate = one->duplicate;
-      result.ts = one->ts;
-    } else {
-      result.error_code = std::string(c2c::to_wire(one.error().error.code));
-      result.error = one.error().error.message;
-    }
-    out.results.push_back(std::move(result));
-  }
-  if (auto r = apply(tx, batch); !r) return storage_failure(r.error());
-  return out;
-  });
+        // Every message gets /send's rules, in request order (so per-recipient order is the
+        // request's), and all of them, dead letters and dedup ids included, are one all-or-nothing
+        // write.
+        WriteBatch batch;
+        for (const auto& m : req.messages) {
+          protocol::SendBatchResult result;
+          result.message_id = m.message_id;
+          if (!m.invalid.empty()) {
+            result.error_code = std::string(c2c::to_wire(ErrorCode::kBadRequest));
+            result.error = m.invalid;
+            out.results.push_back(std::move(result));
+            continue;
+          }
+          const auto refused = check_content(m.content);
+          auto one = refused ? Reply<protocol::SendResponse>(*refused)
+                             : route_message(req.from_alias, m.to_alias, m.content, m.message_id,
+                                             now, batch);
+          if (one) {
+            result.ok = true;
+            result.message_id = one->message_id;
+            result.duplicate = one->duplicate;
+            result.ts = one->ts;
+          } else {
+            result.error_code = std::string(c2c::to_wire(one.error().error.code));
+            result.error = one.error().error.message;
+          }
+          out.results.push_back(std::move(result));
+        }
+        if (auto r = apply(tx, batch); !r) return storage_failure(r.error());
+        return out;
+      });
 }
 
 Reply<protocol::FanoutResponse> RelayService::send_all(const protocol::SendAllRequest& req,
@@ -169,38 +170,38 @@ Reply<protocol::FanoutResponse> RelayService::send_all(const protocol::SendAllRe
   out.ts = now;
   out.message_id = req.message_id.empty() ? new_uuid_v4() : req.message_id;
 
-  return in_transaction<protocol::FanoutResponse>(
-      TxScope::kWhole, [&](Tx& tx) -> Reply<protocol::FanoutResponse> {
-  // A retry of a fan-out that was applied (lost response, failed commit) must not deliver
-  // twice: a client-supplied id goes through the dedup window like a /send.
-  const bool client_id = !req.message_id.empty();
-  if (client_id && tx.seen_message_id(req.from_alias, out.message_id)) {
-    out.duplicate = true;
-    return out;
-  }
-  WriteBatch batch;
-  auto& deliveries = batch.deliveries;
-  for (const auto& l : tx.list_leases()) {
-    if (iequals(l.alias, req.from_alias)) continue;
-    if (!l.alive(now)) {
-      out.skipped.push_back(l.alias);
-      continue;
+  return in_transaction<
+      protocol::FanoutResponse>(TxScope::kWhole, [&](Tx& tx) -> Reply<protocol::FanoutResponse> {
+    // A retry of a fan-out that was applied (lost response, failed commit) must not deliver
+    // twice: a client-supplied id goes through the dedup window like a /send.
+    const bool client_id = !req.message_id.empty();
+    if (client_id && tx.seen_message_id(req.from_alias, out.message_id)) {
+      out.duplicate = true;
+      return out;
     }
-    StoredMessage msg;
-    msg.message_id = out.message_id;
-    msg.from_alias = req.from_alias;
-    msg.to_alias = l.alias;
-    msg.content = req.content;
-    msg.ts = now;
-    deliveries.push_back(Delivery{{l.node_id, l.session_id}, std::move(msg)});
-    out.delivered.push_back(l.alias);
-  }
-  // Every copy and the dedup id: one all-or-nothing write.
-  if (client_id) {
-    batch.remember_ids.push_back(DedupId{req.from_alias, out.message_id, config_.dedup_window});
-  }
-  if (auto r = apply(tx, batch); !r) return storage_failure(r.error());
-  return out;
+    WriteBatch batch;
+    auto& deliveries = batch.deliveries;
+    for (const auto& l : tx.list_leases()) {
+      if (iequals(l.alias, req.from_alias)) continue;
+      if (!l.alive(now)) {
+        out.skipped.push_back(l.alias);
+        continue;
+      }
+      StoredMessage msg;
+      msg.message_id = out.message_id;
+      msg.from_alias = req.from_alias;
+      msg.to_alias = l.alias;
+      msg.content = req.content;
+      msg.ts = now;
+      deliveries.push_back(Delivery{{l.node_id, l.session_id}, std::move(msg)});
+      out.delivered.push_back(l.alias);
+    }
+    // Every copy and the dedup id: one all-or-nothing write.
+    if (client_id) {
+      batch.remember_ids.push_back(DedupId{req.from_alias, out.message_id, config_.dedup_window});
+    }
+    if (auto r = apply(tx, batch); !r) return storage_failure(r.error());
+    return out;
   });
 }
 

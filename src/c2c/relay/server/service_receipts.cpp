@@ -40,38 +40,40 @@ Reply<protocol::ReceiptsResponse> RelayService::post_receipts(
   const double now = clock_.now();
   return in_transaction<protocol::ReceiptsResponse>(
       TxScope::kWhole, [&](Tx& tx) -> Reply<protocol::ReceiptsResponse> {
-  protocol::ReceiptsResponse out;
-  // A key-bound alias (prod) must sign its receipts with that key.
-  std::optional<crypto::PublicKey> bound;
-  if (auth_.prod_mode()) {
-    if (auto pk = tx.get_binding(req.alias)) bound = crypto::b64u_decode_fixed<32>(*pk);
-  }
-  WriteBatch batch;
-  for (const auto& r : req.receipts) {
-    // One signature per receipt, batched or not.
-    if (bound && !crypto::verify_b64u(*bound, r.signed_blob(), r.sig)) {
-      return failure(FailureKind::kForbidden, ErrorCode::kSignatureInvalid,
-                     r.describe() + " is not signed by the key bound to \"" + req.alias + "\"");
-    }
-    // Only a sender the relay knows gets receipts (GC drops them with its lease).
-    const auto sender = tx.get_lease(r.to_alias);
-    if (!sender) continue;
-    protocol::DeliveryReceipt queued = r;
-    queued.receipt_id.clear();
-    StoredMessage m;
-    m.message_id = new_uuid_v4();
-    m.from_alias = req.alias;
-    m.to_alias = r.to_alias;
-    m.content = queued.to_json().dump();
-    m.ts = now;
-    batch.deliveries.push_back(Delivery{{std::string(kReceiptsNode), sender->alias}, std::move(m)});
-  }
-  out.accepted = static_cast<int64_t>(batch.deliveries.size());
-  if (!batch.empty()) {
-    if (auto w = apply(tx, batch); !w) return storage_failure(w.error());
-  }
-  return out;
-  });
+        protocol::ReceiptsResponse out;
+        // A key-bound alias (prod) must sign its receipts with that key.
+        std::optional<crypto::PublicKey> bound;
+        if (auth_.prod_mode()) {
+          if (auto pk = tx.get_binding(req.alias)) bound = crypto::b64u_decode_fixed<32>(*pk);
+        }
+        WriteBatch batch;
+        for (const auto& r : req.receipts) {
+          // One signature per receipt, batched or not.
+          if (bound && !crypto::verify_b64u(*bound, r.signed_blob(), r.sig)) {
+            return failure(
+                FailureKind::kForbidden, ErrorCode::kSignatureInvalid,
+                r.describe() + " is not signed by the key bound to \"" + req.alias + "\"");
+          }
+          // Only a sender the relay knows gets receipts (GC drops them with its lease).
+          const auto sender = tx.get_lease(r.to_alias);
+          if (!sender) continue;
+          protocol::DeliveryReceipt queued = r;
+          queued.receipt_id.clear();
+          StoredMessage m;
+          m.message_id = new_uuid_v4();
+          m.from_alias = req.alias;
+          m.to_alias = r.to_alias;
+          m.content = queued.to_json().dump();
+          m.ts = now;
+          batch.deliveries.push_back(
+              Delivery{{std::string(kReceiptsNode), sender->alias}, std::move(m)});
+        }
+        out.accepted = static_cast<int64_t>(batch.deliveries.size());
+        if (!batch.empty()) {
+          if (auto w = apply(tx, batch); !w) return storage_failure(w.error());
+        }
+        return out;
+      });
 }
 
 Reply<protocol::ReceiptsResponse> RelayService::fetch_receipts(

@@ -140,39 +140,39 @@ Reply<protocol::RoomOpResponse> RelayService::join_room(const protocol::RoomOpRe
   const double now = clock_.now();
   return in_transaction<protocol::RoomOpResponse>(
       TxScope::kWhole, [&](Tx& tx) -> Reply<protocol::RoomOpResponse> {
-  auto room = tx.get_room(req.room_id);
-  const bool already_member = room && is_member(*room, req.alias);
-  if (room && room->visibility == "invite" && !already_member &&
-      (caller_pk.empty() || !contains(room->invited, caller_pk))) {
-    return failure(ErrorCode::kNotInvited, "room " + in_quotes(req.room_id) +
-                                               " is invite-only and " + in_quotes(req.alias) +
-                                               " is not invited");
-  }
-  const auto lease = tx.get_lease(req.alias);
-  if (!lease) {
-    return failure(ErrorCode::kUnknownAlias,
-                   "alias " + in_quotes(req.alias) + " is not registered");
-  }
-  if (!already_member) {
-    // The room (when new), the membership and the join notice: one all-or-nothing write.
-    WriteBatch batch;
-    if (!room) {
-      room.emplace();
-      room->room_id = req.room_id;
-      batch.room = *room;
-    }
-    // Members are listed as their aliases are registered (one spelling per alias).
-    batch.add_member.emplace(req.room_id, lease->alias);
-    auto members = room->members;
-    members.push_back(lease->alias);  // the joiner gets the notice too
-    room_notice(req.room_id, members, req.alias + " joined room " + req.room_id, now, batch);
-    if (auto r = apply(tx, batch); !r) return storage_failure(r.error());
-  }
-  protocol::RoomOpResponse out;
-  out.room_id = req.room_id;
-  out.alias = req.alias;
-  return out;
-  });
+        auto room = tx.get_room(req.room_id);
+        const bool already_member = room && is_member(*room, req.alias);
+        if (room && room->visibility == "invite" && !already_member &&
+            (caller_pk.empty() || !contains(room->invited, caller_pk))) {
+          return failure(ErrorCode::kNotInvited, "room " + in_quotes(req.room_id) +
+                                                     " is invite-only and " + in_quotes(req.alias) +
+                                                     " is not invited");
+        }
+        const auto lease = tx.get_lease(req.alias);
+        if (!lease) {
+          return failure(ErrorCode::kUnknownAlias,
+                         "alias " + in_quotes(req.alias) + " is not registered");
+        }
+        if (!already_member) {
+          // The room (when new), the membership and the join notice: one all-or-nothing write.
+          WriteBatch batch;
+          if (!room) {
+            room.emplace();
+            room->room_id = req.room_id;
+            batch.room = *room;
+          }
+          // Members are listed as their aliases are registered (one spelling per alias).
+          batch.add_member.emplace(req.room_id, lease->alias);
+          auto members = room->members;
+          members.push_back(lease->alias);  // the joiner gets the notice too
+          room_notice(req.room_id, members, req.alias + " joined room " + req.room_id, now, batch);
+          if (auto r = apply(tx, batch); !r) return storage_failure(r.error());
+        }
+        protocol::RoomOpResponse out;
+        out.room_id = req.room_id;
+        out.alias = req.alias;
+        return out;
+      });
 }
 
 Reply<protocol::RoomOpResponse> RelayService::leave_room(const protocol::RoomOpRequest& req,
@@ -187,25 +187,26 @@ Reply<protocol::RoomOpResponse> RelayService::leave_room(const protocol::RoomOpR
   const double now = clock_.now();
   return in_transaction<protocol::RoomOpResponse>(
       TxScope::kWhole, [&](Tx& tx) -> Reply<protocol::RoomOpResponse> {
-  // Leaving a room that does not exist is a no-op (the original c2c created an empty room).
-  if (auto room = tx.get_room(req.room_id); room && is_member(*room, req.alias)) {
-    // The membership and the leave notice to those who stay: one all-or-nothing write.
-    WriteBatch batch;
-    batch.remove_members.emplace_back(req.room_id, req.alias);
-    std::vector<std::string> remaining;
-    for (auto& m : room->members) {
-      if (!iequals(m, req.alias)) remaining.push_back(std::move(m));
-    }
-    if (!remaining.empty()) {
-      room_notice(req.room_id, remaining, req.alias + " left room " + req.room_id, now, batch);
-    }
-    if (auto r = apply(tx, batch); !r) return storage_failure(r.error());
-  }
-  protocol::RoomOpResponse out;
-  out.room_id = req.room_id;
-  out.alias = req.alias;
-  return out;
-  });
+        // Leaving a room that does not exist is a no-op (the original c2c created an empty room).
+        if (auto room = tx.get_room(req.room_id); room && is_member(*room, req.alias)) {
+          // The membership and the leave notice to those who stay: one all-or-nothing write.
+          WriteBatch batch;
+          batch.remove_members.emplace_back(req.room_id, req.alias);
+          std::vector<std::string> remaining;
+          for (auto& m : room->members) {
+            if (!iequals(m, req.alias)) remaining.push_back(std::move(m));
+          }
+          if (!remaining.empty()) {
+            room_notice(req.room_id, remaining, req.alias + " left room " + req.room_id, now,
+                        batch);
+          }
+          if (auto r = apply(tx, batch); !r) return storage_failure(r.error());
+        }
+        protocol::RoomOpResponse out;
+        out.room_id = req.room_id;
+        out.alias = req.alias;
+        return out;
+      });
 }
 
 Reply<protocol::FanoutResponse> RelayService::send_room(const protocol::SendRoomRequest& req,
@@ -229,48 +230,49 @@ Reply<protocol::FanoutResponse> RelayService::send_room(const protocol::SendRoom
   out.room_id = req.room_id;
   out.message_id = req.message_id.empty() ? new_uuid_v4() : req.message_id;
 
-  return in_transaction<protocol::FanoutResponse>(
-      TxScope::kWhole, [&](Tx& tx) -> Reply<protocol::FanoutResponse> {
-  auto room = tx.get_room(req.room_id);
-  if (room && invite_only(*room)) {
-    // Closed to non-members, as in the local broker; in prod the sender proves membership with
-    // the member's bound key (an envelope from an unbound alias could be signed by anyone).
-    if (!is_member(*room, req.from_alias)) return closed_room(req.room_id, req.from_alias, "send");
-    if (auth_.prod_mode() && !(is_signed && tx.get_binding(req.from_alias))) {
-      return failure(ErrorCode::kUnsignedRoomOp,
-                     "room " + in_quotes(req.room_id) +
-                         " is invite-only: sends must be signed with the member's bound key");
+  return in_transaction<
+      protocol::FanoutResponse>(TxScope::kWhole, [&](Tx& tx) -> Reply<protocol::FanoutResponse> {
+    auto room = tx.get_room(req.room_id);
+    if (room && invite_only(*room)) {
+      // Closed to non-members, as in the local broker; in prod the sender proves membership with
+      // the member's bound key (an envelope from an unbound alias could be signed by anyone).
+      if (!is_member(*room, req.from_alias))
+        return closed_room(req.room_id, req.from_alias, "send");
+      if (auth_.prod_mode() && !(is_signed && tx.get_binding(req.from_alias))) {
+        return failure(ErrorCode::kUnsignedRoomOp,
+                       "room " + in_quotes(req.room_id) +
+                           " is invite-only: sends must be signed with the member's bound key");
+      }
     }
-  }
-  // An unknown or empty room records nothing (docs/protocol.md §4).
-  if (!room || room->members.empty()) return out;
-  // A retried fan-out (lost response, failed commit) must not deliver twice: a client-supplied
-  // id goes through the dedup window like a /send.
-  const bool client_id = !req.message_id.empty();
-  if (client_id && tx.seen_message_id(req.from_alias, out.message_id)) {
-    out.duplicate = true;
+    // An unknown or empty room records nothing (docs/protocol.md §4).
+    if (!room || room->members.empty()) return out;
+    // A retried fan-out (lost response, failed commit) must not deliver twice: a client-supplied
+    // id goes through the dedup window like a /send.
+    const bool client_id = !req.message_id.empty();
+    if (client_id && tx.seen_message_id(req.from_alias, out.message_id)) {
+      out.duplicate = true;
+      return out;
+    }
+    StoredMessage msg;
+    msg.message_id = out.message_id;
+    msg.from_alias = req.from_alias;
+    msg.content = req.content;
+    msg.ts = now;
+    msg.room_id = req.room_id;
+    if (req.envelope) msg.envelope = req.envelope->to_json().dump();
+    std::vector<std::string> recipients;
+    for (const auto& m : room->members) {
+      if (!iequals(m, req.from_alias)) recipients.push_back(m);
+    }
+    // Copies, dead letters, the history entry and the dedup id: one all-or-nothing write.
+    WriteBatch batch;
+    fan_out(req.room_id, recipients, msg, now, batch, &out.delivered, &out.skipped);
+    batch.history.emplace_back(req.room_id, msg);
+    if (client_id) {
+      batch.remember_ids.push_back(DedupId{req.from_alias, out.message_id, config_.dedup_window});
+    }
+    if (auto r = apply(tx, batch); !r) return storage_failure(r.error());
     return out;
-  }
-  StoredMessage msg;
-  msg.message_id = out.message_id;
-  msg.from_alias = req.from_alias;
-  msg.content = req.content;
-  msg.ts = now;
-  msg.room_id = req.room_id;
-  if (req.envelope) msg.envelope = req.envelope->to_json().dump();
-  std::vector<std::string> recipients;
-  for (const auto& m : room->members) {
-    if (!iequals(m, req.from_alias)) recipients.push_back(m);
-  }
-  // Copies, dead letters, the history entry and the dedup id: one all-or-nothing write.
-  WriteBatch batch;
-  fan_out(req.room_id, recipients, msg, now, batch, &out.delivered, &out.skipped);
-  batch.history.emplace_back(req.room_id, msg);
-  if (client_id) {
-    batch.remember_ids.push_back(DedupId{req.from_alias, out.message_id, config_.dedup_window});
-  }
-  if (auto r = apply(tx, batch); !r) return storage_failure(r.error());
-  return out;
   });
 }
 
@@ -353,22 +355,22 @@ Reply<protocol::InviteResponse> RelayService::invite(const protocol::InviteReque
   }
   return in_transaction<protocol::InviteResponse>(
       TxScope::kWhole, [&](Tx& tx) -> Reply<protocol::InviteResponse> {
-  auto room = tx.get_room(req.room_id);
-  if (!room || !is_member(*room, req.alias)) {
-    return failure(
-        ErrorCode::kNotAMember,
-        "alias " + in_quotes(req.alias) + " is not a member of room " + in_quotes(req.room_id));
-  }
-  auto& invited = room->invited;
-  const auto it = std::find(invited.begin(), invited.end(), req.invitee_pk);
-  if (add && it == invited.end()) invited.push_back(req.invitee_pk);
-  if (!add && it != invited.end()) invited.erase(it);
-  if (auto r = tx.put_room(*room); !r) return storage_failure(r.error());
-  protocol::InviteResponse out;
-  out.room_id = req.room_id;
-  out.invited_members = invited;
-  return out;
-  });
+        auto room = tx.get_room(req.room_id);
+        if (!room || !is_member(*room, req.alias)) {
+          return failure(ErrorCode::kNotAMember, "alias " + in_quotes(req.alias) +
+                                                     " is not a member of room " +
+                                                     in_quotes(req.room_id));
+        }
+        auto& invited = room->invited;
+        const auto it = std::find(invited.begin(), invited.end(), req.invitee_pk);
+        if (add && it == invited.end()) invited.push_back(req.invitee_pk);
+        if (!add && it != invited.end()) invited.erase(it);
+        if (auto r = tx.put_room(*room); !r) return storage_failure(r.error());
+        protocol::InviteResponse out;
+        out.room_id = req.room_id;
+        out.invited_members = invited;
+        return out;
+      });
 }
 
 }  // namespace c2c::relay::server

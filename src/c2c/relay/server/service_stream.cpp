@@ -103,29 +103,29 @@ Reply<RelayService::StreamPlan> RelayService::open_stream(const protocol::Stream
   }
   if (req.acks.empty() && req.receipt_acks.empty()) return plan;
   return in_transaction<StreamPlan>(TxScope::kWhole, [&](Tx& tx) -> Reply<StreamPlan> {
-  const auto leases = stream_leases(plan);
-  const auto keys = stream_keys(leases);
-  // Receipt acknowledgements count only for the senders this stream reads (the same rule as
-  // message acknowledgements below).
-  std::map<std::string, std::vector<std::string>> recorded;  // lease alias -> receipt ids
-  for (const auto& ack : req.receipt_acks) {
-    for (const auto& l : leases) {
-      if (!iequals(l.alias, ack.alias)) continue;
-      recorded[l.alias].push_back(ack.receipt_id);
-      break;
+    const auto leases = stream_leases(plan);
+    const auto keys = stream_keys(leases);
+    // Receipt acknowledgements count only for the senders this stream reads (the same rule as
+    // message acknowledgements below).
+    std::map<std::string, std::vector<std::string>> recorded;  // lease alias -> receipt ids
+    for (const auto& ack : req.receipt_acks) {
+      for (const auto& l : leases) {
+        if (!iequals(l.alias, ack.alias)) continue;
+        recorded[l.alias].push_back(ack.receipt_id);
+        break;
+      }
     }
-  }
-  for (const auto& [alias, ids] : recorded) {
-    if (auto r = tx.drain_ids(receipts_key(alias), ids); !r) return storage_failure(r.error());
-  }
-  for (const auto& ack : req.acks) {
-    const InboxKey key{req.node_id, ack.session_id};
-    // An acknowledgement for a session the caller does not own (any more) is ignored: it can
-    // only come from a stale frame, and must not touch someone else's inbox.
-    if (std::find(keys.begin(), keys.end(), key) == keys.end()) continue;
-    if (auto r = tx.drop_through(key, ack.seq); !r) return storage_failure(r.error());
-  }
-  return plan;
+    for (const auto& [alias, ids] : recorded) {
+      if (auto r = tx.drain_ids(receipts_key(alias), ids); !r) return storage_failure(r.error());
+    }
+    for (const auto& ack : req.acks) {
+      const InboxKey key{req.node_id, ack.session_id};
+      // An acknowledgement for a session the caller does not own (any more) is ignored: it can
+      // only come from a stale frame, and must not touch someone else's inbox.
+      if (std::find(keys.begin(), keys.end(), key) == keys.end()) continue;
+      if (auto r = tx.drop_through(key, ack.seq); !r) return storage_failure(r.error());
+    }
+    return plan;
   });
 }
 

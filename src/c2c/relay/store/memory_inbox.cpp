@@ -42,12 +42,8 @@ Result<void> MemoryStore::append(const std::vector<Delivery>& deliveries) {
     inboxes_[deliveries[i].key].push_back(std::move(packed[i]));
   }
   queued_ += deliveries.size();
-  if (logging_) {
-    Appended undo;
-    undo.keys.reserve(deliveries.size());
-    for (const auto& d : deliveries) undo.keys.push_back(d.key);
-    undo_.emplace_back(std::move(undo));
-  }
+  // Undone by seq (no copy of the keys): nothing numbered later exists when it is undone.
+  if (logging_) undo_.emplace_back(Appended{next_seq_ - deliveries.size()});
   if (rec) emit(std::move(*rec));
   return {};
 }
@@ -294,8 +290,8 @@ Result<void> MemoryStore::put_room(const Room& room_without_members) {
   auto [it, inserted] = rooms_.try_emplace(room_without_members.room_id);
   Room& room = it->second;
   if (logging_) {
-    undo_.emplace_back(RoomWas{room_without_members.room_id,
-                               inserted ? std::nullopt : std::optional<Room>(room)});
+    undo_.emplace_back(
+        RoomWas{room_without_members.room_id, inserted ? std::nullopt : std::optional<Room>(room)});
   }
   if (inserted) room.room_id = room_without_members.room_id;
   room.visibility = room_without_members.visibility;

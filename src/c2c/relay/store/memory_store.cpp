@@ -172,11 +172,14 @@ void MemoryStore::undo(Undo& u) {
             bindings_.erase(e.key);
           }
         } else if constexpr (std::is_same_v<T, Appended>) {
-          for (auto k = e.keys.rbegin(); k != e.keys.rend(); ++k) {
-            auto it = inboxes_.find(*k);
-            it->second.pop_back();
-            --queued_;
-            if (it->second.empty()) inboxes_.erase(it);
+          // Rare (a failed body), so a walk over every inbox is fine.
+          for (auto it = inboxes_.begin(); it != inboxes_.end();) {
+            Queue& q = it->second;
+            while (!q.empty() && q.back().seq() >= e.first_seq) {
+              q.pop_back();
+              --queued_;
+            }
+            it = q.empty() ? inboxes_.erase(it) : std::next(it);
           }
         } else if constexpr (std::is_same_v<T, Taken>) {
           put_back(e.key, std::move(*e.messages));
@@ -299,8 +302,8 @@ Result<void> MemoryStore::put_lease(const Lease& lease) {
   const Guard lock(*this);
   if (logging_) {
     auto old = leases_.find(key);
-    undo_.emplace_back(LeaseWas{key, old == leases_.end() ? std::nullopt
-                                                          : std::optional<Lease>(old->second)});
+    undo_.emplace_back(
+        LeaseWas{key, old == leases_.end() ? std::nullopt : std::optional<Lease>(old->second)});
   }
   put_lease_raw(key, lease);
   emit(redo::PutLease{lease});
@@ -334,8 +337,8 @@ Result<void> MemoryStore::put_binding(std::string_view alias, std::string_view p
   const Guard lock(*this);
   auto [it, inserted] = bindings_.try_emplace(key, pk_b64u);
   if (logging_) {
-    undo_.emplace_back(
-        BindingWas{std::move(key), inserted ? std::nullopt : std::optional<std::string>(it->second)});
+    undo_.emplace_back(BindingWas{
+        std::move(key), inserted ? std::nullopt : std::optional<std::string>(it->second)});
   }
   if (!inserted) it->second = pk_b64u;
   emit(redo::PutBinding{std::string(alias), std::string(pk_b64u)});
@@ -407,8 +410,8 @@ Result<bool> MemoryStore::remember_nonce(std::string_view cache, std::string_vie
     c.by_ts.erase(c.by_ts.begin());
   }
   if (logging_) {
-    undo_.emplace_back(NonceRemembered{std::string(cache), std::string(nonce), ts,
-                                       std::move(pruned)});
+    undo_.emplace_back(
+        NonceRemembered{std::string(cache), std::string(nonce), ts, std::move(pruned)});
   }
   emit(redo::RememberNonce{std::string(cache), std::string(nonce), ts, prune_before});
   return true;

@@ -14,11 +14,11 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <variant>
 #include <string>
 #include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
+#include <variant>
 #include <vector>
 
 #include "c2c/relay/store/packed_message.hpp"
@@ -149,8 +149,8 @@ class MemoryStore : public Store {
     std::string key;
     std::optional<std::string> old;
   };
-  struct Appended {  // one message appended to each key, in order
-    std::vector<InboxKey> keys;
+  struct Appended {  // the messages numbered first_seq and above, at the back of their inboxes
+    uint64_t first_seq = 0;
   };
   struct Taken {  // messages removed from `key` (they go back by seq: queues are in seq order)
     InboxKey key;
@@ -186,9 +186,9 @@ class MemoryStore : public Store {
     std::vector<std::pair<double, std::string>> pruned;
   };
   struct DeadLetterAdded {};
-  using Undo = std::variant<LeaseWas, BindingWas, Appended, Taken, Moved, RoomWas, MemberAdded,
-                            MemberRemoved, HistoryAppended, IdRemembered, NonceRemembered,
-                            DeadLetterAdded>;
+  using Undo =
+      std::variant<LeaseWas, BindingWas, Appended, Taken, Moved, RoomWas, MemberAdded,
+                   MemberRemoved, HistoryAppended, IdRemembered, NonceRemembered, DeadLetterAdded>;
   void undo(Undo& u);
   void put_lease_raw(const std::string& key, const Lease& lease);
   void erase_lease_raw(const std::string& key);

@@ -168,6 +168,14 @@ void SqliteStore::when_durable(Durable done) {
   if (done) done(wait_durable());
 }
 
+void SqliteStore::hold_writer(bool held) {
+  {
+    std::lock_guard lock(log_mu_);
+    held_ = held;
+  }
+  writer_cv_.notify_one();
+}
+
 SqliteStore::Stats SqliteStore::stats() {
   std::lock_guard lock(log_mu_);
   return stats_;
@@ -177,7 +185,9 @@ void SqliteStore::writer_loop() {
   std::vector<redo::Op> batch;  // not yet durable, in log order; kept across a failed attempt
   std::unique_lock lock(log_mu_);
   for (;;) {
-    writer_cv_.wait(lock, [&] { return stop_ || ready_ > 0 || (!batch.empty() && retry_wanted_); });
+    writer_cv_.wait(lock, [&] {
+      return stop_ || (!held_ && (ready_ > 0 || (!batch.empty() && retry_wanted_)));
+    });
     if (!stop_ && !urgent_ && !retry_wanted_) {
       // Only best-effort records are waiting: give a write the chance to carry them.
       writer_cv_.wait_for(lock, kLazyFlush, [&] { return stop_ || urgent_ || retry_wanted_; });

@@ -59,6 +59,9 @@ class SqliteStore final : public MemoryStore, private redo::Sink {
     uint64_t records = 0;       // redo records written
   };
   Stats stats();
+  // Tests only: while held, the writer starts no database transaction (records queue up), as a
+  // slow disk would make it; releasing lets it write everything queued in one transaction.
+  void hold_writer(bool held);
 
  private:
   SqliteStore(sql::Db db, sql::Applier applier);
@@ -70,7 +73,8 @@ class SqliteStore final : public MemoryStore, private redo::Sink {
   // a durability barrier waits for (the running transaction's records may yet be undone).
   uint64_t settled() const { return appended_ - (in_tx_ ? tx_records_ : 0); }
   Result<void> write_batch(const std::vector<redo::Op>& batch);
-  // The error wait_durable() and when_durable() report for a failed transaction (caller holds log_mu_).
+  // The error wait_durable() and when_durable() report for a failed transaction (caller holds
+  // log_mu_).
   Unexpected<> write_failed() const;
   // After a failed transaction: drops its best-effort records and waits out the backoff.
   void after_failure(std::vector<redo::Op>& batch, std::unique_lock<std::mutex>& lock);
@@ -103,13 +107,14 @@ class SqliteStore final : public MemoryStore, private redo::Sink {
   Error last_error_;
   bool retry_wanted_ = false;
   // Set when something queued needs writing now: a transaction that queued a record that is not
-  // best-effort, a wait_durable() or when_durable() caller. Best-effort records alone (request nonces) wait
-  // up to kLazyFlush for one of those, so reads cost no transaction of their own.
+  // best-effort, a wait_durable() or when_durable() caller. Best-effort records alone (request
+  // nonces) wait up to kLazyFlush for one of those, so reads cost no transaction of their own.
   bool urgent_ = false;
   // A failed transaction's records wait for the writer's own retry (backoff below); new writes
   // are refused meanwhile (write_blocked) so the retry does not grow.
   bool degraded_ = false;
   std::chrono::milliseconds backoff_{0};
+  bool held_ = false;  // hold_writer()
   bool stop_ = false;
   bool writer_exited_ = false;
   Stats stats_;

@@ -303,8 +303,8 @@ class Tx {
   virtual Result<std::vector<StoredMessage>> drain_ids(const InboxKey& key,
                                                        const std::vector<std::string>& ids) = 0;
   // Removes and returns what peek_page() would return.
-  virtual Result<std::vector<StoredMessage>> drain_page(const InboxKey& key,
-                                                        const PageLimit& limit, bool* more) = 0;
+  virtual Result<std::vector<StoredMessage>> drain_page(const InboxKey& key, const PageLimit& limit,
+                                                        bool* more) = 0;
   // Removes every queued message of `key` whose seq <= through (a cumulative acknowledgement);
   // returns how many.
   virtual Result<size_t> drop_through(const InboxKey& key, uint64_t through) = 0;

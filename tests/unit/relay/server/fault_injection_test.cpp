@@ -8,7 +8,7 @@
 // Both fault shapes are tried: a single transient failure and a failure that persists (a full
 // disk), where every later write fails too.
 //
-// Requests go through the Router (auth gate, body parsing, service, commit), on a FakeClock.
+// Requests go through the Router (auth gate, body parsing, service, wait_durable), on a FakeClock.
 
 #include <gtest/gtest.h>
 
@@ -433,8 +433,8 @@ std::string key_of(const Finding& f) {
 // What the RelayService does not survive yet (docs/reliability.md, "Open findings"), as
 // "<scenario>@<failing call>:<kind>". The same list holds for both fault shapes.
 //  - half-applied: the request failed but left a state that is neither "before" nor "after".
-//    Every compound operation now writes through one Store::apply (a WriteBatch), a single
-//    fallible call, so none is left.
+//    Every operation writes in one Store::transact, whose failed write undoes the ones before
+//    it, so none is left.
 //  - retry diverged: the client's retry after the error does not end in exactly "after". Left:
 //    a send to a dead recipient whose commit failed adds its dead letter again on the retry
 //    (finding R2: a duplicate dead-letter entry, never a duplicate message); the same for a
@@ -442,8 +442,8 @@ std::string key_of(const Finding& f) {
 // The test fails when a new finding appears AND when a listed one stops happening (fixed: remove
 // it here), so this list stays exact.
 const std::set<std::string> kKnown = {
-    "send_dm_dead_recipient@commit:retry diverged",
-    "send_batch@commit:retry diverged",
+    "send_dm_dead_recipient@wait_durable:retry diverged",
+    "send_batch@wait_durable:retry diverged",
 };
 
 void check(FaultyStore::Mode mode, const std::set<std::string>& known) {
@@ -477,7 +477,8 @@ TEST(RelayFaultInjection, EveryWriteFailingFromThenOnLeavesBeforeOrAfter) {
   check(FaultyStore::Mode::kFromNth, kKnown);
 }
 
-// The decorator itself: counts fallible calls, fails exactly the armed one, passes reads.
+// The decorator itself: counts fallible calls, fails exactly the armed one, passes reads; the
+// armed write's error undoes what its transaction wrote before it.
 TEST(FaultyStore, FailsOnlyTheArmedCall) {
   auto s = open_store("memory:");
   ASSERT_TRUE(s);
@@ -486,22 +487,36 @@ TEST(FaultyStore, FailsOnlyTheArmedCall) {
   l.alias = "a";
   l.node_id = "n";
   l.session_id = "s";
+  auto one = [&](const std::function<Result<void>(Tx&)>& write) {
+    return f.transact(TxScope::kWhole, write);
+  };
   f.arm(1);
-  EXPECT_TRUE(f.put_lease(l));
-  EXPECT_FALSE(f.put_binding("a", "pk"));
-  EXPECT_TRUE(f.remember_message_id("a", "m", 10));
+  EXPECT_TRUE(one([&](Tx& tx) { return tx.put_lease(l); }));
+  EXPECT_FALSE(one([&](Tx& tx) -> Result<void> {
+    C2C_TRY(tx.put_binding("a", "pk"));
+    return {};
+  }));
+  EXPECT_TRUE(one([&](Tx& tx) { return tx.remember_message_id("a", "m", 10); }));
   EXPECT_TRUE(f.get_lease("a").has_value());
   EXPECT_FALSE(f.get_binding("a").has_value());  // the failed call never reached the store
   EXPECT_EQ(f.calls(), 3u);
   EXPECT_EQ(f.injected(), 1u);
   EXPECT_EQ(f.trace(),
             (std::vector<std::string>{"put_lease", "put_binding", "remember_message_id"}));
+  f.arm(1);
+  EXPECT_FALSE(one([&](Tx& tx) -> Result<void> {
+    C2C_TRY(tx.put_binding("a", "pk"));  // reaches the store ...
+    C2C_TRY(tx.remove_lease("a"));       // ... but this one fails: both are undone
+    return {};
+  }));
+  EXPECT_FALSE(f.get_binding("a").has_value());
+  EXPECT_TRUE(f.get_lease("a").has_value());
   f.arm(0, FaultyStore::Mode::kFromNth);
-  EXPECT_FALSE(f.remove_lease("a"));
-  EXPECT_FALSE(f.commit());
+  EXPECT_FALSE(one([&](Tx& tx) { return tx.remove_lease("a"); }));
+  EXPECT_FALSE(f.wait_durable());
   EXPECT_EQ(f.injected(), 2u);
   f.disarm();
-  EXPECT_TRUE(f.commit());
+  EXPECT_TRUE(f.wait_durable());
 }
 
 }  // namespace

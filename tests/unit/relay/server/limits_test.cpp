@@ -133,12 +133,12 @@ TEST(RelayLimits, SqliteWritesAreAnsweredAfterASharedCommit) {
 
     auto* sqlite = dynamic_cast<SqliteStore*>(h.store.get());
     ASSERT_NE(sqlite, nullptr);
-    ASSERT_TRUE(h.store->commit());
+    ASSERT_TRUE(h.store->wait_durable());
     const auto before = sqlite->stats();
-    // Hold the writer back (an open atomic section, as a long operation would) while the
-    // requests arrive: none may be answered before its write is durable, and once the section
-    // ends they all share one transaction.
-    h.store->begin_atomic();
+    // Hold the writer back (as a slow disk would) while the requests arrive: none may be
+    // answered before its write is durable, and once the writer goes on they all share one
+    // database transaction.
+    sqlite->hold_writer(true);
     std::mutex mu;
     std::condition_variable cv;
     int answered = 0, ok = 0;
@@ -161,7 +161,7 @@ TEST(RelayLimits, SqliteWritesAreAnsweredAfterASharedCommit) {
       EXPECT_EQ(answered, 0) << "answered before the write was durable";
     }
     EXPECT_EQ(sqlite->stats().transactions, before.transactions);
-    h.store->end_atomic();
+    sqlite->hold_writer(false);
     std::unique_lock lock(mu);
     ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return answered == kRequests; }));
     EXPECT_EQ(ok, kRequests);

@@ -11,6 +11,7 @@
 
 #include "c2c/relay/server/stream_hub.hpp"
 #include "support/relay_harness.hpp"
+#include "support/store_writes.hpp"
 
 namespace c2c::relay::testing {
 namespace {
@@ -224,8 +225,9 @@ TEST(RelayStream, RoomMessagesReachEveryMemberMachineOncePerMember) {
   for (const char* a : {"alice", "bob", "bea"}) {
     ASSERT_TRUE(h.post("/join_room", {{"alias", a}, {"room_id", "lobby"}}).ok());
   }
-  ASSERT_TRUE(h.store->drop_through({"machine-b", "sb"}, UINT64_MAX));  // the join notices
-  ASSERT_TRUE(h.store->drop_through({"machine-b", "sb2"}, UINT64_MAX));
+  ASSERT_TRUE(
+      test::writes(*h.store).drop_through({"machine-b", "sb"}, UINT64_MAX));  // the join notices
+  ASSERT_TRUE(test::writes(*h.store).drop_through({"machine-b", "sb2"}, UINT64_MAX));
   auto waiting = h.stream({{"node_id", "machine-b"}, {"wait", 5}});
   ASSERT_TRUE(
       h.post("/send_room", {{"from_alias", "alice"}, {"room_id", "lobby"}, {"content", "hi all"}})

@@ -1,6 +1,6 @@
-// SQLite store durability: a writer SIGKILLed after commit() loses nothing it committed,
-// commit() from many threads shares transactions (group commit), and an atomic section's writes
-// are never split across transactions.
+// SQLite store durability: a writer SIGKILLed after wait_durable() loses nothing it committed,
+// wait_durable() from many threads shares transactions (group commit), and a Store transaction's
+// writes are never split across transactions.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -17,6 +17,7 @@
 
 #include "store_test_util.hpp"
 #include "support/process.hpp"
+#include "support/store_writes.hpp"
 #include "support/temp_dir.hpp"
 
 namespace c2c::relay {
@@ -44,24 +45,24 @@ TEST(SqliteStoreKillChild, WriteCommitThenKeepWriting) {
   l.alias = "bob";
   l.node_id = kKey.node_id;
   l.session_id = kKey.session_id;
-  ASSERT_TRUE(s->put_lease(l));
-  ASSERT_TRUE(s->put_binding("bob", "pk-bob"));
-  ASSERT_TRUE(s->add_member("lobby", "bob"));
-  ASSERT_TRUE(s->append_history("lobby", message("h1")));
-  ASSERT_TRUE(s->remember_message_id("alice", "seen-1", 10000));
-  ASSERT_TRUE(s->remember_nonce("request", "nonce-1", 1000, 120));
-  ASSERT_TRUE(s->add_dead_letter(DeadLetter{message("dead-1"), "unknown_alias", 5}));
+  ASSERT_TRUE(test::writes(*s).put_lease(l));
+  ASSERT_TRUE(test::writes(*s).put_binding("bob", "pk-bob"));
+  ASSERT_TRUE(test::writes(*s).add_member("lobby", "bob"));
+  ASSERT_TRUE(test::writes(*s).append_history("lobby", message("h1")));
+  ASSERT_TRUE(test::writes(*s).remember_message_id("alice", "seen-1", 10000));
+  ASSERT_TRUE(test::writes(*s).remember_nonce("request", "nonce-1", 1000, 120));
+  ASSERT_TRUE(test::writes(*s).add_dead_letter(DeadLetter{message("dead-1"), "unknown_alias", 5}));
   for (int i = 0; i < kCommittedBatch; ++i) {
-    ASSERT_TRUE(s->append({{kKey, message("a" + std::to_string(i))}}));
+    ASSERT_TRUE(test::writes(*s).append({{kKey, message("a" + std::to_string(i))}}));
   }
-  ASSERT_TRUE(s->commit());
+  ASSERT_TRUE(s->wait_durable());
   say("committed");
   // Keep writing until killed; every "durable N" line promises b0..bN are committed.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   for (int i = 0; i < 10'000'000 && std::chrono::steady_clock::now() < deadline; ++i) {
-    ASSERT_TRUE(s->append({{kKey, message("b" + std::to_string(i))}}));
+    ASSERT_TRUE(test::writes(*s).append({{kKey, message("b" + std::to_string(i))}}));
     if (i % 50 == 49) {
-      ASSERT_TRUE(s->commit());
+      ASSERT_TRUE(s->wait_durable());
       say("durable " + std::to_string(i));
     }
   }
@@ -100,7 +101,7 @@ TEST(SqliteStoreDurability, KillAfterCommitLosesNothingCommitted) {
   EXPECT_EQ(s->get_room("lobby").value_or(Room{}).members, (std::vector<std::string>{"bob"}));
   EXPECT_EQ(s->history("lobby", 5).size(), 1u);
   EXPECT_TRUE(s->seen_message_id("alice", "seen-1"));
-  EXPECT_FALSE(s->remember_nonce("request", "nonce-1", 1000, 120).value());
+  EXPECT_FALSE(test::writes(*s).remember_nonce("request", "nonce-1", 1000, 120).value());
   EXPECT_EQ(s->dead_letters().size(), 1u);
 
   // The queue is a0..a299 then a gap-free prefix b0..bK with K >= the last durable promise:
@@ -132,7 +133,7 @@ TEST(SqliteStoreDurability, ConcurrentCommitsShareTransactions) {
         while (ready.load() < kThreads) std::this_thread::yield();
         for (int r = 0; r < kRounds; ++r) {
           const std::string id = std::to_string(t) + "-" + std::to_string(r);
-          if (!s->append({{kKey, message(id)}}) || !s->commit()) ++failures;
+          if (!test::writes(*s).append({{kKey, message(id)}}) || !s->wait_durable()) ++failures;
         }
       });
     }
@@ -144,7 +145,7 @@ TEST(SqliteStoreDurability, ConcurrentCommitsShareTransactions) {
     EXPECT_EQ(commits, uint64_t{kThreads * kRounds});
     EXPECT_LT(transactions, commits) << "group commit should share transactions";
     EXPECT_GE(transactions, 1u);
-    std::printf("commit() calls: %llu, transactions: %llu\n",
+    std::printf("wait_durable() calls: %llu, transactions: %llu\n",
                 static_cast<unsigned long long>(commits),
                 static_cast<unsigned long long>(transactions));
   }
@@ -153,10 +154,11 @@ TEST(SqliteStoreDurability, ConcurrentCommitsShareTransactions) {
   EXPECT_EQ(s->queued_messages(), size_t{kThreads * kRounds});
 }
 
-// The writer thread wakes on every record; without sections it would commit the first write of
-// an operation alone (a crash then keeps a message without its dedup entry). Each section here is
-// two writes with a yield between them, then a commit: exactly one transaction per section.
-TEST(SqliteStoreAtomicSection, WritesOfASectionShareOneTransaction) {
+// The writer thread wakes on every record; if it took a running transaction's records it would
+// commit the first write of an operation alone (a crash then keeps a message without its dedup
+// entry). Each transaction here is two writes with a yield between them, then wait_durable():
+// exactly one database transaction per Store transaction.
+TEST(SqliteStoreTransaction, WritesOfATransactionShareOneDatabaseTransaction) {
   test::TempDir dir("c2c-store-section");
   const std::string path = (dir / "relay.db").string();
   constexpr int kSections = 50;
@@ -165,17 +167,17 @@ TEST(SqliteStoreAtomicSection, WritesOfASectionShareOneTransaction) {
     ASSERT_NE(s, nullptr);
     const auto before = s->stats();
     for (int i = 0; i < kSections; ++i) {
-      s->begin_atomic();
-      ASSERT_TRUE(s->append({{kKey, message("m" + std::to_string(i))}}));
-      std::this_thread::yield();
-      ASSERT_TRUE(s->remember_message_id("alice", "m" + std::to_string(i), 10000));
-      s->end_atomic();
-      ASSERT_TRUE(s->commit());
+      ASSERT_TRUE(s->transact(relay::TxScope::kWhole, [&](relay::Tx& tx) -> Result<void> {
+        C2C_TRY(tx.append({{kKey, message("m" + std::to_string(i))}}));
+        std::this_thread::yield();
+        return tx.remember_message_id("alice", "m" + std::to_string(i), 10000);
+      }));
+      ASSERT_TRUE(s->wait_durable());
     }
     const auto after = s->stats();
     EXPECT_EQ(after.records - before.records, uint64_t{2 * kSections});
     EXPECT_EQ(after.transactions - before.transactions, uint64_t{kSections})
-        << "a transaction held part of a section";
+        << "a database transaction held part of a Store transaction";
   }
   auto s = open_sqlite(path);
   ASSERT_NE(s, nullptr);
@@ -184,33 +186,56 @@ TEST(SqliteStoreAtomicSection, WritesOfASectionShareOneTransaction) {
   EXPECT_TRUE(s->seen_message_id("alice", "m" + std::to_string(kSections - 1)));
 }
 
-// A write from another thread while a section is open waits for the section: its commit()
-// cannot return before end_atomic(), and then everything goes out in one transaction.
-TEST(SqliteStoreAtomicSection, OtherThreadsWritesWaitForTheOpenSection) {
+// Transactions run one at a time: another thread's transaction waits for the running one, whose
+// records no database transaction takes before it ends; an undone transaction's records never
+// reach the database, and a durability barrier does not wait for them.
+TEST(SqliteStoreTransaction, AnotherTransactionWaitsAndUndoneRecordsAreDropped) {
   test::TempDir dir("c2c-store-section2");
-  auto s = open_sqlite((dir / "relay.db").string());
+  const std::string path = (dir / "relay.db").string();
+  {
+    auto s = open_sqlite(path);
+    ASSERT_NE(s, nullptr);
+    const auto before = s->stats();
+    std::promise<void> inside;
+    std::promise<void> go_on;
+    std::atomic<bool> other_done{false};
+    std::thread first([&] {
+      EXPECT_TRUE(s->transact(relay::TxScope::kWhole, [&](relay::Tx& tx) -> Result<void> {
+        C2C_TRY(tx.append({{kKey, message("in-tx")}}));
+        inside.set_value();
+        go_on.get_future().wait();
+        return tx.remember_message_id("alice", "in-tx", 10000);
+      }));
+    });
+    inside.get_future().wait();
+    std::thread other([&] {
+      EXPECT_TRUE(test::writes(*s).remember_nonce("request", "n-1", 1000, 120).has_value());
+      other_done = true;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_FALSE(other_done.load()) << "a transaction ran while another was running";
+    EXPECT_EQ(s->stats().transactions, before.transactions);
+    go_on.set_value();
+    first.join();
+    other.join();
+    // Undone: neither write of this body is kept, in memory or on disk.
+    auto undone = s->transact(relay::TxScope::kWhole, [&](relay::Tx& tx) -> Result<void> {
+      C2C_TRY(tx.append({{kKey, message("undone")}}));
+      C2C_TRY(tx.remember_message_id("alice", "undone", 10000));
+      return fail(ErrorCode::kBadRequest, "changed my mind");
+    });
+    EXPECT_FALSE(undone);
+    EXPECT_TRUE(s->wait_durable());
+    const auto after = s->stats();
+    EXPECT_EQ(after.records - before.records, 3u);
+    EXPECT_EQ(s->queued_messages(), 1u);
+    EXPECT_FALSE(s->seen_message_id("alice", "undone"));
+  }
+  auto s = open_sqlite(path);
   ASSERT_NE(s, nullptr);
-  const auto before = s->stats();
-  s->begin_atomic();
-  ASSERT_TRUE(s->append({{kKey, message("in-section")}}));
-  std::promise<void> recorded;
-  std::atomic<bool> committed{false};
-  std::thread other([&] {
-    EXPECT_TRUE(s->remember_nonce("request", "n-1", 1000, 120).has_value());
-    recorded.set_value();
-    EXPECT_TRUE(s->commit());
-    committed = true;
-  });
-  recorded.get_future().wait();  // the other thread's write is queued, its commit() pending
-  ASSERT_TRUE(s->remember_message_id("alice", "in-section", 10000));
-  EXPECT_FALSE(committed.load()) << "commit() returned while the section was open";
-  EXPECT_EQ(s->stats().transactions, before.transactions);
-  s->end_atomic();
-  other.join();
-  EXPECT_TRUE(committed.load());
-  const auto after = s->stats();
-  EXPECT_EQ(after.records - before.records, 3u);
-  EXPECT_EQ(after.transactions - before.transactions, 1u);
+  EXPECT_EQ(s->queued_messages(), 1u);
+  EXPECT_TRUE(s->seen_message_id("alice", "in-tx"));
+  EXPECT_FALSE(s->seen_message_id("alice", "undone"));
 }
 
 }  // namespace

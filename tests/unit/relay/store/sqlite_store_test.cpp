@@ -10,6 +10,7 @@
 
 #include "c2c/relay/store/memory_store.hpp"
 #include "store_test_util.hpp"
+#include "support/store_writes.hpp"
 #include "support/temp_dir.hpp"
 
 namespace c2c::relay {
@@ -43,62 +44,64 @@ void populate(Store& s) {
   bob.enc_pubkey = "enc-bob";
   bob.signed_at = 9.5;
   bob.sig_b64 = "sig-bob";
-  ASSERT_TRUE(s.put_lease(bob));
+  ASSERT_TRUE(test::writes(s).put_lease(bob));
   Lease gone = bob;
   gone.alias = "gone";
-  ASSERT_TRUE(s.put_lease(gone));
-  ASSERT_TRUE(s.remove_lease("gone"));
+  ASSERT_TRUE(test::writes(s).put_lease(gone));
+  ASSERT_TRUE(test::writes(s).remove_lease("gone"));
   Lease zed = bob;  // shares bob's session; bob is put again after it, so bob is the latest
   zed.alias = "zed";
-  ASSERT_TRUE(s.put_lease(zed));
-  ASSERT_TRUE(s.put_lease(bob));
-  ASSERT_TRUE(s.put_binding("bob", "pk-bob"));
-  ASSERT_TRUE(s.put_binding("unbound", "pk-x"));
-  ASSERT_TRUE(s.remove_binding("unbound"));
+  ASSERT_TRUE(test::writes(s).put_lease(zed));
+  ASSERT_TRUE(test::writes(s).put_lease(bob));
+  ASSERT_TRUE(test::writes(s).put_binding("bob", "pk-bob"));
+  ASSERT_TRUE(test::writes(s).put_binding("unbound", "pk-x"));
+  ASSERT_TRUE(test::writes(s).remove_binding("unbound"));
 
   StoredMessage rich = message("m1", "first");
   rich.room_id = "lobby";
   rich.to_alias = "bob#lobby";
   rich.envelope = R"({"enc":"none"})";
-  ASSERT_TRUE(s.append({{kNew, message("n1")},
-                        {kOld, rich},
-                        {kOld, message("m2")},
-                        {kOld, message("m3")},
-                        {kGone, message("g1")}}));
-  ASSERT_TRUE(s.drain_ids(kOld, {"m2"}));
-  ASSERT_TRUE(s.move_inbox(kOld, kNew));  // n1, m1, m3
-  ASSERT_TRUE(s.remove_inbox(kGone));
+  ASSERT_TRUE(test::writes(s).append({{kNew, message("n1")},
+                                      {kOld, rich},
+                                      {kOld, message("m2")},
+                                      {kOld, message("m3")},
+                                      {kGone, message("g1")}}));
+  ASSERT_TRUE(test::writes(s).drain_ids(kOld, {"m2"}));
+  ASSERT_TRUE(test::writes(s).move_inbox(kOld, kNew));  // n1, m1, m3
+  ASSERT_TRUE(test::writes(s).remove_inbox(kGone));
 
   Room lobby;
   lobby.room_id = "lobby";
   lobby.visibility = "invite";
   lobby.invited = {"pk-2", "pk-1"};
-  ASSERT_TRUE(s.put_room(lobby));
-  for (const char* who : {"carol", "alice", "bob"}) ASSERT_TRUE(s.add_member("lobby", who));
-  ASSERT_TRUE(s.remove_member("lobby", "carol"));
-  ASSERT_TRUE(s.add_member("lobby", "carol"));  // alice, bob, carol
-  ASSERT_TRUE(s.add_member("implicit", "dave"));
+  ASSERT_TRUE(test::writes(s).put_room(lobby));
+  for (const char* who : {"carol", "alice", "bob"})
+    ASSERT_TRUE(test::writes(s).add_member("lobby", who));
+  ASSERT_TRUE(test::writes(s).remove_member("lobby", "carol"));
+  ASSERT_TRUE(test::writes(s).add_member("lobby", "carol"));  // alice, bob, carol
+  ASSERT_TRUE(test::writes(s).add_member("implicit", "dave"));
   StoredMessage h = message("h1", "said in lobby");
   h.room_id = "lobby";
   h.to_alias = "";
   h.envelope = "env-h1";
-  ASSERT_TRUE(s.append_history("lobby", h));
-  ASSERT_TRUE(s.append_history("lobby", message("h2")));
+  ASSERT_TRUE(test::writes(s).append_history("lobby", h));
+  ASSERT_TRUE(test::writes(s).append_history("lobby", message("h2")));
 
   for (const char* id : {"d1", "d2", "d3", "d4"})
-    ASSERT_TRUE(s.remember_message_id("alice", id, 3));
+    ASSERT_TRUE(test::writes(s).remember_message_id("alice", id, 3));
 
-  ASSERT_TRUE(s.remember_nonce("request", "old", 1000, 100));
-  ASSERT_TRUE(s.remember_nonce("request", "kept", 1090, 100));
-  ASSERT_TRUE(s.remember_nonce("request", "new", 1150, 100));  // prunes "old" (< 1050)
-  ASSERT_TRUE(s.remember_nonce("register", "reg", 1000, 100));
+  ASSERT_TRUE(test::writes(s).remember_nonce("request", "old", 1000, 100));
+  ASSERT_TRUE(test::writes(s).remember_nonce("request", "kept", 1090, 100));
+  ASSERT_TRUE(
+      test::writes(s).remember_nonce("request", "new", 1150, 100));  // prunes "old" (< 1050)
+  ASSERT_TRUE(test::writes(s).remember_nonce("register", "reg", 1000, 100));
 
   for (int i = 0; i < 3; ++i) {
     DeadLetter dl;
     dl.message = message("dl" + std::to_string(i));
     dl.reason = i == 0 ? "unknown_alias" : "recipient_dead";
     dl.ts = 70 + i;
-    ASSERT_TRUE(s.add_dead_letter(dl));
+    ASSERT_TRUE(test::writes(s).add_dead_letter(dl));
   }
 }
 
@@ -109,7 +112,7 @@ TEST(SqliteStoreReopen, KeepsEveryItem) {
     auto s = open_sqlite(path);
     ASSERT_NE(s, nullptr);
     populate(*s);
-    ASSERT_TRUE(s->commit());
+    ASSERT_TRUE(s->wait_durable());
   }
   auto s = open_sqlite(path);
   ASSERT_NE(s, nullptr);
@@ -125,9 +128,9 @@ TEST(SqliteStoreReopen, KeepsEveryItem) {
   EXPECT_DOUBLE_EQ(bob->signed_at, 9.5);
   EXPECT_EQ(bob->sig_b64, "sig-bob");
   EXPECT_EQ(s->find_lease(kNew)->alias, "bob");
-  ASSERT_TRUE(s->remove_lease("bob"));
+  ASSERT_TRUE(test::writes(*s).remove_lease("bob"));
   EXPECT_EQ(s->find_lease(kNew)->alias, "zed") << "put order of sharers survived the restart";
-  ASSERT_TRUE(s->put_lease(*bob));
+  ASSERT_TRUE(test::writes(*s).put_lease(*bob));
   EXPECT_FALSE(s->get_lease("gone").has_value());
   EXPECT_EQ(s->get_binding("bob").value_or(""), "pk-bob");
   EXPECT_FALSE(s->get_binding("unbound").has_value());
@@ -162,14 +165,15 @@ TEST(SqliteStoreReopen, KeepsEveryItem) {
   EXPECT_TRUE(s->seen_message_id("alice", "d2"));
   EXPECT_TRUE(s->seen_message_id("alice", "d4"));
   // The window's order survived: the next id evicts d2, the oldest.
-  ASSERT_TRUE(s->remember_message_id("alice", "d5", 3));
+  ASSERT_TRUE(test::writes(*s).remember_message_id("alice", "d5", 3));
   EXPECT_FALSE(s->seen_message_id("alice", "d2"));
   EXPECT_TRUE(s->seen_message_id("alice", "d3"));
 
-  EXPECT_FALSE(s->remember_nonce("request", "kept", 1150, 100).value()) << "replay after restart";
-  EXPECT_FALSE(s->remember_nonce("request", "new", 1150, 100).value());
-  EXPECT_FALSE(s->remember_nonce("register", "reg", 1000, 100).value());
-  EXPECT_TRUE(s->remember_nonce("request", "old", 1150, 100).value()) << "was pruned";
+  EXPECT_FALSE(test::writes(*s).remember_nonce("request", "kept", 1150, 100).value())
+      << "replay after restart";
+  EXPECT_FALSE(test::writes(*s).remember_nonce("request", "new", 1150, 100).value());
+  EXPECT_FALSE(test::writes(*s).remember_nonce("register", "reg", 1000, 100).value());
+  EXPECT_TRUE(test::writes(*s).remember_nonce("request", "old", 1150, 100).value()) << "was pruned";
 
   auto dls = s->dead_letters();
   ASSERT_EQ(dls.size(), 3u);
@@ -185,7 +189,7 @@ TEST(SqliteStoreReopen, WritesWithoutCommitAreFlushedOnClose) {
   {
     auto s = open_sqlite(path);
     ASSERT_NE(s, nullptr);
-    ASSERT_TRUE(s->append({{kNew, message("x")}, {kNew, message("y")}}));
+    ASSERT_TRUE(test::writes(*s).append({{kNew, message("x")}, {kNew, message("y")}}));
   }
   auto s = open_sqlite(path);
   ASSERT_NE(s, nullptr);
@@ -204,22 +208,24 @@ TEST(SqliteStoreLazyNonces, NoncesRideAlongWithTheNextWrite) {
     ASSERT_TRUE(opened) << opened.error().message;
     auto& s = *opened.value();
     for (int i = 0; i < 50; ++i) {
-      ASSERT_TRUE(s.remember_nonce("request", "n" + std::to_string(i), 1000.0 + i, 1e6));
+      ASSERT_TRUE(
+          test::writes(s).remember_nonce("request", "n" + std::to_string(i), 1000.0 + i, 1e6));
     }
     // The writer waits up to a second for a write to carry them: none was written yet.
     EXPECT_EQ(s.stats().transactions, 0u);
-    ASSERT_TRUE(s.append({{kNew, message("x")}}));
-    ASSERT_TRUE(s.commit());
+    ASSERT_TRUE(test::writes(s).append({{kNew, message("x")}}));
+    ASSERT_TRUE(s.wait_durable());
     const auto st = s.stats();
     EXPECT_EQ(st.transactions, 1u);
     EXPECT_EQ(st.records, 51u);
-    ASSERT_TRUE(s.remember_nonce("request", "last", 2000.0, 1e6));
+    ASSERT_TRUE(test::writes(s).remember_nonce("request", "last", 2000.0, 1e6));
   }
   auto reopened = open_sqlite(path);
   ASSERT_NE(reopened, nullptr);
-  EXPECT_FALSE(*reopened->remember_nonce("request", "n7", 1007.0, 1e6)) << "a replay after restart";
-  EXPECT_FALSE(*reopened->remember_nonce("request", "last", 2000.0, 1e6));
-  EXPECT_TRUE(*reopened->remember_nonce("request", "fresh", 2000.0, 1e6));
+  EXPECT_FALSE(*test::writes(*reopened).remember_nonce("request", "n7", 1007.0, 1e6))
+      << "a replay after restart";
+  EXPECT_FALSE(*test::writes(*reopened).remember_nonce("request", "last", 2000.0, 1e6));
+  EXPECT_TRUE(*test::writes(*reopened).remember_nonce("request", "fresh", 2000.0, 1e6));
 }
 
 // Random operations applied to a MemoryStore (the model) and a SqliteStore; after reopening,
@@ -251,55 +257,56 @@ TEST(SqliteStoreReopen, RandomOperationsMatchTheMemoryModel) {
             l.node_id = key.node_id;
             l.session_id = key.session_id;
             l.last_seen = ts;
-            ASSERT_TRUE(s->put_lease(l));
+            ASSERT_TRUE(test::writes(*s).put_lease(l));
             break;
           }
           case 1:
-            ASSERT_TRUE(s->remove_lease(alias));
+            ASSERT_TRUE(test::writes(*s).remove_lease(alias));
             break;
           case 2:
-            ASSERT_TRUE(s->put_binding(alias, "pk-" + id));
+            ASSERT_TRUE(test::writes(*s).put_binding(alias, "pk-" + id));
             break;
           case 3:
-            ASSERT_TRUE(s->remove_binding(alias));
+            ASSERT_TRUE(test::writes(*s).remove_binding(alias));
             break;
           case 4:
           case 5:
-            ASSERT_TRUE(s->append({{key, message(id, alias, ts)}, {keys[0], message(id)}}));
+            ASSERT_TRUE(
+                test::writes(*s).append({{key, message(id, alias, ts)}, {keys[0], message(id)}}));
             break;
           case 6:
-            ASSERT_TRUE(s->drain_ids(key, {id, "id1", "id2"}));
+            ASSERT_TRUE(test::writes(*s).drain_ids(key, {id, "id1", "id2"}));
             break;
           case 7:
-            ASSERT_TRUE(s->move_inbox(key, keys[(step / 15) % keys.size()]));
+            ASSERT_TRUE(test::writes(*s).move_inbox(key, keys[(step / 15) % keys.size()]));
             break;
           case 8:
-            ASSERT_TRUE((step / 15) % 4 == 0 ? s->remove_inbox(key).has_value()
-                                             : s->drain(key).has_value());
+            ASSERT_TRUE((step / 15) % 4 == 0 ? test::writes(*s).remove_inbox(key).has_value()
+                                             : test::writes(*s).drain(key).has_value());
             break;
           case 9: {
             Room r;
             r.room_id = "room-" + alias;
             r.visibility = step % 2 ? "invite" : "public";
             r.invited = {id, alias};
-            ASSERT_TRUE(s->put_room(r));
+            ASSERT_TRUE(test::writes(*s).put_room(r));
             break;
           }
           case 10:
-            ASSERT_TRUE(s->add_member("room-" + alias, id));
+            ASSERT_TRUE(test::writes(*s).add_member("room-" + alias, id));
             break;
           case 11:
-            ASSERT_TRUE(s->remove_member("room-" + alias, id));
+            ASSERT_TRUE(test::writes(*s).remove_member("room-" + alias, id));
             break;
           case 12:
-            ASSERT_TRUE(s->append_history("room-" + alias, message(id, alias, ts)));
+            ASSERT_TRUE(test::writes(*s).append_history("room-" + alias, message(id, alias, ts)));
             break;
           case 13:
-            ASSERT_TRUE(s->remember_message_id("alice", id, 10));
+            ASSERT_TRUE(test::writes(*s).remember_message_id("alice", id, 10));
             break;
           case 14: {
             DeadLetter dl{message(id), "reason-" + alias, ts};
-            ASSERT_TRUE(s->add_dead_letter(dl));
+            ASSERT_TRUE(test::writes(*s).add_dead_letter(dl));
             break;
           }
         }
@@ -327,19 +334,20 @@ TEST(SqliteStoreFailure, FailedCommitIsAnErrorAndCommittedDataSurvives) {
     auto opened = SqliteStore::open(path, small);
     ASSERT_TRUE(opened.has_value()) << opened.error().message;
     auto& s = *opened.value();
-    ASSERT_TRUE(s.append({{kNew, message("kept")}}));
-    ASSERT_TRUE(s.commit());
+    ASSERT_TRUE(test::writes(s).append({{kNew, message("kept")}}));
+    ASSERT_TRUE(s.wait_durable());
     for (int i = 0; i < 250; ++i) {
-      ASSERT_TRUE(s.append({{kNew, message("big" + std::to_string(i), std::string(4096, 'z'))}}));
+      ASSERT_TRUE(test::writes(s).append(
+          {{kNew, message("big" + std::to_string(i), std::string(4096, 'z'))}}));
     }
-    auto failed = s.commit();
+    auto failed = s.wait_durable();
     ASSERT_FALSE(failed.has_value());
     EXPECT_EQ(failed.error().code, ErrorCode::kIo);
     EXPECT_NE(failed.error().message.find("relay database " + path), std::string::npos)
         << failed.error().message;
     EXPECT_NE(failed.error().message.find("full"), std::string::npos) << failed.error().message;
     EXPECT_EQ(s.queued_messages(), 251u) << "reads still see every write";
-    EXPECT_FALSE(s.commit().has_value()) << "the retry fails the same way";
+    EXPECT_FALSE(s.wait_durable().has_value()) << "the retry fails the same way";
   }
   // The writer commits eagerly, so some "big" messages may have fitted before the cap: what
   // survives is "kept" plus a gap-free prefix of them, never the whole batch.
@@ -351,8 +359,8 @@ TEST(SqliteStoreFailure, FailedCommitIsAnErrorAndCommittedDataSurvives) {
   EXPECT_LT(survived.size(), 251u);
   for (size_t i = 1; i < survived.size(); ++i)
     EXPECT_EQ(survived[i], "big" + std::to_string(i - 1));
-  ASSERT_TRUE(s->append({{kNew, message("after")}}));
-  ASSERT_TRUE(s->commit());
+  ASSERT_TRUE(test::writes(*s).append({{kNew, message("after")}}));
+  ASSERT_TRUE(s->wait_durable());
   EXPECT_EQ(ids_of(s->peek(kNew)).back(), "after");
 }
 
@@ -395,8 +403,8 @@ TEST(SqliteStoreOpen, DatabaseAndWalAreCreatedPrivate) {
   auto s = open_sqlite(path);
   ::umask(old_umask);
   ASSERT_TRUE(s);
-  ASSERT_TRUE(s->put_binding("alice", "pk"));
-  ASSERT_TRUE(s->commit());
+  ASSERT_TRUE(test::writes(*s).put_binding("alice", "pk"));
+  ASSERT_TRUE(s->wait_durable());
   EXPECT_EQ(mode_of(path), 0600u);
   ASSERT_TRUE(std::filesystem::exists(path + "-wal"));
   EXPECT_EQ(mode_of(path + "-wal"), 0600u);
@@ -454,7 +462,7 @@ TEST(SqliteStoreOpen, SecondOpenWhileHeldIsRefused) {
   auto first = open_sqlite(path);
   ASSERT_NE(first, nullptr);
   ASSERT_TRUE(first->append({{kNew, message("kept")}}));
-  ASSERT_TRUE(first->commit());
+  ASSERT_TRUE(first->wait_durable());
   const std::string err = open_error("sqlite:" + path);
   EXPECT_NE(err.find("locked"), std::string::npos) << err;
   EXPECT_NE(err.find("another relay"), std::string::npos) << err;

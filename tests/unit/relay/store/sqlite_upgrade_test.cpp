@@ -8,6 +8,7 @@
 #include "c2c/relay/store/sqlite_db.hpp"
 #include "c2c/relay/store/sqlite_schema.hpp"
 #include "c2c/relay/store/sqlite_store.hpp"
+#include "support/store_writes.hpp"
 #include "support/temp_dir.hpp"
 
 namespace c2c::relay {
@@ -57,17 +58,17 @@ TEST(StoreUpgrade, Version1DatabaseLoadsAndFollowsTheNewRules) {
     // The old id still deduplicates (for any sender) until it ages out.
     EXPECT_TRUE(s.seen_message_id("bob", "m-old"));
     // New writes follow the new rules and persist.
-    ASSERT_TRUE(s.remember_message_id("alice", "m-new", 100));
-    ASSERT_TRUE(s.put_binding("Carol", "pk-carol"));
+    ASSERT_TRUE(test::writes(s).remember_message_id("alice", "m-new", 100));
+    ASSERT_TRUE(test::writes(s).put_binding("Carol", "pk-carol"));
     Lease carol;
     carol.alias = "Carol";
     carol.node_id = "node-c";
     carol.session_id = "sc";
-    ASSERT_TRUE(s.put_lease(carol));
+    ASSERT_TRUE(test::writes(s).put_lease(carol));
     carol.alias = "CAROL";
     carol.session_id = "sc2";
-    ASSERT_TRUE(s.put_lease(carol));
-    ASSERT_TRUE(s.commit());
+    ASSERT_TRUE(test::writes(s).put_lease(carol));
+    ASSERT_TRUE(s.wait_durable());
   }
   auto reopened = SqliteStore::open(path);
   ASSERT_TRUE(reopened.has_value()) << reopened.error().message;
