@@ -312,10 +312,10 @@ TEST(SqliteStoreReopen, RandomOperationsMatchTheMemoryModel) {
         }
       }
       if (step % 97 == 0) {
-        ASSERT_TRUE(db->commit());
+        ASSERT_TRUE(db->wait_durable());
       }
     }
-    ASSERT_TRUE(db->commit());
+    ASSERT_TRUE(db->wait_durable());
     ASSERT_EQ(dump(*db, aliases, ids), dump(model, aliases, ids)) << "live state diverged";
   }
   auto reopened = open_sqlite(path);
@@ -461,7 +461,7 @@ TEST(SqliteStoreOpen, SecondOpenWhileHeldIsRefused) {
   const std::string path = (dir / "relay.db").string();
   auto first = open_sqlite(path);
   ASSERT_NE(first, nullptr);
-  ASSERT_TRUE(first->append({{kNew, message("kept")}}));
+  ASSERT_TRUE(test::writes(*first).append({{kNew, message("kept")}}));
   ASSERT_TRUE(first->wait_durable());
   const std::string err = open_error("sqlite:" + path);
   EXPECT_NE(err.find("locked"), std::string::npos) << err;
