@@ -7,6 +7,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -741,6 +742,21 @@ TEST_P(StoreConformance, TransactInsideABodyJoinsIt) {
   EXPECT_EQ(ids_of(s().peek(kBob)), (std::vector<std::string>{"a"}));
   EXPECT_TRUE(s().seen_message_id("alice", "a"));
   EXPECT_EQ(s().dead_letters().size(), 1u);
+}
+
+// A body that throws (the router answers 500) is undone like one that fails, and the store
+// goes on: the next transaction runs and keeps its writes.
+TEST_P(StoreConformance, ABodyThatThrowsLeavesNothing) {
+  EXPECT_THROW((void)s().transact(TxScope::kWhole,
+                                  [&](Tx& tx) -> Result<void> {
+                                    C2C_TRY(tx.append({{kBob, msg("thrown")}}));
+                                    throw std::runtime_error("a bug");
+                                  }),
+               std::runtime_error);
+  EXPECT_TRUE(s().peek(kBob).empty());
+  ASSERT_TRUE(test::writes(s()).append({{kBob, msg("next")}}));
+  ASSERT_TRUE(s().wait_durable());
+  EXPECT_EQ(ids_of(s().peek(kBob)), (std::vector<std::string>{"next"}));
 }
 
 // kOneWrite (store.hpp): one write, final whatever the body returns after it; a second write

@@ -20,6 +20,7 @@
 #include "c2c/relay/client/relay_client.hpp"
 #include "c2c/relay/server/stream_hub.hpp"
 #include "support/relay_harness.hpp"
+#include "support/store_writes.hpp"
 
 namespace c2c::test {
 
@@ -123,7 +124,7 @@ class InProcessRelay {
   }
   // The lease is gone, as garbage collection leaves it once its holder stopped heartbeating.
   void drop_lease(const std::string& alias) {
-    EXPECT_TRUE(harness_->store->remove_lease(alias)) << alias;
+    EXPECT_TRUE(test::writes(*harness_->store).remove_lease(alias)) << alias;
   }
 
   // The relay's state.

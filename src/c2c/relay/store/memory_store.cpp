@@ -127,15 +127,25 @@ Result<void> MemoryStore::transact(TxScope scope, const Body& body) {
   t_in_tx = this;
   logging_ = scope != TxScope::kOneWrite;  // a kOneWrite's one write is final (store.hpp)
   if (sink_ != nullptr) sink_->begin();
-  Result<void> result = body(tx);
-  const bool keep = result || !logging_;
-  if (!keep) {
-    for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) undo(*it);
+  // Ends the transaction: keeps its writes, or undoes them newest first.
+  auto end = [&](bool ok) {
+    const bool keep = ok || !logging_;
+    if (!keep) {
+      for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) undo(*it);
+    }
+    if (sink_ != nullptr) sink_->end(keep);
+    logging_ = false;
+    undo_.clear();  // keeps its capacity for the next transaction
+    t_in_tx = nullptr;
+  };
+  Result<void> result;
+  try {
+    result = body(tx);
+  } catch (...) {
+    end(false);  // a body that throws (the router answers 500) leaves nothing either
+    throw;
   }
-  if (sink_ != nullptr) sink_->end(keep);
-  logging_ = false;
-  undo_.clear();  // keeps its capacity for the next transaction
-  t_in_tx = nullptr;
+  end(result.has_value());
   return result;
 }
 

@@ -319,7 +319,17 @@ Result<void> PgStore::transact(TxScope scope, const Body& body) {
   std::unique_ptr<Active> active = begin_on(
       this, pool_, scope == TxScope::kMessages ? WriteLock::kShared : WriteLock::kExclusive);
   t_active = active.get();
-  Result<void> result = active->failed ? Result<void>(Unexpected{*active->failed}) : body(tx);
+  Result<void> result;
+  try {
+    result = active->failed ? Result<void>(Unexpected{*active->failed}) : body(tx);
+  } catch (...) {
+    // A body that throws (the router answers 500) is rolled back, and this thread's statements
+    // leave its connection.
+    t_active = nullptr;
+    if (!active->failed) active->failed = Error{ErrorCode::kInternal, "exception in a transaction"};
+    (void)finish(*active, pool_);
+    throw;
+  }
   t_active = nullptr;
   // The body's own error (a refusal, or a write it gave up on) rolls back without blaming the
   // database; a failed statement is recorded for take_failure() (503).
