@@ -158,14 +158,14 @@ void BM_MemoryPerMessage(benchmark::State& state) {
       l.identity_pk = std::string(43, 'k');
       l.enc_pubkey = std::string(43, 'e');
       l.sig_b64 = std::string(86, 's');
-      if (!store.put_lease(l)) std::abort();
+      if (!store.transact(TxScope::kWhole, [&](Tx& tx) { return tx.put_lease(l); })) std::abort();
     }
     const size_t after_leases = rss_bytes();
     for (int i = 0; i < kMessages; ++i) {
       const int r = i % kLeases;
       const InboxKey key{"host-" + std::to_string(r % 100) + "-local",
                          "session-" + std::to_string(r)};
-      if (!store.append({{key, hundred_byte_message(static_cast<uint64_t>(i))}})) std::abort();
+      if (!append(store, {{key, hundred_byte_message(static_cast<uint64_t>(i))}})) std::abort();
     }
     const size_t after = rss_bytes();
     if (store.queued_messages() != kMessages) std::abort();

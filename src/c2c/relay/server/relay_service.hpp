@@ -103,7 +103,7 @@ class RelayService {
   // last call: the router wakes their streams once its own writes are durable. Per thread, so a
   // request never takes (and wakes streams for) another request's writes before those are
   // committed, which would leave them unannounced (two requests run side by side on a cluster
-  // backend, and a PostgreSQL section commits only at its end).
+  // backend, and a PostgreSQL transaction commits only at its end).
   std::vector<std::string> take_woken_nodes();
 
   Reply<protocol::RoomOpResponse> join_room(const protocol::RoomOpRequest& req,

@@ -18,7 +18,7 @@ Result<void> migrate(Connection& conn);
 // The cluster-wide lock every compound write takes (pg_advisory_xact_lock).
 inline constexpr long long kWriteLockKey = 0x6332632d77726974;    // "c2c-writ"
 inline constexpr long long kMigrateLockKey = 0x6332632d6d696772;  // "c2c-migr"
-// Key spaces of the finer locks of kMessages sections (pg_advisory_xact_lock(int4, int4): a key
+// Key spaces of the finer locks of kMessages transactions (pg_advisory_xact_lock(int4, int4): a key
 // space of its own, apart from the bigint keys above), keyed by hashtext() of the name.
 inline constexpr int kInboxLockSpace = 0x63326369;   // "c2ci": one recipient inbox
 inline constexpr int kSenderLockSpace = 0x63326373;  // "c2cs": one sender's dedup entries

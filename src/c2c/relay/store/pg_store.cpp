@@ -382,7 +382,7 @@ Result<Rows> PgStore::query(std::string_view statement, const Params& params) {
   return rows;
 }
 
-Result<void> PgStore::lock_in_section(LockSpace space, std::string_view key) {
+Result<void> PgStore::lock_in_tx(LockSpace space, std::string_view key) {
   if (t_active == nullptr || t_active->store != this || !t_active->shared) return {};
   static const std::string kInbox =
       "SELECT pg_advisory_xact_lock(" + std::to_string(pg::kInboxLockSpace) + ", hashtext($1))";
@@ -484,7 +484,7 @@ Result<void> PgStore::append(const std::vector<Delivery>& deliveries) {
     for (const auto& d : deliveries) inboxes.push_back(d.key.node_id + '\n' + d.key.session_id);
     std::sort(inboxes.begin(), inboxes.end());
     inboxes.erase(std::unique(inboxes.begin(), inboxes.end()), inboxes.end());
-    for (const auto& inbox : inboxes) C2C_TRY(lock_in_section(LockSpace::kInbox, inbox));
+    for (const auto& inbox : inboxes) C2C_TRY(lock_in_tx(LockSpace::kInbox, inbox));
     for (const auto& d : deliveries) {
       Params p = key_params(d.key);
       auto r = query(kInsertMessage, message_params(p, d.message));
@@ -775,7 +775,7 @@ std::vector<StoredMessage> PgStore::history(std::string_view room_id, size_t lim
 bool PgStore::seen_message_id(std::string_view sender, std::string_view message_id) {
   // Held until the transaction ends, so its remember_message_id() lands before another
   // transaction of the same sender looks.
-  if (!lock_in_section(LockSpace::kSender, casefold(sender))) return false;
+  if (!lock_in_tx(LockSpace::kSender, casefold(sender))) return false;
   auto r = query("SELECT 1 FROM c2c_dedup WHERE sender_key = $1 AND message_id = $2",
                  Params().text(casefold(sender)).bytes(message_id));
   return r && r->size() > 0;
@@ -784,7 +784,7 @@ bool PgStore::seen_message_id(std::string_view sender, std::string_view message_
 Result<void> PgStore::remember_message_id(std::string_view sender, std::string_view message_id,
                                           size_t window) {
   return transaction(false, [&]() -> Result<void> {
-    C2C_TRY(lock_in_section(LockSpace::kSender, casefold(sender)));
+    C2C_TRY(lock_in_tx(LockSpace::kSender, casefold(sender)));
     auto r = query(
         "INSERT INTO c2c_dedup (sender_key, message_id) VALUES ($1, $2)"
         " ON CONFLICT (sender_key, message_id) DO NOTHING",

@@ -111,7 +111,7 @@ class PgStore : public Store {
   // In a kMessages transaction: takes the transaction-scoped lock of `key` (a recipient inbox or a
   // sender) (no-op elsewhere: a kWhole transaction's exclusive lock already covers everything).
   enum class LockSpace { kInbox, kSender };
-  Result<void> lock_in_section(LockSpace space, std::string_view key);
+  Result<void> lock_in_tx(LockSpace space, std::string_view key);
   void record(const Error& e);                 // also notes the failed round trip
   void note_round_trip(const Error* failure);  // nullptr: it succeeded
   // Rooms with their members and invites; `where` filters by room_id = $1 when not empty.

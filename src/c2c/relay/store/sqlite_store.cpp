@@ -193,7 +193,7 @@ void SqliteStore::writer_loop() {
       writer_cv_.wait_for(lock, kLazyFlush, [&] { return stop_ || urgent_ || retry_wanted_; });
     }
     urgent_ = false;
-    if (stop_) ready_ = pending_.size();  // shutting down: no section is left to finish
+    if (stop_) ready_ = pending_.size();  // shutting down: no transaction is left to finish
     if (ready_ == 0 && batch.empty()) {
       if (stop_) break;  // nothing left to write
       continue;
@@ -222,7 +222,7 @@ void SqliteStore::writer_loop() {
       last_error_ = written.error();
     }
     commit_cv_.notify_all();
-    // Waiters covered by this transaction learn its outcome, as a blocked commit() would.
+    // Waiters covered by this transaction learn its outcome, as a blocked wait_durable() would.
     std::vector<Waiter> due;
     while (!waiters_.empty() && waiters_.front().target <= upto) {
       due.push_back(std::move(waiters_.front()));
@@ -239,7 +239,7 @@ void SqliteStore::writer_loop() {
       backoff_ = std::chrono::milliseconds(0);
     } else {
       // A shutdown cannot wait for a failing disk: what was not committed is lost, and every
-      // commit() that covered it has already returned the error.
+      // wait_durable() that covered it has already returned the error.
       if (stop_) break;
       after_failure(batch, lock);
     }

@@ -159,14 +159,14 @@ TEST(SqliteStoreDurability, ConcurrentCommitsShareTransactions) {
 // entry). Each transaction here is two writes with a yield between them, then wait_durable():
 // exactly one database transaction per Store transaction.
 TEST(SqliteStoreTransaction, WritesOfATransactionShareOneDatabaseTransaction) {
-  test::TempDir dir("c2c-store-section");
+  test::TempDir dir("c2c-store-tx");
   const std::string path = (dir / "relay.db").string();
-  constexpr int kSections = 50;
+  constexpr int kTransactions = 50;
   {
     auto s = open_sqlite(path);
     ASSERT_NE(s, nullptr);
     const auto before = s->stats();
-    for (int i = 0; i < kSections; ++i) {
+    for (int i = 0; i < kTransactions; ++i) {
       ASSERT_TRUE(s->transact(relay::TxScope::kWhole, [&](relay::Tx& tx) -> Result<void> {
         C2C_TRY(tx.append({{kKey, message("m" + std::to_string(i))}}));
         std::this_thread::yield();
@@ -175,22 +175,22 @@ TEST(SqliteStoreTransaction, WritesOfATransactionShareOneDatabaseTransaction) {
       ASSERT_TRUE(s->wait_durable());
     }
     const auto after = s->stats();
-    EXPECT_EQ(after.records - before.records, uint64_t{2 * kSections});
-    EXPECT_EQ(after.transactions - before.transactions, uint64_t{kSections})
+    EXPECT_EQ(after.records - before.records, uint64_t{2 * kTransactions});
+    EXPECT_EQ(after.transactions - before.transactions, uint64_t{kTransactions})
         << "a database transaction held part of a Store transaction";
   }
   auto s = open_sqlite(path);
   ASSERT_NE(s, nullptr);
-  EXPECT_EQ(s->queued_messages(), size_t{kSections});
+  EXPECT_EQ(s->queued_messages(), size_t{kTransactions});
   EXPECT_TRUE(s->seen_message_id("alice", "m0"));
-  EXPECT_TRUE(s->seen_message_id("alice", "m" + std::to_string(kSections - 1)));
+  EXPECT_TRUE(s->seen_message_id("alice", "m" + std::to_string(kTransactions - 1)));
 }
 
 // Transactions run one at a time: another thread's transaction waits for the running one, whose
 // records no database transaction takes before it ends; an undone transaction's records never
 // reach the database, and a durability barrier does not wait for them.
 TEST(SqliteStoreTransaction, AnotherTransactionWaitsAndUndoneRecordsAreDropped) {
-  test::TempDir dir("c2c-store-section2");
+  test::TempDir dir("c2c-store-tx2");
   const std::string path = (dir / "relay.db").string();
   {
     auto s = open_sqlite(path);
