@@ -3,6 +3,7 @@
 #include "c2c/relay/store/memory_store.hpp"
 
 #include <algorithm>
+#include <thread>
 
 #include "c2c/core/text.hpp"
 
@@ -19,14 +20,13 @@ std::string dedup_key(std::string_view folded_sender, std::string_view message_i
   return key;
 }
 
-// The store whose transaction the calling thread runs (and whose mu_ it holds), if any.
-thread_local const MemoryStore* t_in_tx = nullptr;
-
 }  // namespace
 
 // --- transactions ---
 
-MemoryStore::Guard::Guard(MemoryStore& s) : mu_(t_in_tx == &s ? nullptr : &s.mu_) {
+MemoryStore::Guard::Guard(MemoryStore& s)
+    : mu_(s.owner_.load(std::memory_order_relaxed) == std::this_thread::get_id() ? nullptr
+                                                                                 : &s.mu_) {
   if (mu_ != nullptr) mu_->lock();
 }
 
@@ -122,9 +122,10 @@ class MemoryTx final : public Tx {
 
 Result<void> MemoryStore::transact(TxScope scope, const Body& body) {
   MemoryTx tx(*this, scope);
-  if (t_in_tx == this) return body(tx);  // joins the transaction this thread runs
+  // Joins the transaction this thread runs on this store.
+  if (owner_.load(std::memory_order_relaxed) == std::this_thread::get_id()) return body(tx);
   std::lock_guard lock(mu_);
-  t_in_tx = this;
+  owner_.store(std::this_thread::get_id(), std::memory_order_relaxed);
   logging_ = scope != TxScope::kOneWrite;  // a kOneWrite's one write is final (store.hpp)
   if (sink_ != nullptr) sink_->begin();
   // Ends the transaction: keeps its writes, or undoes them newest first.
@@ -136,7 +137,7 @@ Result<void> MemoryStore::transact(TxScope scope, const Body& body) {
     if (sink_ != nullptr) sink_->end(keep);
     logging_ = false;
     undo_.clear();  // keeps its capacity for the next transaction
-    t_in_tx = nullptr;
+    owner_.store(std::thread::id(), std::memory_order_relaxed);
   };
   Result<void> result;
   try {

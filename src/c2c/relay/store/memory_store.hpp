@@ -8,6 +8,7 @@
 // writes undone, newest first, and the sink drops their redo records. Reads outside a
 // transaction take the mutex per call and only move ready-made objects where they can.
 
+#include <atomic>
 #include <deque>
 #include <functional>
 #include <map>
@@ -15,6 +16,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
@@ -202,6 +204,9 @@ class MemoryStore : public Store {
   void unindex_lease(const Lease& lease);
 
   std::mutex mu_;
+  // The thread running a transaction on this store (and so holding mu_), else none: only that
+  // thread ever finds its own id here, which lets its reads skip the lock.
+  std::atomic<std::thread::id> owner_{};
   redo::Sink* sink_ = nullptr;
   // While a transaction runs (mu_ held): whether its writes log their undo (not kOneWrite), and
   // the log.

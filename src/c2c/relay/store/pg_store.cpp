@@ -318,6 +318,7 @@ Result<void> PgStore::transact(TxScope scope, const Body& body) {
   }
   std::unique_ptr<Active> active = begin_on(
       this, pool_, scope == TxScope::kMessages ? WriteLock::kShared : WriteLock::kExclusive);
+  Active* const outer = t_active;  // another store's transaction, which this one runs inside
   t_active = active.get();
   Result<void> result;
   try {
@@ -325,12 +326,12 @@ Result<void> PgStore::transact(TxScope scope, const Body& body) {
   } catch (...) {
     // A body that throws (the router answers 500) is rolled back, and this thread's statements
     // leave its connection.
-    t_active = nullptr;
+    t_active = outer;
     if (!active->failed) active->failed = Error{ErrorCode::kInternal, "exception in a transaction"};
     (void)finish(*active, pool_);
     throw;
   }
-  t_active = nullptr;
+  t_active = outer;
   // The body's own error (a refusal, or a write it gave up on) rolls back without blaming the
   // database; a failed statement is recorded for take_failure() (503).
   const bool db_failed = active->failed.has_value();
@@ -348,10 +349,11 @@ Result<void> PgStore::transaction(bool write_lock, const std::function<Result<vo
   if (t_active != nullptr && t_active->store == this) return body();
   std::unique_ptr<Active> active =
       begin_on(this, pool_, write_lock ? WriteLock::kExclusive : WriteLock::kNone);
+  Active* const outer = t_active;
   t_active = active.get();
   auto result = active->failed ? Result<void>(Unexpected{*active->failed}) : body();
   if (!result && !active->failed) active->failed = result.error();
-  t_active = nullptr;
+  t_active = outer;
   if (auto failed = finish(*active, pool_)) {
     record(*failed);
     return Unexpected{*failed};
