@@ -132,7 +132,7 @@ Result<void> MemoryStore::transact(TxScope scope, const Body& body) {
   auto end = [&](bool ok) {
     const bool keep = ok || !logging_;
     if (!keep) {
-      for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) undo(*it);
+      std::for_each(undo_.rbegin(), undo_.rend(), [this](auto& u) { undo(u); });
     }
     if (sink_ != nullptr) sink_->end(keep);
     logging_ = false;
