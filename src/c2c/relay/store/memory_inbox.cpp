@@ -158,10 +158,10 @@ Result<std::vector<StoredMessage>> MemoryStore::drain_page(const InboxKey& key,
     if (it == inboxes_.end()) return std::vector<StoredMessage>{};
     Queue& q = it->second;
     const size_t n = page_length(q, limit);
-    std::vector<std::string> ids;
-    ids.reserve(n);
+    std::vector<uint64_t> seqs;
+    seqs.reserve(n);
     for (size_t i = 0; i < n; ++i) {
-      ids.emplace_back(q.front().message_id());
+      seqs.push_back(q.front().seq());
       taken.push_back(std::move(q.front()));
       q.pop_front();
     }
@@ -171,8 +171,7 @@ Result<std::vector<StoredMessage>> MemoryStore::drain_page(const InboxKey& key,
       inboxes_.erase(it);
       emit(redo::RemoveInbox{key});
     } else {
-      // The oldest occurrence of each id: exactly the page (RemoveIds' rule).
-      emit(redo::RemoveIds{key, std::move(ids)});
+      emit(redo::RemoveSeqs{key, std::move(seqs)});
     }
     if (logging_) {
       auto out = unpack_all(taken);
@@ -190,7 +189,7 @@ Result<std::vector<StoredMessage>> MemoryStore::drain_ids(const InboxKey& key,
   std::unordered_map<std::string, size_t, StringHash, std::equal_to<>> wanted;
   for (const auto& id : ids) ++wanted[id];
   Queue taken;
-  std::vector<std::string> taken_ids;
+  std::vector<uint64_t> taken_seqs;
   {
     const Guard lock(*this);
     auto it = inboxes_.find(key);
@@ -200,7 +199,7 @@ Result<std::vector<StoredMessage>> MemoryStore::drain_ids(const InboxKey& key,
       auto w = wanted.find(p.message_id());
       if (w != wanted.end() && w->second > 0) {
         --w->second;
-        taken_ids.emplace_back(p.message_id());
+        taken_seqs.push_back(p.seq());
         taken.push_back(std::move(p));
       } else {
         kept.push_back(std::move(p));
@@ -216,7 +215,7 @@ Result<std::vector<StoredMessage>> MemoryStore::drain_ids(const InboxKey& key,
     } else {
       it->second = std::move(kept);
     }
-    emit(redo::RemoveIds{key, std::move(taken_ids)});
+    emit(redo::RemoveSeqs{key, std::move(taken_seqs)});
     if (logging_) {
       auto out = unpack_all(taken);
       undo_.emplace_back(Taken{key, std::make_unique<Queue>(std::move(taken))});

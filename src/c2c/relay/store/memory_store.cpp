@@ -385,19 +385,15 @@ Result<void> MemoryStore::remember_message_id(std::string_view sender, std::stri
   if (seen_.contains(key)) return {};
   seen_.insert(std::move(key));
   seen_fifo_.push_back(id);
-  redo::RememberId rec{std::move(id), {}};
-  std::vector<redo::SenderId> evicted;
+  redo::RememberId rec{std::move(id), 0};
+  std::vector<redo::SenderId> evicted;  // kept only for the undo log
   while (seen_fifo_.size() > window) {
     seen_.erase(dedup_key(seen_fifo_.front().sender, seen_fifo_.front().message_id));
-    if (sink_ != nullptr || logging_) evicted.push_back(std::move(seen_fifo_.front()));
+    if (logging_) evicted.push_back(std::move(seen_fifo_.front()));
     seen_fifo_.pop_front();
+    ++rec.evicted;
   }
-  if (logging_) {
-    if (sink_ != nullptr) rec.evicted = evicted;
-    undo_.emplace_back(IdRemembered{std::move(evicted)});
-  } else {
-    rec.evicted = std::move(evicted);
-  }
+  if (logging_) undo_.emplace_back(IdRemembered{std::move(evicted)});
   emit(std::move(rec));
   return {};
 }

@@ -31,9 +31,9 @@ struct Append {  // each message carries the seq the store assigned
 struct RemoveInbox {  // drain() and remove_inbox()
   InboxKey key;
 };
-struct RemoveIds {  // drain_ids(), drain_page(): per listed id, the oldest message of `key` with it
+struct RemoveSeqs {  // drain_ids(), drain_page(): the removed messages of `key`, by seq
   InboxKey key;
-  std::vector<std::string> ids;
+  std::vector<uint64_t> seqs;
 };
 struct MoveInbox {  // the moved messages are renumbered first_seq, first_seq + 1, ... in order
   InboxKey from;
@@ -67,7 +67,7 @@ struct SenderId {  // one dedup window entry; sender is case-folded, "" for sche
 };
 struct RememberId {
   SenderId id;
-  std::vector<SenderId> evicted;
+  size_t evicted = 0;  // how many of the oldest entries left the window (they are its oldest rows)
 };
 struct RememberNonce {
   std::string cache;
@@ -80,7 +80,7 @@ struct AddDeadLetter {
 };
 
 using Op = std::variant<PutLease, RemoveLease, PutBinding, RemoveBinding, Append, RemoveInbox,
-                        RemoveIds, MoveInbox, RemoveThrough, PutRoom, AddMember, RemoveMember,
+                        RemoveSeqs, MoveInbox, RemoveThrough, PutRoom, AddMember, RemoveMember,
                         AppendHistory, RememberId, RememberNonce, AddDeadLetter>;
 
 // Receives every mutation's record; called with the store's lock held, so keep it cheap.

@@ -39,10 +39,8 @@ Result<Applier> Applier::prepare(Db& db) {
        "INSERT INTO inboxes (node_id, session_id, message_id, from_alias, to_alias, content, ts,"
        " room_id, envelope, id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"},
       {&a.remove_inbox_, "DELETE FROM inboxes WHERE node_id = ?1 AND session_id = ?2"},
-      // One row per listed id, the oldest: the in-memory drain_ids() rule (store.hpp).
-      {&a.remove_id_,
-       "DELETE FROM inboxes WHERE id = (SELECT min(id) FROM inboxes"
-       " WHERE node_id = ?1 AND session_id = ?2 AND message_id = ?3)"},
+      // The row of a message the memory store removed: its id is the message's seq.
+      {&a.remove_seq_, "DELETE FROM inboxes WHERE id = ?1"},
       // Re-inserting (rather than re-keying) gives the moved rows the new seqs the memory store
       // chose (?5, ?5 + 1, ... in their original order): they land at the end of the
       // destination queue.
@@ -66,8 +64,11 @@ Result<Applier> Applier::prepare(Db& db) {
       {&a.append_history_,
        "INSERT INTO room_history (room, message_id, from_alias, to_alias, content, ts, room_id,"
        " envelope) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"},
-      {&a.remember_id_, "INSERT OR IGNORE INTO seen_ids (sender, message_id) VALUES (?1, ?2)"},
-      {&a.forget_id_, "DELETE FROM seen_ids WHERE sender = ?1 AND message_id = ?2"},
+      // The window's rows mirror the in-memory window in order (sqlite_schema.cpp, version 3):
+      // an id is appended after the newest, evictions take the oldest.
+      {&a.remember_id_, "INSERT INTO seen_ids (sender, message_id) VALUES (?1, ?2)"},
+      {&a.forget_oldest_ids_,
+       "DELETE FROM seen_ids WHERE seq IN (SELECT seq FROM seen_ids ORDER BY seq LIMIT ?1)"},
       {&a.remember_nonce_, "INSERT OR REPLACE INTO nonces (cache, nonce, ts) VALUES (?1, ?2, ?3)"},
       {&a.prune_nonces_, "DELETE FROM nonces WHERE cache = ?1 AND ts < ?2"},
       {&a.add_dead_letter_,
@@ -128,10 +129,9 @@ Result<void> Applier::operator()(const redo::RemoveInbox& r) {
   return remove_inbox_.bind(1, r.key.node_id).bind(2, r.key.session_id).run();
 }
 
-Result<void> Applier::operator()(const redo::RemoveIds& r) {
-  for (const auto& id : r.ids) {
-    C2C_TRY(remove_id_.bind(1, r.key.node_id).bind(2, r.key.session_id).bind(3, id).run());
-  }
+Result<void> Applier::operator()(const redo::RemoveSeqs& r) {
+  for (const uint64_t seq : r.seqs)
+    C2C_TRY(remove_seq_.bind_int(1, static_cast<int64_t>(seq)).run());
   return {};
 }
 
@@ -179,10 +179,8 @@ Result<void> Applier::operator()(const redo::AppendHistory& r) {
 
 Result<void> Applier::operator()(const redo::RememberId& r) {
   C2C_TRY(remember_id_.bind(1, r.id.sender).bind(2, r.id.message_id).run());
-  for (const auto& id : r.evicted) {
-    C2C_TRY(forget_id_.bind(1, id.sender).bind(2, id.message_id).run());
-  }
-  return {};
+  if (r.evicted == 0) return {};
+  return forget_oldest_ids_.bind_int(1, static_cast<int64_t>(r.evicted)).run();
 }
 
 Result<void> Applier::operator()(const redo::RememberNonce& r) {

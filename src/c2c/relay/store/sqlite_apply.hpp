@@ -20,7 +20,7 @@ class Applier {
   Result<void> operator()(const redo::RemoveBinding& r);
   Result<void> operator()(const redo::Append& r);
   Result<void> operator()(const redo::RemoveInbox& r);
-  Result<void> operator()(const redo::RemoveIds& r);
+  Result<void> operator()(const redo::RemoveSeqs& r);
   Result<void> operator()(const redo::MoveInbox& r);
   Result<void> operator()(const redo::RemoveThrough& r);
   Result<void> operator()(const redo::PutRoom& r);
@@ -32,9 +32,9 @@ class Applier {
   Result<void> operator()(const redo::AddDeadLetter& r);
 
   Stmt put_lease_, remove_lease_, put_binding_, remove_binding_;
-  Stmt append_, remove_inbox_, remove_id_, copy_inbox_, remove_through_;
+  Stmt append_, remove_inbox_, remove_seq_, copy_inbox_, remove_through_;
   Stmt put_room_, clear_invites_, add_invite_, ensure_room_, add_member_, remove_member_;
-  Stmt append_history_, remember_id_, forget_id_, remember_nonce_, prune_nonces_;
+  Stmt append_history_, remember_id_, forget_oldest_ids_, remember_nonce_, prune_nonces_;
   Stmt add_dead_letter_;
 };
 

@@ -3,6 +3,7 @@
 #include <limits>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace c2c::relay::sql {
@@ -74,6 +75,26 @@ CREATE UNIQUE INDEX room_members_alias_nocase ON room_members (room_id, alias CO
 INSERT INTO schema_version VALUES (2);
 )sql";
 
+// Version 3: the writer's own statements name rows by seq, so no index is keyed by a random
+// message id any more (every insert and every eviction landed on another B-tree page, and a
+// group commit wrote about three pages of WAL per message; docs/performance.md, "SQLite rows
+// by seq"). The SQLite store answers every read from memory, so these indexes only serve the
+// writer:
+// - an inbox message is removed by its id (= its seq); inboxes are indexed by (node, session, id);
+// - the dedup window holds no UNIQUE (sender, message_id): memory checks it before an id is
+//   remembered, and an eviction removes the oldest rows by seq, which mirror the in-memory window
+//   in order (both are written in the same order, and only whole transactions reach the file).
+constexpr const char* kMigrateTo3 = R"sql(
+DROP INDEX inboxes_key;
+CREATE INDEX inboxes_key_seq ON inboxes (node_id, session_id, id);
+CREATE TABLE seen_ids_v3 (
+  seq INTEGER PRIMARY KEY, sender TEXT NOT NULL, message_id TEXT NOT NULL);
+INSERT INTO seen_ids_v3 (seq, sender, message_id) SELECT seq, sender, message_id FROM seen_ids;
+DROP TABLE seen_ids;
+ALTER TABLE seen_ids_v3 RENAME TO seen_ids;
+INSERT INTO schema_version VALUES (3);
+)sql";
+
 // Runs `sql` in one write transaction (all of it or none).
 Result<void> exec_atomic(Db& db, const std::string& sql) {
   auto done = db.exec("BEGIN IMMEDIATE;" + sql + "COMMIT;");
@@ -136,12 +157,16 @@ Result<void> ensure_schema(Db& db) {
                                     " was not created by this c2c relay (no schema_version); "
                                     "use a new database path");
   }
-  if (version.value() == "1") {
-    if (auto migrated = exec_atomic(db, kMigrateTo2); !migrated) {
-      return fail(ErrorCode::kIo, "relay database " + db.path() +
-                                      ": upgrading schema version 1 to 2 failed (the database is "
-                                      "unchanged): " +
-                                      migrated.error().message);
+  // One step per version, each in one transaction: a failed step leaves the database at the
+  // version before it.
+  const std::pair<const char*, const char*> steps[] = {{"1", kMigrateTo2}, {"2", kMigrateTo3}};
+  for (const auto& [from, sql] : steps) {
+    if (version.value() != from) continue;
+    if (auto migrated = exec_atomic(db, sql); !migrated) {
+      return fail(ErrorCode::kIo, "relay database " + db.path() + ": upgrading schema version " +
+                                      from + " to " + std::to_string(std::stoi(from) + 1) +
+                                      " failed (the database stays at version " + from +
+                                      "): " + migrated.error().message);
     }
     version = db.query_text("SELECT max(version) FROM schema_version");
     if (!version) return Unexpected{with_path(db, version.error())};

@@ -1,5 +1,5 @@
 #pragma once
-// The relay database's schema (version 2; version 1 databases are upgraded when opened) and loading
+// The relay database's schema (version 3; versions 1 and 2 are upgraded when opened) and loading
 // it into the in-memory working set.
 
 #include <string_view>
@@ -10,9 +10,10 @@
 
 namespace c2c::relay::sql {
 
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
-// Creates the schema in an empty database; upgrades a version-1 database in one transaction;
+// Creates the schema in an empty database; upgrades an older database one version at a time, each
+// step in one transaction;
 // accepts a database already at kSchemaVersion; refuses anything else (another program's database,
 // a newer c2c) with a clear error.
 Result<void> ensure_schema(Db& db);

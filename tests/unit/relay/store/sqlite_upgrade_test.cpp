@@ -1,6 +1,7 @@
-// A relay database of schema version 1 keeps working after the upgrade to version 2 (dedup per
-// sender, aliases unique case-insensitively): its data loads, the squatted case duplicates it may
-// hold are resolved, and the new rules hold from then on (docs/security.md).
+// A relay database of schema version 1 keeps working after the upgrades to version 2 (dedup per
+// sender, aliases unique case-insensitively) and 3 (rows named by seq, no index keyed by message
+// id): its data loads, the squatted case duplicates it may hold are resolved, and the new rules
+// hold from then on (docs/security.md).
 #include <gtest/gtest.h>
 
 #include <string>
@@ -22,6 +23,9 @@ void write_version_1(const std::string& path) {
   const std::string lease_cols =
       "INSERT INTO leases (alias, node_id, session_id, client_type, registered_at, last_seen, "
       "ttl, identity_pk, enc_pubkey, signed_at, sig_b64) VALUES ";
+  const std::string inbox_cols =
+      "INSERT INTO inboxes (node_id, session_id, message_id, from_alias, to_alias, content, ts, "
+      "room_id, envelope) VALUES ";
   auto r =
       db->exec(std::string(sql::schema_version_1()) + "INSERT INTO schema_version VALUES (1);" +
                "INSERT INTO bindings (alias, identity_pk) VALUES ('xa1', 'pk-victim');"
@@ -33,7 +37,11 @@ void write_version_1(const std::string& path) {
                "INSERT INTO room_members (room_id, alias) VALUES ('lounge', 'xa1');"
                "INSERT INTO room_members (room_id, alias) VALUES ('lounge', 'bob');"
                "INSERT INTO room_members (room_id, alias) VALUES ('lounge', 'XA1');"
-               "INSERT INTO seen_ids (message_id) VALUES ('m-old');");
+               "INSERT INTO seen_ids (message_id) VALUES ('m-old');"
+               "INSERT INTO seen_ids (message_id) VALUES ('m-old2');" +
+               inbox_cols + "('node-b', 'sb', 'q1', 'xa1', 'bob', 'one', 1, '', '');" + inbox_cols +
+               "('node-b', 'sb', 'q2', 'xa1', 'bob', 'two', 2, '', '');" + inbox_cols +
+               "('node-b', 'sb', 'q3', 'xa1', 'bob', 'three', 3, '', '');");
   ASSERT_TRUE(r.has_value()) << r.error().message;
 }
 
@@ -57,8 +65,17 @@ TEST(StoreUpgrade, Version1DatabaseLoadsAndFollowsTheNewRules) {
     EXPECT_EQ(room->members, (std::vector<std::string>{"xa1", "bob"}));
     // The old id still deduplicates (for any sender) until it ages out.
     EXPECT_TRUE(s.seen_message_id("bob", "m-old"));
-    // New writes follow the new rules and persist.
-    ASSERT_TRUE(test::writes(s).remember_message_id("alice", "m-new", 100));
+    // Queued messages kept their order; removing the middle one by id reaches the file by seq.
+    const InboxKey bob{"node-b", "sb"};
+    auto queued = s.peek(bob);
+    ASSERT_EQ(queued.size(), 3u);
+    EXPECT_EQ(queued[1].message_id, "q2");
+    auto taken = test::writes(s).drain_ids(bob, {"q2"});
+    ASSERT_TRUE(taken.has_value());
+    ASSERT_EQ(taken->size(), 1u);
+    // New writes follow the new rules and persist. A window of 2 evicts the oldest id, m-old.
+    ASSERT_TRUE(test::writes(s).remember_message_id("alice", "m-new", 2));
+    EXPECT_FALSE(s.seen_message_id("bob", "m-old"));
     ASSERT_TRUE(test::writes(s).put_binding("Carol", "pk-carol"));
     Lease carol;
     carol.alias = "Carol";
@@ -70,10 +87,30 @@ TEST(StoreUpgrade, Version1DatabaseLoadsAndFollowsTheNewRules) {
     ASSERT_TRUE(test::writes(s).put_lease(carol));
     ASSERT_TRUE(s.wait_durable());
   }
+  {
+    auto db = sql::Db::open(path);
+    ASSERT_TRUE(db.has_value());
+    EXPECT_EQ(db->query_text("SELECT max(version) FROM schema_version").value(), "3");
+    EXPECT_EQ(
+        db->query_text("SELECT count(*) FROM sqlite_master WHERE name = 'inboxes_key'").value(),
+        "0")
+        << "no index keyed by message id is left";
+    EXPECT_EQ(db->query_text("SELECT group_concat(message_id) FROM (SELECT message_id FROM "
+                             "seen_ids ORDER BY seq)")
+                  .value(),
+              "m-old2,m-new")
+        << "the file's window is the memory one, in order";
+  }
   auto reopened = SqliteStore::open(path);
   ASSERT_TRUE(reopened.has_value()) << reopened.error().message;
   auto& s = **reopened;
   EXPECT_TRUE(s.seen_message_id("ALICE", "m-new"));
+  EXPECT_TRUE(s.seen_message_id("anyone", "m-old2"));
+  EXPECT_FALSE(s.seen_message_id("anyone", "m-old"));
+  auto left = s.peek(InboxKey{"node-b", "sb"});
+  ASSERT_EQ(left.size(), 2u);
+  EXPECT_EQ(left[0].message_id, "q1");
+  EXPECT_EQ(left[1].message_id, "q3");
   EXPECT_FALSE(s.seen_message_id("bob", "m-new")) << "ids are per sender";
   EXPECT_EQ(s.get_binding("carol"), "pk-carol");
   auto carol = s.get_lease("carol");
