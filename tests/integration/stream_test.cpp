@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <map>
+#include <regex>
 
 #include "connector_util.hpp"
 #include "support/tcp_proxy.hpp"
@@ -197,7 +198,8 @@ TEST_F(Stream, McpReplyRoutesBackAndTheSenderSeesDeliveredThenRead) {
   ASSERT_NE(delivered, states.end()) << st.dump();
   EXPECT_NE(std::find(delivered, states.end(), "read"), states.end()) << st.dump();
   EXPECT_EQ(st["events"].back().value("verified", ""), "ed25519") << st.dump();
-  EXPECT_TRUE(contains(ca->out(), "stream: 1 receipt(s)")) << ca->out();
+  // One frame or two: delivered and read may reach the relay before A's stream takes either.
+  EXPECT_TRUE(std::regex_search(ca->out(), std::regex("stream: [12] receipt\\(s\\)"))) << ca->out();
 }
 
 TEST_F(Stream, RelayKilledMidStreamLosesAndDuplicatesNothing) {
