@@ -113,14 +113,9 @@ void BM_Drain(benchmark::State& state) {
     state.PauseTiming();
     if (!append(*g.store, batch) || !g.store->wait_durable()) std::abort();
     state.ResumeTiming();
-    std::vector<StoredMessage> taken;
-    auto drained = g.store->transact(TxScope::kOneWrite, [&](Tx& tx) -> Result<void> {
-      auto d = tx.drain(key);
-      if (!d) return Unexpected{d.error()};
-      taken = std::move(d).value();
-      return {};
-    });
-    if (!drained || taken.size() != kQueued || !g.store->wait_durable()) {
+    auto taken =
+        transact_value(*g.store, TxScope::kOneWrite, [&](Tx& tx) { return tx.drain(key); });
+    if (!taken || taken->size() != kQueued || !g.store->wait_durable()) {
       state.SkipWithError("drain failed");
       break;
     }

@@ -90,39 +90,35 @@ inline long count_fds(pid_t pid) {
   return n;
 }
 
-// Open sockets of a process (fds whose link is socket:[...]), -1 if unreadable. Unlike the fd
-// count this ignores files a process opens lazily (a SQLite WAL), so it shows connection leaks.
-inline long count_sockets(pid_t pid) {
+// The inodes of a process's open sockets (fds whose link is socket:[<inode>]); nullopt if its fds
+// cannot be read.
+inline std::optional<std::set<std::string>> socket_inodes(pid_t pid) {
+  std::set<std::string> inodes;
   const std::string dir = "/proc/" + std::to_string(pid) + "/fd";
   DIR* d = ::opendir(dir.c_str());
-  if (!d) return -1;
-  long n = 0;
+  if (!d) return std::nullopt;
   char target[256];
   while (dirent* e = ::readdir(d)) {
     if (e->d_name[0] == '.') continue;
-    const std::string link = dir + "/" + e->d_name;
-    const ssize_t len = ::readlink(link.c_str(), target, sizeof target - 1);
-    if (len > 7 && std::string(target, 7) == "socket:") ++n;
+    const ssize_t len = ::readlink((dir + "/" + e->d_name).c_str(), target, sizeof target - 1);
+    const std::string link(target, len > 0 ? static_cast<size_t>(len) : 0);
+    if (link.rfind("socket:[", 0) == 0) inodes.insert(link.substr(8, link.size() - 9));
   }
   ::closedir(d);
-  return n;
+  return inodes;
+}
+
+// Open sockets of a process, -1 if unreadable. Unlike the fd count this ignores files a process
+// opens lazily (a SQLite WAL), so it shows connection leaks.
+inline long count_sockets(pid_t pid) {
+  const auto inodes = socket_inodes(pid);
+  return inodes ? static_cast<long>(inodes->size()) : -1;
 }
 
 // The TCP sockets of a process, one line each ("<local> -> <remote> state <hex>", from
 // /proc/net/tcp and tcp6): what a failed socket-count check prints.
 inline std::string describe_sockets(pid_t pid) {
-  std::set<std::string> inodes;
-  const std::string dir = "/proc/" + std::to_string(pid) + "/fd";
-  if (DIR* d = ::opendir(dir.c_str())) {
-    char target[256];
-    while (dirent* e = ::readdir(d)) {
-      if (e->d_name[0] == '.') continue;
-      const ssize_t len = ::readlink((dir + "/" + e->d_name).c_str(), target, sizeof target - 1);
-      const std::string link(target, len > 0 ? static_cast<size_t>(len) : 0);
-      if (link.rfind("socket:[", 0) == 0) inodes.insert(link.substr(8, link.size() - 9));
-    }
-    ::closedir(d);
-  }
+  std::set<std::string> inodes = socket_inodes(pid).value_or(std::set<std::string>{});
   std::string out;
   for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
     std::ifstream in(table);

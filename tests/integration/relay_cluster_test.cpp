@@ -182,16 +182,21 @@ TEST(RelayCluster, TwoRelaysBehindHaproxyDeliverExactlyOnceWhenOneIsKilled) {
   ASSERT_TRUE(eventually([&] { return direct_arrived() == sent.size(); }, 120s))
       << direct_arrived() << " of " << sent.size() << "\n"
       << ca->out() << cb->out();
-  const auto n = arrived();
-  size_t lost = 0, duplicated = 0;
-  for (const auto& id : sent) {
-    auto it = n.find(id);
-    if (it == n.end()) {
-      ++lost;
-    } else if (it->second > 1) {
-      duplicated += static_cast<size_t>(it->second - 1);
+  // How many of `expected` never arrived, and how many extra copies arrived, by `counts`.
+  auto tally = [](const std::vector<std::string>& expected,
+                  const std::map<std::string, int>& counts) {
+    std::pair<size_t, size_t> lost_duplicated{0, 0};
+    for (const auto& key : expected) {
+      auto it = counts.find(key);
+      if (it == counts.end()) {
+        ++lost_duplicated.first;
+      } else if (it->second > 1) {
+        lost_duplicated.second += static_cast<size_t>(it->second - 1);
+      }
     }
-  }
+    return lost_duplicated;
+  };
+  const auto [lost, duplicated] = tally(sent, arrived());
   EXPECT_EQ(lost, 0u);
   EXPECT_EQ(duplicated, 0u);
   // Every acknowledged room message reaches bob once.
@@ -207,16 +212,9 @@ TEST(RelayCluster, TwoRelaysBehindHaproxyDeliverExactlyOnceWhenOneIsKilled) {
   ASSERT_TRUE(
       eventually([&] { return room_copies().size() >= static_cast<size_t>(acked_rooms); }, 60s))
       << room_copies().size() << " of " << acked_rooms << " room messages arrived";
-  const auto copies = room_copies();
-  size_t room_lost = 0, room_duplicated = 0;
-  for (int i = 0; i < acked_rooms; ++i) {
-    auto it = copies.find("room-" + std::to_string(i));
-    if (it == copies.end()) {
-      ++room_lost;
-    } else if (it->second > 1) {
-      room_duplicated += static_cast<size_t>(it->second - 1);
-    }
-  }
+  std::vector<std::string> acked_room_texts;
+  for (int i = 0; i < acked_rooms; ++i) acked_room_texts.push_back("room-" + std::to_string(i));
+  const auto [room_lost, room_duplicated] = tally(acked_room_texts, room_copies());
   EXPECT_EQ(room_lost, 0u);
   EXPECT_EQ(room_duplicated, 0u);
   std::printf(

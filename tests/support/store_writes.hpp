@@ -21,15 +21,7 @@ class OneWrite {
   // Runs f(tx) in one transaction; its result, or the transaction's error.
   template <typename F>
   auto run(F f) -> decltype(f(std::declval<relay::Tx&>())) {
-    using R = decltype(f(std::declval<relay::Tx&>()));
-    std::optional<R> out;
-    auto done = s_.transact(scope_, [&](relay::Tx& tx) -> Result<void> {
-      out.emplace(f(tx));
-      if (!*out) return Unexpected{out->error()};
-      return {};
-    });
-    if (!done) return Unexpected{done.error()};
-    return std::move(*out);
+    return relay::transact_value(s_, scope_, f);
   }
 
   Result<void> put_lease(const relay::Lease& l) {

@@ -1,6 +1,7 @@
 #include "c2c/core/env.hpp"
 
 #include <cstdlib>
+#include <utility>
 
 namespace c2c {
 
@@ -9,6 +10,14 @@ EnvLookup process_env() {
     const char* v = std::getenv(std::string(name).c_str());
     if (v == nullptr) return std::nullopt;
     return std::string(v);
+  };
+}
+
+EnvLookup env_of(std::map<std::string, std::string> vars) {
+  return [vars = std::move(vars)](std::string_view name) -> std::optional<std::string> {
+    const auto it = vars.find(std::string(name));
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
   };
 }
 

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +17,9 @@ using EnvLookup = std::function<std::optional<std::string>(std::string_view name
 
 // The process's own environment (std::getenv).
 EnvLookup process_env();
+
+// An environment holding exactly `vars` (what tests give the rules).
+EnvLookup env_of(std::map<std::string, std::string> vars);
 
 // A variable that is set and holds more than whitespace; nullopt otherwise (the XDG Base
 // Directory spec counts an empty variable as unset; a blank one is taken as empty too).

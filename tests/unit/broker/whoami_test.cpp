@@ -12,14 +12,6 @@ namespace {
 
 using test_support::BrokerTest;
 
-EnvLookup env_of(std::map<std::string, std::string> vars) {
-  return [vars = std::move(vars)](std::string_view name) -> std::optional<std::string> {
-    auto it = vars.find(std::string(name));
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
-}
-
 TEST(WhoamiEnvTest, SessionVariablesAreReadInOneOrder) {
   EXPECT_EQ(env_session_id(env_of({{"C2C_MCP_SESSION_ID", "s1"}})).value, "s1");
   EXPECT_EQ(env_session_id(env_of({{"CLAUDE_SESSION_ID", "s2"}})).value, "s2");

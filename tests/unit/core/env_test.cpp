@@ -7,14 +7,6 @@
 namespace c2c {
 namespace {
 
-EnvLookup env_of(std::map<std::string, std::string> vars) {
-  return [vars = std::move(vars)](std::string_view name) -> std::optional<std::string> {
-    auto it = vars.find(std::string(name));
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
-}
-
 TEST(Env, ABlankVariableCountsAsUnset) {
   EXPECT_EQ(env_non_blank(env_of({{"A", "x"}}), "A"), "x");
   EXPECT_EQ(env_non_blank(env_of({{"A", " x "}}), "A"), " x ");

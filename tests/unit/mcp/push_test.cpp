@@ -191,12 +191,8 @@ TEST(StdioServer, ServesOverPipesPushesAndExitsOnEof) {
   ASSERT_EQ(::pipe2(in, O_CLOEXEC), 0);
   ASSERT_EQ(::pipe2(out, O_CLOEXEC), 0);
   ASSERT_EQ(::pipe2(err, O_CLOEXEC), 0);
-  const std::map<std::string, std::string> vars = {{"C2C_MCP_SESSION_ID", "ses-b"},
-                                                   {"C2C_MCP_AUTO_REGISTER_ALIAS", "bob"}};
-  const EnvLookup env = [vars](std::string_view k) -> std::optional<std::string> {
-    const auto it = vars.find(std::string(k));
-    return it == vars.end() ? std::nullopt : std::optional<std::string>(it->second);
-  };
+  const EnvLookup env =
+      env_of({{"C2C_MCP_SESSION_ID", "ses-b"}, {"C2C_MCP_AUTO_REGISTER_ALIAS", "bob"}});
   StdioOptions opts{in[0], out[1], err[1], dir.path()};
   auto server = std::async(std::launch::async, [&] { return run_stdio_server(opts, env); });
   LineReader reader(out[0]);

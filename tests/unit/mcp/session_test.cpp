@@ -9,14 +9,6 @@
 namespace c2c::mcp::test {
 namespace {
 
-EnvLookup env_of(std::map<std::string, std::string> vars) {
-  return [vars = std::move(vars)](std::string_view k) -> std::optional<std::string> {
-    const auto it = vars.find(std::string(k));
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
-}
-
 TEST(SessionConfig, SessionIdPrecedence) {
   EXPECT_EQ(SessionConfig::from_env(env_of({{"C2C_MCP_SESSION_ID", "s1"},
                                             {"CLAUDE_SESSION_ID", "s2"},

@@ -129,15 +129,8 @@ Result<bool> Authenticator::remember_nonce(std::string_view cache, std::string_v
                                            double ts, double ttl_seconds) {
   // One write, nothing checked first: a kOneWrite transaction (no round trips of its own on
   // PostgreSQL; a best-effort record on SQLite, store.hpp and sqlite_store.hpp).
-  bool fresh = false;
-  auto done = store_.transact(TxScope::kOneWrite, [&](Tx& tx) -> Result<void> {
-    auto r = tx.remember_nonce(cache, nonce, ts, ttl_seconds);
-    if (!r) return Unexpected{r.error()};
-    fresh = r.value();
-    return {};
-  });
-  if (!done) return Unexpected{done.error()};
-  return fresh;
+  return transact_value(store_, TxScope::kOneWrite,
+                        [&](Tx& tx) { return tx.remember_nonce(cache, nonce, ts, ttl_seconds); });
 }
 
 Reply<std::string> Authenticator::verify_request_header(std::string_view header_value,

@@ -230,16 +230,12 @@ Reply<protocol::InboxResponse> RelayService::poll_inbox(const protocol::PollRequ
   protocol::InboxResponse out;
   // One write, checked before: a kOneWrite transaction (no BEGIN/COMMIT round trips on
   // PostgreSQL).
-  std::vector<StoredMessage> taken;
-  auto done = store_.transact(TxScope::kOneWrite, [&](Tx& tx) -> Result<void> {
-    auto drained = req.message_ids ? tx.drain_ids(key, *req.message_ids)
-                                   : tx.drain_page(key, config_.inbox_page, &out.more);
-    if (!drained) return Unexpected{drained.error()};
-    taken = std::move(drained).value();
-    return {};
+  auto taken = transact_value(store_, TxScope::kOneWrite, [&](Tx& tx) {
+    return req.message_ids ? tx.drain_ids(key, *req.message_ids)
+                           : tx.drain_page(key, config_.inbox_page, &out.more);
   });
-  if (!done) return storage_failure(done.error());
-  out.messages = to_wire(std::move(taken));
+  if (!taken) return storage_failure(taken.error());
+  out.messages = to_wire(std::move(taken).value());
   add_sender_nodes(out.messages);
   return out;
 }

@@ -66,6 +66,11 @@ Failure closed_room(const std::string& room_id, const std::string& alias, const 
                                     : ", and " + in_quotes(alias) + " is not one"));
 }
 
+Failure not_a_member(const std::string& room_id, const std::string& alias) {
+  return failure(ErrorCode::kNotAMember,
+                 "alias " + in_quotes(alias) + " is not a member of room " + in_quotes(room_id));
+}
+
 }  // namespace
 
 Result<void> RelayService::apply(Tx& tx, const WriteBatch& batch) {
@@ -320,11 +325,7 @@ Reply<protocol::VisibilityResponse> RelayService::set_room_visibility(
   return in_transaction<protocol::VisibilityResponse>(
       TxScope::kWhole, [&](Tx& tx) -> Reply<protocol::VisibilityResponse> {
         auto room = tx.get_room(req.room_id);
-        if (!room || !is_member(*room, req.alias)) {
-          return failure(ErrorCode::kNotAMember, "alias " + in_quotes(req.alias) +
-                                                     " is not a member of room " +
-                                                     in_quotes(req.room_id));
-        }
+        if (!room || !is_member(*room, req.alias)) return not_a_member(req.room_id, req.alias);
         room->visibility = req.visibility;
         if (auto r = tx.put_room(*room); !r) return storage_failure(r.error());
         protocol::VisibilityResponse out;
@@ -356,11 +357,7 @@ Reply<protocol::InviteResponse> RelayService::invite(const protocol::InviteReque
   return in_transaction<protocol::InviteResponse>(
       TxScope::kWhole, [&](Tx& tx) -> Reply<protocol::InviteResponse> {
         auto room = tx.get_room(req.room_id);
-        if (!room || !is_member(*room, req.alias)) {
-          return failure(ErrorCode::kNotAMember, "alias " + in_quotes(req.alias) +
-                                                     " is not a member of room " +
-                                                     in_quotes(req.room_id));
-        }
+        if (!room || !is_member(*room, req.alias)) return not_a_member(req.room_id, req.alias);
         auto& invited = room->invited;
         const auto it = std::find(invited.begin(), invited.end(), req.invitee_pk);
         if (add && it == invited.end()) invited.push_back(req.invitee_pk);

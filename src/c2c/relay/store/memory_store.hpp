@@ -23,6 +23,7 @@
 #include <variant>
 #include <vector>
 
+#include "c2c/relay/store/backend_tx.hpp"
 #include "c2c/relay/store/packed_message.hpp"
 #include "c2c/relay/store/redo.hpp"
 #include "c2c/relay/store/store.hpp"
@@ -98,7 +99,7 @@ class MemoryStore : public Store {
   void attach_sink(redo::Sink* sink);
 
  private:
-  friend class MemoryTx;
+  friend class BackendTx<MemoryStore>;
   friend Result<void> sql::load(sql::Db& db, MemoryStore& store);
   using Queue = std::deque<PackedMessage>;
   struct NonceCache {
@@ -118,7 +119,7 @@ class MemoryStore : public Store {
     std::mutex* mu_;
   };
 
-  // The writes, called only by MemoryTx (inside a transaction, mu_ held).
+  // The writes, called only by BackendTx<MemoryStore> (inside a transaction, mu_ held).
   Result<void> put_lease(const Lease& lease);
   Result<void> remove_lease(std::string_view alias);
   Result<void> put_binding(std::string_view alias, std::string_view pk_b64u);

@@ -185,7 +185,7 @@ Result<void> PgStore::wait_durable() {
 
 namespace {
 
-enum class WriteLock { kNone, kShared, kExclusive };
+using WriteLock = PgStore::WriteLock;
 
 // Opens a transaction on a pooled connection, holding the cluster write lock as asked.
 std::unique_ptr<Active> begin_on(const PgStore* store, pg::Pool& pool, WriteLock lock) {
@@ -223,106 +223,28 @@ std::optional<Error> finish(Active& active, pg::Pool& pool) {
 
 }  // namespace
 
-// The Tx of a PostgreSQL transaction: every write is the store's, which runs on the thread's
-// transaction connection (kOneWrite: on its own).
-class PgTx final : public Tx {
- public:
-  PgTx(PgStore& s, TxScope scope) : Tx(s, scope), s_(s) {}
-
-  Result<void> put_lease(const Lease& lease) override {
-    C2C_TRY(admit_write());
-    return s_.put_lease(lease);
-  }
-  Result<void> remove_lease(std::string_view alias) override {
-    C2C_TRY(admit_write());
-    return s_.remove_lease(alias);
-  }
-  Result<void> put_binding(std::string_view alias, std::string_view pk_b64u) override {
-    C2C_TRY(admit_write());
-    return s_.put_binding(alias, pk_b64u);
-  }
-  Result<bool> remove_binding(std::string_view alias) override {
-    C2C_TRY(admit_write());
-    return s_.remove_binding(alias);
-  }
-  Result<void> append(const std::vector<Delivery>& deliveries) override {
-    C2C_TRY(admit_write());
-    return s_.append(deliveries);
-  }
-  Result<std::vector<StoredMessage>> drain(const InboxKey& key) override {
-    C2C_TRY(admit_write());
-    return s_.drain(key);
-  }
-  Result<std::vector<StoredMessage>> drain_ids(const InboxKey& key,
-                                               const std::vector<std::string>& ids) override {
-    C2C_TRY(admit_write());
-    return s_.drain_ids(key, ids);
-  }
-  Result<std::vector<StoredMessage>> drain_page(const InboxKey& key, const PageLimit& limit,
-                                                bool* more) override {
-    C2C_TRY(admit_write());
-    return s_.drain_page(key, limit, more);
-  }
-  Result<size_t> drop_through(const InboxKey& key, uint64_t through) override {
-    C2C_TRY(admit_write());
-    return s_.drop_through(key, through);
-  }
-  Result<void> move_inbox(const InboxKey& from, const InboxKey& to) override {
-    C2C_TRY(admit_write());
-    return s_.move_inbox(from, to);
-  }
-  Result<size_t> remove_inbox(const InboxKey& key) override {
-    C2C_TRY(admit_write());
-    return s_.remove_inbox(key);
-  }
-  Result<void> put_room(const Room& room_without_members) override {
-    C2C_TRY(admit_write());
-    return s_.put_room(room_without_members);
-  }
-  Result<bool> add_member(std::string_view room_id, std::string_view alias) override {
-    C2C_TRY(admit_write());
-    return s_.add_member(room_id, alias);
-  }
-  Result<bool> remove_member(std::string_view room_id, std::string_view alias) override {
-    C2C_TRY(admit_write());
-    return s_.remove_member(room_id, alias);
-  }
-  Result<void> append_history(std::string_view room_id, const StoredMessage& entry) override {
-    C2C_TRY(admit_write());
-    return s_.append_history(room_id, entry);
-  }
-  Result<void> remember_message_id(std::string_view sender, std::string_view message_id,
-                                   size_t window) override {
-    C2C_TRY(admit_write());
-    return s_.remember_message_id(sender, message_id, window);
-  }
-  Result<bool> remember_nonce(std::string_view cache, std::string_view nonce, double ts,
-                              double ttl_seconds) override {
-    C2C_TRY(admit_write());
-    return s_.remember_nonce(cache, nonce, ts, ttl_seconds);
-  }
-  Result<void> add_dead_letter(const DeadLetter& dl) override {
-    C2C_TRY(admit_write());
-    return s_.add_dead_letter(dl);
-  }
-
- private:
-  PgStore& s_;
-};
-
 Result<void> PgStore::transact(TxScope scope, const Body& body) {
-  PgTx tx(*this, scope);
+  BackendTx<PgStore> tx(*this, scope);
   // Nested: joins the running transaction. kOneWrite: its one write runs on its own.
   if (scope == TxScope::kOneWrite || (t_active != nullptr && t_active->store == this)) {
     return body(tx);
   }
-  std::unique_ptr<Active> active = begin_on(
-      this, pool_, scope == TxScope::kMessages ? WriteLock::kShared : WriteLock::kExclusive);
+  return run_transaction(scope == TxScope::kMessages ? WriteLock::kShared : WriteLock::kExclusive,
+                         [&] { return body(tx); });
+}
+
+Result<void> PgStore::transaction(bool write_lock, const std::function<Result<void>()>& body) {
+  if (t_active != nullptr && t_active->store == this) return body();
+  return run_transaction(write_lock ? WriteLock::kExclusive : WriteLock::kNone, body);
+}
+
+Result<void> PgStore::run_transaction(WriteLock lock, const std::function<Result<void>()>& body) {
+  std::unique_ptr<Active> active = begin_on(this, pool_, lock);
   Active* const outer = t_active;  // another store's transaction, which this one runs inside
   t_active = active.get();
   Result<void> result;
   try {
-    result = active->failed ? Result<void>(Unexpected{*active->failed}) : body(tx);
+    result = active->failed ? Result<void>(Unexpected{*active->failed}) : body();
   } catch (...) {
     // A body that throws (the router answers 500) is rolled back, and this thread's statements
     // leave its connection.
@@ -338,23 +260,6 @@ Result<void> PgStore::transact(TxScope scope, const Body& body) {
   if (!result && !db_failed) active->failed = result.error();
   auto failed = finish(*active, pool_);
   if (db_failed || (failed && result)) {  // a statement, or the COMMIT, failed
-    record(*failed);
-    return Unexpected{*failed};
-  }
-  note_round_trip(nullptr);
-  return result;
-}
-
-Result<void> PgStore::transaction(bool write_lock, const std::function<Result<void>()>& body) {
-  if (t_active != nullptr && t_active->store == this) return body();
-  std::unique_ptr<Active> active =
-      begin_on(this, pool_, write_lock ? WriteLock::kExclusive : WriteLock::kNone);
-  Active* const outer = t_active;
-  t_active = active.get();
-  auto result = active->failed ? Result<void>(Unexpected{*active->failed}) : body();
-  if (!result && !active->failed) active->failed = result.error();
-  t_active = outer;
-  if (auto failed = finish(*active, pool_)) {
     record(*failed);
     return Unexpected{*failed};
   }

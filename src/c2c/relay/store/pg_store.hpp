@@ -33,6 +33,7 @@
 #include <string>
 #include <thread>
 
+#include "c2c/relay/store/backend_tx.hpp"
 #include "c2c/relay/store/pg_conn.hpp"
 #include "c2c/relay/store/store.hpp"
 
@@ -74,11 +75,14 @@ class PgStore : public Store {
   void publish_wake(const std::vector<std::string>& node_ids) override;
   void listen_wake(WakeListener listener) override;
 
+  // The cluster write lock a transaction holds (pg_store.cpp, begin_on).
+  enum class WriteLock { kNone, kShared, kExclusive };
+
  private:
-  friend class PgTx;
+  friend class BackendTx<PgStore>;
   explicit PgStore(std::string url) : pool_(std::move(url)) {}
 
-  // The writes, called only by PgTx.
+  // The writes, called only by BackendTx<PgStore>.
   Result<void> put_lease(const Lease& lease);
   Result<void> remove_lease(std::string_view alias);
   Result<void> put_binding(std::string_view alias, std::string_view pk_b64u);
@@ -108,6 +112,11 @@ class PgStore : public Store {
   // Runs `body` in one transaction: the running one, or a new one (holding the cluster write lock
   // when `write_lock`).
   Result<void> transaction(bool write_lock, const std::function<Result<void>()>& body);
+  // Runs `body` in a new transaction holding `lock`, as this thread's transaction on this store
+  // (another store's, if any, is this thread's again afterwards). A failed statement or COMMIT is
+  // recorded for take_failure() and returned; the body's own error rolls back without blaming the
+  // database; a body that throws is rolled back and the exception goes on.
+  Result<void> run_transaction(WriteLock lock, const std::function<Result<void>()>& body);
   // In a kMessages transaction: takes the transaction-scoped lock of `key` (a recipient inbox or a
   // sender) (no-op elsewhere: a kWhole transaction's exclusive lock already covers everything).
   enum class LockSpace { kInbox, kSender };

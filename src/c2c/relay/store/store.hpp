@@ -346,6 +346,21 @@ class Tx {
   size_t writes_ = 0;
 };
 
+// Runs f(tx) as one transaction of `scope` and returns what it returned (a Result<T>), or the
+// transaction's error: for a request whose transaction is one call that answers a value (a
+// kOneWrite nonce or drain).
+template <typename F>
+auto transact_value(Store& store, TxScope scope, F&& f) -> decltype(f(std::declval<Tx&>())) {
+  std::optional<decltype(f(std::declval<Tx&>()))> out;
+  auto done = store.transact(scope, [&](Tx& tx) -> Result<void> {
+    out.emplace(f(tx));
+    if (!*out) return Unexpected{out->error()};
+    return {};
+  });
+  if (!done) return Unexpected{done.error()};
+  return std::move(*out);
+}
+
 // Applies `batch` on `tx` in WriteBatch's order: a service-side helper (a body returns its error,
 // which undoes what the batch wrote so far).
 Result<void> apply_batch(Tx& tx, const WriteBatch& batch);

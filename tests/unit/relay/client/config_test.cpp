@@ -20,13 +20,7 @@ namespace fs = std::filesystem;
 
 struct FakeEnv {
   std::map<std::string, std::string> vars;
-  Env env() const {
-    return [this](std::string_view name) -> std::optional<std::string> {
-      auto it = vars.find(std::string(name));
-      if (it == vars.end()) return std::nullopt;
-      return it->second;
-    };
-  }
+  Env env() const { return env_of(vars); }
 };
 
 HostFacts facts(std::string host, std::string origin) {
