@@ -465,11 +465,52 @@ TEST_P(StoreConformance, DedupWindowEvictsOldest) {
   EXPECT_FALSE(s().seen_message_id("alice", "a")) << "4th id evicts the oldest";
   EXPECT_TRUE(s().seen_message_id("alice", "b"));
   EXPECT_TRUE(s().seen_message_id("alice", "d"));
-  ASSERT_TRUE(
-      test::writes(s()).remember_message_id("alice", "a", 3));  // counts as new again, evicts b
+  EXPECT_TRUE(test::writes(s()).remember_message_id("alice", "a", 3).value_or(false))
+      << "counts as new again, evicts b";
   EXPECT_TRUE(s().seen_message_id("alice", "a"));
   EXPECT_FALSE(s().seen_message_id("alice", "b"));
   EXPECT_TRUE(s().seen_message_id("alice", "c"));
+}
+
+// The check and the write are one call: true for a new pair, false for one the window holds (a
+// retry), and nothing changes then.
+TEST_P(StoreConformance, RememberMessageIdTellsANewPairFromARetry) {
+  auto remember = [&](std::string_view sender, std::string_view id) {
+    auto r = test::writes(s()).remember_message_id(sender, id, 10);
+    EXPECT_TRUE(r.has_value());
+    return r.value_or(false);
+  };
+  EXPECT_TRUE(remember("alice", "m-1"));
+  EXPECT_FALSE(remember("alice", "m-1")) << "a retry";
+  EXPECT_FALSE(remember("ALICE", "m-1")) << "senders compare case-insensitively";
+  EXPECT_TRUE(remember("bob", "m-1")) << "another sender's id";
+  EXPECT_TRUE(remember("alice", "m-2"));
+  EXPECT_TRUE(remember("alice", "m-3"));
+  EXPECT_TRUE(s().seen_message_id("alice", "m-1")) << "a retry does not move or add the pair";
+  // Twice in one transaction (a /send_batch listing one id twice): the second is the retry.
+  std::vector<bool> answers;
+  ASSERT_TRUE(s().transact(relay::TxScope::kMessages, [&](Tx& tx) -> Result<void> {
+    for (int i = 0; i < 2; ++i) {
+      auto r = tx.remember_message_id("carol", "twice", 10);
+      if (!r) return Unexpected{r.error()};
+      answers.push_back(*r);
+    }
+    return {};
+  }));
+  EXPECT_EQ(answers, (std::vector<bool>{true, false}));
+}
+
+// However a backend evicts (at once, or in rounds), the newest `window` pairs are always held.
+TEST_P(StoreConformance, DedupWindowAlwaysHoldsTheNewestPairs) {
+  constexpr size_t kWindow = 100;
+  for (size_t i = 0; i < 3 * kWindow; ++i) {
+    ASSERT_TRUE(test::writes(s())
+                    .remember_message_id("alice", "w" + std::to_string(i), kWindow)
+                    .value_or(false));
+    const size_t newest = i + 1 < kWindow ? 0 : i + 1 - kWindow;
+    ASSERT_TRUE(s().seen_message_id("alice", "w" + std::to_string(newest))) << "after " << i;
+  }
+  EXPECT_FALSE(s().seen_message_id("alice", "w0")) << "old pairs do leave the window";
 }
 
 // docs/security.md finding 8.7: one sender's id never marks another's message.

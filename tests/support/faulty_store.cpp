@@ -152,7 +152,7 @@ class FaultyTx final : public relay::Tx {
                               const relay::StoredMessage& entry) override {
     C2C_FAULTY_WRITE(append_history, room_id, entry);
   }
-  Result<void> remember_message_id(std::string_view sender, std::string_view message_id,
+  Result<bool> remember_message_id(std::string_view sender, std::string_view message_id,
                                    size_t window) override {
     C2C_FAULTY_WRITE(remember_message_id, sender, message_id, window);
   }

@@ -71,7 +71,7 @@ class OneWrite {
   Result<void> append_history(std::string_view room_id, const relay::StoredMessage& entry) {
     return run([&](relay::Tx& tx) { return tx.append_history(room_id, entry); });
   }
-  Result<void> remember_message_id(std::string_view sender, std::string_view message_id,
+  Result<bool> remember_message_id(std::string_view sender, std::string_view message_id,
                                    size_t window) {
     return run([&](relay::Tx& tx) { return tx.remember_message_id(sender, message_id, window); });
   }

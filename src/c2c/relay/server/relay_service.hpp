@@ -170,9 +170,10 @@ class RelayService {
                const StoredMessage& msg, double now, WriteBatch& batch,
                std::vector<std::string>* delivered, std::vector<std::string>* skipped);
   // /send's rules for one message whose content passed check_content (inside the caller's
-  // kMessages transaction): adds its delivery and dedup id, or its dead letter, to `batch`; an id
-  // already in `batch` is a duplicate.
-  Reply<protocol::SendResponse> route_message(const std::string& from_alias,
+  // kMessages transaction `tx`): remembers its dedup id on `tx` and adds its delivery, or its dead
+  // letter, to `batch`; an id the window already holds (a retry, or earlier in the same
+  // /send_batch) is a duplicate.
+  Reply<protocol::SendResponse> route_message(Tx& tx, const std::string& from_alias,
                                               const std::string& to_alias, std::string content,
                                               const std::string& message_id, double now,
                                               WriteBatch& batch);

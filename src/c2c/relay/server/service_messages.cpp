@@ -1,6 +1,4 @@
 // RelayService: direct messages, broadcasts and inbox reads.
-#include <algorithm>
-
 #include "c2c/core/ids.hpp"
 #include "c2c/core/text.hpp"
 #include "c2c/relay/server/convert.hpp"
@@ -47,7 +45,7 @@ bool RelayService::is_local_host(const std::string& host) const {
          !store_.leases_on_node(host).empty();
 }
 
-Reply<protocol::SendResponse> RelayService::route_message(const std::string& from_alias,
+Reply<protocol::SendResponse> RelayService::route_message(Tx& tx, const std::string& from_alias,
                                                           const std::string& to_alias,
                                                           std::string content,
                                                           const std::string& message_id, double now,
@@ -74,7 +72,7 @@ Reply<protocol::SendResponse> RelayService::route_message(const std::string& fro
   }
   msg.to_alias = bare;
   // Aliases are case-insensitive (docs/security.md, finding 8.6): "BOB" reaches bob's lease.
-  const auto lease = store_.get_lease(bare);
+  const auto lease = tx.get_lease(bare);
   if (!lease || !lease->alive(now)) {
     const bool unknown = !lease;
     dead(unknown ? "unknown_alias" : "recipient_dead");
@@ -88,18 +86,19 @@ Reply<protocol::SendResponse> RelayService::route_message(const std::string& fro
   out.message_id = msg.message_id;
   // Dedup only once the recipient is known to be alive, so a failed send does not burn the id.
   // The window is per sender: another sender's message with the same id is not a retry. An id
-  // earlier in the same batch is a retry too: its delivery is not in the store yet.
-  const bool in_batch =
-      std::any_of(batch.remember_ids.begin(), batch.remember_ids.end(),
-                  [&](const DedupId& d) { return d.message_id == out.message_id; });
-  if (in_batch || store_.seen_message_id(from_alias, msg.message_id)) {
-    out.duplicate = true;
-    return out;
+  // earlier in the same batch is a retry too. The id is remembered in this transaction, with the
+  // delivery that follows: both land, or neither. An id the relay made up cannot come back in a
+  // retry, so it takes no place in the window (as for /send_all and /send_room).
+  if (!message_id.empty()) {
+    auto fresh = tx.remember_message_id(from_alias, msg.message_id, config_.dedup_window);
+    if (!fresh) return storage_failure(fresh.error());
+    if (!*fresh) {
+      out.duplicate = true;
+      return out;
+    }
   }
   msg.to_alias = lease->alias;  // the recipient's registered spelling
-  // The message and its dedup id go into the one all-or-nothing write.
   batch.deliveries.push_back(Delivery{{lease->node_id, lease->session_id}, std::move(msg)});
-  batch.remember_ids.push_back(DedupId{from_alias, out.message_id, config_.dedup_window});
   return out;
 }
 
@@ -111,8 +110,8 @@ Reply<protocol::SendResponse> RelayService::send(const protocol::SendRequest& re
   return in_transaction<protocol::SendResponse>(
       TxScope::kMessages, [&](Tx& tx) -> Reply<protocol::SendResponse> {
         WriteBatch batch;
-        auto out =
-            route_message(req.from_alias, req.to_alias, req.content, req.message_id, now, batch);
+        auto out = route_message(tx, req.from_alias, req.to_alias, req.content, req.message_id, now,
+                                 batch);
         // A refused message still leaves its dead letter.
         if (auto r = apply(tx, batch); !r) return storage_failure(r.error());
         return out;
@@ -143,8 +142,11 @@ Reply<protocol::SendBatchResponse> RelayService::send_batch(const protocol::Send
           }
           const auto refused = check_content(m.content);
           auto one = refused ? Reply<protocol::SendResponse>(*refused)
-                             : route_message(req.from_alias, m.to_alias, m.content, m.message_id,
-                                             now, batch);
+                             : route_message(tx, req.from_alias, m.to_alias, m.content,
+                                             m.message_id, now, batch);
+          // A storage failure fails the whole batch: its transaction is undone, and the client
+          // retries it as a whole.
+          if (!one && one.error().kind == FailureKind::kUnavailable) return one.error();
           if (one) {
             result.ok = true;
             result.message_id = one->message_id;
@@ -170,39 +172,39 @@ Reply<protocol::FanoutResponse> RelayService::send_all(const protocol::SendAllRe
   out.ts = now;
   out.message_id = req.message_id.empty() ? new_uuid_v4() : req.message_id;
 
-  return in_transaction<
-      protocol::FanoutResponse>(TxScope::kWhole, [&](Tx& tx) -> Reply<protocol::FanoutResponse> {
-    // A retry of a fan-out that was applied (lost response, failed commit) must not deliver
-    // twice: a client-supplied id goes through the dedup window like a /send.
-    const bool client_id = !req.message_id.empty();
-    if (client_id && tx.seen_message_id(req.from_alias, out.message_id)) {
-      out.duplicate = true;
-      return out;
-    }
-    WriteBatch batch;
-    auto& deliveries = batch.deliveries;
-    for (const auto& l : tx.list_leases()) {
-      if (iequals(l.alias, req.from_alias)) continue;
-      if (!l.alive(now)) {
-        out.skipped.push_back(l.alias);
-        continue;
-      }
-      StoredMessage msg;
-      msg.message_id = out.message_id;
-      msg.from_alias = req.from_alias;
-      msg.to_alias = l.alias;
-      msg.content = req.content;
-      msg.ts = now;
-      deliveries.push_back(Delivery{{l.node_id, l.session_id}, std::move(msg)});
-      out.delivered.push_back(l.alias);
-    }
-    // Every copy and the dedup id: one all-or-nothing write.
-    if (client_id) {
-      batch.remember_ids.push_back(DedupId{req.from_alias, out.message_id, config_.dedup_window});
-    }
-    if (auto r = apply(tx, batch); !r) return storage_failure(r.error());
-    return out;
-  });
+  return in_transaction<protocol::FanoutResponse>(
+      TxScope::kWhole, [&](Tx& tx) -> Reply<protocol::FanoutResponse> {
+        // A retry of a fan-out that was applied (lost response, failed commit) must not deliver
+        // twice: a client-supplied id goes through the dedup window like a /send.
+        if (!req.message_id.empty()) {
+          auto fresh = tx.remember_message_id(req.from_alias, out.message_id, config_.dedup_window);
+          if (!fresh) return storage_failure(fresh.error());
+          if (!*fresh) {
+            out.duplicate = true;
+            return out;
+          }
+        }
+        WriteBatch batch;
+        auto& deliveries = batch.deliveries;
+        for (const auto& l : tx.list_leases()) {
+          if (iequals(l.alias, req.from_alias)) continue;
+          if (!l.alive(now)) {
+            out.skipped.push_back(l.alias);
+            continue;
+          }
+          StoredMessage msg;
+          msg.message_id = out.message_id;
+          msg.from_alias = req.from_alias;
+          msg.to_alias = l.alias;
+          msg.content = req.content;
+          msg.ts = now;
+          deliveries.push_back(Delivery{{l.node_id, l.session_id}, std::move(msg)});
+          out.delivered.push_back(l.alias);
+        }
+        // Every copy, with the dedup id remembered above: one all-or-nothing transaction.
+        if (auto r = apply(tx, batch); !r) return storage_failure(r.error());
+        return out;
+      });
 }
 
 std::optional<Failure> RelayService::check_inbox_owner(const InboxKey& key,

@@ -235,50 +235,52 @@ Reply<protocol::FanoutResponse> RelayService::send_room(const protocol::SendRoom
   out.room_id = req.room_id;
   out.message_id = req.message_id.empty() ? new_uuid_v4() : req.message_id;
 
-  return in_transaction<
-      protocol::FanoutResponse>(TxScope::kWhole, [&](Tx& tx) -> Reply<protocol::FanoutResponse> {
-    auto room = tx.get_room(req.room_id);
-    if (room && invite_only(*room)) {
-      // Closed to non-members, as in the local broker; in prod the sender proves membership with
-      // the member's bound key (an envelope from an unbound alias could be signed by anyone).
-      if (!is_member(*room, req.from_alias))
-        return closed_room(req.room_id, req.from_alias, "send");
-      if (auth_.prod_mode() && !(is_signed && tx.get_binding(req.from_alias))) {
-        return failure(ErrorCode::kUnsignedRoomOp,
-                       "room " + in_quotes(req.room_id) +
-                           " is invite-only: sends must be signed with the member's bound key");
-      }
-    }
-    // An unknown or empty room records nothing (docs/protocol.md §4).
-    if (!room || room->members.empty()) return out;
-    // A retried fan-out (lost response, failed commit) must not deliver twice: a client-supplied
-    // id goes through the dedup window like a /send.
-    const bool client_id = !req.message_id.empty();
-    if (client_id && tx.seen_message_id(req.from_alias, out.message_id)) {
-      out.duplicate = true;
-      return out;
-    }
-    StoredMessage msg;
-    msg.message_id = out.message_id;
-    msg.from_alias = req.from_alias;
-    msg.content = req.content;
-    msg.ts = now;
-    msg.room_id = req.room_id;
-    if (req.envelope) msg.envelope = req.envelope->to_json().dump();
-    std::vector<std::string> recipients;
-    for (const auto& m : room->members) {
-      if (!iequals(m, req.from_alias)) recipients.push_back(m);
-    }
-    // Copies, dead letters, the history entry and the dedup id: one all-or-nothing write.
-    WriteBatch batch;
-    fan_out(req.room_id, recipients, msg, now, batch, &out.delivered, &out.skipped);
-    batch.history.emplace_back(req.room_id, msg);
-    if (client_id) {
-      batch.remember_ids.push_back(DedupId{req.from_alias, out.message_id, config_.dedup_window});
-    }
-    if (auto r = apply(tx, batch); !r) return storage_failure(r.error());
-    return out;
-  });
+  return in_transaction<protocol::FanoutResponse>(
+      TxScope::kWhole, [&](Tx& tx) -> Reply<protocol::FanoutResponse> {
+        auto room = tx.get_room(req.room_id);
+        if (room && invite_only(*room)) {
+          // Closed to non-members, as in the local broker; in prod the sender proves membership
+          // with the member's bound key (an envelope from an unbound alias could be signed by
+          // anyone).
+          if (!is_member(*room, req.from_alias))
+            return closed_room(req.room_id, req.from_alias, "send");
+          if (auth_.prod_mode() && !(is_signed && tx.get_binding(req.from_alias))) {
+            return failure(ErrorCode::kUnsignedRoomOp,
+                           "room " + in_quotes(req.room_id) +
+                               " is invite-only: sends must be signed with the member's bound key");
+          }
+        }
+        // An unknown or empty room records nothing (docs/protocol.md §4).
+        if (!room || room->members.empty()) return out;
+        // A retried fan-out (lost response, failed commit) must not deliver twice: a
+        // client-supplied id goes through the dedup window like a /send.
+        if (!req.message_id.empty()) {
+          auto fresh = tx.remember_message_id(req.from_alias, out.message_id, config_.dedup_window);
+          if (!fresh) return storage_failure(fresh.error());
+          if (!*fresh) {
+            out.duplicate = true;
+            return out;
+          }
+        }
+        StoredMessage msg;
+        msg.message_id = out.message_id;
+        msg.from_alias = req.from_alias;
+        msg.content = req.content;
+        msg.ts = now;
+        msg.room_id = req.room_id;
+        if (req.envelope) msg.envelope = req.envelope->to_json().dump();
+        std::vector<std::string> recipients;
+        for (const auto& m : room->members) {
+          if (!iequals(m, req.from_alias)) recipients.push_back(m);
+        }
+        // Copies, dead letters and the history entry, with the dedup id remembered above: one
+        // all-or-nothing transaction.
+        WriteBatch batch;
+        fan_out(req.room_id, recipients, msg, now, batch, &out.delivered, &out.skipped);
+        batch.history.emplace_back(req.room_id, msg);
+        if (auto r = apply(tx, batch); !r) return storage_failure(r.error());
+        return out;
+      });
 }
 
 protocol::ListRoomsResponse RelayService::list_rooms(const std::string& named,

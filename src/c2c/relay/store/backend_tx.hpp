@@ -60,7 +60,7 @@ class BackendTx final : public Tx {
   Result<void> append_history(std::string_view room_id, const StoredMessage& entry) override {
     return write([&] { return s_.append_history(room_id, entry); });
   }
-  Result<void> remember_message_id(std::string_view sender, std::string_view message_id,
+  Result<bool> remember_message_id(std::string_view sender, std::string_view message_id,
                                    size_t window) override {
     return write([&] { return s_.remember_message_id(sender, message_id, window); });
   }

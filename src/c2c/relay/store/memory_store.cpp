@@ -291,12 +291,12 @@ bool MemoryStore::seen_message_id(std::string_view sender, std::string_view mess
   return seen_.contains(key) || seen_.contains(legacy);
 }
 
-Result<void> MemoryStore::remember_message_id(std::string_view sender, std::string_view message_id,
+Result<bool> MemoryStore::remember_message_id(std::string_view sender, std::string_view message_id,
                                               size_t window) {
   redo::SenderId id{casefold(sender), std::string(message_id)};
   std::string key = dedup_key(id.sender, id.message_id);
   const Guard lock(*this);
-  if (seen_.contains(key)) return {};
+  if (seen_.contains(key) || seen_.contains(dedup_key("", message_id))) return false;
   seen_.insert(std::move(key));
   seen_fifo_.push_back(id);
   redo::RememberId rec{std::move(id), 0};
@@ -309,7 +309,7 @@ Result<void> MemoryStore::remember_message_id(std::string_view sender, std::stri
   }
   if (logging_) undo_.emplace_back(IdRemembered{std::move(evicted)});
   emit(std::move(rec));
-  return {};
+  return true;
 }
 
 // --- nonce caches ---

@@ -137,7 +137,7 @@ class MemoryStore : public Store {
   Result<bool> add_member(std::string_view room_id, std::string_view alias);
   Result<bool> remove_member(std::string_view room_id, std::string_view alias);
   Result<void> append_history(std::string_view room_id, const StoredMessage& entry);
-  Result<void> remember_message_id(std::string_view sender, std::string_view message_id,
+  Result<bool> remember_message_id(std::string_view sender, std::string_view message_id,
                                    size_t window);
   Result<bool> remember_nonce(std::string_view cache, std::string_view nonce, double ts,
                               double ttl_seconds);

@@ -127,6 +127,16 @@ constexpr std::string_view kInsertMessage =
     " content, ts, room_id, envelope)"
     " VALUES (nextval('c2c_inbox_seq'), $1, $2, $3, $4, $5, $6, $7, $8, $9)";
 
+// kInsertMessage after taking the transaction-scoped lock of inbox $10 (see lock_inbox): the
+// lock's CTE is evaluated before the row it feeds, so the seq is taken under the lock.
+const std::string kLockAndInsertMessage =
+    "WITH locked AS MATERIALIZED (SELECT pg_advisory_xact_lock(" +
+    std::to_string(pg::kInboxLockSpace) +
+    ", hashtext($10)))"
+    " INSERT INTO c2c_inbox (seq, node_id, session_id, message_id, from_alias, to_alias,"
+    " content, ts, room_id, envelope)"
+    " SELECT nextval('c2c_inbox_seq'), $1, $2, $3, $4, $5, $6, $7, $8, $9 FROM locked";
+
 int64_t clamp_count(size_t n) {
   return static_cast<int64_t>(std::min<size_t>(n, std::numeric_limits<int32_t>::max()));
 }
@@ -289,13 +299,15 @@ Result<Rows> PgStore::query(std::string_view statement, const Params& params) {
   return rows;
 }
 
-Result<void> PgStore::lock_in_tx(LockSpace space, std::string_view key) {
-  if (t_active == nullptr || t_active->store != this || !t_active->shared) return {};
+bool PgStore::in_shared_transaction() const {
+  return t_active != nullptr && t_active->store == this && t_active->shared;
+}
+
+Result<void> PgStore::lock_inbox(std::string_view key) {
+  if (!in_shared_transaction()) return {};
   static const std::string kInbox =
       "SELECT pg_advisory_xact_lock(" + std::to_string(pg::kInboxLockSpace) + ", hashtext($1))";
-  static const std::string kSender =
-      "SELECT pg_advisory_xact_lock(" + std::to_string(pg::kSenderLockSpace) + ", hashtext($1))";
-  return written(query(space == LockSpace::kInbox ? kInbox : kSender, Params().text(key)));
+  return written(query(kInbox, Params().text(key)));
 }
 
 // --- leases ---
@@ -385,16 +397,23 @@ Result<bool> PgStore::remove_binding(std::string_view alias) {
 Result<void> PgStore::append(const std::vector<Delivery>& deliveries) {
   if (deliveries.empty()) return {};
   return transaction(true, [&]() -> Result<void> {
-    // In a kMessages transaction: each inbox's lock, in a fixed order, before its first insert.
+    // In a kMessages transaction: each inbox's lock, in a fixed order, before its first insert
+    // takes a seq. One inbox (a /send): the lock rides on the first insert's round trip.
     std::vector<std::string> inboxes;
     inboxes.reserve(deliveries.size());
     for (const auto& d : deliveries) inboxes.push_back(d.key.node_id + '\n' + d.key.session_id);
     std::sort(inboxes.begin(), inboxes.end());
     inboxes.erase(std::unique(inboxes.begin(), inboxes.end()), inboxes.end());
-    for (const auto& inbox : inboxes) C2C_TRY(lock_in_tx(LockSpace::kInbox, inbox));
-    for (const auto& d : deliveries) {
-      Params p = key_params(d.key);
-      auto r = query(kInsertMessage, message_params(p, d.message));
+    const bool lock_with_insert = inboxes.size() == 1 && in_shared_transaction();
+    if (!lock_with_insert) {
+      for (const auto& inbox : inboxes) C2C_TRY(lock_inbox(inbox));
+    }
+    for (size_t i = 0; i < deliveries.size(); ++i) {
+      Params p = key_params(deliveries[i].key);
+      message_params(p, deliveries[i].message);
+      const bool with_lock = lock_with_insert && i == 0;
+      if (with_lock) p.text(inboxes[0]);
+      auto r = query(with_lock ? std::string_view(kLockAndInsertMessage) : kInsertMessage, p);
       if (!r) return Unexpected{r.error()};
     }
     return {};
@@ -680,50 +699,65 @@ std::vector<StoredMessage> PgStore::history(std::string_view room_id, size_t lim
 // --- dedup window ---
 
 bool PgStore::seen_message_id(std::string_view sender, std::string_view message_id) {
-  // Held until the transaction ends, so its remember_message_id() lands before another
-  // transaction of the same sender looks.
-  if (!lock_in_tx(LockSpace::kSender, casefold(sender))) return false;
   auto r = query("SELECT 1 FROM c2c_dedup WHERE sender_key = $1 AND message_id = $2",
                  Params().text(casefold(sender)).bytes(message_id));
   return r && r->size() > 0;
 }
 
-Result<void> PgStore::remember_message_id(std::string_view sender, std::string_view message_id,
+namespace {
+
+// One round trip checks and remembers a pair. The sender's transaction-scoped lock comes first,
+// so transactions of one sender take turns (two /send_batch requests naming the same ids in
+// different orders cannot deadlock on each other's rows); the primary key makes exactly one of
+// two transactions remembering the same pair get a row back, whichever relay runs them.
+const std::string kRememberId =
+    "WITH locked AS MATERIALIZED (SELECT pg_advisory_xact_lock(" +
+    std::to_string(pg::kSenderLockSpace) +
+    ", hashtext($1)))"
+    " INSERT INTO c2c_dedup (sender_key, message_id) SELECT $1, $2 FROM locked"
+    " ON CONFLICT (sender_key, message_id) DO NOTHING RETURNING id";
+
+// How often the window is trimmed: every `window / kTrimRounds` new ids (each id's own row
+// number decides, so it costs no state), letting the table hold up to window * (1 + 1/64) rows.
+// Trimming scans the window's index from its newest row, so trimming on every insert would
+// cost a scan of `window` entries per message.
+constexpr size_t kTrimRounds = 64;
+
+}  // namespace
+
+Result<bool> PgStore::remember_message_id(std::string_view sender, std::string_view message_id,
                                           size_t window) {
-  return transaction(false, [&]() -> Result<void> {
-    C2C_TRY(lock_in_tx(LockSpace::kSender, casefold(sender)));
-    auto r = query(
-        "INSERT INTO c2c_dedup (sender_key, message_id) VALUES ($1, $2)"
-        " ON CONFLICT (sender_key, message_id) DO NOTHING",
-        Params().text(casefold(sender)).bytes(message_id));
-    if (!r) return Unexpected{r.error()};
-    if (r->affected() == 0) return {};
-    // Keep the newest `window` ids (ids may have gaps: count rows, not id values).
-    r = window == 0 ? query("DELETE FROM c2c_dedup")
-                    : query(
-                          "DELETE FROM c2c_dedup WHERE id < (SELECT id FROM c2c_dedup"
-                          " ORDER BY id DESC OFFSET $1 LIMIT 1)",
-                          Params().i64(clamp_count(window) - 1));
-    if (!r) return Unexpected{r.error()};
-    return {};
-  });
+  auto r = query(kRememberId, Params().text(casefold(sender)).bytes(message_id));
+  if (!r) return Unexpected{r.error()};
+  if (r->size() == 0) return false;  // the window holds the pair: a retry
+  const auto every = static_cast<int64_t>(std::max<size_t>(1, window / kTrimRounds));
+  if (window != 0 && r->i64(0, 0) % every != 0) return true;
+  // Keep the newest `window` ids (ids may have gaps: count rows, not id values).
+  auto trimmed = window == 0 ? query("DELETE FROM c2c_dedup")
+                             : query(
+                                   "DELETE FROM c2c_dedup WHERE id < (SELECT id FROM c2c_dedup"
+                                   " ORDER BY id DESC OFFSET $1 LIMIT 1)",
+                                   Params().i64(clamp_count(window) - 1));
+  if (!trimmed) return Unexpected{trimmed.error()};
+  return true;
 }
 
 // --- nonce caches ---
 
 Result<bool> PgStore::remember_nonce(std::string_view cache, std::string_view nonce, double ts,
                                      double ttl_seconds) {
-  // One statement: the primary key makes exactly one of two concurrent relays win.
+  // One statement, one round trip: the primary key makes exactly one of two concurrent relays
+  // win, and only the winner prunes (the DELETE sees the rows from before the INSERT, so never
+  // the new one).
   auto r = query(
-      "INSERT INTO c2c_nonces (cache, nonce, ts) VALUES ($1, $2, $3)"
-      " ON CONFLICT (cache, nonce) DO NOTHING",
-      Params().text(cache).text(nonce).f64(ts));
+      "WITH fresh AS (INSERT INTO c2c_nonces (cache, nonce, ts) VALUES ($1, $2, $3)"
+      " ON CONFLICT (cache, nonce) DO NOTHING RETURNING 1),"
+      " pruned AS (DELETE FROM c2c_nonces WHERE cache = $1 AND ts < $4"
+      " AND EXISTS (SELECT 1 FROM fresh))"
+      " SELECT count(*) FROM fresh",
+      Params().text(cache).text(nonce).f64(ts).f64(ts - ttl_seconds));
   if (!r) return Unexpected{r.error()};
-  if (r->affected() == 0) return false;
-  auto pruned = query("DELETE FROM c2c_nonces WHERE cache = $1 AND ts < $2",
-                      Params().text(cache).f64(ts - ttl_seconds));
-  if (!pruned) return Unexpected{pruned.error()};
-  return true;
+  return r->size() == 1 && r->i64(0, 0) == 1;
 }
 
 // --- dead letters ---

@@ -100,7 +100,7 @@ class PgStore : public Store {
   Result<bool> add_member(std::string_view room_id, std::string_view alias);
   Result<bool> remove_member(std::string_view room_id, std::string_view alias);
   Result<void> append_history(std::string_view room_id, const StoredMessage& entry);
-  Result<void> remember_message_id(std::string_view sender, std::string_view message_id,
+  Result<bool> remember_message_id(std::string_view sender, std::string_view message_id,
                                    size_t window);
   Result<bool> remember_nonce(std::string_view cache, std::string_view nonce, double ts,
                               double ttl_seconds);
@@ -117,10 +117,12 @@ class PgStore : public Store {
   // recorded for take_failure() and returned; the body's own error rolls back without blaming the
   // database; a body that throws is rolled back and the exception goes on.
   Result<void> run_transaction(WriteLock lock, const std::function<Result<void>()>& body);
-  // In a kMessages transaction: takes the transaction-scoped lock of `key` (a recipient inbox or a
-  // sender) (no-op elsewhere: a kWhole transaction's exclusive lock already covers everything).
-  enum class LockSpace { kInbox, kSender };
-  Result<void> lock_in_tx(LockSpace space, std::string_view key);
+  // Whether this thread runs a kMessages transaction on this store (it holds the shared cluster
+  // write lock, so it takes finer locks of its own).
+  bool in_shared_transaction() const;
+  // In a kMessages transaction: takes the transaction-scoped lock of recipient inbox `key`
+  // (no-op elsewhere: a kWhole transaction's exclusive lock already covers everything).
+  Result<void> lock_inbox(std::string_view key);
   void record(const Error& e);                 // also notes the failed round trip
   void note_round_trip(const Error* failure);  // nullptr: it succeeded
   // Rooms with their members and invites; `where` filters by room_id = $1 when not empty.

@@ -248,10 +248,15 @@ Result<void> load(Db& db, MemoryStore& store) {
       [&](const Stmt& s) { return store.append_history(s.text(0), read_message(s, 1)); }));
 
   // The window size is the service's choice; restore every persisted id, oldest first.
-  C2C_TRY(
-      for_each_row(db, "SELECT sender, message_id FROM seen_ids ORDER BY seq", [&](const Stmt& s) {
-        return store.remember_message_id(s.text(0), s.text(1), std::numeric_limits<size_t>::max());
-      }));
+  C2C_TRY(for_each_row(db, "SELECT sender, message_id FROM seen_ids ORDER BY seq",
+                       [&](const Stmt& s) -> Result<void> {
+                         // Every row is a distinct pair (the service remembers a pair only once),
+                         // so each one lands and the memory window mirrors the file's row for row.
+                         auto r = store.remember_message_id(s.text(0), s.text(1),
+                                                            std::numeric_limits<size_t>::max());
+                         if (!r) return Unexpected{r.error()};
+                         return {};
+                       }));
   C2C_TRY(for_each_row(db, "SELECT cache, nonce, ts FROM nonces ORDER BY ts",
                        [&](const Stmt& s) -> Result<void> {
                          auto r = store.remember_nonce(s.text(0), s.text(1), s.real(2),

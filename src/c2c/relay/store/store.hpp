@@ -124,18 +124,11 @@ inline size_t page_bytes(const StoredMessage& m) {
                     m.room_id.size(), m.envelope.size());
 }
 
-// One entry of the dedup window: the window is keyed by (sender, message id), so one sender's
-// ids never mark another's messages as duplicates (docs/security.md, finding 8.7).
-struct DedupId {
-  std::string sender;  // the sending alias (compared case-insensitively)
-  std::string message_id;
-  size_t window = 0;  // the window's size when this id is remembered
-};
-
 // The writes of one compound operation, gathered by the service and applied by apply_batch() inside
 // its transaction, in this order:
 // binding put / removed, inbox move, lease put / removed, room, member added / removed, inboxes
-// removed, dead letters, deliveries, room history, dedup ids.
+// removed, dead letters, deliveries, room history. (A message's dedup id is not in it: the service
+// remembers the id when it routes the message, Tx::remember_message_id.)
 struct WriteBatch {
   std::optional<std::pair<std::string, std::string>> binding;  // alias -> identity pk
   std::optional<std::string> remove_binding;                   // alias
@@ -149,12 +142,11 @@ struct WriteBatch {
   std::vector<DeadLetter> dead_letters;
   std::vector<Delivery> deliveries;                            // one append call
   std::vector<std::pair<std::string, StoredMessage>> history;  // room id -> entry
-  std::vector<DedupId> remember_ids;  // in order (a /send_batch remembers one per message)
 
   bool empty() const {
     return !binding && !remove_binding && !move_inbox && !lease && remove_leases.empty() && !room &&
            !add_member && remove_members.empty() && remove_inboxes.empty() &&
-           dead_letters.empty() && deliveries.empty() && history.empty() && remember_ids.empty();
+           dead_letters.empty() && deliveries.empty() && history.empty();
   }
 };
 
@@ -321,8 +313,14 @@ class Tx {
   virtual Result<bool> remove_member(std::string_view room_id, std::string_view alias) = 0;
   virtual Result<void> append_history(std::string_view room_id, const StoredMessage& entry) = 0;
 
-  // Records the (sender, id) pair; evicts the oldest beyond `window` pairs.
-  virtual Result<void> remember_message_id(std::string_view sender, std::string_view message_id,
+  // The dedup window's check and its write in one: records the (sender, id) pair and returns
+  // true, or returns false when the window already holds it (seen_message_id(): a retry), so two
+  // transactions sending the same pair at once (on PostgreSQL: through two relays) resolve to
+  // exactly one true. The window keeps at least the newest `window` pairs: memory and SQLite
+  // evict the oldest beyond it at once, PostgreSQL in rounds (docs/relay-server.md, "Semantics
+  // worth knowing"). The window is keyed by (sender, message id), so one sender's ids never mark
+  // another's messages as duplicates (docs/security.md, finding 8.7).
+  virtual Result<bool> remember_message_id(std::string_view sender, std::string_view message_id,
                                            size_t window) = 0;
   // Nonce caches, `cache` "request" or "register": false if the nonce is already recorded
   // (replay); else records it with its ts and prunes entries older than ts - ttl_seconds.

@@ -21,9 +21,6 @@ Result<void> apply_batch(Tx& tx, const WriteBatch& batch) {
   for (const auto& dl : batch.dead_letters) C2C_TRY(tx.add_dead_letter(dl));
   if (!batch.deliveries.empty()) C2C_TRY(tx.append(batch.deliveries));
   for (const auto& [room_id, entry] : batch.history) C2C_TRY(tx.append_history(room_id, entry));
-  for (const auto& d : batch.remember_ids) {
-    C2C_TRY(tx.remember_message_id(d.sender, d.message_id, d.window));
-  }
   return {};
 }
 

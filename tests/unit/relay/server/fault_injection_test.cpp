@@ -496,7 +496,10 @@ TEST(FaultyStore, FailsOnlyTheArmedCall) {
     C2C_TRY(tx.put_binding("a", "pk"));
     return {};
   }));
-  EXPECT_TRUE(one([&](Tx& tx) { return tx.remember_message_id("a", "m", 10); }));
+  EXPECT_TRUE(one([&](Tx& tx) -> Result<void> {
+    C2C_TRY(tx.remember_message_id("a", "m", 10));
+    return {};
+  }));
   EXPECT_TRUE(f.get_lease("a").has_value());
   EXPECT_FALSE(f.get_binding("a").has_value());  // the failed call never reached the store
   EXPECT_EQ(f.calls(), 3u);

@@ -170,7 +170,8 @@ TEST(SqliteStoreTransaction, WritesOfATransactionShareOneDatabaseTransaction) {
       ASSERT_TRUE(s->transact(relay::TxScope::kWhole, [&](relay::Tx& tx) -> Result<void> {
         C2C_TRY(tx.append({{kKey, message("m" + std::to_string(i))}}));
         std::this_thread::yield();
-        return tx.remember_message_id("alice", "m" + std::to_string(i), 10000);
+        C2C_TRY(tx.remember_message_id("alice", "m" + std::to_string(i), 10000));
+        return {};
       }));
       ASSERT_TRUE(s->wait_durable());
     }
@@ -204,7 +205,8 @@ TEST(SqliteStoreTransaction, AnotherTransactionWaitsAndUndoneRecordsAreDropped) 
         C2C_TRY(tx.append({{kKey, message("in-tx")}}));
         inside.set_value();
         go_on.get_future().wait();
-        return tx.remember_message_id("alice", "in-tx", 10000);
+        C2C_TRY(tx.remember_message_id("alice", "in-tx", 10000));
+        return {};
       }));
     });
     inside.get_future().wait();
