@@ -169,6 +169,10 @@ class RelayService {
   void fan_out(const std::string& room_id, const std::vector<std::string>& recipients,
                const StoredMessage& msg, double now, WriteBatch& batch,
                std::vector<std::string>* delivered, std::vector<std::string>* skipped);
+  // The dedup window's answer for a message with a client-supplied id (none: never a retry):
+  // remembers the (sender, id) pair on `tx` and says whether the window already held it. Only
+  // a client's id can come back in a retry, so only it takes a place in the window.
+  Reply<bool> is_retry(Tx& tx, const std::string& from_alias, const std::string& client_message_id);
   // /send's rules for one message whose content passed check_content (inside the caller's
   // kMessages transaction `tx`): remembers its dedup id on `tx` and adds its delivery, or its dead
   // letter, to `batch`; an id the window already holds (a retry, or earlier in the same

@@ -45,6 +45,14 @@ bool RelayService::is_local_host(const std::string& host) const {
          !store_.leases_on_node(host).empty();
 }
 
+Reply<bool> RelayService::is_retry(Tx& tx, const std::string& from_alias,
+                                   const std::string& client_message_id) {
+  if (client_message_id.empty()) return false;
+  auto fresh = tx.remember_message_id(from_alias, client_message_id, config_.dedup_window);
+  if (!fresh) return storage_failure(fresh.error());
+  return !*fresh;
+}
+
 Reply<protocol::SendResponse> RelayService::route_message(Tx& tx, const std::string& from_alias,
                                                           const std::string& to_alias,
                                                           std::string content,
@@ -89,13 +97,11 @@ Reply<protocol::SendResponse> RelayService::route_message(Tx& tx, const std::str
   // earlier in the same batch is a retry too. The id is remembered in this transaction, with the
   // delivery that follows: both land, or neither. An id the relay made up cannot come back in a
   // retry, so it takes no place in the window (as for /send_all and /send_room).
-  if (!message_id.empty()) {
-    auto fresh = tx.remember_message_id(from_alias, msg.message_id, config_.dedup_window);
-    if (!fresh) return storage_failure(fresh.error());
-    if (!*fresh) {
-      out.duplicate = true;
-      return out;
-    }
+  auto retry = is_retry(tx, from_alias, message_id);
+  if (!retry) return retry.error();
+  if (*retry) {
+    out.duplicate = true;
+    return out;
   }
   msg.to_alias = lease->alias;  // the recipient's registered spelling
   batch.deliveries.push_back(Delivery{{lease->node_id, lease->session_id}, std::move(msg)});
@@ -176,13 +182,11 @@ Reply<protocol::FanoutResponse> RelayService::send_all(const protocol::SendAllRe
       TxScope::kWhole, [&](Tx& tx) -> Reply<protocol::FanoutResponse> {
         // A retry of a fan-out that was applied (lost response, failed commit) must not deliver
         // twice: a client-supplied id goes through the dedup window like a /send.
-        if (!req.message_id.empty()) {
-          auto fresh = tx.remember_message_id(req.from_alias, out.message_id, config_.dedup_window);
-          if (!fresh) return storage_failure(fresh.error());
-          if (!*fresh) {
-            out.duplicate = true;
-            return out;
-          }
+        auto retry = is_retry(tx, req.from_alias, req.message_id);
+        if (!retry) return retry.error();
+        if (*retry) {
+          out.duplicate = true;
+          return out;
         }
         WriteBatch batch;
         auto& deliveries = batch.deliveries;

@@ -254,13 +254,11 @@ Reply<protocol::FanoutResponse> RelayService::send_room(const protocol::SendRoom
         if (!room || room->members.empty()) return out;
         // A retried fan-out (lost response, failed commit) must not deliver twice: a
         // client-supplied id goes through the dedup window like a /send.
-        if (!req.message_id.empty()) {
-          auto fresh = tx.remember_message_id(req.from_alias, out.message_id, config_.dedup_window);
-          if (!fresh) return storage_failure(fresh.error());
-          if (!*fresh) {
-            out.duplicate = true;
-            return out;
-          }
+        auto retry = is_retry(tx, req.from_alias, req.message_id);
+        if (!retry) return retry.error();
+        if (*retry) {
+          out.duplicate = true;
+          return out;
         }
         StoredMessage msg;
         msg.message_id = out.message_id;
