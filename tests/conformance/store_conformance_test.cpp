@@ -70,6 +70,13 @@ class StoreConformance : public ::testing::TestWithParam<std::string> {
     ASSERT_EQ(store_->kind(), GetParam());
   }
   Store& s() { return *store_; }
+  // Closes the store and opens it again (durable backends): what a relay restart sees.
+  void reopen() {
+    store_.reset();
+    auto reopened = open_store(url_);
+    ASSERT_TRUE(reopened.has_value()) << reopened.error().message;
+    store_ = std::move(reopened.value());
+  }
 
   test::TempDir dir_{"c2c-store-conf"};
   std::string url_;
@@ -342,10 +349,7 @@ TEST_P(StoreConformance, SeqsSurviveReopenAndAreNeverReused) {
   ASSERT_TRUE(test::writes(s()).drop_through(
       kCarol, highest));  // the highest seq is gone before the reopen
   ASSERT_TRUE(s().wait_durable());
-  store_.reset();
-  auto reopened = open_store(url_);
-  ASSERT_TRUE(reopened.has_value()) << reopened.error().message;
-  store_ = std::move(reopened.value());
+  ASSERT_NO_FATAL_FAILURE(reopen());
   const auto after = s().peek(kBob);
   ASSERT_EQ(ids_of(after), (std::vector<std::string>{"c"}));
   EXPECT_EQ(after[0].seq, before[2].seq) << "a message keeps its seq across a restart";
@@ -356,10 +360,7 @@ TEST_P(StoreConformance, SeqsSurviveReopenAndAreNeverReused) {
   ASSERT_TRUE(test::writes(s()).move_inbox(kBob, kCarol));
   const auto moved = s().peek(kCarol);
   ASSERT_TRUE(s().wait_durable());
-  store_.reset();
-  reopened = open_store(url_);
-  ASSERT_TRUE(reopened.has_value()) << reopened.error().message;
-  store_ = std::move(reopened.value());
+  ASSERT_NO_FATAL_FAILURE(reopen());
   EXPECT_EQ(seqs_of(s().peek(kCarol)), seqs_of(moved));
   EXPECT_EQ(ids_of(s().peek(kCarol)), (std::vector<std::string>{"y", "c"}));
 }
@@ -756,10 +757,7 @@ TEST_P(StoreConformance, AFailedBodyUndoesEveryWrite) {
   if (GetParam() == "memory") return;
   ASSERT_TRUE(s().wait_durable());
   const std::string kept = state_of(s(), rooms);
-  store_.reset();
-  auto reopened = open_store(url_);
-  ASSERT_TRUE(reopened.has_value()) << reopened.error().message;
-  store_ = std::move(reopened.value());
+  ASSERT_NO_FATAL_FAILURE(reopen());
   EXPECT_EQ(state_of(s(), rooms), kept);
 }
 
@@ -861,6 +859,89 @@ TEST_P(StoreConformance, ConcurrentAppendersAndDrainerSeeEveryMessageOnceInOrder
   }
   EXPECT_EQ(s().queued_messages(), 0u);
   ASSERT_TRUE(s().wait_durable());
+}
+
+// Named settings (store.hpp): a name gets its value once; the first adopt_setting() wins and
+// every later one gets that value back, inside a transaction and out.
+TEST_P(StoreConformance, SettingsFirstAdoptWins) {
+  auto none = s().get_setting("relay_identity");
+  ASSERT_TRUE(none) << none.error().message;
+  EXPECT_FALSE(none->has_value());
+  auto first = test::writes(s()).adopt_setting("relay_identity", "one");
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_EQ(*first, "one");
+  auto second = test::writes(s()).adopt_setting("relay_identity", "two");
+  ASSERT_TRUE(second) << second.error().message;
+  EXPECT_EQ(*second, "one") << "a later adopt gets the earlier value";
+  EXPECT_EQ(s().get_setting("relay_identity").value(), "one");
+  EXPECT_FALSE(s().get_setting("other").value().has_value()) << "names are apart";
+  // Values are kept as given: multi-line text with quotes and non-ASCII bytes.
+  const std::string text = "{\n  \"k\": \"v\u00e9'\"\n}\n";
+  EXPECT_EQ(test::writes(s()).adopt_setting("other", text).value(), text);
+  ASSERT_TRUE(s().transact(TxScope::kWhole, [&](Tx& tx) -> Result<void> {
+    auto seen = tx.get_setting("other");
+    if (!seen || *seen != text) return fail(ErrorCode::kInternal, "tx.get_setting");
+    auto again = tx.adopt_setting("other", "three");
+    if (!again || *again != text) return fail(ErrorCode::kInternal, "adopt in a body");
+    return {};
+  }));
+  ASSERT_TRUE(s().wait_durable());
+  if (GetParam() == "memory") return;
+  ASSERT_NO_FATAL_FAILURE(reopen());
+  EXPECT_EQ(s().get_setting("relay_identity").value(), "one") << "survives a reopen";
+  EXPECT_EQ(s().get_setting("other").value(), text);
+  EXPECT_EQ(test::writes(s()).adopt_setting("relay_identity", "four").value(), "one");
+}
+
+// A body that fails after adopting leaves the name without a value: the next adopt wins.
+TEST_P(StoreConformance, AFailedBodyUndoesAnAdopt) {
+  bool adopted = false;
+  auto r = s().transact(TxScope::kWhole, [&](Tx& tx) -> Result<void> {
+    auto got = tx.adopt_setting("relay_identity", "undone");
+    if (!got || *got != "undone") return fail(ErrorCode::kInternal, "adopt");
+    auto seen = tx.get_setting("relay_identity");
+    if (!seen || *seen != "undone") return fail(ErrorCode::kInternal, "the body sees its adopt");
+    adopted = true;
+    return fail(ErrorCode::kBadRequest, "the body gives up");
+  });
+  ASSERT_TRUE(adopted) << (r ? std::string("ok") : r.error().message);
+  ASSERT_FALSE(r);
+  EXPECT_FALSE(s().get_setting("relay_identity").value().has_value());
+  EXPECT_EQ(test::writes(s()).adopt_setting("relay_identity", "kept").value(), "kept");
+  ASSERT_TRUE(s().wait_durable());
+  if (GetParam() == "memory") return;
+  ASSERT_NO_FATAL_FAILURE(reopen());
+  EXPECT_EQ(s().get_setting("relay_identity").value(), "kept");
+}
+
+// Relays starting together on one database (PostgreSQL: each with a store of its own) all adopt
+// the same one value, whoever's it is; one-write transactions included.
+TEST_P(StoreConformance, ConcurrentAdoptersAllGetOneValue) {
+  constexpr int kAdopters = 8;
+  std::vector<std::unique_ptr<Store>> own(kAdopters);
+  if (GetParam() == "postgres") {
+    for (auto& st : own) {
+      auto opened = open_store(url_);
+      ASSERT_TRUE(opened.has_value()) << opened.error().message;
+      st = std::move(opened.value());
+    }
+  }
+  std::vector<std::string> got(kAdopters);
+  std::vector<std::thread> threads;
+  threads.reserve(kAdopters);
+  for (int i = 0; i < kAdopters; ++i) {
+    threads.emplace_back([&, i] {
+      Store& st = own[i] ? *own[i] : s();
+      // kOneWrite: no cluster lock on PostgreSQL, so the adopts really race.
+      const TxScope scope = i % 2 == 0 ? TxScope::kWhole : TxScope::kOneWrite;
+      auto r = test::writes(st, scope).adopt_setting("relay_identity", "v" + std::to_string(i));
+      got[i] = r ? *r : "error: " + r.error().message;
+    });
+  }
+  for (auto& t : threads) t.join();
+  const std::string winner = s().get_setting("relay_identity").value().value_or("none");
+  EXPECT_EQ(winner.rfind('v', 0), 0u) << winner;
+  for (int i = 0; i < kAdopters; ++i) EXPECT_EQ(got[i], winner) << "adopter " << i;
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreConformance,

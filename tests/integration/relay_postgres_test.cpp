@@ -8,6 +8,7 @@
 #include <set>
 #include <thread>
 
+#include "c2c/crypto/identity.hpp"
 #include "c2c/relay/store/pg_conn.hpp"
 #include "relay_http.hpp"
 #include "support/pg_server.hpp"
@@ -232,6 +233,64 @@ TEST(RelayPostgresCluster, RacesAcrossTheTwoRelaysHaveExactlyOneWinner) {
   for (const auto& m : msgs) ids.insert(m["message_id"].get<std::string>());
   EXPECT_EQ(ids.size(), static_cast<size_t>(kRounds));
   for (int i = 0; i < kRounds; ++i) EXPECT_EQ(ids.count("dup-" + std::to_string(i)), 1u);
+}
+
+// The relay identity lives in the database (docs/deploying.md): relays on one database sign
+// their register receipts with one key, whatever their persist dirs hold; the first relay's key
+// is the one stored, and a relay whose file holds another says so on stderr.
+TEST(RelayPostgresCluster, EveryRelayOnOneDatabaseSignsWithOneIdentity) {
+  REQUIRE_PG(pg);
+  const std::string url = pg->create_database();
+  ASSERT_FALSE(url.empty());
+  test::TempDir dir1, dir2;
+  auto with_dir = [&](const test::TempDir& d) {
+    auto args = pg_args(url);
+    args.insert(args.end(), {"--persist-dir", d.str()});
+    return args;
+  };
+  auto one = test::start_relay(with_dir(dir1), relay_env());
+  auto two = test::start_relay(with_dir(dir2), relay_env());
+  auto three = test::start_relay(pg_args(url), relay_env());  // no persist dir: a fresh key
+  ASSERT_FALSE(one.url.empty());
+  ASSERT_FALSE(two.url.empty());
+  ASSERT_FALSE(three.url.empty());
+  const auto file1 = crypto::load_identity(dir1 / "relay-server-identity.json");
+  const auto file2 = crypto::load_identity(dir2 / "relay-server-identity.json");
+  ASSERT_TRUE(file1) << file1.error().message;
+  ASSERT_TRUE(file2) << file2.error().message << " (the file is made as before)";
+  ASSERT_NE(file1->public_key_b64u(), file2->public_key_b64u());
+
+  std::vector<std::string> relay_pks;
+  int n = 0;
+  for (auto* relay : {&one, &two, &three}) {
+    const auto k = key(static_cast<uint8_t>(60 + n));
+    Http http(relay->url);
+    auto reg = http.register_alias("signer" + std::to_string(n++), "node", "s", &k);
+    ASSERT_TRUE(reg.ok()) << reg.raw;
+    relay_pks.push_back(reg.body["receipt"]["relay_identity_pk"].get<std::string>());
+  }
+  EXPECT_EQ(relay_pks[0], file1->public_key_b64u()) << "the first relay's key is the one stored";
+  EXPECT_EQ(relay_pks[1], relay_pks[0]);
+  EXPECT_EQ(relay_pks[2], relay_pks[0]);
+
+  const std::string fp = "relay-identity=" + crypto::fingerprint(file1->keys.public_key);
+  for (auto* relay : {&one, &two, &three}) {
+    EXPECT_TRUE(relay->child->wait_for_err_line(
+        [&](const std::string& l) { return l.find(fp) != std::string::npos; }, 10s))
+        << relay->child->err();
+  }
+  const std::string note = "uses the identity kept in the database";
+  EXPECT_TRUE(two.child->wait_for_err_line(
+      [&](const std::string& l) {
+        return l.find(note) != std::string::npos &&
+               l.find((dir2 / "relay-server-identity.json").string()) != std::string::npos;
+      },
+      10s))
+      << two.child->err();
+  EXPECT_EQ(one.child->err().find(note), std::string::npos) << one.child->err();
+  EXPECT_EQ(three.child->err().find(note), std::string::npos)
+      << "no file, nothing to set aside: " << three.child->err();
+  for (auto* relay : {&one, &two, &three}) EXPECT_EQ(stop_relay(*relay), 0);
 }
 
 // Direct messages run side by side on a cluster (their sections hold the write lock shared), but

@@ -4,6 +4,7 @@
 #include <sstream>
 #include <thread>
 
+#include "c2c/crypto/identity.hpp"
 #include "relay_http.hpp"
 
 namespace c2c::relay::itest {
@@ -162,6 +163,45 @@ TEST(RelayServe, MemoryPersistDirKeepsRoomHistoryAndIdentity) {
   auto reg = http.register_alias("alice", "na", "sa", &k);
   ASSERT_TRUE(reg.ok());
   EXPECT_EQ(reg.body["receipt"]["relay_identity_pk"], relay_pk) << "same relay identity";
+  EXPECT_EQ(stop_relay(relay), 0);
+}
+
+// With SQLite the relay identity lives in the database too (docs/relay-server.md, "Storage"): a
+// relay restarted without its identity file keeps signing with the key it had.
+TEST(RelayServe, SqliteKeepsTheRelayKeyInTheDatabase) {
+  test::TempDir dir;
+  const std::vector<std::string> args = {"--storage", "sqlite", "--db-path",
+                                         (dir / "relay.db").string()};
+  const auto file = dir / "relay-server-identity.json";
+  auto k = key(1);
+  std::string relay_pk;
+  {
+    auto relay = test::start_relay(args, relay_env());
+    Http http(relay.url);
+    auto reg = http.register_alias("alice", "na", "sa", &k);
+    ASSERT_TRUE(reg.ok()) << reg.raw;
+    relay_pk = reg.body["receipt"]["relay_identity_pk"];
+    EXPECT_EQ(stop_relay(relay), 0);
+  }
+  const auto first = crypto::load_identity(file);
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_EQ(first->public_key_b64u(), relay_pk) << "the file's key was the one stored";
+  std::filesystem::remove(file);
+
+  auto relay = test::start_relay(args, relay_env());
+  Http http(relay.url);
+  auto reg = http.register_alias("alice", "na", "sa", &k);
+  ASSERT_TRUE(reg.ok()) << reg.raw;
+  EXPECT_EQ(reg.body["receipt"]["relay_identity_pk"], relay_pk) << "the key came from the database";
+  EXPECT_TRUE(relay.child->wait_for_err_line(
+      [&](const std::string& l) {
+        return l.find("uses the identity kept in the database") != std::string::npos &&
+               l.find(file.string()) != std::string::npos;
+      },
+      std::chrono::seconds(10)))
+      << relay.child->err();
+  EXPECT_NE(relay.child->err().find("relay-identity=" + first->fingerprint), std::string::npos)
+      << relay.child->err();
   EXPECT_EQ(stop_relay(relay), 0);
 }
 

@@ -92,6 +92,9 @@ bool FaultyStore::seen_message_id(std::string_view sender, std::string_view mess
 std::vector<relay::DeadLetter> FaultyStore::dead_letters() {
   return inner_.dead_letters();
 }
+Result<std::optional<std::string>> FaultyStore::get_setting(std::string_view name) {
+  return inner_.get_setting(name);
+}
 
 // Each write: counted, failed when armed, else the inner transaction's.
 class FaultyTx final : public relay::Tx {
@@ -162,6 +165,9 @@ class FaultyTx final : public relay::Tx {
   }
   Result<void> add_dead_letter(const relay::DeadLetter& dl) override {
     C2C_FAULTY_WRITE(add_dead_letter, dl);
+  }
+  Result<std::string> adopt_setting(std::string_view name, std::string_view proposed) override {
+    C2C_FAULTY_WRITE(adopt_setting, name, proposed);
   }
 #undef C2C_FAULTY_WRITE
 

@@ -1,10 +1,10 @@
 #pragma once
 // FaultyStore: a relay Store decorator that fails a chosen write, for fault-injection tests in the
 // style of Beast's test::fail_count. Every call that can fail (every Tx write: puts, removes,
-// appends, drains, room and history writes, the dedup and nonce caches; and wait_durable) is
-// counted; the armed one returns ErrorCode::kIo without reaching the wrapped store, so the wrapped
-// store shows exactly what a failing backend would have kept. Reads pass through and are not
-// counted.
+// appends, drains, room and history writes, the dedup and nonce caches, settings; and wait_durable)
+// is counted; the armed one returns ErrorCode::kIo without reaching the wrapped store, so the
+// wrapped store shows exactly what a failing backend would have kept. Reads pass through and are
+// not counted.
 //
 // Typical loop: for n = 0, 1, 2, ...: arm(n), run the operation, check the observable state is
 // either "before" or "after"; stop when the operation completes with no fault triggered.
@@ -56,6 +56,7 @@ class FaultyStore final : public relay::Store {
   std::vector<relay::StoredMessage> history(std::string_view room_id, size_t limit) override;
   bool seen_message_id(std::string_view sender, std::string_view message_id) override;
   std::vector<relay::DeadLetter> dead_letters() override;
+  Result<std::optional<std::string>> get_setting(std::string_view name) override;
 
   // The inner store's transaction, whose writes go through a counting Tx: the armed write fails
   // without reaching the inner store, and the body's error then undoes what it wrote before.

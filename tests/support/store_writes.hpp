@@ -82,6 +82,9 @@ class OneWrite {
   Result<void> add_dead_letter(const relay::DeadLetter& dl) {
     return run([&](relay::Tx& tx) { return tx.add_dead_letter(dl); });
   }
+  Result<std::string> adopt_setting(std::string_view name, std::string_view proposed) {
+    return run([&](relay::Tx& tx) { return tx.adopt_setting(name, proposed); });
+  }
 
  private:
   relay::Store& s_;

@@ -275,15 +275,18 @@ std::string store_url(const ServePlan& p) {
   return "postgres:" + url;  // a libpq key=value string
 }
 
-// The relay key lives with its data: the persist dir, else the SQLite database's directory.
-crypto::Identity load_relay_identity(const ServePlan& p, Clock& clock) {
+// The relay key file lives with its data: the persist dir, else the SQLite database's
+// directory. The store's copy, once there is one, is the one used (persist.hpp).
+crypto::Identity load_relay_identity(const ServePlan& p, relay::Store& store, Clock& clock) {
   std::optional<fs::path> identity_dir;
   if (!p.o.persist_dir.empty()) {
     identity_dir = fs::path(p.o.persist_dir);
   } else if (p.sqlite()) {
     identity_dir = fs::absolute(p.db_path).parent_path();
   }
-  return unwrap(rs::load_or_create_relay_identity(identity_dir, clock.now()));
+  rs::RelayIdentity id = unwrap(rs::load_relay_identity(store, identity_dir, clock.now()));
+  std::cerr << rs::describe_relay_identity(id);
+  return std::move(id.identity);
 }
 
 // Memory storage with a persist dir keeps room history in files; loads what is there.
@@ -453,7 +456,7 @@ void run_serve(ServeOptions options) {
 
   auto store = unwrap(relay::open_store(store_url(p)));
   SystemClock& clock = SystemClock::instance();
-  crypto::Identity identity = load_relay_identity(p, clock);
+  crypto::Identity identity = load_relay_identity(p, *store, clock);
   std::unique_ptr<rs::HistoryArchive> archive = open_history_archive(p, *store);
   const rs::ServiceConfig config = service_config(p);
 
@@ -507,8 +510,9 @@ void register_relay_serve(CLI::App& relay) {
   cmd->add_option("--db-path", opts->db_path,
                   "SQLite database (default <persist-dir>/c2c_relay.db or ./c2c_relay.db)");
   cmd->add_option("--persist-dir", opts->persist_dir,
-                  "Directory for the relay identity and (memory storage) room history; env "
-                  "C2C_RELAY_PERSIST_DIR");
+                  "Directory for the relay identity file (sqlite/postgres: the database's copy, "
+                  "stored by the first relay, is the one used) and (memory storage) room "
+                  "history; env C2C_RELAY_PERSIST_DIR");
   cmd->add_option("--gc-interval", opts->gc_interval,
                   "Expire dead leases every N seconds (0 or omitted: disabled)");
   cmd->add_option("--threads", opts->threads, "I/O threads (default: number of cores)");

@@ -73,7 +73,7 @@ Result<std::array<uint8_t, N>> key_field(const std::string& text, const char* na
   return *key;
 }
 
-Result<Identity> parse_identity(const std::string& text) {
+Result<Identity> parse_identity(std::string_view text) {
   ordered_json j;
   try {
     j = ordered_json::parse(text);
@@ -146,14 +146,7 @@ Result<Identity> load_identity(const fs::path& path) {
   return parse_identity(*text);
 }
 
-Result<void> save_identity(const fs::path& path, const Identity& id) {
-  const fs::path parent = path.parent_path();
-  // A bare file name means the current directory, which is not ours to chmod.
-  if (!parent.empty()) {
-    C2C_TRY(make_private_dirs(parent));
-    if (::chmod(parent.c_str(), kDirMode) != 0) return io_error("cannot chmod", parent, errno);
-  }
-
+std::string identity_to_json(const Identity& id) {
   ordered_json j;
   j["version"] = 1;
   j["alg"] = "ed25519";
@@ -162,7 +155,22 @@ Result<void> save_identity(const fs::path& path, const Identity& id) {
   j["fingerprint"] = id.fingerprint;
   j["created_at"] = id.created_at;
   j["alias_hint"] = id.alias_hint;
-  const std::string text = j.dump(2) + "\n";
+  return j.dump(2) + "\n";
+}
+
+Result<Identity> identity_from_json(std::string_view text) {
+  return parse_identity(text);
+}
+
+Result<void> save_identity(const fs::path& path, const Identity& id) {
+  const fs::path parent = path.parent_path();
+  // A bare file name means the current directory, which is not ours to chmod.
+  if (!parent.empty()) {
+    C2C_TRY(make_private_dirs(parent));
+    if (::chmod(parent.c_str(), kDirMode) != 0) return io_error("cannot chmod", parent, errno);
+  }
+
+  const std::string text = identity_to_json(id);
 
   // On failure the previous identity.json is untouched.
   C2C_TRY(replace_file(path, text, kFileMode));

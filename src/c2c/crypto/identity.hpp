@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 #include "c2c/core/result.hpp"
 #include "c2c/crypto/crypto.hpp"
@@ -28,6 +29,12 @@ Identity new_identity(std::string alias_hint, double now_epoch_seconds);
 // Save errors are ErrorCode::kIo; a failed save leaves any previous file untouched.
 Result<Identity> load_identity(const std::filesystem::path& path);
 Result<void> save_identity(const std::filesystem::path& path, const Identity& id);
+
+// The identity's JSON text, as identity.json holds it (private key included: keep the text as
+// private as the file), and back. identity_from_json() checks what load_identity() checks, with
+// the same error texts (the file's mode aside).
+std::string identity_to_json(const Identity& id);
+Result<Identity> identity_from_json(std::string_view text);
 
 // $XDG_CONFIG_HOME/c2c/identity.json, else $HOME/.config/c2c/identity.json.
 std::filesystem::path default_identity_path();

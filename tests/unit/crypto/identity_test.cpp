@@ -50,6 +50,16 @@ std::string load_error(const TempDir& dir, const nlohmann::json& j) {
   return r.error().message;
 }
 
+// `got` is `want` read back: the same keys (and it signs as `want`), fingerprint, time and hint.
+void expect_same_identity(const Identity& got, const Identity& want) {
+  EXPECT_EQ(got.keys.seed, want.keys.seed);
+  EXPECT_EQ(got.keys.public_key, want.keys.public_key);
+  EXPECT_EQ(got.fingerprint, want.fingerprint);
+  EXPECT_EQ(got.created_at, want.created_at);
+  EXPECT_EQ(got.alias_hint, want.alias_hint);
+  EXPECT_TRUE(verify(got.keys.public_key, "m", sign(want.keys, "m")));
+}
+
 TEST(NewIdentity, HasFreshKeysFingerprintAndRfc3339Time) {
   const Identity a = new_identity("laptop", 1776730000.9);
   const Identity b = new_identity("", 0);
@@ -68,12 +78,9 @@ TEST(SaveIdentity, RoundTripsThroughLoad) {
   ASSERT_TRUE(save_identity(p, id));
   const auto loaded = load_identity(p);
   ASSERT_TRUE(loaded) << loaded.error().message;
-  EXPECT_EQ(loaded->keys.seed, id.keys.seed);
-  EXPECT_EQ(loaded->keys.public_key, id.keys.public_key);
-  EXPECT_EQ(loaded->fingerprint, id.fingerprint);
+  expect_same_identity(*loaded, id);
   EXPECT_EQ(loaded->created_at, "2026-04-21T00:06:40Z");
   EXPECT_EQ(loaded->alias_hint, "alias-hint");
-  EXPECT_TRUE(verify(loaded->keys.public_key, "m", sign(id.keys, "m")));
 }
 
 TEST(SaveIdentity, WritesFile0600InDirectories0700) {
@@ -235,6 +242,43 @@ TEST(LoadIdentity, PublicKeyMustMatchTheSeed) {
   nlohmann::json j = example_json();
   j["public_key"] = b64u_encode(KeyPair::generate().public_key);
   EXPECT_EQ(load_error(dir, j), "public_key does not match private_key");
+}
+
+// The JSON text form (identity_to_json / identity_from_json) is the file's content, without
+// the file: what a relay keeps in its database.
+TEST(IdentityJson, IsTheFilesTextAndRoundTrips) {
+  TempDir dir;
+  const Identity id = new_identity("relay-server", 1776730000);
+  const std::string text = identity_to_json(id);
+  const fs::path p = dir / "identity.json";
+  ASSERT_TRUE(save_identity(p, id));
+  EXPECT_EQ(text, read_file(p)) << "save_identity writes exactly this text";
+  const auto back = identity_from_json(text);
+  ASSERT_TRUE(back) << back.error().message;
+  expect_same_identity(*back, id);
+  EXPECT_EQ(identity_to_json(*back), text);
+}
+
+TEST(IdentityJson, RefusesWhatLoadIdentityRefusesWithTheSameTexts) {
+  TempDir dir;
+  nlohmann::json mismatched = example_json();
+  mismatched["public_key"] = b64u_encode(KeyPair::generate().public_key);
+  nlohmann::json no_alg = example_json();
+  no_alg.erase("alg");
+  for (const nlohmann::json& j : {mismatched, no_alg, nlohmann::json::array({1})}) {
+    const auto parsed = identity_from_json(j.dump());
+    ASSERT_FALSE(parsed) << j.dump();
+    EXPECT_EQ(parsed.error().message, load_error(dir, j)) << j.dump();
+  }
+  for (const std::string text : {"{not json", ""}) {
+    const auto parsed = identity_from_json(text);
+    ASSERT_FALSE(parsed) << text;
+    EXPECT_EQ(parsed.error().message.rfind("identity json parse: ", 0), 0u)
+        << parsed.error().message;
+  }
+  const auto example = identity_from_json(example_json().dump());
+  ASSERT_TRUE(example) << example.error().message;
+  EXPECT_EQ(example->public_key_b64u(), test::kExamplePk);
 }
 
 class EnvVar {

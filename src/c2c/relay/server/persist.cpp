@@ -113,4 +113,40 @@ Result<crypto::Identity> load_or_create_relay_identity(const std::optional<fs::p
   return id;
 }
 
+Result<RelayIdentity> load_relay_identity(Store& store, const std::optional<fs::path>& dir,
+                                          double now) {
+  RelayIdentity out;
+  auto proposed = load_or_create_relay_identity(dir, now);
+  if (!proposed) return Unexpected{proposed.error()};
+  if (dir) out.file = *dir / "relay-server-identity.json";
+  const std::string text = crypto::identity_to_json(*proposed);
+  auto adopted = transact_value(store, TxScope::kWhole, [&](Tx& tx) {
+    return tx.adopt_setting(kRelayIdentitySetting, text);
+  });
+  if (!adopted) return Unexpected{adopted.error()};
+  C2C_TRY(store.wait_durable());
+  if (*adopted == text) {
+    out.identity = std::move(*proposed);
+    return out;
+  }
+  auto kept = crypto::identity_from_json(*adopted);
+  if (!kept) {
+    return fail(kept.error().code,
+                "the relay identity kept in the database is unreadable: " + kept.error().message);
+  }
+  out.from_store = kept->keys.public_key != proposed->keys.public_key;
+  out.identity = std::move(*kept);
+  return out;
+}
+
+std::string describe_relay_identity(const RelayIdentity& id) {
+  const std::string fp = crypto::fingerprint(id.identity.keys.public_key);
+  std::string out = "  relay-identity=" + fp + "\n";
+  if (id.from_store && id.file) {
+    out += "note: this relay uses the identity kept in the database (" + fp + "), not the one in " +
+           id.file->string() + "\n";
+  }
+  return out;
+}
+
 }  // namespace c2c::relay::server

@@ -1,6 +1,7 @@
 #pragma once
-// What the relay keeps on disk besides the Store: the relay's own Ed25519 identity and, with
-// memory storage and a persist dir, room history as one JSON line per entry in
+// What the relay keeps on disk besides the Store: the relay's own Ed25519 identity (a file, which
+// a relay on a database hands to the Store, so that every relay sharing the database signs with
+// one key) and, with memory storage and a persist dir, room history as one JSON line per entry in
 // <dir>/rooms/<sanitised room_id>/history.jsonl (loaded at start, appended on every entry).
 
 #include <filesystem>
@@ -42,5 +43,29 @@ class HistoryArchive {
 // identity is generated per process.
 Result<crypto::Identity> load_or_create_relay_identity(
     const std::optional<std::filesystem::path>& dir, double now);
+
+// The Store setting holding the relay identity's JSON text (crypto::identity_to_json).
+inline constexpr std::string_view kRelayIdentitySetting = "relay_identity";
+
+// The identity a relay signs with (register receipts), and where it came from.
+struct RelayIdentity {
+  crypto::Identity identity;
+  std::optional<std::filesystem::path> file;  // <dir>/relay-server-identity.json, if a dir
+  // The store already held another identity than the file's (or than the one made for this
+  // process): the relay uses the store's.
+  bool from_store = false;
+};
+
+// load_or_create_relay_identity(), then adopted as the store's kRelayIdentitySetting in one
+// kWhole transaction: the first relay on a database stores its identity there, every later start
+// (of any relay on that database) uses the stored one (docs/deploying.md). Durable before it
+// returns. With memory storage the store starts empty, so the file's identity is the one used.
+Result<RelayIdentity> load_relay_identity(Store& store,
+                                          const std::optional<std::filesystem::path>& dir,
+                                          double now);
+
+// The startup lines (stderr) naming the identity in use: its fingerprint, and a note when the
+// store's identity replaced the file's.
+std::string describe_relay_identity(const RelayIdentity& id);
 
 }  // namespace c2c::relay::server

@@ -71,6 +71,9 @@ class BackendTx final : public Tx {
   Result<void> add_dead_letter(const DeadLetter& dl) override {
     return write([&] { return s_.add_dead_letter(dl); });
   }
+  Result<std::string> adopt_setting(std::string_view name, std::string_view proposed) override {
+    return write([&] { return s_.adopt_setting(name, proposed); });
+  }
 
  private:
   template <typename F>

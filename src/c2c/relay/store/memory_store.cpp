@@ -161,6 +161,8 @@ void MemoryStore::undo(Undo& u) {
           }
         } else if constexpr (std::is_same_v<T, DeadLetterAdded>) {
           dead_letters_.pop_back();
+        } else if constexpr (std::is_same_v<T, SettingAdded>) {
+          settings_.erase(e.name);
         }
       },
       u);
@@ -351,6 +353,24 @@ Result<void> MemoryStore::add_dead_letter(const DeadLetter& dl) {
 std::vector<DeadLetter> MemoryStore::dead_letters() {
   const Guard lock(*this);
   return dead_letters_;
+}
+
+// --- settings ---
+
+Result<std::optional<std::string>> MemoryStore::get_setting(std::string_view name) {
+  const Guard lock(*this);
+  auto it = settings_.find(name);
+  if (it == settings_.end()) return std::optional<std::string>();
+  return std::optional<std::string>(it->second);
+}
+
+Result<std::string> MemoryStore::adopt_setting(std::string_view name, std::string_view proposed) {
+  const Guard lock(*this);
+  auto [it, inserted] = settings_.try_emplace(std::string(name), proposed);
+  if (!inserted) return it->second;
+  if (logging_) undo_.emplace_back(SettingAdded{it->first});
+  emit(redo::PutSetting{it->first, it->second});
+  return it->second;
 }
 
 }  // namespace c2c::relay

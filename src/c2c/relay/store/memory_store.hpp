@@ -85,6 +85,7 @@ class MemoryStore : public Store {
   std::vector<StoredMessage> history(std::string_view room_id, size_t limit) override;
   bool seen_message_id(std::string_view sender, std::string_view message_id) override;
   std::vector<DeadLetter> dead_letters() override;
+  Result<std::optional<std::string>> get_setting(std::string_view name) override;
 
   Result<void> transact(TxScope scope, const Body& body) override;
   Result<void> wait_durable() override { return {}; }
@@ -142,6 +143,7 @@ class MemoryStore : public Store {
   Result<bool> remember_nonce(std::string_view cache, std::string_view nonce, double ts,
                               double ttl_seconds);
   Result<void> add_dead_letter(const DeadLetter& dl);
+  Result<std::string> adopt_setting(std::string_view name, std::string_view proposed);
 
   // --- the undo log: what each write of the running transaction changed, oldest first ---
   struct LeaseWas {  // casefold(alias) held `old` (nullopt: no lease)
@@ -189,9 +191,12 @@ class MemoryStore : public Store {
     std::vector<std::pair<double, std::string>> pruned;
   };
   struct DeadLetterAdded {};
-  using Undo =
-      std::variant<LeaseWas, BindingWas, Appended, Taken, Moved, RoomWas, MemberAdded,
-                   MemberRemoved, HistoryAppended, IdRemembered, NonceRemembered, DeadLetterAdded>;
+  struct SettingAdded {  // `name` had no value before
+    std::string name;
+  };
+  using Undo = std::variant<LeaseWas, BindingWas, Appended, Taken, Moved, RoomWas, MemberAdded,
+                            MemberRemoved, HistoryAppended, IdRemembered, NonceRemembered,
+                            DeadLetterAdded, SettingAdded>;
   void undo(Undo& u);
   void put_lease_raw(const std::string& key, const Lease& lease);
   void erase_lease_raw(const std::string& key);
@@ -236,6 +241,7 @@ class MemoryStore : public Store {
 
   std::map<std::string, NonceCache, std::less<>> nonce_caches_;
   std::vector<DeadLetter> dead_letters_;
+  std::map<std::string, std::string, std::less<>> settings_;
 };
 
 }  // namespace c2c::relay

@@ -91,6 +91,11 @@ CREATE TABLE c2c_dead_letters (
   reason text NOT NULL,
   dead_at float8 NOT NULL);
 )sql",
+    // 2: named settings, text the store keeps for the relays without reading it (the relays'
+    // shared identity: docs/deploying.md). A name gets its value once (Tx::adopt_setting).
+    R"sql(
+CREATE TABLE c2c_settings (name text PRIMARY KEY, value text NOT NULL);
+)sql",
 };
 
 constexpr int kMigrationCount = static_cast<int>(std::size(kMigrations));

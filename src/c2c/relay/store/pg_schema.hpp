@@ -8,7 +8,7 @@
 namespace c2c::relay::pg {
 
 // The schema version this c2c writes.
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 // Brings the database to kSchemaVersion under a session advisory lock, so relays starting
 // together apply each migration once. A database whose version is newer than kSchemaVersion is

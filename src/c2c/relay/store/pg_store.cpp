@@ -788,6 +788,29 @@ std::vector<DeadLetter> PgStore::dead_letters() {
   return out;
 }
 
+// --- settings ---
+
+Result<std::optional<std::string>> PgStore::get_setting(std::string_view name) {
+  auto r = query("SELECT value FROM c2c_settings WHERE name = $1", Params().text(name));
+  if (!r) return Unexpected{r.error()};
+  if (r->size() == 0) return std::optional<std::string>();
+  return std::optional<std::string>(r->text(0, 0));
+}
+
+Result<std::string> PgStore::adopt_setting(std::string_view name, std::string_view proposed) {
+  // Two statements, not one: a relay whose insert waited for another relay's (same name) sees
+  // the winner's committed row only from a statement that starts after that commit (READ
+  // COMMITTED). ON CONFLICT DO NOTHING makes every relay but the first keep the first's value.
+  auto inserted =
+      query("INSERT INTO c2c_settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+            Params().text(name).text(proposed));
+  if (!inserted) return Unexpected{inserted.error()};
+  auto stored = get_setting(name);
+  if (!stored) return Unexpected{stored.error()};
+  if (!*stored) return fail(ErrorCode::kInternal, "setting " + std::string(name) + " vanished");
+  return std::move(**stored);
+}
+
 // --- wake-ups across relays ---
 
 namespace {

@@ -63,6 +63,7 @@ class PgStore : public Store {
   std::vector<StoredMessage> history(std::string_view room_id, size_t limit) override;
   bool seen_message_id(std::string_view sender, std::string_view message_id) override;
   std::vector<DeadLetter> dead_letters() override;
+  Result<std::optional<std::string>> get_setting(std::string_view name) override;
 
   Result<void> transact(TxScope scope, const Body& body) override;
   // Transactions commit before transact() returns: this only reports this thread's failure.
@@ -105,6 +106,7 @@ class PgStore : public Store {
   Result<bool> remember_nonce(std::string_view cache, std::string_view nonce, double ts,
                               double ttl_seconds);
   Result<void> add_dead_letter(const DeadLetter& dl);
+  Result<std::string> adopt_setting(std::string_view name, std::string_view proposed);
 
   // Runs `sql` on this thread's transaction connection, or on a pooled one (autocommit). A failure
   // is recorded for take_failure().

@@ -78,10 +78,14 @@ struct RememberNonce {
 struct AddDeadLetter {
   DeadLetter dead_letter;
 };
+struct PutSetting {  // adopt_setting() stored `value` under `name`, which had none
+  std::string name;
+  std::string value;
+};
 
 using Op = std::variant<PutLease, RemoveLease, PutBinding, RemoveBinding, Append, RemoveInbox,
                         RemoveSeqs, MoveInbox, RemoveThrough, PutRoom, AddMember, RemoveMember,
-                        AppendHistory, RememberId, RememberNonce, AddDeadLetter>;
+                        AppendHistory, RememberId, RememberNonce, AddDeadLetter, PutSetting>;
 
 // Receives every mutation's record; called with the store's lock held, so keep it cheap.
 // Every record comes between begin() and end() of the transaction that made it; end(false)

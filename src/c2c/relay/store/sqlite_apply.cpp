@@ -74,6 +74,8 @@ Result<Applier> Applier::prepare(Db& db) {
       {&a.add_dead_letter_,
        "INSERT INTO dead_letters (message_id, from_alias, to_alias, content, ts, room_id,"
        " envelope, reason, dead_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"},
+      // Memory stored the value only if the name had none (adopt_setting): the row mirrors it.
+      {&a.put_setting_, "INSERT OR REPLACE INTO settings (name, value) VALUES (?1, ?2)"},
   };
   for (const auto& [stmt, text] : statements) {
     auto prepared = db.prepare(text);
@@ -191,6 +193,10 @@ Result<void> Applier::operator()(const redo::RememberNonce& r) {
 Result<void> Applier::operator()(const redo::AddDeadLetter& r) {
   bind_message(add_dead_letter_, 1, r.dead_letter.message);
   return add_dead_letter_.bind(8, r.dead_letter.reason).bind(9, r.dead_letter.ts).run();
+}
+
+Result<void> Applier::operator()(const redo::PutSetting& r) {
+  return put_setting_.bind(1, r.name).bind(2, r.value).run();
 }
 
 }  // namespace c2c::relay::sql

@@ -30,12 +30,13 @@ class Applier {
   Result<void> operator()(const redo::RememberId& r);
   Result<void> operator()(const redo::RememberNonce& r);
   Result<void> operator()(const redo::AddDeadLetter& r);
+  Result<void> operator()(const redo::PutSetting& r);
 
   Stmt put_lease_, remove_lease_, put_binding_, remove_binding_;
   Stmt append_, remove_inbox_, remove_seq_, copy_inbox_, remove_through_;
   Stmt put_room_, clear_invites_, add_invite_, ensure_room_, add_member_, remove_member_;
   Stmt append_history_, remember_id_, forget_oldest_ids_, remember_nonce_, prune_nonces_;
-  Stmt add_dead_letter_;
+  Stmt add_dead_letter_, put_setting_;
 };
 
 }  // namespace c2c::relay::sql

@@ -95,6 +95,13 @@ ALTER TABLE seen_ids_v3 RENAME TO seen_ids;
 INSERT INTO schema_version VALUES (3);
 )sql";
 
+// Version 4: named settings, text the store keeps for the relay without reading it (the relay's
+// identity: docs/relay-server.md, "Storage"). A name gets its value once (Tx::adopt_setting).
+constexpr const char* kMigrateTo4 = R"sql(
+CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO schema_version VALUES (4);
+)sql";
+
 // Runs `sql` in one write transaction (all of it or none).
 Result<void> exec_atomic(Db& db, const std::string& sql) {
   auto done = db.exec("BEGIN IMMEDIATE;" + sql + "COMMIT;");
@@ -159,7 +166,8 @@ Result<void> ensure_schema(Db& db) {
   }
   // One step per version, each in one transaction: a failed step leaves the database at the
   // version before it.
-  const std::pair<const char*, const char*> steps[] = {{"1", kMigrateTo2}, {"2", kMigrateTo3}};
+  const std::pair<const char*, const char*> steps[] = {
+      {"1", kMigrateTo2}, {"2", kMigrateTo3}, {"3", kMigrateTo4}};
   for (const auto& [from, sql] : steps) {
     if (version.value() != from) continue;
     if (auto migrated = exec_atomic(db, sql); !migrated) {
@@ -274,6 +282,11 @@ Result<void> load(Db& db, MemoryStore& store) {
         dl.ts = s.real(8);
         return store.add_dead_letter(dl);
       }));
+  C2C_TRY(for_each_row(db, "SELECT name, value FROM settings", [&](const Stmt& s) -> Result<void> {
+    auto adopted = store.adopt_setting(s.text(0), s.text(1));
+    if (!adopted) return Unexpected{adopted.error()};
+    return {};
+  }));
   return {};
 }
 

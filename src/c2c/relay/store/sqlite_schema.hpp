@@ -1,5 +1,5 @@
 #pragma once
-// The relay database's schema (version 3; versions 1 and 2 are upgraded when opened) and loading
+// The relay database's schema (version 4; versions 1 to 3 are upgraded when opened) and loading
 // it into the in-memory working set.
 
 #include <string_view>
@@ -10,7 +10,7 @@
 
 namespace c2c::relay::sql {
 
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 
 // Creates the schema in an empty database; upgrades an older database one version at a time, each
 // step in one transaction;

@@ -202,6 +202,10 @@ class Store {
   // --- dead letters (append-only, oldest first) ---
   virtual std::vector<DeadLetter> dead_letters() = 0;
 
+  // --- named settings (name -> text; the store never interprets a value) ---
+  // The value stored under `name`, nullopt if none; an error if the backend could not read it.
+  virtual Result<std::optional<std::string>> get_setting(std::string_view name) = 0;
+
   // ------------------------------------------------------------------------------------------
   // The one write path: see the header comment.
   using Body = std::function<Result<void>(Tx&)>;
@@ -277,6 +281,9 @@ class Tx {
   bool seen_message_id(std::string_view sender, std::string_view message_id) {
     return store_.seen_message_id(sender, message_id);
   }
+  Result<std::optional<std::string>> get_setting(std::string_view name) {
+    return store_.get_setting(name);
+  }
 
   // --- writes ---
   // Insert or replace by alias; a replaced lease takes the new spelling.
@@ -327,6 +334,10 @@ class Tx {
   virtual Result<bool> remember_nonce(std::string_view cache, std::string_view nonce, double ts,
                                       double ttl_seconds) = 0;
   virtual Result<void> add_dead_letter(const DeadLetter& dl) = 0;
+  // Stores `proposed` under `name` unless `name` already has a value, and returns the value now
+  // stored: the first writer wins, a later call gets the earlier value back unchanged. On a
+  // database shared by several relays, relays adopting at once all get the same one value.
+  virtual Result<std::string> adopt_setting(std::string_view name, std::string_view proposed) = 0;
 
  protected:
   Tx(Store& store, TxScope scope) : store_(store), scope_(scope) {}

@@ -11,6 +11,7 @@
 #include "c2c/relay/server/persist.hpp"
 #include "c2c/relay/store/sqlite_store.hpp"
 #include "support/relay_harness.hpp"
+#include "support/store_writes.hpp"
 #include "support/temp_dir.hpp"
 
 namespace c2c::relay::testing {
@@ -222,6 +223,51 @@ TEST(RelayLimits, RelayIdentityIsCreatedOnceAndReloaded) {
   auto ephemeral = server::load_or_create_relay_identity(std::nullopt, kT0);
   ASSERT_TRUE(ephemeral);
   EXPECT_NE(ephemeral->public_key_b64u(), first->public_key_b64u());
+}
+
+// A relay on a database signs with the identity the database keeps: the first relay's file
+// identity is stored; a later relay (or a restart) with another file uses the stored one and is
+// told so; a stored value that does not parse stops the relay.
+TEST(RelayLimits, RelayIdentityIsAdoptedFromTheStore) {
+  test::TempDir dir1, dir2;
+  auto opened = SqliteStore::open((dir1 / "relay.db").string());
+  ASSERT_TRUE(opened) << opened.error().message;
+  Store& store = **opened;
+  auto first = server::load_relay_identity(store, dir1.path(), kT0);
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_FALSE(first->from_store);
+  const auto file1 = crypto::load_identity(dir1 / "relay-server-identity.json");
+  ASSERT_TRUE(file1);
+  EXPECT_EQ(first->identity.public_key_b64u(), file1->public_key_b64u());
+  EXPECT_EQ(store.get_setting(server::kRelayIdentitySetting).value(),
+            crypto::identity_to_json(*file1));
+  EXPECT_EQ(server::describe_relay_identity(*first),
+            "  relay-identity=" + crypto::fingerprint(file1->keys.public_key) + "\n");
+
+  auto second = server::load_relay_identity(store, dir2.path(), kT0 + 5);
+  ASSERT_TRUE(second) << second.error().message;
+  EXPECT_TRUE(second->from_store);
+  EXPECT_EQ(second->identity.public_key_b64u(), file1->public_key_b64u());
+  EXPECT_EQ(second->identity.keys.seed, file1->keys.seed) << "it can sign";
+  const std::string described = server::describe_relay_identity(*second);
+  EXPECT_NE(described.find("uses the identity kept in the database (" + file1->fingerprint +
+                           "), not the one in " + (dir2 / "relay-server-identity.json").string()),
+            std::string::npos)
+      << described;
+  auto ephemeral = server::load_relay_identity(store, std::nullopt, kT0);
+  ASSERT_TRUE(ephemeral);
+  EXPECT_EQ(ephemeral->identity.public_key_b64u(), file1->public_key_b64u());
+  EXPECT_EQ(server::describe_relay_identity(*ephemeral).find("not the one in"), std::string::npos)
+      << "no file to set aside";
+
+  MemoryStore broken;
+  ASSERT_TRUE(
+      test::writes(broken).adopt_setting(server::kRelayIdentitySetting, "{\"version\": 1}"));
+  auto refused = server::load_relay_identity(broken, dir1.path(), kT0);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("relay identity kept in the database is unreadable"),
+            std::string::npos)
+      << refused.error().message;
 }
 
 TEST(RelayLimits, GcLoopTicksUntilStopped) {

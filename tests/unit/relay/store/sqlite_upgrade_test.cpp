@@ -1,7 +1,7 @@
 // A relay database of schema version 1 keeps working after the upgrades to version 2 (dedup per
-// sender, aliases unique case-insensitively) and 3 (rows named by seq, no index keyed by message
-// id): its data loads, the squatted case duplicates it may hold are resolved, and the new rules
-// hold from then on (docs/security.md).
+// sender, aliases unique case-insensitively), 3 (rows named by seq, no index keyed by message id)
+// and 4 (named settings): its data loads, the squatted case duplicates it may hold are resolved,
+// and the new rules hold from then on (docs/security.md).
 #include <gtest/gtest.h>
 
 #include <string>
@@ -76,6 +76,9 @@ TEST(StoreUpgrade, Version1DatabaseLoadsAndFollowsTheNewRules) {
     // New writes follow the new rules and persist. A window of 2 evicts the oldest id, m-old.
     ASSERT_TRUE(test::writes(s).remember_message_id("alice", "m-new", 2));
     EXPECT_FALSE(s.seen_message_id("bob", "m-old"));
+    // Settings (version 4) start empty and persist.
+    EXPECT_FALSE(s.get_setting("relay_identity").value().has_value());
+    EXPECT_EQ(test::writes(s).adopt_setting("relay_identity", "id-1").value(), "id-1");
     ASSERT_TRUE(test::writes(s).put_binding("Carol", "pk-carol"));
     Lease carol;
     carol.alias = "Carol";
@@ -90,7 +93,9 @@ TEST(StoreUpgrade, Version1DatabaseLoadsAndFollowsTheNewRules) {
   {
     auto db = sql::Db::open(path);
     ASSERT_TRUE(db.has_value());
-    EXPECT_EQ(db->query_text("SELECT max(version) FROM schema_version").value(), "3");
+    EXPECT_EQ(db->query_text("SELECT max(version) FROM schema_version").value(), "4");
+    EXPECT_EQ(db->query_text("SELECT value FROM settings WHERE name = 'relay_identity'").value(),
+              "id-1");
     EXPECT_EQ(
         db->query_text("SELECT count(*) FROM sqlite_master WHERE name = 'inboxes_key'").value(),
         "0")
@@ -118,6 +123,41 @@ TEST(StoreUpgrade, Version1DatabaseLoadsAndFollowsTheNewRules) {
   EXPECT_EQ(carol->alias, "CAROL") << "a replaced lease takes the new spelling";
   EXPECT_EQ(carol->session_id, "sc2");
   EXPECT_EQ(s.list_leases().size(), 3u) << "one row per alias in the database too";
+  EXPECT_EQ(s.get_setting("relay_identity").value(), "id-1");
+  EXPECT_EQ(test::writes(s).adopt_setting("relay_identity", "id-2").value(), "id-1");
+}
+
+// A database a c2c of schema version 3 left (the version before settings) reaches version 4 with
+// its data, and gets its settings table.
+TEST(StoreUpgrade, Version3DatabaseGainsSettings) {
+  test::TempDir dir("c2c-store-upgrade");
+  const std::string path = (dir / "relay.db").string();
+  write_version_1(path);
+  {
+    // What that c2c made of it: the steps to version 3, without step 4's table and row.
+    auto opened = SqliteStore::open(path);
+    ASSERT_TRUE(opened.has_value()) << opened.error().message;
+  }
+  {
+    auto db = sql::Db::open(path);
+    ASSERT_TRUE(db.has_value());
+    ASSERT_TRUE(db->exec("DROP TABLE settings; DELETE FROM schema_version WHERE version = 4;"));
+    EXPECT_EQ(db->query_text("SELECT max(version) FROM schema_version").value(), "3");
+  }
+  {
+    auto opened = SqliteStore::open(path);
+    ASSERT_TRUE(opened.has_value()) << opened.error().message;
+    auto& s = **opened;
+    EXPECT_EQ(s.peek(InboxKey{"node-b", "sb"}).size(), 3u) << "the data is kept";
+    EXPECT_FALSE(s.get_setting("relay_identity").value().has_value());
+    EXPECT_EQ(test::writes(s).adopt_setting("relay_identity", "id").value(), "id");
+    ASSERT_TRUE(s.wait_durable());
+  }
+  auto db = sql::Db::open(path);
+  ASSERT_TRUE(db.has_value());
+  EXPECT_EQ(db->query_text("SELECT max(version) FROM schema_version").value(), "4");
+  EXPECT_EQ(db->query_text("SELECT value FROM settings WHERE name = 'relay_identity'").value(),
+            "id");
 }
 
 TEST(StoreUpgrade, ANewerSchemaIsRefusedAndAFailedUpgradeChangesNothing) {
