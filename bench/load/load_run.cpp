@@ -99,27 +99,30 @@ std::optional<ResponseHead> parse_head(std::string_view data, size_t end) {
   return h;
 }
 
-std::string make_id(uint32_t run_tag, int thread_index, uint64_t counter) {
+// A UUID-shaped id, unique within the run: `request` numbers every request of the run across
+// all connections and threads (an id per connection would repeat on every connection, and the
+// relay's dedup window would answer most requests "duplicate" without queueing them).
+std::string make_id(uint32_t run_tag, uint64_t request) {
   char buf[40];
   std::snprintf(buf, sizeof buf, "%08x-%04x-4000-8000-%012llx", run_tag,
-                static_cast<unsigned>(thread_index) & 0xffffu,
-                static_cast<unsigned long long>(counter & 0xffffffffffffULL));
+                static_cast<unsigned>(request >> 48) & 0xffffu,
+                static_cast<unsigned long long>(request & 0xffffffffffffULL));
   return buf;
 }
 
 class RequestBuilder {
  public:
-  RequestBuilder(const LoadOptions& o, uint32_t run_tag, int thread_index)
-      : o_(o), run_tag_(run_tag), thread_index_(thread_index) {
+  RequestBuilder(const LoadOptions& o, uint32_t run_tag) : o_(o), run_tag_(run_tag) {
     dynamic_ = o.sign_identity.has_value() || o.body.find("{id}") != std::string::npos ||
                o.body.find("{slot}") != std::string::npos;
     if (!dynamic_) fixed_ = build(o.body);
   }
-  const std::string& next() {
+  // `request`: the request's number in the run (unique across connections), for {id}.
+  const std::string& next(uint64_t request) {
     if (!dynamic_) return fixed_;
     std::string body = o_.body;
     for (size_t at = body.find("{id}"); at != std::string::npos; at = body.find("{id}", at)) {
-      std::string id = make_id(run_tag_, thread_index_, counter_);
+      std::string id = make_id(run_tag_, request);
       body.replace(at, 4, id);
       at += id.size();
     }
@@ -160,7 +163,6 @@ class RequestBuilder {
 
   const LoadOptions& o_;
   uint32_t run_tag_;
-  int thread_index_;
   bool dynamic_ = false;
   std::string fixed_;
   std::string scratch_;
@@ -175,11 +177,11 @@ std::string reason(const error_code& ec) {
   return ec.message();
 }
 
-awaitable<void> load_connection(Shared& shared, ThreadStats& stats, int thread_index) {
+awaitable<void> load_connection(Shared& shared, ThreadStats& stats) {
   const LoadOptions& o = shared.options;
   beast::tcp_stream stream(co_await asio::this_coro::executor);
   beast::flat_buffer buffer;
-  RequestBuilder builder(o, shared.run_tag, thread_index);
+  RequestBuilder builder(o, shared.run_tag);
   bool connected = false;
   error_code ec;
   for (;;) {
@@ -203,7 +205,7 @@ awaitable<void> load_connection(Shared& shared, ThreadStats& stats, int thread_i
       connected = true;
       buffer.clear();
     }
-    const std::string& request = o.presign ? shared.presigned[slot] : builder.next();
+    const std::string& request = o.presign ? shared.presigned[slot] : builder.next(slot);
     auto t0 = SteadyClock::now();
     stream.expires_after(o.timeout);
     co_await asio::async_write(stream, asio::buffer(request),
@@ -296,9 +298,9 @@ LoadResult run_load(const LoadOptions& o) {
   for (int t = 0; t < o.threads; ++t) contexts.push_back(std::make_unique<asio::io_context>(1));
   std::atomic<int> idle_opened{0}, idle_closed{0};
   if (o.presign) {
-    RequestBuilder builder(o, shared.run_tag, 0);
+    RequestBuilder builder(o, shared.run_tag);
     shared.presigned.reserve(o.max_requests);
-    for (uint64_t i = 0; i < o.max_requests; ++i) shared.presigned.push_back(builder.next());
+    for (uint64_t i = 0; i < o.max_requests; ++i) shared.presigned.push_back(builder.next(i));
   }
 
   auto start = SteadyClock::now();
@@ -311,7 +313,7 @@ LoadResult run_load(const LoadOptions& o) {
   for (int c = 0; c < o.connections; ++c) {
     int t = c % o.threads;
     asio::co_spawn(*contexts[static_cast<size_t>(t)],
-                   load_connection(shared, stats[static_cast<size_t>(t)], t), asio::detached);
+                   load_connection(shared, stats[static_cast<size_t>(t)]), asio::detached);
   }
   std::vector<std::thread> threads;
   for (int t = 1; t < o.threads; ++t) {

@@ -4,7 +4,7 @@
 #   ... run_relay_bench.sh [send-pg|send-pg-pairs|send-pg-signed|send-pg-two|cross-pg|pg]   (PostgreSQL: a
 #   private server is started in a temp dir with tests/support/pg_fixture.sh, fsync on)
 # Env: DURATION (s, default 10), CONNECTIONS (32), THREADS (relay I/O threads, default: cores),
-#      LEASES (10000), MESSAGES (1000000).
+#      LEASES (10000), MESSAGES (1000000), MESSAGE_IDS (1: every /send carries a fresh id).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 build="${BUILD_DIR:-$here/build}"
@@ -50,16 +50,30 @@ stop_relay() {
 }
 # CPU seconds (user+sys) the relay has used so far.
 relay_cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.3f", ($14 + $15) / hz}' "/proc/$relay_pid/stat"; }
+# CPU seconds the PostgreSQL server's processes (comm "postgres") have used so far; 0 without one.
+# The relay's pooled connections live as long as the relay, so their backends are all counted.
+pg_cpu() {
+  if [ -z "$pg_dir" ]; then echo 0; return; fi
+  local hz total=0 pid stat
+  hz="$(getconf CLK_TCK)"
+  for pid in $(pgrep -x postgres); do
+    stat="$(cat "/proc/$pid/stat" 2>/dev/null)" || continue
+    total="$(awk -v t="$total" '{ sub(/^.*\) /, ""); print t + $12 + $13 }' <<< "$stat")"
+  done
+  awk -v t="$total" -v hz="$hz" 'BEGIN { printf "%.3f", t / hz }'
+}
 
 # Runs c2c_load and reports, besides its own output, the CPU time per request of the relay and
 # of the load generator: on a shared machine wall-clock req/s depends on the neighbours, CPU per
 # request does not. "2-core projection" = 2 cores / (relay + generator CPU per request).
 run_load() {
-  local before after
+  local before after pg_before pg_after
   before="$(relay_cpu)"
+  pg_before="$(pg_cpu)"
   local TIMEFORMAT="%U %S"
   { time "$load" "$@" > "$tmp/load.txt"; } 2> "$tmp/load_time.txt"
   after="$(relay_cpu)"
+  pg_after="$(pg_cpu)"
   cat "$tmp/load.txt"
   local requests
   requests="$(sed -n 's/^requests: \([0-9]*\) .*/\1/p' "$tmp/load.txt")"
@@ -68,9 +82,34 @@ run_load() {
     relay = (a - b) / r * 1e6; gen = (lu + ls) / r * 1e6;
     printf "cpu per request: relay %.1f us, load generator %.1f us; 2-core projection %.0f req/s\n",
            relay, gen, 2e6 / (relay + gen) }'
+  if [ -n "$pg_dir" ]; then
+    awk -v r="$requests" -v b="$pg_before" -v a="$pg_after" 'BEGIN {
+      printf "cpu per request: PostgreSQL server %.1f us\n", (a - b) / r * 1e6 }'
+  fi
+  if [[ "$1" == */send ]]; then report_queued "$requests"; fi
   echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 }
-send_body() { printf '{"from_alias":"%s","to_alias":"bob","content":"%s"}' "$1" "$content"; }
+
+# How many messages the relay queued (its c2c_relay_messages_sent_total counter) against the
+# requests sent: a /send answered "duplicate" is not queued, so the figure shows whether the run
+# measured real sends (the hello baseline has no such counter and prints nothing).
+report_queued() {
+  local auth=() queued
+  if [ -f "$tmp/token" ]; then auth=(-H "Authorization: Bearer $(cat "$tmp/token")"); fi
+  queued="$(curl -s "${auth[@]}" "${url%/}/metrics" |
+    awk '$1 == "c2c_relay_messages_sent_total" { print $2 }')"
+  if [ -n "$queued" ]; then echo "queued by the relay: $queued of $1 requests"; fi
+}
+# Each /send carries a fresh message_id, as a connector's do: the relay checks and remembers it in
+# its dedup window (MESSAGE_IDS=0 sends none; the relay then makes one up and the window is not
+# involved).
+send_body() {
+  if [ "${MESSAGE_IDS:-1}" = 0 ]; then
+    printf '{"from_alias":"%s","to_alias":"bob","content":"%s"}' "$1" "$content"
+  else
+    printf '{"from_alias":"%s","to_alias":"bob","content":"%s","message_id":"{id}"}' "$1" "$content"
+  fi
+}
 
 bench_send_dev() {
   echo "== POST /send, dev mode, memory storage"
@@ -120,7 +159,7 @@ bench_send_pg_pairs() {
     "$fill" register --url "$url" --alias "r$i" --node nb --session "sb$i" > /dev/null
   done
   run_load "$url/send" -m POST --slots 32 \
-    -b "$(printf '{"from_alias":"s{slot}","to_alias":"r{slot}","content":"%s"}' "$content")" \
+    -b "$(printf '{"from_alias":"s{slot}","to_alias":"r{slot}","content":"%s","message_id":"{id}"}' "$content")" \
     -c "$connections" -d "$duration"
   stop_relay
   stop_pg
