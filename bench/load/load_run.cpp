@@ -295,6 +295,7 @@ LoadResult run_load(const LoadOptions& o) {
 
   std::vector<std::unique_ptr<asio::io_context>> contexts;
   std::vector<ThreadStats> stats(static_cast<size_t>(o.threads));
+  contexts.reserve(static_cast<size_t>(o.threads));
   for (int t = 0; t < o.threads; ++t) contexts.push_back(std::make_unique<asio::io_context>(1));
   std::atomic<int> idle_opened{0}, idle_closed{0};
   if (o.presign) {
