@@ -73,15 +73,15 @@ StopSource::Wake StopSource::wait_for(double seconds, int fd) {
   const auto deadline = clock::now() + std::chrono::microseconds(
                                            static_cast<long long>(std::max(0.0, seconds) * 1e6));
   while (!stop_.load()) {
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
+    // Rounded up: the wait never ends before its deadline.
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now());
     if (left.count() <= 0) return Wake::kTimeout;
     if (pipe_[0] < 0 && fd < 0) {
       ::usleep(static_cast<useconds_t>(std::min<long long>(left.count(), 100) * 1000));
       continue;
     }
     pollfd p[2] = {{pipe_[0], POLLIN, 0}, {fd, POLLIN, 0}};
-    const int timeout = static_cast<int>(std::min<long long>(left.count() + 1, 60'000));
+    const int timeout = static_cast<int>(std::min<long long>(left.count(), 60'000));
     // poll() ignores a negative fd; EINTR or a readable pipe: the loop re-checks the flag.
     if (::poll(p, 2, timeout) > 0 && fd >= 0 && (p[1].revents & POLLIN) != 0 && !stop_.load()) {
       return Wake::kFd;

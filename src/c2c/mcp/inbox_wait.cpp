@@ -75,8 +75,8 @@ InboxWait::Outcome InboxWait::wait(long long timeout_ms, const Cancellation* can
   const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
   while (true) {
     if (cancel != nullptr && cancel->cancelled()) return Outcome::kCancelled;
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    // Rounded up: the wait never ends before `timeout_ms` (a truncated 0.9 ms would be 0).
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
     if (left <= 0) return Outcome::kTimeout;
     pollfd fds[2] = {{fd_, POLLIN, 0}, {cancel != nullptr ? cancel->fd() : -1, POLLIN, 0}};
     const int n = ::poll(fds, 2, static_cast<int>(std::min<long long>(left, 60'000)));

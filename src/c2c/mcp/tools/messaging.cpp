@@ -90,14 +90,15 @@ Result<json> wait_for_message_tool(ToolContext& ctx, const json& args) {
   InboxWait watch;
   C2C_TRY(watch.start(ctx.broker().root(), *sid));
   const auto deadline = std::chrono::steady_clock::now() +
-                        std::chrono::milliseconds(static_cast<long long>(timeout * 1000));
+                        std::chrono::milliseconds(static_cast<long long>(timeout * 1000 + 0.5));
   while (true) {
     auto msgs = ctx.broker().poll(*sid, "wait_for_message");
     if (!msgs) return Unexpected{msgs.error()};
     if (!msgs->empty()) return json_view::messages(*msgs, kAgentView);
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          deadline - std::chrono::steady_clock::now())
-                          .count();
+    // Rounded up: a wait never ends before its timeout (a truncated 0.9 ms would be 0).
+    const auto left =
+        std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now())
+            .count();
     if (left <= 0) return json::array();
     const auto outcome = watch.wait(left, ctx.cancellation());
     // Cancelled (notifications/cancelled, shutdown, or inside a batch): nothing more is
