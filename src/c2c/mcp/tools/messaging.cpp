@@ -89,8 +89,9 @@ Result<json> wait_for_message_tool(ToolContext& ctx, const json& args) {
   timeout = std::min(timeout, kMaxWaitSeconds);
   InboxWait watch;
   C2C_TRY(watch.start(ctx.broker().root(), *sid));
-  const auto deadline = std::chrono::steady_clock::now() +
-                        std::chrono::milliseconds(static_cast<long long>(timeout * 1000 + 0.5));
+  const auto deadline =
+      std::chrono::steady_clock::now() +
+      std::chrono::round<std::chrono::milliseconds>(std::chrono::duration<double>(timeout));
   while (true) {
     auto msgs = ctx.broker().poll(*sid, "wait_for_message");
     if (!msgs) return Unexpected{msgs.error()};
