@@ -54,13 +54,11 @@ relay_cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.3f", ($14 + $15) / hz}'
 # The relay's pooled connections live as long as the relay, so their backends are all counted.
 pg_cpu() {
   if [ -z "$pg_dir" ]; then echo 0; return; fi
-  local hz total=0 pid stat
-  hz="$(getconf CLK_TCK)"
-  for pid in $(pgrep -x postgres); do
-    stat="$(cat "/proc/$pid/stat" 2>/dev/null)" || continue
-    total="$(awk -v t="$total" '{ sub(/^.*\) /, ""); print t + $12 + $13 }' <<< "$stat")"
-  done
-  awk -v t="$total" -v hz="$hz" 'BEGIN { printf "%.3f", t / hz }'
+  local stats=() pid
+  for pid in $(pgrep -x postgres); do stats+=("/proc/$pid/stat"); done
+  # A process that exits meanwhile is skipped (awk reports the missing file and goes on).
+  awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); t += $12 + $13 }
+    END { printf "%.3f", t / hz }' "${stats[@]}" 2>/dev/null || true
 }
 
 # Runs c2c_load and reports, besides its own output, the CPU time per request of the relay and

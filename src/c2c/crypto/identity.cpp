@@ -73,7 +73,9 @@ Result<std::array<uint8_t, N>> key_field(const std::string& text, const char* na
   return *key;
 }
 
-Result<Identity> parse_identity(std::string_view text) {
+}  // namespace
+
+Result<Identity> identity_from_json(std::string_view text) {
   ordered_json j;
   try {
     j = ordered_json::parse(text);
@@ -120,8 +122,6 @@ Result<Identity> parse_identity(std::string_view text) {
   return id;
 }
 
-}  // namespace
-
 Identity new_identity(std::string alias_hint, double now_epoch_seconds) {
   Identity id;
   id.keys = KeyPair::generate();
@@ -143,7 +143,7 @@ Result<Identity> load_identity(const fs::path& path) {
   if (auto mode = check_private_mode(fd.get(), path); !mode) return Unexpected{mode.error()};
   auto text = read_all(fd.get(), path);
   if (!text) return Unexpected{text.error()};
-  return parse_identity(*text);
+  return identity_from_json(*text);
 }
 
 std::string identity_to_json(const Identity& id) {
@@ -156,10 +156,6 @@ std::string identity_to_json(const Identity& id) {
   j["created_at"] = id.created_at;
   j["alias_hint"] = id.alias_hint;
   return j.dump(2) + "\n";
-}
-
-Result<Identity> identity_from_json(std::string_view text) {
-  return parse_identity(text);
 }
 
 Result<void> save_identity(const fs::path& path, const Identity& id) {

@@ -285,12 +285,15 @@ Result<bool> MemoryStore::remove_binding(std::string_view alias) {
 
 // --- dedup window ---
 
+bool MemoryStore::holds_id(const std::string& key, std::string_view message_id) const {
+  // Schema-1 entries (no sender) still count for every sender until they age out.
+  return seen_.contains(key) || seen_.contains(dedup_key("", message_id));
+}
+
 bool MemoryStore::seen_message_id(std::string_view sender, std::string_view message_id) {
   const std::string key = dedup_key(casefold(sender), message_id);
-  // Schema-1 entries (no sender) still count for every sender until they age out.
-  const std::string legacy = dedup_key("", message_id);
   const Guard lock(*this);
-  return seen_.contains(key) || seen_.contains(legacy);
+  return holds_id(key, message_id);
 }
 
 Result<bool> MemoryStore::remember_message_id(std::string_view sender, std::string_view message_id,
@@ -298,7 +301,7 @@ Result<bool> MemoryStore::remember_message_id(std::string_view sender, std::stri
   redo::SenderId id{casefold(sender), std::string(message_id)};
   std::string key = dedup_key(id.sender, id.message_id);
   const Guard lock(*this);
-  if (seen_.contains(key) || seen_.contains(dedup_key("", message_id))) return false;
+  if (holds_id(key, message_id)) return false;
   seen_.insert(std::move(key));
   seen_fifo_.push_back(id);
   redo::RememberId rec{std::move(id), 0};

@@ -198,6 +198,9 @@ class MemoryStore : public Store {
                             MemberRemoved, HistoryAppended, IdRemembered, NonceRemembered,
                             DeadLetterAdded, SettingAdded>;
   void undo(Undo& u);
+  // Whether the dedup window holds `key` (dedup_key of the folded sender and the id), or the id
+  // without a sender (mu_ held).
+  bool holds_id(const std::string& key, std::string_view message_id) const;
   void put_lease_raw(const std::string& key, const Lease& lease);
   void erase_lease_raw(const std::string& key);
   // Puts `messages` back into the queue of `key` in seq order.
